@@ -1,0 +1,14 @@
+#!/bin/sh
+# Runs the examples in the seed's order, each under a heading.
+# Usage: run_demo.sh BINDIR
+set -e
+bin=${1:?usage: run_demo.sh BINDIR}
+run() {
+	printf '\n== %s: %s ==\n' "$1" "$2"
+	"$bin/$1"
+}
+run ex1_thread_function "多线程实现 (1) — threads in function style"
+run ex2_thread_subclass "多线程实现 (2) — threads in subclass style"
+run ex3_stop_flag       "停止线程 (1) — stopping with a flag (takes up to 1 s)"
+run ex3b_stop_request   "停止线程 (2) — stopping with a stop request"
+run ex4_join_daemon     "join, is_alive and daemon threads"

@@ -1,0 +1,15 @@
+/* cthreading: Python's threading, queue and concurrent.futures for C.
+ *
+ * The one header users include. Each module also has its own header under
+ * cthreading/.
+ */
+#ifndef CTHREADING_H
+#define CTHREADING_H
+
+#include "cthreading/common.h"
+#include "cthreading/event.h"
+#include "cthreading/local.h"
+#include "cthreading/lock.h"
+#include "cthreading/thread.h"
+
+#endif /* CTHREADING_H */

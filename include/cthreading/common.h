@@ -1,0 +1,136 @@
+/* cthreading: conventions shared by every module.
+ *
+ * Errors, timeouts, the version and a few helper macros. Every other public
+ * header includes this one.
+ */
+#ifndef CTHREADING_COMMON_H
+#define CTHREADING_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @defgroup common Conventions: errors, timeouts, version
+ *  @{
+ */
+
+/** Marks a symbol exported from the shared library (all others are hidden). */
+#if defined(__GNUC__)
+#define CT_API __attribute__((visibility("default")))
+#else
+#define CT_API
+#endif
+
+/** Major version of the headers. */
+#define CT_VERSION_MAJOR 0
+/** Minor version of the headers. */
+#define CT_VERSION_MINOR 1
+/** Patch version of the headers. */
+#define CT_VERSION_PATCH 0
+/** The version as one comparable number: major * 10000 + minor * 100 + patch. */
+#define CT_VERSION ((CT_VERSION_MAJOR * 10000) + (CT_VERSION_MINOR * 100) + CT_VERSION_PATCH)
+/** The version as a string. */
+#define CT_VERSION_STRING "0.1.0"
+
+/** The version of the library actually linked, as CT_VERSION (compare it with
+ *  the header's CT_VERSION to detect a mismatched shared library). */
+CT_API int ct_version(void);
+/** The version of the library actually linked, as a string ("0.1.0"). */
+CT_API const char *ct_version_string(void);
+
+/** Error codes. Functions that can fail return 0 or one of these (negative).
+ *
+ * Where Python raises with a message, ct_strerror() gives the same wording.
+ */
+enum ct_error {
+	CT_OK = 0,		 /**< success */
+	CT_EINVAL = -1,		 /**< invalid argument (NULL, NaN, out of range) */
+	CT_ENOMEM = -2,		 /**< out of memory */
+	CT_EAGAIN = -3,		 /**< can't start new thread (the OS refused) */
+	CT_ETIMEDOUT = -4,	 /**< the timeout expired (or a try found it busy) */
+	CT_ESTOPPED = -5,	 /**< a stop was requested for the waiting thread */
+	CT_EBROKEN = -6,	 /**< barrier broken, or thread pool broken */
+	CT_EFULL = -7,		 /**< queue full (non-blocking put) */
+	CT_EEMPTY = -8,		 /**< queue empty (non-blocking get) */
+	CT_ESHUTDOWN = -9,	 /**< queue or executor shut down */
+	CT_ECANCELLED = -10,	 /**< the future was cancelled */
+	CT_ESTARTED = -11,	 /**< threads can only be started once */
+	CT_EJOINSELF = -12,	 /**< cannot join current thread */
+	CT_ENOTSTARTED = -13,	 /**< cannot join thread before it is started */
+	CT_EDAEMON = -14,	 /**< cannot set daemon status of active thread */
+	CT_ESTACKSIZE = -15,	 /**< stack size not valid */
+	CT_ETOOLARGE = -16,	 /**< timeout value is too large */
+	CT_EUNLOCKED = -17,	 /**< release unlocked lock */
+	CT_ENOTOWNER = -18,	 /**< cannot release un-acquired lock */
+	CT_EWAITUNOWNED = -19,	 /**< cannot wait on un-acquired lock */
+	CT_ENOTIFYUNOWNED = -20, /**< cannot notify on un-acquired lock */
+	CT_EOVERRELEASE = -21,	 /**< semaphore released too many times */
+	CT_ENEGATIVE = -22,	 /**< initial value must be >= 0 */
+	CT_ETASKDONE = -23,	 /**< task_done() called too many times */
+	CT_EEXITING = -24,	 /**< can't create new thread at interpreter shutdown */
+	CT_EGILNOTHELD = -25,	 /**< the GIL is not held by the calling thread */
+	CT_EGILHELD = -26,	 /**< the GIL is already held by the calling thread */
+	CT_EBUSY = -27,		 /**< the object is in use (e.g. destroy while waited on) */
+	CT_EDEADLK = -28,	 /**< the call would deadlock */
+	CT_ERROR_MIN = -28	 /**< the most negative code in use */
+};
+
+/** A message for an error code, in Python's wording where Python has one.
+ *  Never NULL; unknown codes give "unknown error". */
+CT_API const char *ct_strerror(int code);
+
+/** Wait without a time limit. Any negative timeout means the same. */
+#define CT_FOREVER (-1.0)
+
+/** The largest accepted timeout, in seconds (Python's threading.TIMEOUT_MAX on
+ *  64-bit Linux). A larger one is reported as CT_ETOOLARGE, never overflows. */
+#define CT_TIMEOUT_MAX 9223372036.0
+
+/** The address of the structure of type @p type whose member @p member is at
+ *  @p ptr: how a "subclass" reaches its own fields from the embedded object. */
+#define ct_container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
+/** @cond internal */
+#if defined(__GNUC__)
+#define CT__LIKELY(x) __builtin_expect(!!(x), 1)
+#define CT__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define CT__LIKELY(x) (x)
+#define CT__UNLIKELY(x) (x)
+#endif
+#define CT__CAT2(a, b) a##b
+#define CT__CAT(a, b) CT__CAT2(a, b)
+#define CT__UNIQUE(name) CT__CAT(name, __LINE__)
+
+/* The scoped form behind CT_WITH_LOCK and its kin (Python's `with`): runs
+ * the block once with a guard initialised from @p init (the acquired
+ * object), and calls @p release(&guard) when the block is left.
+ *
+ * Covered: falling off the end, break and continue; with GCC and Clang
+ * (the cleanup attribute) also return and goto out of the block. Not
+ * covered: longjmp() out of the block, and return or goto on compilers
+ * without the cleanup attribute, which leave the object held. */
+#if defined(__GNUC__)
+#define CT__WITH(type, release, init)                                            \
+	for (type CT__UNIQUE(ct__g_) __attribute__((cleanup(release))) = (init); \
+	     CT__UNIQUE(ct__g_) != NULL; release(&CT__UNIQUE(ct__g_)), CT__UNIQUE(ct__g_) = NULL)
+#else
+#define CT__WITH(type, release, init)                                      \
+	for (type CT__UNIQUE(ct__g_) = (init); CT__UNIQUE(ct__g_) != NULL; \
+	     release(&CT__UNIQUE(ct__g_)), CT__UNIQUE(ct__g_) = NULL)      \
+		for (int CT__UNIQUE(ct__once_) = 1; CT__UNIQUE(ct__once_); \
+		     CT__UNIQUE(ct__once_) = 0)
+#endif
+/** @endcond */
+
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CTHREADING_COMMON_H */

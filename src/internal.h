@@ -1,0 +1,78 @@
+/* Internal helpers shared by every module: time, spinning, allocation.
+ *
+ * Nothing here is exported from the shared library (-fvisibility=hidden);
+ * tests reach it by linking the static library.
+ */
+#ifndef CT_INTERNAL_H
+#define CT_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "cthreading/common.h"
+
+/* A deadline that never comes. */
+#define CT__NO_DEADLINE INT64_MAX
+
+/* Nanoseconds on CLOCK_MONOTONIC: the only clock any wait looks at, so that
+ * setting the wall clock never shortens or stretches a timeout. */
+static inline int64_t ct__now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Converts a relative timeout in seconds (the API's unit) into an absolute
+ * deadline, once, at the API boundary. Negative means forever; 0 gives a
+ * deadline already in the past (try once). NaN is CT_EINVAL and anything
+ * beyond CT_TIMEOUT_MAX is CT_ETOOLARGE; the sum saturates instead of
+ * overflowing. */
+int ct__deadline(double timeout, int64_t *deadline);
+
+/* True once the deadline has passed. Reads the clock only for a finite one. */
+static inline int ct__expired(int64_t deadline)
+{
+	return deadline != CT__NO_DEADLINE && ct__now_ns() >= deadline;
+}
+
+/* One polite spin iteration: tells the CPU we are busy-waiting. */
+static inline void ct__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	atomic_signal_fence(memory_order_seq_cst);
+#endif
+}
+
+/* How many relax iterations a waiter may spin before it parks: 0 on a
+ * single-CPU machine, where the thread it waits for cannot run meanwhile. */
+extern unsigned ct__spin_limit;
+
+/* The time that limit is calibrated to at load: about as long as a futex
+ * wake-up takes to arrive on a virtual machine, so a wait that ends within
+ * it costs no syscall on either side. */
+#define CT__SPIN_NS 5000
+
+/* Allocation. Every allocation of the library goes through these, so that
+ * tests can make the n-th one fail (see fault.h). */
+void *ct__malloc(size_t size);
+void *ct__calloc(size_t n, size_t size);
+void *ct__realloc(void *p, size_t size);
+void ct__free(void *p);
+char *ct__strdup(const char *s);
+
+#if defined(__GNUC__)
+#define CT__NOINLINE __attribute__((noinline))
+#define CT__COLD __attribute__((cold))
+#else
+#define CT__NOINLINE
+#define CT__COLD
+#endif
+
+#endif /* CT_INTERNAL_H */

@@ -1,0 +1,26 @@
+/* What other primitives (the condition, the registry, the GIL's users)
+ * need from the Lock beyond its public API. */
+#ifndef CT_LOCK_INTERNAL_H
+#define CT_LOCK_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cthreading/lock.h"
+
+/* Acquires with an absolute deadline and park flags. */
+int ct__lock_acquire_until(ct_lock_t *lock, int64_t deadline, unsigned flags);
+
+/* Release when PARKED is set; @p force_fair hands the lock over. */
+int ct__lock_release_parked(ct_lock_t *lock, bool force_fair);
+
+/* A thread queued on the lock left by timeout or stop (possibly one that a
+ * condition had requeued there); clears PARKED if it was the last. Call
+ * under the lock's bucket lock, i.e. from a park timed_out callback. */
+void ct__lock_waiter_left(ct_lock_t *lock, bool was_last);
+
+/* For requeueing onto the lock: sets PARKED if the lock is held and says
+ * whether it was. Call under the lock's bucket lock. */
+bool ct__lock_mark_parked_if_locked(ct_lock_t *lock);
+
+#endif /* CT_LOCK_INTERNAL_H */

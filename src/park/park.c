@@ -1,0 +1,384 @@
+/* The parking core: address-keyed wait queues over per-thread parkers.
+ *
+ * A fixed table of buckets, each a lock and a FIFO list of wait nodes. A
+ * node lives on the stack of its parked thread; it is on a bucket list
+ * exactly while `queued` is true (read and written under the bucket lock).
+ *
+ * Lifetime rule: a woken thread returns only after its waker has set its
+ * parker to UNPARKED, and the waker touches neither the node nor the parker
+ * after that (see ct__parker_unpark). A thread whose wait ended by deadline
+ * or stop leaves the queue itself, under the bucket lock; if a waker had
+ * already dequeued it, it waits for that waker's unpark instead, so a node
+ * never dies while a waker may still use it.
+ *
+ * Lock order: a bucket lock is never held while taking another, except in
+ * a requeue, which takes its two in address order.
+ */
+#include "park.h"
+
+#include <stdalign.h>
+#include <stddef.h>
+
+#include "../gil_internal.h"
+#include "../thread_internal.h"
+#include "parker.h"
+
+#define LOG2_BUCKETS 10
+#define NBUCKETS (1u << LOG2_BUCKETS)
+
+/* Fair hand-offs come on average every 0.5 ms per bucket (parking_lot's
+ * figure): a random delay in [0, 1 ms) after each one. */
+#define FAIR_SPAN_NS 1000000
+
+struct wait_node {
+	_Atomic(const void *) key; /* changed only by a requeue, under both locks */
+	struct wait_node *next;
+	struct ct__parker *parker;
+	uintptr_t token; /* published by the waker before it unparks */
+	bool queued;
+};
+
+struct bucket {
+	alignas(64) struct ct__rawlock lock;
+	struct wait_node *head, *tail;
+	int64_t fair_at;
+	uint64_t seed;
+};
+
+/* 64 KiB: collisions only share a lock and a list, never wake anyone wrongly. */
+static struct bucket buckets[NBUCKETS];
+
+static struct bucket *bucket_of(const void *key)
+{
+	/* Fibonacci hashing: the high bits of the product are well mixed even
+	 * for word-aligned addresses. */
+	uint64_t h = (uint64_t)(uintptr_t)key * UINT64_C(0x9E3779B97F4A7C15);
+	return &buckets[h >> (64 - LOG2_BUCKETS)];
+}
+
+static const void *node_key(struct wait_node *n)
+{
+	return atomic_load_explicit(&n->key, memory_order_relaxed);
+}
+
+static void bucket_lock(struct bucket *b)
+{
+	ct__rawlock_lock(&b->lock);
+}
+
+static void bucket_unlock(struct bucket *b)
+{
+	ct__rawlock_unlock(&b->lock);
+}
+
+/* Locks the bucket a node is queued in now; a requeue may move it between
+ * our reading its key and getting the lock, so check and retry. */
+static struct bucket *lock_node_bucket(struct wait_node *n)
+{
+	for (;;) {
+		const void *key = node_key(n);
+		struct bucket *b = bucket_of(key);
+		bucket_lock(b);
+		if (node_key(n) == key)
+			return b;
+		bucket_unlock(b);
+	}
+}
+
+static void append(struct bucket *b, struct wait_node *n)
+{
+	n->next = NULL;
+	if (b->tail)
+		b->tail->next = n;
+	else
+		b->head = n;
+	b->tail = n;
+}
+
+/* Unlinks n, whose predecessor is prev (NULL at the head). */
+static void unlink_node(struct bucket *b, struct wait_node *prev, struct wait_node *n)
+{
+	if (prev)
+		prev->next = n->next;
+	else
+		b->head = n->next;
+	if (b->tail == n)
+		b->tail = prev;
+}
+
+static bool key_queued_after(struct wait_node *n, const void *key)
+{
+	for (; n; n = n->next)
+		if (node_key(n) == key)
+			return true;
+	return false;
+}
+
+/* Removes n from b (it must be queued there); true if it was the last
+ * thread of its key. */
+static bool remove_node(struct bucket *b, struct wait_node *n)
+{
+	const void *key = node_key(n);
+	struct wait_node *prev = NULL, *cur = b->head;
+	bool others = false;
+	while (cur != n) {
+		others |= node_key(cur) == key;
+		prev = cur;
+		cur = cur->next;
+	}
+	unlink_node(b, prev, n);
+	n->queued = false;
+	return !others && !key_queued_after(n->next, key);
+}
+
+static bool time_to_be_fair(struct bucket *b)
+{
+	int64_t now = ct__now_ns();
+	if (now < b->fair_at)
+		return false;
+	/* xorshift64: cheap, and per bucket so it needs no lock of its own. */
+	uint64_t x = b->seed ? b->seed : (uint64_t)(uintptr_t)b | 1;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	b->seed = x;
+	b->fair_at = now + (int64_t)(x % FAIR_SPAN_NS);
+	return true;
+}
+
+int ct__park(const void *key, const struct ct__park_ops *ops, void *ctx, int64_t deadline,
+	     unsigned flags, uintptr_t *token)
+{
+	struct ct__thread *self = ct__self();
+	struct ct__parker *p = &self->parker;
+	struct wait_node node = {.parker = p};
+	atomic_init(&node.key, key);
+
+	struct bucket *b = bucket_of(key);
+	bucket_lock(b);
+	if (ops->validate && !ops->validate(ctx)) {
+		bucket_unlock(b);
+		return CT__PARK_INVALID;
+	}
+	ct__parker_prepare(p);
+	node.queued = true;
+	append(b, &node);
+	bucket_unlock(b);
+
+	if (ops->before_sleep)
+		ops->before_sleep(ctx);
+
+	bool interruptible = flags & CT__PARK_INTERRUPTIBLE;
+	enum ct__parker_result r;
+	/* Pairs with ct_thread_request_stop(), which sets the flag and then
+	 * interrupts the parker: either we see the flag here, or it sees our
+	 * parker armed. */
+	atomic_thread_fence(memory_order_seq_cst);
+	struct ct_gil *gil = NULL;
+	if (interruptible && atomic_load_explicit(&self->stop, memory_order_relaxed)) {
+		r = CT__PKR_INTERRUPTED;
+	} else {
+		gil = ct__gil_suspend(self, flags, deadline);
+		r = ct__parker_wait(p, deadline, interruptible, !(flags & CT__PARK_NO_SPIN));
+	}
+
+	int rc = CT__PARK_UNPARKED;
+	if (r != CT__PKR_UNPARKED) {
+		b = lock_node_bucket(&node);
+		if (node.queued) {
+			bool last = remove_node(b, &node);
+			if (ops->timed_out)
+				ops->timed_out(ctx, node_key(&node), last);
+			rc = r == CT__PKR_TIMEDOUT ? CT_ETIMEDOUT : CT_ESTOPPED;
+		}
+		bucket_unlock(b);
+		/* Dequeued by a waker first: its unpark is on its way, and
+		 * must be waited for (see the lifetime rule above). */
+		if (rc == CT__PARK_UNPARKED)
+			ct__parker_wait(p, CT__NO_DEADLINE, false, true);
+	}
+	if (rc == CT__PARK_UNPARKED)
+		*token = node.token;
+	atomic_store_explicit(&p->state, CT__PK_IDLE, memory_order_relaxed);
+	ct__gil_resume(self, gil);
+	return rc;
+}
+
+/* Dequeues up to n threads of key from b, oldest first, into a private list
+ * linked through their `next`. Returns how many; *have_more tells whether
+ * threads of key remain queued. */
+static unsigned take(struct bucket *b, const void *key, unsigned n, struct wait_node **list,
+		     bool *have_more)
+{
+	struct wait_node *prev = NULL, *cur = b->head, *tail = NULL;
+	unsigned taken = 0;
+	*have_more = false;
+	while (cur) {
+		struct wait_node *next = cur->next;
+		if (node_key(cur) != key) {
+			prev = cur;
+		} else if (taken == n) {
+			*have_more = true;
+			break;
+		} else {
+			unlink_node(b, prev, cur);
+			cur->queued = false;
+			cur->next = NULL;
+			if (tail)
+				tail->next = cur;
+			else
+				*list = cur;
+			tail = cur;
+			taken++;
+		}
+		cur = next;
+	}
+	return taken;
+}
+
+/* Unparks a private list built by take(). Called with no lock held. */
+static void wake_list(struct wait_node *n)
+{
+	while (n) {
+		/* Read everything we need first: once unparked, the node's
+		 * thread may return and its stack frame vanish. */
+		struct wait_node *next = n->next;
+		ct__parker_unpark(n->parker);
+		n = next;
+	}
+}
+
+static void set_tokens(struct wait_node *n, uintptr_t token)
+{
+	for (; n; n = n->next)
+		n->token = token;
+}
+
+struct ct__unpark_result ct__unpark_one(const void *key, ct__unpark_fn fn, void *ctx)
+{
+	struct bucket *b = bucket_of(key);
+	struct wait_node *list = NULL;
+	struct ct__unpark_result r = {0};
+	bucket_lock(b);
+	r.unparked = take(b, key, 1, &list, &r.have_more);
+	r.be_fair = r.unparked && time_to_be_fair(b);
+	uintptr_t token = fn ? fn(ctx, r) : CT__TOKEN_NORMAL;
+	set_tokens(list, token);
+	bucket_unlock(b);
+	wake_list(list);
+	return r;
+}
+
+unsigned ct__unpark_n(const void *key, unsigned n, uintptr_t token)
+{
+	struct bucket *b = bucket_of(key);
+	struct wait_node *list = NULL;
+	bool more;
+	bucket_lock(b);
+	unsigned woken = take(b, key, n, &list, &more);
+	set_tokens(list, token);
+	bucket_unlock(b);
+	wake_list(list);
+	return woken;
+}
+
+static void lock_pair(struct bucket *a, struct bucket *b)
+{
+	if (a == b) {
+		bucket_lock(a);
+	} else if (a < b) {
+		bucket_lock(a);
+		bucket_lock(b);
+	} else {
+		bucket_lock(b);
+		bucket_lock(a);
+	}
+}
+
+static void unlock_pair(struct bucket *a, struct bucket *b)
+{
+	bucket_unlock(a);
+	if (a != b)
+		bucket_unlock(b);
+}
+
+struct ct__unpark_result ct__unpark_requeue(const void *from, const void *to,
+					    struct ct__requeue_plan (*plan)(void *ctx),
+					    ct__unpark_fn done, void *ctx)
+{
+	struct bucket *bf = bucket_of(from), *bt = bucket_of(to);
+	struct wait_node *woken = NULL, *moved = NULL;
+	struct ct__unpark_result r = {0};
+	bool more;
+	lock_pair(bf, bt);
+	struct ct__requeue_plan p = plan(ctx);
+	if (p.wake == 0 && p.requeue == 0) {
+		r.have_more = key_queued_after(bf->head, from);
+		unlock_pair(bf, bt);
+		return r;
+	}
+	r.unparked = take(bf, from, p.wake, &woken, &more);
+	/* take() leaves `queued` false: the moved nodes are queued again on
+	 * the target below. */
+	r.requeued = take(bf, from, p.requeue, &moved, &more);
+	r.have_more = more;
+	for (struct wait_node *n = moved, *next; n; n = next) {
+		next = n->next;
+		atomic_store_explicit(&n->key, to, memory_order_relaxed);
+		n->queued = true;
+		append(bt, n);
+	}
+	uintptr_t token = done ? done(ctx, r) : CT__TOKEN_NORMAL;
+	set_tokens(woken, token);
+	unlock_pair(bf, bt);
+	wake_list(woken);
+	return r;
+}
+
+struct word_wait {
+	const _Atomic uint32_t *word;
+	uint32_t expected;
+};
+
+static bool word_still_expected(void *ctx)
+{
+	struct word_wait *w = ctx;
+	return atomic_load_explicit(w->word, memory_order_relaxed) == w->expected;
+}
+
+int ct__park_wait(const _Atomic uint32_t *word, uint32_t expected, int64_t deadline, unsigned flags)
+{
+	static const struct ct__park_ops ops = {.validate = word_still_expected};
+	struct word_wait w = {word, expected};
+	uintptr_t token;
+	int rc = ct__park(word, &ops, &w, deadline, flags, &token);
+	return rc > 0 ? 0 : rc;
+}
+
+int ct__park_sleep(int64_t deadline, unsigned flags)
+{
+	struct ct__thread *self = ct__self();
+	struct ct__parker *p = &self->parker;
+	bool interruptible = flags & CT__PARK_INTERRUPTIBLE;
+	ct__parker_prepare(p);
+	atomic_thread_fence(memory_order_seq_cst); /* see ct__park() */
+	if (interruptible && atomic_load_explicit(&self->stop, memory_order_relaxed)) {
+		atomic_store_explicit(&p->state, CT__PK_IDLE, memory_order_relaxed);
+		return CT_ESTOPPED;
+	}
+	struct ct_gil *gil = ct__gil_suspend(self, flags, deadline);
+	/* Nobody unparks a sleeper: only the deadline or a stop ends this, so
+	 * spinning would only burn the CPU. */
+	enum ct__parker_result r = ct__parker_wait(p, deadline, interruptible, false);
+	atomic_store_explicit(&p->state, CT__PK_IDLE, memory_order_relaxed);
+	ct__gil_resume(self, gil);
+	return r == CT__PKR_INTERRUPTED ? CT_ESTOPPED : 0;
+}
+
+void ct__park_after_fork_child(void)
+{
+	for (unsigned i = 0; i < NBUCKETS; i++) {
+		ct__rawlock_reinit(&buckets[i].lock);
+		buckets[i].head = buckets[i].tail = NULL;
+	}
+}

@@ -1,0 +1,135 @@
+/* The per-thread parker: how one thread sleeps and is woken.
+ *
+ * Every thread known to cthreading owns exactly one parker, inside its
+ * thread record. The address-keyed queues of park.c decide *who* to wake;
+ * the parker is only the sleeping mechanism, so it is the one part that
+ * differs between the two backends:
+ *
+ *   futex (Linux)       the state word itself is a private futex;
+ *   fallback (POSIX)    a mutex + condition variable per parker, for every
+ *                       other POSIX system; selected by CT_PARK_FALLBACK.
+ *
+ * State of a parker (one 32-bit word):
+ *
+ *   IDLE         not waiting
+ *   PARKED       queued (or sleeping without a queue), may be spinning
+ *   SLEEPING     in the kernel (futex backend only): a waker must make the
+ *                wake syscall; without this state we could not skip it
+ *   UNPARKED     a waker dequeued us and published a token: stop waiting
+ *   INTERRUPTED  a stop request for this thread arrived while waiting
+ *
+ *   prepare:      any      -> PARKED       (the waiter, under its bucket lock)
+ *   wait:         PARKED   -> SLEEPING     (the waiter, before the syscall)
+ *   unpark:       any      -> UNPARKED     (a waker; wakes only if SLEEPING)
+ *   interrupt:    PARKED|SLEEPING -> INTERRUPTED  (ct_thread_request_stop)
+ *
+ * A stop request is sticky (the thread's flag is never cleared), so an
+ * INTERRUPTED state always means "stop": an uninterruptible wait treats it
+ * like PARKED and keeps waiting.
+ */
+#ifndef CT_PARK_PARKER_H
+#define CT_PARK_PARKER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef CT_PARK_FALLBACK
+#include <pthread.h>
+#endif
+
+enum {
+	CT__PK_IDLE = 0,
+	CT__PK_PARKED = 1,
+	CT__PK_SLEEPING = 2,
+	CT__PK_UNPARKED = 3,
+	CT__PK_INTERRUPTED = 4,
+};
+
+/* What ct__parker_wait() saw. */
+enum ct__parker_result {
+	CT__PKR_UNPARKED,
+	CT__PKR_TIMEDOUT,
+	CT__PKR_INTERRUPTED,
+};
+
+struct ct__parker {
+	_Atomic uint32_t state;
+#ifdef CT_PARK_FALLBACK
+	pthread_mutex_t mutex;
+	pthread_cond_t cond;
+#endif
+};
+
+void ct__parker_init(struct ct__parker *p);
+void ct__parker_destroy(struct ct__parker *p);
+
+/* Arms the parker. Called before the thread becomes visible to wakers. */
+static inline void ct__parker_prepare(struct ct__parker *p)
+{
+	atomic_store_explicit(&p->state, CT__PK_PARKED, memory_order_relaxed);
+}
+
+/* Waits until unparked, until @p deadline (absolute CLOCK_MONOTONIC ns) or,
+ * if @p interruptible, until interrupted. With @p spin, spins briefly first:
+ * on a machine where a futex wake-up costs tens of microseconds, most short
+ * waits end during the spin and the waker then skips its syscall too.
+ * Spurious wake-ups and EINTR never end the wait. */
+enum ct__parker_result ct__parker_wait(struct ct__parker *p, int64_t deadline, bool interruptible,
+				       bool spin);
+
+/* Ends the wait of a parked thread (after its token is published). */
+void ct__parker_unpark(struct ct__parker *p);
+
+/* Interrupts the wait if the parker is waiting; no effect otherwise. */
+void ct__parker_interrupt(struct ct__parker *p);
+
+/* The lock of a bucket of wait queues: held for a few instructions, never
+ * while sleeping on a parker, so it cannot be interrupted and never parks
+ * through the queues itself. */
+#ifdef CT_PARK_FALLBACK
+struct ct__rawlock {
+	pthread_mutex_t mutex;
+};
+#define CT__RAWLOCK_INIT                  \
+	{                                 \
+		PTHREAD_MUTEX_INITIALIZER \
+	}
+static inline void ct__rawlock_lock(struct ct__rawlock *l)
+{
+	pthread_mutex_lock(&l->mutex);
+}
+static inline void ct__rawlock_unlock(struct ct__rawlock *l)
+{
+	pthread_mutex_unlock(&l->mutex);
+}
+#else
+/* 0 free, 1 held, 2 held and someone sleeps on it (Drepper's futex mutex). */
+struct ct__rawlock {
+	_Atomic uint32_t word;
+};
+#define CT__RAWLOCK_INIT \
+	{                \
+		0        \
+	}
+void ct__rawlock_lock_slow(struct ct__rawlock *l);
+void ct__rawlock_wake(struct ct__rawlock *l);
+static inline void ct__rawlock_lock(struct ct__rawlock *l)
+{
+	uint32_t expected = 0;
+	if (!atomic_compare_exchange_strong_explicit(&l->word, &expected, 1, memory_order_acquire,
+						     memory_order_relaxed))
+		ct__rawlock_lock_slow(l);
+}
+static inline void ct__rawlock_unlock(struct ct__rawlock *l)
+{
+	if (atomic_exchange_explicit(&l->word, 0, memory_order_release) == 2)
+		ct__rawlock_wake(l);
+}
+#endif
+
+/* Re-initialises a bucket lock in a fork child, where its holder may be a
+ * thread that no longer exists. */
+void ct__rawlock_reinit(struct ct__rawlock *l);
+
+#endif /* CT_PARK_PARKER_H */

@@ -1,0 +1,129 @@
+/* The parker and the bucket lock on Linux private futexes. */
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../internal.h"
+#include "parker.h"
+
+/* Sleeps while *word == expected, until an absolute CLOCK_MONOTONIC deadline.
+ * FUTEX_WAIT_BITSET takes an absolute time on CLOCK_MONOTONIC (plain
+ * FUTEX_WAIT takes a relative one we would have to recompute after EINTR).
+ * Returns without telling why: every caller re-checks its own condition. */
+static void futex_wait(_Atomic uint32_t *word, uint32_t expected, int64_t deadline)
+{
+	struct timespec ts, *tsp = NULL;
+	if (deadline != CT__NO_DEADLINE) {
+		ts.tv_sec = (time_t)(deadline / 1000000000);
+		ts.tv_nsec = (long)(deadline % 1000000000);
+		tsp = &ts;
+	}
+	syscall(SYS_futex, word, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, expected, tsp, NULL,
+		FUTEX_BITSET_MATCH_ANY);
+}
+
+static void futex_wake(_Atomic uint32_t *word, int n)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n, NULL, NULL, 0);
+}
+
+void ct__parker_init(struct ct__parker *p)
+{
+	atomic_init(&p->state, CT__PK_IDLE);
+}
+
+void ct__parker_destroy(struct ct__parker *p)
+{
+	(void)p;
+}
+
+/* True when the state ends this wait; stores the result. */
+static bool settled(uint32_t s, bool interruptible, enum ct__parker_result *r)
+{
+	if (s == CT__PK_UNPARKED) {
+		*r = CT__PKR_UNPARKED;
+		return true;
+	}
+	if (s == CT__PK_INTERRUPTED && interruptible) {
+		*r = CT__PKR_INTERRUPTED;
+		return true;
+	}
+	return false;
+}
+
+enum ct__parker_result ct__parker_wait(struct ct__parker *p, int64_t deadline, bool interruptible,
+				       bool spin)
+{
+	enum ct__parker_result r;
+	for (unsigned i = 0, n = spin ? ct__spin_limit : 0; i < n; i++) {
+		if (settled(atomic_load_explicit(&p->state, memory_order_acquire), interruptible,
+			    &r))
+			return r;
+		ct__cpu_relax();
+	}
+	for (;;) {
+		uint32_t s = atomic_load_explicit(&p->state, memory_order_acquire);
+		if (settled(s, interruptible, &r))
+			return r;
+		/* Announce the syscall so the waker knows it must wake us; an
+		 * ignored INTERRUPTED becomes SLEEPING too. */
+		if (s != CT__PK_SLEEPING && !atomic_compare_exchange_weak_explicit(
+						    &p->state, &s, CT__PK_SLEEPING,
+						    memory_order_acquire, memory_order_acquire))
+			continue;
+		if (ct__expired(deadline))
+			return CT__PKR_TIMEDOUT;
+		futex_wait(&p->state, CT__PK_SLEEPING, deadline);
+	}
+}
+
+void ct__parker_unpark(struct ct__parker *p)
+{
+	/* After this store the waiter may return and its thread end; the wake
+	 * below may then reach memory that is no longer a parker, which a
+	 * futex wake tolerates (at worst a spurious wake-up elsewhere). */
+	if (atomic_exchange_explicit(&p->state, CT__PK_UNPARKED, memory_order_release) ==
+	    CT__PK_SLEEPING)
+		futex_wake(&p->state, 1);
+}
+
+void ct__parker_interrupt(struct ct__parker *p)
+{
+	uint32_t s = atomic_load(&p->state);
+	while (s == CT__PK_PARKED || s == CT__PK_SLEEPING) {
+		if (atomic_compare_exchange_weak(&p->state, &s, CT__PK_INTERRUPTED)) {
+			if (s == CT__PK_SLEEPING)
+				futex_wake(&p->state, 1);
+			return;
+		}
+	}
+}
+
+void ct__rawlock_lock_slow(struct ct__rawlock *l)
+{
+	/* Bucket critical sections are a few dozen instructions: spin first. */
+	for (unsigned i = 0; i < 100; i++) {
+		uint32_t expected = 0;
+		if (atomic_load_explicit(&l->word, memory_order_relaxed) == 0 &&
+		    atomic_compare_exchange_weak_explicit(
+			    &l->word, &expected, 1, memory_order_acquire, memory_order_relaxed))
+			return;
+		ct__cpu_relax();
+	}
+	/* Take it as "held with sleepers": we cannot know we are the last. */
+	while (atomic_exchange_explicit(&l->word, 2, memory_order_acquire) != 0)
+		futex_wait(&l->word, 2, CT__NO_DEADLINE);
+}
+
+void ct__rawlock_wake(struct ct__rawlock *l)
+{
+	futex_wake(&l->word, 1);
+}
+
+void ct__rawlock_reinit(struct ct__rawlock *l)
+{
+	atomic_store(&l->word, 0);
+}

@@ -1,0 +1,106 @@
+/* The parker on a mutex + condition variable per thread: the portable
+ * fallback for POSIX systems without futexes (CT_PARK_FALLBACK=ON). Built
+ * and tested on Linux too, so it is never guesswork elsewhere. */
+#include <errno.h>
+#include <pthread.h>
+#include <time.h>
+
+#include "../internal.h"
+#include "parker.h"
+
+void ct__parker_init(struct ct__parker *p)
+{
+	atomic_init(&p->state, CT__PK_IDLE);
+	pthread_mutex_init(&p->mutex, NULL);
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	/* Deadlines are on CLOCK_MONOTONIC; so must the condition's clock be. */
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->cond, &attr);
+	pthread_condattr_destroy(&attr);
+}
+
+void ct__parker_destroy(struct ct__parker *p)
+{
+	pthread_cond_destroy(&p->cond);
+	pthread_mutex_destroy(&p->mutex);
+}
+
+static bool settled(uint32_t s, bool interruptible, enum ct__parker_result *r)
+{
+	if (s == CT__PK_UNPARKED) {
+		*r = CT__PKR_UNPARKED;
+		return true;
+	}
+	if (s == CT__PK_INTERRUPTED && interruptible) {
+		*r = CT__PKR_INTERRUPTED;
+		return true;
+	}
+	return false;
+}
+
+enum ct__parker_result ct__parker_wait(struct ct__parker *p, int64_t deadline, bool interruptible,
+				       bool spin)
+{
+	enum ct__parker_result r;
+	for (unsigned i = 0, n = spin ? ct__spin_limit : 0; i < n; i++) {
+		if (settled(atomic_load_explicit(&p->state, memory_order_acquire), interruptible,
+			    &r)) {
+			/* The waker sets the state while holding the mutex: pass
+			 * through it once so that our thread cannot end (and
+			 * free the parker) while the waker is still inside. */
+			pthread_mutex_lock(&p->mutex);
+			pthread_mutex_unlock(&p->mutex);
+			return r;
+		}
+		ct__cpu_relax();
+	}
+	struct timespec ts;
+	if (deadline != CT__NO_DEADLINE) {
+		ts.tv_sec = (time_t)(deadline / 1000000000);
+		ts.tv_nsec = (long)(deadline % 1000000000);
+	}
+	pthread_mutex_lock(&p->mutex);
+	for (;;) {
+		if (settled(atomic_load_explicit(&p->state, memory_order_acquire), interruptible,
+			    &r))
+			break;
+		if (deadline == CT__NO_DEADLINE) {
+			pthread_cond_wait(&p->cond, &p->mutex);
+		} else if (ct__expired(deadline)) {
+			r = CT__PKR_TIMEDOUT;
+			break;
+		} else {
+			pthread_cond_timedwait(&p->cond, &p->mutex, &ts);
+		}
+	}
+	pthread_mutex_unlock(&p->mutex);
+	return r;
+}
+
+void ct__parker_unpark(struct ct__parker *p)
+{
+	/* The waiter re-checks the state under the mutex, so setting it under
+	 * the mutex too means the signal cannot fall between its check and its
+	 * wait. The waiter cannot return before we unlock. */
+	pthread_mutex_lock(&p->mutex);
+	atomic_store_explicit(&p->state, CT__PK_UNPARKED, memory_order_release);
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->mutex);
+}
+
+void ct__parker_interrupt(struct ct__parker *p)
+{
+	pthread_mutex_lock(&p->mutex);
+	uint32_t s = atomic_load(&p->state);
+	if (s == CT__PK_PARKED || s == CT__PK_SLEEPING) {
+		atomic_store(&p->state, CT__PK_INTERRUPTED);
+		pthread_cond_signal(&p->cond);
+	}
+	pthread_mutex_unlock(&p->mutex);
+}
+
+void ct__rawlock_reinit(struct ct__rawlock *l)
+{
+	pthread_mutex_init(&l->mutex, NULL);
+}

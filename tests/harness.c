@@ -1,0 +1,194 @@
+#include "harness.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define MAX_TESTS 512
+
+static struct {
+	const char *name;
+	ht_test_fn fn;
+} tests[MAX_TESTS];
+static int ntests;
+
+void ht_register(const char *name, ht_test_fn fn)
+{
+	if (ntests == MAX_TESTS) {
+		fprintf(stderr, "too many tests in one file\n");
+		_exit(2);
+	}
+	tests[ntests].name = name;
+	tests[ntests].fn = fn;
+	ntests++;
+}
+
+void ht_fail(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	fflush(stdout);
+	fprintf(stderr, "%s:%d: FAILED: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	_exit(1);
+}
+
+double ht_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+bool ht_sanitized(void)
+{
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+	return true;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+	return true;
+#else
+	return false;
+#endif
+#else
+	return false;
+#endif
+}
+
+struct sink {
+	char *buf;
+	size_t len, cap;
+};
+
+static void sink_add(struct sink *s, const char *data, size_t n)
+{
+	if (s->len + n + 1 > s->cap) {
+		s->cap = (s->len + n + 1) * 2;
+		s->buf = realloc(s->buf, s->cap);
+		if (!s->buf)
+			abort();
+	}
+	memcpy(s->buf + s->len, data, n);
+	s->len += n;
+	s->buf[s->len] = '\0';
+}
+
+int ht_run(const char *const argv[], char **out, char **err)
+{
+	int po[2], pe[2];
+	if (pipe(po) < 0 || pipe(pe) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		close(po[0]);
+		close(pe[0]);
+		close(po[1]);
+		close(pe[1]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	struct sink so = {0}, se = {0};
+	sink_add(&so, "", 0);
+	sink_add(&se, "", 0);
+	struct pollfd fds[2] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}};
+	int open_fds = 2;
+	while (open_fds > 0) {
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < 2; i++) {
+			if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			char buf[4096];
+			ssize_t n = read(fds[i].fd, buf, sizeof buf);
+			if (n > 0) {
+				sink_add(i == 0 ? &so : &se, buf, (size_t)n);
+			} else {
+				close(fds[i].fd);
+				fds[i].fd = -1;
+				open_fds--;
+			}
+		}
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (out)
+		*out = so.buf;
+	else
+		free(so.buf);
+	if (err)
+		*err = se.buf;
+	else
+		free(se.buf);
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return -1;
+}
+
+static int cmp_lines(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void ht_sort_lines(char *s)
+{
+	size_t n = 0, len = strlen(s);
+	for (size_t i = 0; i < len; i++)
+		n += s[i] == '\n';
+	char **lines = calloc(n + 1, sizeof *lines);
+	char *copy = strdup(s);
+	if (!lines || !copy)
+		abort();
+	size_t k = 0;
+	for (char *save, *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		lines[k++] = l;
+	qsort(lines, k, sizeof *lines, cmp_lines);
+	char *p = s;
+	for (size_t i = 0; i < k; i++) {
+		size_t m = strlen(lines[i]);
+		memcpy(p, lines[i], m);
+		p += m;
+		*p++ = '\n';
+	}
+	*p = '\0';
+	free(copy);
+	free(lines);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		for (int i = 0; i < ntests; i++)
+			printf("%s\n", tests[i].name);
+		return argc == 1 ? 0 : 2;
+	}
+	for (int i = 0; i < ntests; i++) {
+		if (strcmp(tests[i].name, argv[1]) == 0) {
+			/* Line-buffered output interleaves sanely with the
+			 * threads' when a case fails. */
+			setvbuf(stdout, NULL, _IOLBF, 0);
+			tests[i].fn();
+			return 0;
+		}
+	}
+	fprintf(stderr, "no test named %s\n", argv[1]);
+	return 2;
+}

@@ -1,0 +1,84 @@
+/* The test harness: each TEST(name) in tests/test_<module>.c is registered
+ * by CMake as its own CTest test "<module>.<name>", run in its own process
+ * (`test_<module> <name>`) with a time limit, so a deadlock is a named
+ * failure and no case can disturb another.
+ *
+ * Checks print where and what failed and end the process at once with
+ * _exit(1): a failing case must not then wait in the exit rule for threads
+ * it left behind.
+ */
+#ifndef CT_TEST_HARNESS_H
+#define CT_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <cthreading.h>
+
+typedef void (*ht_test_fn)(void);
+void ht_register(const char *name, ht_test_fn fn);
+
+#define TEST(name)                                                   \
+	static void test_##name(void);                               \
+	__attribute__((constructor)) static void ht_reg_##name(void) \
+	{                                                            \
+		ht_register(#name, test_##name);                     \
+	}                                                            \
+	static void test_##name(void)
+
+_Noreturn void ht_fail(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#define CHECK(cond)                                                      \
+	do {                                                             \
+		if (!(cond))                                             \
+			ht_fail(__FILE__, __LINE__, "CHECK(%s)", #cond); \
+	} while (0)
+
+#define CHECK_EQ(a, b)                                                                        \
+	do {                                                                                  \
+		long long ht_a_ = (long long)(a), ht_b_ = (long long)(b);                     \
+		if (ht_a_ != ht_b_)                                                           \
+			ht_fail(__FILE__, __LINE__, "CHECK_EQ(%s, %s): %lld != %lld", #a, #b, \
+				ht_a_, ht_b_);                                                \
+	} while (0)
+
+/* Checks a cthreading return code, naming both codes on failure. */
+#define CHECK_RC(expr, code)                                                                 \
+	do {                                                                                 \
+		int ht_rc_ = (expr), ht_want_ = (code);                                      \
+		if (ht_rc_ != ht_want_)                                                      \
+			ht_fail(__FILE__, __LINE__, "%s returned %d (%s), expected %d (%s)", \
+				#expr, ht_rc_, ct_strerror(ht_rc_), ht_want_,                \
+				ct_strerror(ht_want_));                                      \
+	} while (0)
+
+#define CHECK_OK(expr) CHECK_RC(expr, 0)
+
+#define CHECK_STR(a, b)                                                                            \
+	do {                                                                                       \
+		const char *ht_a_ = (a), *ht_b_ = (b);                                             \
+		if (!ht_a_ || !ht_b_ || strcmp(ht_a_, ht_b_) != 0)                                 \
+			ht_fail(__FILE__, __LINE__, "CHECK_STR(%s, %s): \"%s\" != \"%s\"", #a, #b, \
+				ht_a_ ? ht_a_ : "(null)", ht_b_ ? ht_b_ : "(null)");               \
+	} while (0)
+
+/* Monotonic seconds, for checks that a wait did not end before its
+ * timeout (the only kind of time assertion the suite makes). */
+double ht_now(void);
+
+/* True when built with a sanitizer: stress cases may scale down. */
+bool ht_sanitized(void);
+
+/* Runs a program, collecting its standard output (and, if err is not NULL,
+ * its standard error) as NUL-terminated strings the caller frees. Returns
+ * its exit status, or 128 + signal, or -1 if it could not run. */
+int ht_run(const char *const argv[], char **out, char **err);
+
+/* Sorts the lines of s in place (for output whose line order is free). */
+void ht_sort_lines(char *s);
+
+#endif /* CT_TEST_HARNESS_H */
