@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <cthreading.h>
@@ -28,6 +29,17 @@ void ht_register(const char *name, ht_test_fn fn);
 		ht_register(#name, test_##name);                     \
 	}                                                            \
 	static void test_##name(void)
+
+/* One row of a module's misuse table, run as its own CTest test
+ * "<module>.misuse_<name>": @p expr must return @p code, and
+ * ct_strerror(code) must read @p message (Python's wording where Python
+ * has one). Write each MISUSE(...) at the start of a line. */
+#define MISUSE(name, code, message, expr)                \
+	TEST(misuse_##name)                              \
+	{                                                \
+		CHECK_RC((expr), (code));                \
+		CHECK_STR(ct_strerror(code), (message)); \
+	}
 
 _Noreturn void ht_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
