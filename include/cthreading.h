@@ -10,6 +10,7 @@
 #include "cthreading/event.h"
 #include "cthreading/local.h"
 #include "cthreading/lock.h"
+#include "cthreading/queue.h"
 #include "cthreading/thread.h"
 
 #endif /* CTHREADING_H */
