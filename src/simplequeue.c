@@ -95,7 +95,7 @@ static void recycle(ct_simplequeue_t *q, struct ct__sq_segment *s)
 	atomic_store_explicit(&s->next, NULL, memory_order_relaxed);
 	for (unsigned i = 0; i < SEG; i++)
 		atomic_store_explicit(&s->slots[i].state, 0, memory_order_relaxed);
-	ct__free(atomic_exchange_explicit(&q->ct__spare, s, memory_order_release));
+	ct__free(atomic_exchange_explicit(&q->ct__spare, s, memory_order_acq_rel));
 }
 
 /* The first put of a queue: publishes its first segment, head side first
