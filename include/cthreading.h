@@ -7,9 +7,11 @@
 #define CTHREADING_H
 
 #include "cthreading/common.h"
+#include "cthreading/condition.h"
 #include "cthreading/event.h"
 #include "cthreading/local.h"
 #include "cthreading/lock.h"
+#include "cthreading/rlock.h"
 #include "cthreading/thread.h"
 
 #endif /* CTHREADING_H */
