@@ -4,8 +4,10 @@
 #   make test     the whole suite in four builds: normal, ThreadSanitizer,
 #                 AddressSanitizer + UBSan, and the POSIX fallback parking core
 #   make bench    the side-by-side benchmark; writes bench/results/latest.csv
+#   make install PREFIX=/usr/local   headers, libraries, pkg-config, CMake package
 
 BUILD ?= build
+PREFIX ?= /usr/local
 JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE ?= cmake
 CTEST ?= ctest
@@ -15,7 +17,7 @@ CLANG := $(shell command -v clang 2>/dev/null)
 TEST_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g" \
              -DCT_BUILD_BENCH=OFF
 
-.PHONY: all demo test bench clean format \
+.PHONY: all demo test bench install clean format \
         test-normal test-tsan test-asan test-fallback release
 
 all: release
@@ -29,6 +31,9 @@ demo: release
 
 bench: release
 	$(BUILD)/release/bench/ctbench --csv bench/results/latest.csv
+
+install: release
+	$(CMAKE) --install $(BUILD)/release --prefix $(PREFIX)
 
 test: test-normal test-tsan test-asan test-fallback
 	@echo "make test: all four builds passed"
