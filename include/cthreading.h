@@ -1,4 +1,5 @@
-/* cthreading: Python's threading, queue and concurrent.futures for C.
+/** @file
+ * cthreading: Python's threading, queue and concurrent.futures for C.
  *
  * The one header users include. Each module also has its own header under
  * cthreading/.

@@ -1,4 +1,6 @@
-/* cthreading: Condition (Python's threading.Condition). */
+/** @file
+ * cthreading: Condition (Python's threading.Condition).
+ */
 #ifndef CTHREADING_CONDITION_H
 #define CTHREADING_CONDITION_H
 

@@ -1,4 +1,6 @@
-/* cthreading: RLock (Python's threading.RLock). */
+/** @file
+ * cthreading: RLock (Python's threading.RLock).
+ */
 #ifndef CTHREADING_RLOCK_H
 #define CTHREADING_RLOCK_H
 
