@@ -62,6 +62,8 @@ static bool has_room_or_shut(const ct_queue_t *q)
  * spins until @p ready or the spin budget is spent. */
 static void spin_unlocked(ct_queue_t *q, bool (*ready)(const ct_queue_t *q))
 {
+	if (!ct__queue_may_spin())
+		return;
 	ct_lock_release(&q->ct__lock);
 	for (unsigned i = 0; i < ct__spin_limit && !ready(q); i++)
 		ct__cpu_relax();
@@ -218,11 +220,9 @@ static int get_locked(ct_queue_t *q, void **item, int64_t deadline)
 int ct_queue_get(ct_queue_t *q, void **item, double timeout)
 {
 	int64_t deadline;
-	int rc = ct__deadline(timeout, &deadline);
+	int rc = ct__queue_get_args(q, item, timeout, &deadline);
 	if (rc < 0)
 		return rc;
-	if (!q || !item)
-		return CT_EINVAL;
 	if (q->ct__ring)
 		return ct__qring_get(q->ct__ring, item, deadline);
 	ct_lock_acquire(&q->ct__lock);

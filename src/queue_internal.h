@@ -9,12 +9,32 @@
 
 #include "cthreading/queue.h"
 #include "internal.h"
+#include "thread_internal.h"
 
 /* A bounded queue up to this many slots gets its whole ring at init; a
  * larger bound, or none, starts small and doubles on demand. */
 #define CT__QUEUE_PREALLOC_MAX 65536
 /* The smallest ring or heap a growable queue has once it holds an item. */
 #define CT__QUEUE_MIN_CAP 16
+
+/* Whether a waiter may spin before it parks. Not on one CPU (spin limit
+ * 0), and not while holding a GIL: the thread it waits for would need the
+ * GIL to make progress, and the parking core releases it only once the
+ * waiter parks. */
+static inline bool ct__queue_may_spin(void)
+{
+	return ct__spin_limit != 0 && ct__self()->gil_held == NULL;
+}
+
+/* The checks every get makes at the API boundary, Queue's and
+ * SimpleQueue's: the timeout becomes *deadline. */
+static inline int ct__queue_get_args(const void *q, void **item, double timeout, int64_t *deadline)
+{
+	int rc = ct__deadline(timeout, deadline);
+	if (rc < 0)
+		return rc;
+	return q && item ? 0 : CT_EINVAL;
+}
 
 static inline size_t ct__queue_count(const ct_queue_t *q)
 {

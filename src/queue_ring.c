@@ -47,6 +47,7 @@
 
 #include "internal.h"
 #include "park/park.h"
+#include "queue_internal.h"
 
 #define SHUT (UINT64_C(1) << 63)     /* in tail */
 #define PUTWAIT (UINT64_C(1) << 63)  /* in head */
@@ -282,6 +283,8 @@ static void pass_on_putters(struct ct__qring *r)
 static void spin_until(struct ct__qring *r, uint64_t pos,
 		       bool (*done)(struct ct__qring *, uint64_t))
 {
+	if (!ct__queue_may_spin())
+		return;
 	for (unsigned i = 0; i < ct__spin_limit && !done(r, pos); i++)
 		ct__cpu_relax();
 }

@@ -35,6 +35,7 @@
 #include "internal.h"
 #include "lock_internal.h"
 #include "park/park.h"
+#include "queue_internal.h"
 
 #define SEG CT__SQ_SEGMENT
 #define LAP ((uint64_t)SEG + 1)
@@ -218,7 +219,8 @@ static int head_segment(ct_simplequeue_t *q, int64_t deadline, struct ct__sq_seg
 static int wait_written(struct ct__sq_slot *slot, int64_t deadline)
 {
 	uint32_t s = atomic_load_explicit(&slot->state, memory_order_acquire);
-	for (unsigned i = 0; !(s & WRITTEN) && deadline != 0 && i < ct__spin_limit; i++) {
+	unsigned spins = deadline != 0 && ct__queue_may_spin() ? ct__spin_limit : 0;
+	for (unsigned i = 0; !(s & WRITTEN) && i < spins; i++) {
 		ct__cpu_relax();
 		s = atomic_load_explicit(&slot->state, memory_order_acquire);
 	}
@@ -267,11 +269,9 @@ static int take(ct_simplequeue_t *q, void **item, int64_t deadline)
 int ct_simplequeue_get(ct_simplequeue_t *q, void **item, double timeout)
 {
 	int64_t deadline;
-	int rc = ct__deadline(timeout, &deadline);
+	int rc = ct__queue_get_args(q, item, timeout, &deadline);
 	if (rc < 0)
 		return rc;
-	if (!q || !item)
-		return CT_EINVAL;
 	if (!ct_lock_try_acquire(&q->ct__get_lock)) {
 		/* Another getter is inside: taking an item, or waiting for one
 		 * (then the queue is empty). Either way, queue behind it. */

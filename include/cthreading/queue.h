@@ -1,4 +1,6 @@
-/* cthreading: Queue, LifoQueue, PriorityQueue and SimpleQueue (Python's queue). */
+/** @file
+ * cthreading: Queue, LifoQueue, PriorityQueue and SimpleQueue (Python's queue).
+ */
 #ifndef CTHREADING_QUEUE_H
 #define CTHREADING_QUEUE_H
 
