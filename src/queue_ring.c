@@ -1,17 +1,28 @@
 /* The lock-free ring of a bounded FIFO queue.
  *
- * The ring is D. Vyukov's bounded MPMC queue: every slot carries a stamp
- * saying which position may use it next, producers claim positions with a
- * compare-and-swap of `tail`, consumers with one of `head`, and the two
- * sides share no cache line but the slots they hand over. A position is a
- * stamp, lap | index, where a lap is `one_lap` (a power of two above the
+ * The ring is in the family of D. Vyukov's bounded MPMC queue: producers
+ * claim positions with a compare-and-swap of `tail`, consumers with one of
+ * `head`, each slot carries a stamp that says whether its item is there,
+ * and the two sides share no cache line but the slots they hand over. A
+ * position is lap | index, a lap being `one_lap` (a power of two above the
  * capacity), so advancing needs no division whatever the capacity.
  *
- *   slot stamp            meaning, for the slot at index i in lap L
- *   --------------------  ---------------------------------------------
- *   L + i                 free: the put at position L + i may claim it
- *   L + i + 1             written by that put: the get at L + i may take it
- *   L + one_lap + i       taken: free for the next lap
+ *   stamp of the slot of position p   meaning
+ *   -------------------------------   -----------------------------------
+ *   < p + 1                           not written yet for p (empty, or its
+ *                                     put is between claim and write)
+ *   p + 1                             written: the get at p may take it
+ *   > p + 1                           p is stale: a later lap wrote it
+ *
+ * Unlike Vyukov's queue, getters never write to slots: a getter reads the
+ * item, then claims the position; if the claim fails, what it read is
+ * dropped. A put learns that the slot of its position is free from the
+ * head (the item of the previous lap has been claimed, hence read): from
+ * `head_seen`, a recent head kept on the producers' own cache line, and
+ * from the consumers' line only when that says "full". So on a busy queue
+ * a slot's line moves once from producer to consumer and need not come
+ * back, and a put and a get each make one atomic read-modify-write on
+ * their own side's line plus, for the put, one on the slot.
  *
  * Python's rules on top of it, without a lock:
  *
@@ -22,22 +33,24 @@
  *  - Tasks: `tail` counts the items ever put, `done` those marked done;
  *    unfinished = put - done. A put costs nothing extra for task_done and
  *    join. A dropped item counts as done.
- *  - Waiting without shared counters: a getter that finds its slot empty
- *    sets WAITER in that slot's stamp and parks on the ring's getters key;
- *    the put that writes the slot exchanges the stamp and wakes one getter
- *    only if it finds WAITER. Putters waiting for a full slot do the same
- *    on the slot's occupied stamp, woken by the get that frees it. Joiners
- *    set JOINWAIT in `done`. So a put or a get reads no waiter state and
- *    makes no wake-up call unless someone waits, and after its exchange it
- *    touches nothing but a key address: a ring may be freed as soon as the
- *    last get has returned, even if its put is still in its wake-up.
- *  - A woken waiter that leaves while others still wait passes the mark
- *    on (pass_on()): it marks the slot they now wait for, or wakes one of
- *    them if that slot is ready, so no wake-up is lost to a thread that
- *    went away.
- *  - Before marking and parking, a waiter spins briefly watching its slot:
- *    most waits on a busy queue end there, with no system call on either
- *    side.
+ *  - Waiting without shared counters. A getter that finds its slot not
+ *    written sets WAITER in the slot's stamp and parks on the ring's
+ *    getters key; the put that writes the slot exchanges the stamp and
+ *    wakes one getter only if it finds WAITER. A putter that finds the
+ *    ring full sets PUTWAIT in `head`; the get that moves the head clears
+ *    it with its claim and then wakes one putter. Joiners set JOINWAIT in
+ *    `done`. So a put or a get reads no waiter state, makes no wake-up
+ *    call unless someone waits, and after its claim (get) or exchange
+ *    (put) touches nothing but a key address: the ring may be freed as
+ *    soon as the last get has returned, even if that item's put is still
+ *    in its wake-up.
+ *  - A waiter that parked and leaves while others of its side still wait
+ *    passes the mark on (pass_on_*()): it marks what they now wait for,
+ *    or wakes one of them if it is there already, so no wake-up is lost
+ *    to a thread that went away.
+ *  - Before marking and parking, a waiter spins briefly watching its slot
+ *    (or the head): most waits on a busy queue end there, with no system
+ *    call on either side.
  */
 #include "queue_ring.h"
 
