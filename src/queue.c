@@ -266,6 +266,8 @@ bool ct_queue_is_shutdown(const ct_queue_t *q)
 
 int ct_queue_task_done(ct_queue_t *q)
 {
+	if (!q)
+		return CT_EINVAL;
 	if (q->ct__ring)
 		return ct__qring_task_done(q->ct__ring);
 	ct_lock_acquire(&q->ct__lock);
@@ -286,6 +288,8 @@ int ct_queue_join(ct_queue_t *q, double timeout)
 	int rc = ct__deadline(timeout, &deadline);
 	if (rc < 0)
 		return rc;
+	if (!q)
+		return CT_EINVAL;
 	if (q->ct__ring)
 		return ct__qring_join(q->ct__ring, deadline);
 	ct_lock_acquire(&q->ct__lock);

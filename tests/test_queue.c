@@ -1117,6 +1117,8 @@ MISUSE(priority_without_compare, CT_EINVAL, "invalid argument",
 MISUSE(unknown_kind, CT_EINVAL, "invalid argument",
        ct_queue_init(&(ct_queue_t){0}, &(ct_queue_opts){.kind = (ct_queue_kind)7}))
 MISUSE(init_null, CT_EINVAL, "invalid argument", ct_queue_init(NULL, NULL))
+MISUSE(task_done_null, CT_EINVAL, "invalid argument", ct_queue_task_done(NULL))
+MISUSE(join_null, CT_EINVAL, "invalid argument", ct_queue_join(NULL, 0))
 MISUSE(get_into_null, CT_EINVAL, "invalid argument", get_into_null())
 MISUSE(get_nan_timeout, CT_EINVAL, "invalid argument", get_with_timeout(0.0 / 0.0))
 MISUSE(get_timeout_too_large, CT_ETOOLARGE, "timeout value is too large",

@@ -191,7 +191,8 @@ CT_API bool ct_queue_is_shutdown(const ct_queue_t *q);
 /** `Queue.task_done()`: one item formerly got is fully processed; when
  *  every item put has been, ct_queue_join() returns.
  *
- * Errors: CT_ETASKDONE ("task_done() called too many times"). */
+ * Errors: CT_ETASKDONE ("task_done() called too many times"), CT_EINVAL
+ * (q NULL). */
 CT_API int ct_queue_task_done(ct_queue_t *q);
 
 /** `Queue.join()`, with a timeout beyond Python: waits until every item put
@@ -199,7 +200,7 @@ CT_API int ct_queue_task_done(ct_queue_t *q);
  *  shutdown).
  *
  * Returns 0, or CT_ETIMEDOUT if tasks are still unfinished at the timeout,
- * CT_EINVAL (NaN), CT_ETOOLARGE. Interruptible: CT_ESTOPPED. Releases the
+ * CT_EINVAL (NaN, q NULL), CT_ETOOLARGE. Interruptible: CT_ESTOPPED. Releases the
  * caller's GIL while it waits. */
 CT_API int ct_queue_join(ct_queue_t *q, double timeout);
 
@@ -248,7 +249,7 @@ typedef struct ct_simplequeue {
 	_Atomic uint64_t ct__head;
 	struct ct__sq_segment *_Atomic ct__head_seg;
 	struct ct__sq_segment *_Atomic ct__spare; /* one segment kept for reuse */
-	/** @endcond */
+						  /** @endcond */
 } ct_simplequeue_t;
 
 /** Static initializer: `static ct_simplequeue_t q = CT_SIMPLEQUEUE_INIT;`.
