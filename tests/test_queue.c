@@ -698,6 +698,37 @@ TEST(shutdown_immediate_drops_locked)
 				 false);
 }
 
+/* free_item runs without the queue's lock: it may call the queue itself
+ * (here a put, refused because the queue is shut down). */
+static ct_queue_t *reentered;
+static int reentered_rc[8], reentered_n;
+
+static void put_back(void *item)
+{
+	reentered_rc[reentered_n++] = ct_queue_put_nowait(reentered, item);
+}
+
+TEST(free_item_may_call_the_queue)
+{
+	const ct_queue_opts *all[] = {&RING, &LOCKED};
+	for (int k = 0; k < 2; k++) {
+		ct_queue_opts opts = *all[k];
+		opts.free_item = put_back;
+		ct_queue_t q;
+		reentered = &q;
+		reentered_n = 0;
+		CHECK_OK(ct_queue_init(&q, &opts));
+		CHECK_OK(ct_queue_put_nowait(&q, P(1)));
+		CHECK_OK(ct_queue_put_nowait(&q, P(2)));
+		ct_queue_shutdown(&q, true);
+		CHECK_EQ(reentered_n, 2);
+		CHECK_RC(reentered_rc[0], CT_ESHUTDOWN);
+		CHECK_RC(reentered_rc[1], CT_ESHUTDOWN);
+		CHECK(ct_queue_empty(&q));
+		CHECK_OK(ct_queue_destroy(&q));
+	}
+}
+
 /* An immediate shutdown after a plain one still drops what is left. */
 TEST(shutdown_then_immediate)
 {
