@@ -48,25 +48,26 @@ static bool is_shut(const ct_queue_t *q)
 	return atomic_load_explicit(&q->ct__shut, memory_order_relaxed) != 0;
 }
 
-static bool has_item_or_shut(const ct_queue_t *q)
+static bool has_item_or_shut(const void *ctx)
 {
+	const ct_queue_t *q = ctx;
 	return ct__queue_count(q) != 0 || is_shut(q);
 }
 
-static bool has_room_or_shut(const ct_queue_t *q)
+static bool has_room_or_shut(const void *ctx)
 {
+	const ct_queue_t *q = ctx;
 	return !is_full(q) || is_shut(q);
 }
 
 /* Called with the lock held; returns with it held. Lets the lock go and
  * spins until @p ready or the spin budget is spent. */
-static void spin_unlocked(ct_queue_t *q, bool (*ready)(const ct_queue_t *q))
+static void spin_unlocked(ct_queue_t *q, bool (*ready)(const void *q))
 {
 	if (!ct__queue_may_spin())
 		return;
 	ct_lock_release(&q->ct__lock);
-	for (unsigned i = 0; i < ct__spin_limit && !ready(q); i++)
-		ct__cpu_relax();
+	ct__queue_spin(ready, q);
 	ct_lock_acquire(&q->ct__lock);
 }
 

@@ -26,6 +26,27 @@ static inline bool ct__queue_may_spin(void)
 	return ct__spin_limit != 0 && ct__self()->gil_held == NULL;
 }
 
+/* The spin a waiter makes before it parks: until done(ctx) or about
+ * CT__SPIN_NS have passed, looking less and less often, because each look
+ * at a cache line the other side is writing pulls the line back to us (a
+ * consumer that waits on the slot a producer is filling would otherwise
+ * cost it a line transfer per item). True if done. */
+static inline bool ct__queue_spin(bool (*done)(const void *ctx), const void *ctx)
+{
+	if (!ct__queue_may_spin())
+		return done(ctx);
+	unsigned step = 1;
+	for (unsigned i = 0; i < ct__spin_limit; i += step) {
+		if (done(ctx))
+			return true;
+		for (unsigned j = 0; j < step; j++)
+			ct__cpu_relax();
+		if (step < 32)
+			step *= 2;
+	}
+	return done(ctx);
+}
+
 /* The checks every get makes at the API boundary, Queue's and
  * SimpleQueue's: the timeout becomes *deadline. */
 static inline int ct__queue_get_args(const void *q, void **item, double timeout, int64_t *deadline)

@@ -292,25 +292,23 @@ static void pass_on_putters(struct ct__qring *r)
 	}
 }
 
-/* Spins until @p done(r, pos) or the spin budget is spent. */
-static void spin_until(struct ct__qring *r, uint64_t pos,
-		       bool (*done)(struct ct__qring *, uint64_t))
+/* What a spinning waiter watches: the ring and the position it waits at. */
+struct ring_spot {
+	struct ct__qring *r;
+	uint64_t pos;
+};
+
+static bool room_now(const void *ctx)
 {
-	if (!ct__queue_may_spin())
-		return;
-	for (unsigned i = 0; i < ct__spin_limit && !done(r, pos); i++)
-		ct__cpu_relax();
+	const struct ring_spot *w = ctx;
+	uint64_t h = atomic_load_explicit(&w->r->head, memory_order_relaxed);
+	return count_before(w->r, w->pos) - count_before(w->r, h) < w->r->cap;
 }
 
-static bool room_now(struct ct__qring *r, uint64_t t)
+static bool written_now(const void *ctx)
 {
-	uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
-	return count_before(r, t) - count_before(r, h) < r->cap;
-}
-
-static bool written_now(struct ct__qring *r, uint64_t h)
-{
-	return stamp_of(slot_of(r, h)) >= h + 1;
+	const struct ring_spot *w = ctx;
+	return stamp_of(slot_of(w->r, w->pos)) >= w->pos + 1;
 }
 
 int ct__qring_put(struct ct__qring *r, void *item, int64_t deadline)
@@ -325,7 +323,7 @@ int ct__qring_put(struct ct__qring *r, void *item, int64_t deadline)
 		}
 		if (!spun) {
 			spun = true;
-			spin_until(r, t, room_now);
+			ct__queue_spin(room_now, &(struct ring_spot){r, t});
 			continue;
 		}
 		uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
@@ -356,7 +354,7 @@ int ct__qring_get(struct ct__qring *r, void **item, int64_t deadline)
 		}
 		if (!spun) {
 			spun = true;
-			spin_until(r, h, written_now);
+			ct__queue_spin(written_now, &(struct ring_spot){r, h});
 			continue;
 		}
 		struct slot *s = slot_of(r, h);

@@ -215,15 +215,18 @@ static int head_segment(ct_simplequeue_t *q, int64_t deadline, struct ct__sq_seg
 	}
 }
 
+static bool slot_written(const void *ctx)
+{
+	const struct ct__sq_slot *slot = ctx;
+	return atomic_load_explicit(&slot->state, memory_order_acquire) & WRITTEN;
+}
+
 /* Waits until @p slot is written: spins, then parks on it. */
 static int wait_written(struct ct__sq_slot *slot, int64_t deadline)
 {
+	if (deadline != 0)
+		ct__queue_spin(slot_written, slot);
 	uint32_t s = atomic_load_explicit(&slot->state, memory_order_acquire);
-	unsigned spins = deadline != 0 && ct__queue_may_spin() ? ct__spin_limit : 0;
-	for (unsigned i = 0; !(s & WRITTEN) && i < spins; i++) {
-		ct__cpu_relax();
-		s = atomic_load_explicit(&slot->state, memory_order_acquire);
-	}
 	for (;;) {
 		if (s & WRITTEN)
 			return 0;
