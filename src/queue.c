@@ -139,12 +139,48 @@ int ct_queue_destroy(ct_queue_t *q)
 	return 0;
 }
 
+/* Ends a put or get, which holds the lock and returned @p rc: releases the
+ * lock and, if it succeeded, wakes one thread of the other side (counted
+ * in @p other) if one waits. The wake uses the key only (see above). */
+static int release_and_wake(ct_queue_t *q, int rc, uint32_t *other)
+{
+	bool wake = rc == 0 && *other != 0;
+	ct_lock_release(&q->ct__lock);
+	if (wake)
+		ct__unpark_one(other, NULL, NULL);
+	return rc;
+}
+
+/* Where a put or get stands in its wait. */
+struct waiting {
+	bool spun;  /* spun once already: park from now on */
+	int waited; /* what the last park returned */
+};
+
+/* One turn of a wait, with the lock held: gives up with CT_ESTOPPED after
+ * a stop, or with @p expired_rc at the deadline; else spins the first time
+ * and parks on @p waiters after that, and returns 0 to look again. */
+static int wait_turn(ct_queue_t *q, struct waiting *w, uint32_t *waiters,
+		     bool (*ready)(const void *q), int64_t deadline, int expired_rc)
+{
+	if (w->waited == CT_ESTOPPED)
+		return CT_ESTOPPED;
+	if (ct__expired(deadline))
+		return expired_rc;
+	if (!w->spun) {
+		w->spun = true;
+		spin_unlocked(q, ready);
+		return 0;
+	}
+	w->waited = wait_on(q, waiters, deadline, CT__PARK_INTERRUPTIBLE);
+	return 0;
+}
+
 /* Python's Queue.put under the lock: shut down first, then room, then the
  * deadline. A thread woken by a stop still puts if there is room now. */
 static int put_locked(ct_queue_t *q, void *item, int64_t deadline)
 {
-	bool spun = false;
-	int waited = 0;
+	struct waiting w = {0};
 	for (;;) {
 		if (is_shut(q))
 			return CT_ESHUTDOWN;
@@ -154,36 +190,22 @@ static int put_locked(ct_queue_t *q, void *item, int64_t deadline)
 				q->ct__unfinished++;
 			return rc;
 		}
-		if (waited == CT_ESTOPPED)
-			return CT_ESTOPPED;
-		if (ct__expired(deadline))
-			return CT_EFULL;
-		if (!spun) {
-			spun = true;
-			spin_unlocked(q, has_room_or_shut);
-			continue;
-		}
-		waited = wait_on(q, &q->ct__putters, deadline, CT__PARK_INTERRUPTIBLE);
+		int rc = wait_turn(q, &w, &q->ct__putters, has_room_or_shut, deadline, CT_EFULL);
+		if (rc < 0)
+			return rc;
 	}
 }
 
 int ct_queue_put(ct_queue_t *q, void *item, double timeout)
 {
 	int64_t deadline;
-	int rc = ct__deadline(timeout, &deadline);
+	int rc = ct__queue_args(q, timeout, &deadline);
 	if (rc < 0)
 		return rc;
-	if (!q)
-		return CT_EINVAL;
 	if (q->ct__ring)
 		return ct__qring_put(q->ct__ring, item, deadline);
 	ct_lock_acquire(&q->ct__lock);
-	rc = put_locked(q, item, deadline);
-	bool wake = rc == 0 && q->ct__getters != 0;
-	ct_lock_release(&q->ct__lock);
-	if (wake)
-		ct__unpark_one(&q->ct__getters, NULL, NULL);
-	return rc;
+	return release_and_wake(q, put_locked(q, item, deadline), &q->ct__getters);
 }
 
 int ct_queue_put_nowait(ct_queue_t *q, void *item)
@@ -196,8 +218,7 @@ int ct_queue_put_nowait(ct_queue_t *q, void *item)
  * there now. */
 static int get_locked(ct_queue_t *q, void **item, int64_t deadline)
 {
-	bool spun = false;
-	int waited = 0;
+	struct waiting w = {0};
 	for (;;) {
 		if (ct__queue_count(q) != 0) {
 			*item = ct__qstore_pop(q);
@@ -205,16 +226,9 @@ static int get_locked(ct_queue_t *q, void **item, int64_t deadline)
 		}
 		if (is_shut(q))
 			return CT_ESHUTDOWN;
-		if (waited == CT_ESTOPPED)
-			return CT_ESTOPPED;
-		if (ct__expired(deadline))
-			return CT_EEMPTY;
-		if (!spun) {
-			spun = true;
-			spin_unlocked(q, has_item_or_shut);
-			continue;
-		}
-		waited = wait_on(q, &q->ct__getters, deadline, CT__PARK_INTERRUPTIBLE);
+		int rc = wait_turn(q, &w, &q->ct__getters, has_item_or_shut, deadline, CT_EEMPTY);
+		if (rc < 0)
+			return rc;
 	}
 }
 
@@ -227,12 +241,7 @@ int ct_queue_get(ct_queue_t *q, void **item, double timeout)
 	if (q->ct__ring)
 		return ct__qring_get(q->ct__ring, item, deadline);
 	ct_lock_acquire(&q->ct__lock);
-	rc = get_locked(q, item, deadline);
-	bool wake = rc == 0 && q->ct__putters != 0;
-	ct_lock_release(&q->ct__lock);
-	if (wake)
-		ct__unpark_one(&q->ct__putters, NULL, NULL);
-	return rc;
+	return release_and_wake(q, get_locked(q, item, deadline), &q->ct__putters);
 }
 
 int ct_queue_get_nowait(ct_queue_t *q, void **item)
@@ -286,11 +295,9 @@ int ct_queue_task_done(ct_queue_t *q)
 int ct_queue_join(ct_queue_t *q, double timeout)
 {
 	int64_t deadline;
-	int rc = ct__deadline(timeout, &deadline);
+	int rc = ct__queue_args(q, timeout, &deadline);
 	if (rc < 0)
 		return rc;
-	if (!q)
-		return CT_EINVAL;
 	if (q->ct__ring)
 		return ct__qring_join(q->ct__ring, deadline);
 	ct_lock_acquire(&q->ct__lock);

@@ -47,14 +47,21 @@ static inline bool ct__queue_spin(bool (*done)(const void *ctx), const void *ctx
 	return done(ctx);
 }
 
-/* The checks every get makes at the API boundary, Queue's and
- * SimpleQueue's: the timeout becomes *deadline. */
-static inline int ct__queue_get_args(const void *q, void **item, double timeout, int64_t *deadline)
+/* The checks a blocking call makes at the API boundary, Queue's and
+ * SimpleQueue's: the queue (and, for a get, where the item goes) must not
+ * be NULL; the timeout becomes *deadline. */
+static inline int ct__queue_args(const void *q, double timeout, int64_t *deadline)
 {
 	int rc = ct__deadline(timeout, deadline);
 	if (rc < 0)
 		return rc;
-	return q && item ? 0 : CT_EINVAL;
+	return q ? 0 : CT_EINVAL;
+}
+
+static inline int ct__queue_get_args(const void *q, void **item, double timeout, int64_t *deadline)
+{
+	int rc = ct__queue_args(q, timeout, deadline);
+	return rc < 0 ? rc : item ? 0 : CT_EINVAL;
 }
 
 static inline size_t ct__queue_count(const ct_queue_t *q)
