@@ -8,6 +8,7 @@
 
 #include "cthreading/common.h"
 #include "cthreading/event.h"
+#include "cthreading/gil.h"
 #include "cthreading/local.h"
 #include "cthreading/lock.h"
 #include "cthreading/thread.h"
