@@ -429,9 +429,11 @@ static void take_slow(ct_gil_t *g, struct ct__thread *self, bool resuming)
 			}
 			continue;
 		}
-		/* Held: mark it so that its release takes the slow path. */
+		/* Held: mark it so that its release takes the slow path.
+		 * Acquire: it synchronises with the last release, so the
+		 * holder we may read later is never an earlier one. */
 		if ((s & WAITERS) || atomic_compare_exchange_weak_explicit(
-					     &g->ct__state, &s, s | WAITERS, memory_order_relaxed,
+					     &g->ct__state, &s, s | WAITERS, memory_order_acquire,
 					     memory_order_relaxed))
 			break;
 	}
