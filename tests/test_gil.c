@@ -361,6 +361,35 @@ TEST(event_wait_releases)
 	join(t);
 }
 
+static ct_condition_t cond = CT_CONDITION_INIT;
+static int ready; /* guarded by the condition's lock */
+
+static int notify_ready(void *arg)
+{
+	CT_WITH_CONDITION(&cond)
+	{
+		CHECK(ct_gil_held(arg));
+		ready = 1;
+		CHECK_EQ(ct_condition_notify(&cond, 1), 1);
+	}
+	return 0;
+}
+
+TEST(condition_wait_releases)
+{
+	CHECK_OK(ct_gil_acquire(&gil));
+	ct_thread_t *t = NULL;
+	CT_WITH_CONDITION(&cond)
+	{
+		t = start_under(notify_ready, &gil, &gil);
+		while (!ready)
+			CHECK_OK(ct_condition_wait(&cond, 60));
+		CHECK(ct_gil_held(&gil));
+	}
+	CHECK_OK(ct_gil_release(&gil));
+	join(t);
+}
+
 TEST(allow_threads_block_releases)
 {
 	CHECK_OK(ct_gil_acquire(&gil));
