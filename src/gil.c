@@ -150,6 +150,7 @@ struct ct__gil_waiter {
 	int64_t due;	 /* the hand-off order: earliest first */
 	int64_t wake_at; /* when its timer goes off */
 	bool resuming;	 /* back from a blocking call (point 3) */
+	bool spin;	 /* expects the GIL soon: spin before sleeping */
 	bool chosen;	 /* handed the GIL; the grant is on its way */
 	_Atomic uint32_t signal;
 };
@@ -296,6 +297,7 @@ static void init_waiter(struct ct__gil_waiter *w, const ct_gil_t *g, struct ct__
 	w->thread = self;
 	w->since = now;
 	w->resuming = resuming;
+	w->spin = resuming;
 	w->due = resuming ? now : now + interval_ns(g);
 }
 
@@ -386,10 +388,18 @@ static void grant(struct ct__gil_waiter *w)
 static void wait_turn(ct_gil_t *g, struct ct__gil_waiter *w, struct ct__gil_waiter *to_grant)
 {
 	for (;;) {
+		/* Our own wait must keep the GIL out of it: we hold none, and
+		 * the parking core must not recurse into this file. Spinning
+		 * pays when the GIL should come within a wake-up's time (a
+		 * resuming or yielding waiter, a chosen one); a CPU-bound
+		 * waiter expects to wait an interval. */
+		unsigned flags = CT__PARK_KEEP_GIL;
 		int64_t deadline = CT__NO_DEADLINE;
 		if (!w->chosen) {
 			atomic_store_explicit(&w->signal, SIG_WAITING, memory_order_relaxed);
 			deadline = w->wake_at = next_check(g, w, ct__now_ns());
+			if (!w->spin)
+				flags |= CT__PARK_NO_SPIN;
 		}
 		/* Chosen, the grant may have come before we got the lock. */
 		uint32_t sig = atomic_load_explicit(&w->signal, memory_order_relaxed);
@@ -398,10 +408,8 @@ static void wait_turn(ct_gil_t *g, struct ct__gil_waiter *w, struct ct__gil_wait
 			grant(to_grant);
 			to_grant = NULL;
 		}
-		/* Our own wait must keep the GIL out of it: we hold none, and
-		 * the parking core must not recurse into this file. */
 		if (sig != SIG_GRANTED)
-			ct__park_wait(&w->signal, sig, deadline, CT__PARK_KEEP_GIL);
+			ct__park_wait(&w->signal, sig, deadline, flags);
 		if (atomic_load_explicit(&w->signal, memory_order_acquire) == SIG_GRANTED)
 			return;
 		gil_lock(g);
@@ -511,6 +519,7 @@ static int switch_out(ct_gil_t *g, struct ct__thread *self, enum why_switch why)
 	struct ct__gil_waiter *next = hand_over(g, now);
 	struct ct__gil_waiter w;
 	init_waiter(&w, g, self, false, now);
+	w.spin = why == YIELDED;
 	enqueue(g, &w);
 	wait_turn(g, &w, next);
 	now_holding(g, self, ct__now_ns() - w.since);
@@ -552,15 +561,19 @@ ct_gil_t *ct_gil_default(void)
 	return &default_gil;
 }
 
-int ct_gil_acquire(ct_gil_t *gil)
+/* Takes the GIL for a caller that must hold none. */
+static int take_holding_none(ct_gil_t *gil, bool resuming)
 {
-	if (!gil)
-		return CT_EINVAL;
 	struct ct__thread *self = ct__self();
 	if (self->gil_held)
 		return CT_EGILHELD;
-	take(gil, self, false);
+	take(gil, self, resuming);
 	return 0;
+}
+
+int ct_gil_acquire(ct_gil_t *gil)
+{
+	return gil ? take_holding_none(gil, false) : CT_EINVAL;
 }
 
 int ct_gil_release(ct_gil_t *gil)
@@ -643,13 +656,7 @@ ct_gil_t *ct_gil_save(void)
 
 int ct_gil_restore(ct_gil_t *gil)
 {
-	if (!gil)
-		return 0;
-	struct ct__thread *self = ct__self();
-	if (self->gil_held)
-		return CT_EGILHELD;
-	take(gil, self, true);
-	return 0;
+	return gil ? take_holding_none(gil, true) : 0;
 }
 
 int ct_gil_state_ensure(ct_gil_t *gil)

@@ -12,23 +12,6 @@
 
 static ct_gil_t gil = CT_GIL_INIT;
 
-/* Whether fork children may start threads: ThreadSanitizer ends a child of
- * a multi-threaded process that does (its die_after_fork). */
-static bool tsan(void)
-{
-#if defined(__SANITIZE_THREAD__)
-	return true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-	return true;
-#else
-	return false;
-#endif
-#else
-	return false;
-#endif
-}
-
 static ct_thread_t *start_under(ct_target_fn fn, void *arg, ct_gil_t *g)
 {
 	ct_thread_t *t;
@@ -557,7 +540,9 @@ static int in_fork_child(bool held_by_forker)
 	}
 	if (ct_gil_acquire(&gil) != 0 || ct_gil_checkpoint(&gil) != 0)
 		return 12;
-	if (!tsan()) {
+	/* ThreadSanitizer ends a child of a multi-threaded process that
+	 * starts threads (its die_after_fork). */
+	if (!ht_sanitized()) {
 		ct_thread_t *t;
 		if (ct_thread_new(&t, child_thread, NULL, &(ct_thread_opts){.gil = &gil}) != 0 ||
 		    ct_thread_start(t) != 0 || ct_thread_join(t, CT_FOREVER) != 0)
