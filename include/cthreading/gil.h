@@ -157,7 +157,9 @@ CT_API extern _Thread_local _Atomic uintptr_t ct_gil_tls_breaker;
  *
  * Returns 0 if the caller kept the GIL, 1 if it handed it over and got it
  * back (other threads ran meanwhile: re-read shared state). Errors:
- * CT_EGILNOTHELD if the caller does not hold @p gil. */
+ * CT_EGILNOTHELD if the caller does not hold @p gil, whether it holds no
+ * GIL or another one. @p gil must not be NULL (the fast path does not
+ * check). */
 static inline int ct_gil_checkpoint(ct_gil_t *gil)
 {
 	if (CT__LIKELY(atomic_load_explicit(&ct_gil_tls_breaker, memory_order_relaxed) ==
