@@ -294,6 +294,27 @@ TEST(join_releases)
 }
 
 static ct_event_t ev1 = CT_EVENT_INIT, ev2 = CT_EVENT_INIT;
+
+static int sleep_until_stopped(void *arg)
+{
+	ct_event_set(&ev1);
+	CHECK_RC(ct_sleep(60), CT_ESTOPPED);
+	/* Back from an interrupted wait, it holds the GIL again. */
+	CHECK(ct_gil_held(arg));
+	return 0;
+}
+
+TEST(stopped_wait_takes_the_gil_back)
+{
+	CHECK_OK(ct_gil_acquire(&gil));
+	ct_thread_t *t = start_under(sleep_until_stopped, &gil, &gil);
+	CHECK_OK(ct_event_wait(&ev1, CT_FOREVER));
+	CHECK_OK(ct_thread_request_stop(t));
+	join(t);
+	CHECK(ct_gil_held(&gil));
+	CHECK_OK(ct_gil_release(&gil));
+}
+
 static ct_lock_t lock = CT_LOCK_INIT;
 
 static int hold_lock_until_told(void *arg)
