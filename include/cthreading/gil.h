@@ -112,7 +112,9 @@ CT_API ct_gil_t *ct_gil_default(void);
 /** Takes the GIL, waiting as long as it takes (not interruptible: a GIL is
  *  never held across a wait that a stop request could end). The wait follows
  *  CPython's rule: after one switch interval with no switch, the holder is
- *  asked to drop the GIL at its next checkpoint.
+ *  asked to drop the GIL at its next checkpoint. To take the GIL back after
+ *  a blocking call of your own, use ct_gil_restore() or
+ *  CT_GIL_ALLOW_THREADS instead, which do not wait an interval.
  *
  * Errors: CT_EGILHELD (the caller holds this GIL, or another one: a thread
  * holds at most one), CT_EINVAL. */
