@@ -29,9 +29,13 @@
  * 3. The convoy effect. In CPython a thread coming back from a blocking
  *    call waits like any other: a whole interval behind a CPU-bound thread
  *    before it even asks. An I/O thread next to one CPU-bound thread so
- *    gets the GIL back about 5 ms after each read (an echo server measured
- *    by D. Beazley fell from about 30,000 to about 100 requests per
- *    second). Here a thread coming back from a blocking call (the parking
+ *    gets the GIL back about 5 ms after each read: in a published
+ *    measurement an echo server next to one CPU-bound thread fell from
+ *    about 30,000 to about 100 requests per second (CPython issue 7946,
+ *    "Convoy effect with I/O bound threads and New GIL"). Measured here
+ *    (bench/bench_gil.c, gil_io_latency): a 100 µs sleep next to a
+ *    CPU-bound thread takes 5.2 ms more under python3.11's GIL. Here a
+ *    thread coming back from a blocking call (the parking
  *    core's resume hook, ct_gil_restore(), the end of CT_GIL_ALLOW_THREADS,
  *    ct_gil_state_ensure()) is "resuming", and:
  *      - asks for the GIL as soon as the holder has had it for MIN_SLICE
