@@ -41,8 +41,8 @@
 #define THREADS 5
 #define TOTAL 100000
 
-static _Atomic long shared;  /* the unsynchronised and atomic ways */
-static long num;	     /* the GIL and Lock ways: plain, as in Python */
+static _Atomic long shared; /* the unsynchronised and atomic ways */
+static long num;	    /* the GIL and Lock ways: plain, as in Python */
 static ct_lock_t lock = CT_LOCK_INIT;
 static ct_event_t go = CT_EVENT_INIT; /* all five start together */
 
@@ -168,7 +168,8 @@ int main(void)
 
 	atomic_store(&shared, 0);
 	double t = run_five(inc_unsynchronised, NULL);
-	row("unsynchronised (relaxed load, then store)", t, atomic_load(&shared));
+	long unsynchronised = atomic_load(&shared);
+	row("unsynchronised (relaxed load, then store)", t, unsynchronised);
 
 	num = 0;
 	t = run_five(inc_under_gil, gil);
@@ -181,6 +182,9 @@ int main(void)
 	atomic_store(&shared, 0);
 	t = run_five(inc_atomic, NULL);
 	row("with an atomic add", t, atomic_load(&shared));
+	if (unsynchronised == THREADS * TOTAL)
+		printf("  (no update was lost this time: the threads did not overlap, the machine"
+		       " being busy\n   or single-core; on an idle multi-core machine they do)\n");
 
 	printf("\nthe other half of the lesson: CPU-bound work, %ld steps per thread\n", WORK);
 	double one = run_cpu(1, NULL);
@@ -190,6 +194,9 @@ int main(void)
 	printf("  %8.1f ms   two threads, no GIL (they run in parallel)\n", two_free * 1e3);
 	printf("  %8.1f ms   two threads under the GIL: %.1fx as long, one runs at a time\n",
 	       two_gil * 1e3, two_gil / two_free);
+	if (two_free > 1.5 * one)
+		printf("  (the two threads without a GIL did not run in parallel this time: the"
+		       " machine is busy\n   or single-core)\n");
 	ct_gil_stats_t s;
 	ct_gil_stats(gil, &s);
 	printf("  (the GIL changed hands %llu times, %llu of them forced at a checkpoint)\n",
