@@ -534,6 +534,11 @@ static int switch_out(ct_gil_t *g, struct ct__thread *self, enum why_switch why)
 
 void ct_gil_init(ct_gil_t *gil)
 {
+	/* Initialising a GIL twice without destroying it must not cut the
+	 * list of GILs that runs through it. */
+	ct__rawlock_lock(&registry_lock);
+	unregister_gil(gil);
+	ct__rawlock_unlock(&registry_lock);
 	memset(gil, 0, sizeof *gil);
 	atomic_init(&gil->ct__state, 0);
 	atomic_init(&gil->ct__holder, NULL);

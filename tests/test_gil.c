@@ -618,6 +618,37 @@ TEST(fork_child_gets_a_gil_another_thread_held)
 	join(t);
 }
 
+static int hold_default_until_told(void *arg)
+{
+	(void)arg;
+	ct_event_set(&ev1);
+	while (!atomic_load(&ran))
+		sched_yield();
+	return 0;
+}
+
+TEST(fork_resets_gils_after_a_second_init)
+{
+	/* Both GILs in the list fork() resets, then `gil` initialised again
+	 * without being destroyed: the list must still reach the default. */
+	CHECK_OK(ct_gil_acquire(ct_gil_default()));
+	CHECK_OK(ct_gil_release(ct_gil_default()));
+	CHECK_OK(ct_gil_acquire(&gil));
+	CHECK_OK(ct_gil_release(&gil));
+	ct_gil_init(&gil);
+	ct_thread_t *t = start_under(hold_default_until_told, NULL, ct_gil_default());
+	CHECK_OK(ct_event_wait(&ev1, CT_FOREVER));
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) /* its holder does not exist here */
+		_exit(ct_gil_acquire(ct_gil_default()) == 0 ? 0 : 1);
+	int status;
+	CHECK_EQ(waitpid(pid, &status, 0), pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	atomic_store(&ran, 1);
+	join(t);
+}
+
 /* ---- misuse ------------------------------------------------------------- */
 
 static int acquire_twice(void)
