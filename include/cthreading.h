@@ -8,6 +8,8 @@
 
 #include "cthreading/common.h"
 #include "cthreading/event.h"
+#include "cthreading/executor.h"
+#include "cthreading/future.h"
 #include "cthreading/local.h"
 #include "cthreading/lock.h"
 #include "cthreading/thread.h"
