@@ -79,7 +79,7 @@ struct ct__executor {
 	    2 * sizeof(void *) + sizeof(struct ct__work) + sizeof(uint64_t) + sizeof(uint32_t));
 	_Atomic uint32_t spinning; /* idle workers awake (or woken, on their way) */
 	_Atomic uint32_t sleepers; /* idle workers parked on &sleepers */
-	PAD(pad3, 2 * sizeof(uint32_t));
+	PAD(pad2, 2 * sizeof(uint32_t));
 	_Atomic int abandon;   /* see ct__executor_abandoned() */
 	_Atomic uint32_t refs; /* the handle's, and one per started worker */
 	_Atomic uint32_t live; /* workers whose loop has not ended */
@@ -93,8 +93,10 @@ struct ct__executor {
 	ct_lock_t lock;
 	ct_thread_t **threads;
 	size_t nthreads, cap;
-	/* The registry of open pools (for the exit hook), under its lock. */
-	struct ct__executor *prev, *next;
+	/* On the registry of pools (for the exit hook), under its lock. */
+	struct pool_link {
+		struct pool_link *prev, *next;
+	} link;
 };
 
 /* The pool whose worker the calling thread is, if any. */
@@ -102,12 +104,14 @@ static _Thread_local struct ct__executor *current_pool;
 
 static struct {
 	ct_lock_t lock;
-	struct ct__executor head;
+	struct pool_link head;
 	bool exiting; /* the exit hook ran: new pools start closed */
 } registry = {
 	.lock = CT_LOCK_INIT,
-	.head = {.prev = &registry.head, .next = &registry.head},
+	.head = {&registry.head, &registry.head},
 };
+
+#define POOL_OF(l) ct_container_of(l, struct ct__executor, link)
 static atomic_uint default_prefix_counter; /* Python's ThreadPoolExecutor._counter */
 static pthread_once_t hook_once = PTHREAD_ONCE_INIT;
 static int hook_rc;
@@ -482,14 +486,38 @@ static void close_all_at_exit(void)
 {
 	ct_lock_acquire(&registry.lock);
 	registry.exiting = true;
-	for (struct ct__executor *ex = registry.head.next; ex != &registry.head; ex = ex->next)
-		close_pool(ex);
+	for (struct pool_link *l = registry.head.next; l != &registry.head; l = l->next)
+		close_pool(POOL_OF(l));
 	ct_lock_release(&registry.lock);
+}
+
+/* In the child of fork() only the forking thread exists: no pool has a
+ * worker any more, and a lock may have been held by a thread that is gone.
+ * Each pool starts over with no workers (the next submit starts them) and
+ * keeps its queue. Tasks that were running never finish in the child, as
+ * in Python. */
+static void after_fork_child(void)
+{
+	ct_lock_init(&registry.lock);
+	for (struct pool_link *l = registry.head.next; l != &registry.head; l = l->next) {
+		struct ct__executor *ex = POOL_OF(l);
+		ct_lock_init(&ex->lock);
+		ct_lock_init(&ex->consumer_lock);
+		/* The references the gone workers held. */
+		atomic_fetch_sub(&ex->refs, atomic_load(&ex->live));
+		atomic_store(&ex->live, 0);
+		atomic_store(&ex->nworkers, 0);
+		atomic_store(&ex->busy, 0);
+		atomic_store(&ex->spinning, 0);
+		atomic_store(&ex->sleepers, 0);
+	}
 }
 
 static void register_hook(void)
 {
 	hook_rc = ct__before_exit_wait(close_all_at_exit);
+	if (hook_rc == 0)
+		pthread_atfork(NULL, NULL, after_fork_child);
 }
 
 static void executor_free(struct ct__executor *ex)
@@ -506,8 +534,8 @@ static void executor_unref(struct ct__executor *ex)
 	if (atomic_fetch_sub(&ex->refs, 1) != 1)
 		return;
 	ct_lock_acquire(&registry.lock);
-	ex->prev->next = ex->next;
-	ex->next->prev = ex->prev;
+	ex->link.prev->next = ex->link.next;
+	ex->link.next->prev = ex->link.prev;
 	ct_lock_release(&registry.lock);
 	executor_free(ex);
 }
@@ -563,10 +591,10 @@ int ct_executor_init(ct_executor_t *handle, const ct_executor_opts *opts)
 	ct_lock_acquire(&registry.lock);
 	if (registry.exiting)
 		atomic_store(&ex->submitted, CLOSED);
-	ex->next = &registry.head;
-	ex->prev = registry.head.prev;
-	registry.head.prev->next = ex;
-	registry.head.prev = ex;
+	ex->link.next = &registry.head;
+	ex->link.prev = registry.head.prev;
+	registry.head.prev->next = &ex->link;
+	registry.head.prev = &ex->link;
 	ct_lock_release(&registry.lock);
 	handle->ct__impl = ex;
 	return 0;

@@ -1,5 +1,6 @@
 /* The thread pool: Python's ThreadPoolExecutor, case by case. */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -237,6 +238,64 @@ TEST(max_workers_bounds_the_pool)
 		ct_future_release(f[i]);
 	}
 	CHECK_EQ(ct_executor_workers(&ex), 2);
+	ct_executor_destroy(&ex);
+}
+
+static int is_daemon(void *arg, void **result)
+{
+	(void)arg;
+	*result = (void *)(intptr_t)ct_thread_daemon(ct_current_thread());
+	return 0;
+}
+
+static void *submit_from_foreign_thread(void *arg)
+{
+	/* A thread cthreading did not start is a daemon "dummy" thread. */
+	ct_future_t *f = submit(arg, is_daemon, NULL);
+	void *daemon = (void *)1;
+	CHECK_OK(ct_future_result(f, CT_FOREVER, &daemon));
+	ct_future_release(f);
+	return daemon;
+}
+
+/* Python 3.9+: workers are not daemon threads, whoever starts them, so the
+ * exit rule covers them. */
+TEST(workers_are_not_daemons)
+{
+	ct_executor_t ex;
+	CHECK_OK(ct_executor_init(&ex, NULL));
+	pthread_t pt;
+	CHECK(pthread_create(&pt, NULL, submit_from_foreign_thread, &ex) == 0);
+	void *daemon = (void *)1;
+	CHECK(pthread_join(pt, &daemon) == 0);
+	CHECK(daemon == NULL);
+	ct_executor_destroy(&ex);
+}
+
+static int stop_own_thread(void *arg, void **result)
+{
+	(void)arg;
+	(void)result;
+	return ct_thread_request_stop(ct_current_thread());
+}
+
+/* A task may ask its own worker to stop (its later waits say CT_ESTOPPED);
+ * the worker still serves the pool. */
+TEST(stop_request_for_a_worker_keeps_the_pool_working)
+{
+	ct_executor_t ex;
+	CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 1}));
+	ct_future_t *f = submit(&ex, stop_own_thread, NULL);
+	CHECK_OK(ct_future_result(f, CT_FOREVER, NULL));
+	ct_future_release(f);
+	for (intptr_t i = 0; i < 100; i++) {
+		f = submit(&ex, square, (void *)i);
+		void *v;
+		CHECK_OK(ct_future_result(f, CT_FOREVER, &v));
+		CHECK_EQ((intptr_t)v, i * i);
+		ct_future_release(f);
+	}
+	CHECK_EQ(ct_executor_workers(&ex), 1);
 	ct_executor_destroy(&ex);
 }
 
@@ -1118,3 +1177,49 @@ MISUSE(map_timeout_too_large, CT_ETOOLARGE, "timeout value is too large",
 MISUSE(shutdown_null, CT_EINVAL, "invalid argument", ct_executor_shutdown(NULL, true, false))
 MISUSE(shutdown_wait_in_own_task, CT_EJOINSELF, "cannot join current thread",
        shutdown_in_own_task())
+
+/* ---- fork ------------------------------------------------------------------ */
+
+#include <sys/wait.h>
+
+/* ThreadSanitizer does not support threads started after a fork: there
+ * the case only checks the pool before forking. */
+#if defined(__SANITIZE_THREAD__)
+#define FORK_WORKS 0
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define FORK_WORKS 0
+#endif
+#endif
+#ifndef FORK_WORKS
+#define FORK_WORKS 1
+#endif
+
+/* A pool used before fork() works in the child: new workers start there. */
+TEST(pool_works_in_a_fork_child)
+{
+	ct_executor_t ex;
+	CHECK_OK(ct_executor_init(&ex, NULL));
+	ct_future_t *f = submit(&ex, square, (void *)3);
+	CHECK_OK(ct_future_result(f, CT_FOREVER, NULL));
+	ct_future_release(f);
+	pid_t pid = FORK_WORKS ? fork() : -1;
+	if (pid == 0) {
+		ct_future_t *g = NULL;
+		void *v = NULL;
+		int ok = ct_executor_submit(&ex, square, (void *)4, &g) == 0 &&
+			 ct_future_result(g, 10.0, &v) == 0 && (intptr_t)v == 16;
+		ct_future_release(g);
+		ct_executor_destroy(&ex);
+		ct_executor_t other;
+		ok = ok && ct_executor_init(&other, NULL) == 0;
+		ct_executor_destroy(&other);
+		_exit(ok ? 0 : 1);
+	}
+	if (FORK_WORKS) {
+		int status;
+		CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	ct_executor_destroy(&ex);
+}
