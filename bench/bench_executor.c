@@ -40,18 +40,26 @@ static int workers(void)
 	return cpus + 4 < 32 ? (int)cpus + 4 : 32;
 }
 
-/* The sum of x + 1 over a batch's arguments 0..BATCH-1. */
-static long long batch_sum(void)
-{
-	return (long long)BATCH * (BATCH + 1) / 2;
-}
+/* Runs one batch of BATCH tasks with arguments 0..BATCH-1 and returns the
+ * sum of their results (x + 1 each), or -1. */
+typedef long long (*batch_fn)(void *ctx);
 
-static int check(long long sum, long batches, char *note)
+/* Runs one batch to warm the pool up, then times ops / BATCH batches and
+ * checks their sums; the ns for ops tasks, or -1. */
+static double time_batches(batch_fn batch, void *ctx, long ops, char *note)
 {
-	if (sum == batch_sum() * batches)
-		return 0;
-	snprintf(note, 120, "WRONG SUM %lld", sum);
-	return -1;
+	batch(ctx);
+	long batches = ops / BATCH;
+	long long sum = 0;
+	int64_t t0 = bench_now();
+	for (long b = 0; b < batches; b++)
+		sum += batch(ctx);
+	int64_t t = bench_now() - t0;
+	if (sum != batches * ((long long)BATCH * (BATCH + 1) / 2)) {
+		snprintf(note, 120, "WRONG SUM %lld", sum);
+		return -1;
+	}
+	return (double)t * ops / (batches * BATCH);
 }
 
 /* ---- cthreading ---------------------------------------------------------- */
@@ -62,7 +70,7 @@ static int inc(void *arg, void **result)
 	return 0;
 }
 
-static long long ct_batch(ct_executor_t *ex)
+static long long ct_submit_batch(void *ex)
 {
 	static ct_future_t *fs[BATCH];
 	long long sum = 0;
@@ -78,53 +86,52 @@ static long long ct_batch(ct_executor_t *ex)
 	return sum;
 }
 
-static double ct_tiny_tasks(long ops, char *note)
+static long long ct_map_batch(void *ex)
+{
+	static void *args[BATCH], *results[BATCH];
+	for (intptr_t i = 0; i < BATCH; i++)
+		args[i] = (void *)i;
+	if (ct_executor_map(ex, inc, args, BATCH, CT_FOREVER, results, NULL) != 0)
+		return -1;
+	long long sum = 0;
+	for (int i = 0; i < BATCH; i++)
+		sum += (intptr_t)results[i];
+	return sum;
+}
+
+static double ct_run(batch_fn batch, long ops, char *note)
 {
 	ct_executor_t ex;
 	if (ct_executor_init(&ex, NULL) < 0)
 		return -1;
-	ct_batch(&ex);
-	long batches = ops / BATCH;
-	long long sum = 0;
-	int64_t t0 = bench_now();
-	for (long b = 0; b < batches; b++)
-		sum += ct_batch(&ex);
-	int64_t t = bench_now() - t0;
+	double t = time_batches(batch, &ex, ops, note);
 	ct_executor_destroy(&ex);
-	return check(sum, batches, note) < 0 ? -1 : (double)t * ops / (batches * BATCH);
+	return t;
 }
 
-static void *args[BATCH];
+static double ct_tiny_tasks(long ops, char *note)
+{
+	return ct_run(ct_submit_batch, ops, note);
+}
 
 static double ct_map(long ops, char *note)
 {
-	ct_executor_t ex;
-	if (ct_executor_init(&ex, NULL) < 0)
-		return -1;
-	for (intptr_t i = 0; i < BATCH; i++)
-		args[i] = (void *)i;
-	static void *results[BATCH];
-	ct_executor_map(&ex, inc, args, BATCH, CT_FOREVER, results, NULL);
-	long batches = ops / BATCH;
-	long long sum = 0;
-	int64_t t0 = bench_now();
-	for (long b = 0; b < batches; b++) {
-		if (ct_executor_map(&ex, inc, args, BATCH, CT_FOREVER, results, NULL) != 0)
-			return -1;
-		for (int i = 0; i < BATCH; i++)
-			sum += (intptr_t)results[i];
-	}
-	int64_t t = bench_now() - t0;
-	ct_executor_destroy(&ex);
-	return check(sum, batches, note) < 0 ? -1 : (double)t * ops / (batches * BATCH);
+	return ct_run(ct_map_batch, ops, note);
 }
 
 /* ---- GLib ----------------------------------------------------------------- */
 
 #ifdef CT_BENCH_HAVE_GLIB
+/* Tiny tasks: results come back through a GAsyncQueue. */
 struct g_item {
 	intptr_t arg, result;
 };
+
+static struct {
+	GThreadPool *pool;
+	GAsyncQueue *done;
+	struct g_item items[BATCH];
+} gq;
 
 static void g_inc_to_queue(gpointer data, gpointer user)
 {
@@ -133,94 +140,90 @@ static void g_inc_to_queue(gpointer data, gpointer user)
 	g_async_queue_push(user, it);
 }
 
-static long long glib_batch(GThreadPool *pool, GAsyncQueue *done, struct g_item *items)
+static long long glib_queue_batch(void *ctx)
 {
+	(void)ctx;
 	long long sum = 0;
 	for (int i = 0; i < BATCH; i++) {
-		items[i].arg = i;
-		g_thread_pool_push(pool, &items[i], NULL);
+		gq.items[i].arg = i;
+		g_thread_pool_push(gq.pool, &gq.items[i], NULL);
 	}
 	for (int i = 0; i < BATCH; i++)
-		sum += ((struct g_item *)g_async_queue_pop(done))->result;
+		sum += ((struct g_item *)g_async_queue_pop(gq.done))->result;
 	return sum;
 }
 
 static double glib_tiny_tasks(long ops, char *note)
 {
-	static struct g_item items[BATCH];
-	GAsyncQueue *done = g_async_queue_new();
-	GThreadPool *pool = g_thread_pool_new(g_inc_to_queue, done, workers(), FALSE, NULL);
-	glib_batch(pool, done, items);
-	long batches = ops / BATCH;
-	long long sum = 0;
-	int64_t t0 = bench_now();
-	for (long b = 0; b < batches; b++)
-		sum += glib_batch(pool, done, items);
-	int64_t t = bench_now() - t0;
-	g_thread_pool_free(pool, FALSE, TRUE);
-	g_async_queue_unref(done);
-	return check(sum, batches, note) < 0 ? -1 : (double)t * ops / (batches * BATCH);
+	gq.done = g_async_queue_new();
+	gq.pool = g_thread_pool_new(g_inc_to_queue, gq.done, workers(), FALSE, NULL);
+	double t = time_batches(glib_queue_batch, NULL, ops, note);
+	g_thread_pool_free(gq.pool, FALSE, TRUE);
+	g_async_queue_unref(gq.done);
+	return t;
 }
 
-/* map: results into an array, a counter and a condition for the batch. */
+/* Map: results into an array, a counter and a condition for the batch. */
 static struct {
+	GThreadPool *pool;
 	GMutex mutex;
 	GCond cond;
 	int left;
 	intptr_t results[BATCH];
-} gmap;
+} gm;
 
 static void g_inc_to_array(gpointer data, gpointer user)
 {
 	(void)user;
 	intptr_t i = (intptr_t)data - 1;
-	gmap.results[i] = i + 1;
-	g_mutex_lock(&gmap.mutex);
-	if (--gmap.left == 0)
-		g_cond_signal(&gmap.cond);
-	g_mutex_unlock(&gmap.mutex);
+	gm.results[i] = i + 1;
+	g_mutex_lock(&gm.mutex);
+	if (--gm.left == 0)
+		g_cond_signal(&gm.cond);
+	g_mutex_unlock(&gm.mutex);
 }
 
-static long long glib_map_batch(GThreadPool *pool)
+static long long glib_array_batch(void *ctx)
 {
-	gmap.left = BATCH;
+	(void)ctx;
+	gm.left = BATCH;
 	for (intptr_t i = 0; i < BATCH; i++)
-		g_thread_pool_push(pool, (gpointer)(i + 1), NULL); /* NULL is not allowed */
-	g_mutex_lock(&gmap.mutex);
-	while (gmap.left > 0)
-		g_cond_wait(&gmap.cond, &gmap.mutex);
-	g_mutex_unlock(&gmap.mutex);
+		g_thread_pool_push(gm.pool, (gpointer)(i + 1), NULL); /* NULL is not allowed */
+	g_mutex_lock(&gm.mutex);
+	while (gm.left > 0)
+		g_cond_wait(&gm.cond, &gm.mutex);
+	g_mutex_unlock(&gm.mutex);
 	long long sum = 0;
 	for (int i = 0; i < BATCH; i++)
-		sum += gmap.results[i];
+		sum += gm.results[i];
 	return sum;
 }
 
 static double glib_map(long ops, char *note)
 {
-	GThreadPool *pool = g_thread_pool_new(g_inc_to_array, NULL, workers(), FALSE, NULL);
-	glib_map_batch(pool);
-	long batches = ops / BATCH;
-	long long sum = 0;
-	int64_t t0 = bench_now();
-	for (long b = 0; b < batches; b++)
-		sum += glib_map_batch(pool);
-	int64_t t = bench_now() - t0;
-	g_thread_pool_free(pool, FALSE, TRUE);
-	return check(sum, batches, note) < 0 ? -1 : (double)t * ops / (batches * BATCH);
+	gm.pool = g_thread_pool_new(g_inc_to_array, NULL, workers(), FALSE, NULL);
+	double t = time_batches(glib_array_batch, NULL, ops, note);
+	g_thread_pool_free(gm.pool, FALSE, TRUE);
+	return t;
 }
 #endif
 
 /* ---- libuv ---------------------------------------------------------------- */
 
 #ifdef CT_BENCH_HAVE_LIBUV
+/* Both workloads: uv_queue_work, results collected by after_work callbacks
+ * on the loop, in an array by argument. */
 struct uv_item {
 	uv_work_t req;
 	intptr_t arg, result;
 };
 
-static long long uv_sum;
-static intptr_t uv_results[BATCH];
+static struct {
+	uv_loop_t loop;
+	struct uv_item items[BATCH];
+	intptr_t results[BATCH];
+	long long sum;
+} uq;
 
 static void uv_inc(uv_work_t *req)
 {
@@ -232,33 +235,28 @@ static void uv_collect(uv_work_t *req, int status)
 {
 	struct uv_item *it = (struct uv_item *)req;
 	(void)status;
-	uv_results[it->arg] = it->result;
-	uv_sum += it->result;
+	uq.results[it->arg] = it->result;
+	uq.sum += it->result;
 }
 
-static void uv_batch(uv_loop_t *loop, struct uv_item *items)
+static long long uv_batch(void *ctx)
 {
+	(void)ctx;
+	uq.sum = 0;
 	for (int i = 0; i < BATCH; i++) {
-		items[i].arg = i;
-		uv_queue_work(loop, &items[i].req, uv_inc, uv_collect);
+		uq.items[i].arg = i;
+		uv_queue_work(&uq.loop, &uq.items[i].req, uv_inc, uv_collect);
 	}
-	uv_run(loop, UV_RUN_DEFAULT);
+	uv_run(&uq.loop, UV_RUN_DEFAULT);
+	return uq.sum;
 }
 
 static double libuv_run(long ops, char *note)
 {
-	static struct uv_item items[BATCH];
-	uv_loop_t loop;
-	uv_loop_init(&loop);
-	uv_batch(&loop, items);
-	long batches = ops / BATCH;
-	uv_sum = 0;
-	int64_t t0 = bench_now();
-	for (long b = 0; b < batches; b++)
-		uv_batch(&loop, items);
-	int64_t t = bench_now() - t0;
-	uv_loop_close(&loop);
-	return check(uv_sum, batches, note) < 0 ? -1 : (double)t * ops / (batches * BATCH);
+	uv_loop_init(&uq.loop);
+	double t = time_batches(uv_batch, NULL, ops, note);
+	uv_loop_close(&uq.loop);
+	return t;
 }
 
 /* libuv's pool is process-wide and sized once, from UV_THREADPOOL_SIZE, at

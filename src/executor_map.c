@@ -32,8 +32,14 @@ struct map_helper {
 	struct map_job *job;
 };
 
+/* The caller's wake-up word: WAITING while it sleeps (or is about to). */
+#define WAITING 1u
+
 struct map_job {
 	_Atomic uint32_t refs;	 /* the caller's and one per helper */
+	_Atomic size_t settled;	 /* items finished or cancelled */
+	atomic_bool failed;	 /* an item finished with a non-zero status */
+	_Atomic uint32_t wake;	 /* see WAITING */
 	_Atomic int cancel_code; /* what cancelled items report */
 	atomic_bool swept_by_pool;
 	_Atomic size_t next; /* the next item to claim */
@@ -42,6 +48,16 @@ struct map_job {
 	struct map_helper *helpers;
 	struct map_item items[];
 };
+
+/* One more item is done: wakes the caller if it was the last, or failed. */
+static void item_settled(struct map_job *job, bool failed)
+{
+	if (failed)
+		atomic_store(&job->failed, true);
+	if ((atomic_fetch_add(&job->settled, 1) + 1 == job->n || failed) &&
+	    atomic_exchange(&job->wake, 0) == WAITING)
+		ct__park_wake(&job->wake, 1);
+}
 
 static void job_unref(struct map_job *job)
 {
@@ -60,8 +76,10 @@ static void sweep(struct map_job *job, size_t from, int code)
 		if (ct__f_phase(atomic_load_explicit(state, memory_order_relaxed)) != CT__F_PENDING)
 			continue;
 		uint32_t old = ct__state_settle(state, CT__F_CANCELLED);
-		if (ct__f_phase(old) == CT__F_PENDING)
+		if (ct__f_phase(old) == CT__F_PENDING) {
 			ct__state_wake(state, old);
+			item_settled(job, false);
+		}
 	}
 }
 
@@ -75,6 +93,7 @@ static void run_item(struct map_job *job, struct map_item *it)
 	it->result = result;
 	it->status = status;
 	ct__state_wake(&it->state, atomic_fetch_add_explicit(&it->state, 1, memory_order_acq_rel));
+	item_settled(job, status != 0);
 }
 
 void ct__map_run(struct ct__work *w, struct ct__executor *ex)
@@ -113,6 +132,9 @@ static struct map_job *job_new(ct_task_fn fn, void *const *args, size_t n, uint3
 	if (!job)
 		return NULL;
 	atomic_init(&job->refs, 1 + helpers);
+	atomic_init(&job->settled, 0);
+	atomic_init(&job->failed, false);
+	atomic_init(&job->wake, 0);
 	atomic_init(&job->cancel_code, 0);
 	atomic_init(&job->swept_by_pool, false);
 	atomic_init(&job->next, 0);
@@ -163,9 +185,25 @@ static void give_up(struct map_job *job, size_t i, int why, void **results, int 
 	}
 }
 
+/* Sleeps until every item is done or, unless all are wanted, one failed:
+ * one wake-up for the whole map. A timeout or a stop ends it too; the
+ * item by item collection that follows sees them again. */
+static void await_items(struct map_job *job, int64_t deadline, bool all)
+{
+	for (;;) {
+		atomic_store(&job->wake, WAITING);
+		if (atomic_load(&job->settled) == job->n || (!all && atomic_load(&job->failed)))
+			break;
+		if (ct__park_wait(&job->wake, WAITING, deadline, CT__PARK_INTERRUPTIBLE) < 0)
+			break;
+	}
+	atomic_store(&job->wake, 0);
+}
+
 static int collect(struct map_job *job, int64_t deadline, void **results, int *statuses)
 {
 	int first = 0;
+	await_items(job, deadline, statuses != NULL);
 	for (size_t i = 0; i < job->n; i++) {
 		int rc = ct__state_wait(&job->items[i].state, deadline);
 		if (rc < 0) {

@@ -206,15 +206,23 @@ static bool register_all(struct ct__waiter *w, struct ct__waiter_link *links,
 	return w->mode != CT_FIRST_COMPLETED && left == 0;
 }
 
-int ct_wait(ct_future_t *const *fs, size_t n, double timeout, int return_when, bool *done)
+/* The arguments every wait on many futures checks first. */
+static int check_futures(ct_future_t *const *fs, size_t n, double timeout, int64_t *deadline)
 {
-	if ((n && !fs) || return_when < CT_ALL_COMPLETED || return_when > CT_FIRST_EXCEPTION)
+	if (n && !fs)
 		return CT_EINVAL;
 	for (size_t i = 0; i < n; i++)
 		if (!fs[i])
 			return CT_EINVAL;
+	return ct__deadline(timeout, deadline);
+}
+
+int ct_wait(ct_future_t *const *fs, size_t n, double timeout, int return_when, bool *done)
+{
+	if (return_when < CT_ALL_COMPLETED || return_when > CT_FIRST_EXCEPTION)
+		return CT_EINVAL;
 	int64_t deadline;
-	int rc = ct__deadline(timeout, &deadline);
+	int rc = check_futures(fs, n, timeout, &deadline);
 	if (rc < 0)
 		return rc;
 	if (condition_holds(fs, n, return_when)) {
@@ -305,13 +313,8 @@ int ct_as_completed_init(ct_as_completed_t *handle, ct_future_t *const *fs, size
 	if (!handle)
 		return CT_EINVAL;
 	handle->ct__impl = NULL;
-	if (n && !fs)
-		return CT_EINVAL;
-	for (size_t i = 0; i < n; i++)
-		if (!fs[i])
-			return CT_EINVAL;
 	int64_t deadline;
-	int rc = ct__deadline(timeout, &deadline);
+	int rc = check_futures(fs, n, timeout, &deadline);
 	if (rc < 0)
 		return rc;
 	/* One block: the header, then n of each array. */

@@ -75,4 +75,61 @@ static inline ct_future_t *submit(ct_executor_t *ex, ct_task_fn fn, void *arg)
 	return f;
 }
 
+/* Runs fn(arg) on the pool and waits: the task must succeed; gives its
+ * value. */
+static inline void *run_one(ct_executor_t *ex, ct_task_fn fn, void *arg)
+{
+	ct_future_t *f = submit(ex, fn, arg);
+	void *value = NULL;
+	CHECK_OK(ct_future_result(f, CT_FOREVER, &value));
+	ct_future_release(f);
+	return value;
+}
+
+/* A thread making one blocking call, so that a test can stop it (or let it
+ * finish) and look at what the call returned. */
+struct blocker {
+	int (*call)(void *arg);
+	void *arg;
+	ct_event_t ready;
+	int rc;
+	ct_thread_t *thread;
+};
+
+static inline int blocker_main(void *p)
+{
+	struct blocker *b = p;
+	ct_event_set(&b->ready);
+	b->rc = b->call(b->arg);
+	return 0;
+}
+
+/* Starts the call and returns once the thread is about to make it. A stop
+ * request is sticky: one sent before the call starts waiting still ends it. */
+static inline void blocker_start(struct blocker *b, int (*call)(void *), void *arg)
+{
+	b->call = call;
+	b->arg = arg;
+	b->rc = 1;
+	ct_event_init(&b->ready);
+	CHECK_OK(ct_thread_new(&b->thread, blocker_main, b, NULL));
+	CHECK_OK(ct_thread_start(b->thread));
+	CHECK_OK(ct_event_wait(&b->ready, CT_FOREVER));
+}
+
+/* Waits for the call to return; gives what it returned. */
+static inline int blocker_join(struct blocker *b)
+{
+	CHECK_OK(ct_thread_join(b->thread, CT_FOREVER));
+	ct_thread_destroy(b->thread);
+	return b->rc;
+}
+
+/* Asks the thread to stop, then as blocker_join(). */
+static inline int blocker_stop(struct blocker *b)
+{
+	CHECK_OK(ct_thread_request_stop(b->thread));
+	return blocker_join(b);
+}
+
 #endif /* CT_TEST_EXECUTOR_HELPERS_H */

@@ -91,10 +91,8 @@ TEST(workers_start_lazily_and_are_reused)
 	CHECK_OK(ct_executor_init(&ex, NULL));
 	CHECK_EQ(ct_executor_workers(&ex), 0);
 	CHECK_EQ(ct_active_count(), 1);
-	for (int i = 0; i < 20; i++) {
-		ct_future_t *f = submit(&ex, square, (void *)(intptr_t)i);
-		CHECK_OK(ct_future_result(f, CT_FOREVER, NULL));
-		ct_future_release(f);
+	for (intptr_t i = 0; i < 20; i++) {
+		CHECK_EQ((intptr_t)run_one(&ex, square, (void *)i), i * i);
 		/* One at a time: the worker that ran the last task is idle. */
 		CHECK_EQ(ct_executor_workers(&ex), 1);
 	}
@@ -137,11 +135,7 @@ static int record_name(void *arg, void **result)
 
 static char *name_of_worker(ct_executor_t *ex)
 {
-	ct_future_t *f = submit(ex, record_name, NULL);
-	void *name = NULL;
-	CHECK_OK(ct_future_result(f, CT_FOREVER, &name));
-	ct_future_release(f);
-	return name;
+	return run_one(ex, record_name, NULL);
 }
 
 TEST(worker_names_are_pythons)
@@ -251,11 +245,7 @@ static int is_daemon(void *arg, void **result)
 static void *submit_from_foreign_thread(void *arg)
 {
 	/* A thread cthreading did not start is a daemon "dummy" thread. */
-	ct_future_t *f = submit(arg, is_daemon, NULL);
-	void *daemon = (void *)1;
-	CHECK_OK(ct_future_result(f, CT_FOREVER, &daemon));
-	ct_future_release(f);
-	return daemon;
+	return run_one(arg, is_daemon, NULL);
 }
 
 /* Python 3.9+: workers are not daemon threads, whoever starts them, so the
@@ -285,16 +275,9 @@ TEST(stop_request_for_a_worker_keeps_the_pool_working)
 {
 	ct_executor_t ex;
 	CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 1}));
-	ct_future_t *f = submit(&ex, stop_own_thread, NULL);
-	CHECK_OK(ct_future_result(f, CT_FOREVER, NULL));
-	ct_future_release(f);
-	for (intptr_t i = 0; i < 100; i++) {
-		f = submit(&ex, square, (void *)i);
-		void *v;
-		CHECK_OK(ct_future_result(f, CT_FOREVER, &v));
-		CHECK_EQ((intptr_t)v, i * i);
-		ct_future_release(f);
-	}
+	run_one(&ex, stop_own_thread, NULL);
+	for (intptr_t i = 0; i < 100; i++)
+		CHECK_EQ((intptr_t)run_one(&ex, square, (void *)i), i * i);
 	CHECK_EQ(ct_executor_workers(&ex), 1);
 	ct_executor_destroy(&ex);
 }
@@ -328,13 +311,8 @@ TEST(initializer_runs_once_per_worker_before_its_tasks)
 	gate_init(&a, 0, NULL);
 	ct_future_t *fa = submit(&ex, gated, &a);
 	CHECK_OK(ct_event_wait(&a.started, CT_FOREVER));
-	for (int i = 0; i < 10; i++) {
-		ct_future_t *f = submit(&ex, was_initialised, NULL);
-		void *v;
-		CHECK_OK(ct_future_result(f, CT_FOREVER, &v));
-		CHECK_EQ((intptr_t)v, 1);
-		ct_future_release(f);
-	}
+	for (int i = 0; i < 10; i++)
+		CHECK_EQ((intptr_t)run_one(&ex, was_initialised, NULL), 1);
 	ct_event_set(&a.go);
 	ct_future_release(fa);
 	ct_executor_destroy(&ex);
@@ -492,9 +470,7 @@ TEST(destroy_from_own_task)
 {
 	ct_executor_t *ex = malloc(sizeof *ex);
 	CHECK_OK(ct_executor_init(ex, NULL));
-	ct_future_t *f = submit(ex, destroy_own_pool, ex);
-	CHECK_OK(ct_future_result(f, CT_FOREVER, NULL));
-	ct_future_release(f);
+	run_one(ex, destroy_own_pool, ex);
 	CHECK_OK(ct_shutdown(CT_FOREVER)); /* its worker ends */
 	free(ex);
 }
@@ -511,18 +487,9 @@ TEST(destroy_waits_for_queued_tasks)
 	ct_executor_destroy(&ex); /* a second time: nothing */
 }
 
-struct stopper {
-	ct_executor_t *ex;
-	ct_event_t ready;
-	int rc;
-};
-
-static int shutdown_and_wait(void *arg)
+static int shutdown_and_wait(void *ex)
 {
-	struct stopper *s = arg;
-	ct_event_set(&s->ready);
-	s->rc = ct_executor_shutdown(s->ex, true, false);
-	return 0;
+	return ct_executor_shutdown(ex, true, false);
 }
 
 TEST(stop_request_interrupts_shutdown_wait)
@@ -533,18 +500,11 @@ TEST(stop_request_interrupts_shutdown_wait)
 	gate_init(&a, 0, NULL);
 	ct_future_t *fa = submit(&ex, gated, &a);
 	CHECK_OK(ct_event_wait(&a.started, CT_FOREVER));
-	struct stopper s = {.ex = &ex};
-	ct_event_init(&s.ready);
-	ct_thread_t *t;
-	CHECK_OK(ct_thread_new(&t, shutdown_and_wait, &s, NULL));
-	CHECK_OK(ct_thread_start(t));
-	CHECK_OK(ct_event_wait(&s.ready, CT_FOREVER));
-	CHECK_OK(ct_thread_request_stop(t));
-	CHECK_OK(ct_thread_join(t, CT_FOREVER));
-	CHECK_RC(s.rc, CT_ESTOPPED);
+	struct blocker b;
+	blocker_start(&b, shutdown_and_wait, &ex);
+	CHECK_RC(blocker_stop(&b), CT_ESTOPPED);
 	CHECK(!ct_future_done(fa));
 	ct_event_set(&a.go);
-	ct_thread_destroy(t);
 	ct_future_release(fa);
 	ct_executor_destroy(&ex);
 }
@@ -598,6 +558,17 @@ static int do_step(void *arg, void **result)
 	}
 }
 
+/* Items that return themselves (kind 3), those from @p counted on counting
+ * their runs in *runs. */
+static void steps_init(struct step *steps, void **args, int n, struct gate *g, atomic_int *runs,
+		       int counted)
+{
+	for (int i = 0; i < n; i++) {
+		steps[i] = (struct step){3, g, i >= counted ? runs : NULL};
+		args[i] = &steps[i];
+	}
+}
+
 TEST(map_runs_items_on_several_workers)
 {
 	ct_executor_t ex;
@@ -611,30 +582,46 @@ TEST(map_runs_items_on_several_workers)
 	ct_executor_destroy(&ex);
 }
 
+/* A map with one worker whose item 0 holds it until the test lets it go. */
+struct held_map {
+	ct_executor_t ex;
+	struct gate g;
+	atomic_int runs_after; /* runs of items 1.. */
+	struct step steps[50];
+	void *args[50], *results[50];
+	int statuses[50];
+};
+
+static void held_map_init(struct held_map *m, int n, int holder)
+{
+	CHECK_OK(ct_executor_init(&m->ex, &(ct_executor_opts){.max_workers = 1}));
+	gate_init(&m->g, 0, NULL);
+	atomic_init(&m->runs_after, 0);
+	steps_init(m->steps, m->args, n, &m->g, &m->runs_after, holder + 1);
+	m->steps[holder].kind = 0;
+}
+
+/* Lets the holder go (if it started: it may have been cancelled), ends the
+ * pool; the items after it must not have run. */
+static void held_map_check_and_destroy(struct held_map *m)
+{
+	ct_event_set(&m->g.go);
+	ct_executor_destroy(&m->ex);
+	CHECK_EQ(atomic_load(&m->runs_after), 0);
+	CHECK(atomic_load(&m->g.runs) <= 1);
+}
+
 /* Python's map raises at the first failure (in input order); dropping the
  * iterator cancels the items not started. */
 TEST(map_stops_at_the_first_failure)
 {
-	enum { N = 50 };
-	ct_executor_t ex;
-	CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 1}));
-	atomic_int runs_after = 0;
-	struct gate g;
-	gate_init(&g, 0, NULL);
-	struct step steps[N];
-	void *args[N], *results[N] = {0};
-	for (int i = 0; i < N; i++) {
-		steps[i] = (struct step){3, &g, i > 6 ? &runs_after : NULL};
-		args[i] = &steps[i];
-	}
-	steps[5].kind = 2; /* fails */
-	steps[6].kind = 0; /* holds the only worker until map has returned */
-	CHECK_RC(ct_executor_map(&ex, do_step, args, N, CT_FOREVER, results, NULL), 9);
+	struct held_map m;
+	held_map_init(&m, 50, 6); /* item 6 holds the only worker ... */
+	m.steps[5].kind = 2;	  /* ... past the failing item 5 */
+	CHECK_RC(ct_executor_map(&m.ex, do_step, m.args, 50, CT_FOREVER, m.results, NULL), 9);
 	for (int i = 0; i < 5; i++)
-		CHECK(results[i] == &steps[i]);
-	ct_event_set(&g.go);
-	ct_executor_destroy(&ex);
-	CHECK_EQ(atomic_load(&runs_after), 0);
+		CHECK(m.results[i] == &m.steps[i]);
+	held_map_check_and_destroy(&m);
 }
 
 TEST(map_with_statuses_collects_everything)
@@ -645,10 +632,9 @@ TEST(map_with_statuses_collects_everything)
 	struct step steps[N];
 	void *args[N], *results[N] = {0};
 	int statuses[N];
-	for (int i = 0; i < N; i++) {
-		steps[i] = (struct step){i % 10 == 3 ? 2 : 3, NULL, NULL};
-		args[i] = &steps[i];
-	}
+	steps_init(steps, args, N, NULL, NULL, N);
+	for (int i = 3; i < N; i += 10)
+		steps[i].kind = 2;
 	CHECK_RC(ct_executor_map(&ex, do_step, args, N, CT_FOREVER, results, statuses), 9);
 	for (int i = 0; i < N; i++) {
 		CHECK_EQ(statuses[i], i % 10 == 3 ? 9 : 0);
@@ -660,124 +646,71 @@ TEST(map_with_statuses_collects_everything)
 
 TEST(map_timeout_counts_from_the_call)
 {
-	enum { N = 20 };
-	ct_executor_t ex;
-	CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 1}));
-	atomic_int runs_after = 0;
-	struct gate g;
-	gate_init(&g, 0, NULL);
-	struct step steps[N];
-	void *args[N];
-	int statuses[N];
-	for (int i = 0; i < N; i++) {
-		steps[i] = (struct step){3, &g, i > 0 ? &runs_after : NULL};
-		args[i] = &steps[i];
-	}
-	steps[0].kind = 0; /* runs until the test lets it go */
+	struct held_map m;
+	held_map_init(&m, 20, 0);
 	double t0 = ht_now();
-	CHECK_RC(ct_executor_map(&ex, do_step, args, N, 0.1, NULL, statuses), CT_ETIMEDOUT);
+	CHECK_RC(ct_executor_map(&m.ex, do_step, m.args, 20, 0.1, NULL, m.statuses), CT_ETIMEDOUT);
 	CHECK(ht_now() - t0 >= 0.1);
-	CHECK_EQ(statuses[0], CT_ETIMEDOUT); /* running when time was up */
-	for (int i = 1; i < N; i++)
-		CHECK_EQ(statuses[i], CT_ECANCELLED);
-	ct_event_set(&g.go);
-	ct_executor_destroy(&ex);
-	CHECK_EQ(atomic_load(&runs_after), 0);
-	CHECK_EQ(atomic_load(&g.runs), 1);
+	CHECK_EQ(m.statuses[0], CT_ETIMEDOUT); /* running when time was up */
+	for (int i = 1; i < 20; i++)
+		CHECK_EQ(m.statuses[i], CT_ECANCELLED);
+	held_map_check_and_destroy(&m);
 }
 
-struct mapper {
-	ct_executor_t *ex;
-	void **args;
-	size_t n;
-	int rc;
-};
+static struct held_map *mapping;
 
-static int run_map(void *arg)
+static int run_map(void *n)
 {
-	struct mapper *m = arg;
-	m->rc = ct_executor_map(m->ex, do_step, m->args, m->n, CT_FOREVER, NULL, NULL);
-	return 0;
+	return ct_executor_map(&mapping->ex, do_step, mapping->args, (size_t)(intptr_t)n,
+			       CT_FOREVER, NULL, NULL);
 }
 
 TEST(stop_request_interrupts_map)
 {
-	ct_executor_t ex;
-	CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 1}));
-	struct gate g;
-	gate_init(&g, 0, NULL);
-	struct step steps[3] = {{0, &g, NULL}, {3, NULL, NULL}, {3, NULL, NULL}};
-	void *args[3] = {&steps[0], &steps[1], &steps[2]};
-	struct mapper m = {&ex, args, 3, 1};
-	ct_thread_t *t;
-	CHECK_OK(ct_thread_new(&t, run_map, &m, NULL));
-	CHECK_OK(ct_thread_start(t));
-	CHECK_OK(ct_event_wait(&g.started, CT_FOREVER));
-	CHECK_OK(ct_thread_request_stop(t));
-	CHECK_OK(ct_thread_join(t, CT_FOREVER));
-	CHECK_RC(m.rc, CT_ESTOPPED);
-	ct_event_set(&g.go);
-	ct_thread_destroy(t);
-	ct_executor_destroy(&ex);
+	struct held_map m;
+	held_map_init(&m, 3, 0);
+	mapping = &m;
+	struct blocker b;
+	blocker_start(&b, run_map, (void *)3);
+	CHECK_OK(ct_event_wait(&m.g.started, CT_FOREVER));
+	CHECK_RC(blocker_stop(&b), CT_ESTOPPED);
+	held_map_check_and_destroy(&m);
 }
 
 TEST(shutdown_with_cancel_futures_cancels_map_items)
 {
-	enum { N = 30 };
-	ct_executor_t ex;
-	CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 1}));
-	atomic_int runs_after = 0;
-	struct gate g;
-	gate_init(&g, 0, NULL);
-	struct step steps[N];
-	void *args[N];
-	for (int i = 0; i < N; i++) {
-		steps[i] = (struct step){3, &g, i > 0 ? &runs_after : NULL};
-		args[i] = &steps[i];
-	}
-	steps[0].kind = 0;
-	struct mapper m = {&ex, args, N, 1};
-	ct_thread_t *t;
-	CHECK_OK(ct_thread_new(&t, run_map, &m, NULL));
-	CHECK_OK(ct_thread_start(t));
-	CHECK_OK(ct_event_wait(&g.started, CT_FOREVER));
-	CHECK_OK(ct_executor_shutdown(&ex, false, true));
-	ct_event_set(&g.go);
-	CHECK_OK(ct_thread_join(t, CT_FOREVER));
+	struct held_map m;
+	held_map_init(&m, 30, 0);
+	mapping = &m;
+	struct blocker b;
+	blocker_start(&b, run_map, (void *)30);
+	CHECK_OK(ct_event_wait(&m.g.started, CT_FOREVER));
+	CHECK_OK(ct_executor_shutdown(&m.ex, false, true));
+	ct_event_set(&m.g.go);
 	/* Item 0 ran; item 1 was cancelled, so map reports that. */
-	CHECK_RC(m.rc, CT_ECANCELLED);
-	CHECK_EQ(atomic_load(&runs_after), 0);
-	ct_thread_destroy(t);
-	ct_executor_destroy(&ex);
+	CHECK_RC(blocker_join(&b), CT_ECANCELLED);
+	held_map_check_and_destroy(&m);
 }
 
-/* A second map queued behind a running one, drained by the shutdown. */
+/* A second map queued behind a running task, drained by the shutdown. */
 TEST(shutdown_with_cancel_futures_cancels_queued_maps)
 {
-	ct_executor_t ex;
-	CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 1}));
-	struct gate g;
-	gate_init(&g, 0, NULL);
-	ct_future_t *fa = submit(&ex, gated, &g);
-	CHECK_OK(ct_event_wait(&g.started, CT_FOREVER));
-	atomic_int runs = 0;
-	struct step steps[4] = {
-		{3, NULL, &runs}, {3, NULL, &runs}, {3, NULL, &runs}, {3, NULL, &runs}};
-	void *args[4] = {&steps[0], &steps[1], &steps[2], &steps[3]};
-	struct mapper m = {&ex, args, 4, 1};
-	ct_thread_t *t;
-	CHECK_OK(ct_thread_new(&t, run_map, &m, NULL));
-	CHECK_OK(ct_thread_start(t));
-	while (ct__executor_pending(ct__executor_of(&ex)) == 0) /* the map is queued */
+	struct held_map m;
+	held_map_init(&m, 4, 0);
+	mapping = &m;
+	ct_future_t *holder = submit(&m.ex, gated, &m.g);
+	CHECK_OK(ct_event_wait(&m.g.started, CT_FOREVER));
+	m.steps[0].kind = 3; /* the map's items all count their runs */
+	m.steps[0].runs = &m.runs_after;
+	struct blocker b;
+	blocker_start(&b, run_map, (void *)4);
+	while (ct__executor_pending(ct__executor_of(&m.ex)) == 0) /* the map is queued */
 		ct_sleep(0);
-	CHECK_OK(ct_executor_shutdown(&ex, false, true));
-	ct_event_set(&g.go);
-	CHECK_OK(ct_thread_join(t, CT_FOREVER));
-	CHECK_RC(m.rc, CT_ECANCELLED);
-	CHECK_EQ(atomic_load(&runs), 0);
-	ct_thread_destroy(t);
-	ct_future_release(fa);
-	ct_executor_destroy(&ex);
+	CHECK_OK(ct_executor_shutdown(&m.ex, false, true));
+	ct_event_set(&m.g.go);
+	CHECK_RC(blocker_join(&b), CT_ECANCELLED);
+	ct_future_release(holder);
+	held_map_check_and_destroy(&m);
 }
 
 /* ---- the exit rule -------------------------------------------------------- */
@@ -840,11 +773,7 @@ TEST(allocation_failures_in_submit)
 		CHECK(f == NULL);
 		CHECK_EQ(ct_executor_workers(&ex), 0);
 		failures++;
-		f = submit(&ex, square, (void *)3);
-		void *v;
-		CHECK_OK(ct_future_result(f, CT_FOREVER, &v));
-		CHECK_EQ((intptr_t)v, 9);
-		ct_future_release(f);
+		CHECK_EQ((intptr_t)run_one(&ex, square, (void *)3), 9);
 		ct_executor_destroy(&ex);
 	}
 	CHECK(failures >= 4);
@@ -856,17 +785,13 @@ TEST(allocation_failure_with_a_cached_future)
 {
 	ct_executor_t ex;
 	CHECK_OK(ct_executor_init(&ex, NULL));
-	ct_future_t *f = submit(&ex, square, (void *)3);
-	CHECK_OK(ct_future_result(f, CT_FOREVER, NULL));
-	ct_future_release(f); /* now cached */
-	f = NULL;
+	run_one(&ex, square, (void *)3); /* its future is now cached */
+	ct_future_t *f = NULL;
 	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
 	CHECK_RC(ct_executor_submit(&ex, square, (void *)3, &f), CT_ENOMEM);
 	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
 	CHECK(f == NULL);
-	f = submit(&ex, square, (void *)3);
-	CHECK_OK(ct_future_result(f, CT_FOREVER, NULL));
-	ct_future_release(f);
+	CHECK_EQ((intptr_t)run_one(&ex, square, (void *)3), 9);
 	ct_executor_destroy(&ex);
 }
 
@@ -908,9 +833,7 @@ TEST(thread_creation_failure_without_workers)
 		 CT_EAGAIN);
 	ct__fault_set(CT__FAULT_THREAD_CREATE, 0, 0);
 	CHECK_EQ(ct_executor_workers(&ex), 0);
-	f = submit(&ex, square, (void *)3);
-	CHECK_OK(ct_future_result(f, CT_FOREVER, NULL));
-	ct_future_release(f);
+	CHECK_EQ((intptr_t)run_one(&ex, square, (void *)3), 9);
 	ct_executor_destroy(&ex);
 }
 
@@ -997,6 +920,52 @@ TEST(stress_a_million_tiny_tasks)
 		CHECK_OK(s[i].rc);
 		CHECK_EQ(s[i].sum, per / 1000 * (1000LL * 1001 / 2));
 	}
+	ct_executor_destroy(&ex);
+}
+
+struct mapper {
+	ct_executor_t *ex;
+	int maps;
+	int rc;
+};
+
+/* Maps 1000 items at a time and checks every result. */
+static int map_many(void *arg)
+{
+	struct mapper *m = arg;
+	enum { N = 1000 };
+	void *args[N], *results[N];
+	for (intptr_t i = 0; i < N; i++)
+		args[i] = (void *)i;
+	for (int k = 0; k < m->maps; k++) {
+		if ((m->rc = ct_executor_map(m->ex, inc, args, N, CT_FOREVER, results, NULL)) != 0)
+			return 1;
+		for (intptr_t i = 0; i < N; i++)
+			if ((intptr_t)results[i] != i + 1)
+				return m->rc = 1;
+	}
+	return 0;
+}
+
+/* Two threads map while a third submits: 1,000,000 items in all. */
+TEST(stress_concurrent_maps_and_submits)
+{
+	ct_executor_t ex;
+	CHECK_OK(ct_executor_init(&ex, NULL));
+	struct mapper m[2] = {{&ex, 400, 0}, {&ex, 400, 0}};
+	struct submitter s = {&ex, 200000, 0, 0};
+	ct_thread_t *t[2];
+	for (int i = 0; i < 2; i++) {
+		CHECK_OK(ct_thread_new(&t[i], map_many, &m[i], NULL));
+		CHECK_OK(ct_thread_start(t[i]));
+	}
+	CHECK_OK(submit_batches(&s));
+	for (int i = 0; i < 2; i++) {
+		CHECK_OK(ct_thread_join(t[i], CT_FOREVER));
+		ct_thread_destroy(t[i]);
+		CHECK_OK(m[i].rc);
+	}
+	CHECK_EQ(s.sum, 200 * (1000LL * 1001 / 2));
 	ct_executor_destroy(&ex);
 }
 
@@ -1200,9 +1169,7 @@ TEST(pool_works_in_a_fork_child)
 {
 	ct_executor_t ex;
 	CHECK_OK(ct_executor_init(&ex, NULL));
-	ct_future_t *f = submit(&ex, square, (void *)3);
-	CHECK_OK(ct_future_result(f, CT_FOREVER, NULL));
-	ct_future_release(f);
+	run_one(&ex, square, (void *)3);
 	pid_t pid = FORK_WORKS ? fork() : -1;
 	if (pid == 0) {
 		ct_future_t *g = NULL;

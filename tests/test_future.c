@@ -75,39 +75,21 @@ TEST(result_gives_status_and_value)
 	ct_executor_destroy(&ex);
 }
 
-struct waiter_thread {
-	ct_future_t *f;
-	ct_event_t ready;
-	int rc;
-};
-
-static int wait_result(void *arg)
+static int wait_result(void *f)
 {
-	struct waiter_thread *w = arg;
-	ct_event_set(&w->ready);
-	w->rc = ct_future_result(w->f, CT_FOREVER, NULL);
-	return 0;
+	return ct_future_result(f, CT_FOREVER, NULL);
 }
 
 TEST(many_threads_wait_for_one_result)
 {
 	struct held h;
 	hold(&h, 1);
-	struct waiter_thread w[4];
-	ct_thread_t *t[4];
-	for (int i = 0; i < 4; i++) {
-		w[i] = (struct waiter_thread){.f = h.holder, .rc = 1};
-		ct_event_init(&w[i].ready);
-		CHECK_OK(ct_thread_new(&t[i], wait_result, &w[i], NULL));
-		CHECK_OK(ct_thread_start(t[i]));
-		CHECK_OK(ct_event_wait(&w[i].ready, CT_FOREVER));
-	}
+	struct blocker b[4];
+	for (int i = 0; i < 4; i++)
+		blocker_start(&b[i], wait_result, h.holder);
 	ct_event_set(&h.gate.go);
-	for (int i = 0; i < 4; i++) {
-		CHECK_OK(ct_thread_join(t[i], CT_FOREVER));
-		CHECK_OK(w[i].rc);
-		ct_thread_destroy(t[i]);
-	}
+	for (int i = 0; i < 4; i++)
+		CHECK_OK(blocker_join(&b[i]));
 	unhold(&h);
 }
 
@@ -115,16 +97,9 @@ TEST(stop_request_interrupts_result)
 {
 	struct held h;
 	hold(&h, 1);
-	struct waiter_thread w = {.f = h.holder, .rc = 1};
-	ct_event_init(&w.ready);
-	ct_thread_t *t;
-	CHECK_OK(ct_thread_new(&t, wait_result, &w, NULL));
-	CHECK_OK(ct_thread_start(t));
-	CHECK_OK(ct_event_wait(&w.ready, CT_FOREVER));
-	CHECK_OK(ct_thread_request_stop(t));
-	CHECK_OK(ct_thread_join(t, CT_FOREVER));
-	CHECK_RC(w.rc, CT_ESTOPPED);
-	ct_thread_destroy(t);
+	struct blocker b;
+	blocker_start(&b, wait_result, h.holder);
+	CHECK_RC(blocker_stop(&b), CT_ESTOPPED);
 	unhold(&h);
 }
 
@@ -394,35 +369,21 @@ TEST(wait_for_many)
 	batch_destroy(&b);
 }
 
-struct wait_thread {
-	ct_future_t **fs;
-	int n;
-	ct_event_t ready;
-	int rc;
-};
+static ct_future_t **wait_fs;
 
-static int wait_all(void *arg)
+static int wait_all(void *n)
 {
-	struct wait_thread *w = arg;
-	ct_event_set(&w->ready);
-	w->rc = ct_wait(w->fs, (size_t)w->n, CT_FOREVER, CT_ALL_COMPLETED, NULL);
-	return 0;
+	return ct_wait(wait_fs, (size_t)(intptr_t)n, CT_FOREVER, CT_ALL_COMPLETED, NULL);
 }
 
 TEST(stop_request_interrupts_wait)
 {
 	struct batch b;
 	batch_init(&b, 2, 4);
-	struct wait_thread w = {b.f, 2, .rc = 1};
-	ct_event_init(&w.ready);
-	ct_thread_t *t;
-	CHECK_OK(ct_thread_new(&t, wait_all, &w, NULL));
-	CHECK_OK(ct_thread_start(t));
-	CHECK_OK(ct_event_wait(&w.ready, CT_FOREVER));
-	CHECK_OK(ct_thread_request_stop(t));
-	CHECK_OK(ct_thread_join(t, CT_FOREVER));
-	CHECK_RC(w.rc, CT_ESTOPPED);
-	ct_thread_destroy(t);
+	wait_fs = b.f;
+	struct blocker w;
+	blocker_start(&w, wait_all, (void *)2);
+	CHECK_RC(blocker_stop(&w), CT_ESTOPPED);
 	batch_destroy(&b);
 }
 
@@ -547,19 +508,10 @@ TEST(as_completed_allocation_failures)
 	batch_destroy(&b);
 }
 
-struct iter_thread {
-	ct_as_completed_t *it;
-	ct_event_t ready;
-	int rc;
-};
-
-static int iterate(void *arg)
+static int next_of(void *it)
 {
-	struct iter_thread *w = arg;
 	ct_future_t *f;
-	ct_event_set(&w->ready);
-	w->rc = ct_as_completed_next(w->it, &f);
-	return 0;
+	return ct_as_completed_next(it, &f);
 }
 
 TEST(stop_request_interrupts_as_completed)
@@ -568,16 +520,9 @@ TEST(stop_request_interrupts_as_completed)
 	batch_init(&b, 1, 4);
 	ct_as_completed_t it;
 	CHECK_OK(ct_as_completed_init(&it, b.f, 1, CT_FOREVER));
-	struct iter_thread w = {&it, .rc = 1};
-	ct_event_init(&w.ready);
-	ct_thread_t *t;
-	CHECK_OK(ct_thread_new(&t, iterate, &w, NULL));
-	CHECK_OK(ct_thread_start(t));
-	CHECK_OK(ct_event_wait(&w.ready, CT_FOREVER));
-	CHECK_OK(ct_thread_request_stop(t));
-	CHECK_OK(ct_thread_join(t, CT_FOREVER));
-	CHECK_RC(w.rc, CT_ESTOPPED);
-	ct_thread_destroy(t);
+	struct blocker w;
+	blocker_start(&w, next_of, &it);
+	CHECK_RC(blocker_stop(&w), CT_ESTOPPED);
 	ct_as_completed_destroy(&it);
 	batch_destroy(&b);
 }
@@ -593,11 +538,9 @@ TEST(stress_as_completed_and_wait)
 	CHECK_OK(ct_executor_init(&ex, NULL));
 	for (intptr_t i = 0; i < N; i++)
 		fs[i] = submit(&ex, square, (void *)i);
-	struct wait_thread w = {fs, N, .rc = 1};
-	ct_event_init(&w.ready);
-	ct_thread_t *t;
-	CHECK_OK(ct_thread_new(&t, wait_all, &w, NULL));
-	CHECK_OK(ct_thread_start(t));
+	wait_fs = fs;
+	struct blocker w;
+	blocker_start(&w, wait_all, (void *)N);
 	ct_as_completed_t it;
 	CHECK_OK(ct_as_completed_init(&it, fs, N, CT_FOREVER));
 	ct_future_t *f;
@@ -613,9 +556,7 @@ TEST(stress_as_completed_and_wait)
 	}
 	CHECK_EQ(count, N);
 	ct_as_completed_destroy(&it);
-	CHECK_OK(ct_thread_join(t, CT_FOREVER));
-	CHECK_OK(w.rc);
-	ct_thread_destroy(t);
+	CHECK_OK(blocker_join(&w));
 	for (int i = 0; i < N; i++)
 		ct_future_release(fs[i]);
 	ct_executor_destroy(&ex);
