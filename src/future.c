@@ -50,6 +50,7 @@ static _Thread_local struct {
 } cache;
 static pthread_key_t cache_key;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+static bool cache_key_ok; /* without the key, nothing is cached */
 
 static struct ct_future *cached_next(struct ct_future *f)
 {
@@ -66,11 +67,14 @@ static void cache_empty(void *unused)
 		ct__free(f);
 	}
 	cache.n = 0;
+	/* A later destructor that frees a future registers again, and
+	 * pthreads then calls this once more. */
+	cache.registered = false;
 }
 
 static void cache_key_create(void)
 {
-	pthread_key_create(&cache_key, cache_empty);
+	cache_key_ok = pthread_key_create(&cache_key, cache_empty) == 0;
 }
 
 static struct ct_future *future_alloc(void)
@@ -88,15 +92,14 @@ static struct ct_future *future_alloc(void)
 
 void ct__future_free(struct ct_future *f)
 {
-	if (cache.n == CACHE_MAX) {
-		ct__free(f);
-		return;
-	}
 	if (!cache.registered) {
 		/* The key's destructor empties the cache when the thread ends. */
 		pthread_once(&cache_once, cache_key_create);
-		pthread_setspecific(cache_key, &cache);
-		cache.registered = true;
+		cache.registered = cache_key_ok && pthread_setspecific(cache_key, &cache) == 0;
+	}
+	if (!cache.registered || cache.n == CACHE_MAX) {
+		ct__free(f);
+		return;
 	}
 	atomic_store_explicit(&f->work.next, cache.head ? &cache.head->work : NULL,
 			      memory_order_relaxed);

@@ -33,8 +33,10 @@ extern "C" {
  * down (Python's `_python_exit`): its queued tasks still run, unless they
  * were cancelled, and the process exits after them.
  *
- * **Tasks** run in the order they were submitted (FIFO), each on one
- * worker. A task or a done callback may submit more work.
+ * **Tasks** start in the order they were submitted (FIFO), each on one
+ * worker. A task or a done callback may submit more work. The items of a
+ * map are started in input order as workers become free, at most
+ * max_workers of them at once, as Python's one future per item.
  *
  * **A failing initializer** (non-zero status) breaks the pool, as Python's
  * BrokenThreadPool: the worker reports it through the excepthook (see

@@ -77,7 +77,10 @@ CT_API int ct_future_exception(ct_future_t *future, double timeout, int *status)
 /** `Future.cancel()`: cancels the task if it has not started. True if the
  *  future is now cancelled (also if it already was), false if the task is
  *  running or done. Waiters are woken and done callbacks run at once, in
- *  the calling thread, as in Python. */
+ *  the calling thread, as in Python. ct_wait() and as_completed count the
+ *  future done at once too (Python tells them only when a worker later
+ *  takes the cancelled task off the queue, and never for the tasks a
+ *  shutdown with cancel_futures drains). */
 CT_API bool ct_future_cancel(ct_future_t *future);
 
 /** `Future.cancelled()`. */
@@ -133,8 +136,9 @@ enum ct_return_when {
  * Interruptible: CT_ESTOPPED. Releases the caller's GIL while it waits. */
 CT_API int ct_wait(ct_future_t *const *fs, size_t n, double timeout, int return_when, bool *done);
 
-/** `concurrent.futures.as_completed(fs, timeout)` as an iterator. Treat the
- *  member as private.
+/** `concurrent.futures.as_completed(fs, timeout)` as an iterator, used by
+ *  one thread at a time (as a Python generator). Treat the member as
+ *  private.
  *
  * @code
  * ct_as_completed_t it;
