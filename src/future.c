@@ -170,8 +170,23 @@ static const struct ct__park_ops state_park_ops = {
 	.timed_out = waiter_left,
 };
 
+/* Spins a few microseconds for the phase to be done: most waits for a
+ * short task end here, and then the completion finds PARKED clear and
+ * makes no call into the parking core at all. */
+static bool spin_until_done(_Atomic uint32_t *state)
+{
+	for (unsigned i = 0; i < ct__spin_limit; i++) {
+		if (ct__f_done(atomic_load_explicit(state, memory_order_acquire)))
+			return true;
+		ct__cpu_relax();
+	}
+	return false;
+}
+
 int ct__state_wait(_Atomic uint32_t *state, int64_t deadline)
 {
+	if (deadline != 0 && !ct__f_done(atomic_load_explicit(state, memory_order_relaxed)))
+		spin_until_done(state);
 	for (;;) {
 		uint32_t s = atomic_load_explicit(state, memory_order_acquire);
 		if (ct__f_done(s))
@@ -184,8 +199,8 @@ int ct__state_wait(_Atomic uint32_t *state, int64_t deadline)
 			continue;
 		struct state_wait w = {state, s | CT__F_PARKED};
 		uintptr_t token;
-		int rc = ct__park(state, &state_park_ops, &w, deadline, CT__PARK_INTERRUPTIBLE,
-				  &token);
+		int rc = ct__park(state, &state_park_ops, &w, deadline,
+				  CT__PARK_INTERRUPTIBLE | CT__PARK_NO_SPIN, &token);
 		if (rc < 0)
 			return ct__f_done(atomic_load_explicit(state, memory_order_acquire)) ? 0
 											     : rc;
