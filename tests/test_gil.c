@@ -396,6 +396,36 @@ TEST(condition_wait_releases)
 	join(t);
 }
 
+/* A pool worker is no GIL thread: it takes the GIL as PyGILState_Ensure
+ * would, from a callback of a library's own thread. */
+static int task_needing_the_gil(void *arg, void **result)
+{
+	int st = ct_gil_state_ensure(arg);
+	if (st < 0)
+		return st;
+	*result = (void *)(intptr_t)ct_gil_held(arg);
+	return ct_gil_state_release(arg, st);
+}
+
+TEST(future_and_executor_waits_release)
+{
+	CHECK_OK(ct_gil_acquire(&gil));
+	ct_executor_t ex;
+	CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 2}));
+	ct_future_t *f;
+	CHECK_OK(ct_executor_submit(&ex, task_needing_the_gil, &gil, &f));
+	void *held = NULL;
+	CHECK_OK(ct_future_result(f, 60, &held)); /* would deadlock holding it */
+	CHECK(held == (void *)1);
+	CHECK(ct_gil_held(&gil));
+	ct_future_release(f);
+	CHECK_OK(ct_executor_submit(&ex, task_needing_the_gil, &gil, NULL));
+	CHECK_OK(ct_executor_shutdown(&ex, true, false)); /* waits for it */
+	CHECK(ct_gil_held(&gil));
+	ct_executor_destroy(&ex);
+	CHECK_OK(ct_gil_release(&gil));
+}
+
 TEST(allow_threads_block_releases)
 {
 	CHECK_OK(ct_gil_acquire(&gil));
