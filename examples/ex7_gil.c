@@ -33,6 +33,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <cthreading.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +46,7 @@ static _Atomic long shared; /* the unsynchronised and atomic ways */
 static long num;	    /* the GIL and Lock ways: plain, as in Python */
 static ct_lock_t lock = CT_LOCK_INIT;
 static ct_event_t go = CT_EVENT_INIT; /* all five start together */
+static atomic_int arrived;
 
 static double now(void)
 {
@@ -53,9 +55,20 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static int inc_unsynchronised(void *arg)
+/* Waits for the start signal, then until all five are awake: woken threads
+ * tend to queue on one CPU at first, and would then run one after the
+ * other instead of at once (the GIL way just waits for the signal). */
+static void start_line(void)
 {
 	ct_event_wait(&go, CT_FOREVER);
+	atomic_fetch_add(&arrived, 1);
+	while (atomic_load(&arrived) < THREADS)
+		sched_yield();
+}
+
+static int inc_unsynchronised(void *arg)
+{
+	start_line();
 	for (long total = (long)(intptr_t)arg; total; total--) {
 		long v = atomic_load_explicit(&shared, memory_order_relaxed);
 		atomic_store_explicit(&shared, v + 1, memory_order_relaxed);
@@ -76,7 +89,7 @@ static int inc_under_gil(void *arg)
 
 static int inc_with_lock(void *arg)
 {
-	ct_event_wait(&go, CT_FOREVER);
+	start_line();
 	for (long total = (long)(intptr_t)arg; total; total--) {
 		CT_WITH_LOCK(&lock)
 		{
@@ -88,7 +101,7 @@ static int inc_with_lock(void *arg)
 
 static int inc_atomic(void *arg)
 {
-	ct_event_wait(&go, CT_FOREVER);
+	start_line();
 	for (long total = (long)(intptr_t)arg; total; total--)
 		atomic_fetch_add_explicit(&shared, 1, memory_order_relaxed);
 	return 0;
@@ -99,6 +112,7 @@ static double run_five(ct_target_fn inc, ct_gil_t *gil)
 {
 	ct_thread_t *ts[THREADS];
 	ct_event_clear(&go);
+	atomic_store(&arrived, 0);
 	for (int i = 0; i < THREADS; i++) {
 		if (ct_thread_new(&ts[i], inc, (void *)(intptr_t)TOTAL,
 				  &(ct_thread_opts){.gil = gil}) < 0 ||
