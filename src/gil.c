@@ -29,22 +29,23 @@
  * 3. The convoy effect. In CPython a thread coming back from a blocking
  *    call waits like any other: a whole interval behind a CPU-bound thread
  *    before it even asks. An I/O thread next to one CPU-bound thread so
- *    gets the GIL back about 5 ms after each read: in a published
+ *    gets the GIL back about 5 ms after each read; in a published
  *    measurement an echo server next to one CPU-bound thread fell from
  *    about 30,000 to about 100 requests per second (CPython issue 7946,
- *    "Convoy effect with I/O bound threads and New GIL"). Measured here
- *    (bench/bench_gil.c, gil_io_latency): a 100 µs sleep next to a
- *    CPU-bound thread takes 5.2 ms more under python3.11's GIL. Here a
- *    thread coming back from a blocking call (the parking
- *    core's resume hook, ct_gil_restore(), the end of CT_GIL_ALLOW_THREADS,
+ *    "Convoy effect with I/O bound threads and New GIL"). Here a thread
+ *    coming back from a blocking call (the parking core's resume hook,
+ *    ct_gil_restore(), the end of CT_GIL_ALLOW_THREADS,
  *    ct_gil_state_ensure()) is "resuming", and:
  *      - asks for the GIL as soon as the holder has had it for MIN_SLICE
  *        (100 µs), instead of after an interval: usually at once, since
  *        the holder got the GIL when this thread blocked;
  *      - goes ahead of the CPU-bound waiters (its due time, the hand-off
  *        order below, is its arrival; theirs is arrival + interval).
- *    The holder drops at its next checkpoint, and the resuming thread is
- *    running a few microseconds after its call returned.
+ *    The holder drops at its next checkpoint, and the resuming thread runs
+ *    a few microseconds later (4-40 µs measured on a 2-CPU virtual
+ *    machine, mostly one futex wake-up). bench/bench_gil.c, gil_io_latency:
+ *    a 100 µs sleep next to a CPU-bound thread overshoots by 0.1-0.2 ms
+ *    here (the OS alone: 0.06-0.12 ms) and by 5.2-5.5 ms under python3.11.
  *
  *    MIN_SLICE is the bound on that privilege. Without it, a thread that
  *    blocks for a few microseconds in a loop would take the GIL from a
@@ -58,7 +59,10 @@
  *    resuming thread waits at most 100 µs (50 times less than CPython's
  *    5 ms). Ordinary blocking calls (I/O, sleeps, waits for other threads)
  *    last more than 100 µs and preempt at once. MIN_SLICE never exceeds
- *    the switch interval, if the user sets a shorter one.
+ *    the switch interval, if the user sets a shorter one. Measured, with a
+ *    thread that gives the GIL up and takes it back in a tight loop next
+ *    to a CPU-bound one: the loop gets the GIL about 4,000 times a second,
+ *    and the CPU-bound thread keeps 96-100% of what it does alone.
  *
  * 4. Fairness among CPU-bound threads is CPython's interval rule plus a
  *    definite order: they queue by due time = arrival + interval, which is
@@ -67,7 +71,8 @@
  *    Nobody starves: the hand-off goes to the earliest due time, so a
  *    CPU-bound waiter that has waited one interval goes before any
  *    resuming thread that arrives after that, and every thread is queued
- *    at most once.
+ *    at most once. Measured (gil_cpu_fairness, 4 threads, 1 s): the
+ *    smallest share is 0.94-0.98 of the largest (python3.11: 0.69-0.88).
  *
  * TIMERS. A waiter sleeps until its request time, max(due, slice start +
  * hold), where hold is the interval (CPU-bound) or MIN_SLICE (resuming).
