@@ -6,6 +6,10 @@
  *   gil_cpu_fairness  4 CPU-bound threads: their shares, and their total
  *                     against one thread alone
  *   gil_handoff       two threads passing the GIL back and forth
+ *   gil_resume_bound  a thread releasing and retaking the GIL in a tight
+ *                     loop next to a CPU-bound one: how often it gets it,
+ *                     and what the CPU-bound thread keeps (the bound on the
+ *                     convoy policy, MIN_SLICE in src/gil.c)
  *
  * Python's side (peer_gil.py) runs the same shapes on CPython's GIL.
  */
@@ -222,9 +226,8 @@ static double ct_fairness(long ops, char *note)
 	}
 	double share = hi ? (double)lo / (double)hi : 0;
 	double vs_alone = alone[0] ? (double)total / (double)alone[0] : 0;
-	snprintf(note, 120, "min/max share %.2f (>= 0.8: %s), total/alone %.2f (>= 0.9: %s)",
-		 share, share >= 0.8 ? "met" : "MISSED", vs_alone,
-		 vs_alone >= 0.9 ? "met" : "MISSED");
+	snprintf(note, 120, "min/max share %.2f (>= 0.8: %s), total/alone %.2f (>= 0.9: %s)", share,
+		 share >= 0.8 ? "met" : "MISSED", vs_alone, vs_alone >= 0.9 ? "met" : "MISSED");
 	return (double)ops * 1e6 * (double)ops / (double)total;
 }
 
@@ -293,3 +296,76 @@ static const struct bench_workload handoff = {
 		},
 };
 BENCH_REGISTER(handoff)
+
+/* ---- gil_resume_bound --------------------------------------------------- */
+
+static atomic_long loop_turns;
+
+static int ct_release_loop(void *arg)
+{
+	(void)arg;
+	long n = 0;
+	while (!atomic_load_explicit(&cpu_stop, memory_order_relaxed)) {
+		CT_GIL_ALLOW_THREADS
+		{
+			n++; /* a blocking call that returns at once */
+		}
+		atomic_store_explicit(&loop_turns, n, memory_order_relaxed);
+	}
+	return 0;
+}
+
+/* Runs a counting thread, with the releasing loop beside it or not, and
+ * samples both counts over `ms` once they are under way. */
+static int sample(ct_gil_t *gil, bool with_loop, long ms, long *counted, long *turns)
+{
+	struct counter c = {.gil = gil};
+	ct_thread_t *t[2];
+	atomic_init(&c.n, 0);
+	atomic_store(&loop_turns, 0);
+	atomic_store(&cpu_stop, 0);
+	int n = with_loop ? 2 : 1;
+	for (int i = 0; i < n; i++)
+		if (ct_thread_new(&t[i], i ? ct_release_loop : ct_count, i ? (void *)gil : &c,
+				  &(ct_thread_opts){.gil = gil}) < 0 ||
+		    ct_thread_start(t[i]) < 0)
+			return -1;
+	ct_sleep(0.02); /* both under way */
+	long c0 = atomic_load(&c.n), l0 = atomic_load(&loop_turns);
+	ct_sleep((double)ms / 1e3);
+	*counted = atomic_load(&c.n) - c0;
+	*turns = atomic_load(&loop_turns) - l0;
+	atomic_store(&cpu_stop, 1);
+	for (int i = 0; i < n; i++) {
+		ct_thread_join(t[i], CT_FOREVER);
+		ct_thread_destroy(t[i]);
+	}
+	return 0;
+}
+
+/* ops = milliseconds; returns ns per turn of the releasing loop. */
+static double ct_resume_bound(long ops, char *note)
+{
+	static ct_gil_t gil = CT_GIL_INIT;
+	long alone, counted, turns;
+	if (sample(&gil, false, ops, &alone, &turns) < 0 ||
+	    sample(&gil, true, ops, &counted, &turns) < 0 || turns <= 0 || alone <= 0)
+		return -1;
+	snprintf(note, 120, "the CPU-bound thread keeps %.2f of its throughput; %.0f turns/s",
+		 (double)counted / (double)alone, (double)turns * 1e3 / (double)ops);
+	return (double)ops * 1e6 * (double)ops / (double)turns;
+}
+
+static const struct bench_workload resume_bound = {
+	.name = "gil_resume_bound",
+	.what = "a GIL thread releasing and retaking it in a loop next to a CPU-bound one "
+		"(ns per turn)",
+	.ops = 500,
+	.goal = BENCH_REPORT,
+	.python = "gil_resume_bound",
+	.impls =
+		{
+			{"cthreading", ct_resume_bound},
+		},
+};
+BENCH_REGISTER(resume_bound)

@@ -79,3 +79,47 @@ def gil_handoff(ops):
     for t in ts:
         t.join()
     return (time.perf_counter_ns() - t0) * ops / rounds, "time.sleep(0) ping-pong"
+
+
+def gil_resume_bound(ops):
+    """A thread calling time.sleep(0) (which releases the GIL and takes it
+    back) in a loop next to a counting thread: both counts are sampled over
+    ops milliseconds once under way. Returns ns per turn of the loop, and
+    what the counting thread keeps."""
+
+    def sample(with_loop):
+        stop = False
+        counts = [0, 0]
+
+        def count():
+            n = 0
+            while not stop:
+                n += 1
+                counts[0] = n
+
+        def loop():
+            n = 0
+            while not stop:
+                time.sleep(0)
+                n += 1
+                counts[1] = n
+
+        ts = [threading.Thread(target=count)]
+        if with_loop:
+            ts.append(threading.Thread(target=loop))
+        for t in ts:
+            t.start()
+        time.sleep(0.02)
+        c0, l0 = counts
+        time.sleep(ops / 1e3)
+        c1, l1 = counts
+        stop = True
+        for t in ts:
+            t.join()
+        return c1 - c0, l1 - l0
+
+    alone, _ = sample(False)
+    counted, turns = sample(True)
+    turns = max(turns, 1)
+    note = f"the CPU-bound thread keeps {counted / alone:.2f}; {turns * 1e3 / ops:.0f} turns/s"
+    return ops * 1e6 * ops / turns, note
