@@ -95,6 +95,10 @@ void ct__locals_thread_exit(struct ct__thread *self);
  * a few; registered once per subsystem. */
 int ct__before_exit_wait(void (*fn)(void));
 
+/* How many heap thread records exist now (allocated, not yet freed): the
+ * tests' leak check in builds without LeakSanitizer. */
+size_t ct__thread_records_live(void);
+
 /* Set once the exit rule has begun: new threads are refused. */
 extern atomic_bool ct__exiting;
 
