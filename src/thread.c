@@ -456,16 +456,23 @@ int ct_thread_start(ct_thread_t *t)
 	/* Nothing happened: the object is as it was, and may start later. */
 	atomic_fetch_sub(&rec->refs, 1);
 	atomic_store(&rec->state, CT__T_NEW);
+	/* A join, the exit rule or native_id that saw it running meanwhile
+	 * may be asleep: tell them the thread did not start after all. */
+	ct__park_wake(&rec->state, ~0u);
+	ct__park_wake(&rec->native_id, ~0u);
 	return err;
 }
 
-/* Waits until rec finishes or the deadline passes. */
+/* Waits until rec finishes or the deadline passes. CT_ENOTSTARTED when its
+ * start, under way when the wait began, failed. */
 static int wait_finished(struct ct__thread *rec, int64_t deadline, unsigned flags)
 {
 	for (;;) {
 		uint32_t s = atomic_load_explicit(&rec->state, memory_order_acquire);
 		if (s == CT__T_FINISHED)
 			return 0;
+		if (s == CT__T_NEW)
+			return CT_ENOTSTARTED;
 		int rc = ct__park_wait(&rec->state, s, deadline, flags);
 		if (rc < 0) {
 			if (atomic_load_explicit(&rec->state, memory_order_acquire) ==
@@ -551,18 +558,27 @@ unsigned long ct_thread_ident(const ct_thread_t *t)
 	return rec ? atomic_load(&rec->ident) : 0;
 }
 
+/* Under the bucket lock: the id is still unknown and the thread started.
+ * Both words matter: the new thread publishes the id, a failed start
+ * resets the state, and each wakes this key after its store. */
+static bool native_id_pending(void *ctx)
+{
+	struct ct__thread *rec = ctx;
+	return atomic_load(&rec->native_id) == 0 && atomic_load(&rec->state) != CT__T_NEW;
+}
+
 long ct_thread_native_id(const ct_thread_t *t)
 {
+	static const struct ct__park_ops ops = {.validate = native_id_pending};
 	struct ct__thread *rec = rec_of(t);
 	if (!rec)
 		return 0;
-	for (;;) {
-		uint32_t id = atomic_load(&rec->native_id);
-		if (id != 0 || atomic_load(&rec->state) == CT__T_NEW)
-			return (long)id;
-		/* Started but not yet running its first instructions. */
-		ct__park_wait(&rec->native_id, 0, CT__NO_DEADLINE, CT__PARK_NO_SPIN);
+	/* Started but maybe not yet running its first instructions. */
+	while (native_id_pending(rec)) {
+		uintptr_t token;
+		ct__park(&rec->native_id, &ops, rec, CT__NO_DEADLINE, CT__PARK_NO_SPIN, &token);
 	}
+	return (long)atomic_load(&rec->native_id);
 }
 
 int ct_thread_request_stop(ct_thread_t *t)
@@ -722,7 +738,7 @@ static int wait_non_daemon(int64_t deadline, unsigned flags, bool final)
 			return 0;
 		int rc = wait_finished(rec, deadline, flags);
 		rec_unref(rec);
-		if (rc < 0)
+		if (rc < 0 && rc != CT_ENOTSTARTED) /* not started: not alive either */
 			return rc;
 	}
 }

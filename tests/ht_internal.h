@@ -33,12 +33,12 @@ static inline void ht_wait_parked(const ct_thread_t *t)
 }
 
 /* Waits until the number of live heap thread records is back to @p want
- * and fails if it is not within 30 seconds. A thread drops its last
+ * and fails if it is not within 10 seconds. A thread drops its last
  * reference a few instructions after a join of it returns, so the count
  * lags behind by design; a leaked record never comes back. */
 static inline void ht_wait_records(size_t want)
 {
-	double limit = ht_now() + 30;
+	double limit = ht_now() + 10;
 	while (ct__thread_records_live() != want) {
 		if (ht_now() > limit)
 			ht_fail(__FILE__, __LINE__, "thread records: %zu live, %zu expected",

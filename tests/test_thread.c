@@ -1044,6 +1044,74 @@ TEST(thread_creation_failure)
 	CHECK_EQ(ct_active_count(), 1);
 }
 
+struct failing_starts {
+	ct_thread_t *t;
+	atomic_bool done;
+	atomic_long joins, shutdowns, ids;
+};
+
+/* Joins a thread whose starts keep failing: each join sees it unstarted,
+ * or catches it inside a failing start and must then learn that it did
+ * not start (a join left asleep there would never end). */
+static int join_failing(void *arg)
+{
+	struct failing_starts *f = arg;
+	while (!atomic_load(&f->done)) {
+		int rc = ct_thread_join(f->t, CT_FOREVER);
+		if (rc != CT_ENOTSTARTED)
+			ht_fail(__FILE__, __LINE__, "join returned %d", rc);
+		atomic_fetch_add(&f->joins, 1);
+	}
+	return 0;
+}
+
+/* The same for the exit rule's wait, through ct_shutdown. */
+static int shutdown_failing(void *arg)
+{
+	struct failing_starts *f = arg;
+	while (!atomic_load(&f->done)) {
+		CHECK_OK(ct_shutdown(CT_FOREVER));
+		atomic_fetch_add(&f->shutdowns, 1);
+	}
+	return 0;
+}
+
+/* And for native_id, which waits for a started thread to publish it. */
+static int native_id_failing(void *arg)
+{
+	struct failing_starts *f = arg;
+	while (!atomic_load(&f->done)) {
+		CHECK_EQ(ct_thread_native_id(f->t), 0);
+		atomic_fetch_add(&f->ids, 1);
+	}
+	return 0;
+}
+
+TEST(waits_racing_with_a_failing_start)
+{
+	struct failing_starts f = {.joins = 0};
+	CHECK_OK(ct_thread_new(&f.t, nothing, NULL, NULL));
+	/* Daemons, so that the shutdown loop waits for neither of them. */
+	const ct_thread_opts daemon = {.daemon = CT_DAEMON};
+	ct_target_fn racers[3] = {join_failing, shutdown_failing, native_id_failing};
+	ct_thread_t *t[3];
+	for (int i = 0; i < 3; i++) {
+		CHECK_OK(ct_thread_new(&t[i], racers[i], &f, &daemon));
+		CHECK_OK(ct_thread_start(t[i]));
+	}
+	/* Enough rounds for both waiters to have raced many starts. */
+	for (long i = 0; i < 20000 || atomic_load(&f.joins) < 1000 ||
+			 atomic_load(&f.shutdowns) < 1000 || atomic_load(&f.ids) < 1000;
+	     i++) {
+		ct__fault_set(CT__FAULT_THREAD_CREATE, 0, 1);
+		CHECK_RC(ct_thread_start(f.t), CT_EAGAIN);
+	}
+	atomic_store(&f.done, true);
+	for (int i = 0; i < 3; i++)
+		join_destroy(t[i]);
+	ct_thread_destroy(f.t);
+}
+
 /* Makes the @p nth allocation from now (0: the next) fail, once. */
 static void fail_alloc(long nth)
 {
