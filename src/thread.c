@@ -57,9 +57,8 @@ static struct {
 /* Renames against the library's own readers of a name: a new thread
  * copying its name for the OS, and a rename reaching a running thread's OS
  * name. Under this lock the old name is never freed while one of those
- * reads it, and a running thread's OS name is set only between its ident
- * being known and its end being announced (also under this lock), while
- * the pthread id is valid. */
+ * reads it, and another thread's OS name is set only while its `os_named`
+ * says it runs (so its pthread id is valid). */
 static ct_lock_t names_lock = CT_LOCK_INIT;
 static atomic_uint name_counter; /* Python's _counter: Thread-N and Dummy-N */
 /* Heap records allocated and not yet freed; the tests check that it comes
@@ -379,6 +378,7 @@ static void *trampoline(void *p)
 	ct__park_wake(&rec->native_id, ~0u);
 	ct_lock_acquire(&names_lock);
 	apply_os_name(rec, true);
+	rec->os_named = true;
 	ct_lock_release(&names_lock);
 	ct__gil_thread_begin(rec);
 
@@ -392,10 +392,11 @@ static void *trampoline(void *p)
 
 	/* Leave the registry before announcing the end, so that a joiner who
 	 * then counts live threads no longer counts this one. */
-	registry_remove(rec);
-	ct_lock_acquire(&names_lock); /* no rename reaches a thread past this */
-	atomic_store_explicit(&rec->state, CT__T_FINISHED, memory_order_release);
+	ct_lock_acquire(&names_lock); /* no rename reaches this thread from here */
+	rec->os_named = false;
 	ct_lock_release(&names_lock);
+	registry_remove(rec);
+	atomic_store_explicit(&rec->state, CT__T_FINISHED, memory_order_release);
 	ct__park_wake(&rec->state, ~0u);
 	ct__tls_self = NULL;
 	rec_unref(rec);
@@ -525,10 +526,9 @@ int ct_thread_set_name(ct_thread_t *t, const char *name)
 	bool from_self = rec == ct__tls_self;
 	ct_lock_acquire(&names_lock);
 	char *old = atomic_exchange(&rec->name, copy);
-	/* Until its ident is known, the new thread has yet to name itself in
-	 * the OS, and will do it with the new name. */
-	if (rec->kind == CT__KIND_STARTED && atomic_load(&rec->state) == CT__T_RUNNING &&
-	    (from_self || atomic_load(&rec->ident) != 0))
+	/* A new thread that has yet to name itself in the OS will do it with
+	 * the new name. */
+	if (rec->os_named)
 		apply_os_name(rec, from_self);
 	ct_lock_release(&names_lock);
 	ct__free(old);
@@ -809,6 +809,7 @@ static void after_fork_child(void)
 		if (r == self)
 			continue;
 		registry_remove_locked(r);
+		r->os_named = false;
 		atomic_store(&r->state, CT__T_FINISHED);
 	}
 	if (!self)

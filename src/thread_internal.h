@@ -55,6 +55,7 @@ struct ct__thread {
 	void *arg;
 	ct_run_fn run;
 	char *_Atomic name;
+	bool os_named; /* the OS thread runs and bears the name; under thread.c's names_lock */
 	size_t stack_size;
 	struct ct_gil *run_gil; /* the GIL the thread runs under, if any */
 	/* The GIL this thread holds right now: the parking core releases it

@@ -60,6 +60,29 @@ static ct_thread_t *start_blocked(ct_event_t *event, const ct_thread_opts *opts)
 	return t;
 }
 
+/* A thread that says it runs (so it is past its start), then waits. */
+struct gate {
+	ct_event_t ready, go;
+};
+
+static int signal_then_wait(void *arg)
+{
+	struct gate *g = arg;
+	ct_event_set(&g->ready);
+	return ct_event_wait(&g->go, CT_FOREVER);
+}
+
+static ct_thread_t *start_gated(struct gate *g, const ct_thread_opts *opts)
+{
+	ct_event_init(&g->ready);
+	ct_event_init(&g->go);
+	ct_thread_t *t;
+	CHECK_OK(ct_thread_new(&t, signal_then_wait, g, opts));
+	CHECK_OK(ct_thread_start(t));
+	CHECK_OK(ct_event_wait(&g->ready, CT_FOREVER));
+	return t;
+}
+
 static void join_destroy(ct_thread_t *t)
 {
 	CHECK_OK(ct_thread_join(t, CT_FOREVER));
@@ -351,9 +374,8 @@ static void read_comm(long tid, char *buf, size_t size)
 
 TEST(os_name_follows_the_name)
 {
-	ct_event_t ev = CT_EVENT_INIT;
-	ct_thread_t *t = start_blocked(&ev, &(ct_thread_opts){.name = "worker-1"});
-	ht_wait_parked(t); /* past its start, where it names itself */
+	struct gate g;
+	ct_thread_t *t = start_gated(&g, &(ct_thread_opts){.name = "worker-1"});
 	char comm[64];
 	read_comm(ct_thread_native_id(t), comm, sizeof comm);
 	CHECK_STR(comm, "worker-1");
@@ -361,7 +383,7 @@ TEST(os_name_follows_the_name)
 	CHECK_OK(ct_thread_set_name(t, "worker-2"));
 	read_comm(ct_thread_native_id(t), comm, sizeof comm);
 	CHECK_STR(comm, "worker-2");
-	ct_event_set(&ev);
+	ct_event_set(&g.go);
 	join_destroy(t);
 }
 
@@ -371,15 +393,18 @@ TEST(os_name_follows_the_name)
 TEST(rename_racing_with_start_and_end)
 {
 	for (int i = 0; i < 100; i++) {
-		ct_event_t ev = CT_EVENT_INIT;
-		ct_thread_t *t = start_blocked(&ev, &(ct_thread_opts){.name = "before"});
+		struct gate g = {.ready = CT_EVENT_INIT, .go = CT_EVENT_INIT};
+		ct_thread_t *t;
+		CHECK_OK(ct_thread_new(&t, signal_then_wait, &g,
+				       &(ct_thread_opts){.name = "before"}));
+		CHECK_OK(ct_thread_start(t));
 		char name[16], comm[64];
 		snprintf(name, sizeof name, "after-%d", i);
 		CHECK_OK(ct_thread_set_name(t, name));
-		ht_wait_parked(t);
+		CHECK_OK(ct_event_wait(&g.ready, CT_FOREVER));
 		read_comm(ct_thread_native_id(t), comm, sizeof comm);
 		CHECK_STR(comm, name);
-		ct_event_set(&ev);
+		ct_event_set(&g.go);
 		for (int k = 0; ct_thread_is_alive(t); k++)
 			CHECK_OK(ct_thread_set_name(t, k % 2 ? "ending" : "ended"));
 		join_destroy(t);
@@ -407,14 +432,13 @@ TEST(os_name_truncated_at_a_character_boundary)
 {
 	/* Started with a long UTF-8 name: never fails, cut to a whole
 	 * character, while the thread keeps its full name. */
-	ct_event_t ev = CT_EVENT_INIT;
-	ct_thread_t *t = start_blocked(&ev, &(ct_thread_opts){.name = LONG_CHINESE});
-	ht_wait_parked(t);
+	struct gate g;
+	ct_thread_t *t = start_gated(&g, &(ct_thread_opts){.name = LONG_CHINESE});
 	char comm[64];
 	read_comm(ct_thread_native_id(t), comm, sizeof comm);
 	CHECK_STR(comm, "a线程名字");
 	CHECK_STR(ct_thread_name(t), LONG_CHINESE);
-	ct_event_set(&ev);
+	ct_event_set(&g.go);
 	join_destroy(t);
 
 	/* Renamed from inside: 5 characters are exactly 15 bytes. */
