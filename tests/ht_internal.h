@@ -32,6 +32,20 @@ static inline void ht_wait_parked(const ct_thread_t *t)
 		sched_yield();
 }
 
+/* Runs fn(arg) in a new thread, requests a stop for it once it is parked
+ * (in its first wait) and joins it. Returns the finished thread, for the
+ * caller to destroy. */
+static inline ct_thread_t *ht_stop_when_parked(ct_target_fn fn, void *arg)
+{
+	ct_thread_t *t;
+	CHECK_OK(ct_thread_new(&t, fn, arg, NULL));
+	CHECK_OK(ct_thread_start(t));
+	ht_wait_parked(t);
+	CHECK_OK(ct_thread_request_stop(t));
+	CHECK_OK(ct_thread_join(t, CT_FOREVER));
+	return t;
+}
+
 /* Waits until the number of live heap thread records is back to @p want
  * and fails if it is not within 10 seconds. A thread drops its last
  * reference a few instructions after a join of it returns, so the count

@@ -125,17 +125,12 @@ TEST(shutdown_is_interruptible_and_skips_its_caller)
 	ct_event_t work = CT_EVENT_INIT;
 	ct_thread_t *worker = start_blocked(&work, CT_NOT_DAEMON);
 	struct shutdown_probe p = {1};
-	ct_thread_t *t;
-	CHECK_OK(ct_thread_new(&t, shutdown_forever, &p, NULL));
-	CHECK_OK(ct_thread_start(t));
-	ht_wait_parked(t);
-	CHECK_OK(ct_thread_request_stop(t));
-	CHECK_OK(ct_thread_join(t, CT_FOREVER));
+	ct_thread_destroy(ht_stop_when_parked(shutdown_forever, &p));
 	CHECK_RC(p.rc, CT_ESTOPPED);
-	ct_thread_destroy(t);
 
 	/* A non-daemon thread's own shutdown does not wait for itself. */
 	p.rc = 1;
+	ct_thread_t *t;
 	CHECK_OK(ct_thread_new(&t, shutdown_forever, &p, NULL));
 	CHECK_OK(ct_thread_start(t));
 	ct_event_set(&work);

@@ -835,12 +835,7 @@ static int sleep_until_stopped(void *arg)
 TEST(stop_wakes_a_sleeping_thread)
 {
 	struct stop_probe p = {.rc = 1};
-	ct_thread_t *t;
-	CHECK_OK(ct_thread_new(&t, sleep_until_stopped, &p, NULL));
-	CHECK_OK(ct_thread_start(t));
-	ht_wait_parked(t);
-	CHECK_OK(ct_thread_request_stop(t));
-	CHECK_OK(ct_thread_join(t, CT_FOREVER));
+	ct_thread_t *t = ht_stop_when_parked(sleep_until_stopped, &p);
 	CHECK(!p.before);
 	CHECK_RC(p.rc, CT_ESTOPPED);
 	CHECK(p.after);
@@ -871,12 +866,7 @@ TEST(stop_wakes_a_thread_blocked_in_join)
 	ct_event_t ev = CT_EVENT_INIT;
 	ct_thread_t *blocked = start_blocked(&ev, NULL);
 	struct joiner j = {blocked, 1};
-	ct_thread_t *t;
-	CHECK_OK(ct_thread_new(&t, join_it, &j, NULL));
-	CHECK_OK(ct_thread_start(t));
-	ht_wait_parked(t);
-	CHECK_OK(ct_thread_request_stop(t));
-	join_destroy(t);
+	ct_thread_destroy(ht_stop_when_parked(join_it, &j));
 	CHECK_RC(j.rc, CT_ESTOPPED);
 	CHECK(ct_thread_is_alive(blocked)); /* only the joiner was stopped */
 	ct_event_set(&ev);
@@ -1238,14 +1228,33 @@ TEST(fire_and_forget_threads_are_reclaimed)
 
 /* ---- misuse: every error, with Python's wording ------------------------- */
 
-static int start_twice(void)
+/* Calls op(t, x) on a thread that is running (blocked) and returns what op
+ * returned. */
+static int on_running_thread(int (*op)(ct_thread_t *t, double x), double x)
 {
 	ct_event_t ev = CT_EVENT_INIT;
 	ct_thread_t *t = start_blocked(&ev, NULL);
-	int rc = ct_thread_start(t);
+	int rc = op(t, x);
 	ct_event_set(&ev);
 	join_destroy(t);
 	return rc;
+}
+
+static int start_op(ct_thread_t *t, double unused)
+{
+	(void)unused;
+	return ct_thread_start(t);
+}
+
+static int join_op(ct_thread_t *t, double timeout)
+{
+	return ct_thread_join(t, timeout);
+}
+
+static int set_daemon_op(ct_thread_t *t, double unused)
+{
+	(void)unused;
+	return ct_thread_set_daemon(t, true);
 }
 
 static int join_self_target(void *arg)
@@ -1270,26 +1279,6 @@ static int join_unstarted(double timeout)
 	return rc;
 }
 
-static int join_started(double timeout)
-{
-	ct_event_t ev = CT_EVENT_INIT;
-	ct_thread_t *t = start_blocked(&ev, NULL);
-	int rc = ct_thread_join(t, timeout);
-	ct_event_set(&ev);
-	join_destroy(t);
-	return rc;
-}
-
-static int daemon_after_start(void)
-{
-	ct_event_t ev = CT_EVENT_INIT;
-	ct_thread_t *t = start_blocked(&ev, NULL);
-	int rc = ct_thread_set_daemon(t, true);
-	ct_event_set(&ev);
-	join_destroy(t);
-	return rc;
-}
-
 static int new_with_stack(size_t size)
 {
 	ct_thread_t *t = NULL;
@@ -1310,7 +1299,7 @@ static int set_name_null(void)
 
 #define STACK_MSG "size not valid: the stack size must be 0 or at least 32768 bytes"
 
-MISUSE(start_twice, CT_ESTARTED, "threads can only be started once", start_twice())
+MISUSE(start_twice, CT_ESTARTED, "threads can only be started once", on_running_thread(start_op, 0))
 MISUSE(start_main_thread, CT_ESTARTED, "threads can only be started once",
        ct_thread_start(ct_main_thread()))
 MISUSE(join_self, CT_EJOINSELF, "cannot join current thread", join_self())
@@ -1321,16 +1310,17 @@ MISUSE(join_before_start, CT_ENOTSTARTED, "cannot join thread before it is start
 MISUSE(join_before_start_timeout, CT_ENOTSTARTED, "cannot join thread before it is started",
        join_unstarted(0.5))
 MISUSE(daemon_after_start, CT_EDAEMON, "cannot set daemon status of active thread",
-       daemon_after_start())
+       on_running_thread(set_daemon_op, 0))
 MISUSE(daemon_of_main_thread, CT_EDAEMON, "cannot set daemon status of active thread",
        ct_thread_set_daemon(ct_main_thread(), true))
 MISUSE(stack_size_set_too_small, CT_ESTACKSIZE, STACK_MSG, ct_stack_size_set(32767))
 MISUSE(stack_size_set_one, CT_ESTACKSIZE, STACK_MSG, ct_stack_size_set(1))
 MISUSE(stack_size_opts_too_small, CT_ESTACKSIZE, STACK_MSG, new_with_stack(32767))
 MISUSE(join_timeout_too_large, CT_ETOOLARGE, "timeout value is too large",
-       join_started(CT_TIMEOUT_MAX * 2))
-MISUSE(join_timeout_infinite, CT_ETOOLARGE, "timeout value is too large", join_started(INFINITY))
-MISUSE(join_timeout_nan, CT_EINVAL, "invalid argument", join_started(NAN))
+       on_running_thread(join_op, CT_TIMEOUT_MAX * 2))
+MISUSE(join_timeout_infinite, CT_ETOOLARGE, "timeout value is too large",
+       on_running_thread(join_op, INFINITY))
+MISUSE(join_timeout_nan, CT_EINVAL, "invalid argument", on_running_thread(join_op, NAN))
 MISUSE(sleep_too_long, CT_ETOOLARGE, "timeout value is too large", ct_sleep(CT_TIMEOUT_MAX * 2))
 MISUSE(sleep_negative, CT_EINVAL, "invalid argument", ct_sleep(-1))
 MISUSE(sleep_nan, CT_EINVAL, "invalid argument", ct_sleep(NAN))
