@@ -1,4 +1,5 @@
-/* cthreading: Python's threading, queue and concurrent.futures for C.
+/** @file
+ * cthreading: Python's threading, queue and concurrent.futures for C.
  *
  * The one header users include. Each module also has its own header under
  * cthreading/.
@@ -7,9 +8,11 @@
 #define CTHREADING_H
 
 #include "cthreading/common.h"
+#include "cthreading/condition.h"
 #include "cthreading/event.h"
 #include "cthreading/local.h"
 #include "cthreading/lock.h"
+#include "cthreading/rlock.h"
 #include "cthreading/thread.h"
 
 #endif /* CTHREADING_H */
