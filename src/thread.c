@@ -791,6 +791,19 @@ static struct ct__thread *adopt_main_record(void)
 	return rec;
 }
 
+/* The registry must be whole in the child: no other thread may be half-way
+ * through adding or removing itself at the fork. (So a fork from inside
+ * a ct_enumerate() callback, which holds the lock, would deadlock.) */
+static void before_fork(void)
+{
+	ct_lock_acquire(&reg.lock);
+}
+
+static void after_fork_parent(void)
+{
+	ct_lock_release(&reg.lock);
+}
+
 /* In the child only the forking thread exists. Every other record is dead,
  * the original main thread's and dummies' included (Python stops them
  * all): mark them finished (so join returns and is_alive is false) and
@@ -798,7 +811,7 @@ static struct ct__thread *adopt_main_record(void)
 static void after_fork_child(void)
 {
 	ct__park_after_fork_child();
-	ct_lock_init(&reg.lock);
+	ct_lock_init(&reg.lock); /* held by this thread since before_fork() */
 	ct_lock_init(&names_lock);
 	struct ct__thread *self = ct__tls_self;
 	for (struct ct__thread *r = reg.head.next, *next; r != &reg.head; r = next) {
@@ -854,5 +867,5 @@ __attribute__((constructor)) static void ct__load(void)
 	ct_lock_acquire(&reg.lock);
 	registry_insert_locked(rec);
 	ct_lock_release(&reg.lock);
-	pthread_atfork(NULL, NULL, after_fork_child);
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }

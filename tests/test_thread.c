@@ -1028,6 +1028,62 @@ TEST(fork_from_a_foreign_thread)
 	fork_test(true);
 }
 
+/* The registry must be whole in a fork child, so fork() waits while
+ * another thread holds the registry lock (here inside an enumerate
+ * callback; otherwise a thread being added or removed), and the child then
+ * finds itself alone. */
+struct enum_blocker {
+	ct_event_t inside, release, go, forked;
+	int status;
+};
+
+static void block_in_enumerate(ct_thread_t *t, void *arg)
+{
+	struct enum_blocker *b = arg;
+	(void)t;
+	ct_event_set(&b->inside);
+	ct_event_wait(&b->release, CT_FOREVER);
+}
+
+static int enumerate_blocked(void *arg)
+{
+	ct_enumerate(block_in_enumerate, arg);
+	return 0;
+}
+
+static int fork_alone(void *arg)
+{
+	struct enum_blocker *b = arg;
+	ct_event_wait(&b->go, CT_FOREVER);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(ct_active_count() == 1 && ct_current_thread() == ct_main_thread() ? 0 : 20);
+	if (pid > 0)
+		waitpid(pid, &b->status, 0);
+	ct_event_set(&b->forked);
+	return 0;
+}
+
+TEST(fork_waits_for_the_registry)
+{
+	struct enum_blocker b = {CT_EVENT_INIT, CT_EVENT_INIT, CT_EVENT_INIT, CT_EVENT_INIT, -1};
+	/* Started first: starting a thread takes the registry lock too. */
+	ct_thread_t *e, *f;
+	CHECK_OK(ct_thread_new(&f, fork_alone, &b, NULL));
+	CHECK_OK(ct_thread_start(f));
+	CHECK_OK(ct_thread_new(&e, enumerate_blocked, &b, NULL));
+	CHECK_OK(ct_thread_start(e));
+	CHECK_OK(ct_event_wait(&b.inside, CT_FOREVER));
+	ct_event_set(&b.go);
+	CHECK_RC(ct_event_wait(&b.forked, 0.1), CT_ETIMEDOUT); /* held in fork() */
+	ct_event_set(&b.release);
+	CHECK_OK(ct_event_wait(&b.forked, CT_FOREVER));
+	join_destroy(f);
+	join_destroy(e);
+	CHECK(WIFEXITED(b.status));
+	CHECK_EQ(WEXITSTATUS(b.status), 0);
+}
+
 /* ---- injected failures ---------------------------------------------------- */
 
 TEST(thread_creation_failure)
