@@ -10,6 +10,8 @@
 #include "cthreading/common.h"
 #include "cthreading/condition.h"
 #include "cthreading/event.h"
+#include "cthreading/executor.h"
+#include "cthreading/future.h"
 #include "cthreading/local.h"
 #include "cthreading/lock.h"
 #include "cthreading/rlock.h"
