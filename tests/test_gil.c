@@ -678,6 +678,35 @@ TEST(fork_resets_gils_after_a_second_init)
 	join(t);
 }
 
+/* ---- the seed's example 7 ---------------------------------------------- */
+
+/* The line of one way of running the seed's five threads: exact where the
+ * increments are synchronised. */
+static long seed_result(const char *out, const char *how)
+{
+	const char *row = strstr(out, how);
+	CHECK(row != NULL);
+	const char *line = strstr(row, "num 值为：");
+	CHECK(line != NULL && memchr(row, '\n', (size_t)(line - row)) == NULL);
+	return strtol(line + strlen("num 值为："), NULL, 10);
+}
+
+TEST(example_7_prints_the_seeds_line)
+{
+	const char *argv[] = {CT_EXAMPLES_DIR "/ex7_gil", NULL};
+	char *out, *err;
+	CHECK_EQ(ht_run(argv, &out, &err), 0);
+	CHECK_STR(err, "");
+	CHECK_EQ(seed_result(out, "under the GIL"), 500000);
+	CHECK_EQ(seed_result(out, "with a Lock"), 500000);
+	CHECK_EQ(seed_result(out, "with an atomic add"), 500000);
+	long lost = seed_result(out, "unsynchronised");
+	CHECK(lost > 0 && lost <= 500000);
+	CHECK(strstr(out, "two threads under the GIL") != NULL);
+	free(out);
+	free(err);
+}
+
 /* ---- misuse ------------------------------------------------------------- */
 
 static int acquire_twice(void)
