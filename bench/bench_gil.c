@@ -24,6 +24,25 @@
 
 #include "bench.h"
 
+/* Starts fn(arg) in a thread under @p gil; NULL if it could not. */
+static ct_thread_t *start_under(ct_target_fn fn, void *arg, ct_gil_t *gil)
+{
+	ct_thread_t *t;
+	if (ct_thread_new(&t, fn, arg, &(ct_thread_opts){.gil = gil}) < 0)
+		return NULL;
+	if (ct_thread_start(t) < 0) {
+		ct_thread_destroy(t);
+		return NULL;
+	}
+	return t;
+}
+
+static void join(ct_thread_t *t)
+{
+	ct_thread_join(t, CT_FOREVER);
+	ct_thread_destroy(t);
+}
+
 /* ---- gil_checkpoint ----------------------------------------------------- */
 
 static double ct_checkpoint(long ops, char *note)
@@ -94,9 +113,8 @@ static double ct_io_latency(long ops, char *note)
 {
 	static ct_gil_t gil = CT_GIL_INIT;
 	atomic_store(&cpu_stop, 0);
-	ct_thread_t *t;
-	if (ct_thread_new(&t, ct_cpu_bound, &gil, &(ct_thread_opts){.gil = &gil}) < 0 ||
-	    ct_thread_start(t) < 0)
+	ct_thread_t *t = start_under(ct_cpu_bound, &gil, &gil);
+	if (!t)
 		return -1;
 	ct_gil_acquire(&gil);
 	ct_gil_stats_t before, after;
@@ -112,8 +130,7 @@ static double ct_io_latency(long ops, char *note)
 	ct_gil_stats(&gil, &after);
 	atomic_store(&cpu_stop, 1);
 	ct_gil_release(&gil);
-	ct_thread_join(t, CT_FOREVER);
-	ct_thread_destroy(t);
+	join(t);
 	snprintf(note, 120, "worst %.0f µs; %llu priority requests", (double)worst / 1e3,
 		 (unsigned long long)(after.priority_requests - before.priority_requests));
 	return (double)extra;
@@ -195,15 +212,13 @@ static int run_counters(ct_gil_t *gil, int nthreads, long ms, long counts[])
 	for (int i = 0; i < nthreads; i++) {
 		atomic_init(&c[i].n, 0);
 		c[i].gil = gil;
-		if (ct_thread_new(&t[i], ct_count, &c[i], &(ct_thread_opts){.gil = gil}) < 0 ||
-		    ct_thread_start(t[i]) < 0)
+		if (!(t[i] = start_under(ct_count, &c[i], gil)))
 			return -1;
 	}
 	ct_sleep((double)ms / 1e3);
 	atomic_store(&cpu_stop, 1);
 	for (int i = 0; i < nthreads; i++) {
-		ct_thread_join(t[i], CT_FOREVER);
-		ct_thread_destroy(t[i]);
+		join(t[i]);
 		counts[i] = atomic_load(&c[i].n);
 	}
 	return 0;
@@ -273,13 +288,10 @@ static double ct_handoff(long ops, char *note)
 	turn = 0;
 	int64_t t0 = bench_now();
 	for (int i = 0; i < 2; i++)
-		if (ct_thread_new(&t[i], ct_play, &p[i], &(ct_thread_opts){.gil = &gil}) < 0 ||
-		    ct_thread_start(t[i]) < 0)
+		if (!(t[i] = start_under(ct_play, &p[i], &gil)))
 			return -1;
-	for (int i = 0; i < 2; i++) {
-		ct_thread_join(t[i], CT_FOREVER);
-		ct_thread_destroy(t[i]);
-	}
+	for (int i = 0; i < 2; i++)
+		join(t[i]);
 	snprintf(note, 120, "round trip: two hand-offs by ct_gil_yield()");
 	return (double)(bench_now() - t0);
 }
@@ -326,9 +338,8 @@ static int sample(ct_gil_t *gil, bool with_loop, long ms, long *counted, long *t
 	atomic_store(&cpu_stop, 0);
 	int n = with_loop ? 2 : 1;
 	for (int i = 0; i < n; i++)
-		if (ct_thread_new(&t[i], i ? ct_release_loop : ct_count, i ? (void *)gil : &c,
-				  &(ct_thread_opts){.gil = gil}) < 0 ||
-		    ct_thread_start(t[i]) < 0)
+		if (!(t[i] = i ? start_under(ct_release_loop, gil, gil)
+			       : start_under(ct_count, &c, gil)))
 			return -1;
 	ct_sleep(0.02); /* both under way */
 	long c0 = atomic_load(&c.n), l0 = atomic_load(&loop_turns);
@@ -336,10 +347,8 @@ static int sample(ct_gil_t *gil, bool with_loop, long ms, long *counted, long *t
 	*counted = atomic_load(&c.n) - c0;
 	*turns = atomic_load(&loop_turns) - l0;
 	atomic_store(&cpu_stop, 1);
-	for (int i = 0; i < n; i++) {
-		ct_thread_join(t[i], CT_FOREVER);
-		ct_thread_destroy(t[i]);
-	}
+	for (int i = 0; i < n; i++)
+		join(t[i]);
 	return 0;
 }
 
