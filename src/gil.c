@@ -168,9 +168,14 @@ struct ct__gil_waiter {
 
 enum why_switch { FORCED, YIELDED };
 
+#define GIL_LOCK_INIT()                  \
+	{                                \
+		.lock = CT__RAWLOCK_INIT \
+	}
 static struct {
 	alignas(64) struct ct__rawlock lock;
-} locks[NLOCKS];
+} locks[NLOCKS] = {CT__REP64(GIL_LOCK_INIT)};
+_Static_assert(NLOCKS == 64, "the initializer above repeats 64 times");
 
 /* Every GIL ever acquired, for fork(): under registry_lock. */
 static struct ct__rawlock registry_lock = CT__RAWLOCK_INIT;
