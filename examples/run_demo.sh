@@ -13,3 +13,5 @@ run ex3_stop_flag       "停止线程 (1) — stopping with a flag (takes up to 
 run ex3b_stop_request   "停止线程 (2) — stopping with a stop request"
 run ex4_join_daemon     "join, is_alive and daemon threads"
 run ex5d_queue          "线程间通信 (queue) — producers and consumers through a Queue"
+run ex6b_executor       "线程锁 (2) — the flash sale on a thread pool, futures by as_completed"
+run ex7_gil             "GIL 机制 — the GIL, measured"

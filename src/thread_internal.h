@@ -55,11 +55,16 @@ struct ct__thread {
 	void *arg;
 	ct_run_fn run;
 	char *_Atomic name;
+	bool os_named; /* the OS thread runs and bears the name; under thread.c's names_lock */
 	size_t stack_size;
 	struct ct_gil *run_gil; /* the GIL the thread runs under, if any */
 	/* The GIL this thread holds right now: the parking core releases it
 	 * around every sleep (see gil.c). Only the thread itself writes it. */
 	struct ct_gil *gil_held;
+	/* &ct_gil_tls_breaker of this thread, its eval breaker: set by the
+	 * thread before it first takes a GIL, written by others only as
+	 * gil.c says. */
+	_Atomic uintptr_t *gil_breaker;
 	_Atomic unsigned long ident;
 	/* Thread-locals (local.c); only the thread itself touches them. */
 	struct ct__local_entry *locals;
@@ -94,6 +99,10 @@ void ct__locals_thread_exit(struct ct__thread *self);
  * shutting executors down so their idle workers end (thread.c). At most
  * a few; registered once per subsystem. */
 int ct__before_exit_wait(void (*fn)(void));
+
+/* How many heap thread records exist now (allocated, not yet freed): the
+ * tests' leak check in builds without LeakSanitizer. */
+size_t ct__thread_records_live(void);
 
 /* Set once the exit rule has begun: new threads are refused. */
 extern atomic_bool ct__exiting;
