@@ -940,6 +940,58 @@ TEST(stopped_thread_still_gets_what_is_there)
 	}
 }
 
+/* ---- under a GIL ---------------------------------------------------------------- */
+
+/* Producer and consumer both run under one GIL: a put or get that must
+ * wait gives the GIL up while it waits (and does not spin holding it), or
+ * the other could never run and this would hang. */
+struct gil_pair {
+	ct_queue_t *q;
+	long n;
+	uint64_t sum;
+};
+
+static int gil_producer(void *arg)
+{
+	struct gil_pair *g = arg;
+	for (long i = 1; i <= g->n; i++)
+		if (ct_queue_put(g->q, P(i), CT_FOREVER) != 0)
+			return 1;
+	return 0;
+}
+
+static int gil_consumer(void *arg)
+{
+	struct gil_pair *g = arg;
+	void *item;
+	for (long i = 0; i < g->n; i++) {
+		if (ct_queue_get(g->q, &item, CT_FOREVER) != 0)
+			return 1;
+		g->sum += U(item);
+	}
+	return 0;
+}
+
+TEST(waits_release_the_gil)
+{
+	static ct_gil_t gil = CT_GIL_INIT;
+	const ct_queue_opts *all[] = {&(ct_queue_opts){.maxsize = 2}, &LOCKED, NULL};
+	for (int k = 0; k < 3; k++) {
+		ct_queue_t q;
+		CHECK_OK(ct_queue_init(&q, all[k]));
+		struct gil_pair g = {.q = &q, .n = 5000};
+		ct_thread_t *c, *p;
+		CHECK_OK(ct_thread_new(&c, gil_consumer, &g, &(ct_thread_opts){.gil = &gil}));
+		CHECK_OK(ct_thread_new(&p, gil_producer, &g, &(ct_thread_opts){.gil = &gil}));
+		CHECK_OK(ct_thread_start(c));
+		CHECK_OK(ct_thread_start(p));
+		finish(p);
+		finish(c);
+		CHECK(g.sum == (uint64_t)g.n * (uint64_t)(g.n + 1) / 2);
+		CHECK_OK(ct_queue_destroy(&q));
+	}
+}
+
 /* ---- destroy ------------------------------------------------------------------ */
 
 TEST(destroy_frees_left_items)

@@ -306,6 +306,48 @@ TEST(recycled_segment_needs_no_allocation)
 	CHECK_OK(ct_simplequeue_destroy(&q));
 }
 
+/* Getter and putter under one GIL: a get that waits gives the GIL up. */
+static int gil_getter(void *arg)
+{
+	struct call *c = arg;
+	uintptr_t sum = 0;
+	for (int i = 0; i < 1000; i++) {
+		if (ct_simplequeue_get(c->q, &c->item, CT_FOREVER) != 0)
+			return 1;
+		sum += U(c->item);
+	}
+	c->item = P(sum);
+	return 0;
+}
+
+static int gil_putter(void *arg)
+{
+	struct call *c = arg;
+	for (int i = 1; i <= 1000; i++) {
+		if (ct_simplequeue_put(c->q, P(i)) != 0)
+			return 1;
+		if (i % 100 == 0)
+			ct_sleep(0.001); /* let the getter run dry and wait */
+	}
+	return 0;
+}
+
+TEST(get_releases_the_gil)
+{
+	static ct_gil_t gil = CT_GIL_INIT;
+	ct_simplequeue_t q = CT_SIMPLEQUEUE_INIT;
+	struct call c = {.q = &q};
+	ct_thread_t *g, *p;
+	CHECK_OK(ct_thread_new(&g, gil_getter, &c, &(ct_thread_opts){.gil = &gil}));
+	CHECK_OK(ct_thread_new(&p, gil_putter, &c, &(ct_thread_opts){.gil = &gil}));
+	CHECK_OK(ct_thread_start(g));
+	CHECK_OK(ct_thread_start(p));
+	finish(p);
+	finish(g);
+	CHECK_EQ(U(c.item), 1000 * 1001 / 2);
+	CHECK_OK(ct_simplequeue_destroy(&q));
+}
+
 struct stress {
 	ct_simplequeue_t *q;
 	long per_producer, per_consumer;
