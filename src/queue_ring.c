@@ -135,6 +135,17 @@ static uint64_t count_before(const struct ct__qring *r, uint64_t pos)
 	return (pos >> r->lap_shift) * r->cap + (pos & (r->one_lap - 1));
 }
 
+/* Whether a put at tail position @p t has a free slot, the head being
+ * @p h. A head ahead of t means t is stale (the thread was preempted
+ * after reading it while others went on): "room", so that the caller
+ * looks again, instead of an unsigned difference that wraps around and
+ * says "full" to a putter that would then wait for gets that never come. */
+static bool room_between(const struct ct__qring *r, uint64_t t, uint64_t h)
+{
+	uint64_t put = count_before(r, t), got = count_before(r, h);
+	return got >= put || put - got < r->cap;
+}
+
 static uint64_t stamp_of(struct slot *s)
 {
 	return atomic_load_explicit(&s->stamp, memory_order_acquire) & ~WAITER;
@@ -145,15 +156,13 @@ static uint64_t stamp_of(struct slot *s)
  * consumers' cache line) only when that says "full". */
 static bool has_room(struct ct__qring *r, uint64_t t)
 {
-	uint64_t put = count_before(r, t);
-	if (put - count_before(r, atomic_load_explicit(&r->head_seen, memory_order_acquire)) <
-	    r->cap)
+	if (room_between(r, t, atomic_load_explicit(&r->head_seen, memory_order_acquire)))
 		return true;
 	/* Acquire: the get that moved the head past the slot read its item
 	 * before; our write of the slot comes after. */
 	uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire) & ~PUTWAIT;
 	atomic_store_explicit(&r->head_seen, h, memory_order_release);
-	return put - count_before(r, h) < r->cap;
+	return room_between(r, t, h);
 }
 
 /* One put without waiting: 0, CT_ESHUTDOWN, or CT_EFULL with *at the tail
@@ -253,10 +262,18 @@ static int mark_and_park(struct ct__qring *r, _Atomic uint32_t *waiters, _Atomic
 }
 
 /* A getter that parked leaves: if others still wait, mark the slot they
- * now wait for, or wake one at once if it is already written. */
+ * now wait for, or wake one at once if it is already written (all of
+ * them, once the ring is shut down). */
 static void pass_on_getters(struct ct__qring *r)
 {
 	while (atomic_load_explicit(&r->getters, memory_order_acquire) != 0) {
+		/* Shut down: no put will write the next slot, so a mark there
+		 * would wake nobody. Those still waiting (for puts claimed
+		 * before the shutdown) must all look again. */
+		if (atomic_load_explicit(&r->tail, memory_order_acquire) & SHUT) {
+			ct__unpark_all(&r->getters, CT__TOKEN_NORMAL);
+			return;
+		}
 		uint64_t pos = atomic_load_explicit(&r->head, memory_order_acquire) & ~PUTWAIT;
 		struct slot *s = slot_of(r, pos);
 		uint64_t raw = atomic_load_explicit(&s->stamp, memory_order_acquire);
@@ -281,7 +298,7 @@ static void pass_on_putters(struct ct__qring *r)
 		if (t & SHUT)
 			return; /* shutdown wakes every putter */
 		uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
-		if (count_before(r, t) - count_before(r, h) < r->cap) {
+		if (room_between(r, t, h)) {
 			ct__unpark_one(&r->putters, NULL, NULL);
 			return;
 		}
@@ -302,7 +319,7 @@ static bool room_now(const void *ctx)
 {
 	const struct ring_spot *w = ctx;
 	uint64_t h = atomic_load_explicit(&w->r->head, memory_order_relaxed);
-	return count_before(w->r, w->pos) - count_before(w->r, h) < w->r->cap;
+	return room_between(w->r, w->pos, h);
 }
 
 static bool written_now(const void *ctx)
@@ -327,7 +344,7 @@ int ct__qring_put(struct ct__qring *r, void *item, int64_t deadline)
 			continue;
 		}
 		uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
-		if (count_before(r, t) - count_before(r, h) < r->cap)
+		if (room_between(r, t, h))
 			continue;
 		waited = mark_and_park(r, &r->putters, &r->head, h, PUTWAIT, t, deadline);
 		parked = true;
@@ -388,7 +405,10 @@ static int add_done(struct ct__qring *r, uint64_t n)
 {
 	if (n == 0)
 		return 0;
-	uint64_t d = atomic_load_explicit(&r->done, memory_order_relaxed);
+	/* Acquire (and acquire on a failed exchange): the tail read below is
+	 * then at least as far as the one every earlier task_done saw, so the
+	 * tasks counted done never outnumber the items we count as put. */
+	uint64_t d = atomic_load_explicit(&r->done, memory_order_acquire);
 	for (;;) {
 		/* The tail is read before the update: once the update is
 		 * visible, a joiner may free the ring. A stale (smaller) tail
@@ -402,7 +422,7 @@ static int add_done(struct ct__qring *r, uint64_t n)
 		bool last = now == put;
 		if (atomic_compare_exchange_weak_explicit(
 			    &r->done, &d, now | (last ? 0 : d & JOINWAIT), memory_order_acq_rel,
-			    memory_order_relaxed)) {
+			    memory_order_acquire)) {
 			if (last && (d & JOINWAIT))
 				ct__unpark_all(&r->joiners, CT__TOKEN_NORMAL);
 			return 0;

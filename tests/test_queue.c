@@ -1271,9 +1271,10 @@ static void stress(const ct_queue_opts *opts, int np, int nc, long n, bool task_
 		pa[i] = (struct producer_arg){&s, 1 + (uint64_t)i * (uint64_t)s.per_producer};
 		t[i] = start(stress_producer, &pa[i]);
 	}
-	if (task_done)
-		CHECK_OK(ct_queue_join(&q, CT_FOREVER));
+	/* Producers first: once all is put, join waits for the consumers. */
 	for (int i = 0; i < np + nc; i++) {
+		if (i == np && task_done)
+			CHECK_OK(ct_queue_join(&q, CT_FOREVER));
 		CHECK_OK(ct_thread_join(t[i], CT_FOREVER));
 		ct_thread_destroy(t[i]);
 	}
