@@ -6,10 +6,16 @@
 #ifndef CTHREADING_H
 #define CTHREADING_H
 
+#include "cthreading/barrier.h"
 #include "cthreading/common.h"
 #include "cthreading/event.h"
+#include "cthreading/latch.h"
 #include "cthreading/local.h"
 #include "cthreading/lock.h"
+#include "cthreading/once.h"
+#include "cthreading/rwlock.h"
+#include "cthreading/semaphore.h"
 #include "cthreading/thread.h"
+#include "cthreading/timer.h"
 
 #endif /* CTHREADING_H */
