@@ -4,8 +4,11 @@
 #   make test     the whole suite in four builds: normal, ThreadSanitizer,
 #                 AddressSanitizer + UBSan, and the POSIX fallback parking core
 #   make bench    the side-by-side benchmark; writes bench/results/latest.csv
+#   make install PREFIX=/usr/local   headers, libraries, pkg-config, CMake package
+#   make docs     the HTML API reference (needs doxygen: apt-get install doxygen)
 
 BUILD ?= build
+PREFIX ?= /usr/local
 JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE ?= cmake
 CTEST ?= ctest
@@ -15,7 +18,7 @@ CLANG := $(shell command -v clang 2>/dev/null)
 TEST_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g" \
              -DCT_BUILD_BENCH=OFF
 
-.PHONY: all demo test bench clean format \
+.PHONY: all demo test bench install docs clean format \
         test-normal test-tsan test-asan test-fallback release
 
 all: release
@@ -29,6 +32,9 @@ demo: release
 
 bench: release
 	$(BUILD)/release/bench/ctbench --csv bench/results/latest.csv
+
+install: release
+	$(CMAKE) --install $(BUILD)/release --prefix $(PREFIX)
 
 test: test-normal test-tsan test-asan test-fallback
 	@echo "make test: all four builds passed"
@@ -45,6 +51,12 @@ $(eval $(call SUITE,normal,))
 $(eval $(call SUITE,tsan,-DCT_SANITIZE=thread))
 $(eval $(call SUITE,asan,-DCT_SANITIZE=address))
 $(eval $(call SUITE,fallback,-DCT_PARK_FALLBACK=ON $(if $(CLANG),-DCMAKE_C_COMPILER=$(CLANG))))
+
+docs:
+	@command -v doxygen >/dev/null || { echo "make docs needs doxygen: apt-get install doxygen"; exit 1; }
+	mkdir -p $(BUILD)/docs
+	doxygen docs/Doxyfile
+	@echo "API reference: $(BUILD)/docs/html/index.html"
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

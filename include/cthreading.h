@@ -1,4 +1,5 @@
-/* cthreading: Python's threading, queue and concurrent.futures for C.
+/** @file
+ * cthreading: Python's threading, queue and concurrent.futures for C.
  *
  * The one header users include. Each module also has its own header under
  * cthreading/.
@@ -8,11 +9,13 @@
 
 #include "cthreading/barrier.h"
 #include "cthreading/common.h"
+#include "cthreading/condition.h"
 #include "cthreading/event.h"
 #include "cthreading/latch.h"
 #include "cthreading/local.h"
 #include "cthreading/lock.h"
 #include "cthreading/once.h"
+#include "cthreading/rlock.h"
 #include "cthreading/rwlock.h"
 #include "cthreading/semaphore.h"
 #include "cthreading/thread.h"

@@ -420,25 +420,27 @@ int ct_thread_start(ct_thread_t *t)
 		}
 		registry_remove(rec);
 	}
-	/* Nothing happened: the object is as it was, and may start later. */
+	/* Nothing happened: the object is as it was, and may start later.
+	 * Whoever began waiting for it meanwhile (the exit rule saw it in the
+	 * registry) must learn that it will never finish. */
 	atomic_fetch_sub(&rec->refs, 1);
 	atomic_store(&rec->state, CT__T_NEW);
+	ct__park_wake(&rec->state, ~0u);
 	return err;
 }
 
-/* Waits until rec finishes or the deadline passes. */
+/* Waits until rec finishes or the deadline passes; CT_ENOTSTARTED if its
+ * start failed meanwhile. */
 static int wait_finished(struct ct__thread *rec, int64_t deadline, unsigned flags)
 {
 	for (;;) {
 		uint32_t s = atomic_load_explicit(&rec->state, memory_order_acquire);
-		if (s == CT__T_FINISHED)
-			return 0;
+		if (s != CT__T_RUNNING)
+			return s == CT__T_FINISHED ? 0 : CT_ENOTSTARTED;
 		int rc = ct__park_wait(&rec->state, s, deadline, flags);
 		if (rc < 0) {
-			if (atomic_load_explicit(&rec->state, memory_order_acquire) ==
-			    CT__T_FINISHED)
-				return 0;
-			return rc;
+			s = atomic_load_explicit(&rec->state, memory_order_acquire);
+			return s == CT__T_RUNNING ? rc : s == CT__T_FINISHED ? 0 : CT_ENOTSTARTED;
 		}
 	}
 }
@@ -682,7 +684,7 @@ static int wait_non_daemon(int64_t deadline, unsigned flags, bool final)
 			return 0;
 		int rc = wait_finished(rec, deadline, flags);
 		rec_unref(rec);
-		if (rc < 0)
+		if (rc < 0 && rc != CT_ENOTSTARTED)
 			return rc;
 	}
 }

@@ -1,4 +1,5 @@
-/* cthreading: conventions shared by every module.
+/** @file
+ * cthreading: conventions shared by every module.
  *
  * Errors, timeouts, the version and a few helper macros. Every other public
  * header includes this one.

@@ -1,4 +1,6 @@
-/* cthreading: Event (Python's threading.Event). */
+/** @file
+ * cthreading: Event (Python's threading.Event).
+ */
 #ifndef CTHREADING_EVENT_H
 #define CTHREADING_EVENT_H
 

@@ -1,4 +1,6 @@
-/* cthreading: thread-local values (Python's threading.local). */
+/** @file
+ * cthreading: thread-local values (Python's threading.local).
+ */
 #ifndef CTHREADING_LOCAL_H
 #define CTHREADING_LOCAL_H
 

@@ -1,4 +1,6 @@
-/* cthreading: Lock (Python's threading.Lock). */
+/** @file
+ * cthreading: Lock (Python's threading.Lock).
+ */
 #ifndef CTHREADING_LOCK_H
 #define CTHREADING_LOCK_H
 

@@ -1,5 +1,7 @@
-/* cthreading: threads (Python's threading.Thread and the module functions),
- * stop requests and the exit rule. */
+/** @file
+ * cthreading: threads (Python's threading.Thread and the module functions),
+ * stop requests and the exit rule.
+ */
 #ifndef CTHREADING_THREAD_H
 #define CTHREADING_THREAD_H
 
@@ -82,14 +84,16 @@ typedef struct ct_thread_opts {
 	struct ct_gil *gil;
 } ct_thread_opts;
 
-/** @cond internal */
+/** ct_thread_init() with the target's name given explicitly (it only
+ *  serves Python's default name, "Thread-N (target_name)"; NULL for none). */
 CT_API int ct_thread_init_named(ct_thread_t *t, ct_target_fn target, const char *target_name,
 				void *arg, const ct_thread_opts *opts);
+/** ct_thread_new() with the target's name given explicitly. */
 CT_API int ct_thread_new_named(ct_thread_t **out, ct_target_fn target, const char *target_name,
 			       void *arg, const ct_thread_opts *opts);
+/** ct_thread_spawn() with the target's name given explicitly. */
 CT_API int ct_thread_spawn_named(ct_target_fn target, const char *target_name, void *arg,
 				 const ct_thread_opts *opts);
-/** @endcond */
 
 /** Initialises a caller-allocated thread object: `Thread.__init__`.
  *

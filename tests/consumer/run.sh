@@ -1,0 +1,70 @@
+#!/bin/sh
+# Builds and runs hello.c against cthreading as a user would, outside the
+# source tree: in a fresh temporary directory, from an installed prefix
+# (pkg-config, find_package) or from the sources (add_subdirectory,
+# FetchContent).
+#
+#   run.sh MODE SOURCE_DIR BUILD_DIR CC CMAKE
+set -eu
+mode=$1 src=$2 build=$3 cc=$4 cmake=$5
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+install_prefix() {
+	"$cmake" --install "$build" --prefix "$tmp/prefix" >/dev/null
+}
+
+# pkg-config is not on every fresh machine: without it, evaluate the .pc
+# file's variables and fields here (enough for ours), which still checks
+# what the file says.
+pc() {
+	pcfile="$tmp/prefix/lib/pkgconfig/cthreading.pc"
+	[ -f "$pcfile" ] || pcfile=$(find "$tmp/prefix" -name cthreading.pc | head -n 1)
+	if command -v pkg-config >/dev/null 2>&1; then
+		PKG_CONFIG_PATH=$(dirname "$pcfile") pkg-config "$@" cthreading
+	else
+		awk -v dir="$(dirname "$pcfile")" -v want="$*" '
+			function expand(s,   k) { for (k in v) gsub("\\$\\{" k "\\}", v[k], s); return s }
+			BEGIN { v["pcfiledir"] = dir }
+			/^[a-z_]+=/ { i = index($0, "="); v[substr($0, 1, i - 1)] = expand(substr($0, i + 1)) }
+			/^Cflags:/ && want ~ /cflags/ { sub(/^Cflags: */, ""); out = out " " expand($0) }
+			/^Libs:/ && want ~ /libs/ { sub(/^Libs: */, ""); out = out " " expand($0) }
+			END { print out }' "$pcfile"
+	fi
+}
+
+case $mode in
+pkg-config)
+	install_prefix
+	cflags=$(pc --cflags)
+	libs=$(pc --libs)
+	libdir=$(echo "$libs" | sed -n 's/.*-L\([^ ]*\).*/\1/p')
+	# shellcheck disable=SC2086
+	"$cc" -std=c11 -Wall -Werror $cflags "$here/hello.c" $libs -Wl,-rpath,"$libdir" -o "$tmp/hello"
+	"$tmp/hello"
+	# The static library, as a user linking it by path would.
+	# shellcheck disable=SC2086
+	"$cc" -std=c11 -Wall -Werror $cflags "$here/hello.c" "$libdir/libcthreading.a" -pthread -lm \
+		-o "$tmp/hello_static"
+	"$tmp/hello_static"
+	;;
+find_package)
+	install_prefix
+	cp "$here/find_package/CMakeLists.txt" "$here/hello.c" "$tmp/"
+	"$cmake" -S "$tmp" -B "$tmp/b" -DCMAKE_C_COMPILER="$cc" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
+	"$cmake" --build "$tmp/b" >/dev/null
+	"$tmp/b/hello_shared"
+	"$tmp/b/hello_static"
+	;;
+add_subdirectory | fetchcontent)
+	cp "$here/$mode/CMakeLists.txt" "$here/hello.c" "$tmp/"
+	"$cmake" -S "$tmp" -B "$tmp/b" -DCMAKE_C_COMPILER="$cc" -DCT_SOURCE_DIR="$src" >/dev/null
+	"$cmake" --build "$tmp/b" -j2 >/dev/null
+	"$tmp/b/hello"
+	;;
+*)
+	echo "unknown mode $mode" >&2
+	exit 2
+	;;
+esac
