@@ -37,6 +37,22 @@ TEST(ex5b_event)
 	}
 }
 
+TEST(ex5c_condition)
+{
+	static const char want[] = "生产第1件, 数量 : 1\n"
+				   "消费第1件, 数量 : 0\n"
+				   "生产第2件, 数量 : 1\n"
+				   "消费第2件, 数量 : 0\n"
+				   "生产第3件, 数量 : 1\n"
+				   "消费第3件, 数量 : 0\n"
+				   "生产和消费同时进行, 最后数量 : 0\n";
+	for (int i = 0; i < 20; i++) {
+		char *out = run_example("ex5c_condition");
+		CHECK_STR(out, want);
+		free(out);
+	}
+}
+
 static int count(const char *s, const char *what)
 {
 	int n = 0;
