@@ -75,6 +75,45 @@ static const struct bench_workload lock_uncontended = {
 };
 BENCH_REGISTER(lock_uncontended)
 
+/* ---- RLock, uncontended -------------------------------------------------- */
+
+static void pthread_rec_init(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t a;
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(m, &a);
+	pthread_mutexattr_destroy(&a);
+}
+
+UNCONTENDED(ct_r, ct_rlock_t, ct_rlock_init(&l), ct_rlock_acquire(&l), ct_rlock_release(&l))
+UNCONTENDED(pthread_r, pthread_mutex_t, pthread_rec_init(&l), pthread_mutex_lock(&l),
+	    pthread_mutex_unlock(&l))
+UNCONTENDED(c11_r, mtx_t, mtx_init(&l, mtx_plain | mtx_recursive), mtx_lock(&l), mtx_unlock(&l))
+#ifdef CT_BENCH_HAVE_GLIB
+UNCONTENDED(glib_r, GRecMutex, g_rec_mutex_init(&l), g_rec_mutex_lock(&l), g_rec_mutex_unlock(&l))
+#endif
+
+static const struct bench_workload rlock_uncontended = {
+	.name = "rlock_uncontended",
+	.what = "acquire + release of a free reentrant lock, one thread",
+	.ops = 5000000,
+	.goal = BENCH_TIME,
+	.target = 1.0,
+	.target_peer = "pthread",
+	.python = "rlock_uncontended",
+	.impls =
+		{
+			{"cthreading", ct_r_uncontended},
+			{"pthread", pthread_r_uncontended},
+			{"c11", c11_r_uncontended},
+#ifdef CT_BENCH_HAVE_GLIB
+			{"glib", glib_r_uncontended},
+#endif
+		},
+};
+BENCH_REGISTER(rlock_uncontended)
+
 /* ---- contended ---------------------------------------------------------- */
 
 /* Threads are started (with pthreads, for every implementation alike) and
