@@ -1,4 +1,6 @@
-/* cthreading: Barrier (Python's threading.Barrier). */
+/** @file
+ * cthreading: Barrier (Python's threading.Barrier).
+ */
 #ifndef CTHREADING_BARRIER_H
 #define CTHREADING_BARRIER_H
 

@@ -1,4 +1,6 @@
-/* cthreading: Latch (beyond Python: C++20's std::latch). */
+/** @file
+ * cthreading: Latch (beyond Python: C++20's std::latch).
+ */
 #ifndef CTHREADING_LATCH_H
 #define CTHREADING_LATCH_H
 

@@ -1,5 +1,7 @@
-/* cthreading: one-time initialisation (beyond Python; pthread_once with an
- * argument, a result and recursion detection). */
+/** @file
+ * cthreading: one-time initialisation (beyond Python; pthread_once with an
+ * argument, a result and recursion detection).
+ */
 #ifndef CTHREADING_ONCE_H
 #define CTHREADING_ONCE_H
 

@@ -1,4 +1,6 @@
-/* cthreading: reader-writer lock (beyond Python). */
+/** @file
+ * cthreading: reader-writer lock (beyond Python).
+ */
 #ifndef CTHREADING_RWLOCK_H
 #define CTHREADING_RWLOCK_H
 

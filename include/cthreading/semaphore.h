@@ -1,5 +1,7 @@
-/* cthreading: Semaphore and BoundedSemaphore (Python's threading.Semaphore
- * and threading.BoundedSemaphore). */
+/** @file
+ * cthreading: Semaphore and BoundedSemaphore (Python's threading.Semaphore
+ * and threading.BoundedSemaphore).
+ */
 #ifndef CTHREADING_SEMAPHORE_H
 #define CTHREADING_SEMAPHORE_H
 

@@ -1,4 +1,6 @@
-/* cthreading: Timer (Python's threading.Timer). */
+/** @file
+ * cthreading: Timer (Python's threading.Timer).
+ */
 #ifndef CTHREADING_TIMER_H
 #define CTHREADING_TIMER_H
 
