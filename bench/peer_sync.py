@@ -4,24 +4,21 @@ import threading
 import time
 
 
-def lock_uncontended(ops):
-    lock = threading.Lock()
+def _uncontended(lock, ops):
     acquire, release = lock.acquire, lock.release
     t0 = time.perf_counter_ns()
     for _ in range(ops):
         acquire()
         release()
     return time.perf_counter_ns() - t0
+
+
+def lock_uncontended(ops):
+    return _uncontended(threading.Lock(), ops)
 
 
 def rlock_uncontended(ops):
-    lock = threading.RLock()
-    acquire, release = lock.acquire, lock.release
-    t0 = time.perf_counter_ns()
-    for _ in range(ops):
-        acquire()
-        release()
-    return time.perf_counter_ns() - t0
+    return _uncontended(threading.RLock(), ops)
 
 
 def _contended(ops, n):

@@ -52,9 +52,7 @@ MISUSE(wait_broken, CT_EBROKEN,
 struct party {
 	ct_barrier_t *b;
 	double timeout;
-	int rounds;
 	atomic_int rc;
-	int indices[4];
 };
 
 static int party(void *arg)
@@ -62,6 +60,17 @@ static int party(void *arg)
 	struct party *p = arg;
 	atomic_store(&p->rc, ct_barrier_wait(p->b, p->timeout));
 	return 0;
+}
+
+/* Starts n parties waiting forever and returns once all are inside. */
+static void start_parties(ct_barrier_t *b, struct party *p, ct_thread_t **t, int n)
+{
+	for (int i = 0; i < n; i++) {
+		p[i] = (struct party){.b = b, .timeout = CT_FOREVER, .rc = -100};
+		t[i] = sh_start(party, &p[i]);
+	}
+	while (ct_barrier_n_waiting(b) != (unsigned)n)
+		sched_yield();
 }
 
 static ct_thread_t *action_thread;
@@ -159,10 +168,9 @@ TEST(timeout_zero_breaks_unless_last)
 TEST(others_see_it_broken_by_a_timeout)
 {
 	ct_barrier_t b = CT_BARRIER_INIT(3);
-	struct party p = {.b = &b, .timeout = CT_FOREVER, .rc = -100};
-	ct_thread_t *t = sh_start(party, &p);
-	while (ct_barrier_n_waiting(&b) != 1)
-		sched_yield();
+	struct party p;
+	ct_thread_t *t;
+	start_parties(&b, &p, &t, 1);
 	CHECK_RC(ct_barrier_wait(&b, 0.01), CT_ETIMEDOUT);
 	sh_join(t);
 	CHECK_RC(atomic_load(&p.rc), CT_EBROKEN);
@@ -178,10 +186,9 @@ TEST(failing_action_breaks_it)
 {
 	ct_barrier_t b;
 	CHECK_OK(ct_barrier_init(&b, 2, failing_action, NULL, CT_FOREVER));
-	struct party p = {.b = &b, .timeout = CT_FOREVER, .rc = -100};
-	ct_thread_t *t = sh_start(party, &p);
-	while (ct_barrier_n_waiting(&b) != 1)
-		sched_yield();
+	struct party p;
+	ct_thread_t *t;
+	start_parties(&b, &p, &t, 1);
 	CHECK_RC(ct_barrier_wait(&b, CT_FOREVER), CT_EBROKEN);
 	sh_join(t);
 	CHECK_RC(atomic_load(&p.rc), CT_EBROKEN);
@@ -193,12 +200,7 @@ TEST(abort_breaks_waiters)
 	ct_barrier_t b = CT_BARRIER_INIT(3);
 	struct party p[2];
 	ct_thread_t *t[2];
-	for (int i = 0; i < 2; i++) {
-		p[i] = (struct party){.b = &b, .timeout = CT_FOREVER, .rc = -100};
-		t[i] = sh_start(party, &p[i]);
-	}
-	while (ct_barrier_n_waiting(&b) != 2)
-		sched_yield();
+	start_parties(&b, p, t, 2);
 	ct_barrier_abort(&b);
 	for (int i = 0; i < 2; i++) {
 		sh_join(t[i]);
@@ -215,12 +217,7 @@ TEST(reset_while_waiting)
 	ct_barrier_t b = CT_BARRIER_INIT(3);
 	struct party p[2];
 	ct_thread_t *t[2];
-	for (int i = 0; i < 2; i++) {
-		p[i] = (struct party){.b = &b, .timeout = CT_FOREVER, .rc = -100};
-		t[i] = sh_start(party, &p[i]);
-	}
-	while (ct_barrier_n_waiting(&b) != 2)
-		sched_yield();
+	start_parties(&b, p, t, 2);
 	ct_barrier_reset(&b);
 	for (int i = 0; i < 2; i++) {
 		sh_join(t[i]);
@@ -228,10 +225,7 @@ TEST(reset_while_waiting)
 	}
 	CHECK(!ct_barrier_broken(&b));
 	CHECK_EQ(ct_barrier_n_waiting(&b), 0);
-	for (int i = 0; i < 2; i++) {
-		p[i] = (struct party){.b = &b, .timeout = CT_FOREVER, .rc = -100};
-		t[i] = sh_start(party, &p[i]);
-	}
+	start_parties(&b, p, t, 2);
 	int mine = ct_barrier_wait(&b, CT_FOREVER);
 	for (int i = 0; i < 2; i++)
 		sh_join(t[i]);
@@ -241,10 +235,9 @@ TEST(reset_while_waiting)
 TEST(stop_interrupts_and_breaks)
 {
 	ct_barrier_t b = CT_BARRIER_INIT(2);
-	struct party p = {.b = &b, .timeout = CT_FOREVER, .rc = -100};
-	ct_thread_t *t = sh_start(party, &p);
-	while (ct_barrier_n_waiting(&b) != 1)
-		sched_yield();
+	struct party p;
+	ct_thread_t *t;
+	start_parties(&b, &p, &t, 1);
 	sh_wait_parked(t);
 	CHECK_OK(ct_thread_request_stop(t));
 	sh_join(t);
@@ -258,7 +251,6 @@ struct rounds {
 	ct_barrier_t b;
 	int rounds;
 	atomic_int action_runs;
-	atomic_int seen[4]; /* per round parity: arrivals by index */
 	atomic_int bad;
 	atomic_long index_sum;
 };

@@ -116,53 +116,48 @@ TEST(name_and_daemon_like_a_thread)
 	ct_timer_destroy(&b);
 }
 
-TEST(cancel_while_waiting)
+/* Runs a timer of @p interval, meddling with it as @p what says, and
+ * returns how many times its function ran. */
+enum meddle { UNTOUCHED, CANCEL_FIRST, CANCEL_WAITING, STOP_WAITING };
+
+static int fire_count(double interval, enum meddle what)
 {
 	ct_timer_t t;
 	struct fired f = {0};
-	CHECK_OK(ct_timer_init(&t, 30, record, &f, NULL));
+	CHECK_OK(ct_timer_init(&t, interval, record, &f, NULL));
+	if (what == CANCEL_FIRST)
+		ct_timer_cancel(&t);
 	CHECK_OK(ct_timer_start(&t));
-	sh_wait_parked(&t.thread);
-	ct_timer_cancel(&t);
+	if (what == CANCEL_WAITING || what == STOP_WAITING) {
+		sh_wait_parked(&t.thread); /* waiting for the interval */
+		if (what == CANCEL_WAITING)
+			ct_timer_cancel(&t);
+		else
+			CHECK_OK(ct_thread_request_stop(&t.thread));
+	}
 	CHECK_OK(ct_timer_join(&t, CT_FOREVER));
-	CHECK_EQ(atomic_load(&f.count), 0);
 	ct_timer_destroy(&t);
+	return atomic_load(&f.count);
+}
+
+TEST(cancel_while_waiting)
+{
+	CHECK_EQ(fire_count(30, CANCEL_WAITING), 0);
 }
 
 TEST(cancel_before_start)
 {
-	ct_timer_t t;
-	struct fired f = {0};
-	CHECK_OK(ct_timer_init(&t, 0, record, &f, NULL));
-	ct_timer_cancel(&t);
-	CHECK_OK(ct_timer_start(&t));
-	CHECK_OK(ct_timer_join(&t, CT_FOREVER));
-	CHECK_EQ(atomic_load(&f.count), 0);
-	ct_timer_destroy(&t);
+	CHECK_EQ(fire_count(0, CANCEL_FIRST), 0);
 }
 
 TEST(negative_interval_fires_at_once)
 {
-	ct_timer_t t;
-	struct fired f = {0};
-	CHECK_OK(ct_timer_init(&t, -1, record, &f, NULL));
-	CHECK_OK(ct_timer_start(&t));
-	CHECK_OK(ct_timer_join(&t, CT_FOREVER));
-	CHECK_EQ(atomic_load(&f.count), 1);
-	ct_timer_destroy(&t);
+	CHECK_EQ(fire_count(-1, UNTOUCHED), 1);
 }
 
 TEST(stop_request_cancels)
 {
-	ct_timer_t t;
-	struct fired f = {0};
-	CHECK_OK(ct_timer_init(&t, 30, record, &f, NULL));
-	CHECK_OK(ct_timer_start(&t));
-	sh_wait_parked(&t.thread);
-	CHECK_OK(ct_thread_request_stop(&t.thread));
-	CHECK_OK(ct_timer_join(&t, CT_FOREVER));
-	CHECK_EQ(atomic_load(&f.count), 0);
-	ct_timer_destroy(&t);
+	CHECK_EQ(fire_count(30, STOP_WAITING), 0);
 }
 
 static atomic_int hook_status;
