@@ -9,6 +9,7 @@
 #include <threads.h>
 
 #include "bench.h"
+#include "bench_start.h"
 #ifdef CT_BENCH_HAVE_GLIB
 #include <glib.h>
 #endif
@@ -25,10 +26,12 @@
 		C c;                                                       \
 		int turn;                                                  \
 		long rounds;                                               \
+		struct bench_start start;                                  \
 	};                                                                 \
 	static void *name##_cond_partner(void *arg)                        \
 	{                                                                  \
 		struct name##_cpp *p = arg;                                \
+		bench_start_together(&p->start);                           \
 		lock;                                                      \
 		for (long i = 0; i < p->rounds; i++) {                     \
 			while (p->turn != 1)                               \
@@ -47,9 +50,11 @@
 		p->rounds = ops;                                           \
 		p->turn = 0;                                               \
 		init;                                                      \
+		bench_start_reset(&p->start);                              \
 		pthread_t t;                                               \
 		if (pthread_create(&t, NULL, name##_cond_partner, p) != 0) \
 			return -1;                                         \
+		bench_start_together(&p->start);                           \
 		int64_t t0 = bench_now();                                  \
 		lock;                                                      \
 		for (long i = 0; i < p->rounds; i++) {                     \

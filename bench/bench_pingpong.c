@@ -19,6 +19,7 @@
 #include <threads.h>
 
 #include "bench.h"
+#include "bench_start.h"
 #ifdef CT_BENCH_HAVE_GLIB
 #include <glib.h>
 #endif
@@ -27,12 +28,16 @@
 #endif
 
 /* Runs partner(arg) in a pthread and main_side(arg) here; returns the time
- * main_side took. The partner is created before the clock starts. */
-static double pingpong(void *(*partner)(void *), void (*main_side)(void *), void *arg)
+ * main_side took. The clock starts once both threads are running (see
+ * bench_start.h). */
+static double pingpong(void *(*partner)(void *), void (*main_side)(void *), void *arg,
+		       struct bench_start *start)
 {
 	pthread_t t;
+	bench_start_reset(start);
 	if (pthread_create(&t, NULL, partner, arg) != 0)
 		return -1;
+	bench_start_together(start);
 	int64_t t0 = bench_now();
 	main_side(arg);
 	double dt = (double)(bench_now() - t0);
@@ -44,36 +49,38 @@ static double pingpong(void *(*partner)(void *), void (*main_side)(void *), void
  * T is the primitive's type, INIT(p), GIVE(p) and TAKE(p) its operations
  * (an event: GIVE sets, TAKE waits and clears; a semaphore: release and
  * acquire). */
-#define PINGPONG(name, T, INIT, GIVE, TAKE)                        \
-	struct name##_pp {                                         \
-		T ping, pong;                                      \
-		long rounds;                                       \
-	};                                                         \
-	static void *name##_partner(void *arg)                     \
-	{                                                          \
-		struct name##_pp *pp = arg;                        \
-		for (long i = 0; i < pp->rounds; i++) {            \
-			TAKE(&pp->ping);                           \
-			GIVE(&pp->pong);                           \
-		}                                                  \
-		return NULL;                                       \
-	}                                                          \
-	static void name##_main(void *arg)                         \
-	{                                                          \
-		struct name##_pp *pp = arg;                        \
-		for (long i = 0; i < pp->rounds; i++) {            \
-			GIVE(&pp->ping);                           \
-			TAKE(&pp->pong);                           \
-		}                                                  \
-	}                                                          \
-	static double name##_pingpong(long ops, char *note)        \
-	{                                                          \
-		static struct name##_pp pp;                        \
-		(void)note;                                        \
-		pp.rounds = ops;                                   \
-		INIT(&pp.ping);                                    \
-		INIT(&pp.pong);                                    \
-		return pingpong(name##_partner, name##_main, &pp); \
+#define PINGPONG(name, T, INIT, GIVE, TAKE)                                   \
+	struct name##_pp {                                                    \
+		T ping, pong;                                                 \
+		long rounds;                                                  \
+		struct bench_start start;                                     \
+	};                                                                    \
+	static void *name##_partner(void *arg)                                \
+	{                                                                     \
+		struct name##_pp *pp = arg;                                   \
+		bench_start_together(&pp->start);                             \
+		for (long i = 0; i < pp->rounds; i++) {                       \
+			TAKE(&pp->ping);                                      \
+			GIVE(&pp->pong);                                      \
+		}                                                             \
+		return NULL;                                                  \
+	}                                                                     \
+	static void name##_main(void *arg)                                    \
+	{                                                                     \
+		struct name##_pp *pp = arg;                                   \
+		for (long i = 0; i < pp->rounds; i++) {                       \
+			GIVE(&pp->ping);                                      \
+			TAKE(&pp->pong);                                      \
+		}                                                             \
+	}                                                                     \
+	static double name##_pingpong(long ops, char *note)                   \
+	{                                                                     \
+		static struct name##_pp pp;                                   \
+		(void)note;                                                   \
+		pp.rounds = ops;                                              \
+		INIT(&pp.ping);                                               \
+		INIT(&pp.pong);                                               \
+		return pingpong(name##_partner, name##_main, &pp, &pp.start); \
 	}
 
 /* ---- Event -------------------------------------------------------------- */
