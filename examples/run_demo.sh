@@ -16,3 +16,4 @@ run ex5_communication   "线程间通信 (1) — a shared counter, ordered by jo
 run ex5b_event          "线程间通信 (2) — the same, ordered by an Event"
 run ex5c_condition      "线程间通信 (3) — producer and consumer at once, through a Condition"
 run ex6_flash_sale      "线程锁 — ten buyers, three items, one Lock"
+run ex6b_executor       "线程锁 (2) — the flash sale on a thread pool, futures by as_completed"

@@ -11,6 +11,8 @@
 #include "cthreading/common.h"
 #include "cthreading/condition.h"
 #include "cthreading/event.h"
+#include "cthreading/executor.h"
+#include "cthreading/future.h"
 #include "cthreading/latch.h"
 #include "cthreading/local.h"
 #include "cthreading/lock.h"

@@ -54,7 +54,16 @@ static struct {
 	size_t count;
 } reg = {.lock = CT_LOCK_INIT, .head = {.prev = &reg.head, .next = &reg.head}};
 
+/* Renames against the library's own readers of a name: a new thread
+ * copying its name for the OS, and a rename reaching a running thread's OS
+ * name. Under this lock the old name is never freed while one of those
+ * reads it, and another thread's OS name is set only while its `os_named`
+ * says it runs (so its pthread id is valid). */
+static ct_lock_t names_lock = CT_LOCK_INIT;
 static atomic_uint name_counter; /* Python's _counter: Thread-N and Dummy-N */
+/* Heap records allocated and not yet freed; the tests check that it comes
+ * back to where it was (a leak check that works in every build). */
+static atomic_size_t records_live;
 static _Atomic size_t default_stack_size;
 static _Atomic(ct_excepthook_fn) excepthook = ct_excepthook_default;
 static struct {
@@ -179,13 +188,32 @@ static void rec_setup(struct ct__thread *rec, uint8_t kind)
 	rec->self = &rec->own;
 }
 
+static struct ct__thread *rec_alloc(void)
+{
+	struct ct__thread *rec = ct__calloc(1, sizeof *rec);
+	if (rec)
+		atomic_fetch_add_explicit(&records_live, 1, memory_order_relaxed);
+	return rec;
+}
+
+static void rec_free(struct ct__thread *rec)
+{
+	atomic_fetch_sub_explicit(&records_live, 1, memory_order_relaxed);
+	ct__free(rec);
+}
+
+size_t ct__thread_records_live(void)
+{
+	return atomic_load_explicit(&records_live, memory_order_relaxed);
+}
+
 static void rec_unref(struct ct__thread *rec)
 {
 	if (atomic_fetch_sub_explicit(&rec->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	ct__parker_destroy(&rec->parker);
 	ct__free(atomic_load(&rec->name));
-	ct__free(rec);
+	rec_free(rec);
 }
 
 /* ---- records of threads cthreading did not start ------------------------- */
@@ -251,13 +279,13 @@ static int thread_create(ct_thread_t *embedded, ct_target_fn target, const char 
 	int rc = check_opts(opts);
 	if (rc < 0)
 		return rc;
-	struct ct__thread *rec = ct__calloc(1, sizeof *rec);
+	struct ct__thread *rec = rec_alloc();
 	if (!rec)
 		return CT_ENOMEM;
 	char *name =
 		opts->name ? ct__strdup(opts->name) : default_name("Thread", target, target_name);
 	if (!name) {
-		ct__free(rec);
+		rec_free(rec);
 		return CT_ENOMEM;
 	}
 	rec_setup(rec, CT__KIND_STARTED);
@@ -348,7 +376,10 @@ static void *trampoline(void *p)
 	atomic_store(&rec->ident, (unsigned long)pthread_self());
 	atomic_store(&rec->native_id, (uint32_t)current_native_id());
 	ct__park_wake(&rec->native_id, ~0u);
+	ct_lock_acquire(&names_lock);
 	apply_os_name(rec, true);
+	rec->os_named = true;
+	ct_lock_release(&names_lock);
 	ct__gil_thread_begin(rec);
 
 	run_hook(&hooks.on_start, rec);
@@ -361,6 +392,9 @@ static void *trampoline(void *p)
 
 	/* Leave the registry before announcing the end, so that a joiner who
 	 * then counts live threads no longer counts this one. */
+	ct_lock_acquire(&names_lock); /* no rename reaches this thread from here */
+	rec->os_named = false;
+	ct_lock_release(&names_lock);
 	registry_remove(rec);
 	atomic_store_explicit(&rec->state, CT__T_FINISHED, memory_order_release);
 	ct__park_wake(&rec->state, ~0u);
@@ -426,6 +460,8 @@ int ct_thread_start(ct_thread_t *t)
 	atomic_fetch_sub(&rec->refs, 1);
 	atomic_store(&rec->state, CT__T_NEW);
 	ct__park_wake(&rec->state, ~0u);
+	/* ct_thread_native_id() may be waiting too. */
+	ct__park_wake(&rec->native_id, ~0u);
 	return err;
 }
 
@@ -484,9 +520,15 @@ int ct_thread_set_name(ct_thread_t *t, const char *name)
 	char *copy = ct__strdup(name);
 	if (!copy)
 		return CT_ENOMEM;
-	ct__free(atomic_exchange(&rec->name, copy));
-	if (rec->kind == CT__KIND_STARTED && atomic_load(&rec->state) == CT__T_RUNNING)
-		apply_os_name(rec, rec == ct__tls_self);
+	bool from_self = rec == ct__tls_self;
+	ct_lock_acquire(&names_lock);
+	char *old = atomic_exchange(&rec->name, copy);
+	/* A new thread that has yet to name itself in the OS will do it with
+	 * the new name. */
+	if (rec->os_named)
+		apply_os_name(rec, from_self);
+	ct_lock_release(&names_lock);
+	ct__free(old);
 	return 0;
 }
 
@@ -513,18 +555,27 @@ unsigned long ct_thread_ident(const ct_thread_t *t)
 	return rec ? atomic_load(&rec->ident) : 0;
 }
 
+/* Under the bucket lock: the id is still unknown and the thread started.
+ * Both words matter: the new thread publishes the id, a failed start
+ * resets the state, and each wakes this key after its store. */
+static bool native_id_pending(void *ctx)
+{
+	struct ct__thread *rec = ctx;
+	return atomic_load(&rec->native_id) == 0 && atomic_load(&rec->state) != CT__T_NEW;
+}
+
 long ct_thread_native_id(const ct_thread_t *t)
 {
+	static const struct ct__park_ops ops = {.validate = native_id_pending};
 	struct ct__thread *rec = rec_of(t);
 	if (!rec)
 		return 0;
-	for (;;) {
-		uint32_t id = atomic_load(&rec->native_id);
-		if (id != 0 || atomic_load(&rec->state) == CT__T_NEW)
-			return (long)id;
-		/* Started but not yet running its first instructions. */
-		ct__park_wait(&rec->native_id, 0, CT__NO_DEADLINE, CT__PARK_NO_SPIN);
+	/* Started but maybe not yet running its first instructions. */
+	while (native_id_pending(rec)) {
+		uintptr_t token;
+		ct__park(&rec->native_id, &ops, rec, CT__NO_DEADLINE, CT__PARK_NO_SPIN, &token);
 	}
+	return (long)atomic_load(&rec->native_id);
 }
 
 int ct_thread_request_stop(ct_thread_t *t)
@@ -722,28 +773,62 @@ int ct_shutdown(double timeout)
 
 /* ---- fork and load time ------------------------------------------------- */
 
-/* In the child only the forking thread exists. Every other record is dead:
- * mark started ones finished (so join returns and is_alive is false) and
- * forget them all. The forking thread becomes the main thread, as in
- * Python. */
+/* A fork from a thread cthreading never saw (no record). Python gives such
+ * a thread a new _MainThread; here it takes over the static main record,
+ * whose thread does not exist in the child. That thread's locals are
+ * dropped without their destructors (they belong to nobody here). */
+static struct ct__thread *adopt_main_record(void)
+{
+	struct ct__thread *rec = &main_storage;
+	ct__free(rec->locals);
+	rec->locals = NULL;
+	rec->nlocals = 0;
+	atomic_store(&rec->stop, 0);
+	atomic_store(&rec->state, CT__T_RUNNING);
+	atomic_store(&rec->ident, (unsigned long)pthread_self());
+	registry_insert_locked(rec);
+	ct__tls_self = rec;
+	return rec;
+}
+
+/* The registry must be whole in the child: no other thread may be half-way
+ * through adding or removing itself at the fork. (So a fork from inside
+ * a ct_enumerate() callback, which holds the lock, would deadlock.) */
+static void before_fork(void)
+{
+	ct_lock_acquire(&reg.lock);
+}
+
+static void after_fork_parent(void)
+{
+	ct_lock_release(&reg.lock);
+}
+
+/* In the child only the forking thread exists. Every other record is dead,
+ * the original main thread's and dummies' included (Python stops them
+ * all): mark them finished (so join returns and is_alive is false) and
+ * forget them. The forking thread becomes the main thread, as in Python. */
 static void after_fork_child(void)
 {
 	ct__park_after_fork_child();
-	ct_lock_init(&reg.lock);
+	ct_lock_init(&reg.lock); /* held by this thread since before_fork() */
+	ct_lock_init(&names_lock);
 	struct ct__thread *self = ct__tls_self;
 	for (struct ct__thread *r = reg.head.next, *next; r != &reg.head; r = next) {
 		next = r->next;
 		if (r == self)
 			continue;
 		registry_remove_locked(r);
-		if (r->kind == CT__KIND_STARTED)
-			atomic_store(&r->state, CT__T_FINISHED);
+		r->os_named = false;
+		atomic_store(&r->state, CT__T_FINISHED);
 	}
-	if (self) {
-		atomic_store(&self->native_id, (uint32_t)current_native_id());
-		atomic_store(&self->parker.state, CT__PK_IDLE);
-		main_rec = self;
-	}
+	if (!self)
+		self = adopt_main_record();
+	atomic_store(&self->native_id, (uint32_t)current_native_id());
+	/* Re-initialised, not just reset: with the fallback parker, a thread
+	 * of the parent may have held its mutex (a stop request) at the fork. */
+	ct__parker_init(&self->parker);
+	main_rec = self;
 	ct__gil_after_fork_child(self);
 }
 
@@ -782,5 +867,5 @@ __attribute__((constructor)) static void ct__load(void)
 	ct_lock_acquire(&reg.lock);
 	registry_insert_locked(rec);
 	ct_lock_release(&reg.lock);
-	pthread_atfork(NULL, NULL, after_fork_child);
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }

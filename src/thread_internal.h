@@ -55,6 +55,7 @@ struct ct__thread {
 	void *arg;
 	ct_run_fn run;
 	char *_Atomic name;
+	bool os_named; /* the OS thread runs and bears the name; under thread.c's names_lock */
 	size_t stack_size;
 	struct ct_gil *run_gil; /* the GIL the thread runs under, if any */
 	/* The GIL this thread holds right now: the parking core releases it
@@ -94,6 +95,10 @@ void ct__locals_thread_exit(struct ct__thread *self);
  * shutting executors down so their idle workers end (thread.c). At most
  * a few; registered once per subsystem. */
 int ct__before_exit_wait(void (*fn)(void));
+
+/* How many heap thread records exist now (allocated, not yet freed): the
+ * tests' leak check in builds without LeakSanitizer. */
+size_t ct__thread_records_live(void);
 
 /* Set once the exit rule has begun: new threads are refused. */
 extern atomic_bool ct__exiting;

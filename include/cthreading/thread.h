@@ -190,7 +190,7 @@ CT_API size_t ct_active_count(void);
 
 /** `threading.enumerate()`: calls @p fn for every live thread, the main and
  *  dummy ones included, and returns how many. The list is locked during the
- *  calls: @p fn must not start threads. */
+ *  calls: @p fn must not start threads, nor fork. */
 CT_API size_t ct_enumerate(void (*fn)(ct_thread_t *t, void *arg), void *arg);
 
 /** `threading.get_ident()`. */

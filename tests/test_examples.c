@@ -1,0 +1,68 @@
+/* The seed's examples, run as programs: each prints what the Python
+ * original prints. */
+#include <stdlib.h>
+
+#include "harness.h"
+
+/* Runs an example; checks it succeeded with nothing on stderr (no
+ * sanitizer report either) and returns its stdout. */
+static char *run_example(const char *name)
+{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/%s", CT_EXAMPLES_DIR, name);
+	const char *argv[] = {path, NULL};
+	char *out, *err;
+	int status = ht_run(argv, &out, &err);
+	if (status != 0 || err[0] != '\0')
+		ht_fail(__FILE__, __LINE__, "%s: status %d\nstdout:\n%s\nstderr:\n%s", name, status,
+			out, err);
+	free(err);
+	return out;
+}
+
+static void check_example(const char *name, bool any_order, const char *want)
+{
+	char *out = run_example(name);
+	if (any_order)
+		ht_sort_lines(out);
+	CHECK_STR(out, want);
+	free(out);
+}
+
+TEST(ex1_thread_function)
+{
+	check_example("ex1_thread_function", true, "线程0\n线程1\n线程2\n线程3\n线程4\n");
+}
+
+TEST(ex2_thread_subclass)
+{
+	check_example("ex2_thread_subclass", true, "线程0\n线程1\n线程2\n线程3\n线程4\n");
+}
+
+TEST(ex3_stop_flag)
+{
+	check_example("ex3_stop_flag", false, "线程1\n");
+}
+
+TEST(ex3b_stop_request)
+{
+	static const char head[] = "线程1\n停止用时 ";
+	static const char tail[] = " 毫秒（标志位方式最多要等 1000 毫秒）\n";
+	char *out = run_example("ex3b_stop_request");
+	CHECK(strncmp(out, head, strlen(head)) == 0);
+	char *number = out + strlen(head), *end;
+	double ms = strtod(number, &end);
+	CHECK(end > number && ms >= 0);
+	CHECK_STR(end, tail);
+	free(out);
+}
+
+TEST(ex4_join_daemon)
+{
+	check_example("ex4_join_daemon", false,
+		      "主线程开始\n"
+		      "子线程 1 阻塞\n"
+		      "子线程1执行\n"
+		      "子线程 1 是否存活: False\n"
+		      "主线程结束\n");
+}

@@ -1,0 +1,589 @@
+/* The parking core (src/park/park.h), used directly: futex-style waits,
+ * exact wake counts, deadlines, EINTR, tokens, requeueing, stop requests
+ * and the keyless sleep. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+
+#include "harness.h"
+#include "ht_internal.h"
+#include "park/park.h"
+
+/* ---- a parked thread, as the tests see it -------------------------------- */
+
+/* One thread in ct__park() on @p key (with @p ops) or, when @p word is set,
+ * in ct__park_wait(word, expected). */
+struct waiter {
+	ct_thread_t *t;
+	const void *key;
+	const struct ct__park_ops *ops;
+	void *ctx;
+	_Atomic uint32_t *word;
+	uint32_t expected;
+	int64_t deadline;
+	unsigned flags;
+	int rc;
+	uintptr_t token;
+	int64_t returned_at;
+};
+
+static const struct ct__park_ops no_ops;
+
+static int park_target(void *arg)
+{
+	struct waiter *w = arg;
+	if (w->word)
+		w->rc = ct__park_wait(w->word, w->expected, w->deadline, w->flags);
+	else
+		w->rc = ct__park(w->key, w->ops ? w->ops : &no_ops, w->ctx, w->deadline, w->flags,
+				 &w->token);
+	w->returned_at = ct__now_ns();
+	return 0;
+}
+
+/* Starts the waiter and returns once it is queued: waiters started one
+ * after another are queued in that order. */
+static void park_in_thread(struct waiter *w)
+{
+	w->rc = 99;
+	CHECK_OK(ct_thread_new(&w->t, park_target, w, NULL));
+	CHECK_OK(ct_thread_start(w->t));
+	ht_wait_parked(w->t);
+}
+
+static void word_waiter(struct waiter *w, _Atomic uint32_t *word, int64_t deadline, unsigned flags)
+{
+	*w = (struct waiter){
+		.word = word, .expected = atomic_load(word), .deadline = deadline, .flags = flags};
+	park_in_thread(w);
+}
+
+static void key_waiter(struct waiter *w, const void *key, const struct ct__park_ops *ops, void *ctx,
+		       unsigned flags)
+{
+	*w = (struct waiter){
+		.key = key, .ops = ops, .ctx = ctx, .deadline = CT__NO_DEADLINE, .flags = flags};
+	park_in_thread(w);
+}
+
+static void finish(struct waiter *w)
+{
+	CHECK_OK(ct_thread_join(w->t, CT_FOREVER));
+	ct_thread_destroy(w->t);
+}
+
+static int64_t in_ms(int ms)
+{
+	return ct__now_ns() + (int64_t)ms * 1000000;
+}
+
+/* ---- futex semantics ----------------------------------------------------- */
+
+TEST(park_wait_returns_at_once_when_the_word_differs)
+{
+	_Atomic uint32_t word = 1;
+	/* A wait that slept here would never end: nobody wakes it. */
+	CHECK_OK(ct__park_wait(&word, 0, CT__NO_DEADLINE, 0));
+	CHECK_OK(ct__park_wait(&word, 0, CT__NO_DEADLINE, CT__PARK_NO_SPIN));
+	CHECK_OK(ct__park_wait(&word, 2, in_ms(60000), CT__PARK_INTERRUPTIBLE));
+	CHECK_EQ(ct__park_wake(&word, 1), 0); /* nobody was queued */
+}
+
+TEST(wake_one_wakes_exactly_one)
+{
+	_Atomic uint32_t word = 0;
+	struct waiter w[4];
+	for (int i = 0; i < 4; i++)
+		word_waiter(&w[i], &word, CT__NO_DEADLINE, 0);
+	CHECK_EQ(ct__park_wake(&word, 1), 1);
+	/* The oldest first; the others stay queued. */
+	finish(&w[0]);
+	CHECK_OK(w[0].rc);
+	for (int i = 1; i < 4; i++)
+		CHECK(ct_thread_is_alive(w[i].t) && ht_is_parked(w[i].t));
+	CHECK_EQ(ct__park_wake(&word, 2), 2);
+	CHECK_EQ(ct__park_wake(&word, 5), 1);
+	CHECK_EQ(ct__park_wake(&word, 1), 0);
+	for (int i = 1; i < 4; i++) {
+		finish(&w[i]);
+		CHECK_OK(w[i].rc);
+	}
+}
+
+TEST(wake_all_wakes_all)
+{
+	_Atomic uint32_t word = 7;
+	struct waiter w[5];
+	for (int i = 0; i < 5; i++)
+		word_waiter(&w[i], &word, CT__NO_DEADLINE, i % 2 ? CT__PARK_NO_SPIN : 0);
+	CHECK_EQ(ct__unpark_all(&word, CT__TOKEN_NORMAL), 5);
+	for (int i = 0; i < 5; i++) {
+		finish(&w[i]);
+		CHECK_OK(w[i].rc);
+	}
+	CHECK_EQ(ct__unpark_all(&word, CT__TOKEN_NORMAL), 0);
+}
+
+/* ---- deadlines ----------------------------------------------------------- */
+
+TEST(a_deadline_never_ends_a_wait_early)
+{
+	static const int ms[] = {1, 5, 20, 50};
+	static const unsigned flags[] = {0, CT__PARK_NO_SPIN, CT__PARK_INTERRUPTIBLE};
+	_Atomic uint32_t word = 0;
+	for (size_t i = 0; i < sizeof ms / sizeof *ms; i++) {
+		for (size_t f = 0; f < sizeof flags / sizeof *flags; f++) {
+			int64_t deadline = in_ms(ms[i]);
+			CHECK_RC(ct__park_wait(&word, 0, deadline, flags[f]), CT_ETIMEDOUT);
+			CHECK(ct__now_ns() >= deadline);
+		}
+	}
+	/* A deadline already past: one look, no sleep. */
+	CHECK_RC(ct__park_wait(&word, 0, 0, 0), CT_ETIMEDOUT);
+	uintptr_t token;
+	int64_t deadline = in_ms(10);
+	CHECK_RC(ct__park(&word, &no_ops, NULL, deadline, 0, &token), CT_ETIMEDOUT);
+	CHECK(ct__now_ns() >= deadline);
+	/* The timed-out thread left the queue. */
+	CHECK_EQ(ct__park_wake(&word, ~0u), 0);
+}
+
+/* ---- signals (EINTR) ----------------------------------------------------- */
+
+static void ignore_signal(int sig)
+{
+	(void)sig;
+}
+
+/* A handler without SA_RESTART: every signal makes a sleeping futex or
+ * condvar wait return early (EINTR) to the parking core. */
+static void install_signal_handler(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = ignore_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;
+	CHECK_EQ(sigaction(SIGUSR1, &sa, NULL), 0);
+}
+
+struct hammer {
+	pthread_t targets[2];
+	int ntargets;
+	atomic_bool stop;
+	atomic_long sent;
+};
+
+static void *hammer_run(void *arg)
+{
+	struct hammer *h = arg;
+	while (!atomic_load(&h->stop)) {
+		for (int i = 0; i < h->ntargets; i++)
+			pthread_kill(h->targets[i], SIGUSR1);
+		atomic_fetch_add(&h->sent, 1);
+		sched_yield();
+	}
+	return NULL;
+}
+
+/* A parked thread that stays alive (so that signalling it stays valid)
+ * until `done` is set. */
+struct signalled {
+	struct waiter w;
+	atomic_bool returned;
+	ct_event_t done;
+};
+
+static int park_then_linger(void *arg)
+{
+	struct signalled *s = arg;
+	park_target(&s->w);
+	atomic_store(&s->returned, true);
+	ct_event_wait(&s->done, CT_FOREVER);
+	return 0;
+}
+
+static void start_signalled(struct signalled *s, struct hammer *h)
+{
+	CHECK_OK(ct_thread_new(&s->w.t, park_then_linger, s, NULL));
+	CHECK_OK(ct_thread_start(s->w.t));
+	h->targets[h->ntargets++] = (pthread_t)ct_thread_ident(s->w.t);
+	ht_wait_parked(s->w.t);
+}
+
+static void stop_hammer(struct hammer *h, pthread_t pt)
+{
+	atomic_store(&h->stop, true);
+	CHECK_EQ(pthread_join(pt, NULL), 0);
+}
+
+TEST(eintr_never_ends_a_wait_early)
+{
+	install_signal_handler();
+	_Atomic uint32_t word = 0;
+	struct signalled timed = {.done = CT_EVENT_INIT}, forever = {.done = CT_EVENT_INIT};
+	timed.w = (struct waiter){.word = &word, .deadline = in_ms(200), .flags = CT__PARK_NO_SPIN};
+	forever.w = (struct waiter){.word = &word, .deadline = CT__NO_DEADLINE};
+	struct hammer h = {.ntargets = 0};
+	start_signalled(&timed, &h);
+	start_signalled(&forever, &h);
+	pthread_t pt;
+	CHECK_EQ(pthread_create(&pt, NULL, hammer_run, &h), 0);
+	/* Signals rain on both until the timed one's deadline passes. */
+	while (!atomic_load(&timed.returned))
+		sched_yield();
+	CHECK_RC(timed.w.rc, CT_ETIMEDOUT);
+	CHECK(timed.w.returned_at >= timed.w.deadline);
+	CHECK(!atomic_load(&forever.returned));
+	CHECK(atomic_load(&h.sent) > 0);
+	/* The wait without deadline is still queued: exactly one to wake. */
+	CHECK_EQ(ct__park_wake(&word, ~0u), 1);
+	while (!atomic_load(&forever.returned))
+		sched_yield();
+	stop_hammer(&h, pt);
+	CHECK_OK(forever.w.rc);
+	ct_event_set(&timed.done);
+	ct_event_set(&forever.done);
+	finish(&timed.w);
+	finish(&forever.w);
+}
+
+/* Ping-pong through one word under a rain of signals: a lost wake-up
+ * would leave both sides asleep and the test would time out. */
+struct pingpong {
+	_Atomic uint32_t turn;
+	long rounds;
+	atomic_bool finished;
+	ct_event_t done;
+};
+
+static void play(struct pingpong *p, uint32_t parity, int64_t deadline)
+{
+	for (long i = 0; i < p->rounds; i++) {
+		uint32_t mine = 2 * (uint32_t)i + parity;
+		uint32_t s;
+		while ((s = atomic_load(&p->turn)) != mine)
+			CHECK_OK(ct__park_wait(&p->turn, s, deadline, CT__PARK_NO_SPIN));
+		atomic_store(&p->turn, mine + 1);
+		ct__park_wake(&p->turn, 1);
+	}
+}
+
+static int play_odd(void *arg)
+{
+	struct pingpong *p = arg;
+	play(p, 1, in_ms(600000));
+	atomic_store(&p->finished, true);
+	ct_event_wait(&p->done, CT_FOREVER);
+	return 0;
+}
+
+TEST(eintr_never_loses_a_wakeup)
+{
+	install_signal_handler();
+	struct pingpong p = {.rounds = ht_sanitized() ? 3000 : 20000, .done = CT_EVENT_INIT};
+	ct_thread_t *t;
+	CHECK_OK(ct_thread_new(&t, play_odd, &p, NULL));
+	CHECK_OK(ct_thread_start(t));
+	struct hammer h = {.targets = {(pthread_t)ct_thread_ident(t), pthread_self()},
+			   .ntargets = 2};
+	pthread_t pt;
+	CHECK_EQ(pthread_create(&pt, NULL, hammer_run, &h), 0);
+	play(&p, 0, CT__NO_DEADLINE);
+	while (!atomic_load(&p.finished))
+		sched_yield();
+	stop_hammer(&h, pt);
+	CHECK_EQ(atomic_load(&p.turn), 2 * (uint32_t)p.rounds);
+	ct_event_set(&p.done);
+	CHECK_OK(ct_thread_join(t, CT_FOREVER));
+	ct_thread_destroy(t);
+}
+
+/* ---- unpark_one: the deciding callback and tokens ------------------------- */
+
+struct decider {
+	int calls;
+	struct ct__unpark_result seen[8];
+	uintptr_t next_token;
+};
+
+static uintptr_t decide_token(void *ctx, struct ct__unpark_result r)
+{
+	struct decider *d = ctx;
+	d->seen[d->calls++] = r;
+	return d->next_token++;
+}
+
+TEST(unpark_one_callback_sees_have_more_and_passes_its_token)
+{
+	static int key;
+	struct waiter w[3];
+	for (int i = 0; i < 3; i++)
+		key_waiter(&w[i], &key, NULL, NULL, 0);
+	struct decider d = {.next_token = 100};
+	for (int i = 0; i < 4; i++) {
+		struct ct__unpark_result r = ct__unpark_one(&key, decide_token, &d);
+		CHECK_EQ(d.calls, i + 1); /* runs even when nobody is queued */
+		CHECK_EQ(r.unparked, i < 3 ? 1 : 0);
+		CHECK_EQ(d.seen[i].unparked, r.unparked);
+		CHECK_EQ(r.have_more, i < 2);
+		CHECK_EQ(d.seen[i].have_more, i < 2);
+		CHECK_EQ(r.requeued, 0);
+	}
+	/* Oldest first, each with the token its wake-up decided. */
+	for (int i = 0; i < 3; i++) {
+		finish(&w[i]);
+		CHECK_EQ(w[i].rc, CT__PARK_UNPARKED);
+		CHECK_EQ(w[i].token, 100 + (uintptr_t)i);
+	}
+}
+
+TEST(unpark_n_passes_one_token_to_all)
+{
+	static int key;
+	struct waiter w[3];
+	for (int i = 0; i < 3; i++)
+		key_waiter(&w[i], &key, NULL, NULL, 0);
+	CHECK_EQ(ct__unpark_n(&key, 2, 55), 2);
+	CHECK_EQ(ct__unpark_n(&key, 2, 66), 1);
+	for (int i = 0; i < 3; i++) {
+		finish(&w[i]);
+		CHECK_EQ(w[i].token, i < 2 ? 55u : 66u);
+	}
+}
+
+/* ---- validate, before_sleep, timed_out --------------------------------- */
+
+static bool say_no(void *ctx)
+{
+	(void)ctx;
+	return false;
+}
+
+static void wake_own_key(void *ctx)
+{
+	struct decider *d = ctx;
+	ct__unpark_one(d, decide_token, d);
+}
+
+TEST(validate_and_before_sleep)
+{
+	static int key;
+	uintptr_t token = 0;
+	const struct ct__park_ops refuse = {.validate = say_no};
+	CHECK_EQ(ct__park(&key, &refuse, NULL, CT__NO_DEADLINE, 0, &token), CT__PARK_INVALID);
+	CHECK_EQ(ct__unpark_all(&key, 0), 0); /* it never queued */
+
+	/* before_sleep runs once the thread is queued: a wake-up from there
+	 * reaches it (one from before the queueing would be lost, and this
+	 * wait would never end). */
+	struct decider d = {.next_token = 9};
+	const struct ct__park_ops self_wake = {.before_sleep = wake_own_key};
+	CHECK_EQ(ct__park(&d, &self_wake, &d, CT__NO_DEADLINE, 0, &token), CT__PARK_UNPARKED);
+	CHECK_EQ(d.calls, 1);
+	CHECK_EQ(d.seen[0].unparked, 1);
+	CHECK_EQ(token, 9);
+}
+
+struct departures {
+	atomic_int calls;
+	const void *key[4];
+	bool was_last[4];
+};
+
+static void note_departure(void *ctx, const void *key, bool was_last)
+{
+	struct departures *d = ctx;
+	int i = atomic_fetch_add(&d->calls, 1);
+	d->key[i] = key;
+	d->was_last[i] = was_last;
+}
+
+TEST(timed_out_callback_tells_who_was_last)
+{
+	static int key;
+	struct departures d = {.calls = 0};
+	const struct ct__park_ops ops = {.timed_out = note_departure};
+	struct waiter w[2];
+	for (int i = 0; i < 2; i++)
+		key_waiter(&w[i], &key, &ops, &d, CT__PARK_INTERRUPTIBLE);
+	for (int i = 0; i < 2; i++) {
+		CHECK_OK(ct_thread_request_stop(w[i].t));
+		finish(&w[i]);
+		CHECK_RC(w[i].rc, CT_ESTOPPED);
+		CHECK_EQ(atomic_load(&d.calls), i + 1);
+		CHECK(d.key[i] == &key);
+		CHECK_EQ(d.was_last[i], i == 1);
+	}
+	/* A timeout leaves through the same callback. */
+	uintptr_t token;
+	CHECK_RC(ct__park(&key, &ops, &d, in_ms(5), 0, &token), CT_ETIMEDOUT);
+	CHECK_EQ(atomic_load(&d.calls), 3);
+	CHECK(d.was_last[2]);
+}
+
+/* ---- requeue ------------------------------------------------------------- */
+
+struct requeuer {
+	struct ct__requeue_plan plan;
+	int calls;
+	struct ct__unpark_result seen;
+};
+
+static struct ct__requeue_plan follow_plan(void *ctx)
+{
+	return ((struct requeuer *)ctx)->plan;
+}
+
+static uintptr_t requeue_done(void *ctx, struct ct__unpark_result r)
+{
+	struct requeuer *q = ctx;
+	q->calls++;
+	q->seen = r;
+	return 7;
+}
+
+TEST(requeue_moves_waiters_to_another_key)
+{
+	static int key_a, key_b;
+	struct waiter w[4];
+	for (int i = 0; i < 4; i++)
+		key_waiter(&w[i], &key_a, NULL, NULL, 0);
+
+	/* An empty plan changes nothing. */
+	struct requeuer q = {.plan = {0, 0}};
+	struct ct__unpark_result r =
+		ct__unpark_requeue(&key_a, &key_b, follow_plan, requeue_done, &q);
+	CHECK_EQ(r.unparked + r.requeued, 0);
+	CHECK(r.have_more);
+	CHECK_EQ(q.calls, 0);
+
+	/* Wake the oldest, move the next two, leave the last. */
+	q.plan = (struct ct__requeue_plan){1, 2};
+	r = ct__unpark_requeue(&key_a, &key_b, follow_plan, requeue_done, &q);
+	CHECK_EQ(r.unparked, 1);
+	CHECK_EQ(r.requeued, 2);
+	CHECK(r.have_more);
+	CHECK_EQ(q.calls, 1);
+	CHECK_EQ(q.seen.requeued, 2);
+	finish(&w[0]);
+	CHECK_EQ(w[0].token, 7);
+
+	/* The moved ones answer to the second key only. */
+	CHECK_EQ(ct__unpark_n(&key_a, ~0u, 1), 1);
+	finish(&w[3]);
+	CHECK(ht_is_parked(w[1].t) && ht_is_parked(w[2].t));
+	CHECK_EQ(ct__unpark_n(&key_a, ~0u, 1), 0);
+	CHECK_EQ(ct__unpark_n(&key_b, ~0u, 8), 2);
+	for (int i = 1; i < 3; i++) {
+		finish(&w[i]);
+		CHECK_EQ(w[i].rc, CT__PARK_UNPARKED);
+		CHECK_EQ(w[i].token, 8);
+	}
+}
+
+TEST(a_requeued_waiter_leaves_from_its_new_key)
+{
+	static int key_a, key_b;
+	struct departures d = {.calls = 0};
+	const struct ct__park_ops ops = {.timed_out = note_departure};
+	struct waiter w;
+	key_waiter(&w, &key_a, &ops, &d, CT__PARK_INTERRUPTIBLE);
+	struct requeuer q = {.plan = {0, 1}};
+	struct ct__unpark_result r =
+		ct__unpark_requeue(&key_a, &key_b, follow_plan, requeue_done, &q);
+	CHECK_EQ(r.requeued, 1);
+	CHECK(!r.have_more);
+	CHECK_OK(ct_thread_request_stop(w.t));
+	finish(&w);
+	CHECK_RC(w.rc, CT_ESTOPPED);
+	CHECK_EQ(atomic_load(&d.calls), 1);
+	CHECK(d.key[0] == &key_b);
+	CHECK(d.was_last[0]);
+	CHECK_EQ(ct__unpark_all(&key_b, 0), 0);
+	CHECK_EQ(ct__unpark_all(&key_a, 0), 0);
+}
+
+/* ---- stop requests -------------------------------------------------------- */
+
+TEST(a_stop_interrupts_only_interruptible_parks)
+{
+	_Atomic uint32_t word = 0;
+	struct waiter in, timed, plain;
+	word_waiter(&in, &word, CT__NO_DEADLINE, CT__PARK_INTERRUPTIBLE);
+	word_waiter(&timed, &word, in_ms(100), 0);
+	word_waiter(&plain, &word, CT__NO_DEADLINE, CT__PARK_NO_SPIN);
+
+	CHECK_OK(ct_thread_request_stop(in.t));
+	finish(&in);
+	CHECK_RC(in.rc, CT_ESTOPPED);
+
+	/* Uninterruptible with a deadline: it runs to the deadline. */
+	CHECK_OK(ct_thread_request_stop(timed.t));
+	finish(&timed);
+	CHECK_RC(timed.rc, CT_ETIMEDOUT);
+	CHECK(timed.returned_at >= timed.deadline);
+
+	/* Uninterruptible without one: only a wake-up ends it. */
+	CHECK_OK(ct_thread_request_stop(plain.t));
+	CHECK_RC(ct_thread_join(plain.t, 0.05), CT_ETIMEDOUT);
+	CHECK_EQ(ct__park_wake(&word, ~0u), 1);
+	finish(&plain);
+	CHECK_OK(plain.rc);
+}
+
+/* ---- the keyless sleep ---------------------------------------------------- */
+
+struct sleeper {
+	int64_t deadline;
+	unsigned flags;
+	int rc, second;
+	int64_t returned_at;
+};
+
+static int park_sleep_target(void *arg)
+{
+	struct sleeper *s = arg;
+	s->rc = ct__park_sleep(s->deadline, s->flags);
+	s->returned_at = ct__now_ns();
+	s->second = ct__park_sleep(s->deadline == CT__NO_DEADLINE ? s->deadline : 0, s->flags);
+	return 0;
+}
+
+static ct_thread_t *start_sleeper(struct sleeper *s)
+{
+	ct_thread_t *t;
+	CHECK_OK(ct_thread_new(&t, park_sleep_target, s, NULL));
+	CHECK_OK(ct_thread_start(t));
+	ht_wait_parked(t);
+	return t;
+}
+
+TEST(park_sleep)
+{
+	for (int ms = 1; ms <= 32; ms *= 2) {
+		int64_t deadline = in_ms(ms);
+		CHECK_OK(ct__park_sleep(deadline, CT__PARK_INTERRUPTIBLE));
+		CHECK(ct__now_ns() >= deadline);
+	}
+	CHECK_OK(ct__park_sleep(0, 0)); /* already past */
+
+	/* Interruptible: a stop ends it, and every later one at once. */
+	struct sleeper in = {.deadline = CT__NO_DEADLINE, .flags = CT__PARK_INTERRUPTIBLE};
+	ct_thread_t *t = start_sleeper(&in);
+	CHECK_OK(ct_thread_request_stop(t));
+	CHECK_OK(ct_thread_join(t, CT_FOREVER));
+	ct_thread_destroy(t);
+	CHECK_RC(in.rc, CT_ESTOPPED);
+	CHECK_RC(in.second, CT_ESTOPPED);
+
+	/* Not interruptible: sleeps to its deadline regardless. */
+	struct sleeper plain = {.deadline = in_ms(100), .flags = 0};
+	t = start_sleeper(&plain);
+	CHECK_OK(ct_thread_request_stop(t));
+	CHECK_OK(ct_thread_join(t, CT_FOREVER));
+	ct_thread_destroy(t);
+	CHECK_OK(plain.rc);
+	CHECK(plain.returned_at >= plain.deadline);
+	CHECK_OK(plain.second);
+}
