@@ -238,7 +238,7 @@ TEST(stop_interrupts_and_breaks)
 	struct party p;
 	ct_thread_t *t;
 	start_parties(&b, &p, &t, 1);
-	sh_wait_parked(t);
+	ht_wait_parked(t);
 	CHECK_OK(ct_thread_request_stop(t));
 	sh_join(t);
 	CHECK_RC(atomic_load(&p.rc), CT_ESTOPPED);

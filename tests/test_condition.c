@@ -278,13 +278,13 @@ TEST(notify_all_requeues_instead_of_waking)
 	ct_thread_t *t[M];
 	start_crowd(&cr, t, M);
 	for (int i = 0; i < M; i++)
-		sh_wait_parked(t[i]);
+		ht_wait_parked(t[i]);
 	ct_condition_acquire(&c);
 	CHECK_EQ(ct_condition_notify_all(&c), M);
 	CHECK_EQ(atomic_load(&c.ct__waiters), 0);
 	CHECK_EQ(atomic_load(&lock.ct__state), CT__LOCK_LOCKED | CT__LOCK_PARKED);
 	for (int i = 0; i < M; i++)
-		CHECK(sh_parked(t[i])); /* none was woken */
+		CHECK(ht_is_parked(t[i])); /* none was woken */
 	CHECK_EQ(atomic_load(&cr.woken), 0);
 	CHECK_OK(ct_condition_release(&c));
 	for (int i = 0; i < M; i++)
@@ -392,10 +392,7 @@ TEST(stop_interrupts_wait_with_lock_taken_back)
 {
 	ct_condition_t c = CT_CONDITION_INIT;
 	struct stopped s = {.c = &c, .rc = 1};
-	ct_thread_t *t = sh_start(wait_to_be_stopped, &s);
-	sh_wait_parked(t);
-	CHECK_OK(ct_thread_request_stop(t));
-	sh_join(t);
+	ct_thread_destroy(ht_stop_when_parked(wait_to_be_stopped, &s));
 	CHECK_RC(atomic_load(&s.rc), CT_ESTOPPED);
 	CHECK(atomic_load(&s.held_after));
 	CHECK_EQ(atomic_load(&c.ct__waiters), 0);

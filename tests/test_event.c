@@ -83,7 +83,7 @@ TEST(set_wakes_every_waiter)
 		t[i] = sh_start(waiter, &w[i]);
 	}
 	for (int i = 0; i < N; i++)
-		sh_wait_parked(t[i]);
+		ht_wait_parked(t[i]);
 	ct_event_set(&e);
 	for (int i = 0; i < N; i++) {
 		sh_join(t[i]);
@@ -96,10 +96,7 @@ TEST(stop_interrupts_wait)
 {
 	ct_event_t e = CT_EVENT_INIT;
 	struct waiter w = {.e = &e, .timeout = CT_FOREVER, .rc = 1};
-	ct_thread_t *t = sh_start(waiter, &w);
-	sh_wait_parked(t);
-	CHECK_OK(ct_thread_request_stop(t));
-	sh_join(t);
+	ct_thread_destroy(ht_stop_when_parked(waiter, &w));
 	CHECK_RC(atomic_load(&w.rc), CT_ESTOPPED);
 	CHECK_EQ(atomic_load(&e.ct__state), 0);
 }

@@ -109,7 +109,7 @@ TEST(zero_wakes_every_waiter)
 		t[i] = sh_start(waiter, &w[i]);
 	}
 	for (int i = 0; i < N; i++)
-		sh_wait_parked(t[i]);
+		ht_wait_parked(t[i]);
 	CHECK_OK(ct_latch_count_down(&l, 1));
 	/* Not yet: every waiter is still parked. */
 	for (int i = 0; i < N; i++)
@@ -126,10 +126,7 @@ TEST(stop_interrupts_wait)
 {
 	ct_latch_t l = CT_LATCH_INIT(1);
 	struct waiter w = {.latch = &l, .rc = 1};
-	ct_thread_t *t = sh_start(waiter, &w);
-	sh_wait_parked(t);
-	CHECK_OK(ct_thread_request_stop(t));
-	sh_join(t);
+	ct_thread_destroy(ht_stop_when_parked(waiter, &w));
 	CHECK_RC(atomic_load(&w.rc), CT_ESTOPPED);
 	CHECK_EQ(atomic_load(&l.ct__state), CT__LATCH_ONE);
 }

@@ -117,7 +117,7 @@ TEST(timed_acquire_gets_released_lock)
 	ct_lock_acquire(&lock);
 	struct waiter w = {.lock = &lock, .timeout = 30};
 	ct_thread_t *t = sh_start(timed_waiter, &w);
-	sh_wait_parked(t);
+	ht_wait_parked(t);
 	CHECK_OK(ct_lock_release(&lock));
 	sh_join(t);
 	CHECK_OK(atomic_load(&w.rc));
@@ -129,10 +129,7 @@ TEST(stop_interrupts_timed_acquire)
 	ct_lock_t lock = CT_LOCK_INIT;
 	ct_lock_acquire(&lock);
 	struct waiter w = {.lock = &lock, .timeout = CT_FOREVER};
-	ct_thread_t *t = sh_start(timed_waiter, &w);
-	sh_wait_parked(t);
-	CHECK_OK(ct_thread_request_stop(t));
-	sh_join(t);
+	ct_thread_destroy(ht_stop_when_parked(timed_waiter, &w));
 	CHECK_RC(atomic_load(&w.rc), CT_ESTOPPED);
 	/* Still ours, and the waiter that left cleared the parked bit. */
 	CHECK_EQ(atomic_load(&lock.ct__state), CT__LOCK_LOCKED);
@@ -156,7 +153,7 @@ TEST(plain_acquire_ignores_stop)
 	ct_lock_acquire(&lock);
 	struct waiter w = {.lock = &lock};
 	ct_thread_t *t = sh_start(plain_waiter, &w);
-	sh_wait_parked(t);
+	ht_wait_parked(t);
 	CHECK_OK(ct_thread_request_stop(t));
 	/* Had the stop ended its wait, it would have finished by now; it
 	 * cannot finish while we hold the lock. */
@@ -266,7 +263,7 @@ TEST(fair_release_hands_off)
 	ct_lock_acquire(&lock);
 	struct waiter w = {.lock = &lock};
 	ct_thread_t *t = sh_start(plain_waiter, &w);
-	sh_wait_parked(t);
+	ht_wait_parked(t);
 	CHECK_OK(ct__lock_release_parked(&lock, true));
 	/* Handed over: still locked, now by the waiter, which releases it
 	 * when done. */

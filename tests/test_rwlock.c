@@ -134,12 +134,12 @@ TEST(writer_not_starved_by_readers)
 	ct_rwlock_read_acquire(&rw);
 	struct job w = {.rw = &rw, .timeout = CT_FOREVER, .write = true};
 	ct_thread_t *tw = sh_start(job, &w);
-	sh_wait_parked(tw); /* parked waiting for our read share */
+	ht_wait_parked(tw); /* parked waiting for our read share */
 	CHECK(ct_rwlock_write_locked(&rw));
 	CHECK(!ct_rwlock_read_try_acquire(&rw));
 	struct job r = {.rw = &rw, .timeout = CT_FOREVER};
 	ct_thread_t *tr = sh_start(job, &r);
-	sh_wait_parked(tr);
+	ht_wait_parked(tr);
 	CHECK(!atomic_load(&w.done) && !atomic_load(&r.done));
 	CHECK_OK(ct_rwlock_read_release(&rw));
 	sh_join(tw);
@@ -160,11 +160,11 @@ TEST(readers_not_starved_by_writers)
 	for (int i = 0; i < READERS; i++) {
 		r[i] = (struct job){.rw = &rw, .timeout = CT_FOREVER};
 		tr[i] = sh_start(job, &r[i]);
-		sh_wait_parked(tr[i]);
+		ht_wait_parked(tr[i]);
 	}
 	struct job w = {.rw = &rw, .timeout = CT_FOREVER, .write = true};
 	ct_thread_t *tw = sh_start(job, &w);
-	sh_wait_parked(tw); /* queued on the writers' Lock behind us */
+	ht_wait_parked(tw); /* queued on the writers' Lock behind us */
 	/* Our release hands the lock to the three readers at once: the
 	 * queued writer must wait for them. */
 	CHECK_OK(ct_rwlock_write_release(&rw));
@@ -206,7 +206,7 @@ TEST(release_admits_all_parked_readers)
 	ct_thread_t *t[READERS];
 	for (int i = 0; i < READERS; i++) {
 		t[i] = sh_start(hold_read, &h);
-		sh_wait_parked(t[i]);
+		ht_wait_parked(t[i]);
 	}
 	CHECK_OK(ct_rwlock_write_release(&rw));
 	CHECK_OK(ct_latch_wait(&in, CT_FOREVER));
@@ -223,10 +223,7 @@ TEST(stop_interrupts_waits)
 	ct_rwlock_t rw = CT_RWLOCK_INIT;
 	ct_rwlock_write_acquire(&rw);
 	struct job r = {.rw = &rw, .timeout = CT_FOREVER};
-	ct_thread_t *tr = sh_start(job, &r);
-	sh_wait_parked(tr);
-	CHECK_OK(ct_thread_request_stop(tr));
-	sh_join(tr);
+	ct_thread_destroy(ht_stop_when_parked(job, &r));
 	CHECK_RC(atomic_load(&r.rc), CT_ESTOPPED);
 	CHECK_OK(ct_rwlock_write_release(&rw));
 	CHECK_EQ(atomic_load(&rw.ct__state), 0);
@@ -236,7 +233,7 @@ TEST(stop_interrupts_waits)
 	ct_rwlock_read_acquire(&rw);
 	struct job w = {.rw = &rw, .timeout = CT_FOREVER, .write = true};
 	ct_thread_t *tw = sh_start(job, &w);
-	sh_wait_parked(tw);
+	ht_wait_parked(tw);
 	CHECK(!ct_rwlock_read_try_acquire(&rw));
 	CHECK_OK(ct_thread_request_stop(tw));
 	sh_join(tw);
@@ -259,7 +256,7 @@ TEST(writer_timeout_admits_parked_readers)
 		sched_yield();
 	struct job r = {.rw = &rw, .timeout = CT_FOREVER};
 	ct_thread_t *tr = sh_start(job, &r);
-	while (!sh_parked(tr) && !atomic_load(&r.done))
+	while (!ht_is_parked(tr) && !atomic_load(&r.done))
 		sched_yield();
 	sh_join(tw);
 	CHECK_RC(atomic_load(&w.rc), CT_ETIMEDOUT);

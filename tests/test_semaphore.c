@@ -142,7 +142,7 @@ TEST(release_wakes_waiter)
 	ct_semaphore_t s = CT_SEMAPHORE_INIT(0);
 	struct acq a = {.sem = &s, .timeout = 30};
 	ct_thread_t *t = sh_start(acquirer, &a);
-	sh_wait_parked(t);
+	ht_wait_parked(t);
 	CHECK_OK(ct_semaphore_release(&s, 1));
 	sh_join(t);
 	CHECK_OK(atomic_load(&a.rc));
@@ -162,7 +162,7 @@ TEST(release_n_wakes_n)
 		t[i] = sh_start(acquirer, &a[i]);
 	}
 	for (int i = 0; i < M; i++)
-		sh_wait_parked(t[i]);
+		ht_wait_parked(t[i]);
 	CHECK_OK(ct_semaphore_release(&s, N));
 	int finished = 0;
 	while (finished < N) {
@@ -189,10 +189,7 @@ TEST(stop_interrupts_acquire)
 {
 	ct_semaphore_t s = CT_SEMAPHORE_INIT(0);
 	struct acq a = {.sem = &s, .timeout = CT_FOREVER};
-	ct_thread_t *t = sh_start(acquirer, &a);
-	sh_wait_parked(t);
-	CHECK_OK(ct_thread_request_stop(t));
-	sh_join(t);
+	ct_thread_destroy(ht_stop_when_parked(acquirer, &a));
 	CHECK_RC(atomic_load(&a.rc), CT_ESTOPPED);
 	/* No unit was taken, nothing is left parked. */
 	CHECK_EQ(atomic_load(&s.ct__state), 0);
@@ -243,10 +240,7 @@ TEST(scoped_form)
 
 	/* A stop request while the scoped form waits skips its block. */
 	struct scoped sc = {.sem = CT_SEMAPHORE_INIT(0)};
-	ct_thread_t *t = sh_start(scoped_worker, &sc);
-	sh_wait_parked(t);
-	CHECK_OK(ct_thread_request_stop(t));
-	sh_join(t);
+	ct_thread_destroy(ht_stop_when_parked(scoped_worker, &sc));
 	CHECK(!atomic_load(&sc.ran));
 	CHECK(atomic_load(&sc.stopped));
 	CHECK_EQ(ct_semaphore_value(&sc.sem), 0);

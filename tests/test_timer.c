@@ -129,7 +129,7 @@ static int fire_count(double interval, enum meddle what)
 		ct_timer_cancel(&t);
 	CHECK_OK(ct_timer_start(&t));
 	if (what == CANCEL_WAITING || what == STOP_WAITING) {
-		sh_wait_parked(&t.thread); /* waiting for the interval */
+		ht_wait_parked(&t.thread); /* waiting for the interval */
 		if (what == CANCEL_WAITING)
 			ct_timer_cancel(&t);
 		else
