@@ -13,6 +13,7 @@
 #include "cthreading/event.h"
 #include "cthreading/executor.h"
 #include "cthreading/future.h"
+#include "cthreading/gil.h"
 #include "cthreading/latch.h"
 #include "cthreading/local.h"
 #include "cthreading/lock.h"

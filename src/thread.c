@@ -225,6 +225,9 @@ static void dummy_exit(void *p)
 	 * may still use cthreading, which finds the record through the TLS
 	 * pointer, kept until the end. */
 	ct__locals_thread_exit(rec);
+	/* A thread that ends holding a GIL (an ensure never released) would
+	 * leave every other thread of that GIL blocked forever. */
+	ct__gil_thread_end(rec);
 	registry_remove(rec);
 	ct__tls_self = NULL;
 	ct__parker_destroy(&rec->parker);

@@ -46,7 +46,12 @@ struct bucket {
 };
 
 /* 64 KiB: collisions only share a lock and a list, never wake anyone wrongly. */
-static struct bucket buckets[NBUCKETS];
+#define BUCKET_INIT()                    \
+	{                                \
+		.lock = CT__RAWLOCK_INIT \
+	}
+static struct bucket buckets[NBUCKETS] = {CT__REP1024(BUCKET_INIT)};
+_Static_assert(NBUCKETS == 1024, "the initializer above repeats 1024 times");
 
 static struct bucket *bucket_of(const void *key)
 {

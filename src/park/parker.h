@@ -128,6 +128,17 @@ static inline void ct__rawlock_unlock(struct ct__rawlock *l)
 }
 #endif
 
+/* Static initializers for tables of bucket locks: CT__REP64(m) expands to
+ * 64 copies of m(). A zeroed pthread_mutex_t happens to be a valid mutex
+ * on glibc and musl, but POSIX promises only PTHREAD_MUTEX_INITIALIZER.
+ * (m is a function-like macro so that its commas appear only once the
+ * repetition is done.) */
+#define CT__REP4(m) m(), m(), m(), m()
+#define CT__REP16(m) CT__REP4(m), CT__REP4(m), CT__REP4(m), CT__REP4(m)
+#define CT__REP64(m) CT__REP16(m), CT__REP16(m), CT__REP16(m), CT__REP16(m)
+#define CT__REP256(m) CT__REP64(m), CT__REP64(m), CT__REP64(m), CT__REP64(m)
+#define CT__REP1024(m) CT__REP256(m), CT__REP256(m), CT__REP256(m), CT__REP256(m)
+
 /* Re-initialises a bucket lock in a fork child, where its holder may be a
  * thread that no longer exists. */
 void ct__rawlock_reinit(struct ct__rawlock *l);
