@@ -190,12 +190,14 @@ int ct_condition_wait_for(ct_condition_t *cond, bool (*predicate)(void *arg), vo
 struct notify {
 	ct_condition_t *cond;
 	unsigned n;
+	bool held; /* the lock was held when the plan was made */
 };
 
 static struct ct__requeue_plan plan_notify(void *ctx)
 {
 	struct notify *nt = ctx;
-	if (ct__lock_mark_parked_if_locked(inner_lock(nt->cond)))
+	nt->held = ct__lock_mark_parked_if_locked(inner_lock(nt->cond));
+	if (nt->held)
 		return (struct ct__requeue_plan){0, nt->n};
 	return (struct ct__requeue_plan){1, nt->n - 1};
 }
@@ -205,6 +207,12 @@ static uintptr_t notified(void *ctx, struct ct__unpark_result r)
 	struct notify *nt = ctx;
 	atomic_fetch_sub_explicit(&nt->cond->ct__waiters, r.unparked + r.requeued,
 				  memory_order_relaxed);
+	/* The lock was free: the woken thread will take it, and its release
+	 * must wake the ones now queued there, so the lock must say they are.
+	 * (Under the lock's bucket lock, like every change of that bit.) */
+	if (!nt->held && r.requeued)
+		atomic_fetch_or_explicit(&inner_lock(nt->cond)->ct__state, CT__LOCK_PARKED,
+					 memory_order_relaxed);
 	return CT__TOKEN_NORMAL;
 }
 
@@ -214,7 +222,7 @@ int ct_condition_notify(ct_condition_t *cond, unsigned n)
 		return CT_ENOTIFYUNOWNED;
 	if (n == 0 || atomic_load_explicit(&cond->ct__waiters, memory_order_relaxed) == 0)
 		return 0;
-	struct notify nt = {cond, n};
+	struct notify nt = {cond, n, false};
 	struct ct__unpark_result r =
 		ct__unpark_requeue(cond, inner_lock(cond), plan_notify, notified, &nt);
 	unsigned total = r.unparked + r.requeued;

@@ -184,7 +184,10 @@ int ct__park(const void *key, const struct ct__park_ops *ops, void *ctx, int64_t
 		r = CT__PKR_INTERRUPTED;
 	} else {
 		gil = ct__gil_suspend(self, flags, deadline);
-		r = ct__parker_wait(p, deadline, interruptible, !(flags & CT__PARK_NO_SPIN));
+		/* No spinning for a wait that has already timed out (a condition
+		 * wait with timeout 0 releases the lock and takes it back). */
+		bool spin = !(flags & CT__PARK_NO_SPIN) && !ct__expired(deadline);
+		r = ct__parker_wait(p, deadline, interruptible, spin);
 	}
 
 	int rc = CT__PARK_UNPARKED;

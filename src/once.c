@@ -1,0 +1,67 @@
+/* Once: one word.
+ *
+ *   state              meaning                             next
+ *   -----------------  ----------------------------------  ------------------------
+ *   NEW                not done, nobody running            a caller CAS -> RUNNING
+ *   RUNNING            a thread runs the function          done -> DONE;
+ *                                                          failed -> NEW;
+ *                                                          a waiter sets PARKED
+ *   RUNNING | PARKED   running, threads parked             the runner wakes them all
+ *   DONE               done, for good                      nothing
+ *
+ * The runner's final exchange tells it whether anyone parked: a caller that
+ * finds the function done never touches a bucket. Waiters park only while
+ * the word is still RUNNING | PARKED (futex semantics), and after a failed
+ * run they all wake and race for the next turn.
+ */
+#include "cthreading/once.h"
+
+#include "internal.h"
+#include "park/park.h"
+#include "thread_internal.h"
+
+enum {
+	ONCE_NEW = 0,
+	ONCE_RUNNING = 1,
+	ONCE_PARKED = 4,
+};
+
+_Static_assert(CT__ONCE_DONE == 2, "CT__ONCE_DONE is the public header's DONE");
+
+static int run(ct_once_t *once, int (*fn)(void *arg), void *arg)
+{
+	atomic_store_explicit(&once->ct__runner, (void *)ct__self(), memory_order_relaxed);
+	int rc = fn(arg);
+	atomic_store_explicit(&once->ct__runner, NULL, memory_order_relaxed);
+	uint32_t old = atomic_exchange_explicit(
+		&once->ct__state, rc == 0 ? CT__ONCE_DONE : ONCE_NEW, memory_order_acq_rel);
+	if (old & ONCE_PARKED)
+		ct__unpark_all(&once->ct__state, CT__TOKEN_NORMAL);
+	return rc;
+}
+
+int ct_once_slow(ct_once_t *once, int (*fn)(void *arg), void *arg)
+{
+	uint32_t s = atomic_load_explicit(&once->ct__state, memory_order_acquire);
+	for (;;) {
+		if (s == CT__ONCE_DONE)
+			return 0;
+		if (s == ONCE_NEW) {
+			if (atomic_compare_exchange_weak_explicit(
+				    &once->ct__state, &s, ONCE_RUNNING, memory_order_acquire,
+				    memory_order_acquire))
+				return run(once, fn, arg);
+			continue;
+		}
+		/* Running: our own function calling us back would wait forever. */
+		if (atomic_load_explicit(&once->ct__runner, memory_order_relaxed) ==
+		    (void *)ct__self())
+			return CT_EDEADLK;
+		if (!(s & ONCE_PARKED) && !atomic_compare_exchange_weak_explicit(
+						  &once->ct__state, &s, s | ONCE_PARKED,
+						  memory_order_acquire, memory_order_acquire))
+			continue;
+		ct__park_wait(&once->ct__state, ONCE_RUNNING | ONCE_PARKED, CT__NO_DEADLINE, 0);
+		s = atomic_load_explicit(&once->ct__state, memory_order_acquire);
+	}
+}

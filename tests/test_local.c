@@ -1,0 +1,202 @@
+/* Thread-local values: one per thread, destructors at thread exit (the
+ * main thread's at process exit), destroy, slot reuse, many locals, and
+ * allocation failure. */
+#include <stdlib.h>
+
+#include "fault.h"
+#include "sync_helpers.h"
+
+static int set_null_local(void)
+{
+	return ct_local_set(NULL, "x");
+}
+
+static int set_without_memory(void)
+{
+	ct_local_t l = CT_LOCAL_INIT(NULL);
+	/* A fresh thread has no table yet: its first set must allocate. */
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	int rc = ct_local_set(&l, "x");
+	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+	/* Nothing was stored, and the local still works. */
+	CHECK(ct_local_get(&l) == NULL);
+	CHECK_OK(ct_local_set(&l, "y"));
+	CHECK_STR(ct_local_get(&l), "y");
+	ct_local_destroy(&l);
+	return rc;
+}
+
+MISUSE(set_null_local, CT_EINVAL, "invalid argument", set_null_local())
+MISUSE(set_without_memory, CT_ENOMEM, "out of memory", set_without_memory())
+
+static atomic_int destroyed;
+static atomic_long destroyed_sum;
+
+static void count_dtor(void *value)
+{
+	atomic_fetch_add(&destroyed, 1);
+	atomic_fetch_add(&destroyed_sum, (long)(intptr_t)value);
+}
+
+static ct_local_t counted = CT_LOCAL_INIT(count_dtor);
+
+TEST(get_set_in_one_thread)
+{
+	CHECK(ct_local_get(&counted) == NULL);
+	CHECK_OK(ct_local_set(&counted, (void *)(intptr_t)5));
+	CHECK(ct_local_get(&counted) == (void *)(intptr_t)5);
+	/* Replacing a value does not destroy the old one (documented). */
+	CHECK_OK(ct_local_set(&counted, (void *)(intptr_t)6));
+	CHECK_EQ(atomic_load(&destroyed), 0);
+	CHECK(ct_local_get(&counted) == (void *)(intptr_t)6);
+}
+
+struct per_thread {
+	int id;
+	atomic_int seen_other;
+	ct_event_t *go;
+};
+
+static int set_own(void *arg)
+{
+	struct per_thread *p = arg;
+	if (ct_local_get(&counted) != NULL)
+		atomic_store(&p->seen_other, 1);
+	CHECK_OK(ct_local_set(&counted, (void *)(intptr_t)p->id));
+	/* Wait until every thread has set its own, then check ours. */
+	CHECK_OK(ct_event_wait(p->go, CT_FOREVER));
+	if (ct_local_get(&counted) != (void *)(intptr_t)p->id)
+		atomic_store(&p->seen_other, 1);
+	return 0;
+}
+
+TEST(one_value_per_thread_destroyed_at_exit)
+{
+	enum { N = 4 };
+	ct_event_t go = CT_EVENT_INIT;
+	struct per_thread p[N];
+	ct_thread_t *t[N];
+	CHECK_OK(ct_local_set(&counted, (void *)(intptr_t)1000));
+	for (int i = 0; i < N; i++) {
+		p[i] = (struct per_thread){.id = i + 1, .go = &go};
+		t[i] = sh_start(set_own, &p[i]);
+	}
+	ct_event_set(&go);
+	for (int i = 0; i < N; i++) {
+		sh_join(t[i]); /* destructors have run when join returns */
+		CHECK(!atomic_load(&p[i].seen_other));
+	}
+	CHECK_EQ(atomic_load(&destroyed), N);
+	CHECK_EQ(atomic_load(&destroyed_sum), 1 + 2 + 3 + 4);
+	CHECK(ct_local_get(&counted) == (void *)(intptr_t)1000);
+}
+
+TEST(destroy_runs_callers_destructor)
+{
+	ct_local_t l;
+	ct_local_init(&l, count_dtor);
+	CHECK_OK(ct_local_set(&l, (void *)(intptr_t)7));
+	ct_local_destroy(&l);
+	CHECK_EQ(atomic_load(&destroyed), 1);
+	CHECK_EQ(atomic_load(&destroyed_sum), 7);
+	/* Usable again after init. */
+	ct_local_init(&l, NULL);
+	CHECK(ct_local_get(&l) == NULL);
+	CHECK_OK(ct_local_set(&l, "again"));
+	CHECK_STR(ct_local_get(&l), "again");
+	ct_local_destroy(&l);
+	/* No destructor for NULL values. */
+	ct_local_init(&l, count_dtor);
+	CHECK_OK(ct_local_set(&l, NULL));
+	ct_local_destroy(&l);
+	CHECK_EQ(atomic_load(&destroyed), 1);
+}
+
+struct holder {
+	ct_local_t *local;
+	ct_event_t set, leave;
+};
+
+static int hold_value(void *arg)
+{
+	struct holder *h = arg;
+	CHECK_OK(ct_local_set(h->local, (void *)(intptr_t)40));
+	ct_event_set(&h->set);
+	CHECK_OK(ct_event_wait(&h->leave, CT_FOREVER));
+	/* The local was destroyed (and its slot maybe reused) meanwhile: our
+	 * old value is stale and reads as NULL. */
+	CHECK(ct_local_get(h->local) == NULL);
+	return 0;
+}
+
+/* Destroying a local does not reach into other threads: their values are
+ * destroyed when they end, and they read NULL meanwhile, even when a new
+ * local took the same slot. */
+TEST(destroy_leaves_others_until_they_end)
+{
+	ct_local_t l = CT_LOCAL_INIT(count_dtor);
+	struct holder h = {.local = &l, .set = CT_EVENT_INIT, .leave = CT_EVENT_INIT};
+	ct_thread_t *t = sh_start(hold_value, &h);
+	CHECK_OK(ct_event_wait(&h.set, CT_FOREVER));
+	ct_local_destroy(&l);
+	CHECK_EQ(atomic_load(&destroyed), 0);
+	ct_local_init(&l, NULL);
+	CHECK_OK(ct_local_set(&l, "new")); /* likely the same slot */
+	ct_event_set(&h.leave);
+	sh_join(t);
+	CHECK_EQ(atomic_load(&destroyed), 1);
+	CHECK_EQ(atomic_load(&destroyed_sum), 40);
+	ct_local_destroy(&l);
+}
+
+TEST(many_locals)
+{
+	enum { N = 100 };
+	static ct_local_t ls[N];
+	for (int i = 0; i < N; i++)
+		ct_local_init(&ls[i], NULL);
+	for (int i = 0; i < N; i++)
+		CHECK_OK(ct_local_set(&ls[i], (void *)(intptr_t)(i + 1)));
+	for (int i = 0; i < N; i++)
+		CHECK(ct_local_get(&ls[i]) == (void *)(intptr_t)(i + 1));
+	for (int i = 0; i < N; i++)
+		ct_local_destroy(&ls[i]);
+}
+
+/* A destructor may set another local; that one is destroyed too. */
+static ct_local_t second = CT_LOCAL_INIT(count_dtor);
+
+static void sets_another(void *value)
+{
+	count_dtor(value);
+	ct_local_set(&second, (void *)(intptr_t)100);
+}
+
+static ct_local_t first = CT_LOCAL_INIT(sets_another);
+
+static int set_first(void *arg)
+{
+	(void)arg;
+	return ct_local_set(&first, (void *)(intptr_t)1);
+}
+
+TEST(destructor_setting_another_local)
+{
+	sh_join(sh_start(set_first, NULL));
+	CHECK_EQ(atomic_load(&destroyed), 2);
+	CHECK_EQ(atomic_load(&destroyed_sum), 101);
+}
+
+TEST(main_thread_values_destroyed_at_exit)
+{
+	char *out;
+	const char *argv[] = {CT_TEST_PROGRAMS "/local_main_exit", "thread", NULL};
+	CHECK_EQ(ht_run(argv, &out, NULL), 0);
+	CHECK_STR(out, "destroyed worker\nmain returns\ndestroyed main\n");
+	free(out);
+	/* The same without any other thread ever started. */
+	const char *argv_alone[] = {CT_TEST_PROGRAMS "/local_main_exit", NULL};
+	CHECK_EQ(ht_run(argv_alone, &out, NULL), 0);
+	CHECK_STR(out, "main returns\ndestroyed main\n");
+	free(out);
+}
