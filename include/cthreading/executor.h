@@ -1,4 +1,6 @@
-/* cthreading: the thread pool (Python's concurrent.futures.ThreadPoolExecutor). */
+/** @file
+ * cthreading: the thread pool (Python's concurrent.futures.ThreadPoolExecutor).
+ */
 #ifndef CTHREADING_EXECUTOR_H
 #define CTHREADING_EXECUTOR_H
 

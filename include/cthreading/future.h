@@ -1,4 +1,6 @@
-/* cthreading: futures, wait and as_completed (Python's concurrent.futures). */
+/** @file
+ * cthreading: futures, wait and as_completed (Python's concurrent.futures).
+ */
 #ifndef CTHREADING_FUTURE_H
 #define CTHREADING_FUTURE_H
 

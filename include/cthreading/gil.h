@@ -1,4 +1,6 @@
-/* cthreading: a global interpreter lock (CPython's GIL, as a library). */
+/** @file
+ * cthreading: a global interpreter lock (CPython's GIL, as a library).
+ */
 #ifndef CTHREADING_GIL_H
 #define CTHREADING_GIL_H
 

@@ -179,7 +179,9 @@ CT_API bool ct_stop_requested(void);
 CT_API int ct_sleep(double seconds);
 
 /** `threading.current_thread()`. Never NULL: a thread cthreading did not
- *  start gets a "dummy" record (named "Dummy-N", daemon), as in Python. */
+ *  start gets a "dummy" record (named "Dummy-N", daemon), as in Python.
+ *  The pointer is borrowed: valid while the thread runs; never pass it to
+ *  ct_thread_destroy (the thread's creator owns that reference). */
 CT_API ct_thread_t *ct_current_thread(void);
 
 /** `threading.main_thread()`: the thread that loaded the library ("MainThread"). */
