@@ -80,6 +80,13 @@ static void sink_add(struct sink *s, const char *data, size_t n)
 	s->buf[s->len] = '\0';
 }
 
+_Noreturn void ht_skip(const char *why)
+{
+	printf("skipped: %s\n", why);
+	fflush(stdout);
+	_exit(HT_SKIP_STATUS);
+}
+
 int ht_run(const char *const argv[], char **out, char **err)
 {
 	int po[2], pe[2];
@@ -141,6 +148,28 @@ int ht_run(const char *const argv[], char **out, char **err)
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return -1;
+}
+
+char *ht_run_program(const char *dir, const char *name)
+{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	const char *argv[] = {path, NULL};
+	char *out, *err;
+	int status = ht_run(argv, &out, &err);
+	if (status != 0 || err[0] != '\0')
+		ht_fail(__FILE__, __LINE__, "%s: status %d\nstdout:\n%s\nstderr:\n%s", name, status,
+			out, err);
+	free(err);
+	return out;
+}
+
+int ht_count(const char *s, const char *needle)
+{
+	int n = 0;
+	for (const char *p = s; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
 }
 
 static int cmp_lines(const void *a, const void *b)

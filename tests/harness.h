@@ -78,6 +78,11 @@ _Noreturn void ht_fail(const char *file, int line, const char *fmt, ...)
 				ht_a_ ? ht_a_ : "(null)", ht_b_ ? ht_b_ : "(null)");               \
 	} while (0)
 
+/* Ends the case as skipped (CTest's SKIP_RETURN_CODE), saying why: only
+ * for a case whose tool is missing (python3 for the docs' originals). */
+#define HT_SKIP_STATUS 77
+_Noreturn void ht_skip(const char *why);
+
 /* Monotonic seconds, for checks that a wait did not end before its
  * timeout (the only kind of time assertion the suite makes). */
 double ht_now(void);
@@ -89,6 +94,16 @@ bool ht_sanitized(void);
  * its standard error) as NUL-terminated strings the caller frees. Returns
  * its exit status, or 128 + signal, or -1 if it could not run. */
 int ht_run(const char *const argv[], char **out, char **err);
+
+/* Runs the program @p name in @p dir; fails the case unless it exits 0
+ * with nothing on stderr (no sanitizer report either). Returns its stdout,
+ * to free. */
+char *ht_run_program(const char *dir, const char *name);
+/* An example built by examples/CMakeLists.txt, by name. */
+#define ht_run_example(name) ht_run_program(CT_EXAMPLES_DIR, (name))
+
+/* How many times @p needle occurs in @p s (not overlapping). */
+int ht_count(const char *s, const char *needle);
 
 /* Sorts the lines of s in place (for output whose line order is free). */
 void ht_sort_lines(char *s);

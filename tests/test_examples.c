@@ -4,25 +4,9 @@
 
 #include "harness.h"
 
-/* Runs an example; checks it succeeded with nothing on stderr (no
- * sanitizer report either) and returns its stdout. */
-static char *run_example(const char *name)
-{
-	char path[1024];
-	snprintf(path, sizeof path, "%s/%s", CT_EXAMPLES_DIR, name);
-	const char *argv[] = {path, NULL};
-	char *out, *err;
-	int status = ht_run(argv, &out, &err);
-	if (status != 0 || err[0] != '\0')
-		ht_fail(__FILE__, __LINE__, "%s: status %d\nstdout:\n%s\nstderr:\n%s", name, status,
-			out, err);
-	free(err);
-	return out;
-}
-
 static void check_example(const char *name, bool any_order, const char *want)
 {
-	char *out = run_example(name);
+	char *out = ht_run_example(name);
 	if (any_order)
 		ht_sort_lines(out);
 	CHECK_STR(out, want);
@@ -48,7 +32,7 @@ TEST(ex3b_stop_request)
 {
 	static const char head[] = "线程1\n停止用时 ";
 	static const char tail[] = " 毫秒（标志位方式最多要等 1000 毫秒）\n";
-	char *out = run_example("ex3b_stop_request");
+	char *out = ht_run_example("ex3b_stop_request");
 	CHECK(strncmp(out, head, strlen(head)) == 0);
 	char *number = out + strlen(head), *end;
 	double ms = strtod(number, &end);

@@ -46,10 +46,7 @@ static const char *const left[] = {
 
 static void check_run(void)
 {
-	const char *argv[] = {CT_EXAMPLES_DIR "/ex5d_queue", NULL};
-	char *out, *err;
-	CHECK_EQ(ht_run(argv, &out, &err), 0);
-	CHECK_STR(err, "");
+	char *out = ht_run_example("ex5d_queue");
 	char *lines[MAX_LINES];
 	CHECK_EQ(split_lines(out, lines), 19);
 	CHECK_STR(lines[0], "生产前数量 : 0");
@@ -86,7 +83,6 @@ static void check_run(void)
 	CHECK_STR(lines[15], "消费后数量 : 0");
 	check_block(lines, 16, 3, left);
 	free(out);
-	free(err);
 }
 
 TEST(ex5d_queue_output)
