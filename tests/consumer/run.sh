@@ -34,6 +34,16 @@ pc() {
 	fi
 }
 
+# Runs a build of hello.c: ten buyers, three items, as in the tutorial.
+run() {
+	"$1" >"$tmp/out"
+	cat "$tmp/out"
+	if [ "$(grep -c 抢购成功 "$tmp/out")" != 3 ] || [ "$(grep -c 抢购失败 "$tmp/out")" != 7 ]; then
+		echo "$1: expected 3 sold and 7 refused" >&2
+		exit 1
+	fi
+}
+
 case $mode in
 pkg-config)
 	install_prefix
@@ -42,26 +52,26 @@ pkg-config)
 	libdir=$(echo "$libs" | sed -n 's/.*-L\([^ ]*\).*/\1/p')
 	# shellcheck disable=SC2086
 	"$cc" -std=c11 -Wall -Werror $cflags "$here/hello.c" $libs -Wl,-rpath,"$libdir" -o "$tmp/hello"
-	"$tmp/hello"
+	run "$tmp/hello"
 	# The static library, as a user linking it by path would.
 	# shellcheck disable=SC2086
 	"$cc" -std=c11 -Wall -Werror $cflags "$here/hello.c" "$libdir/libcthreading.a" -pthread -lm \
 		-o "$tmp/hello_static"
-	"$tmp/hello_static"
+	run "$tmp/hello_static"
 	;;
 find_package)
 	install_prefix
 	cp "$here/find_package/CMakeLists.txt" "$here/hello.c" "$tmp/"
 	"$cmake" -S "$tmp" -B "$tmp/b" -DCMAKE_C_COMPILER="$cc" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
 	"$cmake" --build "$tmp/b" >/dev/null
-	"$tmp/b/hello_shared"
-	"$tmp/b/hello_static"
+	run "$tmp/b/hello_shared"
+	run "$tmp/b/hello_static"
 	;;
 add_subdirectory | fetchcontent)
 	cp "$here/$mode/CMakeLists.txt" "$here/hello.c" "$tmp/"
 	"$cmake" -S "$tmp" -B "$tmp/b" -DCMAKE_C_COMPILER="$cc" -DCT_SOURCE_DIR="$src" >/dev/null
 	"$cmake" --build "$tmp/b" -j2 >/dev/null
-	"$tmp/b/hello"
+	run "$tmp/b/hello"
 	;;
 *)
 	echo "unknown mode $mode" >&2
