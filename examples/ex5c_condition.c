@@ -38,35 +38,37 @@ static bool shelf_full(void *arg)
 static int producer(void *arg)
 {
 	(void)arg;
-	for (int i = 1; i <= ITEMS; i++) {
+	int rc = 0;
+	for (int i = 1; i <= ITEMS && rc >= 0; i++) {
 		CT_WITH_CONDITION(&cond)
 		{
-			int rc = ct_condition_wait_for(&cond, shelf_empty, NULL, CT_FOREVER);
+			rc = ct_condition_wait_for(&cond, shelf_empty, NULL, CT_FOREVER);
 			if (rc < 0)
-				return rc;
+				break; /* leaves the block: the lock is released */
 			num += 1;
 			printf("生产第%d件, 数量 : %d\n", i, num);
 			ct_condition_notify(&cond, 1);
 		}
 	}
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
 static int consumer(void *arg)
 {
 	(void)arg;
-	for (int i = 1; i <= ITEMS; i++) {
+	int rc = 0;
+	for (int i = 1; i <= ITEMS && rc >= 0; i++) {
 		CT_WITH_CONDITION(&cond)
 		{
-			int rc = ct_condition_wait_for(&cond, shelf_full, NULL, CT_FOREVER);
+			rc = ct_condition_wait_for(&cond, shelf_full, NULL, CT_FOREVER);
 			if (rc < 0)
-				return rc;
+				break; /* leaves the block: the lock is released */
 			num -= 1;
 			printf("消费第%d件, 数量 : %d\n", i, num);
 			ct_condition_notify(&cond, 1);
 		}
 	}
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
 int main(void)

@@ -18,7 +18,8 @@
  *
  * The check and the decrement happen under the lock, so exactly three
  * buyers succeed and seven fail; which three depends on the order the
- * threads get the lock (usually 0, 1 and 2, as in Python).
+ * threads get the lock (often 0, 1 and 2; Python's, which starts each
+ * thread while the others wait for the GIL, nearly always).
  */
 #include <cthreading.h>
 #include <stdint.h>

@@ -15,15 +15,16 @@
  *     print(f'num 值为：{num}')
  *
  * In Python this prints 500000: the GIL lets one thread at a time run, and
- * CPython only switches threads between bytecodes. In C the same five
+ * since 3.10 CPython only switches threads at calls and backward jumps
+ * (the loop's jump back), never inside `num += 1`. In C the same five
  * threads really run at once, so here the program runs them four ways and
  * prints the seed's line for each, with the time it took:
  *
  *   - unsynchronised: each increment a relaxed atomic load then store (so
  *     the program has no undefined behaviour), yet on a multi-core machine
  *     two threads load the same value and one increment is lost;
- *   - under the GIL, with a checkpoint per increment, as CPython's eval
- *     loop checks once per bytecode: 500000, as in Python;
+ *   - under the GIL, with a checkpoint per increment, where CPython's eval
+ *     loop checks at the loop's jump back: 500000, as in Python;
  *   - with a Lock around the increment (`with lock:`): 500000;
  *   - with an atomic add: 500000, and the fastest way.
  *
