@@ -86,7 +86,8 @@ static void mask_numbers(char *s)
 	char *w = s;
 	for (const char *r = s; *r;) {
 		if (*r >= '0' && *r <= '9') {
-			while ((*r >= '0' && *r <= '9') || (*r == '.' && r[1] >= '0' && r[1] <= '9'))
+			while ((*r >= '0' && *r <= '9') ||
+			       (*r == '.' && r[1] >= '0' && r[1] <= '9'))
 				r++;
 			*w++ = '#';
 		} else {
@@ -265,6 +266,14 @@ TEST(python_to_c)
 	check_doc("docs/python-to-c.md", false);
 }
 
+/* The first line from @p i on that opens or closes a block or is a marker. */
+static size_t next_fence_or_marker(const struct lines *l, size_t i)
+{
+	while (i < l->n && strncmp(l->v[i], "```", 3) != 0 && strncmp(l->v[i], "<!-- ", 5) != 0)
+		i++;
+	return i;
+}
+
 /* The tutorials are one text in two languages: the same blocks, in the
  * same order. */
 TEST(tutorials_show_the_same_blocks)
@@ -275,15 +284,14 @@ TEST(tutorials_show_the_same_blocks)
 	struct lines a = split(en), b = split(zh);
 	size_t i = 0, j = 0;
 	for (;;) {
-		while (i < a.n && strncmp(a.v[i], "```", 3) != 0 && strncmp(a.v[i], "<!-- ", 5) != 0)
-			i++;
-		while (j < b.n && strncmp(b.v[j], "```", 3) != 0 && strncmp(b.v[j], "<!-- ", 5) != 0)
-			j++;
+		i = next_fence_or_marker(&a, i);
+		j = next_fence_or_marker(&b, j);
 		if (i == a.n || j == b.n)
 			break;
 		if (strcmp(a.v[i], b.v[j]) != 0)
-			ht_fail(__FILE__, __LINE__, "tutorial.md:%zu \"%s\" vs tutorial.zh-CN.md:%zu \"%s\"",
-				i + 1, a.v[i], j + 1, b.v[j]);
+			ht_fail(__FILE__, __LINE__,
+				"tutorial.md:%zu \"%s\" vs tutorial.zh-CN.md:%zu \"%s\"", i + 1,
+				a.v[i], j + 1, b.v[j]);
 		i++;
 		j++;
 	}

@@ -248,8 +248,9 @@ typedef struct ct_simplequeue {
 	ct_lock_t ct__get_lock;
 	_Atomic uint64_t ct__head;
 	struct ct__sq_segment *_Atomic ct__head_seg;
-	struct ct__sq_segment *_Atomic ct__spare; /* one segment kept for reuse */
-						  /** @endcond */
+	/* One segment kept for reuse. */
+	struct ct__sq_segment *_Atomic ct__spare;
+	/** @endcond */
 } ct_simplequeue_t;
 
 /** Static initializer: `static ct_simplequeue_t q = CT_SIMPLEQUEUE_INIT;`.

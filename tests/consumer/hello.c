@@ -7,7 +7,8 @@ static int num = 3;
 
 static int buy(void *i) /* def buy(i): */
 {
-	CT_WITH_LOCK(&lock) { /* with lock: */
+	CT_WITH_LOCK(&lock) /* with lock: */
+	{
 		printf("子线程%d%s\n", (int)(intptr_t)i, num > 0 ? "抢购成功" : "抢购失败");
 		if (num > 0)
 			num--;
