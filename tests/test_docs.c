@@ -10,7 +10,9 @@
  *   <!-- output: ex1_thread_function any-order numbers-vary -->   then a
  *       text block: what that example prints when run now, compared line
  *       for line; "any-order" sorts the lines first, "numbers-vary" lets
- *       every number stand for any number (timings, lost updates).
+ *       every number stand for any number (timings, lost updates) and
+ *       every run of spaces for one, "extra-lines" lets the example print
+ *       lines the block leaves out (notes it adds on some runs only).
  *
  * The README may also hold sh blocks (the commands users type). When
  * python3 is installed, one more case runs the seed's Python originals
@@ -80,7 +82,8 @@ static bool is_excerpt(const struct lines *block, const struct lines *file)
 	return false;
 }
 
-/* Every number ("12", "3.75") becomes "#", in place. */
+/* Every number ("12", "3.75") becomes "#", and every run of spaces one
+ * space (numbers of another width move the columns), in place. */
 static void mask_numbers(char *s)
 {
 	char *w = s;
@@ -90,6 +93,8 @@ static void mask_numbers(char *s)
 			       (*r == '.' && r[1] >= '0' && r[1] <= '9'))
 				r++;
 			*w++ = '#';
+		} else if (*r == ' ' && w > s && w[-1] == ' ') {
+			r++;
 		} else {
 			*w++ = *r++;
 		}
@@ -141,6 +146,25 @@ static void check_excerpt(const char *doc, size_t line, const char *rel, struct 
 	free(text);
 }
 
+/* Whether the lines of @p part appear in @p whole, in order, other lines
+ * between them allowed. */
+static bool is_subsequence(const char *part, const char *whole)
+{
+	char *pc = strdup(part), *wc = strdup(whole);
+	CHECK(pc != NULL && wc != NULL);
+	struct lines p = split(pc), w = split(wc);
+	size_t i = 0;
+	for (size_t j = 0; i < p.n && j < w.n; j++)
+		if (strcmp(p.v[i], w.v[j]) == 0)
+			i++;
+	bool all = i == p.n;
+	free(p.v);
+	free(w.v);
+	free(pc);
+	free(wc);
+	return all;
+}
+
 static void check_output(const char *doc, size_t line, const char *spec, struct lines *block)
 {
 	char name[128];
@@ -163,7 +187,7 @@ static void check_output(const char *doc, size_t line, const char *spec, struct 
 	if (any_order)
 		ht_sort_lines(want);
 	char *got = normalized_output(name, any_order, numbers_vary);
-	if (strcmp(got, want) != 0)
+	if (has_word(spec + n, "extra-lines") ? !is_subsequence(want, got) : strcmp(got, want) != 0)
 		ht_fail(__FILE__, __LINE__, "%s:%zu: %s printed\n%s\nthe doc shows\n%s", doc, line,
 			name, got, want);
 	free(got);
