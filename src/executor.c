@@ -618,9 +618,10 @@ int ct_executor_submit(ct_executor_t *handle, ct_task_fn fn, void *arg, ct_futur
 	return 0;
 }
 
-/* Joins every worker, including any an accepted submit starts meanwhile.
- * Skips the caller if it is one of them (CT_EJOINSELF). */
-static int join_workers(struct ct__executor *ex)
+/* Joins every worker, including any an accepted submit starts meanwhile,
+ * until @p deadline (CT_ETIMEDOUT). Skips the caller if it is one of them
+ * (CT_EJOINSELF). */
+static int join_workers(struct ct__executor *ex, int64_t deadline)
 {
 	int rc = 0;
 	unsigned tries = 0;
@@ -629,7 +630,7 @@ static int join_workers(struct ct__executor *ex)
 		ct_thread_t *t = i < ex->nthreads ? ex->threads[i] : NULL;
 		ct_lock_release(&ex->lock);
 		if (t) {
-			int r = ct_thread_join(t, CT_FOREVER);
+			int r = ct__thread_join_until(t, deadline);
 			if (r == CT_EJOINSELF)
 				rc = r;
 			else if (r < 0)
@@ -638,13 +639,17 @@ static int join_workers(struct ct__executor *ex)
 		} else if (pending(ex, NULL) == 0) {
 			/* Nothing accepted is left: no worker can start. */
 			return rc;
+		} else if (ct__expired(deadline)) {
+			return CT_ETIMEDOUT;
 		} else {
 			backoff(&tries);
 		}
 	}
 }
 
-int ct_executor_shutdown(ct_executor_t *handle, bool wait, bool cancel_futures)
+/* Closes the pool (and cancels what is queued, if asked); with @p wait,
+ * waits for the workers until @p deadline. */
+static int shutdown_until(ct_executor_t *handle, bool wait, bool cancel_futures, int64_t deadline)
 {
 	struct ct__executor *ex = ct__executor_of(handle);
 	if (!ex)
@@ -656,7 +661,19 @@ int ct_executor_shutdown(ct_executor_t *handle, bool wait, bool cancel_futures)
 		drain(ex, CT_ECANCELLED);
 	}
 	wake_all(ex);
-	return wait ? join_workers(ex) : 0;
+	return wait ? join_workers(ex, deadline) : 0;
+}
+
+int ct_executor_shutdown(ct_executor_t *handle, bool wait, bool cancel_futures)
+{
+	return shutdown_until(handle, wait, cancel_futures, CT__NO_DEADLINE);
+}
+
+int ct_executor_shutdown_timeout(ct_executor_t *handle, bool cancel_futures, double timeout)
+{
+	int64_t deadline;
+	int rc = ct__deadline(timeout, &deadline);
+	return rc < 0 ? rc : shutdown_until(handle, true, cancel_futures, deadline);
 }
 
 void ct_executor_destroy(ct_executor_t *handle)

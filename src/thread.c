@@ -484,20 +484,25 @@ static int wait_finished(struct ct__thread *rec, int64_t deadline, unsigned flag
 	}
 }
 
-int ct_thread_join(ct_thread_t *t, double timeout)
+int ct__thread_join_until(ct_thread_t *t, int64_t deadline)
 {
 	struct ct__thread *rec = rec_of(t);
 	if (!rec)
 		return CT_EINVAL;
-	int64_t deadline;
-	int rc = ct__deadline(timeout, &deadline);
-	if (rc < 0)
-		return rc;
 	if (atomic_load(&rec->state) == CT__T_NEW)
 		return CT_ENOTSTARTED;
 	if (rec == ct__tls_self)
 		return CT_EJOINSELF;
 	return wait_finished(rec, deadline, CT__PARK_INTERRUPTIBLE | CT__PARK_NO_SPIN);
+}
+
+int ct_thread_join(ct_thread_t *t, double timeout)
+{
+	if (!rec_of(t))
+		return CT_EINVAL;
+	int64_t deadline;
+	int rc = ct__deadline(timeout, &deadline);
+	return rc < 0 ? rc : ct__thread_join_until(t, deadline);
 }
 
 /* ---- accessors ---------------------------------------------------------- */

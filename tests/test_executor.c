@@ -383,14 +383,22 @@ TEST(submit_after_shutdown_fails)
 	ct_executor_destroy(&ex);
 }
 
+/* A pool of one worker, held by a gated task (returned) that has started:
+ * what is submitted next stays queued until the gate opens. */
+static ct_future_t *one_busy_worker(ct_executor_t *ex, struct gate *a, int status, void *value)
+{
+	CHECK_OK(ct_executor_init(ex, &(ct_executor_opts){.max_workers = 1}));
+	gate_init(a, status, value);
+	ct_future_t *f = submit(ex, gated, a);
+	CHECK_OK(ct_event_wait(&a->started, CT_FOREVER));
+	return f;
+}
+
 TEST(shutdown_without_cancel_runs_queued_tasks)
 {
 	ct_executor_t ex;
-	CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 1}));
 	struct gate a;
-	gate_init(&a, 0, NULL);
-	ct_future_t *fa = submit(&ex, gated, &a);
-	CHECK_OK(ct_event_wait(&a.started, CT_FOREVER));
+	ct_future_t *fa = one_busy_worker(&ex, &a, 0, NULL);
 	ct_future_t *fb = submit(&ex, square, (void *)4);
 	ct_future_t *fc = submit(&ex, square, (void *)5);
 	CHECK_OK(ct_executor_shutdown(&ex, false, false));
@@ -413,11 +421,8 @@ TEST(shutdown_without_cancel_runs_queued_tasks)
 TEST(shutdown_with_cancel_futures_cancels_queued_tasks)
 {
 	ct_executor_t ex;
-	CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 1}));
 	struct gate a;
-	gate_init(&a, 6, (void *)6);
-	ct_future_t *fa = submit(&ex, gated, &a);
-	CHECK_OK(ct_event_wait(&a.started, CT_FOREVER));
+	ct_future_t *fa = one_busy_worker(&ex, &a, 6, (void *)6);
 	ct_future_t *fb = submit(&ex, square, (void *)4);
 	ct_future_t *fc = submit(&ex, square, (void *)5);
 	CHECK_OK(ct_executor_shutdown(&ex, false, true));
@@ -1127,6 +1132,54 @@ static int shutdown_in_own_task(void)
 	return rc;
 }
 
+/* Beyond Python: the wait of a shutdown has a bound. The pool is shut
+ * down at once; the running task goes on, and a later wait ends it. */
+TEST(shutdown_timeout_expires_while_a_task_runs)
+{
+	ct_executor_t ex;
+	struct gate a;
+	ct_future_t *fa = one_busy_worker(&ex, &a, 0, NULL);
+	ct_future_t *fb = submit(&ex, square, (void *)3);
+	double t0 = ht_now();
+	CHECK_RC(ct_executor_shutdown_timeout(&ex, false, 0.05), CT_ETIMEDOUT);
+	CHECK(ht_now() - t0 >= 0.05);
+	CHECK_RC(ct_executor_submit(&ex, square, NULL, NULL), CT_ESHUTDOWN);
+	CHECK(!ct_future_done(fa));
+	CHECK_RC(ct_executor_shutdown_timeout(&ex, false, 0), CT_ETIMEDOUT);
+	ct_event_set(&a.go);
+	CHECK_OK(ct_executor_shutdown_timeout(&ex, false, CT_FOREVER));
+	CHECK_EQ(ct_active_count(), 1);
+	void *v;
+	CHECK_OK(ct_future_result(fb, 0, &v)); /* queued work still ran */
+	CHECK_EQ((intptr_t)v, 9);
+	ct_future_release(fa);
+	ct_future_release(fb);
+	ct_executor_destroy(&ex);
+}
+
+TEST(shutdown_timeout_of_an_idle_pool_returns_at_once)
+{
+	ct_executor_t ex;
+	CHECK_OK(ct_executor_init(&ex, NULL));
+	ct_future_t *f = submit(&ex, square, (void *)2);
+	void *v;
+	CHECK_OK(ct_future_result(f, CT_FOREVER, &v));
+	ct_future_release(f);
+	/* The worker ends once it sees the shutdown: a short bound is met. */
+	CHECK_OK(ct_executor_shutdown_timeout(&ex, true, 10));
+	CHECK_OK(ct_executor_shutdown_timeout(&ex, false, 0));
+	ct_executor_destroy(&ex);
+}
+
+static int shutdown_timeout_with(double timeout)
+{
+	ct_executor_t ex;
+	CHECK_OK(ct_executor_init(&ex, NULL));
+	int rc = ct_executor_shutdown_timeout(&ex, false, timeout);
+	ct_executor_destroy(&ex);
+	return rc;
+}
+
 MISUSE(init_null, CT_EINVAL, "invalid argument", ct_executor_init(NULL, NULL))
 MISUSE(init_negative_max_workers, CT_EINVAL, "invalid argument", init_with_max(-1))
 MISUSE(submit_null_executor, CT_EINVAL, "invalid argument",
@@ -1144,6 +1197,11 @@ MISUSE(map_nan_timeout, CT_EINVAL, "invalid argument", map_with((void *[]){NULL}
 MISUSE(map_timeout_too_large, CT_ETOOLARGE, "timeout value is too large",
        map_with((void *[]){NULL}, 1, CT_TIMEOUT_MAX * 2))
 MISUSE(shutdown_null, CT_EINVAL, "invalid argument", ct_executor_shutdown(NULL, true, false))
+MISUSE(shutdown_timeout_null, CT_EINVAL, "invalid argument",
+       ct_executor_shutdown_timeout(NULL, false, 1))
+MISUSE(shutdown_timeout_nan, CT_EINVAL, "invalid argument", shutdown_timeout_with(NAN))
+MISUSE(shutdown_timeout_too_large, CT_ETOOLARGE, "timeout value is too large",
+       shutdown_timeout_with(CT_TIMEOUT_MAX * 2))
 MISUSE(shutdown_wait_in_own_task, CT_EJOINSELF, "cannot join current thread",
        shutdown_in_own_task())
 

@@ -136,6 +136,17 @@ CT_API int ct_executor_map(ct_executor_t *ex, ct_task_fn fn, void *const *args, 
  * Releases the caller's GIL while it waits. */
 CT_API int ct_executor_shutdown(ct_executor_t *ex, bool wait, bool cancel_futures);
 
+/** ct_executor_shutdown(ex, true, cancel_futures) with a bound on the wait
+ *  (beyond Python): returns CT_ETIMEDOUT if a worker is still running
+ *  after @p timeout seconds. The pool is shut down either way and its
+ *  workers go on with what they had taken or was queued; call it again,
+ *  or ct_executor_destroy(), to wait for them.
+ *
+ * Errors: CT_EINVAL (NULL executor, NaN timeout), CT_ETOOLARGE,
+ * CT_EJOINSELF as ct_executor_shutdown(). Interruptible (the wait only):
+ * CT_ESTOPPED. Releases the caller's GIL while it waits. */
+CT_API int ct_executor_shutdown_timeout(ct_executor_t *ex, bool cancel_futures, double timeout);
+
 /** Shuts the executor down as ct_executor_shutdown(ex, true, false) unless
  *  that was done, waits until no task of it runs any more (even if a stop
  *  was requested for the caller), then frees it: Python's `with` block end.
