@@ -35,6 +35,7 @@ static const char *const messages[] = {
 	[-CT_EGILHELD] = "the GIL is already held by the calling thread",
 	[-CT_EBUSY] = "the object is in use",
 	[-CT_EDEADLK] = "the call would deadlock",
+	[-CT_EFUTURESTATE] = "Future in unexpected state",
 };
 
 const char *ct_strerror(int code)

@@ -335,6 +335,60 @@ int ct_future_exception(ct_future_t *f, double timeout, int *status)
 	return 0;
 }
 
+/* ---- futures made by their caller (for custom executors) ------------- */
+
+int ct_future_new(ct_future_t **future)
+{
+	if (!future)
+		return CT_EINVAL;
+	/* No task: no pool's worker will ever start or finish it. */
+	struct ct_future *f = ct__future_new(NULL, NULL, 1);
+	if (!f)
+		return CT_ENOMEM;
+	*future = f;
+	return 0;
+}
+
+int ct_future_set_running_or_notify_cancel(ct_future_t *f)
+{
+	if (!f || f->fn)
+		return CT_EINVAL;
+	switch (ct__f_phase(ct__state_settle(&f->state, CT__F_RUNNING))) {
+	case CT__F_PENDING:
+		return 1;
+	case CT__F_CANCELLED:
+		return 0;
+	default:
+		return CT_EFUTURESTATE;
+	}
+}
+
+/* Finishes a running future of ct_future_new's. Of two racing calls, the
+ * one that sets CLAIMED writes the outcome; the phase change publishes it. */
+static int set_outcome(ct_future_t *f, int status, void *value)
+{
+	if (!f || f->fn)
+		return CT_EINVAL;
+	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+	do {
+		if (ct__f_phase(s) != CT__F_RUNNING || (s & CT__F_CLAIMED))
+			return CT_EFUTURESTATE;
+	} while (!atomic_compare_exchange_weak_explicit(
+		&f->state, &s, s | CT__F_CLAIMED, memory_order_relaxed, memory_order_relaxed));
+	ct__future_finish(f, status, value);
+	return 0;
+}
+
+int ct_future_set_result(ct_future_t *f, void *value)
+{
+	return set_outcome(f, 0, value);
+}
+
+int ct_future_set_exception(ct_future_t *f, int status)
+{
+	return status == 0 ? CT_EINVAL : set_outcome(f, status, NULL);
+}
+
 bool ct_future_cancel(ct_future_t *f)
 {
 	if (!f)

@@ -10,6 +10,8 @@
  *   PARKED     a thread sleeps in result() on this word: completion wakes
  *   HOOKED     waiters or callbacks are attached: completion takes the
  *              future's lock to notify them (futures only)
+ *   CLAIMED    a ct_future_set_result/_exception call won the right to
+ *              finish a future made by ct_future_new (futures only)
  *
  * Every phase change is one atomic read-modify-write that also returns the
  * flags, so a completion with nobody waiting costs that one operation, and
@@ -36,6 +38,7 @@ enum {
 	CT__F_PHASE = 3,
 	CT__F_PARKED = 4,
 	CT__F_HOOKED = 8,
+	CT__F_CLAIMED = 16,
 };
 
 static inline uint32_t ct__f_phase(uint32_t s)

@@ -562,6 +562,148 @@ TEST(stress_as_completed_and_wait)
 	ct_executor_destroy(&ex);
 }
 
+/* ---- futures made by their caller (custom executors) -------------------- */
+
+TEST(own_future_runs_then_finishes_with_a_result)
+{
+	ct_future_t *f;
+	CHECK_OK(ct_future_new(&f));
+	CHECK(!ct_future_running(f) && !ct_future_done(f));
+	CHECK_RC(ct_future_result(f, 0, NULL), CT_ETIMEDOUT);
+	CHECK_EQ(ct_future_set_running_or_notify_cancel(f), 1);
+	CHECK(ct_future_running(f));
+	CHECK(!ct_future_cancel(f)); /* running: too late */
+	cb_calls = (struct calls){0};
+	CHECK_OK(ct_future_add_done_callback(f, record_callback, (void *)1));
+	struct blocker b;
+	blocker_start(&b, wait_result, f);
+	CHECK_OK(ct_future_set_result(f, (void *)42));
+	CHECK_OK(blocker_join(&b)); /* a waiter woke */
+	CHECK_EQ(cb_calls.n, 1);    /* the callback ran in the setter */
+	CHECK(cb_calls.thread == ct_get_ident());
+	void *v;
+	CHECK_OK(ct_future_result(f, 0, &v));
+	CHECK_EQ((intptr_t)v, 42);
+	int status;
+	CHECK_OK(ct_future_exception(f, 0, &status));
+	CHECK_EQ(status, 0);
+	CHECK_RC(ct_future_set_result(f, NULL), CT_EFUTURESTATE);
+	CHECK_RC(ct_future_set_exception(f, 5), CT_EFUTURESTATE);
+	CHECK_RC(ct_future_set_running_or_notify_cancel(f), CT_EFUTURESTATE);
+	ct_future_release(f);
+}
+
+TEST(own_future_finishes_with_an_exception)
+{
+	ct_future_t *f;
+	CHECK_OK(ct_future_new(&f));
+	CHECK_EQ(ct_future_set_running_or_notify_cancel(f), 1);
+	CHECK_OK(ct_future_set_exception(f, 7));
+	void *v = &v;
+	CHECK_EQ(ct_future_result(f, 0, &v), 7);
+	CHECK(v == NULL);
+	bool done;
+	CHECK_OK(ct_wait(&f, 1, 0, CT_FIRST_EXCEPTION, &done));
+	CHECK(done);
+	ct_future_release(f);
+}
+
+TEST(own_future_cancelled_before_it_runs)
+{
+	ct_future_t *f;
+	CHECK_OK(ct_future_new(&f));
+	cb_calls = (struct calls){0};
+	CHECK_OK(ct_future_add_done_callback(f, record_callback, (void *)1));
+	CHECK(ct_future_cancel(f));
+	CHECK_EQ(cb_calls.n, 1); /* told at the cancel */
+	CHECK_EQ(ct_future_set_running_or_notify_cancel(f), 0);
+	CHECK_RC(ct_future_set_result(f, NULL), CT_EFUTURESTATE);
+	CHECK_RC(ct_future_result(f, 0, NULL), CT_ECANCELLED);
+	CHECK_EQ(cb_calls.n, 1);
+	ct_future_release(f);
+}
+
+/* Unlike Python, a pending future cannot take a result: a cancel could
+ * race with it. */
+TEST(own_future_must_run_before_its_result)
+{
+	ct_future_t *f;
+	CHECK_OK(ct_future_new(&f));
+	CHECK_RC(ct_future_set_result(f, NULL), CT_EFUTURESTATE);
+	CHECK(!ct_future_done(f));
+	CHECK(ct_future_cancel(f));
+	ct_future_release(f);
+}
+
+static int set_result_41(void *f)
+{
+	return ct_future_set_result(f, (void *)41);
+}
+
+/* Of racing setters, exactly one wins; the future holds its value. */
+TEST(own_future_racing_setters_one_wins)
+{
+	for (int round = 0; round < 200; round++) {
+		ct_future_t *f;
+		CHECK_OK(ct_future_new(&f));
+		CHECK_EQ(ct_future_set_running_or_notify_cancel(f), 1);
+		struct blocker b;
+		blocker_start(&b, set_result_41, f);
+		int mine = ct_future_set_result(f, (void *)41);
+		int theirs = blocker_join(&b);
+		CHECK((mine == 0) != (theirs == 0));
+		CHECK_EQ(mine + theirs, CT_EFUTURESTATE);
+		void *v;
+		CHECK_OK(ct_future_result(f, 0, &v));
+		CHECK_EQ((intptr_t)v, 41);
+		ct_future_release(f);
+	}
+}
+
+/* An executor's future is its worker's to run and finish. */
+static int set_result_of_pool_future(void)
+{
+	struct held h;
+	hold(&h, 1);
+	int rc = ct_future_set_result(h.holder, NULL);
+	CHECK_RC(ct_future_set_running_or_notify_cancel(h.holder), CT_EINVAL);
+	unhold(&h);
+	return rc;
+}
+
+static int own_future_allocation_failure(void)
+{
+	ct_future_t *f = NULL;
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	int rc = ct_future_new(&f);
+	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+	CHECK(f == NULL);
+	return rc;
+}
+
+static int set_result_twice(void)
+{
+	ct_future_t *f;
+	CHECK_OK(ct_future_new(&f));
+	CHECK_EQ(ct_future_set_running_or_notify_cancel(f), 1);
+	CHECK_OK(ct_future_set_result(f, NULL));
+	int rc = ct_future_set_result(f, NULL);
+	ct_future_release(f);
+	return rc;
+}
+
+static int exception_with_status_zero(void)
+{
+	ct_future_t *f;
+	CHECK_OK(ct_future_new(&f));
+	CHECK_EQ(ct_future_set_running_or_notify_cancel(f), 1);
+	int rc = ct_future_set_exception(f, 0);
+	CHECK(!ct_future_done(f));
+	CHECK_OK(ct_future_set_result(f, NULL));
+	ct_future_release(f);
+	return rc;
+}
+
 /* ---- misuse ------------------------------------------------------------------------------- */
 
 static int result_nan_timeout(void)
@@ -616,3 +758,11 @@ MISUSE(as_completed_null, CT_EINVAL, "invalid argument",
 MISUSE(as_completed_next_uninitialised, CT_EINVAL, "invalid argument",
        ct_as_completed_next(&(ct_as_completed_t){NULL}, &(ct_future_t *){NULL}))
 MISUSE(cancelled_result, CT_ECANCELLED, "cancelled", cancelled_result())
+MISUSE(new_future_null, CT_EINVAL, "invalid argument", ct_future_new(NULL))
+MISUSE(new_future_no_memory, CT_ENOMEM, "out of memory", own_future_allocation_failure())
+MISUSE(set_result_null, CT_EINVAL, "invalid argument", ct_future_set_result(NULL, NULL))
+MISUSE(set_running_null, CT_EINVAL, "invalid argument",
+       ct_future_set_running_or_notify_cancel(NULL))
+MISUSE(set_result_of_a_pool_future, CT_EINVAL, "invalid argument", set_result_of_pool_future())
+MISUSE(set_exception_status_zero, CT_EINVAL, "invalid argument", exception_with_status_zero())
+MISUSE(set_result_done, CT_EFUTURESTATE, "Future in unexpected state", set_result_twice())

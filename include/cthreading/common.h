@@ -77,7 +77,8 @@ enum ct_error {
 	CT_EGILHELD = -26,	 /**< the GIL is already held by the calling thread */
 	CT_EBUSY = -27,		 /**< the object is in use (e.g. destroy while waited on) */
 	CT_EDEADLK = -28,	 /**< the call would deadlock */
-	CT_ERROR_MIN = -28	 /**< the most negative code in use */
+	CT_EFUTURESTATE = -29,	 /**< Future in unexpected state */
+	CT_ERROR_MIN = -29	 /**< the most negative code in use */
 };
 
 /** A message for an error code, in Python's wording where Python has one.

@@ -104,6 +104,43 @@ CT_API bool ct_future_done(const ct_future_t *future);
  * callback is not added and will not run). */
 CT_API int ct_future_add_done_callback(ct_future_t *future, ct_future_callback_fn fn, void *arg);
 
+/** `Future()`, for those who write their own executor (Python's
+ *  constructor, "for use by Executor implementations and unit tests"): a
+ *  pending future with no task, owned by the caller (one reference). It
+ *  waits, cancels, calls back and counts references as any other. Take it
+ *  through ct_future_set_running_or_notify_cancel(), then
+ *  ct_future_set_result() or ct_future_set_exception().
+ *
+ * Errors: CT_EINVAL (NULL), CT_ENOMEM. */
+CT_API int ct_future_new(ct_future_t **future);
+
+/** `Future.set_running_or_notify_cancel()`, on a future from
+ *  ct_future_new(): returns 1 if it was pending and now runs (a cancel
+ *  fails from then on), 0 if it was cancelled (its waiters and callbacks
+ *  were told when it was).
+ *
+ * Errors: CT_EFUTURESTATE ("Future in unexpected state", as Python's
+ * RuntimeError) if it already runs or is done; CT_EINVAL (NULL, or a
+ * future of an executor's, which its worker runs). */
+CT_API int ct_future_set_running_or_notify_cancel(ct_future_t *future);
+
+/** `Future.set_result(value)`, on a running future from ct_future_new():
+ *  it finishes with status 0 and @p value; waiters wake and callbacks run,
+ *  in the caller.
+ *
+ * Errors: CT_EFUTURESTATE (Python's InvalidStateError) if it is not
+ * running: pending (unlike Python, which also takes a pending future: here
+ * ct_future_set_running_or_notify_cancel() comes first, so that no cancel
+ * can race with the result), done, or being finished by another call;
+ * CT_EINVAL as ct_future_set_running_or_notify_cancel(). */
+CT_API int ct_future_set_result(ct_future_t *future, void *value);
+
+/** `Future.set_exception(exc)`: as ct_future_set_result(), but the future
+ *  finishes with the non-zero @p status (the C form of the exception) and
+ *  a NULL value. Errors: as ct_future_set_result(); CT_EINVAL if @p status
+ *  is 0. */
+CT_API int ct_future_set_exception(ct_future_t *future, int status);
+
 /** Takes one more reference to the future and returns it. */
 CT_API ct_future_t *ct_future_ref(ct_future_t *future);
 
