@@ -104,6 +104,9 @@ TEST(bounded_up_to_initial_value)
 	CHECK_OK(ct_semaphore_release(&s, 2));
 	CHECK_EQ(ct_semaphore_value(&s), 3);
 	CHECK_RC(ct_semaphore_release(&s, 1), CT_EOVERRELEASE);
+	CHECK(ct_bounded_semaphore_try_acquire(&s));
+	CHECK_OK(ct_bounded_semaphore_release(&s, 1));
+	ct_bounded_semaphore_destroy(&s);
 	/* BoundedSemaphore(0): any release is one too many. */
 	ct_bounded_semaphore_t z = CT_BOUNDED_SEMAPHORE_INIT(0);
 	CHECK_RC(ct_semaphore_release(&z, 1), CT_EOVERRELEASE);

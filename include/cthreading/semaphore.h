@@ -141,6 +141,18 @@ static inline int ct_bounded_semaphore_release(ct_bounded_semaphore_t *sem, unsi
 	return ct_semaphore_release(sem, n);
 }
 
+/** `BoundedSemaphore.acquire(blocking=False)`: ct_semaphore_try_acquire(). */
+static inline bool ct_bounded_semaphore_try_acquire(ct_bounded_semaphore_t *sem)
+{
+	return ct_semaphore_try_acquire(sem);
+}
+
+/** ct_semaphore_destroy(), by the bounded name. */
+static inline void ct_bounded_semaphore_destroy(ct_bounded_semaphore_t *sem)
+{
+	ct_semaphore_destroy(sem);
+}
+
 /** @cond internal */
 static inline void ct__semaphore_guard_release(ct_semaphore_t **guard)
 {
