@@ -10,6 +10,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The peers' headers, when the build found them (bench/CMakeLists.txt). */
+#ifdef CT_BENCH_HAVE_GLIB
+#include <glib.h>
+#endif
+#ifdef CT_BENCH_HAVE_LIBUV
+#include <uv.h>
+#endif
+
 /* Runs `ops` operations; returns the nanoseconds they took, or a negative
  * value if the implementation could not run. `note` (may be written, up
  * to 120 bytes) carries an extra figure for the table, e.g. a longest

@@ -10,12 +10,6 @@
 
 #include "bench.h"
 #include "bench_start.h"
-#ifdef CT_BENCH_HAVE_GLIB
-#include <glib.h>
-#endif
-#ifdef CT_BENCH_HAVE_LIBUV
-#include <uv.h>
-#endif
 
 /* Defines NAME_cond_pingpong: M and C are the lock and condition types.
  * Each side holds the lock throughout and waits on the condition for its

@@ -25,12 +25,6 @@
 #include <unistd.h>
 
 #include "bench.h"
-#ifdef CT_BENCH_HAVE_GLIB
-#include <glib.h>
-#endif
-#ifdef CT_BENCH_HAVE_LIBUV
-#include <uv.h>
-#endif
 
 #define BATCH 1000
 

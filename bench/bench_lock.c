@@ -17,13 +17,6 @@
 
 #include "bench.h"
 
-#ifdef CT_BENCH_HAVE_GLIB
-#include <glib.h>
-#endif
-#ifdef CT_BENCH_HAVE_LIBUV
-#include <uv.h>
-#endif
-
 /* ---- uncontended -------------------------------------------------------- */
 
 /* Defines NAME_uncontended(ops, note): ops acquire+release pairs. */

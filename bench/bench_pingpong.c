@@ -20,12 +20,6 @@
 
 #include "bench.h"
 #include "bench_start.h"
-#ifdef CT_BENCH_HAVE_GLIB
-#include <glib.h>
-#endif
-#ifdef CT_BENCH_HAVE_LIBUV
-#include <uv.h>
-#endif
 
 /* Runs partner(arg) in a pthread and main_side(arg) here; returns the time
  * main_side took. The clock starts once both threads are running (see

@@ -24,9 +24,6 @@
 #include <stdlib.h>
 
 #include "bench.h"
-#ifdef CT_BENCH_HAVE_GLIB
-#include <glib.h>
-#endif
 
 #define BOUND 1024
 #define MAX_SIDE 4

@@ -7,9 +7,6 @@
 #include <threads.h>
 
 #include "bench.h"
-#ifdef CT_BENCH_HAVE_GLIB
-#include <glib.h>
-#endif
 
 static int empty_target(void *arg)
 {

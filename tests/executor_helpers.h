@@ -75,6 +75,17 @@ static inline ct_future_t *submit(ct_executor_t *ex, ct_task_fn fn, void *arg)
 	return f;
 }
 
+/* Submits a gated task (see gate_init) and returns its future once it has
+ * started: its worker stays busy until the test opens the gate. */
+static inline ct_future_t *submit_started(ct_executor_t *ex, struct gate *g, int status,
+					  void *value)
+{
+	gate_init(g, status, value);
+	ct_future_t *f = submit(ex, gated, g);
+	CHECK_OK(ct_event_wait(&g->started, CT_FOREVER));
+	return f;
+}
+
 /* Runs fn(arg) on the pool and waits: the task must succeed; gives its
  * value. */
 static inline void *run_one(ct_executor_t *ex, ct_task_fn fn, void *arg)

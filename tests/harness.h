@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -99,13 +100,27 @@ int ht_run(const char *const argv[], char **out, char **err);
  * with nothing on stderr (no sanitizer report either). Returns its stdout,
  * to free. */
 char *ht_run_program(const char *dir, const char *name);
-/* An example built by examples/CMakeLists.txt, by name. */
-#define ht_run_example(name) ht_run_program(CT_EXAMPLES_DIR, (name))
 
 /* How many times @p needle occurs in @p s (not overlapping). */
 int ht_count(const char *s, const char *needle);
 
 /* Sorts the lines of s in place (for output whose line order is free). */
 void ht_sort_lines(char *s);
+
+#ifdef CT_EXAMPLES_DIR /* test programs only, not the harness itself */
+/* An example built by examples/CMakeLists.txt, by name. */
+#define ht_run_example(name) ht_run_program(CT_EXAMPLES_DIR, (name))
+
+/* Runs an example and checks its stdout is @p want (its lines in any
+ * order if @p any_order). */
+static inline void ht_check_example(const char *name, bool any_order, const char *want)
+{
+	char *out = ht_run_example(name);
+	if (any_order)
+		ht_sort_lines(out);
+	CHECK_STR(out, want);
+	free(out);
+}
+#endif
 
 #endif /* CT_TEST_HARNESS_H */

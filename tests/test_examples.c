@@ -4,28 +4,19 @@
 
 #include "harness.h"
 
-static void check_example(const char *name, bool any_order, const char *want)
-{
-	char *out = ht_run_example(name);
-	if (any_order)
-		ht_sort_lines(out);
-	CHECK_STR(out, want);
-	free(out);
-}
-
 TEST(ex1_thread_function)
 {
-	check_example("ex1_thread_function", true, "线程0\n线程1\n线程2\n线程3\n线程4\n");
+	ht_check_example("ex1_thread_function", true, "线程0\n线程1\n线程2\n线程3\n线程4\n");
 }
 
 TEST(ex2_thread_subclass)
 {
-	check_example("ex2_thread_subclass", true, "线程0\n线程1\n线程2\n线程3\n线程4\n");
+	ht_check_example("ex2_thread_subclass", true, "线程0\n线程1\n线程2\n线程3\n线程4\n");
 }
 
 TEST(ex3_stop_flag)
 {
-	check_example("ex3_stop_flag", false, "线程1\n");
+	ht_check_example("ex3_stop_flag", false, "线程1\n");
 }
 
 TEST(ex3b_stop_request)
@@ -43,10 +34,10 @@ TEST(ex3b_stop_request)
 
 TEST(ex4_join_daemon)
 {
-	check_example("ex4_join_daemon", false,
-		      "主线程开始\n"
-		      "子线程 1 阻塞\n"
-		      "子线程1执行\n"
-		      "子线程 1 是否存活: False\n"
-		      "主线程结束\n");
+	ht_check_example("ex4_join_daemon", false,
+			 "主线程开始\n"
+			 "子线程 1 阻塞\n"
+			 "子线程1执行\n"
+			 "子线程 1 是否存活: False\n"
+			 "主线程结束\n");
 }

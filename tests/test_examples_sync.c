@@ -11,18 +11,13 @@ static const char seed5[] = "生产前数量 : 0\n"
 
 TEST(ex5_communication)
 {
-	char *out = ht_run_example("ex5_communication");
-	CHECK_STR(out, seed5);
-	free(out);
+	ht_check_example("ex5_communication", false, seed5);
 }
 
 TEST(ex5b_event)
 {
-	for (int i = 0; i < 20; i++) {
-		char *out = ht_run_example("ex5b_event");
-		CHECK_STR(out, seed5);
-		free(out);
-	}
+	for (int i = 0; i < 20; i++)
+		ht_check_example("ex5b_event", false, seed5);
 }
 
 TEST(ex5c_condition)
@@ -34,11 +29,8 @@ TEST(ex5c_condition)
 				   "生产第3件, 数量 : 1\n"
 				   "消费第3件, 数量 : 0\n"
 				   "生产和消费同时进行, 最后数量 : 0\n";
-	for (int i = 0; i < 20; i++) {
-		char *out = ht_run_example("ex5c_condition");
-		CHECK_STR(out, want);
-		free(out);
-	}
+	for (int i = 0; i < 20; i++)
+		ht_check_example("ex5c_condition", false, want);
 }
 
 TEST(ex6_flash_sale)

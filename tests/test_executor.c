@@ -113,9 +113,7 @@ TEST(new_worker_when_none_is_idle)
 	ct_executor_t ex;
 	CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 4}));
 	struct gate a;
-	gate_init(&a, 0, NULL);
-	ct_future_t *fa = submit(&ex, gated, &a);
-	CHECK_OK(ct_event_wait(&a.started, CT_FOREVER));
+	ct_future_t *fa = submit_started(&ex, &a, 0, NULL);
 	/* The second task lets the first go: it must not queue behind it. */
 	ct_future_t *fb = submit(&ex, open_gate, &a);
 	CHECK_OK(ct_future_result(fa, CT_FOREVER, NULL));
@@ -170,9 +168,7 @@ TEST(second_worker_is_named_1)
 	ct_executor_t ex;
 	CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.thread_name_prefix = "w"}));
 	struct gate a;
-	gate_init(&a, 0, NULL);
-	ct_future_t *fa = submit(&ex, gated, &a);
-	CHECK_OK(ct_event_wait(&a.started, CT_FOREVER));
+	ct_future_t *fa = submit_started(&ex, &a, 0, NULL);
 	char *name = name_of_worker(&ex); /* the first one is busy */
 	CHECK_STR(name, "w_1");
 	free(name);
@@ -308,9 +304,7 @@ TEST(initializer_runs_once_per_worker_before_its_tasks)
 		&ex,
 		&(ct_executor_opts){.max_workers = 2, .initializer = init_ok, .initarg = &inits}));
 	struct gate a;
-	gate_init(&a, 0, NULL);
-	ct_future_t *fa = submit(&ex, gated, &a);
-	CHECK_OK(ct_event_wait(&a.started, CT_FOREVER));
+	ct_future_t *fa = submit_started(&ex, &a, 0, NULL);
 	for (int i = 0; i < 10; i++)
 		CHECK_EQ((intptr_t)run_one(&ex, was_initialised, NULL), 1);
 	ct_event_set(&a.go);
@@ -388,10 +382,7 @@ TEST(submit_after_shutdown_fails)
 static ct_future_t *one_busy_worker(ct_executor_t *ex, struct gate *a, int status, void *value)
 {
 	CHECK_OK(ct_executor_init(ex, &(ct_executor_opts){.max_workers = 1}));
-	gate_init(a, status, value);
-	ct_future_t *f = submit(ex, gated, a);
-	CHECK_OK(ct_event_wait(&a->started, CT_FOREVER));
-	return f;
+	return submit_started(ex, a, status, value);
 }
 
 TEST(shutdown_without_cancel_runs_queued_tasks)
@@ -502,9 +493,7 @@ TEST(stop_request_interrupts_shutdown_wait)
 	ct_executor_t ex;
 	CHECK_OK(ct_executor_init(&ex, NULL));
 	struct gate a;
-	gate_init(&a, 0, NULL);
-	ct_future_t *fa = submit(&ex, gated, &a);
-	CHECK_OK(ct_event_wait(&a.started, CT_FOREVER));
+	ct_future_t *fa = submit_started(&ex, &a, 0, NULL);
 	struct blocker b;
 	blocker_start(&b, shutdown_and_wait, &ex);
 	CHECK_RC(blocker_stop(&b), CT_ESTOPPED);
@@ -850,9 +839,7 @@ TEST(worker_start_failure_keeps_the_task)
 		ct_executor_t ex;
 		CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 4}));
 		struct gate a;
-		gate_init(&a, 0, NULL);
-		ct_future_t *fa = submit(&ex, gated, &a);
-		CHECK_OK(ct_event_wait(&a.started, CT_FOREVER));
+		ct_future_t *fa = submit_started(&ex, &a, 0, NULL);
 		if (kind == 0)
 			ct__fault_set(CT__FAULT_THREAD_CREATE, 0, 1);
 		else

@@ -16,9 +16,7 @@ struct held {
 static void hold(struct held *h, int workers)
 {
 	CHECK_OK(ct_executor_init(&h->ex, &(ct_executor_opts){.max_workers = workers}));
-	gate_init(&h->gate, 0, NULL);
-	h->holder = submit(&h->ex, gated, &h->gate);
-	CHECK_OK(ct_event_wait(&h->gate.started, CT_FOREVER));
+	h->holder = submit_started(&h->ex, &h->gate, 0, NULL);
 }
 
 static void unhold(struct held *h)
