@@ -96,7 +96,7 @@ static long long ct_map_batch(void *ex)
 static double ct_run(batch_fn batch, long ops, char *note)
 {
 	ct_executor_t ex;
-	if (ct_executor_init(&ex, NULL) < 0)
+	if (ct_executor_init(&ex, &(ct_executor_opts){.max_workers = workers()}) < 0)
 		return -1;
 	double t = time_batches(batch, &ex, ops, note);
 	ct_executor_destroy(&ex);

@@ -30,6 +30,7 @@ pc() {
 			/^[a-z_]+=/ { i = index($0, "="); v[substr($0, 1, i - 1)] = expand(substr($0, i + 1)) }
 			/^Cflags:/ && want ~ /cflags/ { sub(/^Cflags: */, ""); out = out " " expand($0) }
 			/^Libs:/ && want ~ /libs/ { sub(/^Libs: */, ""); out = out " " expand($0) }
+			/^Libs.private:/ && want ~ /static/ { sub(/^Libs.private: */, ""); out = out " " expand($0) }
 			END { print out }' "$pcfile"
 	fi
 }
@@ -53,10 +54,11 @@ pkg-config)
 	# shellcheck disable=SC2086
 	"$cc" -std=c11 -Wall -Werror $cflags "$here/hello.c" $libs -Wl,-rpath,"$libdir" -o "$tmp/hello"
 	run "$tmp/hello"
-	# The static library, as a user linking it by path would.
+	# A fully static program, from what `pkg-config --static` says alone
+	# (Libs.private must carry everything the static library needs).
+	static_libs=$(pc --static --libs)
 	# shellcheck disable=SC2086
-	"$cc" -std=c11 -Wall -Werror $cflags "$here/hello.c" "$libdir/libcthreading.a" -pthread -lm \
-		-o "$tmp/hello_static"
+	"$cc" -std=c11 -Wall -Werror -static $cflags "$here/hello.c" $static_libs -o "$tmp/hello_static"
 	run "$tmp/hello_static"
 	;;
 find_package)
