@@ -89,7 +89,34 @@ TEST(set_wakes_every_waiter)
 		sh_join(t[i]);
 		CHECK_OK(atomic_load(&w[i].rc));
 	}
-	CHECK_EQ(atomic_load(&e.ct__state), CT__EVENT_SET);
+	CHECK_EQ(atomic_load(&e.ct__state) & 3u, CT__EVENT_SET); /* set, no stale parked bit */
+}
+
+/* A pulse (set, then clear at once): every thread waiting when set() ran
+ * returns true (CPython's lock_tests EventTests.test_set_and_clear). A
+ * waiter that re-checked the flag after waking would find it clear and
+ * park again, forever for the CT_FOREVER ones. */
+TEST(pulse_wakes_every_waiter)
+{
+	enum { N = 5, ROUNDS = 50 };
+	for (int round = 0; round < ROUNDS; round++) {
+		ct_event_t e = CT_EVENT_INIT;
+		struct waiter w[N];
+		ct_thread_t *t[N];
+		for (int i = 0; i < N; i++) {
+			w[i] = (struct waiter){.e = &e, .timeout = i % 2 ? CT_FOREVER : 60, .rc = 1};
+			t[i] = sh_start(waiter, &w[i]);
+		}
+		for (int i = 0; i < N; i++)
+			ht_wait_parked(t[i]);
+		ct_event_set(&e);
+		ct_event_clear(&e);
+		for (int i = 0; i < N; i++) {
+			sh_join(t[i]);
+			CHECK_OK(atomic_load(&w[i].rc));
+		}
+		CHECK(!ct_event_is_set(&e));
+	}
 }
 
 TEST(stop_interrupts_wait)
