@@ -748,8 +748,22 @@ static int wait_non_daemon(int64_t deadline, unsigned flags, bool final)
 	}
 }
 
+/* Python's _shutdown() stops the main thread's record before anything
+ * else: a thread joining the main thread returns, and is_alive() is false.
+ * Only when the main thread itself is exiting; a worker calling exit()
+ * leaves the main thread running until the process ends. */
+static void mark_main_finished(void)
+{
+	struct ct__thread *self = ct__tls_self;
+	if (!self || self != main_rec)
+		return;
+	atomic_store_explicit(&self->state, CT__T_FINISHED, memory_order_release);
+	ct__park_wake(&self->state, ~0u);
+}
+
 static void exit_rule(void)
 {
+	mark_main_finished();
 	unsigned n = atomic_load(&n_before_exit);
 	for (unsigned i = 0; i < n && i < MAX_BEFORE_EXIT; i++)
 		before_exit[i]();

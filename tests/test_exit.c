@@ -66,6 +66,11 @@ TEST(a_stop_request_does_not_cut_the_exit_rule_short)
 	check_output("stopped_main", 0, "worker finished\n");
 }
 
+TEST(a_thread_joining_main_returns_when_main_exits)
+{
+	check_output("joins_main", 0, "join of the main thread: success, alive: 0\n");
+}
+
 TEST(no_thread_starts_after_the_exit_rule)
 {
 	check_output("start_after_exit_rule", 0,

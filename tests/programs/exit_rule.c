@@ -153,6 +153,25 @@ static int start_after_exit_rule(void)
 	return main_returns();
 }
 
+/* A non-daemon thread joins the main thread (CPython's
+ * test_threading ThreadTests.test_join_from_non_main_thread-style shutdown):
+ * the exit rule marks the main thread finished before it waits, so that
+ * join returns and the process exits, as in Python. */
+static int join_main_run(void *arg)
+{
+	(void)arg;
+	int rc = ct_thread_join(ct_main_thread(), CT_FOREVER);
+	printf("join of the main thread: %s, alive: %d\n", ct_strerror(rc),
+	       ct_thread_is_alive(ct_main_thread()));
+	return 0;
+}
+
+static int joins_main(void)
+{
+	spawn_or_die(join_main_run, NULL, NULL);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(void);
@@ -164,6 +183,7 @@ static const struct {
 	{"daemon_forever", daemon_forever},
 	{"stopped_main", stopped_main},
 	{"start_after_exit_rule", start_after_exit_rule},
+	{"joins_main", joins_main},
 };
 
 int main(int argc, char **argv)
