@@ -383,8 +383,7 @@ static int worker_main(void *arg)
 			run_work(ex, w);
 	}
 	current_pool = NULL;
-	if (atomic_fetch_sub(&ex->live, 1) == 1)
-		ct__park_wake(&ex->live, ~0u);
+	atomic_fetch_sub(&ex->live, 1);
 	executor_unref(ex);
 	/* A failed initializer is reported as the thread's failure: the
 	 * excepthook prints it, as Python logs "Exception in initializer". */
@@ -619,9 +618,10 @@ int ct_executor_submit(ct_executor_t *handle, ct_task_fn fn, void *arg, ct_futur
 }
 
 /* Joins every worker, including any an accepted submit starts meanwhile,
- * until @p deadline (CT_ETIMEDOUT). Skips the caller if it is one of them
- * (CT_EJOINSELF). */
-static int join_workers(struct ct__executor *ex, int64_t deadline)
+ * until @p deadline (CT_ETIMEDOUT), with the parking core's @p flags. Skips
+ * the caller if it is one of them (CT_EJOINSELF). A joined worker has left
+ * the thread registry: ct_active_count() no longer counts it. */
+static int join_workers(struct ct__executor *ex, int64_t deadline, unsigned flags)
 {
 	int rc = 0;
 	unsigned tries = 0;
@@ -630,7 +630,7 @@ static int join_workers(struct ct__executor *ex, int64_t deadline)
 		ct_thread_t *t = i < ex->nthreads ? ex->threads[i] : NULL;
 		ct_lock_release(&ex->lock);
 		if (t) {
-			int r = ct__thread_join_until(t, deadline);
+			int r = ct__thread_join_until(t, deadline, flags);
 			if (r == CT_EJOINSELF)
 				rc = r;
 			else if (r < 0)
@@ -661,7 +661,7 @@ static int shutdown_until(ct_executor_t *handle, bool wait, bool cancel_futures,
 		drain(ex, CT_ECANCELLED);
 	}
 	wake_all(ex);
-	return wait ? join_workers(ex, deadline) : 0;
+	return wait ? join_workers(ex, deadline, CT__PARK_INTERRUPTIBLE) : 0;
 }
 
 int ct_executor_shutdown(ct_executor_t *handle, bool wait, bool cancel_futures)
@@ -683,20 +683,12 @@ void ct_executor_destroy(ct_executor_t *handle)
 		return;
 	handle->ct__impl = NULL;
 	close_pool(ex);
-	if (current_pool != ex) {
-		/* Not interruptible: the caller may free what the tasks use as
-		 * soon as this returns. */
-		unsigned tries = 0;
-		for (;;) {
-			uint32_t live = atomic_load(&ex->live);
-			if (live > 0)
-				ct__park_wait(&ex->live, live, CT__NO_DEADLINE, CT__PARK_NO_SPIN);
-			else if (pending(ex, NULL) > 0)
-				backoff(&tries);
-			else
-				break;
-		}
-	}
+	/* Python's shutdown(wait=True) joins every worker: once this returns
+	 * they are gone, not only done with their work. Not interruptible:
+	 * the caller may free what the tasks use as soon as this returns. A
+	 * worker destroying its own pool cannot wait for itself. */
+	if (current_pool != ex)
+		(void)join_workers(ex, CT__NO_DEADLINE, 0);
 	executor_unref(ex);
 }
 

@@ -484,7 +484,7 @@ static int wait_finished(struct ct__thread *rec, int64_t deadline, unsigned flag
 	}
 }
 
-int ct__thread_join_until(ct_thread_t *t, int64_t deadline)
+int ct__thread_join_until(ct_thread_t *t, int64_t deadline, unsigned flags)
 {
 	struct ct__thread *rec = rec_of(t);
 	if (!rec)
@@ -493,7 +493,7 @@ int ct__thread_join_until(ct_thread_t *t, int64_t deadline)
 		return CT_ENOTSTARTED;
 	if (rec == ct__tls_self)
 		return CT_EJOINSELF;
-	return wait_finished(rec, deadline, CT__PARK_INTERRUPTIBLE | CT__PARK_NO_SPIN);
+	return wait_finished(rec, deadline, flags | CT__PARK_NO_SPIN);
 }
 
 int ct_thread_join(ct_thread_t *t, double timeout)
@@ -502,7 +502,7 @@ int ct_thread_join(ct_thread_t *t, double timeout)
 		return CT_EINVAL;
 	int64_t deadline;
 	int rc = ct__deadline(timeout, &deadline);
-	return rc < 0 ? rc : ct__thread_join_until(t, deadline);
+	return rc < 0 ? rc : ct__thread_join_until(t, deadline, CT__PARK_INTERRUPTIBLE);
 }
 
 /* ---- accessors ---------------------------------------------------------- */

@@ -102,7 +102,7 @@ int ct__before_exit_wait(void (*fn)(void));
 
 /* ct_thread_join with an absolute deadline (CLOCK_MONOTONIC ns), for a
  * caller that waits for several threads against one deadline. */
-int ct__thread_join_until(ct_thread_t *t, int64_t deadline);
+int ct__thread_join_until(ct_thread_t *t, int64_t deadline, unsigned flags);
 
 /* How many heap thread records exist now (allocated, not yet freed): the
  * tests' leak check in builds without LeakSanitizer. */

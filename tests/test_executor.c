@@ -483,6 +483,39 @@ TEST(destroy_waits_for_queued_tasks)
 	ct_executor_destroy(&ex); /* a second time: nothing */
 }
 
+/* Python's shutdown(wait=True) joins the workers: once destroy returns,
+ * none is counted alive (CPython's test_context_manager_shutdown). Before
+ * the fix, a worker that had finished its loop but not yet left the thread
+ * registry was still counted in most rounds. */
+TEST(destroy_leaves_no_worker_alive)
+{
+	size_t before = ct_active_count();
+	for (int round = 0; round < 40; round++) {
+		atomic_long calls = 0;
+		ct_executor_t ex;
+		CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 5}));
+		for (int i = 0; i < 20; i++)
+			CHECK_OK(ct_executor_submit(&ex, count_call, &calls, NULL));
+		ct_executor_destroy(&ex);
+		CHECK_EQ(ct_active_count(), before);
+		CHECK_EQ(atomic_load(&calls), 20);
+	}
+}
+
+TEST(shutdown_wait_leaves_no_worker_alive)
+{
+	size_t before = ct_active_count();
+	for (int round = 0; round < 40; round++) {
+		ct_executor_t ex;
+		CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 5}));
+		for (int i = 0; i < 20; i++)
+			CHECK_OK(ct_executor_submit(&ex, count_call, &(atomic_long){0}, NULL));
+		CHECK_OK(ct_executor_shutdown(&ex, true, false));
+		CHECK_EQ(ct_active_count(), before);
+		ct_executor_destroy(&ex);
+	}
+}
+
 static int shutdown_and_wait(void *ex)
 {
 	return ct_executor_shutdown(ex, true, false);
