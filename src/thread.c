@@ -285,8 +285,9 @@ static int thread_create(ct_thread_t *embedded, ct_target_fn target, const char 
 	struct ct__thread *rec = rec_alloc();
 	if (!rec)
 		return CT_ENOMEM;
-	char *name =
-		opts->name ? ct__strdup(opts->name) : default_name("Thread", target, target_name);
+	/* Python's Thread(name="") takes the default name too. */
+	char *name = opts->name && opts->name[0] ? ct__strdup(opts->name)
+						 : default_name("Thread", target, target_name);
 	if (!name) {
 		rec_free(rec);
 		return CT_ENOMEM;
@@ -532,8 +533,11 @@ int ct_thread_set_name(ct_thread_t *t, const char *name)
 	ct_lock_acquire(&names_lock);
 	char *old = atomic_exchange(&rec->name, copy);
 	/* A new thread that has yet to name itself in the OS will do it with
-	 * the new name. */
-	if (rec->os_named)
+	 * the new name. A thread renaming itself is running by definition: the
+	 * main thread and threads cthreading did not start, which never name
+	 * themselves, take the name here (Python's name setter does the same
+	 * for the current thread). */
+	if (rec->os_named || from_self)
 		apply_os_name(rec, from_self);
 	ct_lock_release(&names_lock);
 	ct__free(old);
@@ -685,9 +689,18 @@ ct_excepthook_fn ct_set_excepthook(ct_excepthook_fn fn)
 	return atomic_exchange(&excepthook, fn ? fn : ct_excepthook_default);
 }
 
+/* Python's excepthook names the thread, or, when args.thread is None, the
+ * calling thread by its ident. */
 void ct_excepthook_default(const ct_excepthook_args *args)
 {
-	const char *name = ct_thread_name(args->thread);
+	if (!args)
+		return;
+	char ident[32];
+	const char *name = ident;
+	if (args->thread)
+		name = ct_thread_name(args->thread);
+	else
+		snprintf(ident, sizeof ident, "%lu", ct_get_ident());
 	if (args->status < 0 && args->status >= CT_ERROR_MIN)
 		fprintf(stderr, "Exception in thread %s: run returned %d (%s)\n", name,
 			args->status, ct_strerror(args->status));

@@ -387,6 +387,48 @@ TEST(os_name_follows_the_name)
 	join_destroy(t);
 }
 
+/* The main thread renaming itself: its OS name follows, as for any thread
+ * renaming itself (Python's name setter on the current thread). */
+TEST(main_thread_renaming_itself_renames_the_os_thread)
+{
+	CHECK_OK(ct_thread_set_name(ct_main_thread(), "renamed-main"));
+	CHECK_STR(ct_thread_name(ct_current_thread()), "renamed-main");
+	char comm[64];
+	read_comm(ct_get_native_id(), comm, sizeof comm);
+	CHECK_STR(comm, "renamed-main");
+}
+
+/* A thread that cthreading did not start, renaming itself. */
+static void *foreign_renames_itself(void *arg)
+{
+	char *comm = arg;
+	if (ct_thread_set_name(ct_current_thread(), "foreign-named") == 0)
+		read_comm(ct_get_native_id(), comm, 64);
+	return NULL;
+}
+
+TEST(foreign_thread_renaming_itself_renames_the_os_thread)
+{
+	char comm[64] = "";
+	pthread_t pt;
+	CHECK(pthread_create(&pt, NULL, foreign_renames_itself, comm) == 0);
+	CHECK(pthread_join(pt, NULL) == 0);
+	CHECK_STR(comm, "foreign-named");
+}
+
+/* Python's Thread(name="") takes the default name, as name=None does. */
+TEST(empty_name_gives_the_default_name)
+{
+	ct_thread_t *a, *b;
+	CHECK_OK(ct_thread_new(&a, foo, NULL, NULL));
+	unsigned k;
+	CHECK(sscanf(ct_thread_name(a), "Thread-%u", &k) == 1);
+	CHECK_OK(ct_thread_new(&b, foo, NULL, &(ct_thread_opts){.name = ""}));
+	check_name(b, "Thread-", k + 1, " (foo)");
+	ct_thread_destroy(a);
+	ct_thread_destroy(b);
+}
+
 /* Renames racing with a thread's start (before it has named itself in the
  * OS) and with its end: the OS name ends up as the last one set while the
  * thread lives, and the old names are freed only once unread (ASan, TSan). */
@@ -808,6 +850,42 @@ TEST(excepthook_default_prints_to_stderr)
 	CHECK(strstr(err, "Exception in thread fine") == NULL);
 	free(out);
 	free(err);
+}
+
+/* Runs ct_excepthook_default(args) with stderr going to a file; returns
+ * what it printed, to free. */
+static char *default_hook_output(const ct_excepthook_args *args)
+{
+	FILE *tmp = tmpfile();
+	CHECK(tmp != NULL);
+	fflush(stderr);
+	int saved = dup(2);
+	CHECK(saved >= 0 && dup2(fileno(tmp), 2) == 2);
+	ct_excepthook_default(args);
+	fflush(stderr);
+	CHECK(dup2(saved, 2) == 2);
+	close(saved);
+	long n = ftell(tmp);
+	CHECK(n >= 0);
+	char *out = calloc(1, (size_t)n + 1);
+	CHECK(out != NULL);
+	rewind(tmp);
+	CHECK(fread(out, 1, (size_t)n, tmp) == (size_t)n);
+	fclose(tmp);
+	return out;
+}
+
+/* Python's excepthook with thread=None names the caller by its ident. */
+TEST(excepthook_default_with_no_thread_names_the_caller)
+{
+	char want[96];
+	snprintf(want, sizeof want, "Exception in thread %lu: run returned 7\n", ct_get_ident());
+	char *out = default_hook_output(&(ct_excepthook_args){.thread = NULL, .status = 7});
+	CHECK_STR(out, want);
+	free(out);
+	out = default_hook_output(NULL);
+	CHECK_STR(out, "");
+	free(out);
 }
 
 /* ---- stop requests ------------------------------------------------------- */

@@ -69,7 +69,7 @@ struct ct_gil;
 
 /** Options of a new thread; all zero means Python's defaults. */
 typedef struct ct_thread_opts {
-	/** The name; NULL gives Python's "Thread-N" or "Thread-N (target)". */
+	/** The name; NULL or "" gives Python's "Thread-N" or "Thread-N (target)". */
 	const char *name;
 	/** 0 inherits the creating thread's daemon flag (Python's default),
 	 *  CT_DAEMON or CT_NOT_DAEMON choose. */
@@ -209,7 +209,8 @@ CT_API int ct_stack_size_set(size_t size);
 
 /** What the excepthook is told: `threading.ExceptHookArgs`. */
 typedef struct ct_excepthook_args {
-	ct_thread_t *thread; /**< the thread whose run failed */
+	ct_thread_t *thread; /**< the thread whose run failed; NULL: the calling thread,
+				  named by its ident (Python's `thread=None`) */
 	int status;	     /**< what run returned (non-zero) */
 } ct_excepthook_args;
 
@@ -220,7 +221,9 @@ typedef void (*ct_excepthook_fn)(const ct_excepthook_args *args);
  *  previous one. */
 CT_API ct_excepthook_fn ct_set_excepthook(ct_excepthook_fn fn);
 
-/** `threading.__excepthook__`: prints "Exception in thread NAME: ..." to stderr. */
+/** `threading.__excepthook__`: prints "Exception in thread NAME: ..." to stderr
+ *  (NAME is the caller's ident when `args->thread` is NULL; NULL @p args
+ *  prints nothing). */
 CT_API void ct_excepthook_default(const ct_excepthook_args *args);
 
 /** A thread start or exit hook; runs in the thread itself. */
