@@ -120,6 +120,8 @@ static int await_trip(ct_barrier_t *b, int64_t deadline, bool *wake)
 
 int ct_barrier_wait(ct_barrier_t *barrier, double timeout)
 {
+	if (CT__UNLIKELY(!barrier))
+		return CT_EINVAL;
 	if (barrier->ct__parties == 0)
 		return CT_EINVAL;
 	if (timeout < 0)
@@ -155,6 +157,8 @@ int ct_barrier_wait(ct_barrier_t *barrier, double timeout)
 
 void ct_barrier_reset(ct_barrier_t *barrier)
 {
+	if (CT__UNLIKELY(!barrier))
+		return;
 	bool wake = false;
 	ct_lock_acquire(&barrier->ct__lock);
 	int32_t s = get_state(barrier);
@@ -170,6 +174,8 @@ void ct_barrier_reset(ct_barrier_t *barrier)
 
 void ct_barrier_abort(ct_barrier_t *barrier)
 {
+	if (CT__UNLIKELY(!barrier))
+		return;
 	bool wake = false;
 	ct_lock_acquire(&barrier->ct__lock);
 	set_state(barrier, BROKEN, &wake);

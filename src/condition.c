@@ -26,6 +26,8 @@
 
 void ct_condition_init(ct_condition_t *cond, ct_lock_t *lock)
 {
+	if (CT__UNLIKELY(!cond))
+		return;
 	atomic_init(&cond->ct__waiters, 0);
 	cond->ct__kind = lock ? CT__COND_LOCK : CT__COND_OWN;
 	cond->ct__lock = lock;
@@ -34,6 +36,8 @@ void ct_condition_init(ct_condition_t *cond, ct_lock_t *lock)
 
 void ct_condition_init_rlock(ct_condition_t *cond, ct_rlock_t *rlock)
 {
+	if (CT__UNLIKELY(!cond))
+		return;
 	atomic_init(&cond->ct__waiters, 0);
 	cond->ct__kind = CT__COND_RLOCK;
 	cond->ct__lock = rlock;
@@ -42,6 +46,8 @@ void ct_condition_init_rlock(ct_condition_t *cond, ct_rlock_t *rlock)
 
 void ct_condition_destroy(ct_condition_t *cond)
 {
+	if (CT__UNLIKELY(!cond))
+		return;
 	(void)cond;
 }
 
@@ -75,6 +81,8 @@ static bool owned(ct_condition_t *cond)
 
 void ct_condition_acquire(ct_condition_t *cond)
 {
+	if (CT__UNLIKELY(!cond))
+		return;
 	ct_rlock_t *r = rlock_of(cond);
 	if (r)
 		ct_rlock_acquire(r);
@@ -84,6 +92,8 @@ void ct_condition_acquire(ct_condition_t *cond)
 
 int ct_condition_acquire_timeout(ct_condition_t *cond, double timeout)
 {
+	if (CT__UNLIKELY(!cond))
+		return CT_EINVAL;
 	ct_rlock_t *r = rlock_of(cond);
 	return r ? ct_rlock_acquire_timeout(r, timeout)
 		 : ct_lock_acquire_timeout(cond->ct__lock, timeout);
@@ -91,6 +101,8 @@ int ct_condition_acquire_timeout(ct_condition_t *cond, double timeout)
 
 int ct_condition_release(ct_condition_t *cond)
 {
+	if (CT__UNLIKELY(!cond))
+		return CT_EINVAL;
 	ct_rlock_t *r = rlock_of(cond);
 	return r ? ct_rlock_release(r) : ct_lock_release(cond->ct__lock);
 }
@@ -153,6 +165,8 @@ static int wait_until(ct_condition_t *cond, int64_t deadline)
 
 int ct_condition_wait(ct_condition_t *cond, double timeout)
 {
+	if (CT__UNLIKELY(!cond))
+		return CT_EINVAL;
 	int64_t deadline;
 	int rc = ct__deadline(timeout, &deadline);
 	if (rc < 0)
@@ -165,6 +179,8 @@ int ct_condition_wait(ct_condition_t *cond, double timeout)
 int ct_condition_wait_for(ct_condition_t *cond, bool (*predicate)(void *arg), void *arg,
 			  double timeout)
 {
+	if (CT__UNLIKELY(!cond || !predicate))
+		return CT_EINVAL;
 	int64_t deadline;
 	int rc = ct__deadline(timeout, &deadline);
 	if (rc < 0)
@@ -218,6 +234,8 @@ static uintptr_t notified(void *ctx, struct ct__unpark_result r)
 
 int ct_condition_notify(ct_condition_t *cond, unsigned n)
 {
+	if (CT__UNLIKELY(!cond))
+		return CT_EINVAL;
 	if (!owned(cond))
 		return CT_ENOTIFYUNOWNED;
 	if (n == 0 || atomic_load_explicit(&cond->ct__waiters, memory_order_relaxed) == 0)
@@ -231,5 +249,7 @@ int ct_condition_notify(ct_condition_t *cond, unsigned n)
 
 int ct_condition_notify_all(ct_condition_t *cond)
 {
+	if (CT__UNLIKELY(!cond))
+		return CT_EINVAL;
 	return ct_condition_notify(cond, ~0u);
 }

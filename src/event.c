@@ -30,6 +30,8 @@
 
 void ct_event_set(ct_event_t *event)
 {
+	if (CT__UNLIKELY(!event))
+		return;
 	uint32_t s = atomic_load_explicit(&event->ct__state, memory_order_relaxed);
 	if (s & CT__EVENT_SET)
 		return;
@@ -45,6 +47,8 @@ void ct_event_set(ct_event_t *event)
 
 void ct_event_clear(ct_event_t *event)
 {
+	if (CT__UNLIKELY(!event))
+		return;
 	atomic_fetch_and_explicit(&event->ct__state, ~CT__EVENT_SET, memory_order_relaxed);
 }
 
@@ -81,6 +85,8 @@ static bool was_set(const struct event_wait *w, uint32_t s)
 
 int ct_event_wait(ct_event_t *event, double timeout)
 {
+	if (CT__UNLIKELY(!event))
+		return CT_EINVAL;
 	int64_t deadline;
 	int rc = ct__deadline(timeout, &deadline);
 	if (rc < 0)

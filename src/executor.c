@@ -715,11 +715,11 @@ uint64_t ct__executor_pending(struct ct__executor *ex)
 int ct_executor_max_workers(const ct_executor_t *handle)
 {
 	struct ct__executor *ex = ct__executor_of(handle);
-	return ex ? (int)ex->max_workers : 0;
+	return ex ? (int)ex->max_workers : CT_EINVAL;
 }
 
 int ct_executor_workers(const ct_executor_t *handle)
 {
 	struct ct__executor *ex = ct__executor_of(handle);
-	return ex ? (int)atomic_load(&ex->nworkers) : 0;
+	return ex ? (int)atomic_load(&ex->nworkers) : CT_EINVAL;
 }

@@ -546,6 +546,8 @@ static int switch_out(ct_gil_t *g, struct ct__thread *self, enum why_switch why)
 
 void ct_gil_init(ct_gil_t *gil)
 {
+	if (CT__UNLIKELY(!gil))
+		return;
 	/* Initialising a GIL twice without destroying it must not cut the
 	 * list of GILs that runs through it. */
 	ct__rawlock_lock(&registry_lock);

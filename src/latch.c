@@ -31,6 +31,8 @@ int ct_latch_init(ct_latch_t *latch, long count)
 
 int ct_latch_count_down(ct_latch_t *latch, unsigned n)
 {
+	if (CT__UNLIKELY(!latch))
+		return CT_EINVAL;
 	uint32_t s = atomic_load_explicit(&latch->ct__state, memory_order_relaxed);
 	uint32_t next;
 	do {
@@ -89,6 +91,8 @@ static int wait_until(ct_latch_t *latch, int64_t deadline)
 
 int ct_latch_wait(ct_latch_t *latch, double timeout)
 {
+	if (CT__UNLIKELY(!latch))
+		return CT_EINVAL;
 	int64_t deadline;
 	int rc = ct__deadline(timeout, &deadline);
 	return rc < 0 ? rc : wait_until(latch, deadline);
@@ -96,6 +100,8 @@ int ct_latch_wait(ct_latch_t *latch, double timeout)
 
 int ct_latch_arrive_and_wait(ct_latch_t *latch, unsigned n, double timeout)
 {
+	if (CT__UNLIKELY(!latch))
+		return CT_EINVAL;
 	int64_t deadline;
 	int rc = ct__deadline(timeout, &deadline);
 	if (rc == 0)

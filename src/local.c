@@ -26,6 +26,8 @@ static _Atomic uint32_t slot_gen[MAX_SLOTS + 1]; /* slot 0 is never used */
 
 void ct_local_init(ct_local_t *local, void (*dtor)(void *))
 {
+	if (CT__UNLIKELY(!local))
+		return;
 	atomic_init(&local->ct__slot, 0);
 	local->ct__dtor = dtor;
 }
@@ -58,6 +60,8 @@ static struct ct__local_entry *entry_of(struct ct__thread *self, uint32_t slot)
 
 void *ct_local_get(ct_local_t *local)
 {
+	if (CT__UNLIKELY(!local))
+		return NULL;
 	uint32_t slot = atomic_load_explicit(&local->ct__slot, memory_order_acquire);
 	struct ct__local_entry *e = entry_of(ct__self(), slot);
 	if (!e || e->gen != atomic_load_explicit(&slot_gen[slot], memory_order_relaxed))
@@ -124,6 +128,8 @@ int ct_local_set(ct_local_t *local, void *value)
 
 void ct_local_destroy(ct_local_t *local)
 {
+	if (CT__UNLIKELY(!local))
+		return;
 	uint32_t slot = atomic_load_explicit(&local->ct__slot, memory_order_acquire);
 	if (slot == 0)
 		return;

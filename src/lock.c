@@ -104,11 +104,15 @@ int ct__lock_acquire_until(ct_lock_t *lock, int64_t deadline, unsigned flags)
 
 void ct_lock_acquire_slow(ct_lock_t *lock)
 {
+	if (CT__UNLIKELY(!lock))
+		return;
 	(void)ct__lock_acquire_until(lock, CT__NO_DEADLINE, 0);
 }
 
 int ct_lock_acquire_timeout(ct_lock_t *lock, double timeout)
 {
+	if (CT__UNLIKELY(!lock))
+		return CT_EINVAL;
 	int64_t deadline;
 	int rc = ct__deadline(timeout, &deadline);
 	if (rc < 0)
@@ -155,6 +159,8 @@ int ct__lock_release_parked(ct_lock_t *lock, bool force_fair)
 
 int ct_lock_release_slow(ct_lock_t *lock)
 {
+	if (CT__UNLIKELY(!lock))
+		return CT_EINVAL;
 	uint32_t s = atomic_load_explicit(&lock->ct__state, memory_order_relaxed);
 	for (;;) {
 		if (!(s & CT__LOCK_LOCKED))

@@ -42,6 +42,8 @@ static int run(ct_once_t *once, int (*fn)(void *arg), void *arg)
 
 int ct_once_slow(ct_once_t *once, int (*fn)(void *arg), void *arg)
 {
+	if (CT__UNLIKELY(!once || !fn))
+		return CT_EINVAL;
 	uint32_t s = atomic_load_explicit(&once->ct__state, memory_order_acquire);
 	for (;;) {
 		if (s == CT__ONCE_DONE)

@@ -43,9 +43,23 @@ static bool is_full(const ct_queue_t *q)
 	return q->ct__maxsize != 0 && ct__queue_count(q) >= q->ct__maxsize;
 }
 
+/* ct__shut: 0 open, SHUT after shutdown, DESTROYED after destroy. A
+ * destroyed queue stays in the caller's memory: it reads as shut down, so
+ * the paths that already look at ct__shut refuse it at no extra cost, and
+ * report CT_EINVAL instead of accepting items nobody would free. */
+enum { SHUT = 1, DESTROYED = 2 };
+
 static bool is_shut(const ct_queue_t *q)
 {
 	return atomic_load_explicit(&q->ct__shut, memory_order_relaxed) != 0;
+}
+
+/* What a put or get on a shut queue reports. */
+static int shut_code(const ct_queue_t *q)
+{
+	return atomic_load_explicit(&q->ct__shut, memory_order_relaxed) == DESTROYED
+		       ? CT_EINVAL
+		       : CT_ESHUTDOWN;
 }
 
 static bool has_item_or_shut(const void *ctx)
@@ -122,8 +136,10 @@ int ct_queue_destroy(ct_queue_t *q)
 		return CT_EINVAL;
 	if (q->ct__ring) {
 		int rc = ct__qring_destroy(q->ct__ring, q->ct__free_item);
-		if (rc == 0)
+		if (rc == 0) {
 			q->ct__ring = NULL;
+			atomic_store_explicit(&q->ct__shut, DESTROYED, memory_order_relaxed);
+		}
 		return rc;
 	}
 	ct_queue_t left = CT_QUEUE_INIT;
@@ -133,6 +149,7 @@ int ct_queue_destroy(ct_queue_t *q)
 		return CT_EBUSY;
 	}
 	ct__qstore_detach(q, &left);
+	atomic_store_explicit(&q->ct__shut, DESTROYED, memory_order_relaxed);
 	void (*free_item)(void *) = q->ct__free_item;
 	ct_lock_release(&q->ct__lock);
 	ct__qstore_drop_all(&left, free_item);
@@ -183,7 +200,7 @@ static int put_locked(ct_queue_t *q, void *item, int64_t deadline)
 	struct waiting w = {0};
 	for (;;) {
 		if (is_shut(q))
-			return CT_ESHUTDOWN;
+			return shut_code(q);
 		if (!is_full(q)) {
 			int rc = ct__qstore_push(q, item);
 			if (rc == 0)
@@ -225,7 +242,7 @@ static int get_locked(ct_queue_t *q, void **item, int64_t deadline)
 			return 0;
 		}
 		if (is_shut(q))
-			return CT_ESHUTDOWN;
+			return shut_code(q);
 		int rc = wait_turn(q, &w, &q->ct__getters, has_item_or_shut, deadline, CT_EEMPTY);
 		if (rc < 0)
 			return rc;
@@ -251,6 +268,8 @@ int ct_queue_get_nowait(ct_queue_t *q, void **item)
 
 size_t ct_queue_qsize(const ct_queue_t *q)
 {
+	if (CT__UNLIKELY(!q))
+		return 0;
 	return q->ct__ring ? ct__qring_qsize(q->ct__ring) : ct__queue_count(q);
 }
 
@@ -261,16 +280,18 @@ bool ct_queue_empty(const ct_queue_t *q)
 
 bool ct_queue_full(const ct_queue_t *q)
 {
-	return q->ct__maxsize != 0 && ct_queue_qsize(q) >= q->ct__maxsize;
+	return q && q->ct__maxsize != 0 && ct_queue_qsize(q) >= q->ct__maxsize;
 }
 
 long ct_queue_maxsize(const ct_queue_t *q)
 {
-	return (long)q->ct__maxsize;
+	return q ? (long)q->ct__maxsize : 0;
 }
 
 bool ct_queue_is_shutdown(const ct_queue_t *q)
 {
+	if (CT__UNLIKELY(!q))
+		return false;
 	return q->ct__ring ? ct__qring_is_shut(q->ct__ring) : is_shut(q);
 }
 
@@ -318,13 +339,19 @@ int ct_queue_join(ct_queue_t *q, double timeout)
 
 void ct_queue_shutdown(ct_queue_t *q, bool immediate)
 {
+	if (CT__UNLIKELY(!q))
+		return;
 	if (q->ct__ring) {
 		ct__qring_shutdown(q->ct__ring, immediate, q->ct__free_item);
 		return;
 	}
 	ct_queue_t dropped = CT_QUEUE_INIT;
 	ct_lock_acquire(&q->ct__lock);
-	atomic_store_explicit(&q->ct__shut, 1, memory_order_relaxed);
+	if (atomic_load_explicit(&q->ct__shut, memory_order_relaxed) == DESTROYED) {
+		ct_lock_release(&q->ct__lock);
+		return;
+	}
+	atomic_store_explicit(&q->ct__shut, SHUT, memory_order_relaxed);
 	bool wake_joiners = false;
 	if (immediate) {
 		/* Python: each dropped item counts as one task done. */

@@ -29,6 +29,8 @@ static void take(ct_rlock_t *rlock, uintptr_t self, uint32_t depth)
 
 void ct_rlock_init(ct_rlock_t *rlock)
 {
+	if (CT__UNLIKELY(!rlock))
+		return;
 	ct_lock_init(&rlock->ct__lock);
 	rlock->ct__depth = 0;
 	atomic_init(&rlock->ct__owner, 0);
@@ -36,11 +38,15 @@ void ct_rlock_init(ct_rlock_t *rlock)
 
 void ct_rlock_destroy(ct_rlock_t *rlock)
 {
+	if (CT__UNLIKELY(!rlock))
+		return;
 	(void)rlock;
 }
 
 void ct_rlock_acquire(ct_rlock_t *rlock)
 {
+	if (CT__UNLIKELY(!rlock))
+		return;
 	uintptr_t self = me();
 	if (owned_by(rlock, self)) {
 		rlock->ct__depth++;
@@ -52,6 +58,8 @@ void ct_rlock_acquire(ct_rlock_t *rlock)
 
 bool ct_rlock_try_acquire(ct_rlock_t *rlock)
 {
+	if (CT__UNLIKELY(!rlock))
+		return false;
 	uintptr_t self = me();
 	if (owned_by(rlock, self)) {
 		rlock->ct__depth++;
@@ -65,6 +73,8 @@ bool ct_rlock_try_acquire(ct_rlock_t *rlock)
 
 int ct_rlock_acquire_timeout(ct_rlock_t *rlock, double timeout)
 {
+	if (CT__UNLIKELY(!rlock))
+		return CT_EINVAL;
 	uintptr_t self = me();
 	if (owned_by(rlock, self)) {
 		int64_t deadline;
@@ -82,6 +92,8 @@ int ct_rlock_acquire_timeout(ct_rlock_t *rlock, double timeout)
 
 int ct_rlock_release(ct_rlock_t *rlock)
 {
+	if (CT__UNLIKELY(!rlock))
+		return CT_EINVAL;
 	if (!owned_by(rlock, me()))
 		return CT_ENOTOWNER;
 	if (--rlock->ct__depth == 0) {
@@ -93,6 +105,8 @@ int ct_rlock_release(ct_rlock_t *rlock)
 
 bool ct_rlock_is_owned(const ct_rlock_t *rlock)
 {
+	if (CT__UNLIKELY(!rlock))
+		return false;
 	return owned_by(rlock, me());
 }
 

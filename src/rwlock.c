@@ -92,11 +92,15 @@ static int read_until(ct_rwlock_t *rw, int64_t deadline, unsigned flags)
 
 void ct_rwlock_read_acquire_slow(ct_rwlock_t *rw)
 {
+	if (CT__UNLIKELY(!rw))
+		return;
 	(void)read_until(rw, CT__NO_DEADLINE, 0);
 }
 
 int ct_rwlock_read_acquire_timeout(ct_rwlock_t *rw, double timeout)
 {
+	if (CT__UNLIKELY(!rw))
+		return CT_EINVAL;
 	int64_t deadline;
 	int rc = ct__deadline(timeout, &deadline);
 	if (rc < 0)
@@ -106,6 +110,8 @@ int ct_rwlock_read_acquire_timeout(ct_rwlock_t *rw, double timeout)
 
 int ct_rwlock_read_release_slow(ct_rwlock_t *rw)
 {
+	if (CT__UNLIKELY(!rw))
+		return CT_EINVAL;
 	uint32_t s = state(rw);
 	do {
 		if (s < CT__RW_READER)
@@ -189,12 +195,16 @@ static int drain_until(ct_rwlock_t *rw, int64_t deadline, unsigned flags)
 
 void ct_rwlock_write_acquire(ct_rwlock_t *rw)
 {
+	if (CT__UNLIKELY(!rw))
+		return;
 	ct_lock_acquire(&rw->ct__writers);
 	(void)drain_until(rw, CT__NO_DEADLINE, 0);
 }
 
 int ct_rwlock_write_acquire_timeout(ct_rwlock_t *rw, double timeout)
 {
+	if (CT__UNLIKELY(!rw))
+		return CT_EINVAL;
 	int64_t deadline;
 	int rc = ct__deadline(timeout, &deadline);
 	if (rc < 0)
@@ -211,6 +221,8 @@ int ct_rwlock_write_acquire_timeout(ct_rwlock_t *rw, double timeout)
 
 bool ct_rwlock_write_try_acquire(ct_rwlock_t *rw)
 {
+	if (CT__UNLIKELY(!rw))
+		return false;
 	if (!ct_lock_try_acquire(&rw->ct__writers))
 		return false;
 	uint32_t s = state(rw);
@@ -226,6 +238,8 @@ bool ct_rwlock_write_try_acquire(ct_rwlock_t *rw)
 
 int ct_rwlock_write_release(ct_rwlock_t *rw)
 {
+	if (CT__UNLIKELY(!rw))
+		return CT_EINVAL;
 	uint32_t s = state(rw);
 	/* WRITER with readers inside is a writer still waiting for them,
 	 * not one holding the lock. */

@@ -74,6 +74,8 @@ static const struct ct__park_ops sem_park_ops = {
 
 int ct_semaphore_acquire_slow(ct_semaphore_t *sem, double timeout)
 {
+	if (CT__UNLIKELY(!sem))
+		return CT_EINVAL;
 	int64_t deadline;
 	int rc = ct__deadline(timeout, &deadline);
 	if (rc < 0)
@@ -125,6 +127,8 @@ static uintptr_t decide_after_unpark(void *ctx, struct ct__unpark_result r)
 
 int ct_semaphore_release(ct_semaphore_t *sem, unsigned n)
 {
+	if (CT__UNLIKELY(!sem))
+		return CT_EINVAL;
 	if (n < 1)
 		return CT_EINVAL;
 	uint32_t max =

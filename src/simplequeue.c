@@ -61,6 +61,8 @@ static uint64_t items_before(uint64_t p)
 
 void ct_simplequeue_init(ct_simplequeue_t *q)
 {
+	if (CT__UNLIKELY(!q))
+		return;
 	*q = (ct_simplequeue_t)CT_SIMPLEQUEUE_INIT;
 }
 
@@ -294,6 +296,8 @@ int ct_simplequeue_get_nowait(ct_simplequeue_t *q, void **item)
 
 size_t ct_simplequeue_qsize(const ct_simplequeue_t *q)
 {
+	if (CT__UNLIKELY(!q))
+		return 0;
 	/* Head first: the tail read after it is at least as far along. */
 	uint64_t h = atomic_load_explicit(&q->ct__head, memory_order_acquire);
 	uint64_t t = atomic_load_explicit(&q->ct__tail, memory_order_acquire);

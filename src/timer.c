@@ -46,6 +46,8 @@ int ct_timer_start(ct_timer_t *timer)
 
 void ct_timer_cancel(ct_timer_t *timer)
 {
+	if (CT__UNLIKELY(!timer))
+		return;
 	ct_event_set(&timer->ct__finished);
 }
 

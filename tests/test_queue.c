@@ -97,6 +97,46 @@ static void check_fifo(const ct_queue_opts *opts, int n)
 	CHECK_OK(ct_queue_destroy(&q));
 }
 
+/* A destroyed queue still in the caller's memory refuses every operation
+ * (CT_EINVAL) instead of taking items nobody would free; init makes it a
+ * queue again. */
+static void check_destroyed(ct_queue_opts opts)
+{
+	ct_queue_t q;
+	int a = 1, b = 2;
+	void *item;
+	CHECK_OK(ct_queue_init(&q, &opts));
+	CHECK_OK(ct_queue_put(&q, &a, 0));
+	CHECK_OK(ct_queue_destroy(&q));
+	CHECK_RC(ct_queue_put(&q, &b, 0), CT_EINVAL);
+	CHECK_RC(ct_queue_put_nowait(&q, &b), CT_EINVAL);
+	CHECK_RC(ct_queue_put(&q, &b, CT_FOREVER), CT_EINVAL);
+	CHECK_RC(ct_queue_get(&q, &item, 0), CT_EINVAL);
+	CHECK_RC(ct_queue_get(&q, &item, CT_FOREVER), CT_EINVAL);
+	CHECK_RC(ct_queue_get_nowait(&q, &item), CT_EINVAL);
+	CHECK_EQ(ct_queue_qsize(&q), 0);
+	ct_queue_shutdown(&q, true);
+	CHECK_RC(ct_queue_put(&q, &b, 0), CT_EINVAL);
+	CHECK_OK(ct_queue_destroy(&q)); /* a second time: nothing */
+	CHECK_OK(ct_queue_init(&q, &opts));
+	CHECK_OK(ct_queue_put(&q, &b, 0));
+	CHECK_OK(ct_queue_get(&q, &item, 0));
+	CHECK(item == &b);
+	CHECK_OK(ct_queue_destroy(&q));
+}
+
+TEST(destroyed_queue_refuses_operations)
+{
+	check_destroyed((ct_queue_opts){0});
+	check_destroyed((ct_queue_opts){.maxsize = 4});
+	check_destroyed((ct_queue_opts){.maxsize = 1000000});
+	check_destroyed((ct_queue_opts){.kind = CT_QUEUE_LIFO});
+	check_destroyed((ct_queue_opts){.kind = CT_QUEUE_PRIORITY, .compare = cmp_int});
+	static ct_queue_t st = CT_QUEUE_INIT;
+	CHECK_OK(ct_queue_destroy(&st));
+	CHECK_RC(ct_queue_put(&st, &st, 0), CT_EINVAL);
+}
+
 TEST(fifo_order_unbounded)
 {
 	check_fifo(NULL, 1000);

@@ -46,6 +46,11 @@ CT_API const char *ct_version_string(void);
 /** Error codes. Functions that can fail return 0 or one of these (negative).
  *
  * Where Python raises with a message, ct_strerror() gives the same wording.
+ *
+ * A NULL object pointer (or a NULL out-pointer or callback that a function
+ * needs) is never a crash: a function that returns `int` returns
+ * CT_EINVAL, one that returns nothing does nothing, and a query returns its
+ * neutral answer (false, 0, NULL; NaN for a double).
  */
 enum ct_error {
 	CT_OK = 0,		 /**< success */

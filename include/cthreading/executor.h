@@ -155,11 +155,12 @@ CT_API int ct_executor_shutdown_timeout(ct_executor_t *ex, bool cancel_futures, 
  *  ends. Safe on an executor whose init failed. */
 CT_API void ct_executor_destroy(ct_executor_t *ex);
 
-/** `ThreadPoolExecutor._max_workers`: the most workers the pool runs. */
+/** `ThreadPoolExecutor._max_workers`: the most workers the pool runs;
+ *  CT_EINVAL for NULL or a destroyed executor. */
 CT_API int ct_executor_max_workers(const ct_executor_t *ex);
 
 /** How many workers the pool has started so far (Python's
- *  `len(executor._threads)`). */
+ *  `len(executor._threads)`); CT_EINVAL for NULL or a destroyed executor. */
 CT_API int ct_executor_workers(const ct_executor_t *ex);
 
 /** @} */

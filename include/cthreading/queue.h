@@ -137,7 +137,9 @@ typedef struct ct_queue {
 CT_API int ct_queue_init(ct_queue_t *q, const ct_queue_opts *opts);
 
 /** Releases a queue: calls `free_item` for every item still queued, then
- *  frees the storage. The queue may be initialised again afterwards.
+ *  frees the storage. The queue may be initialised again afterwards; until
+ *  then put and get report CT_EINVAL, the queries read it as empty and shut
+ *  down, and a second destroy does nothing.
  *
  * Errors: CT_EBUSY (and nothing is done) if threads are still waiting in
  * it; CT_EINVAL (q NULL). */
