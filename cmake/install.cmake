@@ -22,8 +22,16 @@ set(CT_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/cthreading)
 install(EXPORT cthreadingTargets NAMESPACE cthreading:: DESTINATION ${CT_CMAKE_DIR})
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/cthreadingConfig.cmake.in
   ${PROJECT_BINARY_DIR}/cthreadingConfig.cmake INSTALL_DESTINATION ${CT_CMAKE_DIR})
+# While the major version is 0 each minor version may break the API, so a
+# request for 0.1 must not be satisfied by 0.2; from 1.0 on, the major
+# version carries that promise.
+if(PROJECT_VERSION_MAJOR EQUAL 0)
+  set(CT_COMPATIBILITY SameMinorVersion)
+else()
+  set(CT_COMPATIBILITY SameMajorVersion)
+endif()
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/cthreadingConfigVersion.cmake
-  VERSION ${PROJECT_VERSION} COMPATIBILITY SameMajorVersion)
+  VERSION ${PROJECT_VERSION} COMPATIBILITY ${CT_COMPATIBILITY})
 install(FILES ${PROJECT_BINARY_DIR}/cthreadingConfig.cmake
               ${PROJECT_BINARY_DIR}/cthreadingConfigVersion.cmake
         DESTINATION ${CT_CMAKE_DIR})

@@ -124,7 +124,7 @@ int ct_barrier_wait(ct_barrier_t *barrier, double timeout)
 		return CT_EINVAL;
 	if (barrier->ct__parties == 0)
 		return CT_EINVAL;
-	if (timeout < 0)
+	if (timeout == CT_BARRIER_DEFAULT)
 		timeout = barrier->ct__timeout;
 	int64_t deadline;
 	int rc = ct__deadline(timeout, &deadline);

@@ -3,46 +3,71 @@
 
 #include "internal.h"
 
-/* Indexed by -code. Python's wording wherever Python raises with a message. */
-static const char *const messages[] = {
-	[0] = "success",
-	[-CT_EINVAL] = "invalid argument",
-	[-CT_ENOMEM] = "out of memory",
-	[-CT_EAGAIN] = "can't start new thread",
-	[-CT_ETIMEDOUT] = "timed out",
-	[-CT_ESTOPPED] = "stop requested",
-	[-CT_EBROKEN] =
-		"broken: a barrier was reset, aborted or timed out, or a pool initializer failed",
-	[-CT_EFULL] = "queue is full",
-	[-CT_EEMPTY] = "queue is empty",
-	[-CT_ESHUTDOWN] = "shut down: no new items or tasks are accepted",
-	[-CT_ECANCELLED] = "cancelled",
-	[-CT_ESTARTED] = "threads can only be started once",
-	[-CT_EJOINSELF] = "cannot join current thread",
-	[-CT_ENOTSTARTED] = "cannot join thread before it is started",
-	[-CT_EDAEMON] = "cannot set daemon status of active thread",
-	[-CT_ESTACKSIZE] = "size not valid: the stack size must be 0 or at least 32768 bytes",
-	[-CT_ETOOLARGE] = "timeout value is too large",
-	[-CT_EUNLOCKED] = "release unlocked lock",
-	[-CT_ENOTOWNER] = "cannot release un-acquired lock",
-	[-CT_EWAITUNOWNED] = "cannot wait on un-acquired lock",
-	[-CT_ENOTIFYUNOWNED] = "cannot notify on un-acquired lock",
-	[-CT_EOVERRELEASE] = "semaphore released too many times",
-	[-CT_ENEGATIVE] = "initial value must be >= 0",
-	[-CT_ETASKDONE] = "task_done() called too many times",
-	[-CT_EEXITING] = "can't create new thread at interpreter shutdown",
-	[-CT_EGILNOTHELD] = "the GIL is not held by the calling thread",
-	[-CT_EGILHELD] = "the GIL is already held by the calling thread",
-	[-CT_EBUSY] = "the object is in use",
-	[-CT_EDEADLK] = "the call would deadlock",
-	[-CT_EFUTURESTATE] = "Future in unexpected state",
+/* Every code with its symbol and its message: Python's wording wherever
+ * Python raises with a message. The codes are errno values and a range of
+ * our own, too sparse to index by: a lookup walks the 30 entries. */
+#define E(code, message) {code, #code, message}
+static const struct {
+	int code;
+	const char *name, *message;
+} errors[] = {
+	E(CT_OK, "success"),
+	E(CT_EINVAL, "invalid argument"),
+	E(CT_ENOMEM, "out of memory"),
+	E(CT_EAGAIN, "can't start new thread"),
+	E(CT_ETIMEDOUT, "timed out"),
+	E(CT_EBUSY, "the object is in use"),
+	E(CT_EDEADLK, "the call would deadlock"),
+	E(CT_ECANCELLED, "cancelled"),
+	E(CT_ESTOPPED, "stop requested"),
+	E(CT_EBROKEN,
+	  "broken: a barrier was reset, aborted or timed out, or a pool initializer failed"),
+	E(CT_EFULL, "queue is full"),
+	E(CT_EEMPTY, "queue is empty"),
+	E(CT_ESHUTDOWN, "shut down: no new items or tasks are accepted"),
+	E(CT_ESTARTED, "threads can only be started once"),
+	E(CT_EJOINSELF, "cannot join current thread"),
+	E(CT_ENOTSTARTED, "cannot join thread before it is started"),
+	E(CT_EDAEMON, "cannot set daemon status of active thread"),
+	E(CT_ESTACKSIZE, "size not valid: the stack size must be 0 or at least 32768 bytes"),
+	E(CT_ETOOLARGE, "timeout value is too large"),
+	E(CT_EUNLOCKED, "release unlocked lock"),
+	E(CT_ENOTOWNER, "cannot release un-acquired lock"),
+	E(CT_EWAITUNOWNED, "cannot wait on un-acquired lock"),
+	E(CT_ENOTIFYUNOWNED, "cannot notify on un-acquired lock"),
+	E(CT_EOVERRELEASE, "semaphore released too many times"),
+	E(CT_ENEGATIVE, "initial value must be >= 0"),
+	E(CT_ETASKDONE, "task_done() called too many times"),
+	E(CT_EEXITING, "can't create new thread at interpreter shutdown"),
+	E(CT_EGILNOTHELD, "the GIL is not held by the calling thread"),
+	E(CT_EGILHELD, "the GIL is already held by the calling thread"),
+	E(CT_EFUTURESTATE, "Future in unexpected state"),
 };
+#undef E
+
+static int find(int code)
+{
+	for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++)
+		if (errors[i].code == code)
+			return (int)i;
+	return -1;
+}
 
 const char *ct_strerror(int code)
 {
-	if (code > 0 || code < CT_ERROR_MIN || !messages[-code])
-		return "unknown error";
-	return messages[-code];
+	int i = find(code);
+	return i < 0 ? "unknown error" : errors[i].message;
+}
+
+const char *ct_err_name(int code)
+{
+	int i = find(code);
+	return i < 0 ? "CT_EUNKNOWN" : errors[i].name;
+}
+
+bool ct__is_error_code(int code)
+{
+	return code < 0 && find(code) >= 0;
 }
 
 int ct_version(void)
@@ -57,12 +82,12 @@ const char *ct_version_string(void)
 
 int ct__deadline(double timeout, int64_t *deadline)
 {
-	if (isnan(timeout))
-		return CT_EINVAL;
-	if (timeout < 0) {
+	if (timeout == CT_FOREVER) {
 		*deadline = CT__NO_DEADLINE;
 		return 0;
 	}
+	if (!(timeout >= 0)) /* any other negative value, and NaN */
+		return CT_EINVAL;
 	if (timeout > CT_TIMEOUT_MAX)
 		return CT_ETOOLARGE;
 	if (timeout == 0) {

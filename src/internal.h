@@ -26,11 +26,14 @@ static inline int64_t ct__now_ns(void)
 }
 
 /* Converts a relative timeout in seconds (the API's unit) into an absolute
- * deadline, once, at the API boundary. Negative means forever; 0 gives a
- * deadline already in the past (try once). NaN is CT_EINVAL and anything
- * beyond CT_TIMEOUT_MAX is CT_ETOOLARGE; the sum saturates instead of
- * overflowing. */
+ * deadline, once, at the API boundary. CT_FOREVER means none; 0 gives a
+ * deadline already in the past (try once). Any other negative value and
+ * NaN are CT_EINVAL, anything beyond CT_TIMEOUT_MAX is CT_ETOOLARGE; the
+ * sum saturates instead of overflowing. */
 int ct__deadline(double timeout, int64_t *deadline);
+
+/* True for the codes ct_strerror() knows, other than 0. */
+bool ct__is_error_code(int code);
 
 /* True once the deadline has passed. Reads the clock only for a finite one. */
 static inline int ct__expired(int64_t deadline)

@@ -701,7 +701,7 @@ void ct_excepthook_default(const ct_excepthook_args *args)
 		name = ct_thread_name(args->thread);
 	else
 		snprintf(ident, sizeof ident, "%lu", ct_get_ident());
-	if (args->status < 0 && args->status >= CT_ERROR_MIN)
+	if (ct__is_error_code(args->status))
 		fprintf(stderr, "Exception in thread %s: run returned %d (%s)\n", name,
 			args->status, ct_strerror(args->status));
 	else

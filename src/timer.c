@@ -25,6 +25,11 @@ int ct_timer_init(ct_timer_t *timer, double interval, ct_target_fn function, voi
 {
 	if (!timer || !function || (opts && opts->run))
 		return CT_EINVAL;
+	/* Python's Timer fires at once when the interval is negative (its
+	 * Event.wait treats a negative timeout as 0): a computed interval
+	 * that went negative means "already due", not a mistake. */
+	if (interval < 0)
+		interval = 0;
 	int64_t deadline;
 	int rc = ct__deadline(interval, &deadline); /* NaN, too large */
 	if (rc < 0)
@@ -32,7 +37,7 @@ int ct_timer_init(ct_timer_t *timer, double interval, ct_target_fn function, voi
 	ct_thread_opts o = opts ? *opts : (ct_thread_opts){0};
 	o.run = timer_run;
 	ct_event_init(&timer->ct__finished);
-	timer->ct__interval = interval < 0 ? 0 : interval;
+	timer->ct__interval = interval;
 	timer->ct__function = function;
 	timer->ct__arg = arg;
 	/* No target: Python names a Timer "Thread-N", without "(target)". */

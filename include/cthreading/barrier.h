@@ -55,8 +55,8 @@ typedef struct ct_barrier {
 /** Static initializer: `Barrier(parties)` (no action, no default timeout). */
 #define CT_BARRIER_INIT(parties) CT_BARRIER_INIT_ACTION(parties, NULL, NULL, CT_FOREVER)
 
-/** Static initializer: `Barrier(parties, action, timeout)`; a negative
- *  timeout (CT_FOREVER) means none, as Python's None. */
+/** Static initializer: `Barrier(parties, action, timeout)`; CT_FOREVER
+ *  means no default timeout, as Python's None. */
 #define CT_BARRIER_INIT_ACTION(parties, action, arg, timeout)                \
 	{                                                                    \
 		CT_LOCK_INIT, 0, 0, 0, (parties), (action), (arg), (timeout) \
@@ -64,9 +64,10 @@ typedef struct ct_barrier {
 
 /** `Barrier(parties, action, timeout)`: @p action (may be NULL) is called
  *  with @p arg once per round; @p timeout is the default of every wait
- *  (negative: none, as Python's None).
+ *  (CT_FOREVER: none, as Python's None).
  *
- * Errors: CT_EINVAL (NULL, parties 0, NaN timeout), CT_ETOOLARGE. */
+ * Errors: CT_EINVAL (NULL, parties 0, a negative timeout other than
+ * CT_FOREVER, NaN), CT_ETOOLARGE. */
 CT_API int ct_barrier_init(ct_barrier_t *barrier, unsigned parties, ct_barrier_action_fn action,
 			   void *arg, double timeout);
 
@@ -76,16 +77,22 @@ static inline void ct_barrier_destroy(ct_barrier_t *barrier)
 	(void)barrier;
 }
 
+/** The timeout of ct_barrier_wait() that means "the barrier's default",
+ *  Python's `wait(timeout=None)`. */
+#define CT_BARRIER_DEFAULT (-2.0)
+
 /** `Barrier.wait(timeout)`: waits until `parties` threads have called it.
  *
  * Returns the caller's arrival index, from 0 (first) to parties - 1 (last,
- * which ran the action), Python's return value. A negative @p timeout
- * (CT_FOREVER) means the barrier's default timeout, as Python's None; 0
- * gives up at once unless the caller is the last.
+ * which ran the action), Python's return value. CT_BARRIER_DEFAULT uses
+ * the barrier's default timeout, as Python's None; CT_FOREVER waits
+ * without a limit whatever the default; 0 gives up at once unless the
+ * caller is the last.
  *
  * Errors: CT_EBROKEN (the barrier is or became broken, was reset while
  * waiting, or the action failed), CT_ETIMEDOUT (this wait timed out; the
- * barrier is now broken for the others), CT_EINVAL, CT_ETOOLARGE.
+ * barrier is now broken for the others), CT_EINVAL (a negative timeout
+ * other than CT_FOREVER and CT_BARRIER_DEFAULT, NaN), CT_ETOOLARGE.
  * Interruptible: CT_ESTOPPED, which breaks the barrier as a timeout does
  * (its round can no longer be completed). Releases the caller's GIL while
  * it sleeps. */

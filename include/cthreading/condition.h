@@ -92,7 +92,7 @@ CT_API int ct_condition_release(ct_condition_t *cond);
  *  takes the lock back before returning (always, whatever the result).
  *
  * Returns 0 when notified, CT_ETIMEDOUT when the timeout expired first
- * (negative: no limit; 0: release and take back at once). Errors:
+ * (CT_FOREVER: no limit; 0: release and take back at once). Errors:
  * CT_EWAITUNOWNED ("cannot wait on un-acquired lock") if the caller does not
  * hold the lock (for a Lock: if it is not held), CT_EINVAL, CT_ETOOLARGE.
  * Interruptible: CT_ESTOPPED (the lock is taken back first). Releases the

@@ -60,7 +60,7 @@ CT_API void ct_event_set(ct_event_t *event);
 CT_API void ct_event_clear(ct_event_t *event);
 
 /** `Event.wait(timeout)`: 0 once the flag is set (at once if it is),
- *  CT_ETIMEDOUT if still clear at the timeout (negative: no limit).
+ *  CT_ETIMEDOUT if still clear at the timeout (CT_FOREVER: no limit).
  *
  * Errors: CT_EINVAL (NaN), CT_ETOOLARGE. Interruptible: CT_ESTOPPED.
  * Releases the caller's GIL while it sleeps. */

@@ -62,7 +62,7 @@ typedef void (*ct_future_callback_fn)(ct_future_t *future, void *arg);
  *  status (0: success), storing its value in @p *result (may be NULL).
  *
  * Returns CT_ECANCELLED if the future was cancelled, CT_ETIMEDOUT if it is
- * not done at the timeout (0: just check; negative: no limit), CT_EBROKEN if
+ * not done at the timeout (0: just check; CT_FOREVER: no limit), CT_EBROKEN if
  * the pool broke (its initializer failed) before the task could run.
  * Errors: CT_EINVAL (NULL, NaN timeout), CT_ETOOLARGE.
  * Interruptible: CT_ESTOPPED. Releases the caller's GIL while it waits. */

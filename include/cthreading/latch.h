@@ -71,7 +71,7 @@ static inline bool ct_latch_try_wait(const ct_latch_t *latch)
 }
 
 /** `wait()`, with a timeout: 0 once the count is zero (at once if it is),
- *  CT_ETIMEDOUT if it is not at the timeout (negative: no limit).
+ *  CT_ETIMEDOUT if it is not at the timeout (CT_FOREVER: no limit).
  *
  * Errors: CT_EINVAL (NaN), CT_ETOOLARGE. Interruptible: CT_ESTOPPED.
  * Releases the caller's GIL while it sleeps. */

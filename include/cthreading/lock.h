@@ -101,7 +101,7 @@ static inline bool ct_lock_try_acquire(ct_lock_t *lock)
 }
 
 /** `Lock.acquire(timeout=...)`: 0 once held, CT_ETIMEDOUT if the timeout
- *  expired (0: try once; negative: no limit).
+ *  expired (0: try once; CT_FOREVER: no limit).
  *
  * Errors: CT_EINVAL (NaN), CT_ETOOLARGE. Interruptible: CT_ESTOPPED.
  * Releases the caller's GIL while it sleeps. */

@@ -44,8 +44,8 @@ extern "C" {
  * it full) first spins briefly, so that a busy queue seldom puts anyone to
  * sleep at all.
  *
- * Timeouts are relative seconds: CT_FOREVER (any negative value) waits
- * without a limit, 0 tries once. A put that cannot complete in time
+ * Timeouts are relative seconds: CT_FOREVER waits without a limit, 0 tries
+ * once, any other negative value is CT_EINVAL. A put that cannot complete in time
  * reports CT_EFULL and a get CT_EEMPTY, as Python raises `Full` and `Empty`
  * for both the timed-out and the non-blocking forms.
  * @{

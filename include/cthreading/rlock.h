@@ -49,7 +49,7 @@ CT_API void ct_rlock_acquire(ct_rlock_t *rlock);
 CT_API bool ct_rlock_try_acquire(ct_rlock_t *rlock);
 
 /** `RLock.acquire(timeout=...)`: 0 once owned, CT_ETIMEDOUT at the timeout
- *  (0: try once; negative: no limit). Errors: CT_EINVAL (NaN), CT_ETOOLARGE.
+ *  (0: try once; CT_FOREVER: no limit). Errors: CT_EINVAL (NaN), CT_ETOOLARGE.
  *  Interruptible: CT_ESTOPPED. Releases the caller's GIL while it sleeps. */
 CT_API int ct_rlock_acquire_timeout(ct_rlock_t *rlock, double timeout);
 

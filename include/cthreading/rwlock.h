@@ -95,7 +95,7 @@ static inline void ct_rwlock_read_acquire(ct_rwlock_t *rw)
 		ct_rwlock_read_acquire_slow(rw);
 }
 
-/** Takes a read share within @p timeout: 0, or CT_ETIMEDOUT (negative: no
+/** Takes a read share within @p timeout: 0, or CT_ETIMEDOUT (CT_FOREVER: no
  *  limit; 0: try once). Errors: CT_EINVAL (NaN), CT_ETOOLARGE.
  *  Interruptible: CT_ESTOPPED. Releases the caller's GIL while it sleeps. */
 CT_API int ct_rwlock_read_acquire_timeout(ct_rwlock_t *rw, double timeout);

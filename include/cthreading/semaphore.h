@@ -102,7 +102,7 @@ CT_API int ct_semaphore_acquire_slow(ct_semaphore_t *sem, double timeout);
 
 /** `Semaphore.acquire(timeout=...)`: takes one unit, waiting while the
  *  value is 0. Returns 0 once taken, CT_ETIMEDOUT if none came before the
- *  timeout (negative, CT_FOREVER: no limit; 0: try once).
+ *  timeout (CT_FOREVER: no limit; 0: try once).
  *
  * Errors: CT_EINVAL (NaN), CT_ETOOLARGE. Interruptible: CT_ESTOPPED, with
  * no unit taken. Releases the caller's GIL while it sleeps. */

@@ -128,7 +128,7 @@ CT_API int ct_thread_start(ct_thread_t *t);
 /** Waits until the thread ends: `Thread.join(timeout)`. Any number of times.
  *
  * Returns 0 once the thread has finished, CT_ETIMEDOUT if it is still alive
- * at the timeout (negative: no limit; 0: just check). Errors: CT_EJOINSELF
+ * at the timeout (CT_FOREVER: no limit; 0: just check). Errors: CT_EJOINSELF
  * ("cannot join current thread"), CT_ENOTSTARTED ("cannot join thread before
  * it is started"), CT_ETOOLARGE, CT_EINVAL.
  * Interruptible: CT_ESTOPPED. Releases the caller's GIL while it waits. */

@@ -68,6 +68,19 @@ find_package)
 	"$cmake" --build "$tmp/b" >/dev/null
 	run "$tmp/b/hello_shared"
 	run "$tmp/b/hello_static"
+	# 0.x minors break the API: this version satisfies a request for its
+	# own minor version only, neither an older nor a newer one.
+	version=$(sed -n 's/^set(PACKAGE_VERSION "\(.*\)")$/\1/p' "$(find "$tmp/prefix" -name cthreadingConfigVersion.cmake)")
+	major=${version%%.*} rest=${version#*.} minor=${rest%%.*}
+	if [ "$major" = 0 ]; then
+		for want in "0.$minor:1" "0.$((minor + 1)):0" "0.$((minor - 1)):0"; do
+			[ "${want%%.*}" = 0 ] && [ "${want#0.-}" = "$want" ] || continue
+			rm -rf "$tmp/v" && mkdir "$tmp/v"
+			printf 'cmake_minimum_required(VERSION 3.20)\nproject(v C)\nfind_package(cthreading %s CONFIG QUIET)\nif(NOT "${cthreading_FOUND}" STREQUAL "%s")\n  message(FATAL_ERROR "request %s, installed %s: found=${cthreading_FOUND}")\nendif()\n' \
+				"${want%:*}" "$([ "${want#*:}" = 1 ] && echo 1 || echo 0)" "${want%:*}" "$version" >"$tmp/v/CMakeLists.txt"
+			"$cmake" -S "$tmp/v" -B "$tmp/v/b" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
+		done
+	fi
 	;;
 add_subdirectory | fetchcontent)
 	cp "$here/$mode/CMakeLists.txt" "$here/hello.c" "$tmp/"
