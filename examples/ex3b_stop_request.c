@@ -46,6 +46,6 @@ int main(void)
 	ct_thread_join(t, CT_FOREVER);
 	double ms = (now() - t0) * 1e3;
 	printf("停止用时 %.3f 毫秒（标志位方式最多要等 1000 毫秒）\n", ms);
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 	return 0;
 }

@@ -46,7 +46,7 @@ int main(void)
 	if (ct_thread_start(t2) < 0)
 		return 1;
 	printf("主线程结束\n");
-	ct_thread_destroy(t);
-	ct_thread_destroy(t2);
+	ct_thread_release(t);
+	ct_thread_release(t2);
 	return 0;
 }

@@ -60,7 +60,7 @@ int main(void)
 		rc = ct_thread_start(t1);
 	if (rc == 0)
 		rc = ct_thread_join(t1, CT_FOREVER);
-	ct_thread_destroy(t1);
+	ct_thread_release(t1);
 	if (rc == 0)
 		rc = ct_thread_spawn(consumer, NULL, NULL);
 	if (rc < 0) {

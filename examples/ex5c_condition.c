@@ -80,7 +80,7 @@ int main(void)
 	ct_thread_join(t1, CT_FOREVER);
 	ct_thread_join(t2, CT_FOREVER);
 	printf("生产和消费同时进行, 最后数量 : %d\n", num);
-	ct_thread_destroy(t1);
-	ct_thread_destroy(t2);
+	ct_thread_release(t1);
+	ct_thread_release(t2);
 	return 0;
 }

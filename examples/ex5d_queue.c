@@ -100,7 +100,7 @@ static void join_all(ct_thread_t **ts, int n)
 {
 	for (int i = 0; i < n; i++) {
 		ct_thread_join(ts[i], CT_FOREVER);
-		ct_thread_destroy(ts[i]);
+		ct_thread_release(ts[i]);
 	}
 }
 

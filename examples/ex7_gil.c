@@ -126,7 +126,7 @@ static double run_five(ct_target_fn inc, ct_gil_t *gil)
 	ct_event_set(&go);
 	for (int i = 0; i < THREADS; i++) {
 		ct_thread_join(ts[i], CT_FOREVER);
-		ct_thread_destroy(ts[i]);
+		ct_thread_release(ts[i]);
 	}
 	return now() - t0;
 }
@@ -170,7 +170,7 @@ static double run_cpu(int nthreads, ct_gil_t *gil)
 	}
 	for (int i = 0; i < nthreads; i++) {
 		ct_thread_join(ts[i], CT_FOREVER);
-		ct_thread_destroy(ts[i]);
+		ct_thread_release(ts[i]);
 	}
 	return now() - t0;
 }

@@ -343,11 +343,26 @@ int ct_thread_spawn_named(ct_target_fn target, const char *target_name, void *ar
 	return rc;
 }
 
-void ct_thread_destroy(ct_thread_t *t)
+void ct_thread_release(ct_thread_t *t)
 {
 	struct ct__thread *rec = rec_of(t);
 	if (rec && rec->kind == CT__KIND_STARTED)
 		rec_unref(rec);
+}
+
+/* An embedded object holds the same one reference as a handle: tearing it
+ * down is dropping that reference. */
+void ct_thread_destroy(ct_thread_t *t)
+{
+	ct_thread_release(t);
+}
+
+ct_thread_t *ct_thread_ref(ct_thread_t *t)
+{
+	struct ct__thread *rec = rec_of(t);
+	if (rec && rec->kind == CT__KIND_STARTED)
+		atomic_fetch_add_explicit(&rec->refs, 1, memory_order_relaxed);
+	return t;
 }
 
 /* ---- the life of a started thread --------------------------------------- */

@@ -132,7 +132,7 @@ static inline void blocker_start(struct blocker *b, int (*call)(void *), void *a
 static inline int blocker_join(struct blocker *b)
 {
 	CHECK_OK(ct_thread_join(b->thread, CT_FOREVER));
-	ct_thread_destroy(b->thread);
+	ct_thread_release(b->thread);
 	return b->rc;
 }
 

@@ -22,7 +22,7 @@ static inline ct_thread_t *sh_start(ct_target_fn fn, void *arg)
 static inline void sh_join(ct_thread_t *t)
 {
 	CHECK_OK(ct_thread_join(t, CT_FOREVER));
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 }
 
 /* Checks that a call that timed out did not return before its timeout. */

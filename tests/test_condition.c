@@ -392,7 +392,7 @@ TEST(stop_interrupts_wait_with_lock_taken_back)
 {
 	ct_condition_t c = CT_CONDITION_INIT;
 	struct stopped s = {.c = &c, .rc = 1};
-	ct_thread_destroy(ht_stop_when_parked(wait_to_be_stopped, &s));
+	ct_thread_release(ht_stop_when_parked(wait_to_be_stopped, &s));
 	CHECK_RC(atomic_load(&s.rc), CT_ESTOPPED);
 	CHECK(atomic_load(&s.held_after));
 	CHECK_EQ(atomic_load(&c.ct__waiters), 0);

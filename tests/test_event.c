@@ -123,7 +123,7 @@ TEST(stop_interrupts_wait)
 {
 	ct_event_t e = CT_EVENT_INIT;
 	struct waiter w = {.e = &e, .timeout = CT_FOREVER, .rc = 1};
-	ct_thread_destroy(ht_stop_when_parked(waiter, &w));
+	ct_thread_release(ht_stop_when_parked(waiter, &w));
 	CHECK_RC(atomic_load(&w.rc), CT_ESTOPPED);
 	CHECK_EQ(atomic_load(&e.ct__state), 0);
 }

@@ -940,7 +940,7 @@ TEST(stress_a_million_tiny_tasks)
 	CHECK_OK(ct_thread_start(t));
 	CHECK_OK(submit_batches(&s[0]));
 	CHECK_OK(ct_thread_join(t, CT_FOREVER));
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 	for (int i = 0; i < 2; i++) {
 		CHECK_OK(s[i].rc);
 		CHECK_EQ(s[i].sum, per / 1000 * (1000LL * 1001 / 2));
@@ -987,7 +987,7 @@ TEST(stress_concurrent_maps_and_submits)
 	CHECK_OK(submit_batches(&s));
 	for (int i = 0; i < 2; i++) {
 		CHECK_OK(ct_thread_join(t[i], CT_FOREVER));
-		ct_thread_destroy(t[i]);
+		ct_thread_release(t[i]);
 		CHECK_OK(m[i].rc);
 	}
 	CHECK_EQ(s.sum, 200 * (1000LL * 1001 / 2));
@@ -1062,7 +1062,7 @@ TEST(stress_shutdown_with_cancel_futures_under_load)
 	long finished = 0, cancelled = 0;
 	for (int i = 0; i < THREADS; i++) {
 		CHECK_OK(ct_thread_join(t[i], CT_FOREVER));
-		ct_thread_destroy(t[i]);
+		ct_thread_release(t[i]);
 		CHECK(l[i].rc == 0 || l[i].rc == CT_ESHUTDOWN);
 		for (long k = 0; k < l[i].n; k++) {
 			ct_future_t *f = l[i].fs[k];

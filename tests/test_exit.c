@@ -111,8 +111,8 @@ TEST(shutdown_waits_for_non_daemon_threads_only)
 	CHECK_OK(ct_shutdown(0));
 	ct_event_set(&forever);
 	CHECK_OK(ct_thread_join(daemon, CT_FOREVER));
-	ct_thread_destroy(worker);
-	ct_thread_destroy(daemon);
+	ct_thread_release(worker);
+	ct_thread_release(daemon);
 }
 
 struct shutdown_probe {
@@ -130,7 +130,7 @@ TEST(shutdown_is_interruptible_and_skips_its_caller)
 	ct_event_t work = CT_EVENT_INIT;
 	ct_thread_t *worker = start_blocked(&work, CT_NOT_DAEMON);
 	struct shutdown_probe p = {1};
-	ct_thread_destroy(ht_stop_when_parked(shutdown_forever, &p));
+	ct_thread_release(ht_stop_when_parked(shutdown_forever, &p));
 	CHECK_RC(p.rc, CT_ESTOPPED);
 
 	/* A non-daemon thread's own shutdown does not wait for itself. */
@@ -142,8 +142,8 @@ TEST(shutdown_is_interruptible_and_skips_its_caller)
 	CHECK_OK(ct_thread_join(t, CT_FOREVER));
 	CHECK_OK(p.rc);
 	CHECK_OK(ct_thread_join(worker, CT_FOREVER));
-	ct_thread_destroy(t);
-	ct_thread_destroy(worker);
+	ct_thread_release(t);
+	ct_thread_release(worker);
 }
 
 MISUSE(shutdown_timeout_too_large, CT_ETOOLARGE, "timeout value is too large",

@@ -23,7 +23,7 @@ static ct_thread_t *start_under(ct_target_fn fn, void *arg, ct_gil_t *g)
 static void join(ct_thread_t *t)
 {
 	CHECK_OK(ct_thread_join(t, CT_FOREVER));
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 }
 
 static ct_gil_stats_t stats(void)
@@ -291,7 +291,7 @@ TEST(join_releases)
 	CHECK_OK(ct_thread_join(t, CT_FOREVER)); /* would deadlock holding it */
 	CHECK(atomic_load(&ran));
 	CHECK(ct_gil_held(&gil));
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 	CHECK_OK(ct_gil_release(&gil));
 }
 
@@ -599,7 +599,7 @@ static int in_fork_child(bool held_by_forker)
 		if (ct_thread_new(&t, child_thread, NULL, &(ct_thread_opts){.gil = &gil}) != 0 ||
 		    ct_thread_start(t) != 0 || ct_thread_join(t, CT_FOREVER) != 0)
 			return 13;
-		ct_thread_destroy(t);
+		ct_thread_release(t);
 	}
 	return ct_gil_release(&gil) == 0 ? 0 : 14;
 }

@@ -126,7 +126,7 @@ TEST(stop_interrupts_wait)
 {
 	ct_latch_t l = CT_LATCH_INIT(1);
 	struct waiter w = {.latch = &l, .rc = 1};
-	ct_thread_destroy(ht_stop_when_parked(waiter, &w));
+	ct_thread_release(ht_stop_when_parked(waiter, &w));
 	CHECK_RC(atomic_load(&w.rc), CT_ESTOPPED);
 	CHECK_EQ(atomic_load(&l.ct__state), CT__LATCH_ONE);
 }

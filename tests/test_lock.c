@@ -129,7 +129,7 @@ TEST(stop_interrupts_timed_acquire)
 	ct_lock_t lock = CT_LOCK_INIT;
 	ct_lock_acquire(&lock);
 	struct waiter w = {.lock = &lock, .timeout = CT_FOREVER};
-	ct_thread_destroy(ht_stop_when_parked(timed_waiter, &w));
+	ct_thread_release(ht_stop_when_parked(timed_waiter, &w));
 	CHECK_RC(atomic_load(&w.rc), CT_ESTOPPED);
 	/* Still ours, and the waiter that left cleared the parked bit. */
 	CHECK_EQ(atomic_load(&lock.ct__state), CT__LOCK_LOCKED);

@@ -846,5 +846,15 @@ TEST(null_set_thread_hooks)
 	ct_set_thread_hooks(NULL, NULL, NULL);
 	ct_thread_t *t = sh_started();
 	CHECK_OK(ct_thread_join(t, CT_FOREVER));
-	ct_thread_destroy(t);
+	ct_thread_release(t);
+}
+
+TEST(null_thread_ref)
+{
+	CHECK(ct_thread_ref(NULL) == NULL);
+}
+
+TEST(null_thread_release)
+{
+	ct_thread_release(NULL);
 }

@@ -69,7 +69,7 @@ static void key_waiter(struct waiter *w, const void *key, const struct ct__park_
 static void finish(struct waiter *w)
 {
 	CHECK_OK(ct_thread_join(w->t, CT_FOREVER));
-	ct_thread_destroy(w->t);
+	ct_thread_release(w->t);
 }
 
 static int64_t in_ms(int ms)
@@ -296,7 +296,7 @@ TEST(eintr_never_loses_a_wakeup)
 	CHECK_EQ(atomic_load(&p.turn), 2 * (uint32_t)p.rounds);
 	ct_event_set(&p.done);
 	CHECK_OK(ct_thread_join(t, CT_FOREVER));
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 }
 
 /* ---- unpark_one: the deciding callback and tokens ------------------------- */
@@ -573,7 +573,7 @@ TEST(park_sleep)
 	ct_thread_t *t = start_sleeper(&in);
 	CHECK_OK(ct_thread_request_stop(t));
 	CHECK_OK(ct_thread_join(t, CT_FOREVER));
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 	CHECK_RC(in.rc, CT_ESTOPPED);
 	CHECK_RC(in.second, CT_ESTOPPED);
 
@@ -582,7 +582,7 @@ TEST(park_sleep)
 	t = start_sleeper(&plain);
 	CHECK_OK(ct_thread_request_stop(t));
 	CHECK_OK(ct_thread_join(t, CT_FOREVER));
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 	CHECK_OK(plain.rc);
 	CHECK(plain.returned_at >= plain.deadline);
 	CHECK_OK(plain.second);

@@ -34,7 +34,7 @@ static ct_thread_t *start(ct_target_fn fn, void *arg)
 static void finish(ct_thread_t *t)
 {
 	CHECK_OK(ct_thread_join(t, 60));
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 }
 
 /* Waits (polling) until @p n threads wait in the queue. */
@@ -975,7 +975,7 @@ TEST(stopped_thread_still_gets_what_is_there)
 		CHECK_OK(ct_thread_new(&t, stopped_self_gets, &q, NULL));
 		CHECK_OK(ct_thread_start(t));
 		CHECK_OK(ct_thread_join(t, 60));
-		ct_thread_destroy(t);
+		ct_thread_release(t);
 		CHECK_OK(ct_queue_destroy(&q));
 	}
 }
@@ -1316,7 +1316,7 @@ static void stress(const ct_queue_opts *opts, int np, int nc, long n, bool task_
 		if (i == np && task_done)
 			CHECK_OK(ct_queue_join(&q, CT_FOREVER));
 		CHECK_OK(ct_thread_join(t[i], CT_FOREVER));
-		ct_thread_destroy(t[i]);
+		ct_thread_release(t[i]);
 	}
 	uint64_t total = (uint64_t)n;
 	CHECK_EQ(atomic_load(&s.got), n);
@@ -1412,7 +1412,7 @@ static void check_shutdown_under_load(ct_queue_opts opts, bool immediate)
 	ct_queue_shutdown(&q, immediate);
 	for (int i = 0; i < 6; i++) {
 		CHECK_OK(ct_thread_join(t[i], 60));
-		ct_thread_destroy(t[i]);
+		ct_thread_release(t[i]);
 	}
 	/* A put that succeeded was counted after it returned: count after
 	 * every thread has ended. */

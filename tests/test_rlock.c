@@ -135,7 +135,7 @@ TEST(stop_interrupts_timed_acquire)
 	ct_rlock_t r = CT_RLOCK_INIT;
 	ct_rlock_acquire(&r);
 	struct other o = {.r = &r, .timeout = CT_FOREVER, .rc = 1};
-	ct_thread_destroy(ht_stop_when_parked(timed_acquire, &o));
+	ct_thread_release(ht_stop_when_parked(timed_acquire, &o));
 	CHECK_RC(atomic_load(&o.rc), CT_ESTOPPED);
 	CHECK(ct_rlock_is_owned(&r));
 	CHECK_OK(ct_rlock_release(&r));

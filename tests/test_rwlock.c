@@ -223,7 +223,7 @@ TEST(stop_interrupts_waits)
 	ct_rwlock_t rw = CT_RWLOCK_INIT;
 	ct_rwlock_write_acquire(&rw);
 	struct job r = {.rw = &rw, .timeout = CT_FOREVER};
-	ct_thread_destroy(ht_stop_when_parked(job, &r));
+	ct_thread_release(ht_stop_when_parked(job, &r));
 	CHECK_RC(atomic_load(&r.rc), CT_ESTOPPED);
 	CHECK_OK(ct_rwlock_write_release(&rw));
 	CHECK_EQ(atomic_load(&rw.ct__state), 0);

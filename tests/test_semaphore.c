@@ -192,7 +192,7 @@ TEST(stop_interrupts_acquire)
 {
 	ct_semaphore_t s = CT_SEMAPHORE_INIT(0);
 	struct acq a = {.sem = &s, .timeout = CT_FOREVER};
-	ct_thread_destroy(ht_stop_when_parked(acquirer, &a));
+	ct_thread_release(ht_stop_when_parked(acquirer, &a));
 	CHECK_RC(atomic_load(&a.rc), CT_ESTOPPED);
 	/* No unit was taken, nothing is left parked. */
 	CHECK_EQ(atomic_load(&s.ct__state), 0);
@@ -243,7 +243,7 @@ TEST(scoped_form)
 
 	/* A stop request while the scoped form waits skips its block. */
 	struct scoped sc = {.sem = CT_SEMAPHORE_INIT(0)};
-	ct_thread_destroy(ht_stop_when_parked(scoped_worker, &sc));
+	ct_thread_release(ht_stop_when_parked(scoped_worker, &sc));
 	CHECK(!atomic_load(&sc.ran));
 	CHECK(atomic_load(&sc.stopped));
 	CHECK_EQ(ct_semaphore_value(&sc.sem), 0);

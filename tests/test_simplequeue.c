@@ -21,7 +21,7 @@ static ct_thread_t *start(ct_target_fn fn, void *arg)
 static void finish(ct_thread_t *t)
 {
 	CHECK_OK(ct_thread_join(t, 60));
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 }
 
 /* Waits (polling) until a getter is inside the queue: it holds the getters'

@@ -86,7 +86,7 @@ static ct_thread_t *start_gated(struct gate *g, const ct_thread_opts *opts)
 static void join_destroy(ct_thread_t *t)
 {
 	CHECK_OK(ct_thread_join(t, CT_FOREVER));
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 }
 
 /* Runs @p target(arg) in a new thread and waits for it. */
@@ -207,7 +207,7 @@ TEST(start_only_once)
 	CHECK_OK(ct_thread_join(t, CT_FOREVER));
 	CHECK_RC(ct_thread_start(t), CT_ESTARTED); /* after it ended */
 	CHECK_EQ(atomic_load(&c.runs), 1);
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 }
 
 struct joiner {
@@ -250,7 +250,7 @@ TEST(join_with_timeout_any_number_of_times)
 		CHECK_OK(ct_thread_join(t, CT_FOREVER));
 	CHECK_OK(ct_thread_join(t, 0));
 	CHECK_OK(ct_thread_join(t, 2.5));
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 }
 
 TEST(is_alive_before_while_after)
@@ -266,7 +266,7 @@ TEST(is_alive_before_while_after)
 	ct_event_set(&ev);
 	CHECK_OK(ct_thread_join(t, CT_FOREVER));
 	CHECK(!ct_thread_is_alive(t));
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 	CHECK(ct_thread_is_alive(ct_main_thread()));
 }
 
@@ -283,6 +283,22 @@ static void check_name(ct_thread_t *t, const char *prefix, unsigned n, const cha
 	char want[128];
 	snprintf(want, sizeof want, "%s%u%s", prefix, n, suffix);
 	CHECK_STR(ct_thread_name(t), want);
+}
+
+/* A handle shared by two owners: each drops its own reference, one before
+ * the thread ends and one after (ASan sees a double free or a leak). */
+TEST(ref_and_release_share_a_handle)
+{
+	size_t live = ct__thread_records_live();
+	struct gate g;
+	ct_thread_t *t = start_gated(&g, NULL);
+	CHECK(ct_thread_ref(t) == t);
+	CHECK(ct__thread_records_live() == live + 1);
+	ct_thread_release(t); /* the first owner; the thread waits at the gate */
+	CHECK(ct_thread_is_alive(t));
+	ct_event_set(&g.go);
+	CHECK_OK(ct_thread_join(t, CT_FOREVER));
+	ct_thread_release(t); /* the second owner (the thread may still hold its own) */
 }
 
 TEST(default_names_follow_python)
@@ -308,11 +324,11 @@ TEST(default_names_follow_python)
 	/* A subclass with its own run and no target. */
 	CHECK_OK(ct_thread_init(&e.thread, NULL, NULL, &(ct_thread_opts){.run = counter_run}));
 	check_name(&e.thread, "Thread-", k + 4, "");
-	ct_thread_destroy(a);
-	ct_thread_destroy(b);
-	ct_thread_destroy(c);
-	ct_thread_destroy(d);
-	ct_thread_destroy(named);
+	ct_thread_release(a);
+	ct_thread_release(b);
+	ct_thread_release(c);
+	ct_thread_release(d);
+	ct_thread_release(named);
 	ct_thread_destroy(&e.thread);
 	CHECK_STR(ct_thread_name(ct_main_thread()), "MainThread");
 }
@@ -329,7 +345,7 @@ TEST(default_name_with_a_long_target_name)
 	char want[256];
 	snprintf(want, sizeof want, "Thread-%u (%s)", k, target);
 	CHECK_STR(ct_thread_name(t), want);
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 }
 
 struct name_probe {
@@ -355,7 +371,7 @@ TEST(set_name)
 	CHECK_STR(p.name, "renamed");
 	CHECK_OK(ct_thread_set_name(t, "after the end"));
 	CHECK_STR(ct_thread_name(t), "after the end");
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 }
 
 /* The OS thread name, as /proc shows it (without the newline). */
@@ -425,8 +441,8 @@ TEST(empty_name_gives_the_default_name)
 	CHECK(sscanf(ct_thread_name(a), "Thread-%u", &k) == 1);
 	CHECK_OK(ct_thread_new(&b, foo, NULL, &(ct_thread_opts){.name = ""}));
 	check_name(b, "Thread-", k + 1, " (foo)");
-	ct_thread_destroy(a);
-	ct_thread_destroy(b);
+	ct_thread_release(a);
+	ct_thread_release(b);
 }
 
 /* Renames racing with a thread's start (before it has named itself in the
@@ -534,7 +550,7 @@ TEST(ident_and_native_id)
 	/* Kept after the end, as Python does. */
 	CHECK_EQ(ct_thread_ident(t), ident);
 	CHECK_EQ(ct_thread_native_id(t), native);
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 
 	CHECK_EQ(ct_get_ident(), (unsigned long)pthread_self());
 	CHECK_EQ(ct_get_native_id(), gettid_now());
@@ -549,7 +565,7 @@ static bool new_thread_is_daemon(const ct_thread_opts *opts)
 	ct_thread_t *t;
 	CHECK_OK(ct_thread_new(&t, nothing, NULL, opts));
 	bool daemon = ct_thread_daemon(t);
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 	return daemon;
 }
 
@@ -601,7 +617,7 @@ TEST(daemon_settable_only_before_start)
 	CHECK_OK(ct_thread_join(t, CT_FOREVER));
 	CHECK_RC(ct_thread_set_daemon(t, false), CT_EDAEMON); /* Python: also after */
 	CHECK(ct_thread_daemon(t));
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 }
 
 /* ---- current_thread, dummies, enumerate, active_count ----------------------- */
@@ -625,7 +641,7 @@ TEST(current_thread)
 	CHECK_OK(ct_thread_start(t));
 	CHECK_OK(ct_thread_join(t, CT_FOREVER));
 	CHECK(seen == t);
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 }
 
 struct dummy_probe {
@@ -702,9 +718,9 @@ TEST(enumerate_and_active_count)
 		 * ended too). */
 		CHECK(!enumerated(t[i]));
 		CHECK(ct_active_count() <= (size_t)(3 - i));
-		ct_thread_destroy(t[i]);
+		ct_thread_release(t[i]);
 	}
-	ct_thread_destroy(unstarted);
+	ct_thread_release(unstarted);
 }
 
 /* ---- stack size ---------------------------------------------------------- */
@@ -789,7 +805,7 @@ TEST(start_and_exit_hooks)
 	CHECK(hooked.exit_t == t && hooked.exit_current == t);
 	CHECK_EQ(hooked.start_ident, ct_thread_ident(t));
 	CHECK(hooked.start_arg == &hooked && hooked.exit_arg == &hooked);
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 
 	ct_set_thread_hooks(NULL, NULL, NULL);
 	run_in_thread(hooked_run, NULL, NULL);
@@ -826,7 +842,7 @@ TEST(excepthook_custom_and_restored)
 	CHECK(excepted.thread == t);
 	CHECK(excepted.current == t); /* called in the failing thread */
 	CHECK_EQ(excepted.status, 42);
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 
 	run_in_thread(return_arg, (void *)0, NULL); /* success: no call */
 	CHECK_EQ(atomic_load(&excepted.calls), 1);
@@ -922,7 +938,7 @@ TEST(stop_wakes_a_sleeping_thread)
 	CHECK_RC(p.sleep0, CT_ESTOPPED);
 	/* A second request changes nothing. */
 	CHECK_OK(ct_thread_request_stop(t));
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 	CHECK(!ct_stop_requested()); /* the main thread's own flag */
 }
 
@@ -936,7 +952,7 @@ TEST(stop_requested_before_start_is_seen_at_the_first_wait)
 	CHECK_OK(ct_thread_join(t, CT_FOREVER));
 	CHECK(p.before);
 	CHECK_RC(p.rc, CT_ESTOPPED);
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 }
 
 TEST(stop_wakes_a_thread_blocked_in_join)
@@ -944,7 +960,7 @@ TEST(stop_wakes_a_thread_blocked_in_join)
 	ct_event_t ev = CT_EVENT_INIT;
 	ct_thread_t *blocked = start_blocked(&ev, NULL);
 	struct joiner j = {blocked, 1};
-	ct_thread_destroy(ht_stop_when_parked(join_it, &j));
+	ct_thread_release(ht_stop_when_parked(join_it, &j));
 	CHECK_RC(j.rc, CT_ESTOPPED);
 	CHECK(ct_thread_is_alive(blocked)); /* only the joiner was stopped */
 	ct_event_set(&ev);
@@ -1042,7 +1058,7 @@ static int child_checks(struct fork_probe *p)
 		return 16;
 	if (ct_thread_join(t, CT_FOREVER) != 0 || value != 42)
 		return 17;
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 	if (ct_active_count() != 1)
 		return 18;
 	return 0;
@@ -1184,7 +1200,7 @@ TEST(thread_creation_failure)
 	CHECK_OK(ct_thread_start(t));
 	CHECK_OK(ct_thread_join(t, CT_FOREVER));
 	CHECK_EQ(value, 42);
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 
 	ct__fault_set(CT__FAULT_THREAD_CREATE, 0, 1);
 	CHECK_RC(ct_thread_spawn(store_42, &value, NULL), CT_EAGAIN);
@@ -1257,7 +1273,7 @@ TEST(waits_racing_with_a_failing_start)
 	atomic_store(&f.done, true);
 	for (int i = 0; i < 3; i++)
 		join_destroy(t[i]);
-	ct_thread_destroy(f.t);
+	ct_thread_release(f.t);
 }
 
 /* Makes the @p nth allocation from now (0: the next) fail, once. */
@@ -1327,7 +1343,7 @@ TEST(allocation_failure_in_set_name)
 	fail_alloc(0);
 	CHECK_RC(ct_thread_set_name(t, "lost"), CT_ENOMEM);
 	CHECK_STR(ct_thread_name(t), "kept");
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 }
 
 /* ---- fire-and-forget ---------------------------------------------------- */
@@ -1409,7 +1425,7 @@ static int join_unstarted(double timeout)
 	ct_thread_t *t;
 	CHECK_OK(ct_thread_new(&t, nothing, NULL, NULL));
 	int rc = ct_thread_join(t, timeout);
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 	return rc;
 }
 
@@ -1418,7 +1434,7 @@ static int new_with_stack(size_t size)
 	ct_thread_t *t = NULL;
 	int rc = ct_thread_new(&t, nothing, NULL, &(ct_thread_opts){.stack_size = size});
 	if (rc == 0)
-		ct_thread_destroy(t);
+		ct_thread_release(t);
 	return rc;
 }
 
@@ -1427,7 +1443,7 @@ static int set_name_null(void)
 	ct_thread_t *t;
 	CHECK_OK(ct_thread_new(&t, nothing, NULL, NULL));
 	int rc = ct_thread_set_name(t, NULL);
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 	return rc;
 }
 

@@ -21,14 +21,18 @@ extern "C" {
  * ct_thread_new(&t, foo, &arg, NULL);
  * ct_thread_start(t);
  * ct_thread_join(t, CT_FOREVER);
- * ct_thread_destroy(t);
+ * ct_thread_release(t);
  * @endcode
  *
  * A thread object comes from ct_thread_new() (heap, reference-counted) or
  * is embedded in a caller's structure and set up with ct_thread_init(), the
  * C form of subclassing Thread: the caller supplies `run` in the options
- * and reaches its own fields with ct_container_of(). Either way it is
- * released with ct_thread_destroy(), which may come before the thread ends:
+ * and reaches its own fields with ct_container_of(). The library's rule for
+ * every object: what lives in the caller's memory is set up by `_init` and
+ * torn down by `_destroy`; what the library allocates is reference-counted,
+ * kept with `_ref` and dropped with `_release` (threads, futures). So a
+ * thread from ct_thread_new() is dropped with ct_thread_release(), an
+ * embedded one with ct_thread_destroy(). Either may come before the thread ends:
  * a started thread keeps what it needs alive until it finishes, so a thread
  * whose handle nobody keeps (ct_thread_spawn()) is reclaimed when it ends.
  * An embedded object's memory is the caller's: it must stay valid until the
@@ -107,8 +111,8 @@ CT_API int ct_thread_spawn_named(ct_target_fn target, const char *target_name, v
 #define ct_thread_init(t, target, ...) ct_thread_init_named((t), (target), #target, __VA_ARGS__)
 
 /** Allocates and initialises a thread object: `Thread(target=..., args=...)`.
- * Called as `ct_thread_new(&t, target, arg, opts)`. Release it with
- * ct_thread_destroy(). Errors as ct_thread_init(). */
+ * Called as `ct_thread_new(&t, target, arg, opts)`. Drop it with
+ * ct_thread_release(). Errors as ct_thread_init(). */
 #define ct_thread_new(out, target, ...) ct_thread_new_named((out), (target), #target, __VA_ARGS__)
 
 /** Creates and starts a thread whose handle nobody keeps (the seed's
@@ -134,9 +138,20 @@ CT_API int ct_thread_start(ct_thread_t *t);
  * Interruptible: CT_ESTOPPED. Releases the caller's GIL while it waits. */
 CT_API int ct_thread_join(ct_thread_t *t, double timeout);
 
-/** Drops the caller's handle. The thread, if running, goes on; what it uses
- *  is freed when it ends. Safe on NULL. */
+/** Tears down a thread object set up with ct_thread_init(). The thread, if
+ *  running, goes on; what it uses is freed when it ends (the object's own
+ *  memory must stay valid until then). Safe on NULL. On a handle from
+ *  ct_thread_new() it does what ct_thread_release() does (0.1's spelling). */
 CT_API void ct_thread_destroy(ct_thread_t *t);
+
+/** Takes one more reference to a thread from ct_thread_new() (returns @p t,
+ *  NULL for NULL): another owner that will call ct_thread_release(). */
+CT_API ct_thread_t *ct_thread_ref(ct_thread_t *t);
+
+/** Drops one reference to a thread from ct_thread_new(); the last one frees
+ *  the handle. The thread, if running, goes on; what it uses is freed when
+ *  it ends. Safe on NULL. */
+CT_API void ct_thread_release(ct_thread_t *t);
 
 /** `Thread.is_alive()`: started and not yet finished. */
 CT_API bool ct_thread_is_alive(const ct_thread_t *t);

@@ -24,7 +24,7 @@ static int run(const char *name, int status)
 		rc = ct_thread_start(t);
 	if (rc == 0)
 		rc = ct_thread_join(t, CT_FOREVER);
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 	return rc;
 }
 

@@ -27,7 +27,7 @@ int main(int argc, char **argv)
 		if (ct_thread_new(&t, worker, "worker", NULL) < 0 || ct_thread_start(t) < 0)
 			return 1;
 		ct_thread_join(t, CT_FOREVER);
-		ct_thread_destroy(t);
+		ct_thread_release(t);
 	}
 	printf("main returns\n");
 	return 0;
