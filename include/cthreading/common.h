@@ -104,6 +104,55 @@ CT_API const char *ct_strerror(int code);
 #define CT__LIKELY(x) (x)
 #define CT__UNLIKELY(x) (x)
 #endif
+
+/* Atomics, one layout and one memory ordering in C and C++.
+ *
+ * In C the private atomic members are C11 atomic objects, CT__ATOMIC(T) =
+ * _Atomic(T), and the inline fast paths use <stdatomic.h>, as the library
+ * itself does. C++ has no _Atomic (C++23's <stdatomic.h> maps it to
+ * std::atomic<T>, whose layout is not promised to match), so there the
+ * members are plain integers and pointers of the same size, aligned as
+ * GCC and Clang align the _Atomic type (to its size), and the operations
+ * are GCC's and Clang's __atomic builtins with the same memory orders,
+ * which compile to the same instructions as <stdatomic.h>'s. Both
+ * languages therefore see the same bytes, and each operation is the same
+ * instruction, with the same ordering, in either.
+ * The orders are spelt relaxed, acquire, release, acq_rel, seq_cst. */
+#ifdef __cplusplus
+#if !defined(__GNUC__)
+#error "cthreading's headers need GCC or Clang (their __atomic builtins) in C++"
+#endif
+#define CT__ATOMIC(T) alignas(sizeof(T)) T
+#define CT__MO_relaxed __ATOMIC_RELAXED
+#define CT__MO_acquire __ATOMIC_ACQUIRE
+#define CT__MO_release __ATOMIC_RELEASE
+#define CT__MO_acq_rel __ATOMIC_ACQ_REL
+#define CT__MO_seq_cst __ATOMIC_SEQ_CST
+#define CT__ATOMIC_INIT(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define CT__ATOMIC_LOAD(p, mo) __atomic_load_n((p), CT__MO_##mo)
+#define CT__ATOMIC_CAS_WEAK(p, expected, desired, success, failure)                     \
+	__atomic_compare_exchange_n((p), (expected), (desired), true, CT__MO_##success, \
+				    CT__MO_##failure)
+#define CT__ATOMIC_CAS_STRONG(p, expected, desired, success, failure)                    \
+	__atomic_compare_exchange_n((p), (expected), (desired), false, CT__MO_##success, \
+				    CT__MO_##failure)
+#else
+#define CT__ATOMIC(T) _Atomic(T)
+#define CT__MO_relaxed memory_order_relaxed
+#define CT__MO_acquire memory_order_acquire
+#define CT__MO_release memory_order_release
+#define CT__MO_acq_rel memory_order_acq_rel
+#define CT__MO_seq_cst memory_order_seq_cst
+#define CT__ATOMIC_INIT(p, v) atomic_init((p), (v))
+#define CT__ATOMIC_LOAD(p, mo) atomic_load_explicit((p), CT__MO_##mo)
+#define CT__ATOMIC_CAS_WEAK(p, expected, desired, success, failure)                         \
+	atomic_compare_exchange_weak_explicit((p), (expected), (desired), CT__MO_##success, \
+					      CT__MO_##failure)
+#define CT__ATOMIC_CAS_STRONG(p, expected, desired, success, failure)                         \
+	atomic_compare_exchange_strong_explicit((p), (expected), (desired), CT__MO_##success, \
+						CT__MO_##failure)
+#endif
+
 #define CT__CAT2(a, b) a##b
 #define CT__CAT(a, b) CT__CAT2(a, b)
 #define CT__UNIQUE(name) CT__CAT(name, __LINE__)

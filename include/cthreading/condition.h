@@ -4,7 +4,9 @@
 #ifndef CTHREADING_CONDITION_H
 #define CTHREADING_CONDITION_H
 
+#ifndef __cplusplus
 #include <stdatomic.h>
+#endif
 
 #include "common.h"
 #include "lock.h"
@@ -40,10 +42,10 @@ extern "C" {
 
 /** A condition variable. Treat the members as private. */
 typedef struct ct_condition {
-	_Atomic uint32_t ct__waiters; /**< private: threads queued on the condition */
-	uint32_t ct__kind;	      /**< private: CT__COND_OWN / _LOCK / _RLOCK */
-	void *ct__lock;		      /**< private: the Lock or RLock, unless own */
-	ct_rlock_t ct__own;	      /**< private: the RLock of a default condition */
+	CT__ATOMIC(uint32_t) ct__waiters; /**< private: threads queued on the condition */
+	uint32_t ct__kind;		  /**< private: CT__COND_OWN / _LOCK / _RLOCK */
+	void *ct__lock;			  /**< private: the Lock or RLock, unless own */
+	ct_rlock_t ct__own;		  /**< private: the RLock of a default condition */
 } ct_condition_t;
 
 /** @cond internal */

@@ -4,7 +4,9 @@
 #ifndef CTHREADING_EVENT_H
 #define CTHREADING_EVENT_H
 
+#ifndef __cplusplus
 #include <stdatomic.h>
+#endif
 
 #include "common.h"
 
@@ -21,7 +23,7 @@ extern "C" {
 
 /** An event. Treat the member as private. */
 typedef struct ct_event {
-	_Atomic uint32_t ct__state; /**< private: SET and PARKED bits */
+	CT__ATOMIC(uint32_t) ct__state; /**< private: SET and PARKED bits */
 } ct_event_t;
 
 /** @cond internal */
@@ -38,7 +40,7 @@ typedef struct ct_event {
 /** Initialises an event, flag clear. Cannot fail. */
 static inline void ct_event_init(ct_event_t *event)
 {
-	atomic_init(&event->ct__state, 0);
+	CT__ATOMIC_INIT(&event->ct__state, 0);
 }
 
 /** Releases an event's resources (it has none; for symmetry). */
@@ -50,7 +52,7 @@ static inline void ct_event_destroy(ct_event_t *event)
 /** `Event.is_set()`. */
 static inline bool ct_event_is_set(const ct_event_t *event)
 {
-	return atomic_load_explicit(&event->ct__state, memory_order_acquire) & CT__EVENT_SET;
+	return CT__ATOMIC_LOAD(&event->ct__state, acquire) & CT__EVENT_SET;
 }
 
 /** `Event.set()`: sets the flag and wakes every waiter. */

@@ -4,7 +4,9 @@
 #ifndef CTHREADING_LATCH_H
 #define CTHREADING_LATCH_H
 
+#ifndef __cplusplus
 #include <stdatomic.h>
+#endif
 
 #include "common.h"
 
@@ -32,7 +34,7 @@ extern "C" {
 
 /** A latch. Treat the member as private. */
 typedef struct ct_latch {
-	_Atomic uint32_t ct__state; /**< private: count << 1 | PARKED */
+	CT__ATOMIC(uint32_t) ct__state; /**< private: count << 1 | PARKED */
 } ct_latch_t;
 
 /** The largest initial count (2^31 - 1). */
@@ -67,7 +69,7 @@ CT_API int ct_latch_count_down(ct_latch_t *latch, unsigned n);
 /** `try_wait()`: true once the count is zero. Never blocks. */
 static inline bool ct_latch_try_wait(const ct_latch_t *latch)
 {
-	return atomic_load_explicit(&latch->ct__state, memory_order_acquire) < CT__LATCH_ONE;
+	return CT__ATOMIC_LOAD(&latch->ct__state, acquire) < CT__LATCH_ONE;
 }
 
 /** `wait()`, with a timeout: 0 once the count is zero (at once if it is),
@@ -85,7 +87,7 @@ CT_API int ct_latch_arrive_and_wait(ct_latch_t *latch, unsigned n, double timeou
 /** The current count: a snapshot, for tests and diagnostics. */
 static inline unsigned ct_latch_count(const ct_latch_t *latch)
 {
-	return atomic_load_explicit(&latch->ct__state, memory_order_relaxed) / CT__LATCH_ONE;
+	return CT__ATOMIC_LOAD(&latch->ct__state, relaxed) / CT__LATCH_ONE;
 }
 
 /** @} */

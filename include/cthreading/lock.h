@@ -4,7 +4,9 @@
 #ifndef CTHREADING_LOCK_H
 #define CTHREADING_LOCK_H
 
+#ifndef __cplusplus
 #include <stdatomic.h>
+#endif
 
 #include "common.h"
 
@@ -35,7 +37,7 @@ extern "C" {
 /** A lock. Treat the member as private; at most 8 bytes. */
 typedef struct ct_lock {
 	/** private: see the state table in lock.c */
-	_Atomic uint32_t ct__state;
+	CT__ATOMIC(uint32_t) ct__state;
 } ct_lock_t;
 
 /** @cond internal */
@@ -59,7 +61,7 @@ typedef struct ct_lock {
 /** Initialises a lock (unlocked). Cannot fail. */
 static inline void ct_lock_init(ct_lock_t *lock)
 {
-	atomic_init(&lock->ct__state, 0);
+	CT__ATOMIC_INIT(&lock->ct__state, 0);
 }
 
 /** Releases a lock's resources (it has none; for symmetry). */
@@ -81,20 +83,18 @@ CT_API int ct_lock_release_slow(ct_lock_t *lock);
 static inline void ct_lock_acquire(ct_lock_t *lock)
 {
 	uint32_t expected = 0;
-	if (CT__UNLIKELY(!atomic_compare_exchange_weak_explicit(
-		    &lock->ct__state, &expected, CT__LOCK_LOCKED, memory_order_acquire,
-		    memory_order_relaxed)))
+	if (CT__UNLIKELY(!CT__ATOMIC_CAS_WEAK(&lock->ct__state, &expected, CT__LOCK_LOCKED, acquire,
+					      relaxed)))
 		ct_lock_acquire_slow(lock);
 }
 
 /** `Lock.acquire(blocking=False)`: true if the lock was free and is now held. */
 static inline bool ct_lock_try_acquire(ct_lock_t *lock)
 {
-	uint32_t s = atomic_load_explicit(&lock->ct__state, memory_order_relaxed);
+	uint32_t s = CT__ATOMIC_LOAD(&lock->ct__state, relaxed);
 	while (!(s & CT__LOCK_LOCKED)) {
-		if (atomic_compare_exchange_weak_explicit(&lock->ct__state, &s, s | CT__LOCK_LOCKED,
-							  memory_order_acquire,
-							  memory_order_relaxed))
+		if (CT__ATOMIC_CAS_WEAK(&lock->ct__state, &s, s | CT__LOCK_LOCKED, acquire,
+					relaxed))
 			return true;
 	}
 	return false;
@@ -113,8 +113,7 @@ CT_API int ct_lock_acquire_timeout(ct_lock_t *lock, double timeout);
 static inline int ct_lock_release(ct_lock_t *lock)
 {
 	uint32_t expected = CT__LOCK_LOCKED;
-	if (CT__LIKELY(atomic_compare_exchange_strong_explicit(
-		    &lock->ct__state, &expected, 0, memory_order_release, memory_order_relaxed)))
+	if (CT__LIKELY(CT__ATOMIC_CAS_STRONG(&lock->ct__state, &expected, 0, release, relaxed)))
 		return 0;
 	return ct_lock_release_slow(lock);
 }
@@ -122,7 +121,7 @@ static inline int ct_lock_release(ct_lock_t *lock)
 /** `Lock.locked()`. */
 static inline bool ct_lock_locked(const ct_lock_t *lock)
 {
-	return atomic_load_explicit(&lock->ct__state, memory_order_relaxed) & CT__LOCK_LOCKED;
+	return CT__ATOMIC_LOAD(&lock->ct__state, relaxed) & CT__LOCK_LOCKED;
 }
 
 /** @cond internal */

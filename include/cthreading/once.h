@@ -5,7 +5,9 @@
 #ifndef CTHREADING_ONCE_H
 #define CTHREADING_ONCE_H
 
+#ifndef __cplusplus
 #include <stdatomic.h>
+#endif
 
 #include "common.h"
 
@@ -34,8 +36,8 @@ extern "C" {
 
 /** A once flag. Treat the members as private. */
 typedef struct ct_once {
-	_Atomic uint32_t ct__state; /**< private: see once.c */
-	void *_Atomic ct__runner;   /**< private: the thread running the function */
+	CT__ATOMIC(uint32_t) ct__state; /**< private: see once.c */
+	CT__ATOMIC(void *) ct__runner;	/**< private: the thread running the function */
 } ct_once_t;
 
 /** @cond internal */
@@ -51,8 +53,8 @@ typedef struct ct_once {
 /** Initialises a once flag (not done). Cannot fail. */
 static inline void ct_once_init(ct_once_t *once)
 {
-	atomic_init(&once->ct__state, 0);
-	atomic_init(&once->ct__runner, NULL);
+	CT__ATOMIC_INIT(&once->ct__state, 0);
+	CT__ATOMIC_INIT(&once->ct__runner, NULL);
 }
 
 /** Out-of-line path of ct_once(); do not call directly. */
@@ -70,8 +72,7 @@ CT_API int ct_once_slow(ct_once_t *once, int (*fn)(void *arg), void *arg);
  * caller's GIL while it sleeps. */
 static inline int ct_once(ct_once_t *once, int (*fn)(void *arg), void *arg)
 {
-	if (CT__LIKELY(atomic_load_explicit(&once->ct__state, memory_order_acquire) ==
-		       CT__ONCE_DONE))
+	if (CT__LIKELY(CT__ATOMIC_LOAD(&once->ct__state, acquire) == CT__ONCE_DONE))
 		return 0;
 	return ct_once_slow(once, fn, arg);
 }
@@ -79,7 +80,7 @@ static inline int ct_once(ct_once_t *once, int (*fn)(void *arg), void *arg)
 /** True once a call has completed the function successfully. */
 static inline bool ct_once_done(const ct_once_t *once)
 {
-	return atomic_load_explicit(&once->ct__state, memory_order_acquire) == CT__ONCE_DONE;
+	return CT__ATOMIC_LOAD(&once->ct__state, acquire) == CT__ONCE_DONE;
 }
 
 /** @} */

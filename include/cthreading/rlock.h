@@ -4,7 +4,9 @@
 #ifndef CTHREADING_RLOCK_H
 #define CTHREADING_RLOCK_H
 
+#ifndef __cplusplus
 #include <stdatomic.h>
+#endif
 
 #include "common.h"
 #include "lock.h"
@@ -23,9 +25,9 @@ extern "C" {
 /** A reentrant lock: a Lock, its owner and the depth. Treat the members as
  *  private. */
 typedef struct ct_rlock {
-	ct_lock_t ct__lock;	      /**< private */
-	uint32_t ct__depth;	      /**< private: written by the owner only */
-	_Atomic(uintptr_t) ct__owner; /**< private: the owner's record, 0 if free */
+	ct_lock_t ct__lock;		 /**< private */
+	uint32_t ct__depth;		 /**< private: written by the owner only */
+	CT__ATOMIC(uintptr_t) ct__owner; /**< private: the owner's record, 0 if free */
 } ct_rlock_t;
 
 /** Static initializer: `static ct_rlock_t lock = CT_RLOCK_INIT;`. */
@@ -63,7 +65,7 @@ CT_API bool ct_rlock_is_owned(const ct_rlock_t *rlock);
 /** True if any thread owns the RLock (`RLock.locked()`). */
 static inline bool ct_rlock_locked(const ct_rlock_t *rlock)
 {
-	return atomic_load_explicit(&rlock->ct__owner, memory_order_relaxed) != 0;
+	return CT__ATOMIC_LOAD(&rlock->ct__owner, relaxed) != 0;
 }
 
 /** @cond internal */

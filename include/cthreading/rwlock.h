@@ -4,7 +4,9 @@
 #ifndef CTHREADING_RWLOCK_H
 #define CTHREADING_RWLOCK_H
 
+#ifndef __cplusplus
 #include <stdatomic.h>
+#endif
 
 #include "common.h"
 #include "lock.h"
@@ -40,8 +42,8 @@ extern "C" {
 
 /** A reader-writer lock. Treat the members as private; 8 bytes. */
 typedef struct ct_rwlock {
-	ct_lock_t ct__writers;	    /**< private: the writers' queue */
-	_Atomic uint32_t ct__state; /**< private: readers << 2 | PARKED | WRITER */
+	ct_lock_t ct__writers;		/**< private: the writers' queue */
+	CT__ATOMIC(uint32_t) ct__state; /**< private: readers << 2 | PARKED | WRITER */
 } ct_rwlock_t;
 
 /** @cond internal */
@@ -60,7 +62,7 @@ typedef struct ct_rwlock {
 static inline void ct_rwlock_init(ct_rwlock_t *rw)
 {
 	ct_lock_init(&rw->ct__writers);
-	atomic_init(&rw->ct__state, 0);
+	CT__ATOMIC_INIT(&rw->ct__state, 0);
 }
 
 /** Releases its resources (it has none; for symmetry). */
@@ -73,11 +75,9 @@ static inline void ct_rwlock_destroy(ct_rwlock_t *rw)
  *  it did. Never blocks. (At most 2^30 - 1 shares are held at once.) */
 static inline bool ct_rwlock_read_try_acquire(ct_rwlock_t *rw)
 {
-	uint32_t s = atomic_load_explicit(&rw->ct__state, memory_order_relaxed);
+	uint32_t s = CT__ATOMIC_LOAD(&rw->ct__state, relaxed);
 	while (!(s & CT__RW_WRITER)) {
-		if (atomic_compare_exchange_weak_explicit(&rw->ct__state, &s, s + CT__RW_READER,
-							  memory_order_acquire,
-							  memory_order_relaxed))
+		if (CT__ATOMIC_CAS_WEAK(&rw->ct__state, &s, s + CT__RW_READER, acquire, relaxed))
 			return true;
 	}
 	return false;
@@ -107,12 +107,10 @@ CT_API int ct_rwlock_read_release_slow(ct_rwlock_t *rw);
  *  Errors: CT_EUNLOCKED ("release unlocked lock": no read share is held). */
 static inline int ct_rwlock_read_release(ct_rwlock_t *rw)
 {
-	uint32_t s = atomic_load_explicit(&rw->ct__state, memory_order_relaxed);
+	uint32_t s = CT__ATOMIC_LOAD(&rw->ct__state, relaxed);
 	/* Fast: another reader stays, or nobody at all waits. */
 	while (s >= 2 * CT__RW_READER || s == CT__RW_READER) {
-		if (atomic_compare_exchange_weak_explicit(&rw->ct__state, &s, s - CT__RW_READER,
-							  memory_order_release,
-							  memory_order_relaxed))
+		if (CT__ATOMIC_CAS_WEAK(&rw->ct__state, &s, s - CT__RW_READER, release, relaxed))
 			return 0;
 	}
 	return ct_rwlock_read_release_slow(rw);
@@ -139,13 +137,13 @@ CT_API int ct_rwlock_write_release(ct_rwlock_t *rw);
 /** True while a writer holds the lock or waits for the readers inside. */
 static inline bool ct_rwlock_write_locked(const ct_rwlock_t *rw)
 {
-	return atomic_load_explicit(&rw->ct__state, memory_order_relaxed) & CT__RW_WRITER;
+	return CT__ATOMIC_LOAD(&rw->ct__state, relaxed) & CT__RW_WRITER;
 }
 
 /** The number of read shares held: a snapshot. */
 static inline unsigned ct_rwlock_readers(const ct_rwlock_t *rw)
 {
-	return atomic_load_explicit(&rw->ct__state, memory_order_relaxed) / CT__RW_READER;
+	return CT__ATOMIC_LOAD(&rw->ct__state, relaxed) / CT__RW_READER;
 }
 
 /** @cond internal */

@@ -5,7 +5,9 @@
 #ifndef CTHREADING_SEMAPHORE_H
 #define CTHREADING_SEMAPHORE_H
 
+#ifndef __cplusplus
 #include <stdatomic.h>
+#endif
 
 #include "common.h"
 
@@ -38,8 +40,8 @@ extern "C" {
 
 /** A semaphore, bounded or not. Treat the members as private; 8 bytes. */
 typedef struct ct_semaphore {
-	_Atomic uint32_t ct__state; /**< private: value << 1 | PARKED */
-	uint32_t ct__bound;	    /**< private: initial value, or "unbounded" */
+	CT__ATOMIC(uint32_t) ct__state; /**< private: value << 1 | PARKED */
+	uint32_t ct__bound;		/**< private: initial value, or "unbounded" */
 } ct_semaphore_t;
 
 /** Python's BoundedSemaphore: the same type, initialised as bounded. */
@@ -87,11 +89,9 @@ static inline void ct_semaphore_destroy(ct_semaphore_t *sem)
  *  positive; true if it did. Never blocks. */
 static inline bool ct_semaphore_try_acquire(ct_semaphore_t *sem)
 {
-	uint32_t s = atomic_load_explicit(&sem->ct__state, memory_order_relaxed);
+	uint32_t s = CT__ATOMIC_LOAD(&sem->ct__state, relaxed);
 	while (s >= CT__SEM_UNIT) {
-		if (atomic_compare_exchange_weak_explicit(&sem->ct__state, &s, s - CT__SEM_UNIT,
-							  memory_order_acquire,
-							  memory_order_relaxed))
+		if (CT__ATOMIC_CAS_WEAK(&sem->ct__state, &s, s - CT__SEM_UNIT, acquire, relaxed))
 			return true;
 	}
 	return false;
@@ -126,7 +126,7 @@ CT_API int ct_semaphore_release(ct_semaphore_t *sem, unsigned n);
 /** The current value (Python's private `_value`): a snapshot. */
 static inline unsigned ct_semaphore_value(const ct_semaphore_t *sem)
 {
-	return atomic_load_explicit(&sem->ct__state, memory_order_relaxed) / CT__SEM_UNIT;
+	return CT__ATOMIC_LOAD(&sem->ct__state, relaxed) / CT__SEM_UNIT;
 }
 
 /** `BoundedSemaphore.acquire(timeout)`: ct_semaphore_acquire(). */
