@@ -217,7 +217,16 @@ typedef struct ct_gil_stats {
 } ct_gil_stats_t;
 
 /** Copies the statistics of @p gil into @p out. Errors: CT_EINVAL. */
+#if defined(__cplusplus) && defined(__GNUC__)
+/* In C++ this function hides the struct of the same name, which is only
+ * ever named through its typedef; g++'s -Wshadow would say so. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"
+#endif
 CT_API int ct_gil_stats(const ct_gil_t *gil, ct_gil_stats_t *out);
+#if defined(__cplusplus) && defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
 
 /** `PyEval_SaveThread`: releases the GIL the calling thread holds, if any,
  *  before a blocking call of the caller's own; returns it (NULL if the

@@ -70,12 +70,21 @@ CT_API int ct_once_slow(ct_once_t *once, int (*fn)(void *arg), void *arg);
  * Waiting for another thread's run is not interruptible by stop requests
  * (a caller must not go on with the work half initialised). Releases the
  * caller's GIL while it sleeps. */
+#if defined(__cplusplus) && defined(__GNUC__)
+/* In C++ this function hides the struct of the same name, which is only
+ * ever named through its typedef; g++'s -Wshadow would say so. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"
+#endif
 static inline int ct_once(ct_once_t *once, int (*fn)(void *arg), void *arg)
 {
 	if (CT__LIKELY(CT__ATOMIC_LOAD(&once->ct__state, acquire) == CT__ONCE_DONE))
 		return 0;
 	return ct_once_slow(once, fn, arg);
 }
+#if defined(__cplusplus) && defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
 
 /** True once a call has completed the function successfully. */
 static inline bool ct_once_done(const ct_once_t *once)
