@@ -72,7 +72,8 @@ typedef struct ct_barrier {
 CT_API int ct_barrier_init(ct_barrier_t *barrier, unsigned parties, ct_barrier_action_fn action,
 			   void *arg, double timeout);
 
-/** Releases a barrier's resources (it has none; for symmetry). */
+/** Releases a barrier's resources (it has none; for symmetry). NULL does
+ *  nothing. */
 static inline void ct_barrier_destroy(ct_barrier_t *barrier)
 {
 	(void)barrier;
@@ -101,23 +102,30 @@ CT_API void ct_barrier_reset(ct_barrier_t *barrier);
  *  wait get CT_EBROKEN until ct_barrier_reset(). */
 CT_API void ct_barrier_abort(ct_barrier_t *barrier);
 
-/** `Barrier.broken`. */
+/** `Barrier.broken`; false for NULL. */
 static inline bool ct_barrier_broken(const ct_barrier_t *barrier)
 {
+	if (CT__UNLIKELY(barrier == NULL))
+		return false;
 	return CT__ATOMIC_LOAD(&barrier->ct__state, relaxed) == -2;
 }
 
-/** `Barrier.n_waiting`: threads waiting in the current round (a snapshot). */
+/** `Barrier.n_waiting`: threads waiting in the current round (a snapshot);
+ *  0 for NULL. */
 static inline unsigned ct_barrier_n_waiting(const ct_barrier_t *barrier)
 {
+	if (CT__UNLIKELY(barrier == NULL))
+		return 0;
 	if (CT__ATOMIC_LOAD(&barrier->ct__state, relaxed) != 0)
 		return 0;
 	return CT__ATOMIC_LOAD(&barrier->ct__count, relaxed);
 }
 
-/** `Barrier.parties`. */
+/** `Barrier.parties`; 0 for NULL. */
 static inline unsigned ct_barrier_parties(const ct_barrier_t *barrier)
 {
+	if (CT__UNLIKELY(barrier == NULL))
+		return 0;
 	return barrier->ct__parties;
 }
 

@@ -16,6 +16,13 @@ extern "C" {
 #endif
 
 /** @defgroup common Conventions: errors, timeouts, version
+ *
+ * Misuse is reported, never undefined. A NULL object pointer in
+ * particular: a function that returns an error code returns CT_EINVAL, one
+ * that returns a bool or a count returns false or 0, and one that returns
+ * nothing does nothing. The inline fast paths check it too, with one
+ * well-predicted branch that vanishes when the compiler can see the
+ * pointer is not NULL (`&lock`).
  *  @{
  */
 

@@ -37,21 +37,26 @@ typedef struct ct_event {
 		0     \
 	}
 
-/** Initialises an event, flag clear. Cannot fail. */
+/** Initialises an event, flag clear. Cannot fail; NULL does nothing. */
 static inline void ct_event_init(ct_event_t *event)
 {
+	if (CT__UNLIKELY(event == NULL))
+		return;
 	CT__ATOMIC_INIT(&event->ct__state, 0);
 }
 
-/** Releases an event's resources (it has none; for symmetry). */
+/** Releases an event's resources (it has none; for symmetry). NULL does
+ *  nothing. */
 static inline void ct_event_destroy(ct_event_t *event)
 {
 	(void)event;
 }
 
-/** `Event.is_set()`. */
+/** `Event.is_set()`; false for NULL. */
 static inline bool ct_event_is_set(const ct_event_t *event)
 {
+	if (CT__UNLIKELY(event == NULL))
+		return false;
 	return CT__ATOMIC_LOAD(&event->ct__state, acquire) & CT__EVENT_SET;
 }
 

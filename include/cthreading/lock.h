@@ -58,13 +58,16 @@ typedef struct ct_lock {
 		0    \
 	}
 
-/** Initialises a lock (unlocked). Cannot fail. */
+/** Initialises a lock (unlocked). Cannot fail; NULL does nothing. */
 static inline void ct_lock_init(ct_lock_t *lock)
 {
+	if (CT__UNLIKELY(lock == NULL))
+		return;
 	CT__ATOMIC_INIT(&lock->ct__state, 0);
 }
 
-/** Releases a lock's resources (it has none; for symmetry). */
+/** Releases a lock's resources (it has none; for symmetry). NULL does
+ *  nothing. */
 static inline void ct_lock_destroy(ct_lock_t *lock)
 {
 	(void)lock;
@@ -79,18 +82,24 @@ CT_API int ct_lock_release_slow(ct_lock_t *lock);
  *
  * Not interruptible by stop requests (a lock is held briefly; use
  * ct_lock_acquire_timeout() for a wait that can be stopped). Releases the
- * caller's GIL while it sleeps. */
+ * caller's GIL while it sleeps. NULL does nothing (ct_lock_acquire_timeout()
+ * reports it: CT_EINVAL). */
 static inline void ct_lock_acquire(ct_lock_t *lock)
 {
+	if (CT__UNLIKELY(lock == NULL))
+		return;
 	uint32_t expected = 0;
 	if (CT__UNLIKELY(!CT__ATOMIC_CAS_WEAK(&lock->ct__state, &expected, CT__LOCK_LOCKED, acquire,
 					      relaxed)))
 		ct_lock_acquire_slow(lock);
 }
 
-/** `Lock.acquire(blocking=False)`: true if the lock was free and is now held. */
+/** `Lock.acquire(blocking=False)`: true if the lock was free and is now held;
+ *  false for NULL. */
 static inline bool ct_lock_try_acquire(ct_lock_t *lock)
 {
+	if (CT__UNLIKELY(lock == NULL))
+		return false;
 	uint32_t s = CT__ATOMIC_LOAD(&lock->ct__state, relaxed);
 	while (!(s & CT__LOCK_LOCKED)) {
 		if (CT__ATOMIC_CAS_WEAK(&lock->ct__state, &s, s | CT__LOCK_LOCKED, acquire,
@@ -109,18 +118,22 @@ CT_API int ct_lock_acquire_timeout(ct_lock_t *lock, double timeout);
 
 /** `Lock.release()`, from any thread.
  *
- * Errors: CT_EUNLOCKED ("release unlocked lock"). */
+ * Errors: CT_EUNLOCKED ("release unlocked lock"), CT_EINVAL (NULL). */
 static inline int ct_lock_release(ct_lock_t *lock)
 {
+	if (CT__UNLIKELY(lock == NULL))
+		return CT_EINVAL;
 	uint32_t expected = CT__LOCK_LOCKED;
 	if (CT__LIKELY(CT__ATOMIC_CAS_STRONG(&lock->ct__state, &expected, 0, release, relaxed)))
 		return 0;
 	return ct_lock_release_slow(lock);
 }
 
-/** `Lock.locked()`. */
+/** `Lock.locked()`; false for NULL. */
 static inline bool ct_lock_locked(const ct_lock_t *lock)
 {
+	if (CT__UNLIKELY(lock == NULL))
+		return false;
 	return CT__ATOMIC_LOAD(&lock->ct__state, relaxed) & CT__LOCK_LOCKED;
 }
 

@@ -50,9 +50,11 @@ typedef struct ct_once {
 		0, NULL \
 	}
 
-/** Initialises a once flag (not done). Cannot fail. */
+/** Initialises a once flag (not done). Cannot fail; NULL does nothing. */
 static inline void ct_once_init(ct_once_t *once)
 {
+	if (CT__UNLIKELY(once == NULL))
+		return;
 	CT__ATOMIC_INIT(&once->ct__state, 0);
 	CT__ATOMIC_INIT(&once->ct__runner, NULL);
 }
@@ -65,7 +67,8 @@ CT_API int ct_once_slow(ct_once_t *once, int (*fn)(void *arg), void *arg);
  * Returns 0 when the function has run successfully (in this call or an
  * earlier one), or the non-zero value this call's run of it returned.
  * Errors: CT_EDEADLK when called from inside the function itself on the
- * same flag (which would wait for itself forever).
+ * same flag (which would wait for itself forever), CT_EINVAL (@p once
+ * NULL).
  *
  * Waiting for another thread's run is not interruptible by stop requests
  * (a caller must not go on with the work half initialised). Releases the
@@ -78,6 +81,8 @@ CT_API int ct_once_slow(ct_once_t *once, int (*fn)(void *arg), void *arg);
 #endif
 static inline int ct_once(ct_once_t *once, int (*fn)(void *arg), void *arg)
 {
+	if (CT__UNLIKELY(once == NULL))
+		return CT_EINVAL;
 	if (CT__LIKELY(CT__ATOMIC_LOAD(&once->ct__state, acquire) == CT__ONCE_DONE))
 		return 0;
 	return ct_once_slow(once, fn, arg);
@@ -86,9 +91,12 @@ static inline int ct_once(ct_once_t *once, int (*fn)(void *arg), void *arg)
 #pragma GCC diagnostic pop
 #endif
 
-/** True once a call has completed the function successfully. */
+/** True once a call has completed the function successfully; false for
+ *  NULL. */
 static inline bool ct_once_done(const ct_once_t *once)
 {
+	if (CT__UNLIKELY(once == NULL))
+		return false;
 	return CT__ATOMIC_LOAD(&once->ct__state, acquire) == CT__ONCE_DONE;
 }
 

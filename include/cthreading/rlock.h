@@ -62,9 +62,11 @@ CT_API int ct_rlock_release(ct_rlock_t *rlock);
 /** True if the calling thread owns the RLock (Python's `RLock._is_owned()`). */
 CT_API bool ct_rlock_is_owned(const ct_rlock_t *rlock);
 
-/** True if any thread owns the RLock (`RLock.locked()`). */
+/** True if any thread owns the RLock (`RLock.locked()`); false for NULL. */
 static inline bool ct_rlock_locked(const ct_rlock_t *rlock)
 {
+	if (CT__UNLIKELY(rlock == NULL))
+		return false;
 	return CT__ATOMIC_LOAD(&rlock->ct__owner, relaxed) != 0;
 }
 
