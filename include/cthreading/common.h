@@ -169,19 +169,39 @@ CT_API const char *ct_strerror(int code);
  * object), and calls @p release(&guard) when the block is left.
  *
  * Covered: falling off the end, break and continue; with GCC and Clang
- * (the cleanup attribute) also return and goto out of the block. Not
- * covered: longjmp() out of the block, and return or goto on compilers
- * without the cleanup attribute, which leave the object held. */
+ * (the cleanup attribute) also return and goto out of the block, and in
+ * C++ an exception. Not covered: longjmp() out of the block, and return or
+ * goto on compilers without the cleanup attribute, which leave the object
+ * held.
+ *
+ * break and continue act on the block, not on a loop around it (as they
+ * would in Python): break leaves the block and the enclosing loop goes on;
+ * continue does the same, and the rest of that turn of the enclosing loop
+ * still runs. No C11 macro can do otherwise. The guard must be a variable
+ * whose scope ends with the block, and the only C11 statement that
+ * declares one for the statement after it is `for` (C++17's `if (init;
+ * cond)` and C2y's if declarations are not C11), so the block is a loop
+ * body, which captures both. A loop around it can tell a break (it leaves
+ * before the release clause runs) and redirect it, with a goto, to a
+ * `break;` placed before the block in an `if (0) { ...: break; } else`;
+ * but that `break;` makes every use outside a loop or switch a compile
+ * error, so it cannot be the general form. A continue cannot even be
+ * told from the end of the block: both jump to the loop's next clause.
+ * Nor can a macro make break or continue in the block fail to compile:
+ * inside a for loop both are valid. The idioms that leave the enclosing
+ * loop are a flag set in the block and tested after it, or (GCC, Clang)
+ * a goto past the loop, which the cleanup attribute releases. */
+#define CT__WITH_PORTABLE(type, release, init)                             \
+	for (type CT__UNIQUE(ct__g_) = (init); CT__UNIQUE(ct__g_) != NULL; \
+	     release(&CT__UNIQUE(ct__g_)), CT__UNIQUE(ct__g_) = NULL)      \
+		for (int CT__UNIQUE(ct__once_) = 1; CT__UNIQUE(ct__once_); \
+		     CT__UNIQUE(ct__once_) = 0)
 #if defined(__GNUC__)
 #define CT__WITH(type, release, init)                                            \
 	for (type CT__UNIQUE(ct__g_) __attribute__((cleanup(release))) = (init); \
 	     CT__UNIQUE(ct__g_) != NULL; release(&CT__UNIQUE(ct__g_)), CT__UNIQUE(ct__g_) = NULL)
 #else
-#define CT__WITH(type, release, init)                                      \
-	for (type CT__UNIQUE(ct__g_) = (init); CT__UNIQUE(ct__g_) != NULL; \
-	     release(&CT__UNIQUE(ct__g_)), CT__UNIQUE(ct__g_) = NULL)      \
-		for (int CT__UNIQUE(ct__once_) = 1; CT__UNIQUE(ct__once_); \
-		     CT__UNIQUE(ct__once_) = 0)
+#define CT__WITH(type, release, init) CT__WITH_PORTABLE(type, release, init)
 #endif
 /** @endcond */
 

@@ -126,7 +126,8 @@ static inline void ct__condition_guard_release(ct_condition_t **guard)
 /** @endcond */
 
 /** `with cond:` — runs the block holding the condition's lock. Which ways
- *  out release it: as CT_WITH_LOCK. */
+ *  out release it, and break and continue (which leave the block, not a
+ *  loop around it): as CT_WITH_LOCK. */
 #define CT_WITH_CONDITION(cond)                                 \
 	CT__WITH(ct_condition_t *, ct__condition_guard_release, \
 		 (ct_condition_acquire(cond), (cond)))

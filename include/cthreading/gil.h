@@ -276,7 +276,9 @@ static inline void ct__gil_allow_end(ct_gil_t **guard)
  *
  * Leaving the block by its end, break or continue takes the GIL back; with
  * GCC and Clang, return and goto out of the block do too. longjmp() out of
- * the block does not. The block must not touch what the GIL protects. */
+ * the block does not. As with CT_WITH_LOCK, break and continue leave the
+ * block, not a loop around it. The block must not touch what the GIL
+ * protects. */
 #define CT_GIL_ALLOW_THREADS CT__WITH(ct_gil_t *, ct__gil_allow_end, ct__gil_allow_begin())
 
 /** ct_gil_state_ensure() result: the caller already held the GIL. */

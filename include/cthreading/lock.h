@@ -149,7 +149,18 @@ static inline void ct__lock_guard_release(ct_lock_t **guard)
  *
  * Leaving the block by its end, break or continue releases the lock; with
  * GCC and Clang, return and goto out of the block do too. longjmp() out of
- * it never does, nor do return and goto with other compilers. */
+ * it never does, nor do return and goto with other compilers.
+ *
+ * break and continue inside the block act on the block, not on a loop
+ * around it (the block is the body of a for loop run once): unlike
+ * Python's, a break leaves the block and the enclosing loop goes on, and
+ * a continue leaves the block and the rest of that turn still runs. No
+ * C macro can make them reach the enclosing loop (see CT__WITH in
+ * common.h). To leave it, set a flag in the block and break after the
+ * block, or, with GCC and Clang, goto past the loop (the lock is
+ * released): examples/ex6c_with_break.c shows both. A NULL @p lock skips
+ * the block. In C++, an exception leaving the block releases the lock
+ * too (GCC, Clang). */
 #define CT_WITH_LOCK(lock) \
 	CT__WITH(ct_lock_t *, ct__lock_guard_release, (ct_lock_acquire(lock), (lock)))
 

@@ -79,7 +79,8 @@ static inline void ct__rlock_guard_release(ct_rlock_t **guard)
 /** @endcond */
 
 /** `with rlock:` — runs the block owning @p rlock; leaving it releases one
- *  level. Which ways out release it: as CT_WITH_LOCK. */
+ *  level. Which ways out release it, and break and continue (which leave
+ *  the block, not a loop around it): as CT_WITH_LOCK. */
 #define CT_WITH_RLOCK(rlock) \
 	CT__WITH(ct_rlock_t *, ct__rlock_guard_release, (ct_rlock_acquire(rlock), (rlock)))
 

@@ -177,12 +177,14 @@ static inline void ct__rwlock_guard_write_release(ct_rwlock_t **guard)
 /** @endcond */
 
 /** Runs the block holding a read share of @p rw (taken as
- *  ct_rwlock_read_acquire()); released as CT_WITH_LOCK() releases. */
+ *  ct_rwlock_read_acquire()); released as CT_WITH_LOCK() releases. As
+ *  there, break and continue leave the block, not a loop around it. */
 #define CT_WITH_READ_LOCK(rw) \
 	CT__WITH(ct_rwlock_t *, ct__rwlock_guard_read_release, (ct_rwlock_read_acquire(rw), (rw)))
 
 /** Runs the block holding @p rw for writing (taken as
- *  ct_rwlock_write_acquire()); released as CT_WITH_LOCK() releases. */
+ *  ct_rwlock_write_acquire()); released as CT_WITH_LOCK() releases. As
+ *  there, break and continue leave the block, not a loop around it. */
 #define CT_WITH_WRITE_LOCK(rw) \
 	CT__WITH(ct_rwlock_t *, ct__rwlock_guard_write_release, (ct_rwlock_write_acquire(rw), (rw)))
 

@@ -183,7 +183,8 @@ static inline ct_semaphore_t *ct__semaphore_guard_acquire(ct_semaphore_t *sem)
  * is requested for the thread while it waits, the acquire fails and the
  * block is skipped (check ct_stop_requested() after it). Leaving the block
  * releases the unit as CT_WITH_LOCK() releases its lock, with the same
- * limits (no longjmp; return and goto only with GCC and Clang). */
+ * limits (no longjmp; return and goto only with GCC and Clang). As there,
+ * break and continue leave the block, not a loop around it. */
 #define CT_WITH_SEMAPHORE(sem) \
 	CT__WITH(ct_semaphore_t *, ct__semaphore_guard_release, ct__semaphore_guard_acquire(sem))
 
