@@ -23,6 +23,15 @@ extern "C" {
  * nothing does nothing. The inline fast paths check it too, with one
  * well-predicted branch that vanishes when the compiler can see the
  * pointer is not NULL (`&lock`).
+ *
+ * C++: every header compiles as C++ (C++11 and later) with GCC or Clang,
+ * whose __atomic builtins it needs, and declares everything extern "C".
+ * The structs have the same layout, and the inline fast paths the same
+ * atomic operations, in both languages. What differs is inside: the
+ * private atomic members are plain integers and pointers in C++, and some
+ * static initializers are spelt differently (to the same effect). An
+ * exception that leaves a with-block releases its object. Holding a lock
+ * for a C++ scope: see @ref lock.
  *  @{
  */
 

@@ -31,6 +31,25 @@ extern "C" {
  *     num -= 1;
  * }
  * @endcode
+ *
+ * In C++, a ct_lock_t has no lock() and unlock() of its own; a few lines
+ * of adaptor let std::lock_guard, std::unique_lock and std::scoped_lock
+ * hold it for a scope, released however the scope is left
+ * (tests/consumer/hello.cpp):
+ *
+ * @code
+ * struct ct_lockable {
+ *     ct_lock_t *target;
+ *     void lock() { ct_lock_acquire(target); }
+ *     bool try_lock() { return ct_lock_try_acquire(target); }
+ *     void unlock() { (void)ct_lock_release(target); }
+ * };
+ * static ct_lockable sale_lock{&lock};
+ * {
+ *     std::lock_guard<ct_lockable> hold(sale_lock);   // with lock:
+ *     num -= 1;
+ * }                                                   // released here
+ * @endcode
  * @{
  */
 
