@@ -437,3 +437,19 @@ TEST(semaphore_across_threads)
 	CHECK_EQ(ct_semaphore_value(&sem), 2);
 	CHECK(most.load() >= 1 && most.load() <= 2);
 }
+
+// The functions a with-block's cleanup or a guard's destructor calls, and
+// that only release, are noexcept in C++: no landing pad is needed around
+// them, so the scoped forms cost what they cost in C.
+TEST(release_functions_are_noexcept)
+{
+	static_assert(noexcept(ct_lock_release_slow(nullptr)), "lock");
+	static_assert(noexcept(ct_rlock_release(nullptr)), "rlock");
+	static_assert(noexcept(ct_condition_release(nullptr)), "condition");
+	static_assert(noexcept(ct_semaphore_release(nullptr, 1)), "semaphore");
+	static_assert(noexcept(ct_rwlock_read_release_slow(nullptr)), "read");
+	static_assert(noexcept(ct_rwlock_write_release(nullptr)), "write");
+	// They still report misuse by their return value.
+	ct_lock_t lock = CT_LOCK_INIT;
+	CHECK_RC(ct_lock_release(&lock), CT_EUNLOCKED);
+}

@@ -29,9 +29,14 @@ extern "C" {
  * The structs have the same layout, and the inline fast paths the same
  * atomic operations, in both languages. What differs is inside: the
  * private atomic members are plain integers and pointers in C++, and some
- * static initializers are spelt differently (to the same effect). An
- * exception that leaves a with-block releases its object. Holding a lock
- * for a C++ scope: see @ref lock.
+ * static initializers are spelt differently (to the same effect). The
+ * functions that only release (ct_lock_release()'s slow path,
+ * ct_rlock_release(), ct_condition_release(), ct_semaphore_release(),
+ * ct_rwlock_read_release()'s slow path, ct_rwlock_write_release()) are
+ * noexcept, so that a with-block or a std::lock_guard over a cthreading
+ * lock compiles to the same instructions as in C. An exception that
+ * leaves a with-block releases its object. Holding a lock for a C++
+ * scope: see @ref lock.
  *  @{
  */
 
@@ -167,6 +172,16 @@ CT_API const char *ct_strerror(int code);
 #define CT__ATOMIC_CAS_STRONG(p, expected, desired, success, failure)                         \
 	atomic_compare_exchange_strong_explicit((p), (expected), (desired), CT__MO_##success, \
 						CT__MO_##failure)
+#endif
+
+/* In C++, the out-of-line functions that only release (they neither block
+ * nor call back into the program) are noexcept: the cleanup of a
+ * with-block and a std::lock_guard's destructor then need no exception
+ * landing pad around them, and keep C's instruction count. */
+#ifdef __cplusplus
+#define CT__NOEXCEPT noexcept
+#else
+#define CT__NOEXCEPT
 #endif
 
 #define CT__CAT2(a, b) a##b

@@ -88,7 +88,7 @@ CT_API void ct_condition_acquire(ct_condition_t *cond);
 CT_API int ct_condition_acquire_timeout(ct_condition_t *cond, double timeout);
 
 /** `Condition.release()`: releases the underlying lock; its errors. */
-CT_API int ct_condition_release(ct_condition_t *cond);
+CT_API int ct_condition_release(ct_condition_t *cond) CT__NOEXCEPT;
 
 /** `Condition.wait(timeout)`: releases the lock, waits to be notified, and
  *  takes the lock back before returning (always, whatever the result).

@@ -95,7 +95,7 @@ static inline void ct_lock_destroy(ct_lock_t *lock)
 /** Out-of-line contention path of ct_lock_acquire(); do not call directly. */
 CT_API void ct_lock_acquire_slow(ct_lock_t *lock);
 /** Out-of-line path of ct_lock_release(); do not call directly. */
-CT_API int ct_lock_release_slow(ct_lock_t *lock);
+CT_API int ct_lock_release_slow(ct_lock_t *lock) CT__NOEXCEPT;
 
 /** `Lock.acquire()`: blocks until the lock is held.
  *

@@ -57,7 +57,7 @@ CT_API int ct_rlock_acquire_timeout(ct_rlock_t *rlock, double timeout);
 
 /** `RLock.release()`: one level; the lock is free when the depth reaches 0.
  *  Errors: CT_ENOTOWNER ("cannot release un-acquired lock"). */
-CT_API int ct_rlock_release(ct_rlock_t *rlock);
+CT_API int ct_rlock_release(ct_rlock_t *rlock) CT__NOEXCEPT;
 
 /** True if the calling thread owns the RLock (Python's `RLock._is_owned()`). */
 CT_API bool ct_rlock_is_owned(const ct_rlock_t *rlock);

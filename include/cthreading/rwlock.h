@@ -110,7 +110,7 @@ static inline void ct_rwlock_read_acquire(ct_rwlock_t *rw)
 CT_API int ct_rwlock_read_acquire_timeout(ct_rwlock_t *rw, double timeout);
 
 /** Out-of-line path of ct_rwlock_read_release(); do not call directly. */
-CT_API int ct_rwlock_read_release_slow(ct_rwlock_t *rw);
+CT_API int ct_rwlock_read_release_slow(ct_rwlock_t *rw) CT__NOEXCEPT;
 
 /** Gives back a read share. The last reader out lets a waiting writer in.
  *  Errors: CT_EUNLOCKED ("release unlocked lock": no read share is held),
@@ -144,7 +144,7 @@ CT_API int ct_rwlock_write_acquire_timeout(ct_rwlock_t *rw, double timeout);
 
 /** Releases the write lock, admitting every waiting reader first.
  *  Errors: CT_EUNLOCKED ("release unlocked lock": not write-locked). */
-CT_API int ct_rwlock_write_release(ct_rwlock_t *rw);
+CT_API int ct_rwlock_write_release(ct_rwlock_t *rw) CT__NOEXCEPT;
 
 /** True while a writer holds the lock or waits for the readers inside;
  *  false for NULL. */

@@ -126,7 +126,7 @@ static inline int ct_semaphore_acquire(ct_semaphore_t *sem, double timeout)
  * CT_EOVERRELEASE ("semaphore released too many times": above the initial
  * value of a bounded semaphore, or above CT_SEMAPHORE_VALUE_MAX); on error
  * the value is unchanged. */
-CT_API int ct_semaphore_release(ct_semaphore_t *sem, unsigned n);
+CT_API int ct_semaphore_release(ct_semaphore_t *sem, unsigned n) CT__NOEXCEPT;
 
 /** The current value (Python's private `_value`): a snapshot; 0 for NULL. */
 static inline unsigned ct_semaphore_value(const ct_semaphore_t *sem)
