@@ -18,4 +18,5 @@ run ex5c_condition      "线程间通信 (3) — producer and consumer at once, 
 run ex5d_queue          "线程间通信 (4) — producers and consumers through a Queue"
 run ex6_flash_sale      "线程锁 — ten buyers, three items, one Lock"
 run ex6b_executor       "线程锁 (2) — the flash sale on a thread pool, futures by as_completed"
+run ex6c_with_break     "线程锁 (3) — leaving a loop from inside a with-block"
 run ex7_gil             "GIL 机制 — the GIL, measured"

@@ -9,7 +9,8 @@
  *
  * Python's `threading`, `queue` and `concurrent.futures` (the thread half),
  * written in C for C programs, plus a GIL runtime. One include gives it
- * all: `#include <cthreading.h>`.
+ * all: `#include <cthreading.h>`. The headers compile as C++ too (C++11
+ * and later, GCC or Clang; see @ref common).
  *
  * The modules, each under its Python name: @ref common (errors, timeouts,
  * version, the `with` block), @ref thread, @ref lock, @ref rlock,

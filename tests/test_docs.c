@@ -4,7 +4,8 @@
  *
  *   <!-- example: examples/ex1_thread_function.c -->   then a c block:
  *       a contiguous run of that file's lines, byte for byte (the sources
- *       allowed are examples/, examples/python/ and tests/consumer/);
+ *       allowed are examples/, examples/python/ and tests/consumer/); a
+ *       cpp block the same, from a C++ file there (tests/consumer/hello.cpp);
  *   <!-- example: examples/python/ex1_thread_function.py -->   then a
  *       python block: the same, from the seed's originals;
  *   <!-- output: ex1_thread_function any-order numbers-vary -->   then a
@@ -224,7 +225,7 @@ static void check_block(const char *doc, const struct lines *d, size_t fence, st
 {
 	const char *lang = d->v[fence] + 3;
 	char arg[256];
-	if (strcmp(lang, "c") == 0 || strcmp(lang, "python") == 0) {
+	if (strcmp(lang, "c") == 0 || strcmp(lang, "cpp") == 0 || strcmp(lang, "python") == 0) {
 		const char *m = marker(d, fence, "example: ");
 		if (!m)
 			ht_fail(__FILE__, __LINE__, "%s:%zu: a %s block without its example", doc,

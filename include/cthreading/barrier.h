@@ -4,7 +4,9 @@
 #ifndef CTHREADING_BARRIER_H
 #define CTHREADING_BARRIER_H
 
+#ifndef __cplusplus
 #include <stdatomic.h>
+#endif
 
 #include "common.h"
 #include "lock.h"
@@ -43,9 +45,9 @@ typedef int (*ct_barrier_action_fn)(void *arg);
 /** A barrier. Treat the members as private. */
 typedef struct ct_barrier {
 	ct_lock_t ct__lock;		 /**< private: guards the fields below */
-	_Atomic uint32_t ct__epoch;	 /**< private: bumped on each state change */
-	_Atomic int32_t ct__state;	 /**< private: filling, draining, ... */
-	_Atomic uint32_t ct__count;	 /**< private: threads inside */
+	CT__ATOMIC(uint32_t) ct__epoch;	 /**< private: bumped on each state change */
+	CT__ATOMIC(int32_t) ct__state;	 /**< private: filling, draining, ... */
+	CT__ATOMIC(uint32_t) ct__count;	 /**< private: threads inside */
 	uint32_t ct__parties;		 /**< private */
 	ct_barrier_action_fn ct__action; /**< private */
 	void *ct__arg;			 /**< private */
@@ -71,7 +73,8 @@ typedef struct ct_barrier {
 CT_API int ct_barrier_init(ct_barrier_t *barrier, unsigned parties, ct_barrier_action_fn action,
 			   void *arg, double timeout);
 
-/** Releases a barrier's resources (it has none; for symmetry). */
+/** Releases a barrier's resources (it has none; for symmetry). NULL does
+ *  nothing. */
 static inline void ct_barrier_destroy(ct_barrier_t *barrier)
 {
 	(void)barrier;
@@ -106,23 +109,30 @@ CT_API void ct_barrier_reset(ct_barrier_t *barrier);
  *  wait get CT_EBROKEN until ct_barrier_reset(). */
 CT_API void ct_barrier_abort(ct_barrier_t *barrier);
 
-/** `Barrier.broken`. */
+/** `Barrier.broken`; false for NULL. */
 static inline bool ct_barrier_broken(const ct_barrier_t *barrier)
 {
-	return atomic_load_explicit(&barrier->ct__state, memory_order_relaxed) == -2;
+	if (CT__UNLIKELY(barrier == NULL))
+		return false;
+	return CT__ATOMIC_LOAD(&barrier->ct__state, relaxed) == -2;
 }
 
-/** `Barrier.n_waiting`: threads waiting in the current round (a snapshot). */
+/** `Barrier.n_waiting`: threads waiting in the current round (a snapshot);
+ *  0 for NULL. */
 static inline unsigned ct_barrier_n_waiting(const ct_barrier_t *barrier)
 {
-	if (atomic_load_explicit(&barrier->ct__state, memory_order_relaxed) != 0)
+	if (CT__UNLIKELY(barrier == NULL))
 		return 0;
-	return atomic_load_explicit(&barrier->ct__count, memory_order_relaxed);
+	if (CT__ATOMIC_LOAD(&barrier->ct__state, relaxed) != 0)
+		return 0;
+	return CT__ATOMIC_LOAD(&barrier->ct__count, relaxed);
 }
 
-/** `Barrier.parties`. */
+/** `Barrier.parties`; 0 for NULL. */
 static inline unsigned ct_barrier_parties(const ct_barrier_t *barrier)
 {
+	if (CT__UNLIKELY(barrier == NULL))
+		return 0;
 	return barrier->ct__parties;
 }
 

@@ -17,6 +17,27 @@ extern "C" {
 #endif
 
 /** @defgroup common Conventions: errors, timeouts, version
+ *
+ * Misuse is reported, never undefined. A NULL object pointer in
+ * particular: a function that returns an error code returns CT_EINVAL, one
+ * that returns a bool or a count returns false or 0, and one that returns
+ * nothing does nothing. The inline fast paths check it too, with one
+ * well-predicted branch that vanishes when the compiler can see the
+ * pointer is not NULL (`&lock`).
+ *
+ * C++: every header compiles as C++ (C++11 and later) with GCC or Clang,
+ * whose __atomic builtins it needs, and declares everything extern "C".
+ * The structs have the same layout, and the inline fast paths the same
+ * atomic operations, in both languages. What differs is inside: the
+ * private atomic members are plain integers and pointers in C++, and some
+ * static initializers are spelt differently (to the same effect). The
+ * functions that only release (ct_lock_release()'s slow path,
+ * ct_rlock_release(), ct_condition_release(), ct_semaphore_release(),
+ * ct_rwlock_read_release()'s slow path, ct_rwlock_write_release()) are
+ * noexcept, so that a with-block or a std::lock_guard over a cthreading
+ * lock compiles to the same instructions as in C. An exception that
+ * leaves a with-block releases its object. Holding a lock for a C++
+ * scope: see @ref lock.
  *  @{
  */
 
@@ -128,6 +149,65 @@ CT_API const char *ct_err_name(int code);
 #define CT__LIKELY(x) (x)
 #define CT__UNLIKELY(x) (x)
 #endif
+
+/* Atomics, one layout and one memory ordering in C and C++.
+ *
+ * In C the private atomic members are C11 atomic objects, CT__ATOMIC(T) =
+ * _Atomic(T), and the inline fast paths use <stdatomic.h>, as the library
+ * itself does. C++ has no _Atomic (C++23's <stdatomic.h> maps it to
+ * std::atomic<T>, whose layout is not promised to match), so there the
+ * members are plain integers and pointers of the same size, aligned as
+ * GCC and Clang align the _Atomic type (to its size), and the operations
+ * are GCC's and Clang's __atomic builtins with the same memory orders,
+ * which compile to the same instructions as <stdatomic.h>'s. Both
+ * languages therefore see the same bytes, and each operation is the same
+ * instruction, with the same ordering, in either.
+ * The orders are spelt relaxed, acquire, release, acq_rel, seq_cst. */
+#ifdef __cplusplus
+#if !defined(__GNUC__)
+#error "cthreading's headers need GCC or Clang (their __atomic builtins) in C++"
+#endif
+#define CT__ATOMIC(T) alignas(sizeof(T)) T
+#define CT__MO_relaxed __ATOMIC_RELAXED
+#define CT__MO_acquire __ATOMIC_ACQUIRE
+#define CT__MO_release __ATOMIC_RELEASE
+#define CT__MO_acq_rel __ATOMIC_ACQ_REL
+#define CT__MO_seq_cst __ATOMIC_SEQ_CST
+#define CT__ATOMIC_INIT(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define CT__ATOMIC_LOAD(p, mo) __atomic_load_n((p), CT__MO_##mo)
+#define CT__ATOMIC_CAS_WEAK(p, expected, desired, success, failure)                     \
+	__atomic_compare_exchange_n((p), (expected), (desired), true, CT__MO_##success, \
+				    CT__MO_##failure)
+#define CT__ATOMIC_CAS_STRONG(p, expected, desired, success, failure)                    \
+	__atomic_compare_exchange_n((p), (expected), (desired), false, CT__MO_##success, \
+				    CT__MO_##failure)
+#else
+#define CT__ATOMIC(T) _Atomic(T)
+#define CT__MO_relaxed memory_order_relaxed
+#define CT__MO_acquire memory_order_acquire
+#define CT__MO_release memory_order_release
+#define CT__MO_acq_rel memory_order_acq_rel
+#define CT__MO_seq_cst memory_order_seq_cst
+#define CT__ATOMIC_INIT(p, v) atomic_init((p), (v))
+#define CT__ATOMIC_LOAD(p, mo) atomic_load_explicit((p), CT__MO_##mo)
+#define CT__ATOMIC_CAS_WEAK(p, expected, desired, success, failure)                         \
+	atomic_compare_exchange_weak_explicit((p), (expected), (desired), CT__MO_##success, \
+					      CT__MO_##failure)
+#define CT__ATOMIC_CAS_STRONG(p, expected, desired, success, failure)                         \
+	atomic_compare_exchange_strong_explicit((p), (expected), (desired), CT__MO_##success, \
+						CT__MO_##failure)
+#endif
+
+/* In C++, the out-of-line functions that only release (they neither block
+ * nor call back into the program) are noexcept: the cleanup of a
+ * with-block and a std::lock_guard's destructor then need no exception
+ * landing pad around them, and keep C's instruction count. */
+#ifdef __cplusplus
+#define CT__NOEXCEPT noexcept
+#else
+#define CT__NOEXCEPT
+#endif
+
 #define CT__CAT2(a, b) a##b
 #define CT__CAT(a, b) CT__CAT2(a, b)
 #define CT__UNIQUE(name) CT__CAT(name, __LINE__)
@@ -137,19 +217,39 @@ CT_API const char *ct_err_name(int code);
  * object), and calls @p release(&guard) when the block is left.
  *
  * Covered: falling off the end, break and continue; with GCC and Clang
- * (the cleanup attribute) also return and goto out of the block. Not
- * covered: longjmp() out of the block, and return or goto on compilers
- * without the cleanup attribute, which leave the object held. */
+ * (the cleanup attribute) also return and goto out of the block, and in
+ * C++ an exception. Not covered: longjmp() out of the block, and return or
+ * goto on compilers without the cleanup attribute, which leave the object
+ * held.
+ *
+ * break and continue act on the block, not on a loop around it (as they
+ * would in Python): break leaves the block and the enclosing loop goes on;
+ * continue does the same, and the rest of that turn of the enclosing loop
+ * still runs. No C11 macro can do otherwise. The guard must be a variable
+ * whose scope ends with the block, and the only C11 statement that
+ * declares one for the statement after it is `for` (C++17's `if (init;
+ * cond)` and C2y's if declarations are not C11), so the block is a loop
+ * body, which captures both. A loop around it can tell a break (it leaves
+ * before the release clause runs) and redirect it, with a goto, to a
+ * `break;` placed before the block in an `if (0) { ...: break; } else`;
+ * but that `break;` makes every use outside a loop or switch a compile
+ * error, so it cannot be the general form. A continue cannot even be
+ * told from the end of the block: both jump to the loop's next clause.
+ * Nor can a macro make break or continue in the block fail to compile:
+ * inside a for loop both are valid. The idioms that leave the enclosing
+ * loop are a flag set in the block and tested after it, or (GCC, Clang)
+ * a goto past the loop, which the cleanup attribute releases. */
+#define CT__WITH_PORTABLE(type, release, init)                             \
+	for (type CT__UNIQUE(ct__g_) = (init); CT__UNIQUE(ct__g_) != NULL; \
+	     release(&CT__UNIQUE(ct__g_)), CT__UNIQUE(ct__g_) = NULL)      \
+		for (int CT__UNIQUE(ct__once_) = 1; CT__UNIQUE(ct__once_); \
+		     CT__UNIQUE(ct__once_) = 0)
 #if defined(__GNUC__)
 #define CT__WITH(type, release, init)                                            \
 	for (type CT__UNIQUE(ct__g_) __attribute__((cleanup(release))) = (init); \
 	     CT__UNIQUE(ct__g_) != NULL; release(&CT__UNIQUE(ct__g_)), CT__UNIQUE(ct__g_) = NULL)
 #else
-#define CT__WITH(type, release, init)                                      \
-	for (type CT__UNIQUE(ct__g_) = (init); CT__UNIQUE(ct__g_) != NULL; \
-	     release(&CT__UNIQUE(ct__g_)), CT__UNIQUE(ct__g_) = NULL)      \
-		for (int CT__UNIQUE(ct__once_) = 1; CT__UNIQUE(ct__once_); \
-		     CT__UNIQUE(ct__once_) = 0)
+#define CT__WITH(type, release, init) CT__WITH_PORTABLE(type, release, init)
 #endif
 /** @endcond */
 

@@ -4,7 +4,9 @@
 #ifndef CTHREADING_CONDITION_H
 #define CTHREADING_CONDITION_H
 
+#ifndef __cplusplus
 #include <stdatomic.h>
+#endif
 
 #include "common.h"
 #include "lock.h"
@@ -40,10 +42,10 @@ extern "C" {
 
 /** A condition variable. Treat the members as private. */
 typedef struct ct_condition {
-	_Atomic uint32_t ct__waiters; /**< private: threads queued on the condition */
-	uint32_t ct__kind;	      /**< private: CT__COND_OWN / _LOCK / _RLOCK */
-	void *ct__lock;		      /**< private: the Lock or RLock, unless own */
-	ct_rlock_t ct__own;	      /**< private: the RLock of a default condition */
+	CT__ATOMIC(uint32_t) ct__waiters; /**< private: threads queued on the condition */
+	uint32_t ct__kind;		  /**< private: CT__COND_OWN / _LOCK / _RLOCK */
+	void *ct__lock;			  /**< private: the Lock or RLock, unless own */
+	ct_rlock_t ct__own;		  /**< private: the RLock of a default condition */
 } ct_condition_t;
 
 /** @cond internal */
@@ -86,7 +88,7 @@ CT_API void ct_condition_acquire(ct_condition_t *cond);
 CT_API int ct_condition_acquire_timeout(ct_condition_t *cond, double timeout);
 
 /** `Condition.release()`: releases the underlying lock; its errors. */
-CT_API int ct_condition_release(ct_condition_t *cond);
+CT_API int ct_condition_release(ct_condition_t *cond) CT__NOEXCEPT;
 
 /** `Condition.wait(timeout)`: releases the lock, waits to be notified, and
  *  takes the lock back before returning (always, whatever the result).
@@ -124,7 +126,8 @@ static inline void ct__condition_guard_release(ct_condition_t **guard)
 /** @endcond */
 
 /** `with cond:` — runs the block holding the condition's lock. Which ways
- *  out release it: as CT_WITH_LOCK. */
+ *  out release it, and break and continue (which leave the block, not a
+ *  loop around it): as CT_WITH_LOCK. */
 #define CT_WITH_CONDITION(cond)                                 \
 	CT__WITH(ct_condition_t *, ct__condition_guard_release, \
 		 (ct_condition_acquire(cond), (cond)))

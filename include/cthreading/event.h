@@ -4,7 +4,9 @@
 #ifndef CTHREADING_EVENT_H
 #define CTHREADING_EVENT_H
 
+#ifndef __cplusplus
 #include <stdatomic.h>
+#endif
 
 #include "common.h"
 
@@ -21,7 +23,7 @@ extern "C" {
 
 /** An event. Treat the member as private. */
 typedef struct ct_event {
-	_Atomic uint32_t ct__state; /**< private: SET and PARKED bits */
+	CT__ATOMIC(uint32_t) ct__state; /**< private: SET and PARKED bits */
 } ct_event_t;
 
 /** @cond internal */
@@ -35,22 +37,27 @@ typedef struct ct_event {
 		0     \
 	}
 
-/** Initialises an event, flag clear. Cannot fail. */
+/** Initialises an event, flag clear. Cannot fail; NULL does nothing. */
 static inline void ct_event_init(ct_event_t *event)
 {
-	atomic_init(&event->ct__state, 0);
+	if (CT__UNLIKELY(event == NULL))
+		return;
+	CT__ATOMIC_INIT(&event->ct__state, 0);
 }
 
-/** Releases an event's resources (it has none; for symmetry). */
+/** Releases an event's resources (it has none; for symmetry). NULL does
+ *  nothing. */
 static inline void ct_event_destroy(ct_event_t *event)
 {
 	(void)event;
 }
 
-/** `Event.is_set()`. */
+/** `Event.is_set()`; false for NULL. */
 static inline bool ct_event_is_set(const ct_event_t *event)
 {
-	return atomic_load_explicit(&event->ct__state, memory_order_acquire) & CT__EVENT_SET;
+	if (CT__UNLIKELY(event == NULL))
+		return false;
+	return CT__ATOMIC_LOAD(&event->ct__state, acquire) & CT__EVENT_SET;
 }
 
 /** `Event.set()`: sets the flag and wakes every waiter. */

@@ -4,7 +4,9 @@
 #ifndef CTHREADING_GIL_H
 #define CTHREADING_GIL_H
 
+#ifndef __cplusplus
 #include <stdatomic.h>
+#endif
 #include <stdint.h>
 
 #include "common.h"
@@ -80,23 +82,29 @@ enum {
 /** A GIL. Caller-allocated; treat the members as private (see src/gil.c). */
 typedef struct ct_gil {
 	/** @cond internal */
-	_Atomic uint32_t ct__state;	       /* REGISTERED | LOCKED | WAITERS */
-	uint32_t ct__drop;		       /* a drop was asked of this holder */
-	struct ct__thread *_Atomic ct__holder; /* the thread holding it, or NULL */
-	struct ct__gil_waiter *ct__waiters;    /* in hand-off order */
-	struct ct_gil *ct__next;	       /* the list of GILs fork() resets */
-	_Atomic int64_t ct__interval_ns;       /* 0: the default */
-	_Atomic int64_t ct__slice_start;       /* when the holder took it */
-	struct ct__thread *ct__last_holder;    /* for counting switches */
-	_Atomic uint64_t ct__stats[CT__GIL_NSTATS];
+	CT__ATOMIC(uint32_t) ct__state;		    /* REGISTERED | LOCKED | WAITERS */
+	uint32_t ct__drop;			    /* a drop was asked of this holder */
+	CT__ATOMIC(struct ct__thread *) ct__holder; /* the thread holding it, or NULL */
+	struct ct__gil_waiter *ct__waiters;	    /* in hand-off order */
+	struct ct_gil *ct__next;		    /* the list of GILs fork() resets */
+	CT__ATOMIC(int64_t) ct__interval_ns;	    /* 0: the default */
+	CT__ATOMIC(int64_t) ct__slice_start;	    /* when the holder took it */
+	struct ct__thread *ct__last_holder;	    /* for counting switches */
+	CT__ATOMIC(uint64_t) ct__stats[CT__GIL_NSTATS];
 	/** @endcond */
 } ct_gil_t;
 
 /** Static initializer: `static ct_gil_t gil = CT_GIL_INIT;` (free, 5 ms). */
+#ifdef __cplusplus
+#define CT_GIL_INIT \
+	{           \
+	}
+#else
 #define CT_GIL_INIT \
 	{           \
 		0   \
 	}
+#endif
 
 /** Initialises a GIL: free, switch interval 5 ms, statistics zero. */
 CT_API void ct_gil_init(ct_gil_t *gil);
@@ -144,11 +152,16 @@ CT_API int ct_gil_yield(ct_gil_t *gil);
 /* The calling thread's "eval breaker", as CPython 3.13 calls it: the address
  * of the GIL it holds, with bit 0 set when it is asked to drop it; 0 when it
  * holds none. The checkpoint's fast path compares it with the GIL. */
-#if defined(__GNUC__)
-CT_API extern _Thread_local _Atomic uintptr_t ct_gil_tls_breaker
+#if defined(__cplusplus)
+/* GNU __thread, which is C's _Thread_local: C++'s thread_local would make
+ * every access to this extern variable call its dynamic-initialisation
+ * wrapper first. */
+CT_API extern __thread uintptr_t ct_gil_tls_breaker __attribute__((tls_model("initial-exec")));
+#elif defined(__GNUC__)
+CT_API extern _Thread_local CT__ATOMIC(uintptr_t) ct_gil_tls_breaker
 	__attribute__((tls_model("initial-exec")));
 #else
-CT_API extern _Thread_local _Atomic uintptr_t ct_gil_tls_breaker;
+CT_API extern _Thread_local CT__ATOMIC(uintptr_t) ct_gil_tls_breaker;
 #endif
 /** @endcond */
 
@@ -157,25 +170,28 @@ CT_API extern _Thread_local _Atomic uintptr_t ct_gil_tls_breaker;
  *  call), and takes it back after; otherwise returns at once.
  *
  * The fast path, taken whenever no drop is requested, is one relaxed load
- * of a thread-local word and one well-predicted branch (under 1 ns).
+ * of a thread-local word and one well-predicted branch (under 1 ns), plus
+ * the NULL test, another such branch that the compiler drops when it
+ * knows @p gil is not NULL (the address of a variable).
  *
  * Returns 0 if the caller kept the GIL, 1 if it handed it over and got it
  * back (other threads ran meanwhile: re-read shared state). Errors:
  * CT_EGILNOTHELD if the caller does not hold @p gil, whether it holds no
- * GIL or another one. @p gil must not be NULL (the fast path does not
- * check). */
+ * GIL or another one; CT_EINVAL for NULL. */
 static inline int ct_gil_checkpoint(ct_gil_t *gil)
 {
-	if (CT__LIKELY(atomic_load_explicit(&ct_gil_tls_breaker, memory_order_relaxed) ==
-		       (uintptr_t)gil))
+	if (CT__UNLIKELY(gil == NULL))
+		return CT_EINVAL;
+	if (CT__LIKELY(CT__ATOMIC_LOAD(&ct_gil_tls_breaker, relaxed) == (uintptr_t)gil))
 		return 0;
 	return ct_gil_checkpoint_slow(gil);
 }
 
-/** True if the calling thread holds @p gil (`PyGILState_Check`). */
+/** True if the calling thread holds @p gil (`PyGILState_Check`); false for
+ *  NULL. */
 static inline bool ct_gil_held(const ct_gil_t *gil)
 {
-	uintptr_t b = atomic_load_explicit(&ct_gil_tls_breaker, memory_order_relaxed);
+	uintptr_t b = CT__ATOMIC_LOAD(&ct_gil_tls_breaker, relaxed);
 	return gil != NULL && (b & ~(uintptr_t)1) == (uintptr_t)gil;
 }
 
@@ -205,7 +221,16 @@ typedef struct ct_gil_stats {
 } ct_gil_stats_t;
 
 /** Copies the statistics of @p gil into @p out. Errors: CT_EINVAL. */
+#if defined(__cplusplus) && defined(__GNUC__)
+/* In C++ this function hides the struct of the same name, which is only
+ * ever named through its typedef; g++'s -Wshadow would say so. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"
+#endif
 CT_API int ct_gil_stats(const ct_gil_t *gil, ct_gil_stats_t *out);
+#if defined(__cplusplus) && defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
 
 /** `PyEval_SaveThread`: releases the GIL the calling thread holds, if any,
  *  before a blocking call of the caller's own; returns it (NULL if the
@@ -251,7 +276,9 @@ static inline void ct__gil_allow_end(ct_gil_t **guard)
  *
  * Leaving the block by its end, break or continue takes the GIL back; with
  * GCC and Clang, return and goto out of the block do too. longjmp() out of
- * the block does not. The block must not touch what the GIL protects. */
+ * the block does not. As with CT_WITH_LOCK, break and continue leave the
+ * block, not a loop around it. The block must not touch what the GIL
+ * protects. */
 #define CT_GIL_ALLOW_THREADS CT__WITH(ct_gil_t *, ct__gil_allow_end, ct__gil_allow_begin())
 
 /** ct_gil_state_ensure() result: the caller already held the GIL. */

@@ -4,7 +4,9 @@
 #ifndef CTHREADING_LATCH_H
 #define CTHREADING_LATCH_H
 
+#ifndef __cplusplus
 #include <stdatomic.h>
+#endif
 
 #include "common.h"
 
@@ -32,7 +34,7 @@ extern "C" {
 
 /** A latch. Treat the member as private. */
 typedef struct ct_latch {
-	_Atomic uint32_t ct__state; /**< private: count << 1 | PARKED */
+	CT__ATOMIC(uint32_t) ct__state; /**< private: count << 1 | PARKED */
 } ct_latch_t;
 
 /** The largest initial count (2^31 - 1). */
@@ -53,7 +55,8 @@ typedef struct ct_latch {
  *  0"), CT_EINVAL (NULL, or above CT_LATCH_COUNT_MAX). */
 CT_API int ct_latch_init(ct_latch_t *latch, long count);
 
-/** Releases a latch's resources (it has none; for symmetry). */
+/** Releases a latch's resources (it has none; for symmetry). NULL does
+ *  nothing. */
 static inline void ct_latch_destroy(ct_latch_t *latch)
 {
 	(void)latch;
@@ -64,10 +67,13 @@ static inline void ct_latch_destroy(ct_latch_t *latch)
  *  is left unchanged; C++ leaves this undefined). */
 CT_API int ct_latch_count_down(ct_latch_t *latch, unsigned n);
 
-/** `try_wait()`: true once the count is zero. Never blocks. */
+/** `try_wait()`: true once the count is zero. Never blocks. False for
+ *  NULL. */
 static inline bool ct_latch_try_wait(const ct_latch_t *latch)
 {
-	return atomic_load_explicit(&latch->ct__state, memory_order_acquire) < CT__LATCH_ONE;
+	if (CT__UNLIKELY(latch == NULL))
+		return false;
+	return CT__ATOMIC_LOAD(&latch->ct__state, acquire) < CT__LATCH_ONE;
 }
 
 /** `wait()`, with a timeout: 0 once the count is zero (at once if it is),
@@ -82,10 +88,12 @@ CT_API int ct_latch_wait(ct_latch_t *latch, double timeout);
  *  Errors: those of both. */
 CT_API int ct_latch_arrive_and_wait(ct_latch_t *latch, unsigned n, double timeout);
 
-/** The current count: a snapshot, for tests and diagnostics. */
+/** The current count: a snapshot, for tests and diagnostics; 0 for NULL. */
 static inline unsigned ct_latch_count(const ct_latch_t *latch)
 {
-	return atomic_load_explicit(&latch->ct__state, memory_order_relaxed) / CT__LATCH_ONE;
+	if (CT__UNLIKELY(latch == NULL))
+		return 0;
+	return CT__ATOMIC_LOAD(&latch->ct__state, relaxed) / CT__LATCH_ONE;
 }
 
 /** @} */

@@ -4,7 +4,9 @@
 #ifndef CTHREADING_LOCAL_H
 #define CTHREADING_LOCAL_H
 
+#ifndef __cplusplus
 #include <stdatomic.h>
+#endif
 
 #include "common.h"
 
@@ -28,8 +30,8 @@ extern "C" {
 
 /** A thread-local variable. Treat the members as private. */
 typedef struct ct_local {
-	_Atomic uint32_t ct__slot; /**< private: 0 until first used */
-	void (*ct__dtor)(void *);  /**< private */
+	CT__ATOMIC(uint32_t) ct__slot; /**< private: 0 until first used */
+	void (*ct__dtor)(void *);      /**< private */
 } ct_local_t;
 
 /** Static initializer with a destructor (or NULL). */

@@ -4,7 +4,9 @@
 #ifndef CTHREADING_LOCK_H
 #define CTHREADING_LOCK_H
 
+#ifndef __cplusplus
 #include <stdatomic.h>
+#endif
 
 #include "common.h"
 
@@ -29,13 +31,32 @@ extern "C" {
  *     num -= 1;
  * }
  * @endcode
+ *
+ * In C++, a ct_lock_t has no lock() and unlock() of its own; a few lines
+ * of adaptor let std::lock_guard, std::unique_lock and std::scoped_lock
+ * hold it for a scope, released however the scope is left
+ * (tests/consumer/hello.cpp):
+ *
+ * @code
+ * struct ct_lockable {
+ *     ct_lock_t *target;
+ *     void lock() { ct_lock_acquire(target); }
+ *     bool try_lock() { return ct_lock_try_acquire(target); }
+ *     void unlock() { (void)ct_lock_release(target); }
+ * };
+ * static ct_lockable sale_lock{&lock};
+ * {
+ *     std::lock_guard<ct_lockable> hold(sale_lock);   // with lock:
+ *     num -= 1;
+ * }                                                   // released here
+ * @endcode
  * @{
  */
 
 /** A lock. Treat the member as private; at most 8 bytes. */
 typedef struct ct_lock {
 	/** private: see the state table in lock.c */
-	_Atomic uint32_t ct__state;
+	CT__ATOMIC(uint32_t) ct__state;
 } ct_lock_t;
 
 /** @cond internal */
@@ -56,13 +77,16 @@ typedef struct ct_lock {
 		0    \
 	}
 
-/** Initialises a lock (unlocked). Cannot fail. */
+/** Initialises a lock (unlocked). Cannot fail; NULL does nothing. */
 static inline void ct_lock_init(ct_lock_t *lock)
 {
-	atomic_init(&lock->ct__state, 0);
+	if (CT__UNLIKELY(lock == NULL))
+		return;
+	CT__ATOMIC_INIT(&lock->ct__state, 0);
 }
 
-/** Releases a lock's resources (it has none; for symmetry). */
+/** Releases a lock's resources (it has none; for symmetry). NULL does
+ *  nothing. */
 static inline void ct_lock_destroy(ct_lock_t *lock)
 {
 	(void)lock;
@@ -71,30 +95,34 @@ static inline void ct_lock_destroy(ct_lock_t *lock)
 /** Out-of-line contention path of ct_lock_acquire(); do not call directly. */
 CT_API void ct_lock_acquire_slow(ct_lock_t *lock);
 /** Out-of-line path of ct_lock_release(); do not call directly. */
-CT_API int ct_lock_release_slow(ct_lock_t *lock);
+CT_API int ct_lock_release_slow(ct_lock_t *lock) CT__NOEXCEPT;
 
 /** `Lock.acquire()`: blocks until the lock is held.
  *
  * Not interruptible by stop requests (a lock is held briefly; use
  * ct_lock_acquire_timeout() for a wait that can be stopped). Releases the
- * caller's GIL while it sleeps. */
+ * caller's GIL while it sleeps. NULL does nothing (ct_lock_acquire_timeout()
+ * reports it: CT_EINVAL). */
 static inline void ct_lock_acquire(ct_lock_t *lock)
 {
+	if (CT__UNLIKELY(lock == NULL))
+		return;
 	uint32_t expected = 0;
-	if (CT__UNLIKELY(!atomic_compare_exchange_weak_explicit(
-		    &lock->ct__state, &expected, CT__LOCK_LOCKED, memory_order_acquire,
-		    memory_order_relaxed)))
+	if (CT__UNLIKELY(!CT__ATOMIC_CAS_WEAK(&lock->ct__state, &expected, CT__LOCK_LOCKED, acquire,
+					      relaxed)))
 		ct_lock_acquire_slow(lock);
 }
 
-/** `Lock.acquire(blocking=False)`: true if the lock was free and is now held. */
+/** `Lock.acquire(blocking=False)`: true if the lock was free and is now held;
+ *  false for NULL. */
 static inline bool ct_lock_try_acquire(ct_lock_t *lock)
 {
-	uint32_t s = atomic_load_explicit(&lock->ct__state, memory_order_relaxed);
+	if (CT__UNLIKELY(lock == NULL))
+		return false;
+	uint32_t s = CT__ATOMIC_LOAD(&lock->ct__state, relaxed);
 	while (!(s & CT__LOCK_LOCKED)) {
-		if (atomic_compare_exchange_weak_explicit(&lock->ct__state, &s, s | CT__LOCK_LOCKED,
-							  memory_order_acquire,
-							  memory_order_relaxed))
+		if (CT__ATOMIC_CAS_WEAK(&lock->ct__state, &s, s | CT__LOCK_LOCKED, acquire,
+					relaxed))
 			return true;
 	}
 	return false;
@@ -109,20 +137,23 @@ CT_API int ct_lock_acquire_timeout(ct_lock_t *lock, double timeout);
 
 /** `Lock.release()`, from any thread.
  *
- * Errors: CT_EUNLOCKED ("release unlocked lock"). */
+ * Errors: CT_EUNLOCKED ("release unlocked lock"), CT_EINVAL (NULL). */
 static inline int ct_lock_release(ct_lock_t *lock)
 {
+	if (CT__UNLIKELY(lock == NULL))
+		return CT_EINVAL;
 	uint32_t expected = CT__LOCK_LOCKED;
-	if (CT__LIKELY(atomic_compare_exchange_strong_explicit(
-		    &lock->ct__state, &expected, 0, memory_order_release, memory_order_relaxed)))
+	if (CT__LIKELY(CT__ATOMIC_CAS_STRONG(&lock->ct__state, &expected, 0, release, relaxed)))
 		return 0;
 	return ct_lock_release_slow(lock);
 }
 
-/** `Lock.locked()`. */
+/** `Lock.locked()`; false for NULL. */
 static inline bool ct_lock_locked(const ct_lock_t *lock)
 {
-	return atomic_load_explicit(&lock->ct__state, memory_order_relaxed) & CT__LOCK_LOCKED;
+	if (CT__UNLIKELY(lock == NULL))
+		return false;
+	return CT__ATOMIC_LOAD(&lock->ct__state, relaxed) & CT__LOCK_LOCKED;
 }
 
 /** @cond internal */
@@ -137,7 +168,18 @@ static inline void ct__lock_guard_release(ct_lock_t **guard)
  *
  * Leaving the block by its end, break or continue releases the lock; with
  * GCC and Clang, return and goto out of the block do too. longjmp() out of
- * it never does, nor do return and goto with other compilers. */
+ * it never does, nor do return and goto with other compilers.
+ *
+ * break and continue inside the block act on the block, not on a loop
+ * around it (the block is the body of a for loop run once): unlike
+ * Python's, a break leaves the block and the enclosing loop goes on, and
+ * a continue leaves the block and the rest of that turn still runs. No
+ * C macro can make them reach the enclosing loop (see CT__WITH in
+ * common.h). To leave it, set a flag in the block and break after the
+ * block, or, with GCC and Clang, goto past the loop (the lock is
+ * released): examples/ex6c_with_break.c shows both. A NULL @p lock skips
+ * the block. In C++, an exception leaving the block releases the lock
+ * too (GCC, Clang). */
 #define CT_WITH_LOCK(lock) \
 	CT__WITH(ct_lock_t *, ct__lock_guard_release, (ct_lock_acquire(lock), (lock)))
 

@@ -5,7 +5,9 @@
 #ifndef CTHREADING_ONCE_H
 #define CTHREADING_ONCE_H
 
+#ifndef __cplusplus
 #include <stdatomic.h>
+#endif
 
 #include "common.h"
 
@@ -34,8 +36,8 @@ extern "C" {
 
 /** A once flag. Treat the members as private. */
 typedef struct ct_once {
-	_Atomic uint32_t ct__state; /**< private: see once.c */
-	void *_Atomic ct__runner;   /**< private: the thread running the function */
+	CT__ATOMIC(uint32_t) ct__state; /**< private: see once.c */
+	CT__ATOMIC(void *) ct__runner;	/**< private: the thread running the function */
 } ct_once_t;
 
 /** @cond internal */
@@ -48,11 +50,13 @@ typedef struct ct_once {
 		0, NULL \
 	}
 
-/** Initialises a once flag (not done). Cannot fail. */
+/** Initialises a once flag (not done). Cannot fail; NULL does nothing. */
 static inline void ct_once_init(ct_once_t *once)
 {
-	atomic_init(&once->ct__state, 0);
-	atomic_init(&once->ct__runner, NULL);
+	if (CT__UNLIKELY(once == NULL))
+		return;
+	CT__ATOMIC_INIT(&once->ct__state, 0);
+	CT__ATOMIC_INIT(&once->ct__runner, NULL);
 }
 
 /** Out-of-line path of ct_once(); do not call directly. */
@@ -63,23 +67,37 @@ CT_API int ct_once_slow(ct_once_t *once, int (*fn)(void *arg), void *arg);
  * Returns 0 when the function has run successfully (in this call or an
  * earlier one), or the non-zero value this call's run of it returned.
  * Errors: CT_EDEADLK when called from inside the function itself on the
- * same flag (which would wait for itself forever).
+ * same flag (which would wait for itself forever), CT_EINVAL (@p once
+ * NULL).
  *
  * Waiting for another thread's run is not interruptible by stop requests
  * (a caller must not go on with the work half initialised). Releases the
  * caller's GIL while it sleeps. */
+#if defined(__cplusplus) && defined(__GNUC__)
+/* In C++ this function hides the struct of the same name, which is only
+ * ever named through its typedef; g++'s -Wshadow would say so. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"
+#endif
 static inline int ct_once(ct_once_t *once, int (*fn)(void *arg), void *arg)
 {
-	if (CT__LIKELY(atomic_load_explicit(&once->ct__state, memory_order_acquire) ==
-		       CT__ONCE_DONE))
+	if (CT__UNLIKELY(once == NULL))
+		return CT_EINVAL;
+	if (CT__LIKELY(CT__ATOMIC_LOAD(&once->ct__state, acquire) == CT__ONCE_DONE))
 		return 0;
 	return ct_once_slow(once, fn, arg);
 }
+#if defined(__cplusplus) && defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
 
-/** True once a call has completed the function successfully. */
+/** True once a call has completed the function successfully; false for
+ *  NULL. */
 static inline bool ct_once_done(const ct_once_t *once)
 {
-	return atomic_load_explicit(&once->ct__state, memory_order_acquire) == CT__ONCE_DONE;
+	if (CT__UNLIKELY(once == NULL))
+		return false;
+	return CT__ATOMIC_LOAD(&once->ct__state, acquire) == CT__ONCE_DONE;
 }
 
 /** @} */

@@ -4,7 +4,9 @@
 #ifndef CTHREADING_QUEUE_H
 #define CTHREADING_QUEUE_H
 
+#ifndef __cplusplus
 #include <stdatomic.h>
+#endif
 
 #include "common.h"
 #include "lock.h"
@@ -88,16 +90,16 @@ typedef struct ct_queue {
 	/* A bounded FIFO queue (the most common kind) is a lock-free ring and
 	 * uses nothing else here but ct__maxsize and ct__free_item. */
 	struct ct__qring *ct__ring;
-	ct_lock_t ct__lock;	   /* the other kinds: guards everything below */
-	_Atomic uint32_t ct__shut; /* 0, or shut down: puts fail from now on */
-	uint8_t ct__kind;	   /* ct_queue_kind */
-	_Atomic size_t ct__count;  /* items queued; readable without the lock */
-	size_t ct__maxsize;	   /* 0: unbounded */
-	void *ct__buf;		   /* the ring (void *) or the heap (entries) */
-	size_t ct__cap;		   /* slots in ct__buf */
-	size_t ct__head;	   /* ring: index of the oldest item */
-	uint64_t ct__seq;	   /* priority: insertion counter for ties */
-	size_t ct__unfinished;	   /* put and not yet task_done */
+	ct_lock_t ct__lock;	       /* the other kinds: guards everything below */
+	CT__ATOMIC(uint32_t) ct__shut; /* 0, or shut down: puts fail from now on */
+	uint8_t ct__kind;	       /* ct_queue_kind */
+	CT__ATOMIC(size_t) ct__count;  /* items queued; readable without the lock */
+	size_t ct__maxsize;	       /* 0: unbounded */
+	void *ct__buf;		       /* the ring (void *) or the heap (entries) */
+	size_t ct__cap;		       /* slots in ct__buf */
+	size_t ct__head;	       /* ring: index of the oldest item */
+	uint64_t ct__seq;	       /* priority: insertion counter for ties */
+	size_t ct__unfinished;	       /* put and not yet task_done */
 	/* Threads parked on "not empty", "not full" and "all tasks done";
 	 * the fields' addresses are the parking keys. */
 	uint32_t ct__getters, ct__putters, ct__joiners;
@@ -106,26 +108,49 @@ typedef struct ct_queue {
 	/** @endcond */
 } ct_queue_t;
 
+/** @cond internal */
+/* C++ before C++20 has no designated initializers: every member, in
+ * order. */
+#define CT__QUEUE_INIT_CXX(kind, compare)                                                       \
+	{                                                                                       \
+		NULL, CT_LOCK_INIT, 0, (kind), 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, (compare), NULL \
+	}
+/** @endcond */
+
 /** Static initializer of an unbounded FIFO queue, Python's module-level
  *  `q = queue.Queue()`: `static ct_queue_t q = CT_QUEUE_INIT;`. Its ring is
  *  allocated by the first put. */
+#ifdef __cplusplus
+#define CT_QUEUE_INIT \
+	{             \
+	}
+#else
 #define CT_QUEUE_INIT         \
 	{                     \
 		.ct__kind = 0 \
 	}
+#endif
 
 /** Static initializer of an unbounded LIFO queue (`queue.LifoQueue()`). */
+#ifdef __cplusplus
+#define CT_LIFOQUEUE_INIT CT__QUEUE_INIT_CXX(CT_QUEUE_LIFO, NULL)
+#else
 #define CT_LIFOQUEUE_INIT                 \
 	{                                 \
 		.ct__kind = CT_QUEUE_LIFO \
 	}
+#endif
 
 /** Static initializer of an unbounded priority queue ordered by @p compare
  *  (`queue.PriorityQueue()`). */
+#ifdef __cplusplus
+#define CT_PRIORITYQUEUE_INIT(compare) CT__QUEUE_INIT_CXX(CT_QUEUE_PRIORITY, (compare))
+#else
 #define CT_PRIORITYQUEUE_INIT(compare)                                  \
 	{                                                               \
 		.ct__kind = CT_QUEUE_PRIORITY, .ct__compare = (compare) \
 	}
+#endif
 
 /** Initialises a queue: `Queue(maxsize)`, `LifoQueue(maxsize)` or
  *  `PriorityQueue(maxsize)`. @p opts may be NULL (unbounded FIFO).
@@ -243,24 +268,30 @@ struct ct__sq_segment;
 typedef struct ct_simplequeue {
 	/** @cond internal */
 	/* Producers' side: the position of the next put and its segment. */
-	_Atomic uint64_t ct__tail;
-	struct ct__sq_segment *_Atomic ct__tail_seg;
+	CT__ATOMIC(uint64_t) ct__tail;
+	CT__ATOMIC(struct ct__sq_segment *) ct__tail_seg;
 	char ct__pad1[64 - sizeof(uint64_t) - sizeof(void *)];
 	/* Getters' side, under ct__get_lock. */
 	ct_lock_t ct__get_lock;
-	_Atomic uint64_t ct__head;
-	struct ct__sq_segment *_Atomic ct__head_seg;
+	CT__ATOMIC(uint64_t) ct__head;
+	CT__ATOMIC(struct ct__sq_segment *) ct__head_seg;
 	/* One segment kept for reuse. */
-	struct ct__sq_segment *_Atomic ct__spare;
+	CT__ATOMIC(struct ct__sq_segment *) ct__spare;
 	/** @endcond */
 } ct_simplequeue_t;
 
 /** Static initializer: `static ct_simplequeue_t q = CT_SIMPLEQUEUE_INIT;`.
  *  The first segment is allocated by the first put. */
+#ifdef __cplusplus
+#define CT_SIMPLEQUEUE_INIT \
+	{                   \
+	}
+#else
 #define CT_SIMPLEQUEUE_INIT   \
 	{                     \
 		.ct__tail = 0 \
 	}
+#endif
 
 /** Initialises a SimpleQueue (empty; no allocation yet). Cannot fail. */
 CT_API void ct_simplequeue_init(ct_simplequeue_t *q);

@@ -4,7 +4,9 @@
 #ifndef CTHREADING_RLOCK_H
 #define CTHREADING_RLOCK_H
 
+#ifndef __cplusplus
 #include <stdatomic.h>
+#endif
 
 #include "common.h"
 #include "lock.h"
@@ -23,9 +25,9 @@ extern "C" {
 /** A reentrant lock: a Lock, its owner and the depth. Treat the members as
  *  private. */
 typedef struct ct_rlock {
-	ct_lock_t ct__lock;	      /**< private */
-	uint32_t ct__depth;	      /**< private: written by the owner only */
-	_Atomic(uintptr_t) ct__owner; /**< private: the owner's record, 0 if free */
+	ct_lock_t ct__lock;		 /**< private */
+	uint32_t ct__depth;		 /**< private: written by the owner only */
+	CT__ATOMIC(uintptr_t) ct__owner; /**< private: the owner's record, 0 if free */
 } ct_rlock_t;
 
 /** Static initializer: `static ct_rlock_t lock = CT_RLOCK_INIT;`. */
@@ -55,15 +57,17 @@ CT_API int ct_rlock_acquire_timeout(ct_rlock_t *rlock, double timeout);
 
 /** `RLock.release()`: one level; the lock is free when the depth reaches 0.
  *  Errors: CT_ENOTOWNER ("cannot release un-acquired lock"). */
-CT_API int ct_rlock_release(ct_rlock_t *rlock);
+CT_API int ct_rlock_release(ct_rlock_t *rlock) CT__NOEXCEPT;
 
 /** True if the calling thread owns the RLock (Python's `RLock._is_owned()`). */
 CT_API bool ct_rlock_is_owned(const ct_rlock_t *rlock);
 
-/** True if any thread owns the RLock (`RLock.locked()`). */
+/** True if any thread owns the RLock (`RLock.locked()`); false for NULL. */
 static inline bool ct_rlock_locked(const ct_rlock_t *rlock)
 {
-	return atomic_load_explicit(&rlock->ct__owner, memory_order_relaxed) != 0;
+	if (CT__UNLIKELY(rlock == NULL))
+		return false;
+	return CT__ATOMIC_LOAD(&rlock->ct__owner, relaxed) != 0;
 }
 
 /** @cond internal */
@@ -75,7 +79,8 @@ static inline void ct__rlock_guard_release(ct_rlock_t **guard)
 /** @endcond */
 
 /** `with rlock:` — runs the block owning @p rlock; leaving it releases one
- *  level. Which ways out release it: as CT_WITH_LOCK. */
+ *  level. Which ways out release it, and break and continue (which leave
+ *  the block, not a loop around it): as CT_WITH_LOCK. */
 #define CT_WITH_RLOCK(rlock) \
 	CT__WITH(ct_rlock_t *, ct__rlock_guard_release, (ct_rlock_acquire(rlock), (rlock)))
 

@@ -4,7 +4,9 @@
 #ifndef CTHREADING_RWLOCK_H
 #define CTHREADING_RWLOCK_H
 
+#ifndef __cplusplus
 #include <stdatomic.h>
+#endif
 
 #include "common.h"
 #include "lock.h"
@@ -40,8 +42,8 @@ extern "C" {
 
 /** A reader-writer lock. Treat the members as private; 8 bytes. */
 typedef struct ct_rwlock {
-	ct_lock_t ct__writers;	    /**< private: the writers' queue */
-	_Atomic uint32_t ct__state; /**< private: readers << 2 | PARKED | WRITER */
+	ct_lock_t ct__writers;		/**< private: the writers' queue */
+	CT__ATOMIC(uint32_t) ct__state; /**< private: readers << 2 | PARKED | WRITER */
 } ct_rwlock_t;
 
 /** @cond internal */
@@ -56,28 +58,32 @@ typedef struct ct_rwlock {
 		CT_LOCK_INIT, 0 \
 	}
 
-/** Initialises a reader-writer lock (unlocked). Cannot fail. */
+/** Initialises a reader-writer lock (unlocked). Cannot fail; NULL does
+ *  nothing. */
 static inline void ct_rwlock_init(ct_rwlock_t *rw)
 {
+	if (CT__UNLIKELY(rw == NULL))
+		return;
 	ct_lock_init(&rw->ct__writers);
-	atomic_init(&rw->ct__state, 0);
+	CT__ATOMIC_INIT(&rw->ct__state, 0);
 }
 
-/** Releases its resources (it has none; for symmetry). */
+/** Releases its resources (it has none; for symmetry). NULL does nothing. */
 static inline void ct_rwlock_destroy(ct_rwlock_t *rw)
 {
 	(void)rw;
 }
 
 /** Takes a read share if no writer holds the lock or waits for it; true if
- *  it did. Never blocks. (At most 2^30 - 1 shares are held at once.) */
+ *  it did. Never blocks. (At most 2^30 - 1 shares are held at once.) False
+ *  for NULL. */
 static inline bool ct_rwlock_read_try_acquire(ct_rwlock_t *rw)
 {
-	uint32_t s = atomic_load_explicit(&rw->ct__state, memory_order_relaxed);
+	if (CT__UNLIKELY(rw == NULL))
+		return false;
+	uint32_t s = CT__ATOMIC_LOAD(&rw->ct__state, relaxed);
 	while (!(s & CT__RW_WRITER)) {
-		if (atomic_compare_exchange_weak_explicit(&rw->ct__state, &s, s + CT__RW_READER,
-							  memory_order_acquire,
-							  memory_order_relaxed))
+		if (CT__ATOMIC_CAS_WEAK(&rw->ct__state, &s, s + CT__RW_READER, acquire, relaxed))
 			return true;
 	}
 	return false;
@@ -88,9 +94,12 @@ CT_API void ct_rwlock_read_acquire_slow(ct_rwlock_t *rw);
 
 /** Takes a read share, waiting while a writer holds the lock or waits for
  *  it. Not interruptible (use ct_rwlock_read_acquire_timeout() for a wait
- *  that can be stopped). Releases the caller's GIL while it sleeps. */
+ *  that can be stopped). Releases the caller's GIL while it sleeps. NULL
+ *  does nothing (ct_rwlock_read_acquire_timeout() reports it: CT_EINVAL). */
 static inline void ct_rwlock_read_acquire(ct_rwlock_t *rw)
 {
+	if (CT__UNLIKELY(rw == NULL))
+		return;
 	if (CT__UNLIKELY(!ct_rwlock_read_try_acquire(rw)))
 		ct_rwlock_read_acquire_slow(rw);
 }
@@ -101,18 +110,19 @@ static inline void ct_rwlock_read_acquire(ct_rwlock_t *rw)
 CT_API int ct_rwlock_read_acquire_timeout(ct_rwlock_t *rw, double timeout);
 
 /** Out-of-line path of ct_rwlock_read_release(); do not call directly. */
-CT_API int ct_rwlock_read_release_slow(ct_rwlock_t *rw);
+CT_API int ct_rwlock_read_release_slow(ct_rwlock_t *rw) CT__NOEXCEPT;
 
 /** Gives back a read share. The last reader out lets a waiting writer in.
- *  Errors: CT_EUNLOCKED ("release unlocked lock": no read share is held). */
+ *  Errors: CT_EUNLOCKED ("release unlocked lock": no read share is held),
+ *  CT_EINVAL (NULL). */
 static inline int ct_rwlock_read_release(ct_rwlock_t *rw)
 {
-	uint32_t s = atomic_load_explicit(&rw->ct__state, memory_order_relaxed);
+	if (CT__UNLIKELY(rw == NULL))
+		return CT_EINVAL;
+	uint32_t s = CT__ATOMIC_LOAD(&rw->ct__state, relaxed);
 	/* Fast: another reader stays, or nobody at all waits. */
 	while (s >= 2 * CT__RW_READER || s == CT__RW_READER) {
-		if (atomic_compare_exchange_weak_explicit(&rw->ct__state, &s, s - CT__RW_READER,
-							  memory_order_release,
-							  memory_order_relaxed))
+		if (CT__ATOMIC_CAS_WEAK(&rw->ct__state, &s, s - CT__RW_READER, release, relaxed))
 			return 0;
 	}
 	return ct_rwlock_read_release_slow(rw);
@@ -134,18 +144,23 @@ CT_API int ct_rwlock_write_acquire_timeout(ct_rwlock_t *rw, double timeout);
 
 /** Releases the write lock, admitting every waiting reader first.
  *  Errors: CT_EUNLOCKED ("release unlocked lock": not write-locked). */
-CT_API int ct_rwlock_write_release(ct_rwlock_t *rw);
+CT_API int ct_rwlock_write_release(ct_rwlock_t *rw) CT__NOEXCEPT;
 
-/** True while a writer holds the lock or waits for the readers inside. */
+/** True while a writer holds the lock or waits for the readers inside;
+ *  false for NULL. */
 static inline bool ct_rwlock_write_locked(const ct_rwlock_t *rw)
 {
-	return atomic_load_explicit(&rw->ct__state, memory_order_relaxed) & CT__RW_WRITER;
+	if (CT__UNLIKELY(rw == NULL))
+		return false;
+	return CT__ATOMIC_LOAD(&rw->ct__state, relaxed) & CT__RW_WRITER;
 }
 
-/** The number of read shares held: a snapshot. */
+/** The number of read shares held: a snapshot; 0 for NULL. */
 static inline unsigned ct_rwlock_readers(const ct_rwlock_t *rw)
 {
-	return atomic_load_explicit(&rw->ct__state, memory_order_relaxed) / CT__RW_READER;
+	if (CT__UNLIKELY(rw == NULL))
+		return 0;
+	return CT__ATOMIC_LOAD(&rw->ct__state, relaxed) / CT__RW_READER;
 }
 
 /** @cond internal */
@@ -162,12 +177,14 @@ static inline void ct__rwlock_guard_write_release(ct_rwlock_t **guard)
 /** @endcond */
 
 /** Runs the block holding a read share of @p rw (taken as
- *  ct_rwlock_read_acquire()); released as CT_WITH_LOCK() releases. */
+ *  ct_rwlock_read_acquire()); released as CT_WITH_LOCK() releases. As
+ *  there, break and continue leave the block, not a loop around it. */
 #define CT_WITH_READ_LOCK(rw) \
 	CT__WITH(ct_rwlock_t *, ct__rwlock_guard_read_release, (ct_rwlock_read_acquire(rw), (rw)))
 
 /** Runs the block holding @p rw for writing (taken as
- *  ct_rwlock_write_acquire()); released as CT_WITH_LOCK() releases. */
+ *  ct_rwlock_write_acquire()); released as CT_WITH_LOCK() releases. As
+ *  there, break and continue leave the block, not a loop around it. */
 #define CT_WITH_WRITE_LOCK(rw) \
 	CT__WITH(ct_rwlock_t *, ct__rwlock_guard_write_release, (ct_rwlock_write_acquire(rw), (rw)))
 

@@ -5,7 +5,9 @@
 #ifndef CTHREADING_SEMAPHORE_H
 #define CTHREADING_SEMAPHORE_H
 
+#ifndef __cplusplus
 #include <stdatomic.h>
+#endif
 
 #include "common.h"
 
@@ -38,8 +40,8 @@ extern "C" {
 
 /** A semaphore, bounded or not. Treat the members as private; 8 bytes. */
 typedef struct ct_semaphore {
-	_Atomic uint32_t ct__state; /**< private: value << 1 | PARKED */
-	uint32_t ct__bound;	    /**< private: initial value, or "unbounded" */
+	CT__ATOMIC(uint32_t) ct__state; /**< private: value << 1 | PARKED */
+	uint32_t ct__bound;		/**< private: initial value, or "unbounded" */
 } ct_semaphore_t;
 
 /** Python's BoundedSemaphore: the same type, initialised as bounded. */
@@ -77,21 +79,22 @@ CT_API int ct_semaphore_init(ct_semaphore_t *sem, long value);
  *  above @p value is an error. */
 CT_API int ct_bounded_semaphore_init(ct_bounded_semaphore_t *sem, long value);
 
-/** Releases a semaphore's resources (it has none; for symmetry). */
+/** Releases a semaphore's resources (it has none; for symmetry). NULL does
+ *  nothing. */
 static inline void ct_semaphore_destroy(ct_semaphore_t *sem)
 {
 	(void)sem;
 }
 
 /** `Semaphore.acquire(blocking=False)`: takes one unit if the value is
- *  positive; true if it did. Never blocks. */
+ *  positive; true if it did. Never blocks. False for NULL. */
 static inline bool ct_semaphore_try_acquire(ct_semaphore_t *sem)
 {
-	uint32_t s = atomic_load_explicit(&sem->ct__state, memory_order_relaxed);
+	if (CT__UNLIKELY(sem == NULL))
+		return false;
+	uint32_t s = CT__ATOMIC_LOAD(&sem->ct__state, relaxed);
 	while (s >= CT__SEM_UNIT) {
-		if (atomic_compare_exchange_weak_explicit(&sem->ct__state, &s, s - CT__SEM_UNIT,
-							  memory_order_acquire,
-							  memory_order_relaxed))
+		if (CT__ATOMIC_CAS_WEAK(&sem->ct__state, &s, s - CT__SEM_UNIT, acquire, relaxed))
 			return true;
 	}
 	return false;
@@ -104,10 +107,12 @@ CT_API int ct_semaphore_acquire_slow(ct_semaphore_t *sem, double timeout);
  *  value is 0. Returns 0 once taken, CT_ETIMEDOUT if none came before the
  *  timeout (CT_FOREVER: no limit; 0: try once).
  *
- * Errors: CT_EINVAL (NaN), CT_ETOOLARGE. Interruptible: CT_ESTOPPED, with
- * no unit taken. Releases the caller's GIL while it sleeps. */
+ * Errors: CT_EINVAL (NaN, NULL), CT_ETOOLARGE. Interruptible: CT_ESTOPPED,
+ * with no unit taken. Releases the caller's GIL while it sleeps. */
 static inline int ct_semaphore_acquire(ct_semaphore_t *sem, double timeout)
 {
+	if (CT__UNLIKELY(sem == NULL))
+		return CT_EINVAL;
 	/* The comparison is false for NaN and too-large timeouts, which the
 	 * slow path reports. */
 	if (CT__LIKELY(timeout <= CT_TIMEOUT_MAX) && ct_semaphore_try_acquire(sem))
@@ -121,33 +126,40 @@ static inline int ct_semaphore_acquire(ct_semaphore_t *sem, double timeout)
  * CT_EOVERRELEASE ("semaphore released too many times": above the initial
  * value of a bounded semaphore, or above CT_SEMAPHORE_VALUE_MAX); on error
  * the value is unchanged. */
-CT_API int ct_semaphore_release(ct_semaphore_t *sem, unsigned n);
+CT_API int ct_semaphore_release(ct_semaphore_t *sem, unsigned n) CT__NOEXCEPT;
 
-/** The current value (Python's private `_value`): a snapshot. */
+/** The current value (Python's private `_value`): a snapshot; 0 for NULL. */
 static inline unsigned ct_semaphore_value(const ct_semaphore_t *sem)
 {
-	return atomic_load_explicit(&sem->ct__state, memory_order_relaxed) / CT__SEM_UNIT;
+	if (CT__UNLIKELY(sem == NULL))
+		return 0;
+	return CT__ATOMIC_LOAD(&sem->ct__state, relaxed) / CT__SEM_UNIT;
 }
 
-/** `BoundedSemaphore.acquire(timeout)`: ct_semaphore_acquire(). */
+/** `BoundedSemaphore.acquire(timeout)`: ct_semaphore_acquire() (CT_EINVAL
+ *  for NULL). */
 static inline int ct_bounded_semaphore_acquire(ct_bounded_semaphore_t *sem, double timeout)
 {
 	return ct_semaphore_acquire(sem, timeout);
 }
 
-/** `BoundedSemaphore.release(n)`: ct_semaphore_release(). */
+/** `BoundedSemaphore.release(n)`: ct_semaphore_release() (CT_EINVAL for
+ *  NULL). */
 static inline int ct_bounded_semaphore_release(ct_bounded_semaphore_t *sem, unsigned n)
 {
+	if (CT__UNLIKELY(sem == NULL))
+		return CT_EINVAL;
 	return ct_semaphore_release(sem, n);
 }
 
-/** `BoundedSemaphore.acquire(blocking=False)`: ct_semaphore_try_acquire(). */
+/** `BoundedSemaphore.acquire(blocking=False)`: ct_semaphore_try_acquire()
+ *  (false for NULL). */
 static inline bool ct_bounded_semaphore_try_acquire(ct_bounded_semaphore_t *sem)
 {
 	return ct_semaphore_try_acquire(sem);
 }
 
-/** ct_semaphore_destroy(), by the bounded name. */
+/** ct_semaphore_destroy(), by the bounded name (NULL does nothing). */
 static inline void ct_bounded_semaphore_destroy(ct_bounded_semaphore_t *sem)
 {
 	ct_semaphore_destroy(sem);
@@ -171,7 +183,8 @@ static inline ct_semaphore_t *ct__semaphore_guard_acquire(ct_semaphore_t *sem)
  * is requested for the thread while it waits, the acquire fails and the
  * block is skipped (check ct_stop_requested() after it). Leaving the block
  * releases the unit as CT_WITH_LOCK() releases its lock, with the same
- * limits (no longjmp; return and goto only with GCC and Clang). */
+ * limits (no longjmp; return and goto only with GCC and Clang). As there,
+ * break and continue leave the block, not a loop around it. */
 #define CT_WITH_SEMAPHORE(sem) \
 	CT__WITH(ct_semaphore_t *, ct__semaphore_guard_release, ct__semaphore_guard_acquire(sem))
 

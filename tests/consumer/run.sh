@@ -2,11 +2,23 @@
 # Builds and runs hello.c against cthreading as a user would, outside the
 # source tree: in a fresh temporary directory, from an installed prefix
 # (pkg-config, find_package) or from the sources (add_subdirectory,
-# FetchContent).
+# FetchContent). From an installed prefix, hello.cpp too: the same program
+# in C++, built by the first C++ compiler found ($CXX, c++, g++, clang++),
+# or skipped with a message if there is none.
 #
 #   run.sh MODE SOURCE_DIR BUILD_DIR CC CMAKE
 set -eu
 mode=$1 src=$2 build=$3 cc=$4 cmake=$5
+cxx=""
+for c in "${CXX:-}" c++ g++ clang++; do
+	if [ -n "$c" ] && command -v "$c" >/dev/null 2>&1; then
+		cxx=$(command -v "$c")
+		break
+	fi
+done
+no_cxx() {
+	echo "no C++ compiler found (\$CXX, c++, g++, clang++): hello.cpp skipped"
+}
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -60,6 +72,18 @@ pkg-config)
 	# shellcheck disable=SC2086
 	"$cc" -std=c11 -Wall -Werror -static $cflags "$here/hello.c" $static_libs -o "$tmp/hello_static"
 	run "$tmp/hello_static"
+	if [ -n "$cxx" ]; then
+		# shellcheck disable=SC2086
+		"$cxx" -std=c++11 -Wall -Wextra -Werror -pedantic $cflags "$here/hello.cpp" $libs \
+			-Wl,-rpath,"$libdir" -o "$tmp/hello_cpp"
+		run "$tmp/hello_cpp"
+		# shellcheck disable=SC2086
+		"$cxx" -std=c++11 -Wall -Wextra -Werror -pedantic $cflags "$here/hello.cpp" \
+			"$libdir/libcthreading.a" -pthread -lm -o "$tmp/hello_cpp_static"
+		run "$tmp/hello_cpp_static"
+	else
+		no_cxx
+	fi
 	;;
 find_package)
 	install_prefix
@@ -80,6 +104,18 @@ find_package)
 				"${want%:*}" "$([ "${want#*:}" = 1 ] && echo 1 || echo 0)" "${want%:*}" "$version" >"$tmp/v/CMakeLists.txt"
 			"$cmake" -S "$tmp/v" -B "$tmp/v/b" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
 		done
+	fi
+	if [ -n "$cxx" ]; then
+		mkdir "$tmp/cxx"
+		cp "$here/find_package_cxx/CMakeLists.txt" "$here/hello.cpp" "$tmp/cxx/"
+		"$cmake" -S "$tmp/cxx" -B "$tmp/cxx/b" -DCMAKE_CXX_COMPILER="$cxx" \
+			-DCMAKE_CXX_FLAGS="-Wall -Wextra -Werror -pedantic" \
+			-DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
+		"$cmake" --build "$tmp/cxx/b" >/dev/null
+		run "$tmp/cxx/b/hello_cpp_shared"
+		run "$tmp/cxx/b/hello_cpp_static"
+	else
+		no_cxx
 	fi
 	;;
 add_subdirectory | fetchcontent)
