@@ -521,8 +521,11 @@ static int child_main_checks(void *arg)
 	ct_thread_t *main = ct_main_thread();
 	if (ct_get_ident() != a->ident)
 		return 20; /* current ident */
-	if (strcmp(ct_thread_name(main), a->name) != 0)
+	if (strcmp(ct_thread_name(main), a->name) != 0) {
+		fprintf(stderr, "child: main thread named \"%s\", expected \"%s\"\n",
+			ct_thread_name(main), a->name);
 		return 21; /* main name */
+	}
 	if (ct_thread_ident(main) != a->ident)
 		return 22; /* main ident */
 	if (ct_current_thread() != main)
