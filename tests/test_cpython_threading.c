@@ -65,15 +65,15 @@
 #define CP_TSAN 1
 #endif
 #endif
-#ifdef CP_TSAN
-/* The fork cases start threads in the child of a threaded process, which
- * ThreadSanitizer refuses by default. */
-const char *__tsan_default_options(void);
-const char *__tsan_default_options(void)
+
+/* CPython's skip_unless_reliable_fork: the fork cases are skipped under
+ * ThreadSanitizer, which does not support threads after fork(). */
+static void skip_unless_reliable_fork(void)
 {
-	return "die_after_fork=0";
-}
+#ifdef CP_TSAN
+	ht_skip("ThreadSanitizer doesn't support threads after fork");
 #endif
+}
 
 #define PROG "cpython_threading"
 
@@ -458,6 +458,7 @@ static int child_active_count_is_1(void *arg)
 
 TEST(threadtests_dummy_thread_after_fork)
 {
+	skip_unless_reliable_fork();
 	struct foreign_probe p = {.done = CT_EVENT_INIT, .go = CT_EVENT_INIT};
 	pthread_t tid;
 	CHECK_EQ(pthread_create(&tid, NULL, register_dummy, &p), 0);
@@ -476,6 +477,7 @@ static int alive_code(void *t)
 
 TEST(threadtests_is_alive_after_fork)
 {
+	skip_unless_reliable_fork();
 	for (int i = 0; i < 20; i++) {
 		ct_thread_t *t = cp_start(nothing, NULL);
 		in_fork_child(alive_code, t, 10);
@@ -540,6 +542,7 @@ static int child_main_checks(void *arg)
 
 TEST(threadtests_main_thread_after_fork)
 {
+	skip_unless_reliable_fork();
 	struct after_fork a = {.ident = ct_get_ident()};
 	snprintf(a.name, sizeof a.name, "MainThread");
 	in_fork_child(child_main_checks, &a, 0);
@@ -563,6 +566,7 @@ static int fork_from_thread(void *arg)
 
 TEST(threadtests_main_thread_after_fork_from_nonmain_thread)
 {
+	skip_unless_reliable_fork();
 	struct after_fork a = {0};
 	ct_thread_t *th = cp_start(fork_from_thread, &a);
 	cp_join(th);
@@ -604,11 +608,13 @@ static void main_thread_after_fork_from_foreign(bool create_dummy)
 
 TEST(threadtests_main_thread_after_fork_from_foreign_thread)
 {
+	skip_unless_reliable_fork();
 	main_thread_after_fork_from_foreign(false);
 }
 
 TEST(threadtests_main_thread_after_fork_from_dummy_thread)
 {
+	skip_unless_reliable_fork();
 	main_thread_after_fork_from_foreign(true);
 }
 
@@ -732,6 +738,7 @@ static int native_id_code(void *arg)
 
 TEST(threadtests_native_id_after_fork)
 {
+	skip_unless_reliable_fork();
 	long parent = ct_thread_native_id(ct_current_thread());
 	CHECK_EQ(parent, ct_get_native_id());
 	in_fork_child(native_id_code, &parent, 0);
@@ -748,11 +755,13 @@ TEST(threadjoinonshutdown_1_join_on_shutdown)
 
 TEST(threadjoinonshutdown_2_join_in_forked_process)
 {
+	skip_unless_reliable_fork();
 	cp_check_mode(PROG, "join_in_forked_process", "end of main\nend of thread\n");
 }
 
 TEST(threadjoinonshutdown_3_join_in_forked_from_thread)
 {
+	skip_unless_reliable_fork();
 	cp_check_mode(PROG, "join_in_forked_from_thread", "end of main\nend of thread\n");
 }
 
@@ -782,6 +791,7 @@ static int do_fork_and_wait(void *arg)
 
 TEST(threadjoinonshutdown_reinit_tls_after_fork)
 {
+	skip_unless_reliable_fork();
 	ct_thread_t *threads[16];
 	for (int i = 0; i < 16; i++)
 		threads[i] = cp_start(do_fork_and_wait, NULL);
@@ -798,6 +808,7 @@ static int only_one_thread(void *arg)
 
 TEST(threadjoinonshutdown_clear_threads_states_after_fork)
 {
+	skip_unless_reliable_fork();
 	ct_event_t go = CT_EVENT_INIT;
 	ct_thread_t *threads[16];
 	for (int i = 0; i < 16; i++)
