@@ -5,7 +5,7 @@
 
 /* Every code with its symbol and its message: Python's wording wherever
  * Python raises with a message. The codes are errno values and a range of
- * our own, too sparse to index by: a lookup walks the 30 entries. */
+ * our own, too sparse to index by: a lookup walks the 31 entries. */
 #define E(code, message) {code, #code, message}
 static const struct {
 	int code;
@@ -42,6 +42,7 @@ static const struct {
 	E(CT_EGILNOTHELD, "the GIL is not held by the calling thread"),
 	E(CT_EGILHELD, "the GIL is already held by the calling thread"),
 	E(CT_EFUTURESTATE, "Future in unexpected state"),
+	E(CT_EJOINDUMMY, "cannot join a dummy thread"),
 };
 #undef E
 

@@ -376,6 +376,9 @@ static int worker_main(void *arg)
 	current_pool = ex;
 	int status = ex->initializer ? ex->initializer(ex->initarg) : 0;
 	if (status != 0) {
+		/* Python logs "Exception in initializer" before it breaks the
+		 * pool: whoever sees the pool broken finds the report made. */
+		ct__thread_report_failure(status);
 		stop_spinning(&me, false);
 		pool_break(ex);
 	} else {
@@ -385,9 +388,7 @@ static int worker_main(void *arg)
 	current_pool = NULL;
 	atomic_fetch_sub(&ex->live, 1);
 	executor_unref(ex);
-	/* A failed initializer is reported as the thread's failure: the
-	 * excepthook prints it, as Python logs "Exception in initializer". */
-	return status;
+	return 0; /* a failed initializer was reported above */
 }
 
 /* Under ex->lock. */
@@ -514,6 +515,9 @@ static void after_fork_child(void)
 
 static void register_hook(void)
 {
+	/* A pool that never started a worker must still be closed at exit:
+	 * Python refuses submits after interpreter shutdown. */
+	ct__exit_rule_arm();
 	hook_rc = ct__before_exit_wait(close_all_at_exit);
 	if (hook_rc == 0)
 		pthread_atfork(NULL, NULL, after_fork_child);

@@ -83,13 +83,11 @@ static int grow(struct ct__thread *self, uint32_t slot)
 	return 0;
 }
 
-/* The main thread ends when the process exits. The exit rule destroys its
- * values, but it is only registered once a thread is started: register a
- * handler of our own the first time the main thread sets a value, so that
- * a program that never starts a thread destroys them too. Whichever
- * handler runs second finds the table gone. */
-static pthread_once_t main_exit_once = PTHREAD_ONCE_INIT;
-
+/* The main thread ends when the process exits. Its values are destroyed
+ * by a handler registered at load time, before the program can register
+ * any: exit handlers run in reverse order, so this one runs after all of
+ * the program's, which still find the main thread's values there (as
+ * Python's thread-locals outlive its atexit callbacks). */
 static void destroy_main_values(void)
 {
 	struct ct__thread *self = ct__tls_self;
@@ -97,7 +95,7 @@ static void destroy_main_values(void)
 		ct__locals_thread_exit(self);
 }
 
-static void register_main_exit(void)
+__attribute__((constructor)) static void register_main_exit(void)
 {
 	atexit(destroy_main_values);
 }
@@ -112,8 +110,6 @@ int ct_local_set(ct_local_t *local, void *value)
 		return CT_ENOMEM;
 	if (slot > self->nlocals && grow(self, slot) < 0)
 		return CT_ENOMEM;
-	if (self->kind == CT__KIND_MAIN)
-		pthread_once(&main_exit_once, register_main_exit);
 	struct ct__local_entry *e = &self->locals[slot - 1];
 	uint32_t gen = atomic_load_explicit(&slot_gen[slot], memory_order_relaxed);
 	if (e->gen != gen && e->value && e->dtor) {

@@ -374,6 +374,11 @@ static void report_failure(struct ct__thread *rec, int status)
 	hook(&args);
 }
 
+void ct__thread_report_failure(int status)
+{
+	report_failure(ct__self(), status);
+}
+
 static void run_hook(_Atomic(ct_thread_hook_fn) *slot, struct ct__thread *rec)
 {
 	ct_thread_hook_fn fn = atomic_load_explicit(slot, memory_order_acquire);
@@ -422,7 +427,6 @@ static void *trampoline(void *p)
 	return NULL;
 }
 
-static void register_exit_rule(void);
 
 static pthread_attr_t *thread_attr(struct ct__thread *rec, pthread_attr_t *attr)
 {
@@ -446,7 +450,7 @@ int ct_thread_start(ct_thread_t *t)
 	if (rec->kind != CT__KIND_STARTED ||
 	    !atomic_compare_exchange_strong(&rec->state, &expected, CT__T_RUNNING))
 		return CT_ESTARTED;
-	pthread_once(&atexit_once, register_exit_rule);
+	ct__exit_rule_arm();
 
 	atomic_fetch_add(&rec->refs, 1); /* the running thread's */
 	ct_lock_acquire(&reg.lock);
@@ -509,6 +513,10 @@ int ct__thread_join_until(ct_thread_t *t, int64_t deadline, unsigned flags)
 		return CT_ENOTSTARTED;
 	if (rec == ct__tls_self)
 		return CT_EJOINSELF;
+	/* Python: a thread cthreading did not start has no end to wait for
+	 * that the library could see ("cannot join a dummy thread"). */
+	if (rec->kind == CT__KIND_DUMMY)
+		return CT_EJOINDUMMY;
 	return wait_finished(rec, deadline, flags | CT__PARK_NO_SPIN);
 }
 
@@ -799,17 +807,22 @@ static void exit_rule(void)
 	 * The GIL, if the exiting thread holds it, is released while it waits
 	 * (the parking core does it), so GIL threads can finish. */
 	wait_non_daemon(CT__NO_DEADLINE, CT__PARK_NO_SPIN, true);
-	struct ct__thread *self = ct__tls_self;
-	if (self && self->kind == CT__KIND_MAIN)
-		ct__locals_thread_exit(self);
+	/* The main thread's locals outlive the program's exit handlers
+	 * (local.c destroys them last). */
 }
 
-/* Registered when the first thread starts rather than at load time: exit
- * handlers run in reverse order of registration, so whatever the program
- * registered before it had threads is torn down only after they are gone. */
+/* Registered when the first thread starts (or a pool is created) rather
+ * than at load time: exit handlers run in reverse order of registration,
+ * so whatever the program registered before it had threads is torn down
+ * only after they are gone. */
 static void register_exit_rule(void)
 {
 	atexit(exit_rule);
+}
+
+void ct__exit_rule_arm(void)
+{
+	pthread_once(&atexit_once, register_exit_rule);
 }
 
 int ct_shutdown(double timeout)
@@ -839,6 +852,18 @@ static struct ct__thread *adopt_main_record(void)
 	registry_insert_locked(rec);
 	ct__tls_self = rec;
 	return rec;
+}
+
+/* A fork from a thread cthreading did not start but has seen: Python's
+ * _after_fork turns its _DummyThread into the _MainThread, named
+ * "MainThread" and not a daemon. Its record stays in its TLS. */
+static void promote_dummy_to_main(struct ct__thread *rec)
+{
+	rec->kind = CT__KIND_MAIN;
+	atomic_store(&rec->daemon, false);
+	char *name = ct__strdup("MainThread");
+	if (name)
+		ct__free(atomic_exchange(&rec->name, name));
 }
 
 /* The registry must be whole in the child: no other thread may be half-way
@@ -874,6 +899,8 @@ static void after_fork_child(void)
 	}
 	if (!self)
 		self = adopt_main_record();
+	else if (self->kind == CT__KIND_DUMMY)
+		promote_dummy_to_main(self);
 	atomic_store(&self->native_id, (uint32_t)current_native_id());
 	/* Re-initialised, not just reset: with the fallback parker, a thread
 	 * of the parent may have held its mutex (a stop request) at the fork. */

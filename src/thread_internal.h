@@ -95,6 +95,11 @@ static inline struct ct__thread *ct__self(void)
 /* Runs the destructors of a thread's locals and frees its table (local.c). */
 void ct__locals_thread_exit(struct ct__thread *self);
 
+/* Makes sure the exit rule runs at exit (once; ct_thread_start does it):
+ * for a subsystem whose exit-time work must run even if no thread was
+ * ever started, such as refusing submits to pools after the exit. */
+void ct__exit_rule_arm(void);
+
 /* Work that must happen before the exit rule waits for threads, such as
  * shutting executors down so their idle workers end (thread.c). At most
  * a few; registered once per subsystem. */
@@ -103,6 +108,11 @@ int ct__before_exit_wait(void (*fn)(void));
 /* ct_thread_join with an absolute deadline (CLOCK_MONOTONIC ns), for a
  * caller that waits for several threads against one deadline. */
 int ct__thread_join_until(ct_thread_t *t, int64_t deadline, unsigned flags);
+
+/* Reports a failure of the calling thread through the excepthook now, as
+ * its run returning @p status would at its end (an executor's worker whose
+ * initializer failed: Python logs that before the pool breaks). */
+void ct__thread_report_failure(int status);
 
 /* How many heap thread records exist now (allocated, not yet freed): the
  * tests' leak check in builds without LeakSanitizer. */

@@ -91,7 +91,7 @@ static inline void bunch_join(struct bunch *b)
 {
 	for (int i = 0; i < b->n; i++) {
 		CHECK_OK(ct_thread_join(b->threads[i], CT_FOREVER));
-		ct_thread_destroy(b->threads[i]);
+		ct_thread_release(b->threads[i]);
 	}
 	CHECK_EQ(atomic_load(&b->finished), b->n);
 }
@@ -116,7 +116,7 @@ static inline ct_thread_t *cp_start(ct_target_fn fn, void *arg)
 static inline void cp_join(ct_thread_t *t)
 {
 	CHECK_OK(ct_thread_join(t, CT_FOREVER));
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 }
 
 /* Checks that a wait that timed out did not return before its timeout. */

@@ -283,10 +283,10 @@ static void base_timeout(enum lock_kind kind)
 	struct anylock l;
 	al_init(&l, kind);
 	/* acquire(False, 1), "can't set timeout if not blocking", has no C
-	 * form: a timeout of 0 is the non-blocking acquire. A negative
-	 * timeout is CT_FOREVER here (Python rejects timeout=-100 with
-	 * ValueError): on a free lock it simply succeeds. */
-	CHECK_OK(al_acquire_timeout(&l, -100));
+	 * form: a timeout of 0 is the non-blocking acquire. timeout=-100 is
+	 * Python's ValueError: CT_EINVAL, and the lock stays free. */
+	CHECK_RC(al_acquire_timeout(&l, -100), CT_EINVAL);
+	CHECK_OK(al_acquire_timeout(&l, CT_FOREVER));
 	CHECK_OK(al_release(&l));
 	/* OverflowError: CT_ETOOLARGE. */
 	CHECK_RC(al_acquire_timeout(&l, 1e100), CT_ETOOLARGE);
@@ -1662,7 +1662,7 @@ static void wait_default(void *arg)
 	(void)arg;
 	/* Python's BrokenBarrierError: this thread's own wait timed out,
 	 * CT_ETIMEDOUT (the barrier is broken for the others). */
-	CHECK_RC(ct_barrier_wait(&short_barrier, CT_FOREVER), CT_ETIMEDOUT);
+	CHECK_RC(ct_barrier_wait(&short_barrier, CT_BARRIER_DEFAULT), CT_ETIMEDOUT);
 }
 
 TEST(barriertests_default_timeout)

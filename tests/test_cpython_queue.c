@@ -219,15 +219,20 @@ static void t_basic(ct_queue_kind kind)
 	CHECK_OK(ct_queue_destroy(&q));
 }
 
-/* Python rejects a negative timeout with ValueError; here it means "no
- * limit" (CT_FOREVER, docs/python-to-c.md), so the calls succeed. */
+/* Python rejects a negative timeout with ValueError: CT_EINVAL here, and
+ * nothing is put or taken. The one exception is CT_FOREVER, which is -1.0
+ * (Python's None): put(timeout=-1) has no C spelling of its own. */
 static void t_negative_timeout_raises_exception(ct_queue_kind kind)
 {
 	ct_queue_t q;
 	new_queue(&q, kind, QUEUE_SIZE);
-	CHECK_OK(ct_queue_put(&q, V(1), -1));
+	CHECK_RC(ct_queue_put(&q, V(1), -0.5), CT_EINVAL);
+	CHECK_EQ(ct_queue_qsize(&q), 0);
+	CHECK_OK(ct_queue_put(&q, V(1), CT_FOREVER));
 	void *item = NULL;
-	CHECK_OK(ct_queue_get(&q, &item, -1));
+	CHECK_RC(ct_queue_get(&q, &item, -2), CT_EINVAL);
+	CHECK_EQ(ct_queue_qsize(&q), 1);
+	CHECK_OK(ct_queue_get(&q, &item, CT_FOREVER));
 	CHECK_EQ(I(item), 1);
 	CHECK_OK(ct_queue_destroy(&q));
 }
@@ -752,7 +757,7 @@ static void t_shutdown_pending_get(ct_queue_kind kind)
 	ct_queue_shutdown(&q, false);
 	CHECK_OK(ct_thread_join(t, 10.0));
 	CHECK(!ct_thread_is_alive(t));
-	ct_thread_destroy(t);
+	ct_thread_release(t);
 	CHECK_RC(p.rc, CT_ESHUTDOWN);
 	CHECK_OK(ct_queue_destroy(&q));
 }
@@ -881,14 +886,17 @@ TEST(simplequeuetest_basic)
 	CHECK_OK(ct_simplequeue_destroy(&q));
 }
 
-/* Python rejects get(timeout=-1) with ValueError; a negative timeout means
- * "no limit" here (docs/python-to-c.md), so the item comes back. */
+/* Python rejects get(timeout=-1) with ValueError: CT_EINVAL for any
+ * negative timeout but CT_FOREVER (-1.0, Python's None), and the item
+ * stays queued. */
 TEST(simplequeuetest_negative_timeout_raises_exception)
 {
 	ct_simplequeue_t q = CT_SIMPLEQUEUE_INIT;
 	CHECK_OK(ct_simplequeue_put(&q, V(1)));
 	void *v;
-	CHECK_OK(ct_simplequeue_get(&q, &v, -1));
+	CHECK_RC(ct_simplequeue_get(&q, &v, -0.5), CT_EINVAL);
+	CHECK_EQ(ct_simplequeue_qsize(&q), 1);
+	CHECK_OK(ct_simplequeue_get(&q, &v, CT_FOREVER));
 	CHECK_EQ(I(v), 1);
 	CHECK_OK(ct_simplequeue_destroy(&q));
 }

@@ -42,6 +42,7 @@ static const struct {
 	{CT_EGILNOTHELD, "CT_EGILNOTHELD", 0},
 	{CT_EGILHELD, "CT_EGILHELD", 0},
 	{CT_EFUTURESTATE, "CT_EFUTURESTATE", 0},
+	{CT_EJOINDUMMY, "CT_EJOINDUMMY", 0},
 };
 #define NCODES (sizeof codes / sizeof codes[0])
 

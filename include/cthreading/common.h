@@ -116,6 +116,7 @@ enum ct_error {
 	CT_EGILNOTHELD = -4020,	  /**< the GIL is not held by the calling thread */
 	CT_EGILHELD = -4021,	  /**< the GIL is already held by the calling thread */
 	CT_EFUTURESTATE = -4022,  /**< Future in unexpected state */
+	CT_EJOINDUMMY = -4023,	  /**< cannot join a dummy thread */
 };
 
 /** A message for an error code, in Python's wording where Python has one.

@@ -134,7 +134,8 @@ CT_API int ct_thread_start(ct_thread_t *t);
  * Returns 0 once the thread has finished, CT_ETIMEDOUT if it is still alive
  * at the timeout (CT_FOREVER: no limit; 0: just check). Errors: CT_EJOINSELF
  * ("cannot join current thread"), CT_ENOTSTARTED ("cannot join thread before
- * it is started"), CT_ETOOLARGE, CT_EINVAL.
+ * it is started"), CT_EJOINDUMMY ("cannot join a dummy thread": one that
+ * cthreading did not start), CT_ETOOLARGE, CT_EINVAL.
  * Interruptible: CT_ESTOPPED. Releases the caller's GIL while it waits. */
 CT_API int ct_thread_join(ct_thread_t *t, double timeout);
 
