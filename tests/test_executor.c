@@ -506,12 +506,14 @@ TEST(shutdown_wait_leaves_no_worker_alive)
 {
 	size_t before = ct_active_count();
 	for (int round = 0; round < 40; round++) {
+		atomic_long calls = 0;
 		ct_executor_t ex;
 		CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 5}));
 		for (int i = 0; i < 20; i++)
-			CHECK_OK(ct_executor_submit(&ex, count_call, &(atomic_long){0}, NULL));
+			CHECK_OK(ct_executor_submit(&ex, count_call, &calls, NULL));
 		CHECK_OK(ct_executor_shutdown(&ex, true, false));
 		CHECK_EQ(ct_active_count(), before);
+		CHECK_EQ(atomic_load(&calls), 20);
 		ct_executor_destroy(&ex);
 	}
 }
