@@ -46,6 +46,8 @@ int ct_timer_init(ct_timer_t *timer, double interval, ct_target_fn function, voi
 
 int ct_timer_start(ct_timer_t *timer)
 {
+	if (CT__UNLIKELY(!timer))
+		return CT_EINVAL;
 	return ct_thread_start(&timer->thread);
 }
 
@@ -58,10 +60,14 @@ void ct_timer_cancel(ct_timer_t *timer)
 
 int ct_timer_join(ct_timer_t *timer, double timeout)
 {
+	if (CT__UNLIKELY(!timer))
+		return CT_EINVAL;
 	return ct_thread_join(&timer->thread, timeout);
 }
 
 void ct_timer_destroy(ct_timer_t *timer)
 {
+	if (CT__UNLIKELY(!timer))
+		return;
 	ct_thread_destroy(&timer->thread);
 }

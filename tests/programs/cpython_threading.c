@@ -27,12 +27,14 @@ static ct_event_t release = CT_EVENT_INIT;
 
 /* LeakSanitizer, in a fork child, cannot see the stacks of the parent's
  * other threads, so what only they point to looks leaked: the children
- * skip the leak check (a weak hook LSan calls; unused otherwise). */
-static volatile int forked_child;
+ * skip the leak check (a weak hook LSan calls; unused otherwise). So does
+ * a process that gave up root, which may no longer read its own /proc
+ * entries as LSan needs. */
+static volatile int forked_child, dropped_root;
 int __lsan_is_turned_off(void);
 int __lsan_is_turned_off(void)
 {
-	return forked_child;
+	return forked_child || dropped_root;
 }
 
 static void set_release(void)
@@ -379,8 +381,11 @@ static int start_new_thread_failed(void)
 {
 	/* The superuser ignores RLIMIT_NPROC: drop to "nobody" first (this
 	 * process only), so that the case runs in CI, which runs as root. */
-	if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
-		return 90;
+	if (geteuid() == 0) {
+		dropped_root = 1;
+		if (setgid(65534) != 0 || setuid(65534) != 0)
+			return 90;
+	}
 	struct rlimit lim;
 	if (getrlimit(RLIMIT_NPROC, &lim) != 0)
 		return 91;
