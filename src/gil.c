@@ -84,7 +84,7 @@
  * asked already, and the GIL went to another waiter) is poked.
  *
  * THE EVAL BREAKER. A drop request reaches the holder through its eval
- * breaker (ct_gil_tls_breaker, a thread-local word, as in CPython 3.13):
+ * breaker (ct__gil_tls_breaker, a thread-local word, as in CPython 3.13):
  * the address of the GIL it holds, with bit 0 set when it must drop it; 0
  * when it holds none. ct_gil_checkpoint(gil) compares it with `gil`: one
  * load and one branch, and any other value (a request, or a caller that
@@ -145,7 +145,7 @@
 
 #define NLOCKS 64
 
-_Thread_local _Atomic uintptr_t ct_gil_tls_breaker CT__TLS_MODEL;
+_Thread_local _Atomic uintptr_t ct__gil_tls_breaker CT__TLS_MODEL;
 
 /* A waiter's signal word, which it parks on. */
 enum {
@@ -471,7 +471,7 @@ static void take_slow(ct_gil_t *g, struct ct__thread *self, bool resuming)
 /* Takes the GIL; the caller holds none. */
 static void take(ct_gil_t *g, struct ct__thread *self, bool resuming)
 {
-	self->gil_breaker = &ct_gil_tls_breaker;
+	self->gil_breaker = &ct__gil_tls_breaker;
 	uint32_t expected = REGISTERED;
 	if (CT__LIKELY(atomic_compare_exchange_strong_explicit(
 		    &g->ct__state, &expected, REGISTERED | LOCKED, memory_order_acquire,
@@ -488,7 +488,7 @@ static void give_slow(ct_gil_t *g)
 	struct ct__gil_waiter *w = NULL;
 	gil_lock(g);
 	/* A request may have reached our breaker since we cleared it. */
-	set_breaker(&ct_gil_tls_breaker, 0);
+	set_breaker(&ct__gil_tls_breaker, 0);
 	if (g->ct__waiters) {
 		w = hand_over(g, ct__now_ns());
 	} else {
@@ -505,7 +505,7 @@ static void give(ct_gil_t *g, struct ct__thread *self)
 {
 	self->gil_held = NULL;
 	atomic_store_explicit(&g->ct__holder, NULL, memory_order_relaxed);
-	set_breaker(&ct_gil_tls_breaker, 0);
+	set_breaker(&ct__gil_tls_breaker, 0);
 	uint32_t expected = REGISTERED | LOCKED;
 	if (CT__LIKELY(atomic_compare_exchange_strong_explicit(&g->ct__state, &expected, REGISTERED,
 							       memory_order_release,
@@ -524,14 +524,14 @@ static int switch_out(ct_gil_t *g, struct ct__thread *self, enum why_switch why)
 		/* A stale request (its waiter was served meanwhile) or nobody
 		 * to yield to. */
 		g->ct__drop = 0;
-		set_breaker(&ct_gil_tls_breaker, (uintptr_t)g);
+		set_breaker(&ct__gil_tls_breaker, (uintptr_t)g);
 		gil_unlock(g);
 		return 0;
 	}
 	stat_add(g, why == FORCED ? CT__GIL_FORCED_DROPS : CT__GIL_YIELDS, 1);
 	int64_t now = ct__now_ns();
 	self->gil_held = NULL;
-	set_breaker(&ct_gil_tls_breaker, 0);
+	set_breaker(&ct__gil_tls_breaker, 0);
 	struct ct__gil_waiter *next = hand_over(g, now);
 	struct ct__gil_waiter w;
 	init_waiter(&w, g, self, false, now);
@@ -610,14 +610,14 @@ int ct_gil_release(ct_gil_t *gil)
 	return 0;
 }
 
-int ct_gil_checkpoint_slow(ct_gil_t *gil)
+int ct__gil_checkpoint_slow(ct_gil_t *gil)
 {
 	if (!gil)
 		return CT_EINVAL;
 	struct ct__thread *self = ct__tls_self;
 	if (!holds(self, gil))
 		return CT_EGILNOTHELD;
-	if (!(atomic_load_explicit(&ct_gil_tls_breaker, memory_order_relaxed) & DROP))
+	if (!(atomic_load_explicit(&ct__gil_tls_breaker, memory_order_relaxed) & DROP))
 		return 0;
 	return switch_out(gil, self, FORCED);
 }

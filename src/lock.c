@@ -102,7 +102,7 @@ int ct__lock_acquire_until(ct_lock_t *lock, int64_t deadline, unsigned flags)
 	}
 }
 
-void ct_lock_acquire_slow(ct_lock_t *lock)
+void ct__lock_acquire_slow(ct_lock_t *lock)
 {
 	if (CT__UNLIKELY(!lock))
 		return;
@@ -157,7 +157,7 @@ int ct__lock_release_parked(ct_lock_t *lock, bool force_fair)
 	return c.rc;
 }
 
-int ct_lock_release_slow(ct_lock_t *lock)
+int ct__lock_release_slow(ct_lock_t *lock)
 {
 	if (CT__UNLIKELY(!lock))
 		return CT_EINVAL;

@@ -40,7 +40,7 @@ static int run(ct_once_t *once, int (*fn)(void *arg), void *arg)
 	return rc;
 }
 
-int ct_once_slow(ct_once_t *once, int (*fn)(void *arg), void *arg)
+int ct__once_slow(ct_once_t *once, int (*fn)(void *arg), void *arg)
 {
 	if (CT__UNLIKELY(!once || !fn))
 		return CT_EINVAL;

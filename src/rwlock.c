@@ -90,7 +90,7 @@ static int read_until(ct_rwlock_t *rw, int64_t deadline, unsigned flags)
 	}
 }
 
-void ct_rwlock_read_acquire_slow(ct_rwlock_t *rw)
+void ct__rwlock_read_acquire_slow(ct_rwlock_t *rw)
 {
 	if (CT__UNLIKELY(!rw))
 		return;
@@ -108,7 +108,7 @@ int ct_rwlock_read_acquire_timeout(ct_rwlock_t *rw, double timeout)
 	return read_until(rw, deadline, CT__PARK_INTERRUPTIBLE);
 }
 
-int ct_rwlock_read_release_slow(ct_rwlock_t *rw)
+int ct__rwlock_read_release_slow(ct_rwlock_t *rw)
 {
 	if (CT__UNLIKELY(!rw))
 		return CT_EINVAL;

@@ -72,7 +72,7 @@ static const struct ct__park_ops sem_park_ops = {
 	.timed_out = waiter_left,
 };
 
-int ct_semaphore_acquire_slow(ct_semaphore_t *sem, double timeout)
+int ct__semaphore_acquire_slow(ct_semaphore_t *sem, double timeout)
 {
 	if (CT__UNLIKELY(!sem))
 		return CT_EINVAL;

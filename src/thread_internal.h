@@ -61,7 +61,7 @@ struct ct__thread {
 	/* The GIL this thread holds right now: the parking core releases it
 	 * around every sleep (see gil.c). Only the thread itself writes it. */
 	struct ct_gil *gil_held;
-	/* &ct_gil_tls_breaker of this thread, its eval breaker: set by the
+	/* &ct__gil_tls_breaker of this thread, its eval breaker: set by the
 	 * thread before it first takes a GIL, written by others only as
 	 * gil.c says. */
 	_Atomic uintptr_t *gil_breaker;

@@ -443,11 +443,11 @@ TEST(semaphore_across_threads)
 // them, so the scoped forms cost what they cost in C.
 TEST(release_functions_are_noexcept)
 {
-	static_assert(noexcept(ct_lock_release_slow(nullptr)), "lock");
+	static_assert(noexcept(ct__lock_release_slow(nullptr)), "lock");
 	static_assert(noexcept(ct_rlock_release(nullptr)), "rlock");
 	static_assert(noexcept(ct_condition_release(nullptr)), "condition");
 	static_assert(noexcept(ct_semaphore_release(nullptr, 1)), "semaphore");
-	static_assert(noexcept(ct_rwlock_read_release_slow(nullptr)), "read");
+	static_assert(noexcept(ct__rwlock_read_release_slow(nullptr)), "read");
 	static_assert(noexcept(ct_rwlock_write_release(nullptr)), "write");
 	// They still report misuse by their return value.
 	ct_lock_t lock = CT_LOCK_INIT;

@@ -100,7 +100,7 @@ static int gil_stats_null_out(void)
 static int once_null_fn(void)
 {
 	static ct_once_t once = CT_ONCE_INIT;
-	return ct_once_slow(&once, NULL, NULL);
+	return ct__once_slow(&once, NULL, NULL);
 }
 
 static int queue_get_null_out(void)
@@ -405,7 +405,7 @@ TEST(null_gil_release)
 
 TEST(null_gil_checkpoint_slow)
 {
-	CHECK_RC(ct_gil_checkpoint_slow(NULL), CT_EINVAL);
+	CHECK_RC(ct__gil_checkpoint_slow(NULL), CT_EINVAL);
 }
 
 TEST(null_gil_yield)
@@ -490,12 +490,12 @@ TEST(null_local_destroy)
 
 TEST(null_lock_acquire_slow)
 {
-	ct_lock_acquire_slow(NULL);
+	ct__lock_acquire_slow(NULL);
 }
 
 TEST(null_lock_release_slow)
 {
-	CHECK_RC(ct_lock_release_slow(NULL), CT_EINVAL);
+	CHECK_RC(ct__lock_release_slow(NULL), CT_EINVAL);
 }
 
 TEST(null_lock_acquire_timeout)
@@ -505,7 +505,7 @@ TEST(null_lock_acquire_timeout)
 
 TEST(null_once_slow)
 {
-	CHECK_RC(ct_once_slow(NULL, once_fn, NULL), CT_EINVAL);
+	CHECK_RC(ct__once_slow(NULL, once_fn, NULL), CT_EINVAL);
 }
 
 TEST(null_once_slow_fn)
@@ -670,7 +670,7 @@ TEST(null_rlock_is_owned)
 
 TEST(null_rwlock_read_acquire_slow)
 {
-	ct_rwlock_read_acquire_slow(NULL);
+	ct__rwlock_read_acquire_slow(NULL);
 }
 
 TEST(null_rwlock_read_acquire_timeout)
@@ -680,7 +680,7 @@ TEST(null_rwlock_read_acquire_timeout)
 
 TEST(null_rwlock_read_release_slow)
 {
-	CHECK_RC(ct_rwlock_read_release_slow(NULL), CT_EINVAL);
+	CHECK_RC(ct__rwlock_read_release_slow(NULL), CT_EINVAL);
 }
 
 TEST(null_rwlock_write_acquire)
@@ -715,7 +715,7 @@ TEST(null_bounded_semaphore_init)
 
 TEST(null_semaphore_acquire_slow)
 {
-	CHECK_RC(ct_semaphore_acquire_slow(NULL, 0), CT_EINVAL);
+	CHECK_RC(ct__semaphore_acquire_slow(NULL, 0), CT_EINVAL);
 }
 
 TEST(null_semaphore_release)

@@ -137,8 +137,9 @@ CT_API int ct_gil_acquire(ct_gil_t *gil);
  * CT_EINVAL. */
 CT_API int ct_gil_release(ct_gil_t *gil);
 
-/** Out-of-line part of ct_gil_checkpoint(); do not call directly. */
-CT_API int ct_gil_checkpoint_slow(ct_gil_t *gil);
+/** Out-of-line part of ct_gil_checkpoint(): internal, exported only because the
+ *  inline fast path calls it (part of the ABI, see docs/architecture.md). */
+CT_API int ct__gil_checkpoint_slow(ct_gil_t *gil);
 
 /** Gives the GIL up to another thread and waits to get it back, whatever
  *  the switch interval: `time.sleep(0)` under the GIL. ct_sleep(0) does the
@@ -156,12 +157,12 @@ CT_API int ct_gil_yield(ct_gil_t *gil);
 /* GNU __thread, which is C's _Thread_local: C++'s thread_local would make
  * every access to this extern variable call its dynamic-initialisation
  * wrapper first. */
-CT_API extern __thread uintptr_t ct_gil_tls_breaker __attribute__((tls_model("initial-exec")));
+CT_API extern __thread uintptr_t ct__gil_tls_breaker __attribute__((tls_model("initial-exec")));
 #elif defined(__GNUC__)
-CT_API extern _Thread_local CT__ATOMIC(uintptr_t) ct_gil_tls_breaker
+CT_API extern _Thread_local CT__ATOMIC(uintptr_t) ct__gil_tls_breaker
 	__attribute__((tls_model("initial-exec")));
 #else
-CT_API extern _Thread_local CT__ATOMIC(uintptr_t) ct_gil_tls_breaker;
+CT_API extern _Thread_local CT__ATOMIC(uintptr_t) ct__gil_tls_breaker;
 #endif
 /** @endcond */
 
@@ -182,16 +183,16 @@ static inline int ct_gil_checkpoint(ct_gil_t *gil)
 {
 	if (CT__UNLIKELY(gil == NULL))
 		return CT_EINVAL;
-	if (CT__LIKELY(CT__ATOMIC_LOAD(&ct_gil_tls_breaker, relaxed) == (uintptr_t)gil))
+	if (CT__LIKELY(CT__ATOMIC_LOAD(&ct__gil_tls_breaker, relaxed) == (uintptr_t)gil))
 		return 0;
-	return ct_gil_checkpoint_slow(gil);
+	return ct__gil_checkpoint_slow(gil);
 }
 
 /** True if the calling thread holds @p gil (`PyGILState_Check`); false for
  *  NULL. */
 static inline bool ct_gil_held(const ct_gil_t *gil)
 {
-	uintptr_t b = CT__ATOMIC_LOAD(&ct_gil_tls_breaker, relaxed);
+	uintptr_t b = CT__ATOMIC_LOAD(&ct__gil_tls_breaker, relaxed);
 	return gil != NULL && (b & ~(uintptr_t)1) == (uintptr_t)gil;
 }
 

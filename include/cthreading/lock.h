@@ -92,10 +92,12 @@ static inline void ct_lock_destroy(ct_lock_t *lock)
 	(void)lock;
 }
 
-/** Out-of-line contention path of ct_lock_acquire(); do not call directly. */
-CT_API void ct_lock_acquire_slow(ct_lock_t *lock);
-/** Out-of-line path of ct_lock_release(); do not call directly. */
-CT_API int ct_lock_release_slow(ct_lock_t *lock) CT__NOEXCEPT;
+/** Out-of-line contention path of ct_lock_acquire(): internal, exported only because the
+ *  inline fast path calls it (part of the ABI, see docs/architecture.md). */
+CT_API void ct__lock_acquire_slow(ct_lock_t *lock);
+/** Out-of-line path of ct_lock_release(): internal, exported only because the
+ *  inline fast path calls it (part of the ABI, see docs/architecture.md). */
+CT_API int ct__lock_release_slow(ct_lock_t *lock) CT__NOEXCEPT;
 
 /** `Lock.acquire()`: blocks until the lock is held.
  *
@@ -110,7 +112,7 @@ static inline void ct_lock_acquire(ct_lock_t *lock)
 	uint32_t expected = 0;
 	if (CT__UNLIKELY(!CT__ATOMIC_CAS_WEAK(&lock->ct__state, &expected, CT__LOCK_LOCKED, acquire,
 					      relaxed)))
-		ct_lock_acquire_slow(lock);
+		ct__lock_acquire_slow(lock);
 }
 
 /** `Lock.acquire(blocking=False)`: true if the lock was free and is now held;
@@ -145,7 +147,7 @@ static inline int ct_lock_release(ct_lock_t *lock)
 	uint32_t expected = CT__LOCK_LOCKED;
 	if (CT__LIKELY(CT__ATOMIC_CAS_STRONG(&lock->ct__state, &expected, 0, release, relaxed)))
 		return 0;
-	return ct_lock_release_slow(lock);
+	return ct__lock_release_slow(lock);
 }
 
 /** `Lock.locked()`; false for NULL. */

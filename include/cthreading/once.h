@@ -59,8 +59,9 @@ static inline void ct_once_init(ct_once_t *once)
 	CT__ATOMIC_INIT(&once->ct__runner, NULL);
 }
 
-/** Out-of-line path of ct_once(); do not call directly. */
-CT_API int ct_once_slow(ct_once_t *once, int (*fn)(void *arg), void *arg);
+/** Out-of-line path of ct_once(): internal, exported only because the
+ *  inline fast path calls it (part of the ABI, see docs/architecture.md). */
+CT_API int ct__once_slow(ct_once_t *once, int (*fn)(void *arg), void *arg);
 
 /** Runs `fn(arg)` if no call has completed it yet; returns once it has.
  *
@@ -85,7 +86,7 @@ static inline int ct_once(ct_once_t *once, int (*fn)(void *arg), void *arg)
 		return CT_EINVAL;
 	if (CT__LIKELY(CT__ATOMIC_LOAD(&once->ct__state, acquire) == CT__ONCE_DONE))
 		return 0;
-	return ct_once_slow(once, fn, arg);
+	return ct__once_slow(once, fn, arg);
 }
 #if defined(__cplusplus) && defined(__GNUC__)
 #pragma GCC diagnostic pop

@@ -89,8 +89,9 @@ static inline bool ct_rwlock_read_try_acquire(ct_rwlock_t *rw)
 	return false;
 }
 
-/** Out-of-line path of ct_rwlock_read_acquire(); do not call directly. */
-CT_API void ct_rwlock_read_acquire_slow(ct_rwlock_t *rw);
+/** Out-of-line path of ct_rwlock_read_acquire(): internal, exported only because the
+ *  inline fast path calls it (part of the ABI, see docs/architecture.md). */
+CT_API void ct__rwlock_read_acquire_slow(ct_rwlock_t *rw);
 
 /** Takes a read share, waiting while a writer holds the lock or waits for
  *  it. Not interruptible (use ct_rwlock_read_acquire_timeout() for a wait
@@ -101,7 +102,7 @@ static inline void ct_rwlock_read_acquire(ct_rwlock_t *rw)
 	if (CT__UNLIKELY(rw == NULL))
 		return;
 	if (CT__UNLIKELY(!ct_rwlock_read_try_acquire(rw)))
-		ct_rwlock_read_acquire_slow(rw);
+		ct__rwlock_read_acquire_slow(rw);
 }
 
 /** Takes a read share within @p timeout: 0, or CT_ETIMEDOUT (CT_FOREVER: no
@@ -109,8 +110,9 @@ static inline void ct_rwlock_read_acquire(ct_rwlock_t *rw)
  *  Interruptible: CT_ESTOPPED. Releases the caller's GIL while it sleeps. */
 CT_API int ct_rwlock_read_acquire_timeout(ct_rwlock_t *rw, double timeout);
 
-/** Out-of-line path of ct_rwlock_read_release(); do not call directly. */
-CT_API int ct_rwlock_read_release_slow(ct_rwlock_t *rw) CT__NOEXCEPT;
+/** Out-of-line path of ct_rwlock_read_release(): internal, exported only because the
+ *  inline fast path calls it (part of the ABI, see docs/architecture.md). */
+CT_API int ct__rwlock_read_release_slow(ct_rwlock_t *rw) CT__NOEXCEPT;
 
 /** Gives back a read share. The last reader out lets a waiting writer in.
  *  Errors: CT_EUNLOCKED ("release unlocked lock": no read share is held),
@@ -125,7 +127,7 @@ static inline int ct_rwlock_read_release(ct_rwlock_t *rw)
 		if (CT__ATOMIC_CAS_WEAK(&rw->ct__state, &s, s - CT__RW_READER, release, relaxed))
 			return 0;
 	}
-	return ct_rwlock_read_release_slow(rw);
+	return ct__rwlock_read_release_slow(rw);
 }
 
 /** Takes the lock for writing: waits for the writers before it, then for

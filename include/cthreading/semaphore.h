@@ -100,8 +100,9 @@ static inline bool ct_semaphore_try_acquire(ct_semaphore_t *sem)
 	return false;
 }
 
-/** Out-of-line path of ct_semaphore_acquire(); do not call directly. */
-CT_API int ct_semaphore_acquire_slow(ct_semaphore_t *sem, double timeout);
+/** Out-of-line path of ct_semaphore_acquire(): internal, exported only because the
+ *  inline fast path calls it (part of the ABI, see docs/architecture.md). */
+CT_API int ct__semaphore_acquire_slow(ct_semaphore_t *sem, double timeout);
 
 /** `Semaphore.acquire(timeout=...)`: takes one unit, waiting while the
  *  value is 0. Returns 0 once taken, CT_ETIMEDOUT if none came before the
@@ -117,7 +118,7 @@ static inline int ct_semaphore_acquire(ct_semaphore_t *sem, double timeout)
 	 * slow path reports. */
 	if (CT__LIKELY(timeout <= CT_TIMEOUT_MAX) && ct_semaphore_try_acquire(sem))
 		return 0;
-	return ct_semaphore_acquire_slow(sem, timeout);
+	return ct__semaphore_acquire_slow(sem, timeout);
 }
 
 /** `Semaphore.release(n)`: adds @p n units and wakes up to @p n waiters.
