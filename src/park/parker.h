@@ -38,6 +38,8 @@
 #include <pthread.h>
 #endif
 
+#include "../internal.h"
+
 enum {
 	CT__PK_IDLE = 0,
 	CT__PK_PARKED = 1,
@@ -68,6 +70,37 @@ void ct__parker_destroy(struct ct__parker *p);
 static inline void ct__parker_prepare(struct ct__parker *p)
 {
 	atomic_store_explicit(&p->state, CT__PK_PARKED, memory_order_relaxed);
+}
+
+/* True when state @p s ends a wait, with its result in *r: unparked, or
+ * interrupted if the wait is interruptible (an uninterruptible one treats
+ * INTERRUPTED like PARKED: a stop request is sticky). */
+static inline bool ct__parker_settled(uint32_t s, bool interruptible, enum ct__parker_result *r)
+{
+	if (s == CT__PK_UNPARKED) {
+		*r = CT__PKR_UNPARKED;
+		return true;
+	}
+	if (s == CT__PK_INTERRUPTED && interruptible) {
+		*r = CT__PKR_INTERRUPTED;
+		return true;
+	}
+	return false;
+}
+
+/* Both backends' spin before sleeping: true, with the result in *r, if the
+ * wait ended while spinning (at most ct__spin_limit rounds, none unless
+ * @p spin). */
+static inline bool ct__parker_spin(struct ct__parker *p, bool interruptible, bool spin,
+				   enum ct__parker_result *r)
+{
+	for (unsigned i = 0, n = spin ? ct__spin_limit : 0; i < n; i++) {
+		if (ct__parker_settled(atomic_load_explicit(&p->state, memory_order_acquire),
+				       interruptible, r))
+			return true;
+		ct__cpu_relax();
+	}
+	return false;
 }
 
 /* Waits until unparked, until @p deadline (absolute CLOCK_MONOTONIC ns) or,

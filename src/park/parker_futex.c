@@ -40,33 +40,15 @@ void ct__parker_destroy(struct ct__parker *p)
 	(void)p;
 }
 
-/* True when the state ends this wait; stores the result. */
-static bool settled(uint32_t s, bool interruptible, enum ct__parker_result *r)
-{
-	if (s == CT__PK_UNPARKED) {
-		*r = CT__PKR_UNPARKED;
-		return true;
-	}
-	if (s == CT__PK_INTERRUPTED && interruptible) {
-		*r = CT__PKR_INTERRUPTED;
-		return true;
-	}
-	return false;
-}
-
 enum ct__parker_result ct__parker_wait(struct ct__parker *p, int64_t deadline, bool interruptible,
 				       bool spin)
 {
 	enum ct__parker_result r;
-	for (unsigned i = 0, n = spin ? ct__spin_limit : 0; i < n; i++) {
-		if (settled(atomic_load_explicit(&p->state, memory_order_acquire), interruptible,
-			    &r))
-			return r;
-		ct__cpu_relax();
-	}
+	if (ct__parker_spin(p, interruptible, spin, &r))
+		return r;
 	for (;;) {
 		uint32_t s = atomic_load_explicit(&p->state, memory_order_acquire);
-		if (settled(s, interruptible, &r))
+		if (ct__parker_settled(s, interruptible, &r))
 			return r;
 		/* Announce the syscall so the waker knows it must wake us; an
 		 * ignored INTERRUPTED becomes SLEEPING too. */

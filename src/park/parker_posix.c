@@ -26,34 +26,17 @@ void ct__parker_destroy(struct ct__parker *p)
 	pthread_mutex_destroy(&p->mutex);
 }
 
-static bool settled(uint32_t s, bool interruptible, enum ct__parker_result *r)
-{
-	if (s == CT__PK_UNPARKED) {
-		*r = CT__PKR_UNPARKED;
-		return true;
-	}
-	if (s == CT__PK_INTERRUPTED && interruptible) {
-		*r = CT__PKR_INTERRUPTED;
-		return true;
-	}
-	return false;
-}
-
 enum ct__parker_result ct__parker_wait(struct ct__parker *p, int64_t deadline, bool interruptible,
 				       bool spin)
 {
 	enum ct__parker_result r;
-	for (unsigned i = 0, n = spin ? ct__spin_limit : 0; i < n; i++) {
-		if (settled(atomic_load_explicit(&p->state, memory_order_acquire), interruptible,
-			    &r)) {
-			/* The waker sets the state while holding the mutex: pass
-			 * through it once so that our thread cannot end (and
-			 * free the parker) while the waker is still inside. */
-			pthread_mutex_lock(&p->mutex);
-			pthread_mutex_unlock(&p->mutex);
-			return r;
-		}
-		ct__cpu_relax();
+	if (ct__parker_spin(p, interruptible, spin, &r)) {
+		/* The waker sets the state while holding the mutex: pass
+		 * through it once so that our thread cannot end (and free the
+		 * parker) while the waker is still inside. */
+		pthread_mutex_lock(&p->mutex);
+		pthread_mutex_unlock(&p->mutex);
+		return r;
 	}
 	struct timespec ts;
 	if (deadline != CT__NO_DEADLINE) {
@@ -62,8 +45,8 @@ enum ct__parker_result ct__parker_wait(struct ct__parker *p, int64_t deadline, b
 	}
 	pthread_mutex_lock(&p->mutex);
 	for (;;) {
-		if (settled(atomic_load_explicit(&p->state, memory_order_acquire), interruptible,
-			    &r))
+		if (ct__parker_settled(atomic_load_explicit(&p->state, memory_order_acquire),
+				       interruptible, &r))
 			break;
 		if (deadline == CT__NO_DEADLINE) {
 			pthread_cond_wait(&p->cond, &p->mutex);
