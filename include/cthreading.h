@@ -22,6 +22,19 @@
  * whether a stop request interrupts it and whether it releases the
  * caller's GIL. The tutorial (docs/tutorial.md, docs/tutorial.zh-CN.md)
  * and the Python-to-C table (docs/python-to-c.md) live beside the sources.
+ *
+ * **fork().** The child of a fork() can use, and destroy, every object it
+ * inherited, whatever the parent's other threads were doing in it at the
+ * instant of the fork: blocked in it (a get, a put, a join, a wait, a
+ * barrier, a write acquire, a once) or in the middle of an operation. Only
+ * the forking thread exists in the child; the objects forget the others.
+ * The exception, as in Python: a Lock, RLock, read share or write lock of
+ * a reader-writer lock, or semaphore unit held by a thread that is gone
+ * stays held. What the executor does is in @ref executor; a once whose
+ * function was running in a gone thread runs it again. fork() itself may
+ * wait a few microseconds, for threads inside the library's short critical
+ * sections (a priority queue's comparison function runs in one: it must
+ * not block, start threads nor fork).
  */
 #ifndef CTHREADING_H
 #define CTHREADING_H

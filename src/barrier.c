@@ -18,9 +18,17 @@
  * bumps it under the Lock and wakes all its waiters after releasing the
  * Lock. A waiter re-checks the state each time, so spurious wake-ups (an
  * unrelated change) only cost a look.
+ *
+ * fork(). Every call carries a note (fork.h) from before it takes the Lock
+ * until it has let it go. In a fork child, the note of a thread that is
+ * gone starts the barrier over (forget_round()): its round cannot complete
+ * without the parties that are gone, and the Lock may be held by one of
+ * them. A broken barrier stays broken. (A fork from inside the action
+ * keeps the round: the thread that runs it finishes it, alone.)
  */
 #include "cthreading/barrier.h"
 
+#include "fork.h"
 #include "internal.h"
 #include "park/park.h"
 
@@ -30,6 +38,50 @@ enum {
 	RESETTING = -1,
 	BROKEN = -2,
 };
+
+struct barrier_note {
+	struct ct__fork_note note;
+	ct_barrier_t *barrier;
+};
+
+/* Whether the note list @p n has one for @p b. */
+static bool noted(const struct ct__fork_note *n, void (*forget)(struct ct__fork_note *),
+		  const ct_barrier_t *b)
+{
+	for (; n; n = n->outer)
+		if (n->forget == forget && ((const struct barrier_note *)n)->barrier == b)
+			return true;
+	return false;
+}
+
+/* In a fork child, for a thread that was in a call on the barrier. */
+static void forget_round(struct ct__fork_note *note)
+{
+	ct_barrier_t *b = ((struct barrier_note *)note)->barrier;
+	struct ct__thread *self = ct__tls_self;
+	if (self && noted(atomic_load(&self->notes), forget_round, b)) {
+		/* The forking thread runs the action, holding the Lock: it
+		 * ends the round, the only party left in it. */
+		atomic_store_explicit(&b->ct__count, 1, memory_order_relaxed);
+		return;
+	}
+	ct_lock_init(&b->ct__lock);
+	if (atomic_load_explicit(&b->ct__state, memory_order_relaxed) != BROKEN)
+		atomic_store_explicit(&b->ct__state, FILLING, memory_order_relaxed);
+	atomic_store_explicit(&b->ct__count, 0, memory_order_relaxed);
+	atomic_fetch_add_explicit(&b->ct__epoch, 1, memory_order_relaxed);
+}
+
+static void note_push(struct barrier_note *n, ct_barrier_t *b)
+{
+	n->barrier = b;
+	ct__note_push(ct__self(), &n->note, forget_round);
+}
+
+static void note_pop(struct barrier_note *n)
+{
+	ct__note_pop(ct__tls_self, &n->note);
+}
 
 int ct_barrier_init(ct_barrier_t *barrier, unsigned parties, ct_barrier_action_fn action, void *arg,
 		    double timeout)
@@ -131,6 +183,8 @@ int ct_barrier_wait(ct_barrier_t *barrier, double timeout)
 	if (rc < 0)
 		return rc;
 	bool wake = false;
+	struct barrier_note n;
+	note_push(&n, barrier);
 	ct_lock_acquire(&barrier->ct__lock);
 	rc = enter(barrier);
 	if (rc == 0) {
@@ -152,6 +206,7 @@ int ct_barrier_wait(ct_barrier_t *barrier, double timeout)
 	ct_lock_release(&barrier->ct__lock);
 	if (wake)
 		wake_all(barrier);
+	note_pop(&n);
 	return rc;
 }
 
@@ -160,6 +215,8 @@ void ct_barrier_reset(ct_barrier_t *barrier)
 	if (CT__UNLIKELY(!barrier))
 		return;
 	bool wake = false;
+	struct barrier_note n;
+	note_push(&n, barrier);
 	ct_lock_acquire(&barrier->ct__lock);
 	int32_t s = get_state(barrier);
 	if (atomic_load_explicit(&barrier->ct__count, memory_order_relaxed) == 0)
@@ -170,6 +227,7 @@ void ct_barrier_reset(ct_barrier_t *barrier)
 	ct_lock_release(&barrier->ct__lock);
 	if (wake)
 		wake_all(barrier);
+	note_pop(&n);
 }
 
 void ct_barrier_abort(ct_barrier_t *barrier)
@@ -177,9 +235,12 @@ void ct_barrier_abort(ct_barrier_t *barrier)
 	if (CT__UNLIKELY(!barrier))
 		return;
 	bool wake = false;
+	struct barrier_note n;
+	note_push(&n, barrier);
 	ct_lock_acquire(&barrier->ct__lock);
 	set_state(barrier, BROKEN, &wake);
 	ct_lock_release(&barrier->ct__lock);
 	if (wake)
 		wake_all(barrier);
+	note_pop(&n);
 }

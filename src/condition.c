@@ -16,9 +16,15 @@
  * ct__waiters counts the threads queued on the condition itself, only ever
  * changed under its bucket lock; notify reads it, with the lock held, to
  * skip the queues entirely when nobody waits.
+ *
+ * fork(). A waiter carries a note (fork.h): in a fork child, whoever was
+ * queued on the condition is gone, so the count drops to 0 (the forking
+ * thread was not waiting). A waiter that had not yet given the lock up
+ * still holds it, and a held Lock stays held in the child.
  */
 #include "cthreading/condition.h"
 
+#include "fork.h"
 #include "internal.h"
 #include "lock_internal.h"
 #include "park/park.h"
@@ -149,11 +155,26 @@ static const struct ct__park_ops wait_ops = {
 	.timed_out = left_queue,
 };
 
+struct cond_note {
+	struct ct__fork_note note;
+	ct_condition_t *cond;
+};
+
+static void forget_waiters(struct ct__fork_note *note)
+{
+	ct_condition_t *cond = ((struct cond_note *)note)->cond;
+	atomic_store_explicit(&cond->ct__waiters, 0, memory_order_relaxed);
+}
+
 static int wait_until(ct_condition_t *cond, int64_t deadline)
 {
 	struct waiter w = {.cond = cond};
 	uintptr_t token = CT__TOKEN_NORMAL;
+	struct ct__thread *self = ct__self();
+	struct cond_note n = {.cond = cond};
+	ct__note_push(self, &n.note, forget_waiters);
 	int rc = ct__park(cond, &wait_ops, &w, deadline, CT__PARK_INTERRUPTIBLE, &token);
+	ct__note_pop(self, &n.note);
 	/* A hand-off from the lock's fair release means we hold it already. */
 	if (token != CT__TOKEN_HANDOFF)
 		ct_lock_acquire(inner_lock(cond));

@@ -53,6 +53,7 @@
 
 #include "cthreading/thread.h"
 #include "executor_internal.h"
+#include "fork.h"
 #include "park/park.h"
 #include "thread_internal.h"
 
@@ -142,11 +143,15 @@ static void backoff(unsigned *tries)
 
 /* ---- the queue ---------------------------------------------------------- */
 
+/* Vyukov's push is two steps: a fork between them would cut the queue in
+ * the child. So it is made inside fork's gate (fork.h). */
 static void queue_push(struct ct__executor *ex, struct ct__work *first, struct ct__work *last)
 {
 	atomic_store_explicit(&last->next, NULL, memory_order_relaxed);
+	ct__gate_enter();
 	struct ct__work *prev = atomic_exchange_explicit(&ex->tail, last, memory_order_acq_rel);
 	atomic_store_explicit(&prev->next, first, memory_order_release);
+	ct__gate_exit();
 }
 
 /* Under consumer_lock. NULL when empty, or when a push is half done (the
@@ -473,6 +478,20 @@ int ct__executor_enqueue(struct ct__executor *ex, struct ct__work *first, struct
 
 /* ---- the pool's life ---------------------------------------------------- */
 
+/* The registry of pools is changed inside fork's gate (fork.h): the
+ * child's handler walks it. */
+static void registry_lock(void)
+{
+	ct__gate_enter();
+	ct_lock_acquire(&registry.lock);
+}
+
+static void registry_unlock(void)
+{
+	ct_lock_release(&registry.lock);
+	ct__gate_exit();
+}
+
 static void close_pool(struct ct__executor *ex)
 {
 	atomic_fetch_or(&ex->submitted, CLOSED);
@@ -484,18 +503,32 @@ static void close_pool(struct ct__executor *ex)
  * workers end once the queued work is done. */
 static void close_all_at_exit(void)
 {
-	ct_lock_acquire(&registry.lock);
+	registry_lock();
 	registry.exiting = true;
 	for (struct pool_link *l = registry.head.next; l != &registry.head; l = l->next)
 		close_pool(POOL_OF(l));
-	ct_lock_release(&registry.lock);
+	registry_unlock();
+}
+
+/* Entries linked in the queue, in a fork child (no push is half done:
+ * they are made inside the gate). */
+static uint64_t linked_entries(struct ct__executor *ex)
+{
+	uint64_t n = 0;
+	for (struct ct__work *w = ex->head; w;
+	     w = atomic_load_explicit(&w->next, memory_order_relaxed))
+		n += w != &ex->stub;
+	return n;
 }
 
 /* In the child of fork() only the forking thread exists: no pool has a
  * worker any more, and a lock may have been held by a thread that is gone.
- * Each pool starts over with no workers (the next submit starts them) and
- * keeps its queue. Tasks that were running never finish in the child, as
- * in Python. */
+ * Each pool starts over with no workers and keeps its queue: the next
+ * submit starts workers, and so does a shutdown or destroy (revive()) if
+ * work is queued. Tasks that were running never finish in the child, as in
+ * Python: their futures stay running. A submit that had counted its entry
+ * and not linked it, or a worker that had taken one and not counted it,
+ * is gone: what is pending is what is linked. */
 static void after_fork_child(void)
 {
 	ct_lock_init(&registry.lock);
@@ -503,6 +536,8 @@ static void after_fork_child(void)
 		struct ct__executor *ex = POOL_OF(l);
 		ct_lock_init(&ex->lock);
 		ct_lock_init(&ex->consumer_lock);
+		uint64_t sub = atomic_load(&ex->submitted) & COUNT_MASK;
+		atomic_store(&ex->taken, sub - linked_entries(ex));
 		/* The references the gone workers held. */
 		atomic_fetch_sub(&ex->refs, atomic_load(&ex->live));
 		atomic_store(&ex->live, 0);
@@ -536,10 +571,10 @@ static void executor_unref(struct ct__executor *ex)
 {
 	if (atomic_fetch_sub(&ex->refs, 1) != 1)
 		return;
-	ct_lock_acquire(&registry.lock);
+	registry_lock();
 	ex->link.prev->next = ex->link.next;
 	ex->link.next->prev = ex->link.prev;
-	ct_lock_release(&registry.lock);
+	registry_unlock();
 	executor_free(ex);
 }
 
@@ -591,14 +626,14 @@ int ct_executor_init(ct_executor_t *handle, const ct_executor_opts *opts)
 	ex->head = &ex->stub;
 	atomic_init(&ex->tail, &ex->stub);
 	atomic_init(&ex->refs, 1);
-	ct_lock_acquire(&registry.lock);
+	registry_lock();
 	if (registry.exiting)
 		atomic_store(&ex->submitted, CLOSED);
 	ex->link.next = &registry.head;
 	ex->link.prev = registry.head.prev;
 	registry.head.prev->next = &ex->link;
 	registry.head.prev = &ex->link;
-	ct_lock_release(&registry.lock);
+	registry_unlock();
 	handle->ct__impl = ex;
 	return 0;
 }
@@ -651,6 +686,20 @@ static int join_workers(struct ct__executor *ex, int64_t deadline, unsigned flag
 	}
 }
 
+/* In a fork child a pool has no worker, but may have work queued that the
+ * parent's workers had not taken: a shutdown or destroy starts a worker to
+ * run it (or, if none can start, ends it with CT_EBROKEN) rather than wait
+ * for workers that are gone. Elsewhere a pool with work queued has a
+ * worker (a submit that cannot start one is refused), so this does
+ * nothing. */
+static void revive(struct ct__executor *ex)
+{
+	if (atomic_load(&ex->nworkers) != 0 || pending(ex, NULL) == 0)
+		return;
+	if (start_workers(ex, 1) < 0)
+		drain(ex, CT_EBROKEN);
+}
+
 /* Closes the pool (and cancels what is queued, if asked); with @p wait,
  * waits for the workers until @p deadline. */
 static int shutdown_until(ct_executor_t *handle, bool wait, bool cancel_futures, int64_t deadline)
@@ -665,6 +714,7 @@ static int shutdown_until(ct_executor_t *handle, bool wait, bool cancel_futures,
 		drain(ex, CT_ECANCELLED);
 	}
 	wake_all(ex);
+	revive(ex);
 	return wait ? join_workers(ex, deadline, CT__PARK_INTERRUPTIBLE) : 0;
 }
 
@@ -687,6 +737,7 @@ void ct_executor_destroy(ct_executor_t *handle)
 		return;
 	handle->ct__impl = NULL;
 	close_pool(ex);
+	revive(ex);
 	/* Python's shutdown(wait=True) joins every worker: once this returns
 	 * they are gone, not only done with their work. Not interruptible:
 	 * the caller may free what the tasks use as soon as this returns. A

@@ -219,7 +219,7 @@ static void completed(struct ct_future *f, uint32_t old)
 	ct__state_wake(&f->state, old);
 	if (!(old & CT__F_HOOKED))
 		return;
-	ct_lock_acquire(&f->lock);
+	ct__future_lock(f);
 	bool failed = ct__future_failed(f, atomic_load_explicit(&f->state, memory_order_acquire));
 	for (struct ct__waiter_link *l = f->waiters, *next; l; l = next) {
 		next = l->next;
@@ -230,7 +230,7 @@ static void completed(struct ct_future *f, uint32_t old)
 	struct ct__callback *cb = f->callbacks;
 	f->callbacks = NULL;
 	f->callbacks_tail = &f->callbacks;
-	ct_lock_release(&f->lock);
+	ct__future_unlock(f);
 	while (cb) {
 		struct ct__callback *next = cb->next;
 		cb->fn(f, cb->arg);
@@ -272,11 +272,11 @@ bool ct__future_abandon(struct ct_future *f, int code)
 
 bool ct__future_hook(struct ct_future *f)
 {
-	ct_lock_acquire(&f->lock);
+	ct__future_lock(f);
 	uint32_t s = atomic_load_explicit(&f->state, memory_order_acquire);
 	for (;;) {
 		if (ct__f_done(s)) {
-			ct_lock_release(&f->lock);
+			ct__future_unlock(f);
 			return false;
 		}
 		if (s & CT__F_HOOKED)
@@ -441,7 +441,7 @@ int ct_future_add_done_callback(ct_future_t *f, ct_future_callback_fn fn, void *
 		if (ct__future_hook(f)) {
 			*f->callbacks_tail = cb;
 			f->callbacks_tail = &cb->next;
-			ct_lock_release(&f->lock);
+			ct__future_unlock(f);
 			return 0;
 		}
 		ct__free(cb); /* it completed meanwhile */

@@ -28,6 +28,7 @@
 
 #include "cthreading/future.h"
 #include "cthreading/lock.h"
+#include "fork.h"
 #include "internal.h"
 
 enum {
@@ -89,6 +90,20 @@ struct ct_future {
 	struct ct__callback *callbacks, **callbacks_tail;
 };
 
+/* The future's lock, taken inside fork's gate (fork.h): a fork never
+ * finds it held, nor a list of waiters or callbacks half linked. */
+static inline void ct__future_lock(struct ct_future *f)
+{
+	ct__gate_enter();
+	ct_lock_acquire(&f->lock);
+}
+
+static inline void ct__future_unlock(struct ct_future *f)
+{
+	ct_lock_release(&f->lock);
+	ct__gate_exit();
+}
+
 /* A new PENDING future for fn(arg) with @p refs references, or NULL. */
 struct ct_future *ct__future_new(ct_task_fn fn, void *arg, uint32_t refs);
 
@@ -118,8 +133,8 @@ uint32_t ct__state_settle(_Atomic uint32_t *state, uint32_t phase);
 /* Wakes the threads parked in ct__state_wait() if @p old had PARKED. */
 void ct__state_wake(_Atomic uint32_t *state, uint32_t old);
 
-/* Takes the future's lock and sets HOOKED unless the future is done;
- * false (lock not held) if it is. */
+/* Takes the future's lock (ct__future_lock) and sets HOOKED unless the
+ * future is done; false (lock not held) if it is. */
 bool ct__future_hook(struct ct_future *f);
 
 /* Under the future's lock: clears HOOKED when nothing is attached. */

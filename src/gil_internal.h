@@ -25,12 +25,18 @@ void ct__gil_yield_slow(struct ct__thread *self);
 
 /* Releases the GIL the calling thread holds, if any and if allowed, and
  * returns it (NULL when nothing was released). Called with the caller's
- * parker armed: it never parks (the GIL's internal lock is a raw lock). */
+ * parker armed: it never parks (the GIL's internal lock is a raw lock).
+ *
+ * A thread inside fork's gate (fork.h) keeps its GIL: it waits there only
+ * for another thread inside, which needs no GIL to get out, whereas giving
+ * the GIL up would make it wait for the GIL to come back, maybe from the
+ * very thread that is forking and waits for it to leave the gate. */
 static inline struct ct_gil *ct__gil_suspend(struct ct__thread *self, unsigned flags,
 					     int64_t deadline)
 {
 	(void)deadline;
-	if (CT__LIKELY(self->gil_held == NULL) || (flags & CT__PARK_KEEP_GIL))
+	if (CT__LIKELY(self->gil_held == NULL) || (flags & CT__PARK_KEEP_GIL) ||
+	    atomic_load_explicit(&self->gate, memory_order_relaxed) != 0)
 		return NULL;
 	return ct__gil_release_for_block(self);
 }

@@ -15,11 +15,13 @@
 #include <string.h>
 
 #include "cthreading/lock.h"
+#include "fork.h"
 #include "internal.h"
 #include "thread_internal.h"
 
 #define MAX_SLOTS 4096u
 
+/* Taken inside fork's gate (fork.h): a fork child never finds it held. */
 static ct_lock_t slots_lock = CT_LOCK_INIT;
 static bool slot_used[MAX_SLOTS + 1];		 /* under slots_lock */
 static _Atomic uint32_t slot_gen[MAX_SLOTS + 1]; /* slot 0 is never used */
@@ -38,6 +40,7 @@ static uint32_t slot_of(ct_local_t *local)
 	uint32_t slot = atomic_load_explicit(&local->ct__slot, memory_order_acquire);
 	if (CT__LIKELY(slot != 0))
 		return slot;
+	ct__gate_enter();
 	ct_lock_acquire(&slots_lock);
 	slot = atomic_load_explicit(&local->ct__slot, memory_order_relaxed);
 	for (uint32_t i = 1; slot == 0 && i <= MAX_SLOTS; i++) {
@@ -48,6 +51,7 @@ static uint32_t slot_of(ct_local_t *local)
 		}
 	}
 	ct_lock_release(&slots_lock);
+	ct__gate_exit();
 	return slot;
 }
 
@@ -136,11 +140,13 @@ void ct_local_destroy(ct_local_t *local)
 		if (value && e->dtor)
 			e->dtor(value);
 	}
+	ct__gate_enter();
 	ct_lock_acquire(&slots_lock);
 	atomic_fetch_add_explicit(&slot_gen[slot], 1, memory_order_relaxed);
 	slot_used[slot] = false;
 	atomic_store_explicit(&local->ct__slot, 0, memory_order_relaxed);
 	ct_lock_release(&slots_lock);
+	ct__gate_exit();
 }
 
 void ct__locals_thread_exit(struct ct__thread *self)

@@ -33,6 +33,7 @@
  */
 #include "cthreading/queue.h"
 
+#include "fork.h"
 #include "internal.h"
 #include "park/park.h"
 #include "queue_internal.h"
@@ -74,35 +75,69 @@ static bool has_room_or_shut(const void *ctx)
 	return !is_full(q) || is_shut(q);
 }
 
+/* The lock is taken inside fork's gate (fork.h): a fork waits until no
+ * thread holds it, so the child never finds it held nor the storage half
+ * changed (a heap half sifted cannot be repaired). */
+static void qlock(ct_queue_t *q)
+{
+	ct__gate_enter();
+	ct_lock_acquire(&q->ct__lock);
+}
+
+static void qunlock(ct_queue_t *q)
+{
+	ct_lock_release(&q->ct__lock);
+	ct__gate_exit();
+}
+
 /* Called with the lock held; returns with it held. Lets the lock go and
  * spins until @p ready or the spin budget is spent. */
 static void spin_unlocked(ct_queue_t *q, bool (*ready)(const void *q))
 {
 	if (!ct__queue_may_spin())
 		return;
-	ct_lock_release(&q->ct__lock);
+	qunlock(q);
 	ct__queue_spin(ready, q);
-	ct_lock_acquire(&q->ct__lock);
+	qlock(q);
 }
 
 static void release_queue_lock(void *ctx)
 {
 	ct_queue_t *q = ctx;
-	ct_lock_release(&q->ct__lock);
+	qunlock(q);
 }
 
 static const struct ct__park_ops queue_park_ops = {.before_sleep = release_queue_lock};
 
+/* A waiter's note (fork.h): in the child of a fork, every thread counted in
+ * the three counters is gone (the forking thread waits in no queue). */
+struct waiter_note {
+	struct ct__fork_note note;
+	ct_queue_t *q;
+};
+
+static void forget_waiters(struct ct__fork_note *note)
+{
+	ct_queue_t *q = ((struct waiter_note *)note)->q;
+	q->ct__getters = q->ct__putters = q->ct__joiners = 0;
+}
+
 /* Called with the lock held; returns with it held. Parks on @p waiters (one
  * of the three counters) until woken, the deadline or a stop: 0,
- * CT_ETIMEDOUT or CT_ESTOPPED. Callers re-check the state either way. */
+ * CT_ETIMEDOUT or CT_ESTOPPED. Callers re-check the state either way.
+ * Counting and the note happen together under the lock, hence inside the
+ * gate: a fork sees both or neither. */
 static int wait_on(ct_queue_t *q, uint32_t *waiters, int64_t deadline, unsigned flags)
 {
+	struct ct__thread *self = ct__self();
+	struct waiter_note n = {.q = q};
 	uintptr_t token;
+	ct__note_push(self, &n.note, forget_waiters);
 	(*waiters)++;
 	int rc = ct__park(waiters, &queue_park_ops, q, deadline, flags, &token);
-	ct_lock_acquire(&q->ct__lock);
+	qlock(q);
 	(*waiters)--;
+	ct__note_pop(self, &n.note);
 	return rc < 0 ? rc : 0;
 }
 
@@ -143,15 +178,15 @@ int ct_queue_destroy(ct_queue_t *q)
 		return rc;
 	}
 	ct_queue_t left = CT_QUEUE_INIT;
-	ct_lock_acquire(&q->ct__lock);
+	qlock(q);
 	if (q->ct__getters || q->ct__putters || q->ct__joiners) {
-		ct_lock_release(&q->ct__lock);
+		qunlock(q);
 		return CT_EBUSY;
 	}
 	ct__qstore_detach(q, &left);
 	atomic_store_explicit(&q->ct__shut, DESTROYED, memory_order_relaxed);
 	void (*free_item)(void *) = q->ct__free_item;
-	ct_lock_release(&q->ct__lock);
+	qunlock(q);
 	ct__qstore_drop_all(&left, free_item);
 	return 0;
 }
@@ -162,7 +197,7 @@ int ct_queue_destroy(ct_queue_t *q)
 static int release_and_wake(ct_queue_t *q, int rc, uint32_t *other)
 {
 	bool wake = rc == 0 && *other != 0;
-	ct_lock_release(&q->ct__lock);
+	qunlock(q);
 	if (wake)
 		ct__unpark_one(other, NULL, NULL);
 	return rc;
@@ -221,7 +256,7 @@ int ct_queue_put(ct_queue_t *q, void *item, double timeout)
 		return rc;
 	if (q->ct__ring)
 		return ct__qring_put(q->ct__ring, item, deadline);
-	ct_lock_acquire(&q->ct__lock);
+	qlock(q);
 	return release_and_wake(q, put_locked(q, item, deadline), &q->ct__getters);
 }
 
@@ -257,7 +292,7 @@ int ct_queue_get(ct_queue_t *q, void **item, double timeout)
 		return rc;
 	if (q->ct__ring)
 		return ct__qring_get(q->ct__ring, item, deadline);
-	ct_lock_acquire(&q->ct__lock);
+	qlock(q);
 	return release_and_wake(q, get_locked(q, item, deadline), &q->ct__putters);
 }
 
@@ -301,13 +336,13 @@ int ct_queue_task_done(ct_queue_t *q)
 		return CT_EINVAL;
 	if (q->ct__ring)
 		return ct__qring_task_done(q->ct__ring);
-	ct_lock_acquire(&q->ct__lock);
+	qlock(q);
 	if (q->ct__unfinished == 0) {
-		ct_lock_release(&q->ct__lock);
+		qunlock(q);
 		return CT_ETASKDONE;
 	}
 	bool wake = --q->ct__unfinished == 0 && q->ct__joiners != 0;
-	ct_lock_release(&q->ct__lock);
+	qunlock(q);
 	if (wake)
 		ct__unpark_all(&q->ct__joiners, CT__TOKEN_NORMAL);
 	return 0;
@@ -321,7 +356,7 @@ int ct_queue_join(ct_queue_t *q, double timeout)
 		return rc;
 	if (q->ct__ring)
 		return ct__qring_join(q->ct__ring, deadline);
-	ct_lock_acquire(&q->ct__lock);
+	qlock(q);
 	int waited = 0;
 	while (q->ct__unfinished != 0) {
 		if (waited == CT_ESTOPPED || ct__expired(deadline)) {
@@ -333,7 +368,7 @@ int ct_queue_join(ct_queue_t *q, double timeout)
 		waited = wait_on(q, &q->ct__joiners, deadline,
 				 CT__PARK_INTERRUPTIBLE | CT__PARK_NO_SPIN);
 	}
-	ct_lock_release(&q->ct__lock);
+	qunlock(q);
 	return rc;
 }
 
@@ -346,9 +381,9 @@ void ct_queue_shutdown(ct_queue_t *q, bool immediate)
 		return;
 	}
 	ct_queue_t dropped = CT_QUEUE_INIT;
-	ct_lock_acquire(&q->ct__lock);
+	qlock(q);
 	if (atomic_load_explicit(&q->ct__shut, memory_order_relaxed) == DESTROYED) {
-		ct_lock_release(&q->ct__lock);
+		qunlock(q);
 		return;
 	}
 	atomic_store_explicit(&q->ct__shut, SHUT, memory_order_relaxed);
@@ -362,7 +397,7 @@ void ct_queue_shutdown(ct_queue_t *q, bool immediate)
 	}
 	bool wake_getters = q->ct__getters != 0, wake_putters = q->ct__putters != 0;
 	void (*free_item)(void *) = q->ct__free_item;
-	ct_lock_release(&q->ct__lock);
+	qunlock(q);
 	/* Free the dropped items before anyone wakes: a join that returns
 	 * because of them finds them freed. */
 	ct__qstore_drop_all(&dropped, immediate ? free_item : NULL);
@@ -378,8 +413,8 @@ unsigned ct__queue_waiters(ct_queue_t *q)
 {
 	if (q->ct__ring)
 		return ct__qring_waiters(q->ct__ring);
-	ct_lock_acquire(&q->ct__lock);
+	qlock(q);
 	unsigned n = q->ct__getters + q->ct__putters + q->ct__joiners;
-	ct_lock_release(&q->ct__lock);
+	qunlock(q);
 	return n;
 }

@@ -51,6 +51,17 @@
  *  - Before marking and parking, a waiter spins briefly watching its slot
  *    (or the head): most waits on a busy queue end there, with no system
  *    call on either side.
+ *
+ * fork(). A thread that is gone in a fork child may have left a position
+ * claimed and never written (a getter would wait for it forever, and a
+ * drain too), a waiter mark, and itself in a waiter count. The ring keeps
+ * the fork generation it was last valid in (fork.h); every call compares
+ * it with the process's, one relaxed load of a global that no fast path
+ * writes, and the first call in a new generation repairs the ring
+ * (after_fork()): the items written are moved down over the positions
+ * that were never written, in order, and the marks and counts dropped.
+ * Neither a lock nor a gate on the fast paths: the repair excludes the
+ * other calls by the generation itself, which it sets last.
  */
 #include "queue_ring.h"
 
@@ -58,6 +69,7 @@
 #include <stdalign.h>
 #include <stdatomic.h>
 
+#include "fork.h"
 #include "internal.h"
 #include "park/park.h"
 #include "queue_internal.h"
@@ -78,6 +90,7 @@ struct ct__qring {
 	void *mem; /* the allocation, for free() */
 	uint64_t cap, one_lap;
 	unsigned lap_shift;
+	_Atomic uint32_t gen; /* the fork generation it is valid in; see after_fork() */
 	_Atomic uint32_t getters, putters, joiners;
 	/* Producers' line. */
 	alignas(64) _Atomic uint64_t tail;
@@ -101,6 +114,7 @@ int ct__qring_new(struct ct__qring **out, size_t cap)
 	while ((UINT64_C(1) << r->lap_shift) <= cap)
 		r->lap_shift++;
 	r->one_lap = UINT64_C(1) << r->lap_shift;
+	atomic_init(&r->gen, ct__fork_generation());
 	atomic_init(&r->getters, 0);
 	atomic_init(&r->putters, 0);
 	atomic_init(&r->joiners, 0);
@@ -328,8 +342,98 @@ static bool written_now(const void *ctx)
 	return stamp_of(slot_of(w->r, w->pos)) >= w->pos + 1;
 }
 
+/* ---- fork ---------------------------------------------------------------- */
+
+#define REPAIRING UINT32_MAX /* in gen: a repair is under way */
+
+/* Moves the items written from the head on down over the positions that
+ * puts gone with a fork claimed and never wrote, keeping their order;
+ * returns the new tail. The slots from there to the old tail hold nothing
+ * any more: stamp 0 is "not written" for whatever position comes next. */
+static uint64_t compact(struct ct__qring *r, uint64_t h, uint64_t t)
+{
+	uint64_t w = h;
+	for (uint64_t p = h; p != t; p = next_pos(r, p)) {
+		struct slot *s = slot_of(r, p), *d = slot_of(r, w);
+		if (stamp_of(s) != p + 1)
+			continue;
+		atomic_store_explicit(&d->item,
+				      atomic_load_explicit(&s->item, memory_order_relaxed),
+				      memory_order_relaxed);
+		atomic_store_explicit(&d->stamp, w + 1, memory_order_relaxed);
+		w = next_pos(r, w);
+	}
+	for (uint64_t p = w; p != t; p = next_pos(r, p))
+		atomic_store_explicit(&slot_of(r, p)->stamp, 0, memory_order_relaxed);
+	return w;
+}
+
+/* Makes the ring what it would be had the threads that are gone never
+ * started what they had not finished. Nobody else is in the ring. */
+static void repair(struct ct__qring *r)
+{
+	uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed) & ~PUTWAIT;
+	uint64_t w = compact(r, h, t & ~SHUT);
+	for (size_t i = 0; i < r->cap; i++) { /* the getters that marked slots are gone */
+		uint64_t st = atomic_load_explicit(&r->slots[i].stamp, memory_order_relaxed);
+		atomic_store_explicit(&r->slots[i].stamp, st & ~WAITER, memory_order_relaxed);
+	}
+	atomic_store_explicit(&r->tail, w | (t & SHUT), memory_order_relaxed);
+	atomic_store_explicit(&r->head, h, memory_order_relaxed);
+	atomic_store_explicit(&r->head_seen, h, memory_order_relaxed);
+	/* The puts that never happened were never tasks either. */
+	uint64_t done = atomic_load_explicit(&r->done, memory_order_relaxed) & ~JOINWAIT;
+	uint64_t put = count_before(r, w);
+	atomic_store_explicit(&r->done, done < put ? done : put, memory_order_relaxed);
+	atomic_store_explicit(&r->getters, 0, memory_order_relaxed);
+	atomic_store_explicit(&r->putters, 0, memory_order_relaxed);
+	atomic_store_explicit(&r->joiners, 0, memory_order_relaxed);
+}
+
+/* The first call in a new fork generation repairs the ring; the others
+ * wait for it. Inside the gate, so that a fork in the child never catches
+ * a repair half done. */
+static CT__NOINLINE CT__COLD void after_fork(struct ct__qring *r)
+{
+	uint32_t now = ct__fork_generation();
+	unsigned tries = 0;
+	ct__gate_enter();
+	uint32_t g = atomic_load_explicit(&r->gen, memory_order_acquire);
+	while (g != now) {
+		if (g != REPAIRING) {
+			if (atomic_compare_exchange_weak_explicit(&r->gen, &g, REPAIRING,
+								  memory_order_acquire,
+								  memory_order_acquire)) {
+				repair(r);
+				atomic_store_explicit(&r->gen, now, memory_order_release);
+				break;
+			}
+			continue;
+		}
+		ct__gate_exit(); /* another thread repairs: a few microseconds */
+		if (++tries < 100)
+			ct__cpu_relax();
+		else
+			sched_yield();
+		ct__gate_enter();
+		g = atomic_load_explicit(&r->gen, memory_order_acquire);
+	}
+	ct__gate_exit();
+}
+
+/* At the top of every call: is the ring valid in this process? Acquire,
+ * for a call that comes after another thread's repair. */
+static inline void check_fork(const struct ct__qring *r)
+{
+	if (CT__UNLIKELY(atomic_load_explicit(&((struct ct__qring *)r)->gen,
+					      memory_order_acquire) != ct__fork_generation()))
+		after_fork((struct ct__qring *)r);
+}
+
 int ct__qring_put(struct ct__qring *r, void *item, int64_t deadline)
 {
+	check_fork(r);
 	bool spun = false, parked = false;
 	int rc, waited = 0;
 	uint64_t t;
@@ -356,6 +460,7 @@ int ct__qring_put(struct ct__qring *r, void *item, int64_t deadline)
 
 int ct__qring_get(struct ct__qring *r, void **item, int64_t deadline)
 {
+	check_fork(r);
 	bool spun = false, parked = false;
 	int rc, waited = 0;
 	uint64_t h;
@@ -388,6 +493,7 @@ int ct__qring_get(struct ct__qring *r, void **item, int64_t deadline)
 
 size_t ct__qring_qsize(const struct ct__qring *r)
 {
+	check_fork(r);
 	/* Head first: the tail read after it is at least as far along. */
 	uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
 	uint64_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
@@ -432,6 +538,7 @@ static int add_done(struct ct__qring *r, uint64_t n)
 
 int ct__qring_task_done(struct ct__qring *r)
 {
+	check_fork(r);
 	return add_done(r, 1);
 }
 
@@ -450,6 +557,7 @@ static bool join_must_wait(void *ctx)
 
 int ct__qring_join(struct ct__qring *r, int64_t deadline)
 {
+	check_fork(r);
 	static const struct ct__park_ops ops = {.validate = join_must_wait};
 	int waited = 0;
 	for (;;) {
@@ -498,6 +606,7 @@ static uint64_t drain(struct ct__qring *r, void (*free_item)(void *item))
 
 void ct__qring_shutdown(struct ct__qring *r, bool immediate, void (*free_item)(void *item))
 {
+	check_fork(r);
 	atomic_fetch_or_explicit(&r->tail, SHUT, memory_order_acq_rel);
 	/* Drop first, wake after: a join that returns because of the drop
 	 * finds the items freed. */
@@ -509,6 +618,7 @@ void ct__qring_shutdown(struct ct__qring *r, bool immediate, void (*free_item)(v
 
 int ct__qring_destroy(struct ct__qring *r, void (*free_item)(void *item))
 {
+	check_fork(r);
 	if (atomic_load(&r->getters) || atomic_load(&r->putters) || atomic_load(&r->joiners))
 		return CT_EBUSY;
 	atomic_fetch_or_explicit(&r->tail, SHUT, memory_order_relaxed);
@@ -519,5 +629,6 @@ int ct__qring_destroy(struct ct__qring *r, void (*free_item)(void *item))
 
 unsigned ct__qring_waiters(struct ct__qring *r)
 {
+	check_fork(r);
 	return atomic_load(&r->getters) + atomic_load(&r->putters) + atomic_load(&r->joiners);
 }

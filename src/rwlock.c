@@ -21,9 +21,18 @@
  * added to the word and each gets TOKEN_HANDOFF. Only then does it release
  * the writers' Lock, so the next writer queues behind those readers:
  * writers and batches of readers alternate, and neither starves.
+ *
+ * fork(). A read share or the write lock held by a thread gone with a fork
+ * stays held in the child, as a Lock does. But a writer that was waiting
+ * for the readers inside (maybe for the forking thread's own share), or
+ * was between taking the writers' Lock and setting WRITER, or between
+ * clearing WRITER and letting the Lock go, holds nothing yet (or any more)
+ * and must not block the child: every write call carries a note (fork.h),
+ * whose forget() in the child clears what such a writer left.
  */
 #include "cthreading/rwlock.h"
 
+#include "fork.h"
 #include "internal.h"
 #include "lock_internal.h"
 #include "park/park.h"
@@ -126,6 +135,38 @@ int ct__rwlock_read_release_slow(ct_rwlock_t *rw)
 
 /* ---- writers ------------------------------------------------------------ */
 
+struct writer_note {
+	struct ct__fork_note note;
+	ct_rwlock_t *rw;
+};
+
+/* In a fork child, for a thread that was in a write call. WRITER with no
+ * reader inside is a writer holding the lock (maybe the forking thread):
+ * it stays held. WRITER with readers inside is a writer waiting for them,
+ * never the forking thread; and the writers' Lock held without WRITER is a
+ * writer half-way in or out: let both go. Readers parked are gone too. */
+static void forget_writer(struct ct__fork_note *note)
+{
+	ct_rwlock_t *rw = ((struct writer_note *)note)->rw;
+	uint32_t s = state(rw);
+	if ((s & CT__RW_WRITER) && s < CT__RW_READER)
+		return;
+	atomic_store_explicit(&rw->ct__state, s & ~(CT__RW_WRITER | CT__RW_PARKED),
+			      memory_order_relaxed);
+	ct_lock_init(&rw->ct__writers);
+}
+
+static void writer_in(struct writer_note *n, ct_rwlock_t *rw)
+{
+	n->rw = rw;
+	ct__note_push(ct__self(), &n->note, forget_writer);
+}
+
+static void writer_out(struct writer_note *n)
+{
+	ct__note_pop(ct__tls_self, &n->note);
+}
+
 static struct ct__requeue_plan wake_all_readers(void *ctx)
 {
 	(void)ctx;
@@ -197,8 +238,23 @@ void ct_rwlock_write_acquire(ct_rwlock_t *rw)
 {
 	if (CT__UNLIKELY(!rw))
 		return;
+	struct writer_note n;
+	writer_in(&n, rw);
 	ct_lock_acquire(&rw->ct__writers);
 	(void)drain_until(rw, CT__NO_DEADLINE, 0);
+	writer_out(&n);
+}
+
+static int write_until(ct_rwlock_t *rw, int64_t deadline)
+{
+	if (!ct_lock_try_acquire(&rw->ct__writers)) {
+		if (deadline == 0)
+			return CT_ETIMEDOUT;
+		int rc = ct__lock_acquire_until(&rw->ct__writers, deadline, CT__PARK_INTERRUPTIBLE);
+		if (rc < 0)
+			return rc;
+	}
+	return drain_until(rw, deadline, CT__PARK_INTERRUPTIBLE);
 }
 
 int ct_rwlock_write_acquire_timeout(ct_rwlock_t *rw, double timeout)
@@ -209,17 +265,14 @@ int ct_rwlock_write_acquire_timeout(ct_rwlock_t *rw, double timeout)
 	int rc = ct__deadline(timeout, &deadline);
 	if (rc < 0)
 		return rc;
-	if (!ct_lock_try_acquire(&rw->ct__writers)) {
-		if (deadline == 0)
-			return CT_ETIMEDOUT;
-		rc = ct__lock_acquire_until(&rw->ct__writers, deadline, CT__PARK_INTERRUPTIBLE);
-		if (rc < 0)
-			return rc;
-	}
-	return drain_until(rw, deadline, CT__PARK_INTERRUPTIBLE);
+	struct writer_note n;
+	writer_in(&n, rw);
+	rc = write_until(rw, deadline);
+	writer_out(&n);
+	return rc;
 }
 
-bool ct_rwlock_write_try_acquire(ct_rwlock_t *rw)
+static bool try_write(ct_rwlock_t *rw)
 {
 	if (CT__UNLIKELY(!rw))
 		return false;
@@ -236,6 +289,15 @@ bool ct_rwlock_write_try_acquire(ct_rwlock_t *rw)
 	return false;
 }
 
+bool ct_rwlock_write_try_acquire(ct_rwlock_t *rw)
+{
+	struct writer_note n;
+	writer_in(&n, rw);
+	bool ok = try_write(rw);
+	writer_out(&n);
+	return ok;
+}
+
 int ct_rwlock_write_release(ct_rwlock_t *rw)
 {
 	if (CT__UNLIKELY(!rw))
@@ -245,7 +307,10 @@ int ct_rwlock_write_release(ct_rwlock_t *rw)
 	 * not one holding the lock. */
 	if (!(s & CT__RW_WRITER) || s >= CT__RW_READER)
 		return CT_EUNLOCKED;
+	struct writer_note n;
+	writer_in(&n, rw);
 	open_to_readers(rw);
 	ct_lock_release(&rw->ct__writers);
+	writer_out(&n);
 	return 0;
 }

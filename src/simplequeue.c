@@ -28,10 +28,22 @@
  *   WAITER            empty, the getter parked (or about to) on it
  *   WRITTEN           the item is there
  *   WRITTEN|WAITER    the item is there; its put woke the getter
+ *
+ * fork(). In a fork child, a put that is gone may have claimed a slot and
+ * never written it (the getters would wait there forever), or claimed the
+ * last slot of a segment and not linked the next (the puts would wait for
+ * the link forever); a getter that is gone may have held the get lock
+ * while it waited, or have stopped between its two stores at a segment's
+ * end. So the two positions carry the fork generation (fork.h) in their
+ * top bits: a put finds it in the tail it reads anyway, a get in the head
+ * it reads before taking the lock, and the first call in a new generation
+ * repairs the queue (after_fork()) while the others wait: no lock or fence
+ * is added to either fast path, only one relaxed load of a global.
  */
 #include <sched.h>
 
 #include "cthreading/queue.h"
+#include "fork.h"
 #include "internal.h"
 #include "lock_internal.h"
 #include "park/park.h"
@@ -39,6 +51,13 @@
 
 #define SEG CT__SQ_SEGMENT
 #define LAP ((uint64_t)SEG + 1)
+
+/* ct__tail and ct__head: a position in the low bits, the fork generation
+ * it is valid in above, and in the head the mark of a repair under way. */
+#define POS_BITS 48
+#define POS_MASK ((UINT64_C(1) << POS_BITS) - 1)
+#define REPAIR (UINT64_C(1) << 63)
+#define GEN_MASK (~POS_MASK & ~REPAIR)
 
 enum { WRITTEN = 1u, WAITER = 2u };
 
@@ -49,14 +68,38 @@ struct ct__sq_slot {
 
 struct ct__sq_segment {
 	struct ct__sq_segment *_Atomic next;
+	uint64_t base; /* the position of slots[0], set before it is linked */
 	struct ct__sq_slot slots[SEG];
 };
+
+static uint64_t pos(uint64_t p)
+{
+	return p & POS_MASK;
+}
+
+/* The generation bits of this process. */
+static uint64_t gen_now(void)
+{
+	return ((uint64_t)ct__fork_generation() << POS_BITS) & GEN_MASK;
+}
 
 /* How many items the positions before @p p hold. */
 static uint64_t items_before(uint64_t p)
 {
-	uint64_t off = p % LAP;
-	return p / LAP * SEG + (off < SEG ? off : SEG);
+	uint64_t off = pos(p) % LAP;
+	return pos(p) / LAP * SEG + (off < SEG ? off : SEG);
+}
+
+static void after_fork(ct_simplequeue_t *q);
+
+/* Whether the queue is valid in this process; repairs it if not. Every
+ * call looks at the head (or, for a put, the tail) first. Acquire: a call
+ * after another thread's repair sees it whole. */
+static inline void check_fork(ct_simplequeue_t *q, _Atomic uint64_t *word)
+{
+	if (CT__UNLIKELY((atomic_load_explicit(word, memory_order_acquire) & ~POS_MASK) !=
+			 gen_now()))
+		after_fork(q);
 }
 
 void ct_simplequeue_init(ct_simplequeue_t *q)
@@ -64,12 +107,15 @@ void ct_simplequeue_init(ct_simplequeue_t *q)
 	if (CT__UNLIKELY(!q))
 		return;
 	*q = (ct_simplequeue_t)CT_SIMPLEQUEUE_INIT;
+	atomic_store_explicit(&q->ct__tail, gen_now(), memory_order_relaxed);
+	atomic_store_explicit(&q->ct__head, gen_now(), memory_order_relaxed);
 }
 
 int ct_simplequeue_destroy(ct_simplequeue_t *q)
 {
 	if (!q)
 		return CT_EINVAL;
+	check_fork(q, &q->ct__head);
 	if (ct_lock_locked(&q->ct__get_lock))
 		return CT_EBUSY;
 	struct ct__sq_segment *s = atomic_load(&q->ct__head_seg);
@@ -110,6 +156,7 @@ static int install_first(ct_simplequeue_t *q)
 		struct ct__sq_segment *fresh = new_segment(q);
 		if (!fresh)
 			return CT_ENOMEM;
+		fresh->base = 0;
 		if (atomic_compare_exchange_strong_explicit(&q->ct__head_seg, &s, fresh,
 							    memory_order_acq_rel,
 							    memory_order_acquire)) {
@@ -154,7 +201,11 @@ int ct_simplequeue_put(ct_simplequeue_t *q, void *item)
 	unsigned spins = 0;
 	for (;;) {
 		uint64_t p = atomic_load_explicit(&q->ct__tail, memory_order_acquire);
-		uint64_t off = p % LAP;
+		if (CT__UNLIKELY((p & ~POS_MASK) != gen_now())) {
+			after_fork(q);
+			continue;
+		}
+		uint64_t off = pos(p) % LAP;
 		if (off == SEG) {
 			wait_for_link(&spins);
 			continue;
@@ -176,6 +227,7 @@ int ct_simplequeue_put(ct_simplequeue_t *q, void *item)
 			    &q->ct__tail, &p, p + 1, memory_order_acq_rel, memory_order_relaxed))
 			continue;
 		if (off + 1 == SEG) {
+			fresh->base = pos(p) + 2;
 			atomic_store_explicit(&s->next, fresh, memory_order_release);
 			atomic_store_explicit(&q->ct__tail_seg, fresh, memory_order_release);
 			atomic_store_explicit(&q->ct__tail, p + 2, memory_order_release);
@@ -253,7 +305,7 @@ static int take(ct_simplequeue_t *q, void **item, int64_t deadline)
 	if (rc < 0)
 		return rc;
 	uint64_t h = atomic_load_explicit(&q->ct__head, memory_order_relaxed);
-	uint64_t off = h % LAP;
+	uint64_t off = pos(h) % LAP;
 	rc = wait_written(&s->slots[off], deadline);
 	if (rc < 0)
 		return rc;
@@ -277,6 +329,7 @@ int ct_simplequeue_get(ct_simplequeue_t *q, void **item, double timeout)
 	int rc = ct__queue_get_args(q, item, timeout, &deadline);
 	if (rc < 0)
 		return rc;
+	check_fork(q, &q->ct__head);
 	if (!ct_lock_try_acquire(&q->ct__get_lock)) {
 		/* Another getter is inside: taking an item, or waiting for one
 		 * (then the queue is empty). Either way, queue behind it. */
@@ -298,6 +351,7 @@ size_t ct_simplequeue_qsize(const ct_simplequeue_t *q)
 {
 	if (CT__UNLIKELY(!q))
 		return 0;
+	check_fork((ct_simplequeue_t *)q, &((ct_simplequeue_t *)q)->ct__head);
 	/* Head first: the tail read after it is at least as far along. */
 	uint64_t h = atomic_load_explicit(&q->ct__head, memory_order_acquire);
 	uint64_t t = atomic_load_explicit(&q->ct__tail, memory_order_acquire);
@@ -307,4 +361,103 @@ size_t ct_simplequeue_qsize(const ct_simplequeue_t *q)
 bool ct_simplequeue_empty(const ct_simplequeue_t *q)
 {
 	return ct_simplequeue_qsize(q) == 0;
+}
+
+/* ---- fork ---------------------------------------------------------------- */
+
+/* Moves a cursor (a position and its segment) to the next slot; at a
+ * segment's end, past the linking offset to the next segment, NULL if it
+ * was never linked. */
+static void advance(struct ct__sq_segment **seg, uint64_t *p)
+{
+	if (*p % LAP + 1 < SEG) {
+		*p += 1;
+		return;
+	}
+	*p += 2;
+	*seg = atomic_load_explicit(&(*seg)->next, memory_order_relaxed);
+}
+
+static void free_chain(struct ct__sq_segment *s)
+{
+	while (s) {
+		struct ct__sq_segment *next = atomic_load_explicit(&s->next, memory_order_relaxed);
+		ct__free(s);
+		s = next;
+	}
+}
+
+/* Moves the items written from position @p h (in @p hs) up to @p t down
+ * over the slots that puts gone with a fork claimed and never wrote,
+ * keeping their order. Leaves *w at the new tail and *ws its segment,
+ * with nothing written after it, and frees the segments beyond. */
+static void compact(struct ct__sq_segment *hs, uint64_t h, uint64_t t, uint64_t *w,
+		    struct ct__sq_segment **ws)
+{
+	struct ct__sq_segment *rs = hs;
+	*w = h;
+	*ws = hs;
+	for (uint64_t p = h; p < t && rs; advance(&rs, &p)) {
+		struct ct__sq_slot *src = &rs->slots[p % LAP];
+		if (!(atomic_load_explicit(&src->state, memory_order_relaxed) & WRITTEN))
+			continue;
+		struct ct__sq_slot *dst = &(*ws)->slots[*w % LAP];
+		dst->item = src->item;
+		atomic_store_explicit(&dst->state, WRITTEN, memory_order_relaxed);
+		/* Past a written last slot, its put had linked the next one. */
+		advance(ws, w);
+	}
+	for (uint64_t off = *w % LAP; off < SEG; off++)
+		atomic_store_explicit(&(*ws)->slots[off].state, 0, memory_order_relaxed);
+	free_chain(atomic_load_explicit(&(*ws)->next, memory_order_relaxed));
+	atomic_store_explicit(&(*ws)->next, NULL, memory_order_relaxed);
+}
+
+/* Makes the queue what it would be had the threads gone with a fork never
+ * started what they had not finished. Nobody else is in the queue: every
+ * call looks at the generation first, and this sets it last. */
+static void repair(ct_simplequeue_t *q, uint64_t gen, uint64_t h)
+{
+	/* A getter that is gone held it while it waited for a slot. */
+	ct_lock_init(&q->ct__get_lock);
+	struct ct__sq_segment *hs = atomic_load_explicit(&q->ct__head_seg, memory_order_relaxed);
+	uint64_t t = pos(atomic_load_explicit(&q->ct__tail, memory_order_relaxed));
+	if (hs) {
+		/* A getter gone between moving to the next segment and moving
+		 * the head there: the last slot's item was its. */
+		if (h % LAP == SEG - 1 && hs->base == h + 2)
+			h += 2;
+		struct ct__sq_segment *ws;
+		compact(hs, h, t, &t, &ws);
+		atomic_store_explicit(&q->ct__tail_seg, ws, memory_order_relaxed);
+	}
+	atomic_store_explicit(&q->ct__tail, gen | t, memory_order_release);
+	atomic_store_explicit(&q->ct__head, gen | h, memory_order_release);
+}
+
+/* The first call in a new fork generation repairs the queue; the others
+ * wait for it. Inside the gate, so that a fork in the child never catches
+ * a repair half done. */
+static CT__NOINLINE CT__COLD void after_fork(ct_simplequeue_t *q)
+{
+	uint64_t gen = gen_now();
+	unsigned tries = 0;
+	ct__gate_enter();
+	uint64_t h = atomic_load_explicit(&q->ct__head, memory_order_acquire);
+	while ((h & ~POS_MASK) != gen) {
+		if (!(h & REPAIR)) {
+			if (atomic_compare_exchange_weak_explicit(&q->ct__head, &h, h | REPAIR,
+								  memory_order_acquire,
+								  memory_order_acquire)) {
+				repair(q, gen, pos(h));
+				break;
+			}
+			continue;
+		}
+		ct__gate_exit(); /* another thread repairs: a few microseconds */
+		wait_for_link(&tries);
+		ct__gate_enter();
+		h = atomic_load_explicit(&q->ct__head, memory_order_acquire);
+	}
+	ct__gate_exit();
 }

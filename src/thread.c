@@ -27,6 +27,7 @@
 
 #include "cthreading/lock.h"
 #include "fault.h"
+#include "fork.h"
 #include "gil_internal.h"
 #include "internal.h"
 #include "park/park.h"
@@ -866,17 +867,38 @@ static void promote_dummy_to_main(struct ct__thread *rec)
 		ct__free(atomic_exchange(&rec->name, name));
 }
 
-/* The registry must be whole in the child: no other thread may be half-way
- * through adding or removing itself at the fork. (So a fork from inside
- * a ct_enumerate() callback, which holds the lock, would deadlock.) */
+/* Whether a thread other than @p self is inside fork's gate (fork.h).
+ * Under the registry lock. */
+static bool gate_busy_locked(const struct ct__thread *self)
+{
+	for (const struct ct__thread *r = reg.head.next; r != &reg.head; r = r->next)
+		if (r != self && ct__gate_busy(r))
+			return true;
+	return false;
+}
+
+/* The registry must be whole in the child: no other thread may be
+ * half-way through adding or removing itself at the fork. So the lock is
+ * taken first, and kept until the fork is done. (So a fork from inside a
+ * ct_enumerate() callback, which holds the lock, would deadlock.)
+ *
+ * Then fork's gate is closed, and this waits until no other thread is
+ * inside, so that the child finds no critical section half done (fork.h).
+ * The sections are short, wait for nothing outside the gate and never
+ * take the registry lock: this waits microseconds. */
 static void before_fork(void)
 {
+	const struct ct__thread *self = ct__tls_self;
 	ct_lock_acquire(&reg.lock);
+	ct__fork_close_gate();
+	while (gate_busy_locked(self))
+		sched_yield();
 }
 
 static void after_fork_parent(void)
 {
 	ct_lock_release(&reg.lock);
+	ct__fork_open_gate();
 }
 
 /* In the child only the forking thread exists. Every other record is dead,
@@ -885,6 +907,7 @@ static void after_fork_parent(void)
  * forget them. The forking thread becomes the main thread, as in Python. */
 static void after_fork_child(void)
 {
+	ct__fork_child_begin(); /* a new generation; the gate open */
 	ct__park_after_fork_child();
 	ct_lock_init(&reg.lock); /* held by this thread since before_fork() */
 	ct_lock_init(&names_lock);
@@ -893,6 +916,9 @@ static void after_fork_child(void)
 		next = r->next;
 		if (r == self)
 			continue;
+		/* What it left in objects, while its stack is still whole (the
+		 * child's next threads may be given it). */
+		ct__fork_forget(r);
 		registry_remove_locked(r);
 		r->os_named = false;
 		atomic_store(&r->state, CT__T_FINISHED);
@@ -944,5 +970,6 @@ __attribute__((constructor)) static void ct__load(void)
 	ct_lock_acquire(&reg.lock);
 	registry_insert_locked(rec);
 	ct_lock_release(&reg.lock);
+	ct__fork_init();
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }

@@ -18,6 +18,7 @@
 #include "park/parker.h"
 
 struct ct_gil;
+struct ct__fork_note;
 
 enum ct__thread_kind {
 	CT__KIND_STARTED, /* started by cthreading; heap, reference-counted */
@@ -71,6 +72,11 @@ struct ct__thread {
 	uint32_t nlocals;
 	/* The registry of live threads (thread.c), under its lock. */
 	struct ct__thread *prev, *next;
+	/* fork() support (fork.h): how deep the thread is in the gate, and
+	 * its notes, innermost first. Written by the thread itself; read by
+	 * the forking thread and by fork's child handler. */
+	_Atomic uint32_t gate;
+	struct ct__fork_note *_Atomic notes;
 };
 
 #if defined(__GNUC__)

@@ -11,6 +11,12 @@
  * (as_completed). Completions notify it only under the future's lock, and
  * it deregisters from every future under that lock before it goes away, so
  * no completion can touch it after.
+ *
+ * fork(). A thread blocked in wait() when another forks is gone in the
+ * child, but its links are still on the futures' lists, on its stack,
+ * which the child's next thread may be given: a wait carries a note
+ * (fork.h) whose forget() takes its links off in the child. (An
+ * as_completed iterator lives on the heap: its links stay valid, unused.)
  */
 #include <stdlib.h>
 
@@ -123,8 +129,23 @@ static bool waiter_register(struct ct__waiter *w, struct ct__waiter_link *l, siz
 		f->waiters->prev = l;
 	f->waiters = l;
 	l->linked = true;
-	ct_lock_release(&f->lock);
+	ct__future_unlock(f);
 	return true;
+}
+
+/* Takes @p l off f's list if it is on it. Under the future's lock. */
+static void unlink_waiter(struct ct__waiter_link *l, struct ct_future *f)
+{
+	if (!l->linked)
+		return;
+	if (l->prev)
+		l->prev->next = l->next;
+	else
+		f->waiters = l->next;
+	if (l->next)
+		l->next->prev = l->prev;
+	l->linked = false;
+	ct__future_unhook_if_idle(f);
 }
 
 /* Undoes waiter_register(); a no-op for a link that was never registered.
@@ -134,19 +155,28 @@ static void waiter_deregister(struct ct__waiter_link *l, struct ct_future *f)
 {
 	if (!l->waiter)
 		return;
-	ct_lock_acquire(&f->lock);
-	if (l->linked) {
-		if (l->prev)
-			l->prev->next = l->next;
-		else
-			f->waiters = l->next;
-		if (l->next)
-			l->next->prev = l->prev;
-		l->linked = false;
-		ct__future_unhook_if_idle(f);
-	}
-	ct_lock_release(&f->lock);
+	ct__future_lock(f);
+	unlink_waiter(l, f);
+	ct__future_unlock(f);
 	l->waiter = NULL;
+}
+
+struct wait_note {
+	struct ct__fork_note note;
+	struct ct__waiter_link *links;
+	ct_future_t *const *fs;
+	size_t n;
+};
+
+/* In a fork child, for a thread that was in wait(): its links leave the
+ * futures. No lock: nobody else runs, and the gate kept every future's
+ * lock free and its list whole. */
+static void forget_wait(struct ct__fork_note *note)
+{
+	struct wait_note *w = (struct wait_note *)note;
+	for (size_t i = 0; i < w->n; i++)
+		if (w->links[i].waiter)
+			unlink_waiter(&w->links[i], w->fs[i]);
 }
 
 /* ---- wait --------------------------------------------------------------- */
@@ -238,6 +268,11 @@ int ct_wait(ct_future_t *const *fs, size_t n, double timeout, int return_when, b
 		return CT_ENOMEM;
 	struct ct__waiter w;
 	waiter_init(&w, return_when, NULL);
+	for (size_t i = 0; i < n; i++)
+		links[i].waiter = NULL; /* what forget_wait() looks at */
+	struct ct__thread *self = ct__self();
+	struct wait_note note = {.links = links, .fs = fs, .n = n};
+	ct__note_push(self, &note.note, forget_wait);
 	if (!register_all(&w, links, fs, n))
 		rc = waiter_sleep(&w, 0, deadline);
 	/* A future is done (its phase changed) a moment before its waiters
@@ -246,6 +281,7 @@ int ct_wait(ct_future_t *const *fs, size_t n, double timeout, int return_when, b
 		rc = 0;
 	for (size_t i = 0; i < n; i++)
 		waiter_deregister(&links[i], fs[i]);
+	ct__note_pop(self, &note.note);
 	if (links != stack_links)
 		ct__free(links);
 	report_done(fs, n, done);

@@ -44,6 +44,14 @@ extern "C" {
  * BrokenThreadPool: the worker reports it through the excepthook (see
  * ct_set_excepthook()), queued tasks finish with status CT_EBROKEN and
  * later submits fail with CT_EBROKEN.
+ *
+ * **After fork()** an executor inherited from the parent works in the
+ * child: it has no worker there, and starts them as it needs them (the
+ * next submit, or a shutdown or destroy while tasks are queued, which then
+ * run). A task that was running in the parent never finishes in the child
+ * (its future stays running, as in Python). Nothing hangs: destroying the
+ * executor in the child returns once the queued tasks have run (or, if no
+ * worker can start, ended with CT_EBROKEN).
  * @{
  */
 

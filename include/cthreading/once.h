@@ -25,7 +25,9 @@ extern "C" {
  * The function reports success (0) or failure (non-zero). A failure leaves
  * the once not done: that call returns the function's value and the next
  * call, or one of the threads that were waiting, runs the function again
- * (as C++'s std::call_once does when the function throws).
+ * (as C++'s std::call_once does when the function throws). So does a run
+ * cut short by fork(): in the child, a function that was running in
+ * another thread of the parent runs again at the next call.
  *
  * @code
  * static ct_once_t table_once = CT_ONCE_INIT;

@@ -66,7 +66,9 @@ typedef enum ct_queue_kind {
 
 /** The order of a priority queue: negative when item @p a comes out before
  *  @p b ("a < b", lowest first, as Python's heapq), positive when after, 0
- *  for equal priorities, which come out in the order they were put. */
+ *  for equal priorities, which come out in the order they were put. It is
+ *  called with the queue's lock held, and a fork() waits for it: it must
+ *  not block. */
 typedef int (*ct_queue_compare_fn)(const void *a, const void *b);
 
 /** Options of a queue; all zero is Python's `Queue()`: unbounded FIFO. */
@@ -164,7 +166,8 @@ CT_API int ct_queue_init(ct_queue_t *q, const ct_queue_opts *opts);
 /** Releases a queue: calls `free_item` for every item still queued, then
  *  frees the storage. The queue may be initialised again afterwards; until
  *  then put and get report CT_EINVAL, the queries read it as empty and shut
- *  down, and a second destroy does nothing.
+ *  down, and a second destroy does nothing. In the child of a fork(), the
+ *  parent's threads that waited in it are gone and do not count.
  *
  * Errors: CT_EBUSY (and nothing is done) if threads are still waiting in
  * it; CT_EINVAL (q NULL). */
