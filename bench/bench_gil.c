@@ -9,7 +9,7 @@
  *   gil_resume_bound  a thread releasing and retaking the GIL in a tight
  *                     loop next to a CPU-bound one: how often it gets it,
  *                     and what the CPU-bound thread keeps (the bound on the
- *                     convoy policy, MIN_SLICE in src/gil.c)
+ *                     convoy policy, MIN_SLICE in src/gil/gil.c)
  *
  * Python's side (peer_gil.py) runs the same shapes on CPython's GIL.
  */

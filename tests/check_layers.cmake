@@ -1,7 +1,7 @@
 # The layering rule of src/ (docs/architecture.md): a layer may include and
 # call only its own layer and the ones below it, never one above.
 #
-#   core 0 <- park 1 <- sync 2, gil 2 <- thread 3 <- queue 4 <- futures 5
+#   core 0 <- park 1 <- sync 2 <- thread 3 <- queue 4, futures 4 <- gil 5
 #
 # Two checks, so that neither an #include nor a call can cross upward
 # unseen:
@@ -14,10 +14,10 @@
 set(rank_core 0)
 set(rank_park 1)
 set(rank_sync 2)
-set(rank_gil 2)
 set(rank_thread 3)
 set(rank_queue 4)
-set(rank_futures 5)
+set(rank_futures 4)
+set(rank_gil 5)
 
 function(layer_of path out)
   if(path MATCHES "(^|/)src/([a-z]+)/")
@@ -29,7 +29,58 @@ function(layer_of path out)
   endif()
 endfunction()
 
+# The crossings that remain, as "file -> what it includes or calls": the
+# per-thread record (thread/thread_internal.h: ct__tls_self, ct__self_slow)
+# is still defined in thread/ while park/, sync/ and core/fork use it, and
+# park/ and thread/ still call the GIL directly instead of through hooks
+# (docs/architecture.md, "Where the code still crosses"). A crossing not
+# listed here fails the check, and so does an entry that no longer
+# crosses, so the list can only shrink.
+set(debt
+  "src/core/fork.c -> park/park.h"
+  "src/core/fork.h -> thread/thread_internal.h"
+  "src/park/park.c -> gil/gil_internal.h"
+  "src/park/park.c -> thread/thread_internal.h"
+  "src/sync/once.c -> thread/thread_internal.h"
+  "src/sync/rlock.c -> thread/thread_internal.h"
+  "src/thread/thread.c -> gil/gil_internal.h"
+  "core/fork.c.o -> ct__park_wait"
+  "core/fork.c.o -> ct__unpark_n"
+  "park/park.c.o -> ct__gil_release_for_block"
+  "park/park.c.o -> ct__gil_take_after_block"
+  "park/park.c.o -> ct__self_slow"
+  "park/park.c.o -> ct__tls_self"
+  "sync/barrier.c.o -> ct__self_slow"
+  "sync/barrier.c.o -> ct__tls_self"
+  "sync/condition.c.o -> ct__self_slow"
+  "sync/condition.c.o -> ct__tls_self"
+  "sync/once.c.o -> ct__self_slow"
+  "sync/once.c.o -> ct__tls_self"
+  "sync/rlock.c.o -> ct__self_slow"
+  "sync/rlock.c.o -> ct__tls_self"
+  "sync/rwlock.c.o -> ct__self_slow"
+  "sync/rwlock.c.o -> ct__tls_self"
+  "thread/thread.c.o -> ct__gil_after_fork_child"
+  "thread/thread.c.o -> ct__gil_thread_begin_slow"
+  "thread/thread.c.o -> ct__gil_thread_end_slow"
+  "thread/thread.c.o -> ct__gil_yield_slow")
+set(seen_debt "")
+
 set(errors 0)
+
+# Reports a crossing @p key (with the words of @p message) unless it is debt.
+function(crossing key message)
+  list(FIND debt "${key}" at)
+  if(at EQUAL -1)
+    message(SEND_ERROR "${message}")
+    math(EXPR e "${errors} + 1")
+    set(errors ${e} PARENT_SCOPE)
+  else()
+    set(s ${seen_debt})
+    list(APPEND s "${key}")
+    set(seen_debt "${s}" PARENT_SCOPE)
+  endif()
+endfunction()
 
 # ---- includes ----
 file(GLOB_RECURSE sources ${SRC}/src/*.c ${SRC}/src/*.h)
@@ -62,8 +113,8 @@ foreach(f ${sources})
       message(SEND_ERROR "${rel}: #include \"${inc}\" names no layer")
       math(EXPR errors "${errors} + 1")
     elseif(rank_${target} GREATER rank_${layer})
-      message(SEND_ERROR "${rel} (${layer}) includes \"${inc}\" of the higher layer ${target}")
-      math(EXPR errors "${errors} + 1")
+      crossing("${rel} -> ${inc}"
+               "${rel} (${layer}) includes \"${inc}\" of the higher layer ${target}")
     endif()
   endforeach()
 endforeach()
@@ -104,13 +155,21 @@ foreach(i RANGE 1 ${nobjects})
     set(target ${def_${sym}})
     if(rank_${target} GREATER rank_${layer})
       get_filename_component(name ${o} NAME)
-      message(SEND_ERROR "${layer}/${name} calls ${sym}, defined in the higher layer ${target}")
-      math(EXPR errors "${errors} + 1")
+      crossing("${layer}/${name} -> ${sym}"
+               "${layer}/${name} calls ${sym}, defined in the higher layer ${target}")
     endif()
   endforeach()
 endforeach()
 
+foreach(d ${debt})
+  list(FIND seen_debt "${d}" at)
+  if(at EQUAL -1)
+    message(SEND_ERROR "no longer crosses (remove it from the debt list): ${d}")
+    math(EXPR errors "${errors} + 1")
+  endif()
+endforeach()
 if(errors GREATER 0)
-  message(FATAL_ERROR "${errors} crossings of a layer upward")
+  message(FATAL_ERROR "${errors} errors in the layering")
 endif()
-message(STATUS "${nsources} sources and ${nobjects} objects keep to their layers")
+list(LENGTH debt ndebt)
+message(STATUS "${nsources} sources and ${nobjects} objects keep to their layers, but for ${ndebt} listed crossings")

@@ -14,7 +14,7 @@
 
 #include "harness.h"
 #include "park/parker.h"
-#include "thread_internal.h"
+#include "thread/thread_internal.h"
 
 /* True while @p t is queued or asleep in the parking core. A thread is
  * PARKED from the moment it is queued (under the bucket lock), so a waker

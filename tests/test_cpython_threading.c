@@ -56,7 +56,7 @@
 #include <sys/wait.h>
 
 #include "cpython_helpers.h"
-#include "fault.h"
+#include "core/fault.h"
 
 #if defined(__SANITIZE_THREAD__)
 #define CP_TSAN 1

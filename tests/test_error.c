@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "internal.h"
+#include "core/internal.h"
 
 /* Every code, written out here independently of the library's table. */
 static const struct {

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "executor_helpers.h"
-#include "executor_internal.h"
-#include "fault.h"
+#include "futures/executor_internal.h"
+#include "core/fault.h"
 
 /* ---- submit and result -------------------------------------------------- */
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "executor_helpers.h"
-#include "fault.h"
+#include "core/fault.h"
 
 /* A pool with one worker, held by a gated task, so that the futures
  * submitted after stay pending until the test lets the gate go. */

@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 
 #include "harness.h"
-#include "internal.h"
+#include "core/internal.h"
 
 static ct_gil_t gil = CT_GIL_INIT;
 

@@ -3,7 +3,7 @@
  * allocation failure. */
 #include <stdlib.h>
 
-#include "fault.h"
+#include "core/fault.h"
 #include "sync_helpers.h"
 
 static int set_null_local(void)

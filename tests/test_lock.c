@@ -1,6 +1,6 @@
 /* Lock: Python's threading.Lock semantics, misuse, timeouts, stop requests,
  * the scoped form, a lost-update stress and a starvation check. */
-#include "lock_internal.h"
+#include "sync/lock_internal.h"
 #include "sync_helpers.h"
 
 static int release_unlocked(void)

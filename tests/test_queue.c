@@ -6,9 +6,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "fault.h"
+#include "core/fault.h"
 #include "harness.h"
-#include "queue_internal.h"
+#include "queue/queue_internal.h"
 
 #define P(x) ((void *)(uintptr_t)(x))
 #define U(p) ((uintptr_t)(p))

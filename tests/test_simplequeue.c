@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "fault.h"
+#include "core/fault.h"
 #include "harness.h"
 
 #define P(x) ((void *)(uintptr_t)(x))

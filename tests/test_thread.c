@@ -11,7 +11,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#include "fault.h"
+#include "core/fault.h"
 #include "harness.h"
 #include "ht_internal.h"
 

@@ -39,7 +39,7 @@ extern "C" {
  *   CPython: it asks for the GIL at once, and gets it at the holder's next
  *   checkpoint, provided the holder has had it for at least 100 µs (so a
  *   thread that blocks briefly and often cannot starve CPU-bound ones).
- *   The policy and its numbers are explained atop src/gil.c.
+ *   The policy and its numbers are explained atop src/gil/gil.c.
  * - **Threads under a GIL.** A thread started with `.gil` in its options
  *   takes the GIL before it runs and releases it when it ends. Threads
  *   cthreading did not start use ct_gil_state_ensure() and
@@ -79,7 +79,7 @@ enum {
 };
 /** @endcond */
 
-/** A GIL. Caller-allocated; treat the members as private (see src/gil.c). */
+/** A GIL. Caller-allocated; treat the members as private (see src/gil/gil.c). */
 typedef struct ct_gil {
 	/** @cond internal */
 	CT__ATOMIC(uint32_t) ct__state;		    /* REGISTERED | LOCKED | WAITERS */

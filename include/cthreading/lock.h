@@ -55,12 +55,12 @@ extern "C" {
 
 /** A lock. Treat the member as private; at most 8 bytes. */
 typedef struct ct_lock {
-	/** private: see the state table in lock.c */
+	/** private: see the state table in src/sync/lock.c */
 	CT__ATOMIC(uint32_t) ct__state;
 } ct_lock_t;
 
 /** @cond internal */
-/* The lock word (the state table is in lock.c):
+/* The lock word (the state table is in src/sync/lock.c):
  *
  *   0                  free, nobody parked
  *   LOCKED             held, nobody parked

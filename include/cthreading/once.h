@@ -38,7 +38,7 @@ extern "C" {
 
 /** A once flag. Treat the members as private. */
 typedef struct ct_once {
-	CT__ATOMIC(uint32_t) ct__state; /**< private: see once.c */
+	CT__ATOMIC(uint32_t) ct__state; /**< private: see src/sync/once.c */
 	CT__ATOMIC(void *) ct__runner;	/**< private: the thread running the function */
 } ct_once_t;
 

@@ -14,14 +14,14 @@
  * Lock order: a bucket lock is never held while taking another, except in
  * a requeue, which takes its two in address order.
  */
-#include "park.h"
+#include "park/park.h"
 
 #include <stdalign.h>
 #include <stddef.h>
 
-#include "../gil_internal.h"
-#include "../thread_internal.h"
-#include "parker.h"
+#include "gil/gil_internal.h"
+#include "thread/thread_internal.h"
+#include "park/parker.h"
 
 #define LOG2_BUCKETS 10
 #define NBUCKETS (1u << LOG2_BUCKETS)
@@ -381,6 +381,17 @@ int ct__park_sleep(int64_t deadline, unsigned flags)
 	atomic_store_explicit(&p->state, CT__PK_IDLE, memory_order_relaxed);
 	ct__gil_resume(self, gil);
 	return r == CT__PKR_INTERRUPTED ? CT_ESTOPPED : 0;
+}
+
+unsigned ct__park_queued(const void *key)
+{
+	struct bucket *b = bucket_of(key);
+	unsigned n = 0;
+	bucket_lock(b);
+	for (struct wait_node *w = b->head; w; w = w->next)
+		n += node_key(w) == key;
+	bucket_unlock(b);
+	return n;
 }
 
 void ct__park_after_fork_child(void)

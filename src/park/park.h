@@ -29,7 +29,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../internal.h"
+#include "core/internal.h"
 
 enum ct__park_flags {
 	/* A stop request for the waiting thread ends the wait (CT_ESTOPPED). */
@@ -127,6 +127,10 @@ static inline unsigned ct__park_wake(const void *word, unsigned n)
 /* Sleeps until @p deadline with no key: only the deadline or (if
  * interruptible) a stop request ends it. Returns 0 or CT_ESTOPPED. */
 int ct__park_sleep(int64_t deadline, unsigned flags);
+
+/* How many threads are queued on @p key right now: for tests that must
+ * know a thread waits on this very object before they act. */
+unsigned ct__park_queued(const void *key);
 
 /* Empties every queue and re-initialises every bucket lock. Only for the
  * child of fork(), where the queued threads no longer exist. */

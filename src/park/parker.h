@@ -38,7 +38,7 @@
 #include <pthread.h>
 #endif
 
-#include "../internal.h"
+#include "core/internal.h"
 
 enum {
 	CT__PK_IDLE = 0,

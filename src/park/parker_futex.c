@@ -6,8 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../internal.h"
-#include "parker.h"
+#include "core/internal.h"
+#include "park/parker.h"
 
 /* Sleeps while *word == expected, until an absolute CLOCK_MONOTONIC deadline.
  * FUTEX_WAIT_BITSET takes an absolute time on CLOCK_MONOTONIC (plain

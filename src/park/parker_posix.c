@@ -5,8 +5,8 @@
 #include <pthread.h>
 #include <time.h>
 
-#include "../internal.h"
-#include "parker.h"
+#include "core/internal.h"
+#include "park/parker.h"
 
 void ct__parker_init(struct ct__parker *p)
 {

@@ -1,0 +1,780 @@
+/* The thread pool: workers, the work queue, submit, shutdown, the exit hook.
+ *
+ * The queue. Vyukov's intrusive multi-producer queue: a submit links its
+ * entry with one atomic exchange on `tail` and takes no lock; workers pop
+ * at `head` one at a time under `consumer_lock`, which only they (and a
+ * drain) take. Entries are futures or map helpers (struct ct__work).
+ *
+ * Counts. Submitters and workers each write their own word, so that a
+ * submit never waits for a cache line a worker holds:
+ *
+ *   submitted   entries accepted (counted before the push, so a worker
+ *               that sees one may have to wait a moment for its link),
+ *               and two flags: CLOSED (shut down: submits fail with
+ *               CT_ESHUTDOWN) and BROKEN (an initializer failed: submits
+ *               fail with CT_EBROKEN); only submitters and shutdown write it
+ *   taken       entries taken off the queue; only workers and drains
+ *   busy        workers running an entry
+ *
+ * pending = submitted - taken. A submit adds to `submitted` and gets the
+ * flags in the same operation; it is refused once CLOSED or BROKEN is set.
+ * While the pool has fewer than max_workers workers, it starts one when
+ * pending + busy exceeds the workers there are (Python's "no idle thread").
+ * A worker leaves only when CLOSED is set and nothing is pending, so every
+ * accepted entry is taken by someone.
+ *
+ * Idle workers (libuv's idle count, Go's spinning threads). A worker with
+ * nothing to do is first "spinning": awake, polling the counts for a few
+ * microseconds; at most one spins at a time, the others park at once on
+ * the key &sleepers. `spinning` and `sleepers` count them:
+ *
+ *   - a submit wakes a sleeper only when nobody spins: a spinner will find
+ *     the entry, so a stream of submits makes no wake-up call at all;
+ *   - the waker counts the woken worker as spinning (in the unpark
+ *     callback, under the bucket lock), so the submits that follow do not
+ *     wake a second worker for the same need;
+ *   - a spinner that finds work stops spinning and, if more work is
+ *     pending and nobody else spins, wakes the next sleeper: workers join
+ *     one by one while work accumulates.
+ *
+ * No wake-up is lost: a parking worker counts itself a sleeper, stops
+ * spinning, then reads the counts (all sequentially consistent, in its
+ * validate callback, under the bucket lock); a submit adds to `submitted`,
+ * links its entry, then reads spinning and sleepers. One of the two sees
+ * the other.
+ */
+#include "cthreading/executor.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cthreading/thread.h"
+#include "futures/executor_internal.h"
+#include "core/fork.h"
+#include "park/park.h"
+#include "thread/thread_internal.h"
+
+#define CLOSED (UINT64_C(1) << 62)
+#define BROKEN (UINT64_C(1) << 63)
+#define COUNT_MASK (CLOSED - 1)
+
+/* Keeps the members written by submitters, by workers and by both on
+ * different cache lines (by padding: the pool is malloc'ed, not aligned). */
+#define PAD(name, used) char name[64 - (used)]
+
+struct ct__executor {
+	/* Written by submitters. */
+	_Atomic uint64_t submitted;
+	struct ct__work *_Atomic tail;
+	PAD(pad0, sizeof(uint64_t) + sizeof(void *));
+	/* Written by workers. */
+	ct_lock_t consumer_lock; /* head and the stub */
+	struct ct__work *head;
+	struct ct__work stub;
+	_Atomic uint64_t taken;
+	_Atomic uint32_t busy;
+	PAD(pad1,
+	    2 * sizeof(void *) + sizeof(struct ct__work) + sizeof(uint64_t) + sizeof(uint32_t));
+	_Atomic uint32_t spinning; /* idle workers awake (or woken, on their way) */
+	_Atomic uint32_t sleepers; /* idle workers parked on &sleepers */
+	PAD(pad2, 2 * sizeof(uint32_t));
+	_Atomic int abandon;   /* see ct__executor_abandoned() */
+	_Atomic uint32_t refs; /* the handle's, and one per started worker */
+	_Atomic uint32_t live; /* workers whose loop has not ended */
+	_Atomic uint32_t nworkers;
+	uint32_t max_workers;
+	ct_initializer_fn initializer;
+	void *initarg;
+	char *prefix;
+	/* Started workers' handles, under `lock`, which also serialises
+	 * starting them. */
+	ct_lock_t lock;
+	ct_thread_t **threads;
+	size_t nthreads, cap;
+	/* On the registry of pools (for the exit hook), under its lock. */
+	struct pool_link {
+		struct pool_link *prev, *next;
+	} link;
+};
+
+/* The pool whose worker the calling thread is, if any. */
+static _Thread_local struct ct__executor *current_pool;
+
+static struct {
+	ct_lock_t lock;
+	struct pool_link head;
+	bool exiting; /* the exit hook ran: new pools start closed */
+} registry = {
+	.lock = CT_LOCK_INIT,
+	.head = {&registry.head, &registry.head},
+};
+
+#define POOL_OF(l) ct_container_of(l, struct ct__executor, link)
+static atomic_uint default_prefix_counter; /* Python's ThreadPoolExecutor._counter */
+static pthread_once_t hook_once = PTHREAD_ONCE_INIT;
+static int hook_rc;
+
+/* Entries accepted and not yet taken, and in *flags CLOSED and BROKEN.
+ * `taken` is read first: read in that order the difference can only
+ * overstate what is pending (never below 0, since nothing is taken before
+ * it is submitted), which errs on the safe side everywhere: a worker does
+ * not park, nor leave, while work might be there. */
+static uint64_t pending(struct ct__executor *ex, uint64_t *flags)
+{
+	uint64_t taken = atomic_load(&ex->taken);
+	uint64_t sub = atomic_load(&ex->submitted);
+	if (flags)
+		*flags = sub & ~COUNT_MASK;
+	return (sub & COUNT_MASK) - taken;
+}
+
+/* A short pause for a wait that ends within a few instructions of another
+ * thread, unless that thread was preempted: then let it run. */
+static void backoff(unsigned *tries)
+{
+	if (++*tries < 64)
+		ct__cpu_relax();
+	else
+		sched_yield();
+}
+
+/* ---- the queue ---------------------------------------------------------- */
+
+/* Vyukov's push is two steps: a fork between them would cut the queue in
+ * the child. So it is made inside fork's gate (fork.h). */
+static void queue_push(struct ct__executor *ex, struct ct__work *first, struct ct__work *last)
+{
+	atomic_store_explicit(&last->next, NULL, memory_order_relaxed);
+	ct__gate_enter();
+	struct ct__work *prev = atomic_exchange_explicit(&ex->tail, last, memory_order_acq_rel);
+	atomic_store_explicit(&prev->next, first, memory_order_release);
+	ct__gate_exit();
+}
+
+/* Under consumer_lock. NULL when empty, or when a push is half done (the
+ * pending count says which; the pusher finishes within instructions). */
+static struct ct__work *queue_pop(struct ct__executor *ex)
+{
+	struct ct__work *head = ex->head;
+	struct ct__work *next = atomic_load_explicit(&head->next, memory_order_acquire);
+	if (head == &ex->stub) {
+		if (!next)
+			return NULL;
+		ex->head = head = next;
+		next = atomic_load_explicit(&head->next, memory_order_acquire);
+	}
+	if (!next) {
+		if (head != atomic_load_explicit(&ex->tail, memory_order_acquire))
+			return NULL;
+		/* head is the last entry: put the stub behind it so that
+		 * head can leave without emptying the queue's links. */
+		queue_push(ex, &ex->stub, &ex->stub);
+		next = atomic_load_explicit(&head->next, memory_order_acquire);
+		if (!next)
+			return NULL;
+	}
+	ex->head = next;
+	return head;
+}
+
+static struct ct__work *take(struct ct__executor *ex)
+{
+	ct_lock_acquire(&ex->consumer_lock);
+	struct ct__work *w = queue_pop(ex);
+	ct_lock_release(&ex->consumer_lock);
+	if (w)
+		atomic_fetch_add(&ex->taken, 1);
+	return w;
+}
+
+static void abandon_work(struct ct__work *w, int code)
+{
+	if (w->kind == CT__WORK_MAP) {
+		ct__map_abandon(w, code);
+		return;
+	}
+	struct ct_future *f = (struct ct_future *)w;
+	ct__future_abandon(f, code);
+	ct__future_unref(f);
+}
+
+/* Takes every queued entry off and ends it with @p code, including the
+ * entries of submits accepted but not yet linked. */
+static void drain(struct ct__executor *ex, int code)
+{
+	unsigned tries = 0;
+	ct_lock_acquire(&ex->consumer_lock);
+	for (;;) {
+		struct ct__work *w = queue_pop(ex);
+		if (w) {
+			atomic_fetch_add(&ex->taken, 1);
+			abandon_work(w, code);
+		} else if (pending(ex, NULL) == 0) {
+			break;
+		} else {
+			backoff(&tries);
+		}
+	}
+	ct_lock_release(&ex->consumer_lock);
+}
+
+/* ---- idle workers ------------------------------------------------------- */
+
+static uintptr_t count_woken(void *ctx, struct ct__unpark_result r)
+{
+	struct ct__executor *ex = ctx;
+	if (r.unparked) {
+		atomic_fetch_add(&ex->spinning, 1);
+		atomic_fetch_sub(&ex->sleepers, 1);
+	}
+	return CT__TOKEN_NORMAL;
+}
+
+static bool wake_one(struct ct__executor *ex)
+{
+	return ct__unpark_one(&ex->sleepers, count_woken, ex).unparked != 0;
+}
+
+static void wake_all(struct ct__executor *ex)
+{
+	while (wake_one(ex))
+		;
+}
+
+/* After work was added: make sure someone awake will look at it. */
+static void wake_if_nobody_looks(struct ct__executor *ex)
+{
+	if (atomic_load(&ex->spinning) == 0 && atomic_load(&ex->sleepers) > 0)
+		wake_one(ex);
+}
+
+struct worker {
+	struct ct__executor *ex;
+	bool spinning; /* counted in ex->spinning */
+};
+
+static void stop_spinning(struct worker *me, bool pass_on)
+{
+	if (!me->spinning)
+		return;
+	me->spinning = false;
+	struct ct__executor *ex = me->ex;
+	if (atomic_fetch_sub(&ex->spinning, 1) == 1 && pass_on && pending(ex, NULL) > 0 &&
+	    atomic_load(&ex->sleepers) > 0)
+		wake_one(ex);
+}
+
+/* The validate callback of an idle worker's park, under the bucket lock
+ * that wakers take too: become a sleeper unless work or a shutdown came. */
+static bool may_sleep(void *ctx)
+{
+	struct worker *me = ctx;
+	struct ct__executor *ex = me->ex;
+	atomic_fetch_add(&ex->sleepers, 1);
+	if (me->spinning)
+		atomic_fetch_sub(&ex->spinning, 1);
+	uint64_t flags;
+	if (pending(ex, &flags) == 0 && !(flags & CLOSED)) {
+		me->spinning = false;
+		return true;
+	}
+	if (me->spinning)
+		atomic_fetch_add(&ex->spinning, 1);
+	atomic_fetch_sub(&ex->sleepers, 1);
+	return false;
+}
+
+static const struct ct__park_ops idle_ops = {.validate = may_sleep};
+
+static void idle_wait(struct worker *me)
+{
+	struct ct__executor *ex = me->ex;
+	if (!me->spinning) {
+		uint32_t none = 0;
+		me->spinning = atomic_compare_exchange_strong(&ex->spinning, &none, 1);
+	}
+	if (me->spinning)
+		for (unsigned i = 0; i < ct__spin_limit; i++) {
+			uint64_t flags;
+			if (pending(ex, &flags) > 0 || (flags & CLOSED))
+				return;
+			ct__cpu_relax();
+		}
+	uintptr_t token;
+	/* Not interruptible: a stop request for a worker must not make it
+	 * poll. Woken by a submit, the waker counted it as spinning. */
+	if (ct__park(&ex->sleepers, &idle_ops, me, CT__NO_DEADLINE, CT__PARK_NO_SPIN, &token) ==
+	    CT__PARK_UNPARKED)
+		me->spinning = true;
+}
+
+/* The next entry to run, or NULL when the pool is closed and drained. */
+static struct ct__work *next_work(struct worker *me)
+{
+	struct ct__executor *ex = me->ex;
+	unsigned tries = 0;
+	for (;;) {
+		struct ct__work *w = take(ex);
+		if (w) {
+			atomic_fetch_add(&ex->busy, 1);
+			stop_spinning(me, true);
+			return w;
+		}
+		uint64_t flags, left = pending(ex, &flags);
+		if (left == 0 && (flags & CLOSED)) {
+			stop_spinning(me, false);
+			return NULL;
+		}
+		if (left > 0) {
+			/* A push half done, or an entry being taken. */
+			backoff(&tries);
+			continue;
+		}
+		tries = 0;
+		idle_wait(me);
+	}
+}
+
+/* ---- workers ------------------------------------------------------------ */
+
+static void executor_unref(struct ct__executor *ex);
+
+/* Runs an entry and counts the worker idle again. For a future, that comes
+ * before the result is published: whoever saw the result and submits again
+ * finds this worker free, and no second one starts for nothing. */
+static void run_work(struct ct__executor *ex, struct ct__work *w)
+{
+	if (w->kind == CT__WORK_MAP) {
+		ct__map_run(w, ex);
+		atomic_fetch_sub(&ex->busy, 1);
+		return;
+	}
+	struct ct_future *f = (struct ct_future *)w;
+	if (ct__future_start(f)) {
+		void *result = NULL;
+		int status = f->fn(f->arg, &result);
+		atomic_fetch_sub(&ex->busy, 1);
+		ct__future_finish(f, status, result);
+	} else {
+		atomic_fetch_sub(&ex->busy, 1);
+	}
+	ct__future_unref(f);
+}
+
+/* Python's _initializer_failed(): no more submits, and every queued task
+ * ends with CT_EBROKEN. */
+static void pool_break(struct ct__executor *ex)
+{
+	atomic_fetch_or(&ex->submitted, BROKEN);
+	int none = 0;
+	atomic_compare_exchange_strong(&ex->abandon, &none, CT_EBROKEN);
+	drain(ex, CT_EBROKEN);
+}
+
+static int worker_main(void *arg)
+{
+	struct worker me = {arg, true}; /* its starter counted it spinning */
+	struct ct__executor *ex = me.ex;
+	current_pool = ex;
+	int status = ex->initializer ? ex->initializer(ex->initarg) : 0;
+	if (status != 0) {
+		/* Python logs "Exception in initializer" before it breaks the
+		 * pool: whoever sees the pool broken finds the report made. */
+		ct__thread_report_failure(status);
+		stop_spinning(&me, false);
+		pool_break(ex);
+	} else {
+		for (struct ct__work *w; (w = next_work(&me)) != NULL;)
+			run_work(ex, w);
+	}
+	current_pool = NULL;
+	atomic_fetch_sub(&ex->live, 1);
+	executor_unref(ex);
+	return 0; /* a failed initializer was reported above */
+}
+
+/* Under ex->lock. */
+static int start_one(struct ct__executor *ex)
+{
+	if (ex->nthreads == ex->cap) {
+		size_t cap = ex->cap ? ex->cap * 2 : 4;
+		ct_thread_t **grown = ct__realloc(ex->threads, cap * sizeof *grown);
+		if (!grown)
+			return CT_ENOMEM;
+		ex->threads = grown;
+		ex->cap = cap;
+	}
+	size_t len = strlen(ex->prefix) + 24;
+	char *name = ct__malloc(len);
+	if (!name)
+		return CT_ENOMEM;
+	snprintf(name, len, "%s_%zu", ex->prefix, ex->nthreads);
+	ct_thread_t *t;
+	int rc = ct_thread_new(&t, worker_main, ex,
+			       &(ct_thread_opts){.name = name, .daemon = CT_NOT_DAEMON});
+	ct__free(name);
+	if (rc < 0)
+		return rc;
+	/* Counted before it runs: it is awake and will look for work. */
+	atomic_fetch_add(&ex->refs, 1);
+	atomic_fetch_add(&ex->live, 1);
+	atomic_fetch_add(&ex->spinning, 1);
+	atomic_fetch_add(&ex->nworkers, 1);
+	rc = ct_thread_start(t);
+	if (rc < 0) {
+		atomic_fetch_sub(&ex->nworkers, 1);
+		atomic_fetch_sub(&ex->spinning, 1);
+		atomic_fetch_sub(&ex->live, 1);
+		atomic_fetch_sub(&ex->refs, 1);
+		ct_thread_destroy(t);
+		return rc;
+	}
+	ex->threads[ex->nthreads++] = t;
+	return 0;
+}
+
+/* Starts workers until @p need are there (or max_workers). Fails only if
+ * no worker exists at all: otherwise the queued work waits for the
+ * workers there are. */
+static int start_workers(struct ct__executor *ex, uint64_t need)
+{
+	int rc = 0;
+	ct_lock_acquire(&ex->lock);
+	while (rc == 0 && need > atomic_load(&ex->nworkers) &&
+	       atomic_load(&ex->nworkers) < ex->max_workers)
+		rc = start_one(ex);
+	bool none = atomic_load(&ex->nworkers) == 0;
+	ct_lock_release(&ex->lock);
+	return none ? rc : 0;
+}
+
+int ct__executor_enqueue(struct ct__executor *ex, struct ct__work *first, struct ct__work *last,
+			 uint32_t count)
+{
+	uint64_t old = atomic_fetch_add(&ex->submitted, count);
+	if (old & (CLOSED | BROKEN)) {
+		atomic_fetch_sub(&ex->submitted, count);
+		return (old & BROKEN) ? CT_EBROKEN : CT_ESHUTDOWN;
+	}
+	/* Once all workers are there (the usual case), a submit reads nothing
+	 * the workers write but the idle counts. */
+	uint32_t n = atomic_load_explicit(&ex->nworkers, memory_order_relaxed);
+	if (n < ex->max_workers) {
+		uint64_t sub = (old & COUNT_MASK) + count, taken = atomic_load(&ex->taken);
+		uint64_t need = (sub > taken ? sub - taken : 0) + atomic_load(&ex->busy);
+		int rc = need > n ? start_workers(ex, need) : 0;
+		if (rc < 0) {
+			atomic_fetch_sub(&ex->submitted, count);
+			return rc;
+		}
+	}
+	queue_push(ex, first, last);
+	wake_if_nobody_looks(ex);
+	return 0;
+}
+
+/* ---- the pool's life ---------------------------------------------------- */
+
+/* The registry of pools is changed inside fork's gate (fork.h): the
+ * child's handler walks it. */
+static void registry_lock(void)
+{
+	ct__gate_enter();
+	ct_lock_acquire(&registry.lock);
+}
+
+static void registry_unlock(void)
+{
+	ct_lock_release(&registry.lock);
+	ct__gate_exit();
+}
+
+static void close_pool(struct ct__executor *ex)
+{
+	atomic_fetch_or(&ex->submitted, CLOSED);
+	wake_all(ex);
+}
+
+/* Python's _python_exit(): before the exit rule waits for non-daemon
+ * threads, shut every open pool down (without waiting), so that its idle
+ * workers end once the queued work is done. */
+static void close_all_at_exit(void)
+{
+	registry_lock();
+	registry.exiting = true;
+	for (struct pool_link *l = registry.head.next; l != &registry.head; l = l->next)
+		close_pool(POOL_OF(l));
+	registry_unlock();
+}
+
+/* Entries linked in the queue, in a fork child (no push is half done:
+ * they are made inside the gate). */
+static uint64_t linked_entries(struct ct__executor *ex)
+{
+	uint64_t n = 0;
+	for (struct ct__work *w = ex->head; w;
+	     w = atomic_load_explicit(&w->next, memory_order_relaxed))
+		n += w != &ex->stub;
+	return n;
+}
+
+/* In the child of fork() only the forking thread exists: no pool has a
+ * worker any more, and a lock may have been held by a thread that is gone.
+ * Each pool starts over with no workers and keeps its queue: the next
+ * submit starts workers, and so does a shutdown or destroy (revive()) if
+ * work is queued. Tasks that were running never finish in the child, as in
+ * Python: their futures stay running. A submit that had counted its entry
+ * and not linked it, or a worker that had taken one and not counted it,
+ * is gone: what is pending is what is linked. */
+static void after_fork_child(void)
+{
+	ct_lock_init(&registry.lock);
+	for (struct pool_link *l = registry.head.next; l != &registry.head; l = l->next) {
+		struct ct__executor *ex = POOL_OF(l);
+		ct_lock_init(&ex->lock);
+		ct_lock_init(&ex->consumer_lock);
+		uint64_t sub = atomic_load(&ex->submitted) & COUNT_MASK;
+		atomic_store(&ex->taken, sub - linked_entries(ex));
+		/* The references the gone workers held. */
+		atomic_fetch_sub(&ex->refs, atomic_load(&ex->live));
+		atomic_store(&ex->live, 0);
+		atomic_store(&ex->nworkers, 0);
+		atomic_store(&ex->busy, 0);
+		atomic_store(&ex->spinning, 0);
+		atomic_store(&ex->sleepers, 0);
+	}
+}
+
+static void register_hook(void)
+{
+	/* A pool that never started a worker must still be closed at exit:
+	 * Python refuses submits after interpreter shutdown. */
+	ct__exit_rule_arm();
+	hook_rc = ct__before_exit_wait(close_all_at_exit);
+	if (hook_rc == 0)
+		pthread_atfork(NULL, NULL, after_fork_child);
+}
+
+static void executor_free(struct ct__executor *ex)
+{
+	for (size_t i = 0; i < ex->nthreads; i++)
+		ct_thread_destroy(ex->threads[i]);
+	ct__free(ex->threads);
+	ct__free(ex->prefix);
+	ct__free(ex);
+}
+
+static void executor_unref(struct ct__executor *ex)
+{
+	if (atomic_fetch_sub(&ex->refs, 1) != 1)
+		return;
+	registry_lock();
+	ex->link.prev->next = ex->link.next;
+	ex->link.next->prev = ex->link.prev;
+	registry_unlock();
+	executor_free(ex);
+}
+
+static unsigned default_max_workers(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cpus < 1)
+		cpus = 1;
+	return cpus + 4 < 32 ? (unsigned)cpus + 4 : 32;
+}
+
+static char *make_prefix(const char *given)
+{
+	if (given && *given)
+		return ct__strdup(given);
+	char buf[48];
+	snprintf(buf, sizeof buf, "ThreadPoolExecutor-%u",
+		 atomic_fetch_add(&default_prefix_counter, 1));
+	return ct__strdup(buf);
+}
+
+int ct_executor_init(ct_executor_t *handle, const ct_executor_opts *opts)
+{
+	static const ct_executor_opts defaults;
+	if (!handle)
+		return CT_EINVAL;
+	handle->ct__impl = NULL;
+	if (!opts)
+		opts = &defaults;
+	if (opts->max_workers < 0)
+		return CT_EINVAL;
+	pthread_once(&hook_once, register_hook);
+	if (hook_rc < 0)
+		return hook_rc;
+	struct ct__executor *ex = ct__calloc(1, sizeof *ex);
+	if (!ex)
+		return CT_ENOMEM;
+	ex->prefix = make_prefix(opts->thread_name_prefix);
+	if (!ex->prefix) {
+		ct__free(ex);
+		return CT_ENOMEM;
+	}
+	ex->max_workers = opts->max_workers ? (uint32_t)opts->max_workers : default_max_workers();
+	ex->initializer = opts->initializer;
+	ex->initarg = opts->initarg;
+	ct_lock_init(&ex->lock);
+	ct_lock_init(&ex->consumer_lock);
+	atomic_init(&ex->stub.next, NULL);
+	ex->head = &ex->stub;
+	atomic_init(&ex->tail, &ex->stub);
+	atomic_init(&ex->refs, 1);
+	registry_lock();
+	if (registry.exiting)
+		atomic_store(&ex->submitted, CLOSED);
+	ex->link.next = &registry.head;
+	ex->link.prev = registry.head.prev;
+	registry.head.prev->next = &ex->link;
+	registry.head.prev = &ex->link;
+	registry_unlock();
+	handle->ct__impl = ex;
+	return 0;
+}
+
+int ct_executor_submit(ct_executor_t *handle, ct_task_fn fn, void *arg, ct_future_t **future)
+{
+	struct ct__executor *ex = ct__executor_of(handle);
+	if (!ex || !fn)
+		return CT_EINVAL;
+	struct ct_future *f = ct__future_new(fn, arg, future ? 2 : 1);
+	if (!f)
+		return CT_ENOMEM;
+	int rc = ct__executor_enqueue(ex, &f->work, &f->work, 1);
+	if (rc < 0) {
+		ct__future_free(f);
+		return rc;
+	}
+	if (future)
+		*future = f;
+	return 0;
+}
+
+/* Joins every worker, including any an accepted submit starts meanwhile,
+ * until @p deadline (CT_ETIMEDOUT), with the parking core's @p flags. Skips
+ * the caller if it is one of them (CT_EJOINSELF). A joined worker has left
+ * the thread registry: ct_active_count() no longer counts it. */
+static int join_workers(struct ct__executor *ex, int64_t deadline, unsigned flags)
+{
+	int rc = 0;
+	unsigned tries = 0;
+	for (size_t i = 0;;) {
+		ct_lock_acquire(&ex->lock);
+		ct_thread_t *t = i < ex->nthreads ? ex->threads[i] : NULL;
+		ct_lock_release(&ex->lock);
+		if (t) {
+			int r = ct__thread_join_until(t, deadline, flags);
+			if (r == CT_EJOINSELF)
+				rc = r;
+			else if (r < 0)
+				return r;
+			i++;
+		} else if (pending(ex, NULL) == 0) {
+			/* Nothing accepted is left: no worker can start. */
+			return rc;
+		} else if (ct__expired(deadline)) {
+			return CT_ETIMEDOUT;
+		} else {
+			backoff(&tries);
+		}
+	}
+}
+
+/* In a fork child a pool has no worker, but may have work queued that the
+ * parent's workers had not taken: a shutdown or destroy starts a worker to
+ * run it (or, if none can start, ends it with CT_EBROKEN) rather than wait
+ * for workers that are gone. Elsewhere a pool with work queued has a
+ * worker (a submit that cannot start one is refused), so this does
+ * nothing. */
+static void revive(struct ct__executor *ex)
+{
+	if (atomic_load(&ex->nworkers) != 0 || pending(ex, NULL) == 0)
+		return;
+	if (start_workers(ex, 1) < 0)
+		drain(ex, CT_EBROKEN);
+}
+
+/* Closes the pool (and cancels what is queued, if asked); with @p wait,
+ * waits for the workers until @p deadline. */
+static int shutdown_until(ct_executor_t *handle, bool wait, bool cancel_futures, int64_t deadline)
+{
+	struct ct__executor *ex = ct__executor_of(handle);
+	if (!ex)
+		return CT_EINVAL;
+	atomic_fetch_or(&ex->submitted, CLOSED);
+	if (cancel_futures) {
+		int none = 0;
+		atomic_compare_exchange_strong(&ex->abandon, &none, CT_ECANCELLED);
+		drain(ex, CT_ECANCELLED);
+	}
+	wake_all(ex);
+	revive(ex);
+	return wait ? join_workers(ex, deadline, CT__PARK_INTERRUPTIBLE) : 0;
+}
+
+int ct_executor_shutdown(ct_executor_t *handle, bool wait, bool cancel_futures)
+{
+	return shutdown_until(handle, wait, cancel_futures, CT__NO_DEADLINE);
+}
+
+int ct_executor_shutdown_timeout(ct_executor_t *handle, bool cancel_futures, double timeout)
+{
+	int64_t deadline;
+	int rc = ct__deadline(timeout, &deadline);
+	return rc < 0 ? rc : shutdown_until(handle, true, cancel_futures, deadline);
+}
+
+void ct_executor_destroy(ct_executor_t *handle)
+{
+	struct ct__executor *ex = ct__executor_of(handle);
+	if (!ex)
+		return;
+	handle->ct__impl = NULL;
+	close_pool(ex);
+	revive(ex);
+	/* Python's shutdown(wait=True) joins every worker: once this returns
+	 * they are gone, not only done with their work. Not interruptible:
+	 * the caller may free what the tasks use as soon as this returns. A
+	 * worker destroying its own pool cannot wait for itself. */
+	if (current_pool != ex)
+		(void)join_workers(ex, CT__NO_DEADLINE, 0);
+	executor_unref(ex);
+}
+
+struct ct__executor *ct__executor_of(const ct_executor_t *handle)
+{
+	return handle ? handle->ct__impl : NULL;
+}
+
+uint32_t ct__executor_max_workers(const struct ct__executor *ex)
+{
+	return ex->max_workers;
+}
+
+int ct__executor_abandoned(const struct ct__executor *ex)
+{
+	return atomic_load_explicit(&((struct ct__executor *)ex)->abandon, memory_order_relaxed);
+}
+
+uint64_t ct__executor_pending(struct ct__executor *ex)
+{
+	return pending(ex, NULL);
+}
+
+int ct_executor_max_workers(const ct_executor_t *handle)
+{
+	struct ct__executor *ex = ct__executor_of(handle);
+	return ex ? (int)ex->max_workers : CT_EINVAL;
+}
+
+int ct_executor_workers(const ct_executor_t *handle)
+{
+	struct ct__executor *ex = ct__executor_of(handle);
+	return ex ? (int)atomic_load(&ex->nworkers) : CT_EINVAL;
+}

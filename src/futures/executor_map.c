@@ -1,0 +1,256 @@
+/* Executor.map: n calls of one function, results in input order.
+ *
+ * Python submits one future per item. Here a map is one job: an array of
+ * items (each with its own state word, as a future's) and a claim counter.
+ * The job goes on the pool's queue as K = min(n, max_workers) helper
+ * entries; a worker that takes a helper claims items one at a time, in
+ * input order, until none is left. So K workers can run the items at once,
+ * as with n futures, but a map costs one allocation and one push however
+ * long it is, and an item costs one atomic claim.
+ *
+ * An item that has not started can be cancelled, exactly as a pending
+ * future: claiming it and cancelling it race on its state word
+ * (PENDING -> RUNNING against PENDING -> CANCELLED), one wins. The caller
+ * cancels what is left after a failure or a timeout (Python's iterator
+ * does it when it is dropped); the pool does on shutdown with
+ * cancel_futures and when it breaks, for items no helper has started.
+ */
+#include "cthreading/executor.h"
+
+#include "futures/executor_internal.h"
+#include "park/park.h"
+
+struct map_item {
+	_Atomic uint32_t state;
+	int status;
+	void *arg;
+	void *result;
+};
+
+struct map_helper {
+	struct ct__work work; /* first */
+	struct map_job *job;
+};
+
+/* The caller's wake-up word: WAITING while it sleeps (or is about to). */
+#define WAITING 1u
+
+struct map_job {
+	_Atomic uint32_t refs;	 /* the caller's and one per helper */
+	_Atomic size_t settled;	 /* items finished or cancelled */
+	atomic_bool failed;	 /* an item finished with a non-zero status */
+	_Atomic uint32_t wake;	 /* see WAITING */
+	_Atomic int cancel_code; /* what cancelled items report */
+	atomic_bool swept_by_pool;
+	_Atomic size_t next; /* the next item to claim */
+	ct_task_fn fn;
+	size_t n;
+	struct map_helper *helpers;
+	struct map_item items[];
+};
+
+/* One more item is done: wakes the caller if it was the last, or failed. */
+static void item_settled(struct map_job *job, bool failed)
+{
+	if (failed)
+		atomic_store(&job->failed, true);
+	if ((atomic_fetch_add(&job->settled, 1) + 1 == job->n || failed) &&
+	    atomic_exchange(&job->wake, 0) == WAITING)
+		ct__park_wake(&job->wake, 1);
+}
+
+static void job_unref(struct map_job *job)
+{
+	if (atomic_fetch_sub(&job->refs, 1) == 1)
+		ct__free(job);
+}
+
+/* Cancels every item from @p from on that has not started. */
+static void sweep(struct map_job *job, size_t from, int code)
+{
+	int none = 0;
+	atomic_compare_exchange_strong(&job->cancel_code, &none, code);
+	atomic_store(&job->next, job->n); /* nothing more is claimed */
+	for (size_t i = from; i < job->n; i++) {
+		_Atomic uint32_t *state = &job->items[i].state;
+		if (ct__f_phase(atomic_load_explicit(state, memory_order_relaxed)) != CT__F_PENDING)
+			continue;
+		uint32_t old = ct__state_settle(state, CT__F_CANCELLED);
+		if (ct__f_phase(old) == CT__F_PENDING) {
+			ct__state_wake(state, old);
+			item_settled(job, false);
+		}
+	}
+}
+
+static void run_item(struct map_job *job, struct map_item *it)
+{
+	uint32_t s = ct__state_settle(&it->state, CT__F_RUNNING);
+	if (ct__f_phase(s) != CT__F_PENDING)
+		return;
+	void *result = NULL;
+	int status = job->fn(it->arg, &result);
+	it->result = result;
+	it->status = status;
+	ct__state_wake(&it->state, atomic_fetch_add_explicit(&it->state, 1, memory_order_acq_rel));
+	item_settled(job, status != 0);
+}
+
+void ct__map_run(struct ct__work *w, struct ct__executor *ex)
+{
+	struct map_job *job = ((struct map_helper *)w)->job;
+	for (;;) {
+		int code = ct__executor_abandoned(ex);
+		if (code) {
+			if (!atomic_exchange(&job->swept_by_pool, true))
+				sweep(job, 0, code);
+			break;
+		}
+		size_t i = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
+		if (i >= job->n)
+			break;
+		run_item(job, &job->items[i]);
+	}
+	job_unref(job);
+}
+
+void ct__map_abandon(struct ct__work *w, int code)
+{
+	struct map_job *job = ((struct map_helper *)w)->job;
+	if (!atomic_exchange(&job->swept_by_pool, true))
+		sweep(job, 0, code);
+	job_unref(job);
+}
+
+static struct map_job *job_new(ct_task_fn fn, void *const *args, size_t n, uint32_t helpers)
+{
+	size_t head = sizeof(struct map_job);
+	if (n > (SIZE_MAX - head - helpers * sizeof(struct map_helper)) / sizeof(struct map_item))
+		return NULL;
+	struct map_job *job = ct__malloc(head + n * sizeof(struct map_item) +
+					 helpers * sizeof(struct map_helper));
+	if (!job)
+		return NULL;
+	atomic_init(&job->refs, 1 + helpers);
+	atomic_init(&job->settled, 0);
+	atomic_init(&job->failed, false);
+	atomic_init(&job->wake, 0);
+	atomic_init(&job->cancel_code, 0);
+	atomic_init(&job->swept_by_pool, false);
+	atomic_init(&job->next, 0);
+	job->fn = fn;
+	job->n = n;
+	for (size_t i = 0; i < n; i++) {
+		atomic_init(&job->items[i].state, CT__F_PENDING);
+		job->items[i].status = 0;
+		job->items[i].arg = args[i];
+		job->items[i].result = NULL;
+	}
+	job->helpers = (struct map_helper *)(job->items + n);
+	for (uint32_t i = 0; i < helpers; i++) {
+		struct map_helper *h = &job->helpers[i];
+		h->work.kind = CT__WORK_MAP;
+		h->job = job;
+		atomic_init(&h->work.next, i + 1 < helpers ? &job->helpers[i + 1].work : NULL);
+	}
+	return job;
+}
+
+/* What item i says once it is done: its status (its value in *result). */
+static int item_outcome(struct map_job *job, size_t i, void **result)
+{
+	struct map_item *it = &job->items[i];
+	if (ct__f_phase(atomic_load_explicit(&it->state, memory_order_acquire)) == CT__F_CANCELLED)
+		return atomic_load(&job->cancel_code);
+	*result = it->result;
+	return it->status;
+}
+
+/* After the wait for item @p i ended with @p why (a timeout or a stop):
+ * cancels what has not started and reports the rest as it stands. */
+static void give_up(struct map_job *job, size_t i, int why, void **results, int *statuses)
+{
+	sweep(job, i, CT_ECANCELLED);
+	if (!statuses)
+		return;
+	for (size_t j = i; j < job->n; j++) {
+		void *value = NULL;
+		if (ct__f_done(atomic_load_explicit(&job->items[j].state, memory_order_acquire))) {
+			statuses[j] = item_outcome(job, j, &value);
+			if (results)
+				results[j] = value;
+		} else {
+			statuses[j] = why;
+		}
+	}
+}
+
+/* Sleeps until every item is done or, unless all are wanted, one failed:
+ * one wake-up for the whole map. A timeout or a stop ends it too; the
+ * item by item collection that follows sees them again. */
+static void await_items(struct map_job *job, int64_t deadline, bool all)
+{
+	for (;;) {
+		atomic_store(&job->wake, WAITING);
+		if (atomic_load(&job->settled) == job->n || (!all && atomic_load(&job->failed)))
+			break;
+		if (ct__park_wait(&job->wake, WAITING, deadline, CT__PARK_INTERRUPTIBLE) < 0)
+			break;
+	}
+	atomic_store(&job->wake, 0);
+}
+
+static int collect(struct map_job *job, int64_t deadline, void **results, int *statuses)
+{
+	int first = 0;
+	await_items(job, deadline, statuses != NULL);
+	for (size_t i = 0; i < job->n; i++) {
+		int rc = ct__state_wait(&job->items[i].state, deadline);
+		if (rc < 0) {
+			give_up(job, i, rc, results, statuses);
+			return first ? first : rc;
+		}
+		void *value = NULL;
+		int status = item_outcome(job, i, &value);
+		if (results)
+			results[i] = value;
+		if (statuses)
+			statuses[i] = status;
+		if (status != 0 && !first) {
+			first = status;
+			if (!statuses) {
+				/* Python's iterator raises here; dropping it
+				 * cancels the futures not yet started. */
+				sweep(job, i + 1, CT_ECANCELLED);
+				return first;
+			}
+		}
+	}
+	return first;
+}
+
+int ct_executor_map(ct_executor_t *handle, ct_task_fn fn, void *const *args, size_t n,
+		    double timeout, void **results, int *statuses)
+{
+	struct ct__executor *ex = ct__executor_of(handle);
+	if (!ex || !fn || (n && !args))
+		return CT_EINVAL;
+	int64_t deadline;
+	int rc = ct__deadline(timeout, &deadline);
+	if (rc < 0 || n == 0)
+		return rc;
+	uint32_t max = ct__executor_max_workers(ex);
+	uint32_t helpers = n < max ? (uint32_t)n : max;
+	struct map_job *job = job_new(fn, args, n, helpers);
+	if (!job)
+		return CT_ENOMEM;
+	rc = ct__executor_enqueue(ex, &job->helpers[0].work, &job->helpers[helpers - 1].work,
+				  helpers);
+	if (rc < 0) {
+		ct__free(job);
+		return rc;
+	}
+	rc = collect(job, deadline, results, statuses);
+	job_unref(job);
+	return rc;
+}

@@ -1,0 +1,420 @@
+/* Queue, LifoQueue, PriorityQueue: Python 3.13's blocking rules.
+ *
+ * A bounded FIFO queue is a lock-free ring (queue_ring.c); every public
+ * function here hands it over at once. This file is the locked path of the
+ * other kinds, whose storage (a growable ring, a heap) is in queue_store.c.
+ *
+ * One Lock guards the state. A thread that must wait counts itself in one
+ * of three counters (getters: "not empty", putters: "not full", joiners:
+ * "all tasks done") and parks on that counter's address, holding the lock
+ * until it is queued (the park's before_sleep releases it, as a condition
+ * variable does), so that nobody can change the state between its check
+ * and its sleep. It uncounts itself when it has the lock back.
+ *
+ * Whoever changes the state looks at the counter under the lock and, after
+ * releasing it, wakes one thread (a put wakes a getter, a get a putter) or
+ * all (the last task_done wakes the joiners, shutdown everyone). Nobody
+ * waits: no wake-up call at all. The wake uses the counter's address only
+ * as a key, never the queue's memory, so a queue may be destroyed as soon
+ * as the last call that needs it has returned, even if another call is
+ * still in its final wake.
+ *
+ * A counter may briefly include a thread already woken (it uncounts itself
+ * once it has the lock): a second wake then goes to the next waiter, which
+ * is right when a second item came, or to nobody, which costs one bucket
+ * lock. No wake is ever lost: a counted thread is queued before anyone can
+ * read the counter, and a thread that left by timeout or stop checks the
+ * state once more before it gives up.
+ *
+ * Before parking, a getter that found the queue empty (a putter that found
+ * it full) spins briefly without the lock, watching the item count: a
+ * futex wake-up costs tens of microseconds on a virtual machine, so a
+ * short wait that ends in the spin saves both sides their system call.
+ */
+#include "cthreading/queue.h"
+
+#include "core/fork.h"
+#include "core/internal.h"
+#include "park/park.h"
+#include "queue/queue_internal.h"
+#include "queue/queue_ring.h"
+
+static bool is_full(const ct_queue_t *q)
+{
+	return q->ct__maxsize != 0 && ct__queue_count(q) >= q->ct__maxsize;
+}
+
+/* ct__shut: 0 open, SHUT after shutdown, DESTROYED after destroy. A
+ * destroyed queue stays in the caller's memory: it reads as shut down, so
+ * the paths that already look at ct__shut refuse it at no extra cost, and
+ * report CT_EINVAL instead of accepting items nobody would free. */
+enum { SHUT = 1, DESTROYED = 2 };
+
+static bool is_shut(const ct_queue_t *q)
+{
+	return atomic_load_explicit(&q->ct__shut, memory_order_relaxed) != 0;
+}
+
+/* What a put or get on a shut queue reports. */
+static int shut_code(const ct_queue_t *q)
+{
+	return atomic_load_explicit(&q->ct__shut, memory_order_relaxed) == DESTROYED
+		       ? CT_EINVAL
+		       : CT_ESHUTDOWN;
+}
+
+static bool has_item_or_shut(const void *ctx)
+{
+	const ct_queue_t *q = ctx;
+	return ct__queue_count(q) != 0 || is_shut(q);
+}
+
+static bool has_room_or_shut(const void *ctx)
+{
+	const ct_queue_t *q = ctx;
+	return !is_full(q) || is_shut(q);
+}
+
+/* The lock is taken inside fork's gate (fork.h): a fork waits until no
+ * thread holds it, so the child never finds it held nor the storage half
+ * changed (a heap half sifted cannot be repaired). */
+static void qlock(ct_queue_t *q)
+{
+	ct__gate_enter();
+	ct_lock_acquire(&q->ct__lock);
+}
+
+static void qunlock(ct_queue_t *q)
+{
+	ct_lock_release(&q->ct__lock);
+	ct__gate_exit();
+}
+
+/* Called with the lock held; returns with it held. Lets the lock go and
+ * spins until @p ready or the spin budget is spent. */
+static void spin_unlocked(ct_queue_t *q, bool (*ready)(const void *q))
+{
+	if (!ct__queue_may_spin())
+		return;
+	qunlock(q);
+	ct__queue_spin(ready, q);
+	qlock(q);
+}
+
+static void release_queue_lock(void *ctx)
+{
+	ct_queue_t *q = ctx;
+	qunlock(q);
+}
+
+static const struct ct__park_ops queue_park_ops = {.before_sleep = release_queue_lock};
+
+/* A waiter's note (fork.h): in the child of a fork, every thread counted in
+ * the three counters is gone (the forking thread waits in no queue). */
+struct waiter_note {
+	struct ct__fork_note note;
+	ct_queue_t *q;
+};
+
+static void forget_waiters(struct ct__fork_note *note)
+{
+	ct_queue_t *q = ((struct waiter_note *)note)->q;
+	q->ct__getters = q->ct__putters = q->ct__joiners = 0;
+}
+
+/* Called with the lock held; returns with it held. Parks on @p waiters (one
+ * of the three counters) until woken, the deadline or a stop: 0,
+ * CT_ETIMEDOUT or CT_ESTOPPED. Callers re-check the state either way.
+ * Counting and the note happen together under the lock, hence inside the
+ * gate: a fork sees both or neither. */
+static int wait_on(ct_queue_t *q, uint32_t *waiters, int64_t deadline, unsigned flags)
+{
+	struct ct__thread *self = ct__self();
+	struct waiter_note n = {.q = q};
+	uintptr_t token;
+	ct__note_push(self, &n.note, forget_waiters);
+	(*waiters)++;
+	int rc = ct__park(waiters, &queue_park_ops, q, deadline, flags, &token);
+	qlock(q);
+	(*waiters)--;
+	ct__note_pop(self, &n.note);
+	return rc < 0 ? rc : 0;
+}
+
+int ct_queue_init(ct_queue_t *q, const ct_queue_opts *opts)
+{
+	static const ct_queue_opts defaults = {0};
+	if (!q)
+		return CT_EINVAL;
+	if (!opts)
+		opts = &defaults;
+	if (opts->kind != CT_QUEUE_FIFO && opts->kind != CT_QUEUE_LIFO &&
+	    opts->kind != CT_QUEUE_PRIORITY)
+		return CT_EINVAL;
+	if (opts->kind == CT_QUEUE_PRIORITY && !opts->compare)
+		return CT_EINVAL;
+	*q = (ct_queue_t){
+		.ct__kind = (uint8_t)opts->kind,
+		.ct__maxsize = opts->maxsize > 0 ? (size_t)opts->maxsize : 0,
+		.ct__compare = opts->compare,
+		.ct__free_item = opts->free_item,
+	};
+	if (q->ct__kind == CT_QUEUE_FIFO && q->ct__maxsize != 0 &&
+	    q->ct__maxsize <= CT__QUEUE_PREALLOC_MAX)
+		return ct__qring_new(&q->ct__ring, q->ct__maxsize);
+	return ct__qstore_init(q);
+}
+
+int ct_queue_destroy(ct_queue_t *q)
+{
+	if (!q)
+		return CT_EINVAL;
+	if (q->ct__ring) {
+		int rc = ct__qring_destroy(q->ct__ring, q->ct__free_item);
+		if (rc == 0) {
+			q->ct__ring = NULL;
+			atomic_store_explicit(&q->ct__shut, DESTROYED, memory_order_relaxed);
+		}
+		return rc;
+	}
+	ct_queue_t left = CT_QUEUE_INIT;
+	qlock(q);
+	if (q->ct__getters || q->ct__putters || q->ct__joiners) {
+		qunlock(q);
+		return CT_EBUSY;
+	}
+	ct__qstore_detach(q, &left);
+	atomic_store_explicit(&q->ct__shut, DESTROYED, memory_order_relaxed);
+	void (*free_item)(void *) = q->ct__free_item;
+	qunlock(q);
+	ct__qstore_drop_all(&left, free_item);
+	return 0;
+}
+
+/* Ends a put or get, which holds the lock and returned @p rc: releases the
+ * lock and, if it succeeded, wakes one thread of the other side (counted
+ * in @p other) if one waits. The wake uses the key only (see above). */
+static int release_and_wake(ct_queue_t *q, int rc, uint32_t *other)
+{
+	bool wake = rc == 0 && *other != 0;
+	qunlock(q);
+	if (wake)
+		ct__unpark_one(other, NULL, NULL);
+	return rc;
+}
+
+/* Where a put or get stands in its wait. */
+struct waiting {
+	bool spun;  /* spun once already: park from now on */
+	int waited; /* what the last park returned */
+};
+
+/* One turn of a wait, with the lock held: gives up with CT_ESTOPPED after
+ * a stop, or with @p expired_rc at the deadline; else spins the first time
+ * and parks on @p waiters after that, and returns 0 to look again. */
+static int wait_turn(ct_queue_t *q, struct waiting *w, uint32_t *waiters,
+		     bool (*ready)(const void *q), int64_t deadline, int expired_rc)
+{
+	if (w->waited == CT_ESTOPPED)
+		return CT_ESTOPPED;
+	if (ct__expired(deadline))
+		return expired_rc;
+	if (!w->spun) {
+		w->spun = true;
+		spin_unlocked(q, ready);
+		return 0;
+	}
+	w->waited = wait_on(q, waiters, deadline, CT__PARK_INTERRUPTIBLE);
+	return 0;
+}
+
+/* Python's Queue.put under the lock: shut down first, then room, then the
+ * deadline. A thread woken by a stop still puts if there is room now. */
+static int put_locked(ct_queue_t *q, void *item, int64_t deadline)
+{
+	struct waiting w = {0};
+	for (;;) {
+		if (is_shut(q))
+			return shut_code(q);
+		if (!is_full(q)) {
+			int rc = ct__qstore_push(q, item);
+			if (rc == 0)
+				q->ct__unfinished++;
+			return rc;
+		}
+		int rc = wait_turn(q, &w, &q->ct__putters, has_room_or_shut, deadline, CT_EFULL);
+		if (rc < 0)
+			return rc;
+	}
+}
+
+int ct_queue_put(ct_queue_t *q, void *item, double timeout)
+{
+	int64_t deadline;
+	int rc = ct__queue_args(q, timeout, &deadline);
+	if (rc < 0)
+		return rc;
+	if (q->ct__ring)
+		return ct__qring_put(q->ct__ring, item, deadline);
+	qlock(q);
+	return release_and_wake(q, put_locked(q, item, deadline), &q->ct__getters);
+}
+
+int ct_queue_put_nowait(ct_queue_t *q, void *item)
+{
+	return ct_queue_put(q, item, 0);
+}
+
+/* Python's Queue.get under the lock: an item first, then shut down, then
+ * the deadline. A thread woken by a stop still takes an item if one is
+ * there now. */
+static int get_locked(ct_queue_t *q, void **item, int64_t deadline)
+{
+	struct waiting w = {0};
+	for (;;) {
+		if (ct__queue_count(q) != 0) {
+			*item = ct__qstore_pop(q);
+			return 0;
+		}
+		if (is_shut(q))
+			return shut_code(q);
+		int rc = wait_turn(q, &w, &q->ct__getters, has_item_or_shut, deadline, CT_EEMPTY);
+		if (rc < 0)
+			return rc;
+	}
+}
+
+int ct_queue_get(ct_queue_t *q, void **item, double timeout)
+{
+	int64_t deadline;
+	int rc = ct__queue_get_args(q, item, timeout, &deadline);
+	if (rc < 0)
+		return rc;
+	if (q->ct__ring)
+		return ct__qring_get(q->ct__ring, item, deadline);
+	qlock(q);
+	return release_and_wake(q, get_locked(q, item, deadline), &q->ct__putters);
+}
+
+int ct_queue_get_nowait(ct_queue_t *q, void **item)
+{
+	return ct_queue_get(q, item, 0);
+}
+
+size_t ct_queue_qsize(const ct_queue_t *q)
+{
+	if (CT__UNLIKELY(!q))
+		return 0;
+	return q->ct__ring ? ct__qring_qsize(q->ct__ring) : ct__queue_count(q);
+}
+
+bool ct_queue_empty(const ct_queue_t *q)
+{
+	return ct_queue_qsize(q) == 0;
+}
+
+bool ct_queue_full(const ct_queue_t *q)
+{
+	return q && q->ct__maxsize != 0 && ct_queue_qsize(q) >= q->ct__maxsize;
+}
+
+long ct_queue_maxsize(const ct_queue_t *q)
+{
+	return q ? (long)q->ct__maxsize : 0;
+}
+
+bool ct_queue_is_shutdown(const ct_queue_t *q)
+{
+	if (CT__UNLIKELY(!q))
+		return false;
+	return q->ct__ring ? ct__qring_is_shut(q->ct__ring) : is_shut(q);
+}
+
+int ct_queue_task_done(ct_queue_t *q)
+{
+	if (!q)
+		return CT_EINVAL;
+	if (q->ct__ring)
+		return ct__qring_task_done(q->ct__ring);
+	qlock(q);
+	if (q->ct__unfinished == 0) {
+		qunlock(q);
+		return CT_ETASKDONE;
+	}
+	bool wake = --q->ct__unfinished == 0 && q->ct__joiners != 0;
+	qunlock(q);
+	if (wake)
+		ct__unpark_all(&q->ct__joiners, CT__TOKEN_NORMAL);
+	return 0;
+}
+
+int ct_queue_join(ct_queue_t *q, double timeout)
+{
+	int64_t deadline;
+	int rc = ct__queue_args(q, timeout, &deadline);
+	if (rc < 0)
+		return rc;
+	if (q->ct__ring)
+		return ct__qring_join(q->ct__ring, deadline);
+	qlock(q);
+	int waited = 0;
+	while (q->ct__unfinished != 0) {
+		if (waited == CT_ESTOPPED || ct__expired(deadline)) {
+			rc = waited == CT_ESTOPPED ? CT_ESTOPPED : CT_ETIMEDOUT;
+			break;
+		}
+		/* Waiting for whole tasks to finish is long by nature: sleep at
+		 * once instead of spinning on a CPU the workers need. */
+		waited = wait_on(q, &q->ct__joiners, deadline,
+				 CT__PARK_INTERRUPTIBLE | CT__PARK_NO_SPIN);
+	}
+	qunlock(q);
+	return rc;
+}
+
+void ct_queue_shutdown(ct_queue_t *q, bool immediate)
+{
+	if (CT__UNLIKELY(!q))
+		return;
+	if (q->ct__ring) {
+		ct__qring_shutdown(q->ct__ring, immediate, q->ct__free_item);
+		return;
+	}
+	ct_queue_t dropped = CT_QUEUE_INIT;
+	qlock(q);
+	if (atomic_load_explicit(&q->ct__shut, memory_order_relaxed) == DESTROYED) {
+		qunlock(q);
+		return;
+	}
+	atomic_store_explicit(&q->ct__shut, SHUT, memory_order_relaxed);
+	bool wake_joiners = false;
+	if (immediate) {
+		/* Python: each dropped item counts as one task done. */
+		size_t n = ct__queue_count(q);
+		q->ct__unfinished -= n < q->ct__unfinished ? n : q->ct__unfinished;
+		wake_joiners = q->ct__unfinished == 0 && q->ct__joiners != 0;
+		ct__qstore_detach(q, &dropped);
+	}
+	bool wake_getters = q->ct__getters != 0, wake_putters = q->ct__putters != 0;
+	void (*free_item)(void *) = q->ct__free_item;
+	qunlock(q);
+	/* Free the dropped items before anyone wakes: a join that returns
+	 * because of them finds them freed. */
+	ct__qstore_drop_all(&dropped, immediate ? free_item : NULL);
+	if (wake_getters)
+		ct__unpark_all(&q->ct__getters, CT__TOKEN_NORMAL);
+	if (wake_putters)
+		ct__unpark_all(&q->ct__putters, CT__TOKEN_NORMAL);
+	if (wake_joiners)
+		ct__unpark_all(&q->ct__joiners, CT__TOKEN_NORMAL);
+}
+
+unsigned ct__queue_waiters(ct_queue_t *q)
+{
+	if (q->ct__ring)
+		return ct__qring_waiters(q->ct__ring);
+	qlock(q);
+	unsigned n = q->ct__getters + q->ct__putters + q->ct__joiners;
+	qunlock(q);
+	return n;
+}

@@ -1,0 +1,94 @@
+/* The storage behind a ct_queue_t: a ring (FIFO and LIFO) or a binary heap
+ * (PRIORITY), in queue_store.c. The blocking rules live in queue.c.
+ *
+ * Every function here is called with the queue's lock held (or on a queue
+ * nobody else can see), and none of them blocks.
+ */
+#ifndef CT_QUEUE_INTERNAL_H
+#define CT_QUEUE_INTERNAL_H
+
+#include "cthreading/queue.h"
+#include "core/internal.h"
+#include "thread/thread_internal.h"
+
+/* A bounded queue up to this many slots gets its whole ring at init; a
+ * larger bound, or none, starts small and doubles on demand. */
+#define CT__QUEUE_PREALLOC_MAX 65536
+/* The smallest ring or heap a growable queue has once it holds an item. */
+#define CT__QUEUE_MIN_CAP 16
+
+/* Whether a waiter may spin before it parks. Not on one CPU (spin limit
+ * 0), and not while holding a GIL: the thread it waits for would need the
+ * GIL to make progress, and the parking core releases it only once the
+ * waiter parks. */
+static inline bool ct__queue_may_spin(void)
+{
+	return ct__spin_limit != 0 && ct__self()->gil_held == NULL;
+}
+
+/* The spin a waiter makes before it parks: until done(ctx) or about
+ * CT__SPIN_NS have passed, looking less and less often, because each look
+ * at a cache line the other side is writing pulls the line back to us (a
+ * consumer that waits on the slot a producer is filling would otherwise
+ * cost it a line transfer per item). True if done. */
+static inline bool ct__queue_spin(bool (*done)(const void *ctx), const void *ctx)
+{
+	if (!ct__queue_may_spin())
+		return done(ctx);
+	unsigned step = 1;
+	for (unsigned i = 0; i < ct__spin_limit; i += step) {
+		if (done(ctx))
+			return true;
+		for (unsigned j = 0; j < step; j++)
+			ct__cpu_relax();
+		if (step < 32)
+			step *= 2;
+	}
+	return done(ctx);
+}
+
+/* The checks a blocking call makes at the API boundary, Queue's and
+ * SimpleQueue's: the queue (and, for a get, where the item goes) must not
+ * be NULL; the timeout becomes *deadline. */
+static inline int ct__queue_args(const void *q, double timeout, int64_t *deadline)
+{
+	int rc = ct__deadline(timeout, deadline);
+	if (rc < 0)
+		return rc;
+	return q ? 0 : CT_EINVAL;
+}
+
+static inline int ct__queue_get_args(const void *q, void **item, double timeout, int64_t *deadline)
+{
+	int rc = ct__queue_args(q, timeout, deadline);
+	return rc < 0 ? rc : item ? 0 : CT_EINVAL;
+}
+
+static inline size_t ct__queue_count(const ct_queue_t *q)
+{
+	return atomic_load_explicit(&q->ct__count, memory_order_relaxed);
+}
+
+/* Allocates the storage a bounded queue gets at init (none otherwise). */
+int ct__qstore_init(ct_queue_t *q);
+
+/* Adds an item; the queue must not be full. CT_ENOMEM (queue unchanged)
+ * when it had to grow and could not. */
+int ct__qstore_push(ct_queue_t *q, void *item);
+
+/* Removes the next item in the queue's order; the queue must not be empty. */
+void *ct__qstore_pop(ct_queue_t *q);
+
+/* Moves every item of @p q into @p to (a zeroed ct_queue_t), leaving @p q
+ * empty and without storage: used to drop items without holding the lock. */
+void ct__qstore_detach(ct_queue_t *q, ct_queue_t *to);
+
+/* Pops every item of a detached store in order, calls @p fn (may be NULL)
+ * on each, and frees the storage. */
+void ct__qstore_drop_all(ct_queue_t *store, void (*fn)(void *item));
+
+/* Threads waiting in @p q (getters, putters and joiners together), for
+ * tests that must know a thread is parked before they act. */
+unsigned ct__queue_waiters(ct_queue_t *q);
+
+#endif /* CT_QUEUE_INTERNAL_H */

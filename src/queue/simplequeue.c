@@ -1,0 +1,463 @@
+/* SimpleQueue: a lock-free put, a blocking get.
+ *
+ * Items live in a list of segments of CT__SQ_SEGMENT slots. A position
+ * counts slots across segments, in laps of LAP = CT__SQ_SEGMENT + 1: the
+ * offset p % LAP names a slot, except the last offset of a lap, which says
+ * "the next segment is being linked".
+ *
+ * Put claims the slot at the tail position with a compare-and-swap of
+ * ct__tail, then writes it. Whoever claims the last slot of a segment links
+ * the next one (allocated, or taken from the spare, before the claim, so a
+ * failed allocation claims nothing), then moves ct__tail_seg and ct__tail
+ * past the linking offset. A put that sees the linking offset spins until
+ * that is done: a few stores, the only moment one put waits for another.
+ *
+ * A put touches a segment only after claiming a slot in it, and a getter
+ * retires a segment only after reading all its slots, so a segment is
+ * never freed (or recycled) under a put, without hazard pointers.
+ *
+ * Getters take turns through ct__get_lock. The one holding it waits for
+ * the slot at the head position to be written: it spins first, then sets
+ * the slot's WAITER bit and parks on the slot. A put sets WRITTEN with one
+ * fetch-or and wakes the slot only if WAITER was set: a put wakes exactly
+ * the getter waiting for its item, and only when one waits.
+ *
+ * Slot state:
+ *
+ *   0                 empty, nobody waits
+ *   WAITER            empty, the getter parked (or about to) on it
+ *   WRITTEN           the item is there
+ *   WRITTEN|WAITER    the item is there; its put woke the getter
+ *
+ * fork(). In a fork child, a put that is gone may have claimed a slot and
+ * never written it (the getters would wait there forever), or claimed the
+ * last slot of a segment and not linked the next (the puts would wait for
+ * the link forever); a getter that is gone may have held the get lock
+ * while it waited, or have stopped between its two stores at a segment's
+ * end. So the two positions carry the fork generation (fork.h) in their
+ * top bits: a put finds it in the tail it reads anyway, a get in the head
+ * it reads before taking the lock, and the first call in a new generation
+ * repairs the queue (after_fork()) while the others wait: no lock or fence
+ * is added to either fast path, only one relaxed load of a global.
+ */
+#include <sched.h>
+
+#include "cthreading/queue.h"
+#include "core/fork.h"
+#include "core/internal.h"
+#include "sync/lock_internal.h"
+#include "park/park.h"
+#include "queue/queue_internal.h"
+
+#define SEG CT__SQ_SEGMENT
+#define LAP ((uint64_t)SEG + 1)
+
+/* ct__tail and ct__head: a position in the low bits, the fork generation
+ * it is valid in above, and in the head the mark of a repair under way. */
+#define POS_BITS 48
+#define POS_MASK ((UINT64_C(1) << POS_BITS) - 1)
+#define REPAIR (UINT64_C(1) << 63)
+#define GEN_MASK (~POS_MASK & ~REPAIR)
+
+enum { WRITTEN = 1u, WAITER = 2u };
+
+struct ct__sq_slot {
+	void *item;
+	_Atomic uint32_t state;
+};
+
+struct ct__sq_segment {
+	struct ct__sq_segment *_Atomic next;
+	uint64_t base; /* the position of slots[0], set before it is linked */
+	struct ct__sq_slot slots[SEG];
+};
+
+static uint64_t pos(uint64_t p)
+{
+	return p & POS_MASK;
+}
+
+/* The generation bits of this process. */
+static uint64_t gen_now(void)
+{
+	return ((uint64_t)ct__fork_generation() << POS_BITS) & GEN_MASK;
+}
+
+/* How many items the positions before @p p hold. */
+static uint64_t items_before(uint64_t p)
+{
+	uint64_t off = pos(p) % LAP;
+	return pos(p) / LAP * SEG + (off < SEG ? off : SEG);
+}
+
+static void after_fork(ct_simplequeue_t *q);
+
+/* Whether the queue is valid in this process; repairs it if not. Every
+ * call looks at the head (or, for a put, the tail) first. Acquire: a call
+ * after another thread's repair sees it whole. */
+static inline void check_fork(ct_simplequeue_t *q, _Atomic uint64_t *word)
+{
+	if (CT__UNLIKELY((atomic_load_explicit(word, memory_order_acquire) & ~POS_MASK) !=
+			 gen_now()))
+		after_fork(q);
+}
+
+void ct_simplequeue_init(ct_simplequeue_t *q)
+{
+	if (CT__UNLIKELY(!q))
+		return;
+	*q = (ct_simplequeue_t)CT_SIMPLEQUEUE_INIT;
+	atomic_store_explicit(&q->ct__tail, gen_now(), memory_order_relaxed);
+	atomic_store_explicit(&q->ct__head, gen_now(), memory_order_relaxed);
+}
+
+int ct_simplequeue_destroy(ct_simplequeue_t *q)
+{
+	if (!q)
+		return CT_EINVAL;
+	check_fork(q, &q->ct__head);
+	if (ct_lock_locked(&q->ct__get_lock))
+		return CT_EBUSY;
+	struct ct__sq_segment *s = atomic_load(&q->ct__head_seg);
+	while (s) {
+		struct ct__sq_segment *next = atomic_load(&s->next);
+		ct__free(s);
+		s = next;
+	}
+	ct__free(atomic_load(&q->ct__spare));
+	ct_simplequeue_init(q);
+	return 0;
+}
+
+/* A clean segment: the spare if there is one, else a new one (NULL when
+ * out of memory). */
+static struct ct__sq_segment *new_segment(ct_simplequeue_t *q)
+{
+	struct ct__sq_segment *s =
+		atomic_exchange_explicit(&q->ct__spare, NULL, memory_order_acquire);
+	return s ? s : ct__calloc(1, sizeof *s);
+}
+
+/* Keeps @p s (unlinked, nobody uses it) as the spare, or frees it. */
+static void recycle(ct_simplequeue_t *q, struct ct__sq_segment *s)
+{
+	atomic_store_explicit(&s->next, NULL, memory_order_relaxed);
+	for (unsigned i = 0; i < SEG; i++)
+		atomic_store_explicit(&s->slots[i].state, 0, memory_order_relaxed);
+	ct__free(atomic_exchange_explicit(&q->ct__spare, s, memory_order_acq_rel));
+}
+
+/* The first put of a queue: publishes its first segment, head side first
+ * so that a getter never sees a tail segment without a head one. */
+static int install_first(ct_simplequeue_t *q)
+{
+	struct ct__sq_segment *s = atomic_load_explicit(&q->ct__head_seg, memory_order_acquire);
+	if (!s) {
+		struct ct__sq_segment *fresh = new_segment(q);
+		if (!fresh)
+			return CT_ENOMEM;
+		fresh->base = 0;
+		if (atomic_compare_exchange_strong_explicit(&q->ct__head_seg, &s, fresh,
+							    memory_order_acq_rel,
+							    memory_order_acquire)) {
+			s = fresh;
+			/* A getter may be parked waiting for this. */
+			ct__unpark_all(&q->ct__head_seg, CT__TOKEN_NORMAL);
+		} else {
+			recycle(q, fresh);
+		}
+	}
+	struct ct__sq_segment *none = NULL;
+	atomic_compare_exchange_strong_explicit(&q->ct__tail_seg, &none, s, memory_order_release,
+						memory_order_relaxed);
+	return 0;
+}
+
+static void publish(struct ct__sq_slot *slot, void *item)
+{
+	slot->item = item;
+	uint32_t old = atomic_fetch_or_explicit(&slot->state, WRITTEN, memory_order_acq_rel);
+	/* From here the getter may take the item and retire the segment: the
+	 * wake uses the slot's address as a key only. */
+	if (old & WAITER)
+		ct__park_wake(&slot->state, 1);
+}
+
+/* Another put is linking the next segment: a few stores away. Yield only
+ * if it seems to have been preempted in between. */
+static void wait_for_link(unsigned *spins)
+{
+	if (++*spins < 1000)
+		ct__cpu_relax();
+	else
+		sched_yield();
+}
+
+int ct_simplequeue_put(ct_simplequeue_t *q, void *item)
+{
+	if (!q)
+		return CT_EINVAL;
+	struct ct__sq_segment *fresh = NULL; /* for the next segment, if we link it */
+	unsigned spins = 0;
+	for (;;) {
+		uint64_t p = atomic_load_explicit(&q->ct__tail, memory_order_acquire);
+		if (CT__UNLIKELY((p & ~POS_MASK) != gen_now())) {
+			after_fork(q);
+			continue;
+		}
+		uint64_t off = pos(p) % LAP;
+		if (off == SEG) {
+			wait_for_link(&spins);
+			continue;
+		}
+		/* Loaded after p, this is p's segment if the claim below
+		 * succeeds: the tail segment changes only while the tail
+		 * position sits on a linking offset. */
+		struct ct__sq_segment *s =
+			atomic_load_explicit(&q->ct__tail_seg, memory_order_acquire);
+		if (!s) {
+			int rc = install_first(q);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		if (off + 1 == SEG && !fresh && !(fresh = new_segment(q)))
+			return CT_ENOMEM;
+		if (!atomic_compare_exchange_weak_explicit(
+			    &q->ct__tail, &p, p + 1, memory_order_acq_rel, memory_order_relaxed))
+			continue;
+		if (off + 1 == SEG) {
+			fresh->base = pos(p) + 2;
+			atomic_store_explicit(&s->next, fresh, memory_order_release);
+			atomic_store_explicit(&q->ct__tail_seg, fresh, memory_order_release);
+			atomic_store_explicit(&q->ct__tail, p + 2, memory_order_release);
+			fresh = NULL;
+		}
+		publish(&s->slots[off], item);
+		if (fresh)
+			recycle(q, fresh);
+		return 0;
+	}
+}
+
+int ct_simplequeue_put_nowait(ct_simplequeue_t *q, void *item)
+{
+	return ct_simplequeue_put(q, item);
+}
+
+static bool no_segment_yet(void *ctx)
+{
+	ct_simplequeue_t *q = ctx;
+	return atomic_load_explicit(&q->ct__head_seg, memory_order_relaxed) == NULL;
+}
+
+/* The head segment, waiting for the first put if there was none yet. */
+static int head_segment(ct_simplequeue_t *q, int64_t deadline, struct ct__sq_segment **out)
+{
+	static const struct ct__park_ops ops = {.validate = no_segment_yet};
+	for (;;) {
+		*out = atomic_load_explicit(&q->ct__head_seg, memory_order_acquire);
+		if (*out)
+			return 0;
+		if (ct__expired(deadline))
+			return CT_ETIMEDOUT;
+		uintptr_t token;
+		int rc = ct__park(&q->ct__head_seg, &ops, q, deadline, CT__PARK_INTERRUPTIBLE,
+				  &token);
+		if (rc < 0 && !atomic_load_explicit(&q->ct__head_seg, memory_order_acquire))
+			return rc;
+	}
+}
+
+static bool slot_written(const void *ctx)
+{
+	const struct ct__sq_slot *slot = ctx;
+	return atomic_load_explicit(&slot->state, memory_order_acquire) & WRITTEN;
+}
+
+/* Waits until @p slot is written: spins, then parks on it. */
+static int wait_written(struct ct__sq_slot *slot, int64_t deadline)
+{
+	if (deadline != 0)
+		ct__queue_spin(slot_written, slot);
+	uint32_t s = atomic_load_explicit(&slot->state, memory_order_acquire);
+	for (;;) {
+		if (s & WRITTEN)
+			return 0;
+		if (ct__expired(deadline))
+			return CT_ETIMEDOUT;
+		if (!(s & WAITER) && !atomic_compare_exchange_weak_explicit(
+					     &slot->state, &s, s | WAITER, memory_order_acquire,
+					     memory_order_acquire))
+			continue;
+		int rc = ct__park_wait(&slot->state, WAITER, deadline, CT__PARK_INTERRUPTIBLE);
+		s = atomic_load_explicit(&slot->state, memory_order_acquire);
+		if (rc < 0 && !(s & WRITTEN))
+			return rc;
+	}
+}
+
+/* Under the get lock: takes the item at the head position. */
+static int take(ct_simplequeue_t *q, void **item, int64_t deadline)
+{
+	struct ct__sq_segment *s;
+	int rc = head_segment(q, deadline, &s);
+	if (rc < 0)
+		return rc;
+	uint64_t h = atomic_load_explicit(&q->ct__head, memory_order_relaxed);
+	uint64_t off = pos(h) % LAP;
+	rc = wait_written(&s->slots[off], deadline);
+	if (rc < 0)
+		return rc;
+	*item = s->slots[off].item;
+	if (off + 1 < SEG) {
+		atomic_store_explicit(&q->ct__head, h + 1, memory_order_relaxed);
+		return 0;
+	}
+	/* The last slot: its put linked the next segment before writing it. */
+	atomic_store_explicit(&q->ct__head_seg,
+			      atomic_load_explicit(&s->next, memory_order_acquire),
+			      memory_order_relaxed);
+	atomic_store_explicit(&q->ct__head, h + 2, memory_order_relaxed);
+	recycle(q, s);
+	return 0;
+}
+
+int ct_simplequeue_get(ct_simplequeue_t *q, void **item, double timeout)
+{
+	int64_t deadline;
+	int rc = ct__queue_get_args(q, item, timeout, &deadline);
+	if (rc < 0)
+		return rc;
+	check_fork(q, &q->ct__head);
+	if (!ct_lock_try_acquire(&q->ct__get_lock)) {
+		/* Another getter is inside: taking an item, or waiting for one
+		 * (then the queue is empty). Either way, queue behind it. */
+		rc = ct__lock_acquire_until(&q->ct__get_lock, deadline, CT__PARK_INTERRUPTIBLE);
+		if (rc < 0)
+			return rc == CT_ETIMEDOUT ? CT_EEMPTY : rc;
+	}
+	rc = take(q, item, deadline);
+	ct_lock_release(&q->ct__get_lock);
+	return rc == CT_ETIMEDOUT ? CT_EEMPTY : rc;
+}
+
+int ct_simplequeue_get_nowait(ct_simplequeue_t *q, void **item)
+{
+	return ct_simplequeue_get(q, item, 0);
+}
+
+size_t ct_simplequeue_qsize(const ct_simplequeue_t *q)
+{
+	if (CT__UNLIKELY(!q))
+		return 0;
+	check_fork((ct_simplequeue_t *)q, &((ct_simplequeue_t *)q)->ct__head);
+	/* Head first: the tail read after it is at least as far along. */
+	uint64_t h = atomic_load_explicit(&q->ct__head, memory_order_acquire);
+	uint64_t t = atomic_load_explicit(&q->ct__tail, memory_order_acquire);
+	return (size_t)(items_before(t) - items_before(h));
+}
+
+bool ct_simplequeue_empty(const ct_simplequeue_t *q)
+{
+	return ct_simplequeue_qsize(q) == 0;
+}
+
+/* ---- fork ---------------------------------------------------------------- */
+
+/* Moves a cursor (a position and its segment) to the next slot; at a
+ * segment's end, past the linking offset to the next segment, NULL if it
+ * was never linked. */
+static void advance(struct ct__sq_segment **seg, uint64_t *p)
+{
+	if (*p % LAP + 1 < SEG) {
+		*p += 1;
+		return;
+	}
+	*p += 2;
+	*seg = atomic_load_explicit(&(*seg)->next, memory_order_relaxed);
+}
+
+static void free_chain(struct ct__sq_segment *s)
+{
+	while (s) {
+		struct ct__sq_segment *next = atomic_load_explicit(&s->next, memory_order_relaxed);
+		ct__free(s);
+		s = next;
+	}
+}
+
+/* Moves the items written from position @p h (in @p hs) up to @p t down
+ * over the slots that puts gone with a fork claimed and never wrote,
+ * keeping their order. Leaves *w at the new tail and *ws its segment,
+ * with nothing written after it, and frees the segments beyond. */
+static void compact(struct ct__sq_segment *hs, uint64_t h, uint64_t t, uint64_t *w,
+		    struct ct__sq_segment **ws)
+{
+	struct ct__sq_segment *rs = hs;
+	*w = h;
+	*ws = hs;
+	for (uint64_t p = h; p < t && rs; advance(&rs, &p)) {
+		struct ct__sq_slot *src = &rs->slots[p % LAP];
+		if (!(atomic_load_explicit(&src->state, memory_order_relaxed) & WRITTEN))
+			continue;
+		struct ct__sq_slot *dst = &(*ws)->slots[*w % LAP];
+		dst->item = src->item;
+		atomic_store_explicit(&dst->state, WRITTEN, memory_order_relaxed);
+		/* Past a written last slot, its put had linked the next one. */
+		advance(ws, w);
+	}
+	for (uint64_t off = *w % LAP; off < SEG; off++)
+		atomic_store_explicit(&(*ws)->slots[off].state, 0, memory_order_relaxed);
+	free_chain(atomic_load_explicit(&(*ws)->next, memory_order_relaxed));
+	atomic_store_explicit(&(*ws)->next, NULL, memory_order_relaxed);
+}
+
+/* Makes the queue what it would be had the threads gone with a fork never
+ * started what they had not finished. Nobody else is in the queue: every
+ * call looks at the generation first, and this sets it last. */
+static void repair(ct_simplequeue_t *q, uint64_t gen, uint64_t h)
+{
+	/* A getter that is gone held it while it waited for a slot. */
+	ct_lock_init(&q->ct__get_lock);
+	struct ct__sq_segment *hs = atomic_load_explicit(&q->ct__head_seg, memory_order_relaxed);
+	uint64_t t = pos(atomic_load_explicit(&q->ct__tail, memory_order_relaxed));
+	if (hs) {
+		/* A getter gone between moving to the next segment and moving
+		 * the head there: the last slot's item was its. */
+		if (h % LAP == SEG - 1 && hs->base == h + 2)
+			h += 2;
+		struct ct__sq_segment *ws;
+		compact(hs, h, t, &t, &ws);
+		atomic_store_explicit(&q->ct__tail_seg, ws, memory_order_relaxed);
+	}
+	atomic_store_explicit(&q->ct__tail, gen | t, memory_order_release);
+	atomic_store_explicit(&q->ct__head, gen | h, memory_order_release);
+}
+
+/* The first call in a new fork generation repairs the queue; the others
+ * wait for it. Inside the gate, so that a fork in the child never catches
+ * a repair half done. */
+static CT__NOINLINE CT__COLD void after_fork(ct_simplequeue_t *q)
+{
+	uint64_t gen = gen_now();
+	unsigned tries = 0;
+	ct__gate_enter();
+	uint64_t h = atomic_load_explicit(&q->ct__head, memory_order_acquire);
+	while ((h & ~POS_MASK) != gen) {
+		if (!(h & REPAIR)) {
+			if (atomic_compare_exchange_weak_explicit(&q->ct__head, &h, h | REPAIR,
+								  memory_order_acquire,
+								  memory_order_acquire)) {
+				repair(q, gen, pos(h));
+				break;
+			}
+			continue;
+		}
+		ct__gate_exit(); /* another thread repairs: a few microseconds */
+		wait_for_link(&tries);
+		ct__gate_enter();
+		h = atomic_load_explicit(&q->ct__head, memory_order_acquire);
+	}
+	ct__gate_exit();
+}

@@ -1,0 +1,110 @@
+/* Latch: one word, count << 1 | PARKED.
+ *
+ *   count   PARKED   meaning
+ *   ------  -------  ------------------------------------------------
+ *   > 0     no       counting down, nobody waits
+ *   > 0     yes      counting down, threads parked (or about to)
+ *   0       no       open, for good: nobody parks any more
+ *
+ * The count-down that reaches zero clears PARKED in the same
+ * compare-and-swap and, if it was set, wakes everyone. A waiter sleeps only
+ * if, under the bucket lock that wake-up takes too, the count is still
+ * positive and PARKED still set, so the last count-down cannot slip
+ * between its check and its sleep (as in event.c).
+ */
+#include "cthreading/latch.h"
+
+#include "core/internal.h"
+#include "park/park.h"
+
+int ct_latch_init(ct_latch_t *latch, long count)
+{
+	if (!latch)
+		return CT_EINVAL;
+	if (count < 0)
+		return CT_ENEGATIVE;
+	if ((unsigned long)count > CT_LATCH_COUNT_MAX)
+		return CT_EINVAL;
+	atomic_init(&latch->ct__state, (uint32_t)count * CT__LATCH_ONE);
+	return 0;
+}
+
+int ct_latch_count_down(ct_latch_t *latch, unsigned n)
+{
+	if (CT__UNLIKELY(!latch))
+		return CT_EINVAL;
+	uint32_t s = atomic_load_explicit(&latch->ct__state, memory_order_relaxed);
+	uint32_t next;
+	do {
+		if (n == 0 || n > s / CT__LATCH_ONE)
+			return CT_EINVAL;
+		next = s - n * CT__LATCH_ONE;
+		if (next < CT__LATCH_ONE)
+			next = 0;
+	} while (!atomic_compare_exchange_weak_explicit(
+		&latch->ct__state, &s, next, memory_order_acq_rel, memory_order_relaxed));
+	if (next == 0 && (s & CT__LATCH_PARKED))
+		ct__unpark_all(latch, CT__TOKEN_NORMAL);
+	return 0;
+}
+
+static bool still_counting_and_parked(void *ctx)
+{
+	ct_latch_t *latch = ctx;
+	uint32_t s = atomic_load_explicit(&latch->ct__state, memory_order_relaxed);
+	return s >= CT__LATCH_ONE && (s & CT__LATCH_PARKED);
+}
+
+static void waiter_left(void *ctx, const void *key, bool was_last)
+{
+	ct_latch_t *latch = ctx;
+	(void)key;
+	if (was_last)
+		atomic_fetch_and_explicit(&latch->ct__state, ~CT__LATCH_PARKED,
+					  memory_order_relaxed);
+}
+
+static const struct ct__park_ops latch_park_ops = {
+	.validate = still_counting_and_parked,
+	.timed_out = waiter_left,
+};
+
+static int wait_until(ct_latch_t *latch, int64_t deadline)
+{
+	for (;;) {
+		uint32_t s = atomic_load_explicit(&latch->ct__state, memory_order_acquire);
+		if (s < CT__LATCH_ONE)
+			return 0;
+		if (ct__expired(deadline))
+			return CT_ETIMEDOUT;
+		if (!(s & CT__LATCH_PARKED) && !atomic_compare_exchange_weak_explicit(
+						       &latch->ct__state, &s, s | CT__LATCH_PARKED,
+						       memory_order_relaxed, memory_order_relaxed))
+			continue;
+		uintptr_t token;
+		int rc = ct__park(latch, &latch_park_ops, latch, deadline, CT__PARK_INTERRUPTIBLE,
+				  &token);
+		if (rc < 0)
+			return ct_latch_try_wait(latch) ? 0 : rc;
+	}
+}
+
+int ct_latch_wait(ct_latch_t *latch, double timeout)
+{
+	if (CT__UNLIKELY(!latch))
+		return CT_EINVAL;
+	int64_t deadline;
+	int rc = ct__deadline(timeout, &deadline);
+	return rc < 0 ? rc : wait_until(latch, deadline);
+}
+
+int ct_latch_arrive_and_wait(ct_latch_t *latch, unsigned n, double timeout)
+{
+	if (CT__UNLIKELY(!latch))
+		return CT_EINVAL;
+	int64_t deadline;
+	int rc = ct__deadline(timeout, &deadline);
+	if (rc == 0)
+		rc = ct_latch_count_down(latch, n);
+	return rc < 0 ? rc : wait_until(latch, deadline);
+}

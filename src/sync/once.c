@@ -1,0 +1,100 @@
+/* Once: one word.
+ *
+ *   state              meaning                             next
+ *   -----------------  ----------------------------------  ------------------------
+ *   NEW                not done, nobody running            a caller CAS -> RUNNING
+ *   RUNNING            a thread runs the function          done -> DONE;
+ *                                                          failed -> NEW;
+ *                                                          a waiter sets PARKED
+ *   RUNNING | PARKED   running, threads parked             the runner wakes them all
+ *   DONE               done, for good                      nothing
+ *
+ * The runner's final exchange tells it whether anyone parked: a caller that
+ * finds the function done never touches a bucket. Waiters park only while
+ * the word is still RUNNING | PARKED (futex semantics), and after a failed
+ * run they all wake and race for the next turn.
+ *
+ * fork(). A function running in a thread gone with a fork never finishes
+ * in the child: the runner carries a note (fork.h) from before it claims
+ * the run, and in the child its forget() makes the once new again, as a
+ * failed run would, so that the child's first caller runs the function.
+ */
+#include "cthreading/once.h"
+
+#include "core/fork.h"
+#include "core/internal.h"
+#include "park/park.h"
+#include "thread/thread_internal.h"
+
+enum {
+	ONCE_NEW = 0,
+	ONCE_RUNNING = 1,
+	ONCE_PARKED = 4,
+};
+
+_Static_assert(CT__ONCE_DONE == 2, "CT__ONCE_DONE is the public header's DONE");
+
+struct runner_note {
+	struct ct__fork_note note;
+	ct_once_t *once;
+};
+
+/* In a fork child, for a thread that claimed (or was claiming) the run.
+ * Unless the forking thread itself runs the function (a fork from inside
+ * it), nobody will finish it: NEW again. */
+static void forget_run(struct ct__fork_note *note)
+{
+	ct_once_t *once = ((struct runner_note *)note)->once;
+	void *runner = atomic_load_explicit(&once->ct__runner, memory_order_relaxed);
+	uint32_t s = atomic_load_explicit(&once->ct__state, memory_order_relaxed);
+	if (s == CT__ONCE_DONE || (runner && runner == (void *)ct__tls_self))
+		return;
+	atomic_store_explicit(&once->ct__runner, NULL, memory_order_relaxed);
+	atomic_store_explicit(&once->ct__state, ONCE_NEW, memory_order_relaxed);
+}
+
+static int run(ct_once_t *once, int (*fn)(void *arg), void *arg)
+{
+	atomic_store_explicit(&once->ct__runner, (void *)ct__self(), memory_order_relaxed);
+	int rc = fn(arg);
+	atomic_store_explicit(&once->ct__runner, NULL, memory_order_relaxed);
+	uint32_t old = atomic_exchange_explicit(
+		&once->ct__state, rc == 0 ? CT__ONCE_DONE : ONCE_NEW, memory_order_acq_rel);
+	if (old & ONCE_PARKED)
+		ct__unpark_all(&once->ct__state, CT__TOKEN_NORMAL);
+	return rc;
+}
+
+int ct__once_slow(ct_once_t *once, int (*fn)(void *arg), void *arg)
+{
+	if (CT__UNLIKELY(!once || !fn))
+		return CT_EINVAL;
+	uint32_t s = atomic_load_explicit(&once->ct__state, memory_order_acquire);
+	for (;;) {
+		if (s == CT__ONCE_DONE)
+			return 0;
+		if (s == ONCE_NEW) {
+			struct runner_note n = {.once = once};
+			struct ct__thread *self = ct__self();
+			ct__note_push(self, &n.note, forget_run);
+			bool mine = atomic_compare_exchange_weak_explicit(
+				&once->ct__state, &s, ONCE_RUNNING, memory_order_acquire,
+				memory_order_acquire);
+			int rc = mine ? run(once, fn, arg) : 0;
+			ct__note_pop(self, &n.note);
+			if (mine)
+				return rc;
+			continue;
+		}
+		/* Running: our own function calling us back would wait forever. */
+		if (atomic_load_explicit(&once->ct__runner, memory_order_relaxed) ==
+		    (void *)ct__self())
+			return CT_EDEADLK;
+		if (!(s & ONCE_PARKED) && !atomic_compare_exchange_weak_explicit(
+						  &once->ct__state, &s, s | ONCE_PARKED,
+						  memory_order_acquire, memory_order_acquire))
+			continue;
+		ct__park_wait(&once->ct__state, ONCE_RUNNING | ONCE_PARKED, CT__NO_DEADLINE, 0);
+		s = atomic_load_explicit(&once->ct__state, memory_order_acquire);
+	}
+}

@@ -1,0 +1,125 @@
+/* RLock: a Lock plus its owner and depth, as CPython's RLock.
+ *
+ * The owner is the address of the owning thread's record, unique among
+ * live threads. Only the owner writes the depth; anyone may read the owner
+ * (relaxed): a thread can only ever find its own address there if it put it
+ * there itself, so the comparison needs no ordering.
+ */
+#include "cthreading/rlock.h"
+
+#include "sync/lock_internal.h"
+#include "sync/rlock_internal.h"
+#include "thread/thread_internal.h"
+
+static uintptr_t me(void)
+{
+	return (uintptr_t)ct__self();
+}
+
+static bool owned_by(const ct_rlock_t *rlock, uintptr_t self)
+{
+	return atomic_load_explicit(&rlock->ct__owner, memory_order_relaxed) == self;
+}
+
+static void take(ct_rlock_t *rlock, uintptr_t self, uint32_t depth)
+{
+	atomic_store_explicit(&rlock->ct__owner, self, memory_order_relaxed);
+	rlock->ct__depth = depth;
+}
+
+void ct_rlock_init(ct_rlock_t *rlock)
+{
+	if (CT__UNLIKELY(!rlock))
+		return;
+	ct_lock_init(&rlock->ct__lock);
+	rlock->ct__depth = 0;
+	atomic_init(&rlock->ct__owner, 0);
+}
+
+void ct_rlock_destroy(ct_rlock_t *rlock)
+{
+	if (CT__UNLIKELY(!rlock))
+		return;
+	(void)rlock;
+}
+
+void ct_rlock_acquire(ct_rlock_t *rlock)
+{
+	if (CT__UNLIKELY(!rlock))
+		return;
+	uintptr_t self = me();
+	if (owned_by(rlock, self)) {
+		rlock->ct__depth++;
+		return;
+	}
+	ct_lock_acquire(&rlock->ct__lock);
+	take(rlock, self, 1);
+}
+
+bool ct_rlock_try_acquire(ct_rlock_t *rlock)
+{
+	if (CT__UNLIKELY(!rlock))
+		return false;
+	uintptr_t self = me();
+	if (owned_by(rlock, self)) {
+		rlock->ct__depth++;
+		return true;
+	}
+	if (!ct_lock_try_acquire(&rlock->ct__lock))
+		return false;
+	take(rlock, self, 1);
+	return true;
+}
+
+int ct_rlock_acquire_timeout(ct_rlock_t *rlock, double timeout)
+{
+	if (CT__UNLIKELY(!rlock))
+		return CT_EINVAL;
+	uintptr_t self = me();
+	if (owned_by(rlock, self)) {
+		int64_t deadline;
+		int rc = ct__deadline(timeout, &deadline); /* still validate it */
+		if (rc < 0)
+			return rc;
+		rlock->ct__depth++;
+		return 0;
+	}
+	int rc = ct_lock_acquire_timeout(&rlock->ct__lock, timeout);
+	if (rc == 0)
+		take(rlock, self, 1);
+	return rc;
+}
+
+int ct_rlock_release(ct_rlock_t *rlock)
+{
+	if (CT__UNLIKELY(!rlock))
+		return CT_EINVAL;
+	if (!owned_by(rlock, me()))
+		return CT_ENOTOWNER;
+	if (--rlock->ct__depth == 0) {
+		atomic_store_explicit(&rlock->ct__owner, 0, memory_order_relaxed);
+		ct_lock_release(&rlock->ct__lock);
+	}
+	return 0;
+}
+
+bool ct_rlock_is_owned(const ct_rlock_t *rlock)
+{
+	if (CT__UNLIKELY(!rlock))
+		return false;
+	return owned_by(rlock, me());
+}
+
+uint32_t ct__rlock_release_save(ct_rlock_t *rlock)
+{
+	uint32_t depth = rlock->ct__depth;
+	rlock->ct__depth = 0;
+	atomic_store_explicit(&rlock->ct__owner, 0, memory_order_relaxed);
+	ct_lock_release(&rlock->ct__lock);
+	return depth;
+}
+
+void ct__rlock_restore(ct_rlock_t *rlock, uint32_t depth)
+{
+	take(rlock, me(), depth);
+}

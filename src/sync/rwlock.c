@@ -1,0 +1,316 @@
+/* Reader-writer lock: a Lock that writers queue on, and a word.
+ *
+ * The word is readers << 2 | PARKED | WRITER:
+ *
+ *   readers  PARKED WRITER  meaning
+ *   -------  ------ ------  -----------------------------------------------
+ *   n        no     no      n readers inside (0: free); readers enter by CAS
+ *   n > 0    -      yes     a writer (holding the writers' Lock) waits for
+ *                           the n readers inside to leave; new readers wait
+ *   0        -      yes     a writer holds the lock
+ *            yes            readers are parked (or about to) until WRITER
+ *                           clears; PARKED is only ever set with WRITER
+ *
+ * Readers park on &state, while WRITER and PARKED are both still set (under
+ * the bucket lock). The writer waiting for readers to leave parks on
+ * &state + 1 while readers remain; only one writer can be there (it holds
+ * the writers' Lock), and the last reader out wakes it.
+ *
+ * The write release clears WRITER and, when readers are parked, admits
+ * them all in the same step under their bucket lock: their shares are
+ * added to the word and each gets TOKEN_HANDOFF. Only then does it release
+ * the writers' Lock, so the next writer queues behind those readers:
+ * writers and batches of readers alternate, and neither starves.
+ *
+ * fork(). A read share or the write lock held by a thread gone with a fork
+ * stays held in the child, as a Lock does. But a writer that was waiting
+ * for the readers inside (maybe for the forking thread's own share), or
+ * was between taking the writers' Lock and setting WRITER, or between
+ * clearing WRITER and letting the Lock go, holds nothing yet (or any more)
+ * and must not block the child: every write call carries a note (fork.h),
+ * whose forget() in the child clears what such a writer left.
+ */
+#include "cthreading/rwlock.h"
+
+#include "core/fork.h"
+#include "core/internal.h"
+#include "sync/lock_internal.h"
+#include "park/park.h"
+
+static const void *readers_key(ct_rwlock_t *rw)
+{
+	return &rw->ct__state;
+}
+
+static const void *drain_key(ct_rwlock_t *rw)
+{
+	return (const char *)&rw->ct__state + 1;
+}
+
+static uint32_t state(ct_rwlock_t *rw)
+{
+	return atomic_load_explicit(&rw->ct__state, memory_order_relaxed);
+}
+
+/* ---- readers ------------------------------------------------------------ */
+
+static bool writer_in_and_parked(void *ctx)
+{
+	uint32_t both = CT__RW_WRITER | CT__RW_PARKED;
+	return (state(ctx) & both) == both;
+}
+
+static void reader_left(void *ctx, const void *key, bool was_last)
+{
+	ct_rwlock_t *rw = ctx;
+	(void)key;
+	if (was_last)
+		atomic_fetch_and_explicit(&rw->ct__state, ~CT__RW_PARKED, memory_order_relaxed);
+}
+
+static const struct ct__park_ops reader_park_ops = {
+	.validate = writer_in_and_parked,
+	.timed_out = reader_left,
+};
+
+static int read_until(ct_rwlock_t *rw, int64_t deadline, unsigned flags)
+{
+	for (;;) {
+		uint32_t s = state(rw);
+		if (!(s & CT__RW_WRITER)) {
+			if (atomic_compare_exchange_weak_explicit(
+				    &rw->ct__state, &s, s + CT__RW_READER, memory_order_acquire,
+				    memory_order_relaxed))
+				return 0;
+			continue;
+		}
+		if (ct__expired(deadline))
+			return CT_ETIMEDOUT;
+		if (!(s & CT__RW_PARKED) && !atomic_compare_exchange_weak_explicit(
+						    &rw->ct__state, &s, s | CT__RW_PARKED,
+						    memory_order_relaxed, memory_order_relaxed))
+			continue;
+		uintptr_t token;
+		int rc = ct__park(readers_key(rw), &reader_park_ops, rw, deadline, flags, &token);
+		if (rc == CT__PARK_UNPARKED && token == CT__TOKEN_HANDOFF)
+			return 0;
+		if (rc < 0)
+			return ct_rwlock_read_try_acquire(rw) ? 0 : rc;
+	}
+}
+
+void ct__rwlock_read_acquire_slow(ct_rwlock_t *rw)
+{
+	if (CT__UNLIKELY(!rw))
+		return;
+	(void)read_until(rw, CT__NO_DEADLINE, 0);
+}
+
+int ct_rwlock_read_acquire_timeout(ct_rwlock_t *rw, double timeout)
+{
+	if (CT__UNLIKELY(!rw))
+		return CT_EINVAL;
+	int64_t deadline;
+	int rc = ct__deadline(timeout, &deadline);
+	if (rc < 0)
+		return rc;
+	return read_until(rw, deadline, CT__PARK_INTERRUPTIBLE);
+}
+
+int ct__rwlock_read_release_slow(ct_rwlock_t *rw)
+{
+	if (CT__UNLIKELY(!rw))
+		return CT_EINVAL;
+	uint32_t s = state(rw);
+	do {
+		if (s < CT__RW_READER)
+			return CT_EUNLOCKED;
+	} while (!atomic_compare_exchange_weak_explicit(
+		&rw->ct__state, &s, s - CT__RW_READER, memory_order_release, memory_order_relaxed));
+	/* The last reader out, with a writer waiting for exactly that. */
+	if (s - CT__RW_READER < CT__RW_READER && (s & CT__RW_WRITER))
+		ct__unpark_one(drain_key(rw), NULL, NULL);
+	return 0;
+}
+
+/* ---- writers ------------------------------------------------------------ */
+
+struct writer_note {
+	struct ct__fork_note note;
+	ct_rwlock_t *rw;
+};
+
+/* In a fork child, for a thread that was in a write call. WRITER with no
+ * reader inside is a writer holding the lock (maybe the forking thread):
+ * it stays held. WRITER with readers inside is a writer waiting for them,
+ * never the forking thread; and the writers' Lock held without WRITER is a
+ * writer half-way in or out: let both go. Readers parked are gone too. */
+static void forget_writer(struct ct__fork_note *note)
+{
+	ct_rwlock_t *rw = ((struct writer_note *)note)->rw;
+	uint32_t s = state(rw);
+	if ((s & CT__RW_WRITER) && s < CT__RW_READER)
+		return;
+	atomic_store_explicit(&rw->ct__state, s & ~(CT__RW_WRITER | CT__RW_PARKED),
+			      memory_order_relaxed);
+	ct_lock_init(&rw->ct__writers);
+}
+
+static void writer_in(struct writer_note *n, ct_rwlock_t *rw)
+{
+	n->rw = rw;
+	ct__note_push(ct__self(), &n->note, forget_writer);
+}
+
+static void writer_out(struct writer_note *n)
+{
+	ct__note_pop(ct__tls_self, &n->note);
+}
+
+static struct ct__requeue_plan wake_all_readers(void *ctx)
+{
+	(void)ctx;
+	return (struct ct__requeue_plan){.wake = ~0u, .requeue = 0};
+}
+
+/* Under the readers' bucket lock, with every parked reader dequeued: give
+ * them their shares and clear WRITER in one step. */
+static uintptr_t admit_readers(void *ctx, struct ct__unpark_result r)
+{
+	ct_rwlock_t *rw = ctx;
+	uint32_t s = state(rw);
+	uint32_t next;
+	do {
+		next = (s & ~(CT__RW_WRITER | CT__RW_PARKED)) + r.unparked * CT__RW_READER;
+	} while (!atomic_compare_exchange_weak_explicit(
+		&rw->ct__state, &s, next, memory_order_release, memory_order_relaxed));
+	return CT__TOKEN_HANDOFF;
+}
+
+/* Clears WRITER (the writer leaves, whether it got the lock or gave up
+ * waiting for readers) and admits the parked readers. */
+static void open_to_readers(ct_rwlock_t *rw)
+{
+	uint32_t s = state(rw);
+	while (!(s & CT__RW_PARKED)) {
+		if (atomic_compare_exchange_weak_explicit(&rw->ct__state, &s, s & ~CT__RW_WRITER,
+							  memory_order_release,
+							  memory_order_relaxed))
+			return;
+	}
+	/* PARKED is set, so it stays set until this takes the bucket lock:
+	 * only a waker or a reader leaving clears it, both under that lock. */
+	ct__unpark_requeue(readers_key(rw), readers_key(rw), wake_all_readers, admit_readers, rw);
+}
+
+static bool readers_inside(void *ctx)
+{
+	uint32_t s = state(ctx);
+	return s >= CT__RW_READER && (s & CT__RW_WRITER);
+}
+
+static const struct ct__park_ops drain_park_ops = {.validate = readers_inside};
+
+/* With the writers' Lock held: announce the writer, wait for the readers
+ * inside to leave. */
+static int drain_until(ct_rwlock_t *rw, int64_t deadline, unsigned flags)
+{
+	atomic_fetch_or_explicit(&rw->ct__state, CT__RW_WRITER, memory_order_relaxed);
+	for (;;) {
+		if (atomic_load_explicit(&rw->ct__state, memory_order_acquire) < CT__RW_READER)
+			return 0;
+		uintptr_t token;
+		int rc = ct__expired(deadline) ? CT_ETIMEDOUT
+					       : ct__park(drain_key(rw), &drain_park_ops, rw,
+							  deadline, flags, &token);
+		if (rc < 0) {
+			if (atomic_load_explicit(&rw->ct__state, memory_order_acquire) <
+			    CT__RW_READER)
+				return 0;
+			open_to_readers(rw);
+			ct_lock_release(&rw->ct__writers);
+			return rc;
+		}
+	}
+}
+
+void ct_rwlock_write_acquire(ct_rwlock_t *rw)
+{
+	if (CT__UNLIKELY(!rw))
+		return;
+	struct writer_note n;
+	writer_in(&n, rw);
+	ct_lock_acquire(&rw->ct__writers);
+	(void)drain_until(rw, CT__NO_DEADLINE, 0);
+	writer_out(&n);
+}
+
+static int write_until(ct_rwlock_t *rw, int64_t deadline)
+{
+	if (!ct_lock_try_acquire(&rw->ct__writers)) {
+		if (deadline == 0)
+			return CT_ETIMEDOUT;
+		int rc = ct__lock_acquire_until(&rw->ct__writers, deadline, CT__PARK_INTERRUPTIBLE);
+		if (rc < 0)
+			return rc;
+	}
+	return drain_until(rw, deadline, CT__PARK_INTERRUPTIBLE);
+}
+
+int ct_rwlock_write_acquire_timeout(ct_rwlock_t *rw, double timeout)
+{
+	if (CT__UNLIKELY(!rw))
+		return CT_EINVAL;
+	int64_t deadline;
+	int rc = ct__deadline(timeout, &deadline);
+	if (rc < 0)
+		return rc;
+	struct writer_note n;
+	writer_in(&n, rw);
+	rc = write_until(rw, deadline);
+	writer_out(&n);
+	return rc;
+}
+
+static bool try_write(ct_rwlock_t *rw)
+{
+	if (CT__UNLIKELY(!rw))
+		return false;
+	if (!ct_lock_try_acquire(&rw->ct__writers))
+		return false;
+	uint32_t s = state(rw);
+	while (s < CT__RW_READER) {
+		if (atomic_compare_exchange_weak_explicit(&rw->ct__state, &s, s | CT__RW_WRITER,
+							  memory_order_acquire,
+							  memory_order_relaxed))
+			return true;
+	}
+	ct_lock_release(&rw->ct__writers);
+	return false;
+}
+
+bool ct_rwlock_write_try_acquire(ct_rwlock_t *rw)
+{
+	struct writer_note n;
+	writer_in(&n, rw);
+	bool ok = try_write(rw);
+	writer_out(&n);
+	return ok;
+}
+
+int ct_rwlock_write_release(ct_rwlock_t *rw)
+{
+	if (CT__UNLIKELY(!rw))
+		return CT_EINVAL;
+	uint32_t s = state(rw);
+	/* WRITER with readers inside is a writer still waiting for them,
+	 * not one holding the lock. */
+	if (!(s & CT__RW_WRITER) || s >= CT__RW_READER)
+		return CT_EUNLOCKED;
+	struct writer_note n;
+	writer_in(&n, rw);
+	open_to_readers(rw);
+	ct_lock_release(&rw->ct__writers);
+	writer_out(&n);
+	return 0;
+}

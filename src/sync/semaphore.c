@@ -1,0 +1,151 @@
+/* Semaphore and BoundedSemaphore: the contended paths. The fast paths are
+ * inline in semaphore.h.
+ *
+ * The word is value << 1 | PARKED:
+ *
+ *   value   PARKED   meaning                          next
+ *   ------  -------  -------------------------------  ---------------------------
+ *   > 0     no       units free, nobody parked        acquire CAS value - 1
+ *   0       no       none free, nobody parked         an acquirer sets PARKED,
+ *                                                     then parks
+ *   0       yes      threads parked (or about to)     release adds, wakes
+ *   > 0     yes      a release added units and woke   the woken retry (and
+ *                    as many parked threads (or one   barging threads may
+ *                    is about to park and will see    take the units first)
+ *                    the units when it validates)
+ *
+ * release(n) adds its n units and, if PARKED was set, wakes up to n parked
+ * threads, oldest first, one unpark at a time: the callback of each runs
+ * under the bucket lock, clears PARKED once nobody is left queued and, when
+ * the bucket's fairness clock says so, takes a unit for the woken thread
+ * itself (TOKEN_HANDOFF), so that barging cannot starve a waiter.
+ *
+ * A waiter sleeps only if, under the bucket lock, the value is still 0 and
+ * PARKED still set. PARKED is cleared only under that lock (by a waker that
+ * found nobody left, or a waiter leaving by timeout or stop as the last
+ * one), so every unit added while a thread sleeps comes with a wake-up.
+ */
+#include "cthreading/semaphore.h"
+
+#include "core/internal.h"
+#include "park/park.h"
+
+static int init(ct_semaphore_t *sem, long value, bool bounded)
+{
+	if (!sem)
+		return CT_EINVAL;
+	if (value < 0)
+		return CT_ENEGATIVE;
+	if ((unsigned long)value > CT_SEMAPHORE_VALUE_MAX)
+		return CT_EINVAL;
+	atomic_init(&sem->ct__state, (uint32_t)value * CT__SEM_UNIT);
+	sem->ct__bound = bounded ? (uint32_t)value : CT__SEM_UNBOUNDED;
+	return 0;
+}
+
+int ct_semaphore_init(ct_semaphore_t *sem, long value)
+{
+	return init(sem, value, false);
+}
+
+int ct_bounded_semaphore_init(ct_bounded_semaphore_t *sem, long value)
+{
+	return init(sem, value, true);
+}
+
+static bool still_empty_and_parked(void *ctx)
+{
+	ct_semaphore_t *sem = ctx;
+	return atomic_load_explicit(&sem->ct__state, memory_order_relaxed) == CT__SEM_PARKED;
+}
+
+static void waiter_left(void *ctx, const void *key, bool was_last)
+{
+	ct_semaphore_t *sem = ctx;
+	(void)key;
+	if (was_last)
+		atomic_fetch_and_explicit(&sem->ct__state, ~CT__SEM_PARKED, memory_order_relaxed);
+}
+
+static const struct ct__park_ops sem_park_ops = {
+	.validate = still_empty_and_parked,
+	.timed_out = waiter_left,
+};
+
+int ct__semaphore_acquire_slow(ct_semaphore_t *sem, double timeout)
+{
+	if (CT__UNLIKELY(!sem))
+		return CT_EINVAL;
+	int64_t deadline;
+	int rc = ct__deadline(timeout, &deadline);
+	if (rc < 0)
+		return rc;
+	for (;;) {
+		uint32_t s = atomic_load_explicit(&sem->ct__state, memory_order_relaxed);
+		if (s >= CT__SEM_UNIT) {
+			if (atomic_compare_exchange_weak_explicit(
+				    &sem->ct__state, &s, s - CT__SEM_UNIT, memory_order_acquire,
+				    memory_order_relaxed))
+				return 0;
+			continue;
+		}
+		if (ct__expired(deadline))
+			return CT_ETIMEDOUT;
+		if (s != CT__SEM_PARKED && !atomic_compare_exchange_weak_explicit(
+						   &sem->ct__state, &s, CT__SEM_PARKED,
+						   memory_order_relaxed, memory_order_relaxed))
+			continue;
+		uintptr_t token;
+		rc = ct__park(sem, &sem_park_ops, sem, deadline, CT__PARK_INTERRUPTIBLE, &token);
+		if (rc == CT__PARK_UNPARKED && token == CT__TOKEN_HANDOFF)
+			return 0;
+		/* Timed out or stopped: a unit that arrived meanwhile is still
+		 * ours to take, as Python's loop would. */
+		if (rc < 0)
+			return ct_semaphore_try_acquire(sem) ? 0 : rc;
+	}
+}
+
+/* Takes one unit for the thread being woken, when fairness asks for it. */
+static uintptr_t decide_after_unpark(void *ctx, struct ct__unpark_result r)
+{
+	ct_semaphore_t *sem = ctx;
+	uint32_t clear = r.have_more ? 0 : CT__SEM_PARKED;
+	uint32_t s = atomic_load_explicit(&sem->ct__state, memory_order_relaxed);
+	if (r.unparked && r.be_fair) {
+		while (s >= CT__SEM_UNIT) {
+			if (atomic_compare_exchange_weak_explicit(
+				    &sem->ct__state, &s, (s - CT__SEM_UNIT) & ~clear,
+				    memory_order_relaxed, memory_order_relaxed))
+				return CT__TOKEN_HANDOFF;
+		}
+	}
+	if (clear)
+		atomic_fetch_and_explicit(&sem->ct__state, ~clear, memory_order_relaxed);
+	return CT__TOKEN_NORMAL;
+}
+
+int ct_semaphore_release(ct_semaphore_t *sem, unsigned n)
+{
+	if (CT__UNLIKELY(!sem))
+		return CT_EINVAL;
+	if (n < 1)
+		return CT_EINVAL;
+	uint32_t max =
+		sem->ct__bound < CT_SEMAPHORE_VALUE_MAX ? sem->ct__bound : CT_SEMAPHORE_VALUE_MAX;
+	uint32_t s = atomic_load_explicit(&sem->ct__state, memory_order_relaxed);
+	do {
+		if (n > max - s / CT__SEM_UNIT)
+			return CT_EOVERRELEASE;
+	} while (!atomic_compare_exchange_weak_explicit(&sem->ct__state, &s, s + n * CT__SEM_UNIT,
+							memory_order_release,
+							memory_order_relaxed));
+	if (!(s & CT__SEM_PARKED))
+		return 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct ct__unpark_result r = ct__unpark_one(sem, decide_after_unpark, sem);
+		if (!r.have_more)
+			break;
+	}
+	return 0;
+}

@@ -1,0 +1,130 @@
+/* The thread record: what the library knows about one thread.
+ *
+ * Every thread that touches cthreading has one: threads it started (heap,
+ * reference-counted), the main thread (static) and "dummy" records for
+ * threads started by someone else (in that thread's TLS, as Python's
+ * _DummyThread). The parking core finds the caller's record through a TLS
+ * pointer; its parker, stop flag and GIL are all it needs from it.
+ */
+#ifndef CT_THREAD_INTERNAL_H
+#define CT_THREAD_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "cthreading/thread.h"
+#include "core/internal.h"
+#include "park/parker.h"
+
+struct ct_gil;
+struct ct__fork_note;
+
+enum ct__thread_kind {
+	CT__KIND_STARTED, /* started by cthreading; heap, reference-counted */
+	CT__KIND_MAIN,	  /* the thread that loaded the library; static */
+	CT__KIND_DUMMY,	  /* started by someone else; lives in its own TLS */
+};
+
+/* Life of a thread, in `state`; join parks on this word. */
+enum {
+	CT__T_NEW = 0,	    /* initialised, not started (or start failed) */
+	CT__T_RUNNING = 1,  /* started, run() not finished */
+	CT__T_FINISHED = 2, /* run() returned and the exit work is done */
+};
+
+/* One thread-local value of a ct_local_t (see local.c). The destructor is
+ * kept with the value so that it still runs at thread exit after the
+ * ct_local_t itself was destroyed. */
+struct ct__local_entry {
+	uint32_t gen;
+	void *value;
+	void (*dtor)(void *);
+};
+
+struct ct__thread {
+	struct ct__parker parker;
+	_Atomic uint32_t stop;	    /* a stop was requested; sticky */
+	_Atomic uint32_t state;	    /* CT__T_* */
+	_Atomic uint32_t refs;	    /* STARTED records only */
+	_Atomic uint32_t native_id; /* 0 until the thread published it */
+	atomic_bool daemon;
+	uint8_t kind;
+	ct_thread_t own;   /* the handle of heap, main and dummy threads */
+	ct_thread_t *self; /* what run() and ct_current_thread() see */
+	ct_target_fn target;
+	void *arg;
+	ct_run_fn run;
+	char *_Atomic name;
+	bool os_named; /* the OS thread runs and bears the name; under thread.c's names_lock */
+	size_t stack_size;
+	struct ct_gil *run_gil; /* the GIL the thread runs under, if any */
+	/* The GIL this thread holds right now: the parking core releases it
+	 * around every sleep (see gil.c). Only the thread itself writes it. */
+	struct ct_gil *gil_held;
+	/* &ct__gil_tls_breaker of this thread, its eval breaker: set by the
+	 * thread before it first takes a GIL, written by others only as
+	 * gil.c says. */
+	_Atomic uintptr_t *gil_breaker;
+	_Atomic unsigned long ident;
+	/* Thread-locals (local.c); only the thread itself touches them. */
+	struct ct__local_entry *locals;
+	uint32_t nlocals;
+	/* The registry of live threads (thread.c), under its lock. */
+	struct ct__thread *prev, *next;
+	/* fork() support (fork.h): how deep the thread is in the gate, and
+	 * its notes, innermost first. Written by the thread itself; read by
+	 * the forking thread and by fork's child handler. */
+	_Atomic uint32_t gate;
+	struct ct__fork_note *_Atomic notes;
+};
+
+#if defined(__GNUC__)
+#define CT__TLS_MODEL __attribute__((tls_model("initial-exec")))
+#else
+#define CT__TLS_MODEL
+#endif
+
+/* The calling thread's record, or NULL before it first needs one. */
+extern _Thread_local struct ct__thread *ct__tls_self CT__TLS_MODEL;
+
+/* Creates the record of the main thread or a dummy one. Never fails: a
+ * dummy record lives in the thread's own TLS. */
+struct ct__thread *ct__self_slow(void);
+
+static inline struct ct__thread *ct__self(void)
+{
+	struct ct__thread *self = ct__tls_self;
+	return CT__LIKELY(self != NULL) ? self : ct__self_slow();
+}
+
+/* Runs the destructors of a thread's locals and frees its table (local.c). */
+void ct__locals_thread_exit(struct ct__thread *self);
+
+/* Makes sure the exit rule runs at exit (once; ct_thread_start does it):
+ * for a subsystem whose exit-time work must run even if no thread was
+ * ever started, such as refusing submits to pools after the exit. */
+void ct__exit_rule_arm(void);
+
+/* Work that must happen before the exit rule waits for threads, such as
+ * shutting executors down so their idle workers end (thread.c). At most
+ * a few; registered once per subsystem. */
+int ct__before_exit_wait(void (*fn)(void));
+
+/* ct_thread_join with an absolute deadline (CLOCK_MONOTONIC ns), for a
+ * caller that waits for several threads against one deadline. */
+int ct__thread_join_until(ct_thread_t *t, int64_t deadline, unsigned flags);
+
+/* Reports a failure of the calling thread through the excepthook now, as
+ * its run returning @p status would at its end (an executor's worker whose
+ * initializer failed: Python logs that before the pool breaks). */
+void ct__thread_report_failure(int status);
+
+/* How many heap thread records exist now (allocated, not yet freed): the
+ * tests' leak check in builds without LeakSanitizer. */
+size_t ct__thread_records_live(void);
+
+/* Set once the exit rule has begun: new threads are refused. */
+extern atomic_bool ct__exiting;
+
+#endif /* CT_THREAD_INTERNAL_H */
