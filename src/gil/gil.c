@@ -122,7 +122,6 @@
 #include <stdalign.h>
 #include <string.h>
 
-#include "gil/gil_internal.h"
 #include "core/internal.h"
 #include "park/park.h"
 #include "park/parker.h"
@@ -707,36 +706,56 @@ int ct_gil_state_release(ct_gil_t *gil, int state)
 	return 0;
 }
 
-/* ---- the hooks of gil_internal.h ---------------------------------------- */
+/* ---- how the GIL plugs into the layers below --------------------------- */
 
-struct ct_gil *ct__gil_release_for_block(struct ct__thread *self)
+/* The parking core's sleep hook: gives the GIL up while its holder sleeps
+ * (CPython's Py_BEGIN_ALLOW_THREADS for every blocking call of the
+ * library), unless the caller keeps it (the GIL's own waits).
+ *
+ * A thread inside fork's gate (fork.h) keeps its GIL too: it waits there
+ * only for another thread inside, which needs no GIL to get out, whereas
+ * giving the GIL up would make it wait for the GIL to come back, maybe
+ * from the very thread that is forking and waits for it to leave. */
+static void *sleep_suspend(struct ct__thread *self, unsigned park_flags)
 {
 	ct_gil_t *gil = self->gil_held;
+	if (CT__LIKELY(gil == NULL) || (park_flags & CT__PARK_KEEP_GIL) ||
+	    atomic_load_explicit(&self->gate, memory_order_relaxed) != 0)
+		return NULL;
 	give(gil, self);
 	return gil;
 }
 
-void ct__gil_take_after_block(struct ct__thread *self, struct ct_gil *gil)
+/* Takes it back as a thread coming back from a blocking call: without
+ * waiting a switch interval (see the policy atop this file). */
+static void sleep_resume(struct ct__thread *self, void *suspended)
 {
-	take(gil, self, true);
+	take(suspended, self, true);
 }
 
-void ct__gil_thread_begin_slow(struct ct__thread *self)
+/* A thread started with opts.gil takes it before running... */
+static void thread_begin(struct ct__thread *self)
 {
 	take(self->run_gil, self, false);
 }
 
-void ct__gil_thread_end_slow(struct ct__thread *self)
+/* ...and gives back whichever GIL it holds when it ends. */
+static void thread_end(struct ct__thread *self)
 {
-	give(self->gil_held, self);
+	if (self->gil_held)
+		give(self->gil_held, self);
 }
 
-void ct__gil_yield_slow(struct ct__thread *self)
+/* ct_sleep(0) under a GIL: lets another GIL thread run, as time.sleep(0). */
+static void thread_yield(struct ct__thread *self)
 {
-	(void)ct_gil_yield(self->gil_held);
+	if (self->gil_held)
+		(void)ct_gil_yield(self->gil_held);
 }
 
-void ct__gil_after_fork_child(struct ct__thread *self)
+/* In a fork child: every GIL is free, except the one the forking thread
+ * (@p self, may be NULL) held, which it still holds. */
+static void after_fork_child(struct ct__thread *self)
 {
 	/* Only the forking thread is left: its lock holders and queued
 	 * waiters are gone. */
@@ -756,4 +775,15 @@ void ct__gil_after_fork_child(struct ct__thread *self)
 			atomic_store(&g->ct__holder, NULL);
 		}
 	}
+}
+
+static const struct ct__sleep_hook sleep_hook = {sleep_suspend, sleep_resume};
+static const struct ct__thread_gil_hooks thread_hooks = {thread_begin, thread_end, thread_yield,
+							  after_fork_child};
+
+/* Plugged in at load: the layers below never call the GIL by name. */
+__attribute__((constructor)) static void gil_load(void)
+{
+	ct__park_set_sleep_hook(&sleep_hook);
+	ct__thread_set_gil_hooks(&thread_hooks);
 }

@@ -19,7 +19,6 @@
 #include <stdalign.h>
 #include <stddef.h>
 
-#include "gil/gil_internal.h"
 #include "thread/thread_internal.h"
 #include "park/parker.h"
 
@@ -151,6 +150,26 @@ static bool time_to_be_fair(struct bucket *b)
 	return true;
 }
 
+static const struct ct__sleep_hook *_Atomic sleep_hook;
+
+void ct__park_set_sleep_hook(const struct ct__sleep_hook *hook)
+{
+	atomic_store_explicit(&sleep_hook, hook, memory_order_release);
+}
+
+/* Around every sleep: one load and a branch when nothing is plugged in. */
+static void *sleep_begin(struct ct__thread *self, unsigned flags)
+{
+	const struct ct__sleep_hook *h = atomic_load_explicit(&sleep_hook, memory_order_acquire);
+	return CT__LIKELY(h == NULL) ? NULL : h->suspend(self, flags);
+}
+
+static void sleep_end(struct ct__thread *self, void *suspended)
+{
+	if (CT__UNLIKELY(suspended != NULL))
+		atomic_load_explicit(&sleep_hook, memory_order_acquire)->resume(self, suspended);
+}
+
 int ct__park(const void *key, const struct ct__park_ops *ops, void *ctx, int64_t deadline,
 	     unsigned flags, uintptr_t *token)
 {
@@ -179,11 +198,11 @@ int ct__park(const void *key, const struct ct__park_ops *ops, void *ctx, int64_t
 	 * interrupts the parker: either we see the flag here, or it sees our
 	 * parker armed. */
 	atomic_thread_fence(memory_order_seq_cst);
-	struct ct_gil *gil = NULL;
+	void *suspended = NULL;
 	if (interruptible && atomic_load_explicit(&self->stop, memory_order_relaxed)) {
 		r = CT__PKR_INTERRUPTED;
 	} else {
-		gil = ct__gil_suspend(self, flags, deadline);
+		suspended = sleep_begin(self, flags);
 		/* No spinning for a wait that has already timed out (a condition
 		 * wait with timeout 0 releases the lock and takes it back). */
 		bool spin = !(flags & CT__PARK_NO_SPIN) && !ct__expired(deadline);
@@ -208,7 +227,7 @@ int ct__park(const void *key, const struct ct__park_ops *ops, void *ctx, int64_t
 	if (rc == CT__PARK_UNPARKED)
 		*token = node.token;
 	atomic_store_explicit(&p->state, CT__PK_IDLE, memory_order_relaxed);
-	ct__gil_resume(self, gil);
+	sleep_end(self, suspended);
 	return rc;
 }
 
@@ -374,12 +393,12 @@ int ct__park_sleep(int64_t deadline, unsigned flags)
 		atomic_store_explicit(&p->state, CT__PK_IDLE, memory_order_relaxed);
 		return CT_ESTOPPED;
 	}
-	struct ct_gil *gil = ct__gil_suspend(self, flags, deadline);
+	void *suspended = sleep_begin(self, flags);
 	/* Nobody unparks a sleeper: only the deadline or a stop ends this, so
 	 * spinning would only burn the CPU. */
 	enum ct__parker_result r = ct__parker_wait(p, deadline, interruptible, false);
 	atomic_store_explicit(&p->state, CT__PK_IDLE, memory_order_relaxed);
-	ct__gil_resume(self, gil);
+	sleep_end(self, suspended);
 	return r == CT__PKR_INTERRUPTED ? CT_ESTOPPED : 0;
 }
 

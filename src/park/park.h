@@ -43,6 +43,19 @@ enum ct__park_flags {
 	CT__PARK_NO_SPIN = 1u << 2,
 };
 
+/* A layer above that must act around every sleep (the GIL gives itself
+ * up while its holder sleeps, as CPython's Py_BEGIN_ALLOW_THREADS) plugs in
+ * here instead of being called: the parking core knows nothing of it.
+ * suspend() runs on the thread about to sleep, with its parker armed (it
+ * must not park), and returns what resume() gets once the sleep is over
+ * (NULL for nothing to do). Set once, at load. */
+struct ct__thread;
+struct ct__sleep_hook {
+	void *(*suspend)(struct ct__thread *self, unsigned park_flags);
+	void (*resume)(struct ct__thread *self, void *suspended);
+};
+void ct__park_set_sleep_hook(const struct ct__sleep_hook *hook);
+
 /* ct__park() outcomes, besides the negative CT_ETIMEDOUT and CT_ESTOPPED. */
 enum {
 	CT__PARK_UNPARKED = 0, /* woken by an unpark; the token says how */

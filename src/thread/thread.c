@@ -28,7 +28,6 @@
 #include "cthreading/lock.h"
 #include "core/fault.h"
 #include "core/fork.h"
-#include "gil/gil_internal.h"
 #include "core/internal.h"
 #include "park/park.h"
 #include "thread/thread_internal.h"
@@ -43,6 +42,23 @@ atomic_bool ct__exiting;
 
 static _Thread_local struct ct__thread dummy_storage;
 static pthread_key_t dummy_key;
+
+/* The GIL layer's hooks (thread_internal.h), NULL until it sets them. */
+static const struct ct__thread_gil_hooks *_Atomic gil_hooks;
+
+void ct__thread_set_gil_hooks(const struct ct__thread_gil_hooks *hooks)
+{
+	atomic_store_explicit(&gil_hooks, hooks, memory_order_release);
+}
+
+/* Calls the GIL layer's @p what hook on @p rec, if a GIL layer is there. */
+#define gil_hook(what, rec)                                                                   \
+	do {                                                                                  \
+		const struct ct__thread_gil_hooks *h_ =                                       \
+			atomic_load_explicit(&gil_hooks, memory_order_acquire);               \
+		if (h_)                                                                       \
+			h_->what(rec);                                                        \
+	} while (0)
 
 static struct ct__thread main_storage;
 static struct ct__thread *main_rec = &main_storage;
@@ -227,7 +243,7 @@ static void dummy_exit(void *p)
 	ct__locals_thread_exit(rec);
 	/* A thread that ends holding a GIL (an ensure never released) would
 	 * leave every other thread of that GIL blocked forever. */
-	ct__gil_thread_end(rec);
+	gil_hook(end, rec);
 	registry_remove(rec);
 	ct__tls_self = NULL;
 	ct__parker_destroy(&rec->parker);
@@ -404,7 +420,8 @@ static void *trampoline(void *p)
 	apply_os_name(rec, true);
 	rec->os_named = true;
 	ct_lock_release(&names_lock);
-	ct__gil_thread_begin(rec);
+	if (rec->run_gil)
+		gil_hook(begin, rec);
 
 	run_hook(&hooks.on_start, rec);
 	int status = run(rec);
@@ -412,7 +429,7 @@ static void *trampoline(void *p)
 		report_failure(rec, status);
 	run_hook(&hooks.on_exit, rec);
 	ct__locals_thread_exit(rec);
-	ct__gil_thread_end(rec);
+	gil_hook(end, rec);
 
 	/* Leave the registry before announcing the end, so that a joiner who
 	 * then counts live threads no longer counts this one. */
@@ -643,7 +660,7 @@ int ct_sleep(double seconds)
 		/* time.sleep(0): give up the CPU (and the GIL) for a moment. */
 		if (ct_stop_requested())
 			return CT_ESTOPPED;
-		ct__gil_yield_for_sleep(ct__self());
+		gil_hook(yield, ct__self());
 		sched_yield();
 		return 0;
 	}
@@ -931,7 +948,7 @@ static void after_fork_child(void)
 	 * of the parent may have held its mutex (a stop request) at the fork. */
 	ct__parker_init(&self->parker);
 	main_rec = self;
-	ct__gil_after_fork_child(self);
+	gil_hook(after_fork_child, self);
 }
 
 __attribute__((constructor)) static void ct__load(void)

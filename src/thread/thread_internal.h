@@ -115,6 +115,20 @@ int ct__before_exit_wait(void (*fn)(void));
  * caller that waits for several threads against one deadline. */
 int ct__thread_join_until(ct_thread_t *t, int64_t deadline, unsigned flags);
 
+/* What the GIL layer, above this one, does at points of a thread's life;
+ * it sets them once at load (thread.c calls them, it does not know the
+ * GIL). begin runs in a new thread started with opts.gil before its run,
+ * end as any thread ends (started or not by cthreading), yield in
+ * ct_sleep(0), after_fork_child in the child of fork() once the registry
+ * is repaired (@p self: the forking thread). */
+struct ct__thread_gil_hooks {
+	void (*begin)(struct ct__thread *self);
+	void (*end)(struct ct__thread *self);
+	void (*yield)(struct ct__thread *self);
+	void (*after_fork_child)(struct ct__thread *self);
+};
+void ct__thread_set_gil_hooks(const struct ct__thread_gil_hooks *hooks);
+
 /* Reports a failure of the calling thread through the excepthook now, as
  * its run returning @p status would at its end (an executor's worker whose
  * initializer failed: Python logs that before the pool breaks). */
