@@ -25,6 +25,11 @@
 
 struct stress {
 	atomic_bool stop;
+	/* While a child runs, the parent's hammers wait at `go`: the child
+	 * must not starve behind them on a loaded machine (sanitizer builds
+	 * running beside other tests made children miss their time limit). */
+	atomic_bool paused;
+	ct_event_t go;
 	_Atomic long ops;     /* operations the hammers completed */
 	_Atomic unsigned ids; /* hands out hammer numbers */
 	void *obj;
@@ -37,7 +42,26 @@ static int stress_forks(void)
 
 static bool stopping(struct stress *st)
 {
+	if (atomic_load_explicit(&st->paused, memory_order_acquire))
+		(void)ct_event_wait(&st->go, CT_FOREVER);
 	return atomic_load_explicit(&st->stop, memory_order_relaxed);
+}
+
+/* Forks while the hammers run; the child runs child(st->obj) while they
+ * pause (the fork caught them wherever they were: that is the test). */
+static int fork_one(struct stress *st, int (*child)(void *obj))
+{
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(child(st->obj));
+	ct_event_clear(&st->go);
+	atomic_store_explicit(&st->paused, true, memory_order_release);
+	int status = pid < 0 ? -1 : fh_reap(pid, fh_child_limit());
+	atomic_store_explicit(&st->paused, false, memory_order_release);
+	ct_event_set(&st->go);
+	return status;
 }
 
 static void did_op(struct stress *st)
@@ -70,7 +94,7 @@ static void stress_run(const char *name, struct stress *st, const ct_target_fn *
 	int forks = stress_forks(), failed = 0, first = 0;
 	for (int i = 0; i < forks; i++) {
 		await_progress(st, atomic_load(&st->ops));
-		int status = fh_in_child(child, st->obj);
+		int status = fork_one(st, child);
 		if (status != 0 && failed++ == 0)
 			first = status;
 	}
