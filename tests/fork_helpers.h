@@ -33,6 +33,25 @@ const char *__tsan_default_options(void)
 }
 #endif
 
+#if defined(__SANITIZE_ADDRESS__)
+#define FH_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FH_ASAN 1
+#endif
+#endif
+#ifdef FH_ASAN
+/* AddressSanitizer's allocator (GCC 12's, LLVM's before 17) takes no lock
+ * around fork(): a child whose parent had a thread inside it can hang in
+ * its next malloc or free. Without the quarantine, a free takes none of
+ * its locks but to give back a whole cache, which makes that rare. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "quarantine_size_mb=0:thread_local_quarantine_size_kb=0";
+}
+#endif
+
 /* The status reap() reports for a child it had to kill: it hung. */
 #define FH_HUNG 200
 

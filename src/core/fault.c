@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fork.h"
 #include "core/internal.h"
 
 /* Per kind: operations still allowed to succeed, then failures to report.
@@ -33,24 +34,61 @@ bool ct__fault_hit(enum ct__fault_kind kind)
 	return false;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define ASAN_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ASAN_BUILD 1
+#endif
+#endif
+
+#ifdef ASAN_BUILD
+/* AddressSanitizer's allocator (GCC 12's, LLVM's before 17) takes no lock
+ * around fork(), as glibc's malloc does: a fork while another thread is
+ * inside it can leave the child's next malloc or free waiting forever.
+ * In those builds the library allocates and frees inside fork's gate
+ * (fork.h), so that a fork never catches one of its own calls in there.
+ * (Not before the calling thread has a record: the gate needs one.) */
+#define ALLOCATING(call)                            \
+	do {                                        \
+		bool gated_ = ct__tls_self != NULL; \
+		if (gated_)                         \
+			ct__gate_enter();           \
+		call;                               \
+		if (gated_)                         \
+			ct__gate_exit();            \
+	} while (0)
+#else
+#define ALLOCATING(call) call
+#endif
+
 void *ct__malloc(size_t size)
 {
-	return ct__fault_hit(CT__FAULT_ALLOC) ? NULL : malloc(size);
+	void *p = NULL;
+	if (!ct__fault_hit(CT__FAULT_ALLOC))
+		ALLOCATING(p = malloc(size));
+	return p;
 }
 
 void *ct__calloc(size_t n, size_t size)
 {
-	return ct__fault_hit(CT__FAULT_ALLOC) ? NULL : calloc(n, size);
+	void *p = NULL;
+	if (!ct__fault_hit(CT__FAULT_ALLOC))
+		ALLOCATING(p = calloc(n, size));
+	return p;
 }
 
 void *ct__realloc(void *p, size_t size)
 {
-	return ct__fault_hit(CT__FAULT_ALLOC) ? NULL : realloc(p, size);
+	void *q = NULL;
+	if (!ct__fault_hit(CT__FAULT_ALLOC))
+		ALLOCATING(q = realloc(p, size));
+	return q;
 }
 
 void ct__free(void *p)
 {
-	free(p);
+	ALLOCATING(free(p));
 }
 
 char *ct__strdup(const char *s)
