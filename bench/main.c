@@ -714,6 +714,16 @@ int main(int argc, char **argv)
 			return usage();
 		}
 	}
+	for (int i = first; i < argc; i++) {
+		bool known = false;
+		for (int j = 0; j < nworkloads && !known; j++)
+			known = selected(workloads[j]->name, 2, (char *[]){argv[0], argv[i]}, 1);
+		if (!known) {
+			fprintf(stderr, "ctbench: no workload %s (ctbench --list names them)\n",
+				argv[i]);
+			return 2;
+		}
+	}
 	bool python = have_python();
 	print_machine(reps);
 	print_peers(python);
