@@ -583,6 +583,32 @@ static void print_curves(void)
 
 /* ---- the run ------------------------------------------------------------- */
 
+/* The order of the table: the families in this order (a workload file's
+ * own order within each), whatever order the files were linked in. */
+static const char *const family_order[] = {"lock",     "lock_contended", "pingpong",
+					   "thread",   "queue",		 "simplequeue",
+					   "executor", "executor_map",	 "gil"};
+
+static int family_rank(const struct bench_workload *w)
+{
+	int n = (int)(sizeof family_order / sizeof *family_order);
+	for (int i = 0; i < n; i++)
+		if (w->family && strcmp(w->family, family_order[i]) == 0)
+			return i;
+	return n;
+}
+
+static void sort_workloads(void)
+{
+	for (int i = 1; i < nworkloads; i++) /* insertion sort: stable */
+		for (int j = i; j > 0 && family_rank(workloads[j - 1]) > family_rank(workloads[j]);
+		     j--) {
+			const struct bench_workload *w = workloads[j];
+			workloads[j] = workloads[j - 1];
+			workloads[j - 1] = w;
+		}
+}
+
 static bool selected(const char *name, int argc, char **argv, int first)
 {
 	if (first >= argc)
@@ -689,6 +715,7 @@ int main(int argc, char **argv)
 	bool plots = true, reps_given = false;
 	double scale = 1.0;
 	setvbuf(stderr, NULL, _IONBF, 0);
+	sort_workloads();
 	while (first < argc && argv[first][0] == '-') {
 		if (strcmp(argv[first], "--csv") == 0 && first + 1 < argc) {
 			csv_path = argv[first + 1];
