@@ -147,6 +147,9 @@ curve_plot() {
 	n=$(echo "$used" | wc -w)
 	colours=""
 	for i in $used; do colours="$colours $(colour "$i")"; done
+	# A tick at every thread count measured.
+	ticks=$(awk -F, -v c="$curve" 'NR > 1 && $3 == c && !seen[$4]++ { print $4 }' "$csv" |
+		sort -n | paste -sd, -)
 	case $what in
 	ns)
 		title="$curve: median ns per operation by threads ($runs runs; bars: smallest to largest)"
@@ -166,6 +169,8 @@ set terminal pngcairo size 1000,620 font "sans,10"
 set output "$out/curve-$curve$suffix.png"
 set title "$title" noenhanced
 set logscale x 2
+set xtics ($ticks)
+set offsets graph 0.03, graph 0.03, 0, 0
 set xlabel "threads (queue: producers = consumers; executor: workers)"
 $axis
 set grid
