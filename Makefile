@@ -3,7 +3,10 @@
 #   make demo     build and run the examples (the seed's lessons first)
 #   make test     the whole suite in four builds: normal, ThreadSanitizer,
 #                 AddressSanitizer + UBSan, and the POSIX fallback parking core
-#   make bench    the side-by-side benchmark; writes bench/results/latest.csv
+#   make bench    the side-by-side benchmark; writes its table, CSV and plots
+#                 to build/bench/ (BENCH_OUT), never to a tracked file
+#   make bench-readme   the same run into bench/results/, the files the
+#                 README quotes and shows: refreshes them on purpose
 #   make install PREFIX=/usr/local   headers, libraries, pkg-config, CMake package
 #   make docs     the HTML API reference (needs doxygen: apt-get install doxygen)
 
@@ -21,11 +24,21 @@ TEST_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS_RELWITHDEBINFO="-
 # What a user's `make`, `make demo` and `make install` build.
 RELEASE_FLAGS = -DCMAKE_BUILD_TYPE=Release -DCT_BUILD_TESTS=OFF
 # Every optional peer of the benchmark hidden, as on a machine with only a
-# compiler, make and CMake: pkg-config looks in an empty directory.
+# compiler, make and CMake: pkg-config looks in an empty directory, and the
+# CMake packages and headers are not looked for.
 BARE = $(BUILD)/bare
 BARE_ENV = PKG_CONFIG_LIBDIR=$(abspath $(BARE))/no-peers PKG_CONFIG_PATH=
+BARE_FLAGS = -DCMAKE_DISABLE_FIND_PACKAGE_TBB=ON -DCMAKE_DISABLE_FIND_PACKAGE_absl=ON \
+             -DCMAKE_DISABLE_FIND_PACKAGE_Boost=ON -DCMAKE_DISABLE_FIND_PACKAGE_concurrentqueue=ON \
+             -DCMAKE_DISABLE_FIND_PACKAGE_atomic_queue=ON
+BARE_PEERS = glib libuv tbb ck boost moodycamel atomic_queue absl
+# The benchmark's output (make bench) and the README's copy (make bench-readme);
+# BENCH_ARGS passes options and workloads: make bench BENCH_ARGS="--quick queue_*"
+BENCH_OUT ?= $(BUILD)/bench
+BENCH_README = bench/results
+BENCH_ARGS ?=
 
-.PHONY: all demo test bench install docs clean format \
+.PHONY: all demo test bench bench-readme install docs clean format \
         test-bare test-normal test-tsan test-asan test-fallback release
 
 all: release
@@ -37,8 +50,23 @@ release:
 demo: release
 	./examples/run_demo.sh $(BUILD)/release/examples
 
+# $(1): the folder for latest.txt (the table), latest.csv and the plots.
+# Progress goes to the terminal (stderr); the table to both.
+define BENCH_RUN
+	@mkdir -p $(1)
+	{ $(BUILD)/release/bench/ctbench --csv $(1)/latest.csv $(BENCH_ARGS); echo $$? >$(1)/.status; } \
+		| tee $(1)/latest.txt
+	@status=$$(cat $(1)/.status); rm -f $(1)/.status; exit $$status
+endef
+
 bench: release
-	$(BUILD)/release/bench/ctbench --csv bench/results/latest.csv
+	$(call BENCH_RUN,$(BENCH_OUT))
+	@echo "make bench: the table, CSV and plots are in $(BENCH_OUT)/ (latest.txt, latest.csv, *.png)"
+
+# The README's figures: the same run, into the tracked bench/results/.
+bench-readme: release
+	$(call BENCH_RUN,$(BENCH_README))
+	@echo "make bench-readme: refreshed $(BENCH_README)/; update README.md's benchmark section from latest.txt"
 
 install: release
 	$(CMAKE) --install $(BUILD)/release --prefix $(PREFIX)
@@ -51,14 +79,21 @@ test: test-bare test-normal test-tsan test-asan test-fallback
 # demo run, an install, and the benchmark run once, saying what it skipped.
 test-bare:
 	rm -rf $(BARE) && mkdir -p $(BARE)/no-peers
-	$(BARE_ENV) $(CMAKE) -S . -B $(BARE)/build $(RELEASE_FLAGS) -DCT_WERROR=ON
+	$(BARE_ENV) $(CMAKE) -S . -B $(BARE)/build $(RELEASE_FLAGS) $(BARE_FLAGS) -DCT_WERROR=ON
 	$(CMAKE) --build $(BARE)/build -j$(JOBS)
 	./examples/run_demo.sh $(BARE)/build/examples >$(BARE)/demo.out
 	$(CMAKE) --install $(BARE)/build --prefix $(abspath $(BARE))/prefix >/dev/null
 	$(BARE)/build/bench/ctbench --quick --reps 1 lock_uncontended >$(BARE)/bench.out
-	grep -q '^glib: not measured' $(BARE)/bench.out
-	grep -q '^libuv: not measured' $(BARE)/bench.out
-	@echo "test-bare: demo, install and bench work with no optional peer"
+	for peer in $(BARE_PEERS); do \
+		grep -q "^$$peer: not measured" $(BARE)/bench.out || { cat $(BARE)/bench.out; exit 1; }; \
+	done
+	# The bench again with no C++ compiler at all: C only.
+	$(BARE_ENV) $(CMAKE) -S . -B $(BARE)/no-cxx $(RELEASE_FLAGS) -DCT_WERROR=ON \
+		-DCMAKE_CXX_COMPILER=$(abspath $(BARE))/no-such-c++
+	$(CMAKE) --build $(BARE)/no-cxx -j$(JOBS) --target ctbench
+	$(BARE)/no-cxx/bench/ctbench --quick --reps 1 lock_uncontended >$(BARE)/bench-no-cxx.out
+	grep -q '^tbb: not measured (no C++ compiler' $(BARE)/bench-no-cxx.out
+	@echo "test-bare: demo, install and bench work with no optional peer, and with no C++ compiler"
 
 # $(1) name, $(2) extra CMake arguments
 define SUITE

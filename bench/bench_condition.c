@@ -1,6 +1,8 @@
 /* condition_pingpong: two threads pass a turn back and forth under one lock
  * with one condition variable, the textbook use (Python's Condition over a
- * Lock, pthread_cond_t over a mutex): one round trip per operation. */
+ * Lock, pthread_cond_t over a mutex, absl::CondVar over an absl::Mutex
+ * in peer_absl.cpp): one round trip per operation. The turn variable is
+ * the check: each side waits until it sees its own turn. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -9,6 +11,7 @@
 #include <threads.h>
 
 #include "bench.h"
+#include "bench_peers.h"
 #include "bench_start.h"
 
 /* Defines NAME_cond_pingpong: M and C are the lock and condition types.
@@ -85,10 +88,9 @@ COND_PINGPONG(uv, uv_mutex_t, uv_cond_t, (uv_mutex_init(&p->m), uv_cond_init(&p-
 static const struct bench_workload condition_pingpong = {
 	.name = "condition_pingpong",
 	.what = "round trip between two threads through one lock and condition",
+	.family = "pingpong",
 	.ops = 100000,
-	.goal = BENCH_TIME,
-	.target = 1.0,
-	.target_peer = "pthread",
+	.targets = {{BENCH_TIME, 1.0, "pthread"}},
 	.python = "condition_pingpong",
 	.impls =
 		{
@@ -100,6 +102,9 @@ static const struct bench_workload condition_pingpong = {
 #endif
 #ifdef CT_BENCH_HAVE_LIBUV
 			{"libuv", uv_cond_pingpong},
+#endif
+#ifdef CT_BENCH_HAVE_ABSL
+			{"absl", bench_absl_condition_pingpong},
 #endif
 		},
 };

@@ -2,15 +2,23 @@
  * (x -> x + 1), in batches, with every result collected.
  *
  * Every implementation gets the same work: the same number of workers
- * (Python's default, min(32, CPUs + 4)), batches of BATCH tasks, every
- * result brought back to the submitting thread and summed (the sum is
- * checked), each in its own idiomatic way:
+ * (Python's default, min(32, CPUs + 4); the executor_map_Nw curve: N),
+ * batches of BATCH tasks, every result brought back to the submitting
+ * thread and summed (the sum is checked), each in its own idiomatic way:
  *
  *   cthreading  submit -> future -> result (tiny tasks); map (map)
  *   glib        GThreadPool; results back through a GAsyncQueue (tiny
  *               tasks) or into an array with a counter and a condition
  *               variable (map)
- *   libuv       uv_queue_work with after_work callbacks on a loop
+ *   libuv       uv_queue_work with after_work callbacks on a loop (its pool
+ *               is sized once per process: not on the curve)
+ *   tbb         oneTBB in a task_arena of N threads (the caller joins in:
+ *               the caller and N - 1 TBB workers): task_group run + wait,
+ *               results into an array (tiny tasks); parallel_for over a
+ *               blocked_range of grain 1 with the simple_partitioner, one
+ *               task per item (map), and tbb_auto, TBB's default
+ *               auto_partitioner, which splits the range into a few chunks
+ *               (peer_tbb.cpp)
  *   python      ThreadPoolExecutor.submit + result; executor.map
  *
  * Pools are created and their workers warmed up before the clock starts.
@@ -25,8 +33,9 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "bench_peers.h"
 
-#define BATCH 1000
+#define BATCH BENCH_BATCH
 
 static int workers(void)
 {
@@ -93,10 +102,10 @@ static long long ct_map_batch(void *ex)
 	return sum;
 }
 
-static double ct_run(batch_fn batch, long ops, char *note)
+static double ct_run(batch_fn batch, int nworkers, long ops, char *note)
 {
 	ct_executor_t ex;
-	if (ct_executor_init(&ex, &(ct_executor_opts){.max_workers = workers()}) < 0)
+	if (ct_executor_init(&ex, &(ct_executor_opts){.max_workers = nworkers}) < 0)
 		return -1;
 	double t = time_batches(batch, &ex, ops, note);
 	ct_executor_destroy(&ex);
@@ -105,12 +114,12 @@ static double ct_run(batch_fn batch, long ops, char *note)
 
 static double ct_tiny_tasks(long ops, char *note)
 {
-	return ct_run(ct_submit_batch, ops, note);
+	return ct_run(ct_submit_batch, workers(), ops, note);
 }
 
-static double ct_map(long ops, char *note)
+static double ct_map_n(int nworkers, long ops, char *note)
 {
-	return ct_run(ct_map_batch, ops, note);
+	return ct_run(ct_map_batch, nworkers, ops, note);
 }
 
 /* ---- GLib ----------------------------------------------------------------- */
@@ -193,9 +202,9 @@ static long long glib_array_batch(void *ctx)
 	return sum;
 }
 
-static double glib_map(long ops, char *note)
+static double glib_map_n(int nworkers, long ops, char *note)
 {
-	gm.pool = g_thread_pool_new(g_inc_to_array, NULL, workers(), FALSE, NULL);
+	gm.pool = g_thread_pool_new(g_inc_to_array, NULL, nworkers, FALSE, NULL);
 	double t = time_batches(glib_array_batch, NULL, ops, note);
 	g_thread_pool_free(gm.pool, FALSE, TRUE);
 	return t;
@@ -263,14 +272,66 @@ __attribute__((constructor)) static void uv_pool_size(void)
 }
 #endif
 
+#ifdef CT_BENCH_HAVE_TBB
+static double tbb_tiny_tasks(long ops, char *note)
+{
+	return bench_tbb_task_group(workers(), ops, note);
+}
+
+static double tbb_map_n(int nworkers, long ops, char *note)
+{
+	return bench_tbb_parallel_for(nworkers, true, ops, note);
+}
+
+static double tbb_auto_map_n(int nworkers, long ops, char *note)
+{
+	return bench_tbb_parallel_for(nworkers, false, ops, note);
+}
+#endif
+
+/* Defines NAME_map_W(ops, note) from NAME_map_n(workers, ops, note), W
+ * being `workers()` (the default row) or the curve's counts. */
+#define MAP_AT(name, w, count)                             \
+	static double name##_map_##w(long ops, char *note) \
+	{                                                  \
+		return name##_map_n(count, ops, note);     \
+	}
+#define MAP_AT_EVERY_COUNT(name)         \
+	MAP_AT(name, default, workers()) \
+	MAP_AT(name, 1, 1)               \
+	MAP_AT(name, 2, 2)               \
+	MAP_AT(name, 3, 3)               \
+	MAP_AT(name, 4, 4)               \
+	MAP_AT(name, 5, 5) MAP_AT(name, 6, 6) MAP_AT(name, 7, 7) MAP_AT(name, 8, 8)
+
+MAP_AT_EVERY_COUNT(ct)
+#ifdef CT_BENCH_HAVE_GLIB
+MAP_AT_EVERY_COUNT(glib)
+#define GLIB_MAP(w) {"glib", glib_map_##w},
+#else
+#define GLIB_MAP(w)
+#endif
+#ifdef CT_BENCH_HAVE_TBB
+MAP_AT_EVERY_COUNT(tbb)
+MAP_AT_EVERY_COUNT(tbb_auto)
+#define TBB_MAP(w) {"tbb", tbb_map_##w}, {"tbb_auto", tbb_auto_map_##w},
+#else
+#define TBB_MAP(w)
+#endif
+
+/* The first generation's targets: >= 3x the best of GThreadPool and libuv,
+ * >= 50x Python. The second's, against oneTBB: submit + result within half
+ * of a task_group's time per task; map within 2x parallel_for with grain 1. */
 static const struct bench_workload tiny_tasks = {
 	.name = "executor_tiny_tasks",
 	.what = "submit a trivial task and get its result, in batches of 1000",
+	.family = "executor",
 	.ops = 200000,
-	.goal = BENCH_SPEEDUP,
-	.target = 3,
+	.targets = {{BENCH_SPEEDUP, 3.0, "glib,libuv"},
+		    {BENCH_TIME, 0.5, "tbb"},
+		    {BENCH_SPEEDUP, 50.0, "python"}},
 	.python = "executor_tiny_tasks",
-	.python_target = 50,
+	.python_ops = 50000,
 	.impls =
 		{
 			{"cthreading", ct_tiny_tasks},
@@ -280,6 +341,9 @@ static const struct bench_workload tiny_tasks = {
 #ifdef CT_BENCH_HAVE_LIBUV
 			{"libuv", libuv_run},
 #endif
+#ifdef CT_BENCH_HAVE_TBB
+			{"tbb", tbb_tiny_tasks},
+#endif
 		},
 };
 BENCH_REGISTER(tiny_tasks)
@@ -287,20 +351,43 @@ BENCH_REGISTER(tiny_tasks)
 static const struct bench_workload map = {
 	.name = "executor_map",
 	.what = "map a trivial function over 1000 arguments, results in order",
+	.family = "executor",
 	.ops = 200000,
-	.goal = BENCH_SPEEDUP,
-	.target = 3,
+	.targets = {{BENCH_SPEEDUP, 3.0, "glib,libuv"},
+		    {BENCH_TIME, 2.0, "tbb"},
+		    {BENCH_SPEEDUP, 50.0, "python"}},
 	.python = "executor_map",
-	.python_target = 50,
-	.impls =
-		{
-			{"cthreading", ct_map},
-#ifdef CT_BENCH_HAVE_GLIB
-			{"glib", glib_map},
-#endif
+	.python_ops = 50000,
+	.impls = {{"cthreading", ct_map_default},
+		  GLIB_MAP(default)
 #ifdef CT_BENCH_HAVE_LIBUV
-			{"libuv", libuv_run},
+			  {"libuv", libuv_run},
 #endif
-		},
+		  TBB_MAP(default)},
 };
 BENCH_REGISTER(map)
+
+/* The curve: map with 1 to 8 workers. */
+#define MAP_WORKLOAD(n, workers_text)                                                \
+	static const struct bench_workload map_##n = {                               \
+		.name = "executor_map_" #n "w",                                      \
+		.what = "map a trivial function over 1000 arguments, " workers_text, \
+		.family = "executor_map",                                            \
+		.curve = "executor_map",                                             \
+		.threads = n,                                                        \
+		.ops = 100000,                                                       \
+		.targets = {{BENCH_TIME, 2.0, "tbb"}},                               \
+		.python = "executor_map_" #n "w",                                    \
+		.python_ops = 20000,                                                 \
+		.impls = {{"cthreading", ct_map_##n}, GLIB_MAP(n) TBB_MAP(n)},       \
+	};                                                                           \
+	BENCH_REGISTER(map_##n)
+
+MAP_WORKLOAD(1, "1 worker")
+MAP_WORKLOAD(2, "2 workers")
+MAP_WORKLOAD(3, "3 workers")
+MAP_WORKLOAD(4, "4 workers")
+MAP_WORKLOAD(5, "5 workers")
+MAP_WORKLOAD(6, "6 workers")
+MAP_WORKLOAD(7, "7 workers")
+MAP_WORKLOAD(8, "8 workers")

@@ -84,8 +84,9 @@ static double c11_checkpoint(long ops, char *note)
 static const struct bench_workload checkpoint = {
 	.name = "gil_checkpoint",
 	.what = "ct_gil_checkpoint() with no drop request pending (CPython's eval-breaker check)",
+	.family = "gil",
 	.ops = 200000000,
-	.goal = BENCH_REPORT,
+	.no_best_peer = true,
 	.impls =
 		{
 			{"cthreading", ct_checkpoint},
@@ -166,10 +167,10 @@ static double pthread_io_latency(long ops, char *note)
 static const struct bench_workload io_latency = {
 	.name = "gil_io_latency",
 	.what = "extra time per 100 us sleep of a GIL thread next to a CPU-bound one",
+	.family = "gil",
 	.ops = 200,
-	.goal = BENCH_TIME,
-	.target = 0.1,
-	.target_peer = "python",
+	.no_best_peer = true,
+	.targets = {{BENCH_TIME, 0.1, "python"}},
 	.python = "gil_io_latency",
 	.impls =
 		{
@@ -262,8 +263,9 @@ static double ct_fairness(long ops, char *note)
 static const struct bench_workload cpu_fairness = {
 	.name = "gil_cpu_fairness",
 	.what = "4 CPU-bound GIL threads for 1 s: ns per unit of work, shares",
+	.family = "gil",
 	.ops = 1000,
-	.goal = BENCH_REPORT,
+	.no_best_peer = true,
 	.python = "gil_cpu_fairness",
 	.impls =
 		{
@@ -312,8 +314,9 @@ static double ct_handoff(long ops, char *note)
 static const struct bench_workload handoff = {
 	.name = "gil_handoff",
 	.what = "two GIL threads passing the GIL back and forth (round trip)",
+	.family = "gil",
 	.ops = 20000,
-	.goal = BENCH_REPORT,
+	.no_best_peer = true,
 	.python = "gil_handoff",
 	.impls =
 		{
@@ -382,8 +385,9 @@ static const struct bench_workload resume_bound = {
 	.name = "gil_resume_bound",
 	.what = "a GIL thread releasing and retaking it in a loop next to a CPU-bound one "
 		"(ns per turn)",
+	.family = "gil",
 	.ops = 500,
-	.goal = BENCH_REPORT,
+	.no_best_peer = true,
 	.python = "gil_resume_bound",
 	.impls =
 		{

@@ -6,8 +6,14 @@
  *
  * The peers: Python's threading.Event is a flag under a mutex and a
  * condition variable, and that is how an event is written with pthreads,
- * C11 threads, GLib and libuv; a semaphore likewise (count, mutex,
- * condition), plus POSIX sem_t and libuv's uv_sem_t.
+ * C11 threads, GLib and libuv; with Abseil, a flag under an absl::Mutex
+ * waited for with Mutex::Await, and absl::Notification (one-shot: a fresh
+ * one per turn); a semaphore likewise (count, mutex, condition), plus
+ * POSIX sem_t and libuv's uv_sem_t (peer_absl.cpp for Abseil's).
+ *
+ * Each run checks its turns: the main side numbers each ping and the
+ * partner must see that number before it answers with its negation, so
+ * that a primitive that wakes its waiter early cannot look fast.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -15,27 +21,35 @@
 #include <cthreading.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <threads.h>
 
 #include "bench.h"
+#include "bench_peers.h"
 #include "bench_start.h"
 
 /* Runs partner(arg) in a pthread and main_side(arg) here; returns the time
- * main_side took. The clock starts once both threads are running (see
- * bench_start.h). */
-static double pingpong(void *(*partner)(void *), void (*main_side)(void *), void *arg,
-		       struct bench_start *start)
+ * main_side took, or -1 if either side saw a turn out of order (`wrong`).
+ * The clock starts once both threads are running (see bench_start.h). */
+static double pingpong(void *(*partner)(void *), bool (*main_side)(void *), void *arg,
+		       struct bench_start *start, atomic_bool *wrong, char *note)
 {
 	pthread_t t;
 	bench_start_reset(start);
+	atomic_store(wrong, false);
 	if (pthread_create(&t, NULL, partner, arg) != 0)
 		return -1;
 	bench_start_together(start);
 	int64_t t0 = bench_now();
-	main_side(arg);
+	bool ok = main_side(arg);
 	double dt = (double)(bench_now() - t0);
 	pthread_join(t, NULL);
+	if (!ok || atomic_load(wrong)) {
+		snprintf(note, 120, "WRONG ORDER: a turn seen before it was given");
+		return -1;
+	}
 	return dt;
 }
 
@@ -43,38 +57,47 @@ static double pingpong(void *(*partner)(void *), void (*main_side)(void *), void
  * T is the primitive's type, INIT(p), GIVE(p) and TAKE(p) its operations
  * (an event: GIVE sets, TAKE waits and clears; a semaphore: release and
  * acquire). */
-#define PINGPONG(name, T, INIT, GIVE, TAKE)                                   \
-	struct name##_pp {                                                    \
-		T ping, pong;                                                 \
-		long rounds;                                                  \
-		struct bench_start start;                                     \
-	};                                                                    \
-	static void *name##_partner(void *arg)                                \
-	{                                                                     \
-		struct name##_pp *pp = arg;                                   \
-		bench_start_together(&pp->start);                             \
-		for (long i = 0; i < pp->rounds; i++) {                       \
-			TAKE(&pp->ping);                                      \
-			GIVE(&pp->pong);                                      \
-		}                                                             \
-		return NULL;                                                  \
-	}                                                                     \
-	static void name##_main(void *arg)                                    \
-	{                                                                     \
-		struct name##_pp *pp = arg;                                   \
-		for (long i = 0; i < pp->rounds; i++) {                       \
-			GIVE(&pp->ping);                                      \
-			TAKE(&pp->pong);                                      \
-		}                                                             \
-	}                                                                     \
-	static double name##_pingpong(long ops, char *note)                   \
-	{                                                                     \
-		static struct name##_pp pp;                                   \
-		(void)note;                                                   \
-		pp.rounds = ops;                                              \
-		INIT(&pp.ping);                                               \
-		INIT(&pp.pong);                                               \
-		return pingpong(name##_partner, name##_main, &pp, &pp.start); \
+#define PINGPONG(name, T, INIT, GIVE, TAKE)                                                    \
+	struct name##_pp {                                                                     \
+		T ping, pong;                                                                  \
+		long rounds;                                                                   \
+		atomic_long ball; /* i: ping i given; -i: answered */                          \
+		atomic_bool wrong;                                                             \
+		struct bench_start start;                                                      \
+	};                                                                                     \
+	static void *name##_partner(void *arg)                                                 \
+	{                                                                                      \
+		struct name##_pp *pp = arg;                                                    \
+		bench_start_together(&pp->start);                                              \
+		for (long i = 1; i <= pp->rounds; i++) {                                       \
+			TAKE(&pp->ping);                                                       \
+			if (atomic_load_explicit(&pp->ball, memory_order_relaxed) != i)        \
+				atomic_store(&pp->wrong, true);                                \
+			atomic_store_explicit(&pp->ball, -i, memory_order_relaxed);            \
+			GIVE(&pp->pong);                                                       \
+		}                                                                              \
+		return NULL;                                                                   \
+	}                                                                                      \
+	static bool name##_main(void *arg)                                                     \
+	{                                                                                      \
+		struct name##_pp *pp = arg;                                                    \
+		bool ok = true;                                                                \
+		for (long i = 1; i <= pp->rounds; i++) {                                       \
+			atomic_store_explicit(&pp->ball, i, memory_order_relaxed);             \
+			GIVE(&pp->ping);                                                       \
+			TAKE(&pp->pong);                                                       \
+			ok &= atomic_load_explicit(&pp->ball, memory_order_relaxed) == -i;     \
+		}                                                                              \
+		return ok;                                                                     \
+	}                                                                                      \
+	static double name##_pingpong(long ops, char *note)                                    \
+	{                                                                                      \
+		static struct name##_pp pp;                                                    \
+		pp.rounds = ops;                                                               \
+		atomic_store(&pp.ball, 0);                                                     \
+		INIT(&pp.ping);                                                                \
+		INIT(&pp.pong);                                                                \
+		return pingpong(name##_partner, name##_main, &pp, &pp.start, &pp.wrong, note); \
 	}
 
 /* ---- Event -------------------------------------------------------------- */
@@ -138,10 +161,9 @@ FLAG_EVENT(uv, uv_mutex_t, uv_cond_t, uv_mutex_init(&e->m), uv_cond_init(&e->c),
 static const struct bench_workload event_pingpong = {
 	.name = "event_pingpong",
 	.what = "round trip between two threads through two Events",
+	.family = "pingpong",
 	.ops = 100000,
-	.goal = BENCH_TIME,
-	.target = 1.0,
-	.target_peer = "pthread",
+	.targets = {{BENCH_TIME, 1.0, "pthread"}},
 	.python = "event_pingpong",
 	.impls =
 		{
@@ -153,6 +175,10 @@ static const struct bench_workload event_pingpong = {
 #endif
 #ifdef CT_BENCH_HAVE_LIBUV
 			{"libuv", uv_event_pingpong},
+#endif
+#ifdef CT_BENCH_HAVE_ABSL
+			{"absl", bench_absl_event_pingpong},
+			{"absl_notification", bench_absl_notification_pingpong},
 #endif
 		},
 };
@@ -237,10 +263,9 @@ PINGPONG(uv_sem, uv_sem_t, uv_sem_init0, uv_sem_post, uv_sem_wait)
 static const struct bench_workload semaphore_pingpong = {
 	.name = "semaphore_pingpong",
 	.what = "round trip between two threads through two Semaphores",
+	.family = "pingpong",
 	.ops = 100000,
-	.goal = BENCH_TIME,
-	.target = 1.0,
-	.target_peer = "pthread",
+	.targets = {{BENCH_TIME, 1.0, "pthread"}},
 	.python = "semaphore_pingpong",
 	.impls =
 		{
@@ -253,6 +278,9 @@ static const struct bench_workload semaphore_pingpong = {
 #endif
 #ifdef CT_BENCH_HAVE_LIBUV
 			{"libuv", uv_sem_pingpong},
+#endif
+#ifdef CT_BENCH_HAVE_ABSL
+			{"absl", bench_absl_semaphore_pingpong},
 #endif
 		},
 };

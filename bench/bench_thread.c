@@ -84,10 +84,9 @@ static double glib_start_join(long ops, char *note)
 static const struct bench_workload start_join = {
 	.name = "thread_start_join",
 	.what = "start a thread running an empty function, then join it",
+	.family = "thread",
 	.ops = 2000,
-	.goal = BENCH_TIME,
-	.target = 1.1,
-	.target_peer = "pthread",
+	.targets = {{BENCH_TIME, 1.1, "pthread"}},
 	.python = "thread_start_join",
 	.impls =
 		{

@@ -3,16 +3,18 @@ concurrent.futures, run by the python3 on PATH.
 
     python3 peer.py WORKLOAD OPS REPS
 
-prints "ns_per_op X" (the median over REPS runs) and, optionally, lines
-"note ..." for the table. Workloads live in peer_<area>.py files next to
-this one: every function there whose name does not start with "_" is a
-workload taking OPS and returning the nanoseconds it took (or a tuple
-(nanoseconds, note)).
+prints one line "sample NS_PER_OP FAIRNESS LONGEST_WAIT_NS" per run ("nan"
+where the workload has no such figure; the runner takes the median, the
+smallest and the largest) and, optionally, lines "note ..." for the table.
+Workloads live in peer_<area>.py files next to this one: every function
+there whose name does not start with "_" is a workload taking OPS and
+returning the nanoseconds it took, or a tuple (nanoseconds, note), or
+(nanoseconds, note, fairness, longest_wait_ns). A module may also define
+_WORKLOADS, a dict of further workloads by name (the curves' points).
 """
 import glob
 import importlib.util
 import os
-import statistics
 import sys
 
 
@@ -28,22 +30,25 @@ def _workloads():
             fn = getattr(module, attr)
             if not attr.startswith("_") and callable(fn) and fn.__module__ == name:
                 found[attr] = fn
+        found.update(getattr(module, "_WORKLOADS", {}))
     return found
 
 
 def main():
     name, ops, reps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     fn = _workloads()[name]
-    samples = []
     for _ in range(reps):
         result = fn(ops)
+        fairness = wait = float("nan")
         if isinstance(result, tuple):
-            total, note = result
-            print("note", note)
+            total, note = result[0], result[1]
+            if len(result) == 4:
+                fairness, wait = result[2], result[3]
+            if note:
+                print("note", note)
         else:
             total = result
-        samples.append(total / ops)
-    print("ns_per_op", statistics.median(samples))
+        print("sample", total / ops, fairness, wait, flush=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Executor workloads on concurrent.futures.ThreadPoolExecutor (default
-max_workers, as the C side): a trivial task, in batches of 1000, every
-result collected and summed."""
+max_workers, as the C side, or the curve's count): a trivial task, in
+batches of 1000, every result collected and summed."""
 import concurrent.futures
 import time
 
@@ -29,9 +29,9 @@ def executor_tiny_tasks(ops):
     return t * ops // (batches * _BATCH)
 
 
-def executor_map(ops):
+def executor_map(ops, workers=None):
     batches = max(1, ops // _BATCH)
-    with concurrent.futures.ThreadPoolExecutor() as ex:
+    with concurrent.futures.ThreadPoolExecutor(workers) as ex:
         list(ex.map(_inc, range(_BATCH)))  # warm-up
         total = 0
         t0 = time.perf_counter_ns()
@@ -40,3 +40,12 @@ def executor_map(ops):
         t = time.perf_counter_ns() - t0
     assert total == _expected(batches)
     return t * ops // (batches * _BATCH)
+
+
+def _map_workload(n):
+    def workload(ops):
+        return executor_map(ops, n)
+    return workload
+
+
+_WORKLOADS = {"executor_map_%dw" % n: _map_workload(n) for n in range(1, 9)}

@@ -42,17 +42,13 @@ def _mpmc(make_queue, producers, consumers, ops):
     return elapsed
 
 
-def queue_1p1c(ops):
-    return _mpmc(lambda: queue.Queue(1024), 1, 1, ops)
+def _workload(make_queue, n):
+    def workload(ops):
+        return _mpmc(make_queue, n, n, ops)
+    return workload
 
 
-def queue_2p2c(ops):
-    return _mpmc(lambda: queue.Queue(1024), 2, 2, ops)
-
-
-def queue_4p4c(ops):
-    return _mpmc(lambda: queue.Queue(1024), 4, 4, ops)
-
-
-def simplequeue_1p1c(ops):
-    return _mpmc(queue.SimpleQueue, 1, 1, ops)
+_WORKLOADS = {"queue_%dp%dc" % (n, n): _workload(lambda: queue.Queue(1024), n)
+              for n in (1, 2, 4, 8, 16)}
+_WORKLOADS.update({"simplequeue_%dp%dc" % (n, n): _workload(queue.SimpleQueue, n)
+                   for n in (1, 2, 4)})

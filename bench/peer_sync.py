@@ -22,47 +22,58 @@ def rlock_uncontended(ops):
 
 
 def _contended(ops, n):
+    """n threads share ops increments of one counter under one Lock, as
+    bench_contend.h: each counts its own, so that the fairness (smallest
+    count over largest) shows beside the time; an acquire that had to
+    block is timed, for the longest single wait."""
     lock = threading.Lock()
     counter = [0]
     go = threading.Event()
+    counts = []
     longest = [0]
 
-    def worker(count):
+    def worker():
         go.wait()
         acquire, release, now = lock.acquire, lock.release, time.perf_counter_ns
-        local_longest = 0
-        for _ in range(count):
+        mine = local_longest = 0
+        while True:
             if not acquire(False):
                 t0 = now()
                 acquire()
                 wait = now() - t0
                 if wait > local_longest:
                     local_longest = wait
-            counter[0] += 1
+            more = counter[0] < ops
+            if more:
+                counter[0] += 1
             release()
+            if not more:
+                break
+            mine += 1
         with lock:
+            counts.append(mine)
             longest[0] = max(longest[0], local_longest)
 
-    threads = [threading.Thread(target=worker, args=(ops // n,)) for _ in range(n)]
+    threads = [threading.Thread(target=worker) for _ in range(n)]
     for t in threads:
         t.start()
     t0 = time.perf_counter_ns()
     go.set()
     for t in threads:
         t.join()
-    return time.perf_counter_ns() - t0, "longest wait %.0f us" % (longest[0] / 1e3)
+    elapsed = time.perf_counter_ns() - t0
+    if counter[0] != ops or sum(counts) != ops:
+        raise RuntimeError("lost or doubled increments")
+    return elapsed, "", min(counts) / max(counts), longest[0]
 
 
-def lock_contended_2t(ops):
-    return _contended(ops, 2)
+def _contended_workload(n):
+    def workload(ops):
+        return _contended(ops, n)
+    return workload
 
 
-def lock_contended_4t(ops):
-    return _contended(ops, 4)
-
-
-def lock_contended_8t(ops):
-    return _contended(ops, 8)
+_WORKLOADS = {"lock_contended_%dt" % n: _contended_workload(n) for n in (1, 2, 4, 8, 16)}
 
 
 def _pingpong(ops, make, give, take):
