@@ -32,6 +32,13 @@ static inline int64_t ct__now_ns(void)
  * sum saturates instead of overflowing. */
 int ct__deadline(double timeout, int64_t *deadline);
 
+/* The prologue of every timed call on an object: CT_EINVAL for a NULL
+ * object, else ct__deadline(). */
+static inline int ct__object_deadline(const void *object, double timeout, int64_t *deadline)
+{
+	return CT__UNLIKELY(object == NULL) ? CT_EINVAL : ct__deadline(timeout, deadline);
+}
+
 /* True for the codes ct_strerror() knows, other than 0. */
 bool ct__is_error_code(int code);
 

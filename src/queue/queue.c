@@ -251,7 +251,7 @@ static int put_locked(ct_queue_t *q, void *item, int64_t deadline)
 int ct_queue_put(ct_queue_t *q, void *item, double timeout)
 {
 	int64_t deadline;
-	int rc = ct__queue_args(q, timeout, &deadline);
+	int rc = ct__object_deadline(q, timeout, &deadline);
 	if (rc < 0)
 		return rc;
 	if (q->ct__ring)
@@ -351,7 +351,7 @@ int ct_queue_task_done(ct_queue_t *q)
 int ct_queue_join(ct_queue_t *q, double timeout)
 {
 	int64_t deadline;
-	int rc = ct__queue_args(q, timeout, &deadline);
+	int rc = ct__object_deadline(q, timeout, &deadline);
 	if (rc < 0)
 		return rc;
 	if (q->ct__ring)

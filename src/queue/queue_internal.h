@@ -47,20 +47,12 @@ static inline bool ct__queue_spin(bool (*done)(const void *ctx), const void *ctx
 	return done(ctx);
 }
 
-/* The checks a blocking call makes at the API boundary, Queue's and
- * SimpleQueue's: the queue (and, for a get, where the item goes) must not
- * be NULL; the timeout becomes *deadline. */
-static inline int ct__queue_args(const void *q, double timeout, int64_t *deadline)
-{
-	int rc = ct__deadline(timeout, deadline);
-	if (rc < 0)
-		return rc;
-	return q ? 0 : CT_EINVAL;
-}
-
+/* The checks a blocking get makes at the API boundary, Queue's and
+ * SimpleQueue's: the queue and where the item goes must not be NULL; the
+ * timeout becomes *deadline (puts use ct__object_deadline() alone). */
 static inline int ct__queue_get_args(const void *q, void **item, double timeout, int64_t *deadline)
 {
-	int rc = ct__queue_args(q, timeout, deadline);
+	int rc = ct__object_deadline(q, timeout, deadline);
 	return rc < 0 ? rc : item ? 0 : CT_EINVAL;
 }
 

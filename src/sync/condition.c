@@ -186,10 +186,8 @@ static int wait_until(ct_condition_t *cond, int64_t deadline)
 
 int ct_condition_wait(ct_condition_t *cond, double timeout)
 {
-	if (CT__UNLIKELY(!cond))
-		return CT_EINVAL;
 	int64_t deadline;
-	int rc = ct__deadline(timeout, &deadline);
+	int rc = ct__object_deadline(cond, timeout, &deadline);
 	if (rc < 0)
 		return rc;
 	if (!owned(cond))

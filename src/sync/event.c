@@ -85,10 +85,8 @@ static bool was_set(const struct event_wait *w, uint32_t s)
 
 int ct_event_wait(ct_event_t *event, double timeout)
 {
-	if (CT__UNLIKELY(!event))
-		return CT_EINVAL;
 	int64_t deadline;
-	int rc = ct__deadline(timeout, &deadline);
+	int rc = ct__object_deadline(event, timeout, &deadline);
 	if (rc < 0)
 		return rc;
 	struct event_wait w = {.event = event, .parked = 0};

@@ -91,19 +91,15 @@ static int wait_until(ct_latch_t *latch, int64_t deadline)
 
 int ct_latch_wait(ct_latch_t *latch, double timeout)
 {
-	if (CT__UNLIKELY(!latch))
-		return CT_EINVAL;
 	int64_t deadline;
-	int rc = ct__deadline(timeout, &deadline);
+	int rc = ct__object_deadline(latch, timeout, &deadline);
 	return rc < 0 ? rc : wait_until(latch, deadline);
 }
 
 int ct_latch_arrive_and_wait(ct_latch_t *latch, unsigned n, double timeout)
 {
-	if (CT__UNLIKELY(!latch))
-		return CT_EINVAL;
 	int64_t deadline;
-	int rc = ct__deadline(timeout, &deadline);
+	int rc = ct__object_deadline(latch, timeout, &deadline);
 	if (rc == 0)
 		rc = ct_latch_count_down(latch, n);
 	return rc < 0 ? rc : wait_until(latch, deadline);

@@ -111,10 +111,8 @@ void ct__lock_acquire_slow(ct_lock_t *lock)
 
 int ct_lock_acquire_timeout(ct_lock_t *lock, double timeout)
 {
-	if (CT__UNLIKELY(!lock))
-		return CT_EINVAL;
 	int64_t deadline;
-	int rc = ct__deadline(timeout, &deadline);
+	int rc = ct__object_deadline(lock, timeout, &deadline);
 	if (rc < 0)
 		return rc;
 	if (ct_lock_try_acquire(lock))

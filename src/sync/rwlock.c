@@ -108,10 +108,8 @@ void ct__rwlock_read_acquire_slow(ct_rwlock_t *rw)
 
 int ct_rwlock_read_acquire_timeout(ct_rwlock_t *rw, double timeout)
 {
-	if (CT__UNLIKELY(!rw))
-		return CT_EINVAL;
 	int64_t deadline;
-	int rc = ct__deadline(timeout, &deadline);
+	int rc = ct__object_deadline(rw, timeout, &deadline);
 	if (rc < 0)
 		return rc;
 	return read_until(rw, deadline, CT__PARK_INTERRUPTIBLE);
@@ -259,10 +257,8 @@ static int write_until(ct_rwlock_t *rw, int64_t deadline)
 
 int ct_rwlock_write_acquire_timeout(ct_rwlock_t *rw, double timeout)
 {
-	if (CT__UNLIKELY(!rw))
-		return CT_EINVAL;
 	int64_t deadline;
-	int rc = ct__deadline(timeout, &deadline);
+	int rc = ct__object_deadline(rw, timeout, &deadline);
 	if (rc < 0)
 		return rc;
 	struct writer_note n;

@@ -74,10 +74,8 @@ static const struct ct__park_ops sem_park_ops = {
 
 int ct__semaphore_acquire_slow(ct_semaphore_t *sem, double timeout)
 {
-	if (CT__UNLIKELY(!sem))
-		return CT_EINVAL;
 	int64_t deadline;
-	int rc = ct__deadline(timeout, &deadline);
+	int rc = ct__object_deadline(sem, timeout, &deadline);
 	if (rc < 0)
 		return rc;
 	for (;;) {
