@@ -114,6 +114,10 @@ static void check_destroyed(ct_queue_opts opts)
 	CHECK_RC(ct_queue_get(&q, &item, 0), CT_EINVAL);
 	CHECK_RC(ct_queue_get(&q, &item, CT_FOREVER), CT_EINVAL);
 	CHECK_RC(ct_queue_get_nowait(&q, &item), CT_EINVAL);
+	/* The item put above was never task_done: join must not wait for it. */
+	CHECK_RC(ct_queue_task_done(&q), CT_EINVAL);
+	CHECK_RC(ct_queue_join(&q, 0), CT_EINVAL);
+	CHECK_RC(ct_queue_join(&q, CT_FOREVER), CT_EINVAL);
 	CHECK_EQ(ct_queue_qsize(&q), 0);
 	ct_queue_shutdown(&q, true);
 	CHECK_RC(ct_queue_put(&q, &b, 0), CT_EINVAL);

@@ -165,9 +165,10 @@ CT_API int ct_queue_init(ct_queue_t *q, const ct_queue_opts *opts);
 
 /** Releases a queue: calls `free_item` for every item still queued, then
  *  frees the storage. The queue may be initialised again afterwards; until
- *  then put and get report CT_EINVAL, the queries read it as empty and shut
- *  down, and a second destroy does nothing. In the child of a fork(), the
- *  parent's threads that waited in it are gone and do not count.
+ *  then put, get, task_done and join report CT_EINVAL, the queries read it
+ *  as empty and shut down, and a second destroy does nothing. In the child
+ *  of a fork(), the parent's threads that waited in it are gone and do not
+ *  count.
  *
  * Errors: CT_EBUSY (and nothing is done) if threads are still waiting in
  * it; CT_EINVAL (q NULL). */

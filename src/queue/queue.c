@@ -55,12 +55,15 @@ static bool is_shut(const ct_queue_t *q)
 	return atomic_load_explicit(&q->ct__shut, memory_order_relaxed) != 0;
 }
 
+static bool is_destroyed(const ct_queue_t *q)
+{
+	return atomic_load_explicit(&q->ct__shut, memory_order_relaxed) == DESTROYED;
+}
+
 /* What a put or get on a shut queue reports. */
 static int shut_code(const ct_queue_t *q)
 {
-	return atomic_load_explicit(&q->ct__shut, memory_order_relaxed) == DESTROYED
-		       ? CT_EINVAL
-		       : CT_ESHUTDOWN;
+	return is_destroyed(q) ? CT_EINVAL : CT_ESHUTDOWN;
 }
 
 static bool has_item_or_shut(const void *ctx)
@@ -184,6 +187,7 @@ int ct_queue_destroy(ct_queue_t *q)
 		return CT_EBUSY;
 	}
 	ct__qstore_detach(q, &left);
+	q->ct__unfinished = 0; /* its items are dropped: no task is left to wait for */
 	atomic_store_explicit(&q->ct__shut, DESTROYED, memory_order_relaxed);
 	void (*free_item)(void *) = q->ct__free_item;
 	qunlock(q);
@@ -337,9 +341,9 @@ int ct_queue_task_done(ct_queue_t *q)
 	if (q->ct__ring)
 		return ct__qring_task_done(q->ct__ring);
 	qlock(q);
-	if (q->ct__unfinished == 0) {
+	if (is_destroyed(q) || q->ct__unfinished == 0) {
 		qunlock(q);
-		return CT_ETASKDONE;
+		return is_destroyed(q) ? CT_EINVAL : CT_ETASKDONE;
 	}
 	bool wake = --q->ct__unfinished == 0 && q->ct__joiners != 0;
 	qunlock(q);
@@ -357,6 +361,10 @@ int ct_queue_join(ct_queue_t *q, double timeout)
 	if (q->ct__ring)
 		return ct__qring_join(q->ct__ring, deadline);
 	qlock(q);
+	if (is_destroyed(q)) {
+		qunlock(q);
+		return CT_EINVAL;
+	}
 	int waited = 0;
 	while (q->ct__unfinished != 0) {
 		if (waited == CT_ESTOPPED || ct__expired(deadline)) {
