@@ -18,41 +18,47 @@
 #include "bench_peers.h"
 #include "bench_spin.h"
 
-namespace {
+namespace
+{
 
-using ring =
-    atomic_queue::AtomicQueue<uintptr_t, 1024>; /* 0 is its empty slot */
+using ring = atomic_queue::AtomicQueue<uintptr_t, 1024>; /* 0 is its empty slot */
 
-void *ring_create(long bound) {
-  if (bound <= 0)
-    return nullptr; /* bounded only */
-  return new (std::nothrow) ring;
+void *ring_create(long bound)
+{
+	if (bound <= 0)
+		return nullptr; /* bounded only */
+	return new (std::nothrow) ring;
 }
 
-void ring_put(void *q, uintptr_t item) {
-  unsigned tries = 0;
-  while (!static_cast<ring *>(q)->try_push(item))
-    bench_spin_wait(&tries);
+void ring_put(void *q, uintptr_t item)
+{
+	unsigned tries = 0;
+	while (!static_cast<ring *>(q)->try_push(item))
+		bench_spin_wait(&tries);
 }
 
-uintptr_t ring_get(void *q) {
-  uintptr_t item = 0;
-  unsigned tries = 0;
-  while (!static_cast<ring *>(q)->try_pop(item))
-    bench_spin_wait(&tries);
-  return item;
+uintptr_t ring_get(void *q)
+{
+	uintptr_t item = 0;
+	unsigned tries = 0;
+	while (!static_cast<ring *>(q)->try_pop(item))
+		bench_spin_wait(&tries);
+	return item;
 }
 
-void ring_destroy(void *q) { delete static_cast<ring *>(q); }
+void ring_destroy(void *q)
+{
+	delete static_cast<ring *>(q);
+}
 
 } // namespace
 
 extern "C" {
-const struct bench_queue_impl bench_atomic_queue = {
-    BENCH_SPIN_NOTE "; not FIFO per producer: order not checked",
-    ring_create,
-    ring_put,
-    ring_get,
-    ring_destroy,
-    BENCH_QUEUE_UNORDERED};
+const struct bench_queue_impl bench_atomic_queue = {BENCH_SPIN_NOTE
+						    "; not FIFO per producer: order not checked",
+						    ring_create,
+						    ring_put,
+						    ring_get,
+						    ring_destroy,
+						    BENCH_QUEUE_UNORDERED};
 }

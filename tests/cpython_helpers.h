@@ -19,17 +19,17 @@
 
 /* Polls @p cond until it holds; fails the case if it still does not after
  * 60 seconds. The sleep is a poll interval, not a guess. */
-#define ct_poll_until(cond)                                                                    \
-	do {                                                                                   \
-		double cp_limit_ = ht_now() + 60;                                              \
-		for (unsigned cp_i_ = 0; !(cond); cp_i_++) {                                   \
-			if (ht_now() > cp_limit_)                                              \
+#define ct_poll_until(cond)                                                                       \
+	do {                                                                                      \
+		double cp_limit_ = ht_now() + 60;                                                 \
+		for (unsigned cp_i_ = 0; !(cond); cp_i_++) {                                      \
+			if (ht_now() > cp_limit_)                                                 \
 				ht_fail(__FILE__, __LINE__, "still false after 60 s: %s", #cond); \
-			if (cp_i_ < 1000)                                                      \
-				sched_yield();                                                 \
-			else                                                                   \
-				ct_sleep(0.0005);                                              \
-		}                                                                              \
+			if (cp_i_ < 1000)                                                         \
+				sched_yield();                                                    \
+			else                                                                      \
+				ct_sleep(0.0005);                                                 \
+		}                                                                                 \
 	} while (0)
 
 /* Lock tests' Bunch: @p n threads running the same function; with
@@ -133,8 +133,9 @@ static inline void cp_run_mode(const char *prog, const char *mode, int want_stat
 	const char *argv[] = {path, mode, NULL};
 	int status = ht_run(argv, out, err);
 	if (status != want_status)
-		ht_fail(__FILE__, __LINE__, "%s %s: status %d (expected %d)\nstdout:\n%s\nstderr:\n%s",
-			prog, mode, status, want_status, *out, *err);
+		ht_fail(__FILE__, __LINE__,
+			"%s %s: status %d (expected %d)\nstdout:\n%s\nstderr:\n%s", prog, mode,
+			status, want_status, *out, *err);
 }
 
 /* As cp_run_mode(), and the program must write nothing to stderr (no

@@ -340,13 +340,13 @@ static int fork_process_and_return_exitcode(void *arg, void **result)
 	if (pid == 0) {
 		alarm(30); /* a hang fails with SIGALRM */
 		forked_child = 1;
-		exit(0);   /* the full exit, exit rule included */
+		exit(0); /* the full exit, exit rule included */
 	}
 	int status;
 	if (waitpid(pid, &status, 0) != pid)
 		return 2;
 	*result = (void *)(intptr_t)(WIFEXITED(status) ? WEXITSTATUS(status)
-						      : 128 + WTERMSIG(status));
+						       : 128 + WTERMSIG(status));
 	return 0;
 }
 
@@ -563,7 +563,8 @@ TEST(threadpoolshutdowntest_context_manager_shutdown)
 		size_t after = ct_active_count();
 		if (after != before)
 			ht_fail(__FILE__, __LINE__,
-				"round %d: %zu threads alive after the end of the block, %zu before",
+				"round %d: %zu threads alive after the end of the block, %zu "
+				"before",
 				round, after, before);
 	}
 }
@@ -1083,7 +1084,7 @@ TEST(futuretests_running)
 
 TEST(futuretests_result_with_timeout)
 {
-	static const int want[6] = {CT_ETIMEDOUT, CT_ETIMEDOUT, CT_ECANCELLED,
+	static const int want[6] = {CT_ETIMEDOUT,  CT_ETIMEDOUT, CT_ECANCELLED,
 				    CT_ECANCELLED, EXC_STATUS,	 0};
 	for (int s = PENDING; s <= SUCCESSFUL; s++) {
 		ct_future_t *f = create_future((enum fstate)s);
@@ -1143,8 +1144,8 @@ TEST(futuretests_result_with_cancel)
 
 TEST(futuretests_exception_with_timeout)
 {
-	static const int want_rc[6] = {CT_ETIMEDOUT, CT_ETIMEDOUT, CT_ECANCELLED,
-				       CT_ECANCELLED, 0,	    0};
+	static const int want_rc[6] = {
+		CT_ETIMEDOUT, CT_ETIMEDOUT, CT_ECANCELLED, CT_ECANCELLED, 0, 0};
 	static const int want_status[6] = {0, 0, 0, 0, EXC_STATUS, 0};
 	for (int s = PENDING; s <= SUCCESSFUL; s++) {
 		ct_future_t *f = create_future((enum fstate)s);
@@ -1210,9 +1211,9 @@ static int get_init_status(void *arg, void **result)
 TEST(threadpoolinitializertest_initializer)
 {
 	ct_executor_t ex;
-	CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 2,
-							   .initializer = init,
-							   .initarg = (void *)1}));
+	CHECK_OK(ct_executor_init(
+		&ex,
+		&(ct_executor_opts){.max_workers = 2, .initializer = init, .initarg = (void *)1}));
 	ct_future_t *fs[2];
 	for (int i = 0; i < 2; i++)
 		fs[i] = submit(&ex, get_init_status, NULL);
@@ -1248,8 +1249,8 @@ TEST(threadpoolfailinginitializertest_initializer)
 {
 	ct_excepthook_fn old = ct_set_excepthook(log_hook);
 	ct_executor_t ex;
-	CHECK_OK(ct_executor_init(
-		&ex, &(ct_executor_opts){.max_workers = 2, .initializer = init_fail}));
+	CHECK_OK(ct_executor_init(&ex,
+				  &(ct_executor_opts){.max_workers = 2, .initializer = init_fail}));
 	ct_future_t *f = NULL;
 	int rc = ct_executor_submit(&ex, get_init_status, NULL, &f);
 	if (rc == 0) {

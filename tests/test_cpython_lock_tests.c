@@ -349,7 +349,6 @@ TEST(locktests_timeout)
 	base_timeout(K_LOCK);
 }
 
-
 TEST(rlocktests_constructor)
 {
 	base_constructor(K_RLOCK);
@@ -395,7 +394,6 @@ TEST(rlocktests_timeout)
 	base_timeout(K_RLOCK);
 }
 
-
 TEST(conditionasrlocktests_constructor)
 {
 	base_constructor(K_COND);
@@ -440,7 +438,6 @@ TEST(conditionasrlocktests_timeout)
 {
 	base_timeout(K_COND);
 }
-
 
 /* ==== LockTests ========================================================== */
 

@@ -42,9 +42,8 @@ static int compare_ints(const void *a, const void *b)
 
 static ct_queue_t *new_queue(ct_queue_t *q, ct_queue_kind kind, long maxsize)
 {
-	CHECK_OK(ct_queue_init(q, &(ct_queue_opts){.maxsize = maxsize,
-						    .kind = kind,
-						    .compare = compare_ints}));
+	CHECK_OK(ct_queue_init(
+		q, &(ct_queue_opts){.maxsize = maxsize, .kind = kind, .compare = compare_ints}));
 	return q;
 }
 
@@ -187,7 +186,7 @@ static void queue_join_test(ct_queue_t *q)
 	}
 	for (int i = 0; i < 2; i++)
 		CHECK_OK(ct_queue_put(q, V(-1), CT_FOREVER)); /* the workers end */
-	CHECK_OK(ct_queue_join(q, CT_FOREVER)); /* join works twice */
+	CHECK_OK(ct_queue_join(q, CT_FOREVER));		      /* join works twice */
 	for (int i = 0; i < 2; i++)
 		cp_join(threads[i]);
 }
@@ -620,7 +619,7 @@ static void shutdown_put(ct_queue_kind kind, bool immediate)
 	sd_init(&s, &q, true);
 	CHECK_OK(ct_queue_put(&q, V('Y'), CT_FOREVER));
 	CHECK_OK(ct_queue_put(&q, V('D'), CT_FOREVER)); /* full */
-	s.msg = V('E'); /* (Python's second putter puts "W") */
+	s.msg = V('E');					/* (Python's second putter puts "W") */
 	ct_thread_t *threads[2];
 	for (int i = 0; i < 2; i++)
 		threads[i] = cp_start(sd_put, &s);

@@ -55,8 +55,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#include "cpython_helpers.h"
 #include "core/fault.h"
+#include "cpython_helpers.h"
 
 #if defined(__SANITIZE_THREAD__)
 #define CP_TSAN 1
@@ -1018,15 +1018,11 @@ TEST(misctestcase_set_name)
 			strcat(s, "\xf0\x9f\x90\x8d");
 	}
 	const char *tests[] = {
-		"CustomName",
-		"nam\xc3\xa9\xe2\x82\xac", /* "namé€" */
-		"embed",		   /* "embed\0null": cut at the NUL */
-		big[0],
-		big[1],
-		big[2],
-		big[3],
-		big[4],
-		big[5],
+		"CustomName", "nam\xc3\xa9\xe2\x82\xac", /* "namé€" */
+		"embed",				 /* "embed\0null": cut at the NUL */
+		big[0],	      big[1],
+		big[2],	      big[3],
+		big[4],	      big[5],
 		big[6],
 	};
 	int failures = 0;
@@ -1036,8 +1032,7 @@ TEST(misctestcase_set_name)
 		/* In a worker given the name. */
 		struct comm_probe p;
 		ct_thread_t *t;
-		CHECK_OK(ct_thread_new(&t, read_own_comm, &p,
-				       &(ct_thread_opts){.name = tests[i]}));
+		CHECK_OK(ct_thread_new(&t, read_own_comm, &p, &(ct_thread_opts){.name = tests[i]}));
 		CHECK_OK(ct_thread_start(t));
 		cp_join(t);
 		if (strcmp(p.comm, expected) != 0) {

@@ -3,8 +3,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "harness.h"
 #include "core/internal.h"
+#include "harness.h"
 
 /* Every code, written out here independently of the library's table. */
 static const struct {

@@ -105,7 +105,8 @@ TEST(pulse_wakes_every_waiter)
 		struct waiter w[N];
 		ct_thread_t *t[N];
 		for (int i = 0; i < N; i++) {
-			w[i] = (struct waiter){.e = &e, .timeout = i % 2 ? CT_FOREVER : 60, .rc = 1};
+			w[i] = (struct waiter){
+				.e = &e, .timeout = i % 2 ? CT_FOREVER : 60, .rc = 1};
 			t[i] = sh_start(waiter, &w[i]);
 		}
 		/* Queued on the event itself: a thread could be parked

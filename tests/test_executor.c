@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fault.h"
 #include "executor_helpers.h"
 #include "futures/executor_internal.h"
-#include "core/fault.h"
 
 /* ---- submit and result -------------------------------------------------- */
 

@@ -98,7 +98,8 @@ static void stress_run(const char *name, struct stress *st, const ct_target_fn *
 	 * runs in the normal and fallback builds; test_fork.c's deterministic
 	 * cases run in every build. */
 	(void)name, (void)st, (void)hammers, (void)n, (void)child, (void)unblock;
-	ht_skip("the sanitizer's runtime does not support threads after fork() in a threaded process");
+	ht_skip("the sanitizer's runtime does not support threads after fork() in a threaded "
+		"process");
 #endif
 	ct_thread_t *t[8];
 	for (int i = 0; i < n; i++)

@@ -2,8 +2,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "executor_helpers.h"
 #include "core/fault.h"
+#include "executor_helpers.h"
 
 /* A pool with one worker, held by a gated task, so that the futures
  * submitted after stay pending until the test lets the gate go. */

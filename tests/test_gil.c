@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
-#include "harness.h"
 #include "core/internal.h"
+#include "harness.h"
 
 static ct_gil_t gil = CT_GIL_INIT;
 

@@ -298,8 +298,8 @@ TEST(fair_release_hands_off)
 
 struct fair {
 	ct_lock_t lock;
-	long seq;	      /* acquisitions of all threads, under the lock */
-	int reached;	      /* threads with FAIR_EACH acquisitions, under the lock */
+	long seq;    /* acquisitions of all threads, under the lock */
+	int reached; /* threads with FAIR_EACH acquisitions, under the lock */
 	atomic_int go;
 };
 

@@ -833,7 +833,6 @@ TEST(null_timer_destroy)
 	ct_timer_destroy(NULL);
 }
 
-
 /* No target: Python's Thread() runs nothing; no options: the defaults. */
 TEST(null_thread_spawn_named)
 {

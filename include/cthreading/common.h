@@ -60,7 +60,7 @@ extern "C" {
  *  (GLib's GLIB_CHECK_VERSION): `#if CT_CHECK_VERSION(0, 2, 0)`. While the
  *  major version is 0, each minor version may change the API. */
 #define CT_CHECK_VERSION(major, minor, patch) \
-	(CT_VERSION >= ((major) * 10000) + ((minor) * 100) + (patch))
+	(CT_VERSION >= ((major)*10000) + ((minor)*100) + (patch))
 /** The version as a string. */
 #define CT_VERSION_STRING "0.1.0"
 
@@ -86,37 +86,37 @@ CT_API const char *ct_version_string(void);
  * neutral answer (false, 0, NULL; NaN for a double).
  */
 enum ct_error {
-	CT_OK = 0,		  /**< success */
-	CT_EINVAL = -EINVAL,	  /**< invalid argument (NULL, NaN, out of range) */
-	CT_ENOMEM = -ENOMEM,	  /**< out of memory */
-	CT_EAGAIN = -EAGAIN,	  /**< can't start new thread (the OS refused) */
-	CT_ETIMEDOUT = -ETIMEDOUT, /**< the timeout expired (or a try found it busy) */
-	CT_EBUSY = -EBUSY,	  /**< the object is in use (e.g. destroy while waited on) */
-	CT_EDEADLK = -EDEADLK,	  /**< the call would deadlock */
+	CT_OK = 0,		    /**< success */
+	CT_EINVAL = -EINVAL,	    /**< invalid argument (NULL, NaN, out of range) */
+	CT_ENOMEM = -ENOMEM,	    /**< out of memory */
+	CT_EAGAIN = -EAGAIN,	    /**< can't start new thread (the OS refused) */
+	CT_ETIMEDOUT = -ETIMEDOUT,  /**< the timeout expired (or a try found it busy) */
+	CT_EBUSY = -EBUSY,	    /**< the object is in use (e.g. destroy while waited on) */
+	CT_EDEADLK = -EDEADLK,	    /**< the call would deadlock */
 	CT_ECANCELLED = -ECANCELED, /**< the future was cancelled */
-	CT_ESTOPPED = -4001,	  /**< a stop was requested for the waiting thread */
-	CT_EBROKEN = -4002,	  /**< barrier broken, or thread pool broken */
-	CT_EFULL = -4003,	  /**< queue full (non-blocking put) */
-	CT_EEMPTY = -4004,	  /**< queue empty (non-blocking get) */
-	CT_ESHUTDOWN = -4005,	  /**< queue or executor shut down */
-	CT_ESTARTED = -4006,	  /**< threads can only be started once */
-	CT_EJOINSELF = -4007,	  /**< cannot join current thread */
-	CT_ENOTSTARTED = -4008,	  /**< cannot join thread before it is started */
-	CT_EDAEMON = -4009,	  /**< cannot set daemon status of active thread */
-	CT_ESTACKSIZE = -4010,	  /**< stack size not valid */
-	CT_ETOOLARGE = -4011,	  /**< timeout value is too large */
-	CT_EUNLOCKED = -4012,	  /**< release unlocked lock */
-	CT_ENOTOWNER = -4013,	  /**< cannot release un-acquired lock */
-	CT_EWAITUNOWNED = -4014,  /**< cannot wait on un-acquired lock */
-	CT_ENOTIFYUNOWNED = -4015, /**< cannot notify on un-acquired lock */
-	CT_EOVERRELEASE = -4016,  /**< semaphore released too many times */
-	CT_ENEGATIVE = -4017,	  /**< initial value must be >= 0 */
-	CT_ETASKDONE = -4018,	  /**< task_done() called too many times */
-	CT_EEXITING = -4019,	  /**< can't create new thread at interpreter shutdown */
-	CT_EGILNOTHELD = -4020,	  /**< the GIL is not held by the calling thread */
-	CT_EGILHELD = -4021,	  /**< the GIL is already held by the calling thread */
-	CT_EFUTURESTATE = -4022,  /**< Future in unexpected state */
-	CT_EJOINDUMMY = -4023,	  /**< cannot join a dummy thread */
+	CT_ESTOPPED = -4001,	    /**< a stop was requested for the waiting thread */
+	CT_EBROKEN = -4002,	    /**< barrier broken, or thread pool broken */
+	CT_EFULL = -4003,	    /**< queue full (non-blocking put) */
+	CT_EEMPTY = -4004,	    /**< queue empty (non-blocking get) */
+	CT_ESHUTDOWN = -4005,	    /**< queue or executor shut down */
+	CT_ESTARTED = -4006,	    /**< threads can only be started once */
+	CT_EJOINSELF = -4007,	    /**< cannot join current thread */
+	CT_ENOTSTARTED = -4008,	    /**< cannot join thread before it is started */
+	CT_EDAEMON = -4009,	    /**< cannot set daemon status of active thread */
+	CT_ESTACKSIZE = -4010,	    /**< stack size not valid */
+	CT_ETOOLARGE = -4011,	    /**< timeout value is too large */
+	CT_EUNLOCKED = -4012,	    /**< release unlocked lock */
+	CT_ENOTOWNER = -4013,	    /**< cannot release un-acquired lock */
+	CT_EWAITUNOWNED = -4014,    /**< cannot wait on un-acquired lock */
+	CT_ENOTIFYUNOWNED = -4015,  /**< cannot notify on un-acquired lock */
+	CT_EOVERRELEASE = -4016,    /**< semaphore released too many times */
+	CT_ENEGATIVE = -4017,	    /**< initial value must be >= 0 */
+	CT_ETASKDONE = -4018,	    /**< task_done() called too many times */
+	CT_EEXITING = -4019,	    /**< can't create new thread at interpreter shutdown */
+	CT_EGILNOTHELD = -4020,	    /**< the GIL is not held by the calling thread */
+	CT_EGILHELD = -4021,	    /**< the GIL is already held by the calling thread */
+	CT_EFUTURESTATE = -4022,    /**< Future in unexpected state */
+	CT_EJOINDUMMY = -4023,	    /**< cannot join a dummy thread */
 };
 
 /** A message for an error code, in Python's wording where Python has one.

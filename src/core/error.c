@@ -6,7 +6,10 @@
 /* Every code with its symbol and its message: Python's wording wherever
  * Python raises with a message. The codes are errno values and a range of
  * our own, too sparse to index by: a lookup walks the 31 entries. */
-#define E(code, message) {code, #code, message}
+#define E(code, message)             \
+	{                            \
+		code, #code, message \
+	}
 static const struct {
 	int code;
 	const char *name, *message;

@@ -26,10 +26,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "cthreading/future.h"
-#include "cthreading/lock.h"
 #include "core/fork.h"
 #include "core/internal.h"
+#include "cthreading/future.h"
+#include "cthreading/lock.h"
 
 enum {
 	CT__F_PENDING = 0,

@@ -779,7 +779,7 @@ static void after_fork_child(struct ct__thread *self)
 
 static const struct ct__sleep_hook sleep_hook = {sleep_suspend, sleep_resume};
 static const struct ct__thread_gil_hooks thread_hooks = {thread_begin, thread_end, thread_yield,
-							  after_fork_child};
+							 after_fork_child};
 
 /* Plugged in at load: the layers below never call the GIL by name. */
 __attribute__((constructor)) static void gil_load(void)

@@ -19,8 +19,8 @@
 #include <stdalign.h>
 #include <stddef.h>
 
-#include "thread/thread_internal.h"
 #include "park/parker.h"
+#include "thread/thread_internal.h"
 
 #define LOG2_BUCKETS 10
 #define NBUCKETS (1u << LOG2_BUCKETS)

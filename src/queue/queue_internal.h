@@ -7,8 +7,8 @@
 #ifndef CT_QUEUE_INTERNAL_H
 #define CT_QUEUE_INTERNAL_H
 
-#include "cthreading/queue.h"
 #include "core/internal.h"
+#include "cthreading/queue.h"
 #include "thread/thread_internal.h"
 
 /* A bounded queue up to this many slots gets its whole ring at init; a

@@ -42,12 +42,12 @@
  */
 #include <sched.h>
 
-#include "cthreading/queue.h"
 #include "core/fork.h"
 #include "core/internal.h"
-#include "sync/lock_internal.h"
+#include "cthreading/queue.h"
 #include "park/park.h"
 #include "queue/queue_internal.h"
+#include "sync/lock_internal.h"
 
 #define SEG CT__SQ_SEGMENT
 #define LAP ((uint64_t)SEG + 1)

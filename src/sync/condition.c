@@ -26,8 +26,8 @@
 
 #include "core/fork.h"
 #include "core/internal.h"
-#include "sync/lock_internal.h"
 #include "park/park.h"
+#include "sync/lock_internal.h"
 #include "sync/rlock_internal.h"
 
 void ct_condition_init(ct_condition_t *cond, ct_lock_t *lock)

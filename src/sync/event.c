@@ -39,8 +39,8 @@ void ct_event_set(ct_event_t *event)
 	do {
 		uint32_t gen = (s & ~FLAGS) + (s & CT__EVENT_PARKED ? GEN_ONE : 0);
 		want = gen | CT__EVENT_SET;
-	} while (!atomic_compare_exchange_weak_explicit(&event->ct__state, &s, want,
-							memory_order_acq_rel, memory_order_relaxed));
+	} while (!atomic_compare_exchange_weak_explicit(
+		&event->ct__state, &s, want, memory_order_acq_rel, memory_order_relaxed));
 	if (s & CT__EVENT_PARKED)
 		ct__unpark_all(event, CT__TOKEN_NORMAL);
 }
@@ -102,8 +102,7 @@ int ct_event_wait(ct_event_t *event, double timeout)
 			continue;
 		w.parked = (s & ~FLAGS) | CT__EVENT_PARKED;
 		uintptr_t token;
-		rc = ct__park(event, &event_park_ops, &w, deadline, CT__PARK_INTERRUPTIBLE,
-			      &token);
+		rc = ct__park(event, &event_park_ops, &w, deadline, CT__PARK_INTERRUPTIBLE, &token);
 		if (rc < 0)
 			return was_set(&w, atomic_load_explicit(&event->ct__state,
 								memory_order_acquire))

@@ -29,8 +29,8 @@
 #include "cthreading/lock.h"
 
 #include "core/internal.h"
-#include "sync/lock_internal.h"
 #include "park/park.h"
+#include "sync/lock_internal.h"
 
 static bool still_locked_and_parked(void *ctx)
 {

@@ -34,8 +34,8 @@
 
 #include "core/fork.h"
 #include "core/internal.h"
-#include "sync/lock_internal.h"
 #include "park/park.h"
+#include "sync/lock_internal.h"
 
 static const void *readers_key(ct_rwlock_t *rw)
 {

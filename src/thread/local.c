@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cthreading/lock.h"
 #include "core/fork.h"
 #include "core/internal.h"
+#include "cthreading/lock.h"
 #include "thread/thread_internal.h"
 
 #define MAX_SLOTS 4096u

@@ -25,10 +25,10 @@
 #include <sys/syscall.h>
 #endif
 
-#include "cthreading/lock.h"
 #include "core/fault.h"
 #include "core/fork.h"
 #include "core/internal.h"
+#include "cthreading/lock.h"
 #include "park/park.h"
 #include "thread/thread_internal.h"
 
@@ -52,12 +52,12 @@ void ct__thread_set_gil_hooks(const struct ct__thread_gil_hooks *hooks)
 }
 
 /* Calls the GIL layer's @p what hook on @p rec, if a GIL layer is there. */
-#define gil_hook(what, rec)                                                                   \
-	do {                                                                                  \
-		const struct ct__thread_gil_hooks *h_ =                                       \
-			atomic_load_explicit(&gil_hooks, memory_order_acquire);               \
-		if (h_)                                                                       \
-			h_->what(rec);                                                        \
+#define gil_hook(what, rec)                                                     \
+	do {                                                                    \
+		const struct ct__thread_gil_hooks *h_ =                         \
+			atomic_load_explicit(&gil_hooks, memory_order_acquire); \
+		if (h_)                                                         \
+			h_->what(rec);                                          \
 	} while (0)
 
 static struct ct__thread main_storage;
@@ -443,7 +443,6 @@ static void *trampoline(void *p)
 	rec_unref(rec);
 	return NULL;
 }
-
 
 static pthread_attr_t *thread_attr(struct ct__thread *rec, pthread_attr_t *attr)
 {

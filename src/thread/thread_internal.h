@@ -13,8 +13,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#include "cthreading/thread.h"
 #include "core/internal.h"
+#include "cthreading/thread.h"
 #include "park/parker.h"
 
 struct ct_gil;
