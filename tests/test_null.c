@@ -51,15 +51,6 @@ static int wait_for_null_predicate(void)
 	return rc;
 }
 
-static int submit_null_fn(void)
-{
-	ct_executor_t ex;
-	CHECK_OK(ct_executor_init(&ex, NULL));
-	int rc = ct_executor_submit(&ex, NULL, NULL, NULL);
-	ct_executor_destroy(&ex);
-	return rc;
-}
-
 static int map_null_args(void)
 {
 	ct_executor_t ex;
@@ -241,11 +232,6 @@ TEST(null_executor_init)
 TEST(null_executor_submit)
 {
 	CHECK_RC(ct_executor_submit(NULL, task, NULL, NULL), CT_EINVAL);
-}
-
-TEST(null_executor_submit_fn)
-{
-	CHECK_RC(submit_null_fn(), CT_EINVAL);
 }
 
 TEST(null_executor_map)

@@ -210,19 +210,26 @@ int ct_barrier_wait(ct_barrier_t *barrier, double timeout)
 	return rc;
 }
 
-void ct_barrier_reset(ct_barrier_t *barrier)
+/* The state a reset leads to from @p s, with @p count threads inside. */
+static int32_t after_reset(int32_t s, uint32_t count)
 {
-	if (CT__UNLIKELY(!barrier))
-		return;
+	if (count == 0)
+		return FILLING;
+	return s == FILLING || s == BROKEN ? RESETTING : s;
+}
+
+/* Reset and abort: one state change under the Lock, the waiters woken
+ * after it, and a note for fork while the Lock is held. */
+static void change_state(ct_barrier_t *barrier, bool reset)
+{
 	bool wake = false;
 	struct barrier_note n;
 	note_push(&n, barrier);
 	ct_lock_acquire(&barrier->ct__lock);
-	int32_t s = get_state(barrier);
-	if (atomic_load_explicit(&barrier->ct__count, memory_order_relaxed) == 0)
-		s = FILLING;
-	else if (s == FILLING || s == BROKEN)
-		s = RESETTING;
+	int32_t s =
+		reset ? after_reset(get_state(barrier),
+				    atomic_load_explicit(&barrier->ct__count, memory_order_relaxed))
+		      : BROKEN;
 	set_state(barrier, s, &wake);
 	ct_lock_release(&barrier->ct__lock);
 	if (wake)
@@ -230,17 +237,16 @@ void ct_barrier_reset(ct_barrier_t *barrier)
 	note_pop(&n);
 }
 
+void ct_barrier_reset(ct_barrier_t *barrier)
+{
+	if (CT__UNLIKELY(!barrier))
+		return;
+	change_state(barrier, true);
+}
+
 void ct_barrier_abort(ct_barrier_t *barrier)
 {
 	if (CT__UNLIKELY(!barrier))
 		return;
-	bool wake = false;
-	struct barrier_note n;
-	note_push(&n, barrier);
-	ct_lock_acquire(&barrier->ct__lock);
-	set_state(barrier, BROKEN, &wake);
-	ct_lock_release(&barrier->ct__lock);
-	if (wake)
-		wake_all(barrier);
-	note_pop(&n);
+	change_state(barrier, false);
 }
