@@ -29,48 +29,13 @@ function(layer_of path out)
   endif()
 endfunction()
 
-# The crossings that remain, as "file -> what it includes or calls": the
-# per-thread record (thread/thread_internal.h: ct__tls_self, ct__self_slow)
-# is still defined in thread/ while park/, sync/ and core/fork use it
-# (docs/architecture.md, "Where the code still crosses"). A crossing not
-# listed here fails the check, and so does an entry that no longer
-# crosses, so the list can only shrink.
-set(debt
-  "src/core/fork.c -> park/park.h"
-  "src/core/fork.h -> thread/thread_internal.h"
-  "src/park/park.c -> thread/thread_internal.h"
-  "src/sync/once.c -> thread/thread_internal.h"
-  "src/sync/rlock.c -> thread/thread_internal.h"
-  "core/fork.c.o -> ct__park_wait"
-  "core/fork.c.o -> ct__unpark_n"
-  "park/park.c.o -> ct__self_slow"
-  "park/park.c.o -> ct__tls_self"
-  "sync/barrier.c.o -> ct__self_slow"
-  "sync/barrier.c.o -> ct__tls_self"
-  "sync/condition.c.o -> ct__self_slow"
-  "sync/condition.c.o -> ct__tls_self"
-  "sync/once.c.o -> ct__self_slow"
-  "sync/once.c.o -> ct__tls_self"
-  "sync/rlock.c.o -> ct__self_slow"
-  "sync/rlock.c.o -> ct__tls_self"
-  "sync/rwlock.c.o -> ct__self_slow"
-  "sync/rwlock.c.o -> ct__tls_self")
-set(seen_debt "")
-
 set(errors 0)
 
-# Reports a crossing @p key (with the words of @p message) unless it is debt.
+# Reports a crossing (@p key: "file -> what it includes or calls").
 function(crossing key message)
-  list(FIND debt "${key}" at)
-  if(at EQUAL -1)
-    message(SEND_ERROR "${message}")
-    math(EXPR e "${errors} + 1")
-    set(errors ${e} PARENT_SCOPE)
-  else()
-    set(s ${seen_debt})
-    list(APPEND s "${key}")
-    set(seen_debt "${s}" PARENT_SCOPE)
-  endif()
+  message(SEND_ERROR "${message}")
+  math(EXPR e "${errors} + 1")
+  set(errors ${e} PARENT_SCOPE)
 endfunction()
 
 # ---- includes ----
@@ -152,15 +117,7 @@ foreach(i RANGE 1 ${nobjects})
   endforeach()
 endforeach()
 
-foreach(d ${debt})
-  list(FIND seen_debt "${d}" at)
-  if(at EQUAL -1)
-    message(SEND_ERROR "no longer crosses (remove it from the debt list): ${d}")
-    math(EXPR errors "${errors} + 1")
-  endif()
-endforeach()
 if(errors GREATER 0)
   message(FATAL_ERROR "${errors} errors in the layering")
 endif()
-list(LENGTH debt ndebt)
-message(STATUS "${nsources} sources and ${nobjects} objects keep to their layers, but for ${ndebt} listed crossings")
+message(STATUS "${nsources} sources and ${nobjects} objects keep to their layers")

@@ -21,7 +21,7 @@
  * that comes after this returned true finds it in the queue. */
 static inline bool ht_is_parked(const ct_thread_t *t)
 {
-	uint32_t s = atomic_load(&t->ct__impl->parker.state);
+	uint32_t s = atomic_load(&t->ct__impl->w->parker.state);
 	return s == CT__PK_PARKED || s == CT__PK_SLEEPING || s == CT__PK_INTERRUPTED;
 }
 

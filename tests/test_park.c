@@ -5,16 +5,18 @@
 #include <signal.h>
 #include <stdatomic.h>
 
+#include "fork_helpers.h"
 #include "harness.h"
-#include "ht_internal.h"
+#include "park/fork.h"
 #include "park/park.h"
+#include "park_threads.h"
 
 /* ---- a parked thread, as the tests see it -------------------------------- */
 
 /* One thread in ct__park() on @p key (with @p ops) or, when @p word is set,
  * in ct__park_wait(word, expected). */
 struct waiter {
-	ct_thread_t *t;
+	pk_thread *t;
 	const void *key;
 	const struct ct__park_ops *ops;
 	void *ctx;
@@ -46,9 +48,8 @@ static int park_target(void *arg)
 static void park_in_thread(struct waiter *w)
 {
 	w->rc = 99;
-	CHECK_OK(ct_thread_new(&w->t, park_target, w, NULL));
-	CHECK_OK(ct_thread_start(w->t));
-	ht_wait_parked(w->t);
+	pk_start(&w->t, park_target, w);
+	pk_wait_parked(w->t);
 }
 
 static void word_waiter(struct waiter *w, _Atomic uint32_t *word, int64_t deadline, unsigned flags)
@@ -68,8 +69,7 @@ static void key_waiter(struct waiter *w, const void *key, const struct ct__park_
 
 static void finish(struct waiter *w)
 {
-	CHECK_OK(ct_thread_join(w->t, CT_FOREVER));
-	ct_thread_release(w->t);
+	pk_join(w->t);
 }
 
 static int64_t in_ms(int ms)
@@ -100,7 +100,7 @@ TEST(wake_one_wakes_exactly_one)
 	finish(&w[0]);
 	CHECK_OK(w[0].rc);
 	for (int i = 1; i < 4; i++)
-		CHECK(ct_thread_is_alive(w[i].t) && ht_is_parked(w[i].t));
+		CHECK(pk_alive(w[i].t) && pk_is_parked(w[i].t));
 	CHECK_EQ(ct__park_wake(&word, 2), 2);
 	CHECK_EQ(ct__park_wake(&word, 5), 1);
 	CHECK_EQ(ct__park_wake(&word, 1), 0);
@@ -191,7 +191,7 @@ static void *hammer_run(void *arg)
 struct signalled {
 	struct waiter w;
 	atomic_bool returned;
-	ct_event_t done;
+	struct pk_flag done;
 };
 
 static int park_then_linger(void *arg)
@@ -199,16 +199,15 @@ static int park_then_linger(void *arg)
 	struct signalled *s = arg;
 	park_target(&s->w);
 	atomic_store(&s->returned, true);
-	ct_event_wait(&s->done, CT_FOREVER);
+	pk_flag_wait(&s->done);
 	return 0;
 }
 
 static void start_signalled(struct signalled *s, struct hammer *h)
 {
-	CHECK_OK(ct_thread_new(&s->w.t, park_then_linger, s, NULL));
-	CHECK_OK(ct_thread_start(s->w.t));
-	h->targets[h->ntargets++] = (pthread_t)ct_thread_ident(s->w.t);
-	ht_wait_parked(s->w.t);
+	pk_start(&s->w.t, park_then_linger, s);
+	h->targets[h->ntargets++] = pk_pthread(s->w.t);
+	pk_wait_parked(s->w.t);
 }
 
 static void stop_hammer(struct hammer *h, pthread_t pt)
@@ -221,7 +220,7 @@ TEST(eintr_never_ends_a_wait_early)
 {
 	install_signal_handler();
 	_Atomic uint32_t word = 0;
-	struct signalled timed = {.done = CT_EVENT_INIT}, forever = {.done = CT_EVENT_INIT};
+	struct signalled timed = {0}, forever = {0};
 	timed.w = (struct waiter){.word = &word, .deadline = in_ms(200), .flags = CT__PARK_NO_SPIN};
 	forever.w = (struct waiter){.word = &word, .deadline = CT__NO_DEADLINE};
 	struct hammer h = {.ntargets = 0};
@@ -242,8 +241,8 @@ TEST(eintr_never_ends_a_wait_early)
 		sched_yield();
 	stop_hammer(&h, pt);
 	CHECK_OK(forever.w.rc);
-	ct_event_set(&timed.done);
-	ct_event_set(&forever.done);
+	pk_flag_set(&timed.done);
+	pk_flag_set(&forever.done);
 	finish(&timed.w);
 	finish(&forever.w);
 }
@@ -254,7 +253,7 @@ struct pingpong {
 	_Atomic uint32_t turn;
 	long rounds;
 	atomic_bool finished;
-	ct_event_t done;
+	struct pk_flag done;
 };
 
 static void play(struct pingpong *p, uint32_t parity, int64_t deadline)
@@ -274,19 +273,17 @@ static int play_odd(void *arg)
 	struct pingpong *p = arg;
 	play(p, 1, in_ms(600000));
 	atomic_store(&p->finished, true);
-	ct_event_wait(&p->done, CT_FOREVER);
+	pk_flag_wait(&p->done);
 	return 0;
 }
 
 TEST(eintr_never_loses_a_wakeup)
 {
 	install_signal_handler();
-	struct pingpong p = {.rounds = ht_sanitized() ? 3000 : 20000, .done = CT_EVENT_INIT};
-	ct_thread_t *t;
-	CHECK_OK(ct_thread_new(&t, play_odd, &p, NULL));
-	CHECK_OK(ct_thread_start(t));
-	struct hammer h = {.targets = {(pthread_t)ct_thread_ident(t), pthread_self()},
-			   .ntargets = 2};
+	struct pingpong p = {.rounds = ht_sanitized() ? 3000 : 20000};
+	pk_thread *t;
+	pk_start(&t, play_odd, &p);
+	struct hammer h = {.targets = {pk_pthread(t), pthread_self()}, .ntargets = 2};
 	pthread_t pt;
 	CHECK_EQ(pthread_create(&pt, NULL, hammer_run, &h), 0);
 	play(&p, 0, CT__NO_DEADLINE);
@@ -294,9 +291,8 @@ TEST(eintr_never_loses_a_wakeup)
 		sched_yield();
 	stop_hammer(&h, pt);
 	CHECK_EQ(atomic_load(&p.turn), 2 * (uint32_t)p.rounds);
-	ct_event_set(&p.done);
-	CHECK_OK(ct_thread_join(t, CT_FOREVER));
-	ct_thread_release(t);
+	pk_flag_set(&p.done);
+	pk_join(t);
 }
 
 /* ---- unpark_one: the deciding callback and tokens ------------------------- */
@@ -408,7 +404,7 @@ TEST(timed_out_callback_tells_who_was_last)
 	for (int i = 0; i < 2; i++)
 		key_waiter(&w[i], &key, &ops, &d, CT__PARK_INTERRUPTIBLE);
 	for (int i = 0; i < 2; i++) {
-		CHECK_OK(ct_thread_request_stop(w[i].t));
+		pk_stop(w[i].t);
 		finish(&w[i]);
 		CHECK_RC(w[i].rc, CT_ESTOPPED);
 		CHECK_EQ(atomic_load(&d.calls), i + 1);
@@ -472,7 +468,7 @@ TEST(requeue_moves_waiters_to_another_key)
 	/* The moved ones answer to the second key only. */
 	CHECK_EQ(ct__unpark_n(&key_a, ~0u, 1), 1);
 	finish(&w[3]);
-	CHECK(ht_is_parked(w[1].t) && ht_is_parked(w[2].t));
+	CHECK(pk_is_parked(w[1].t) && pk_is_parked(w[2].t));
 	CHECK_EQ(ct__unpark_n(&key_a, ~0u, 1), 0);
 	CHECK_EQ(ct__unpark_n(&key_b, ~0u, 8), 2);
 	for (int i = 1; i < 3; i++) {
@@ -494,7 +490,7 @@ TEST(a_requeued_waiter_leaves_from_its_new_key)
 		ct__unpark_requeue(&key_a, &key_b, follow_plan, requeue_done, &q);
 	CHECK_EQ(r.requeued, 1);
 	CHECK(!r.have_more);
-	CHECK_OK(ct_thread_request_stop(w.t));
+	pk_stop(w.t);
 	finish(&w);
 	CHECK_RC(w.rc, CT_ESTOPPED);
 	CHECK_EQ(atomic_load(&d.calls), 1);
@@ -514,19 +510,20 @@ TEST(a_stop_interrupts_only_interruptible_parks)
 	word_waiter(&timed, &word, in_ms(100), 0);
 	word_waiter(&plain, &word, CT__NO_DEADLINE, CT__PARK_NO_SPIN);
 
-	CHECK_OK(ct_thread_request_stop(in.t));
+	pk_stop(in.t);
 	finish(&in);
 	CHECK_RC(in.rc, CT_ESTOPPED);
 
 	/* Uninterruptible with a deadline: it runs to the deadline. */
-	CHECK_OK(ct_thread_request_stop(timed.t));
+	pk_stop(timed.t);
 	finish(&timed);
 	CHECK_RC(timed.rc, CT_ETIMEDOUT);
 	CHECK(timed.returned_at >= timed.deadline);
 
 	/* Uninterruptible without one: only a wake-up ends it. */
-	CHECK_OK(ct_thread_request_stop(plain.t));
-	CHECK_RC(ct_thread_join(plain.t, 0.05), CT_ETIMEDOUT);
+	pk_stop(plain.t);
+	CHECK_OK(ct__park_sleep(in_ms(50), 0));
+	CHECK(pk_alive(plain.t));
 	CHECK_EQ(ct__park_wake(&word, ~0u), 1);
 	finish(&plain);
 	CHECK_OK(plain.rc);
@@ -550,12 +547,11 @@ static int park_sleep_target(void *arg)
 	return 0;
 }
 
-static ct_thread_t *start_sleeper(struct sleeper *s)
+static pk_thread *start_sleeper(struct sleeper *s)
 {
-	ct_thread_t *t;
-	CHECK_OK(ct_thread_new(&t, park_sleep_target, s, NULL));
-	CHECK_OK(ct_thread_start(t));
-	ht_wait_parked(t);
+	pk_thread *t;
+	pk_start(&t, park_sleep_target, s);
+	pk_wait_parked(t);
 	return t;
 }
 
@@ -570,20 +566,72 @@ TEST(park_sleep)
 
 	/* Interruptible: a stop ends it, and every later one at once. */
 	struct sleeper in = {.deadline = CT__NO_DEADLINE, .flags = CT__PARK_INTERRUPTIBLE};
-	ct_thread_t *t = start_sleeper(&in);
-	CHECK_OK(ct_thread_request_stop(t));
-	CHECK_OK(ct_thread_join(t, CT_FOREVER));
-	ct_thread_release(t);
+	pk_thread *t = start_sleeper(&in);
+	pk_stop(t);
+	pk_join(t);
 	CHECK_RC(in.rc, CT_ESTOPPED);
 	CHECK_RC(in.second, CT_ESTOPPED);
 
 	/* Not interruptible: sleeps to its deadline regardless. */
 	struct sleeper plain = {.deadline = in_ms(100), .flags = 0};
 	t = start_sleeper(&plain);
-	CHECK_OK(ct_thread_request_stop(t));
-	CHECK_OK(ct_thread_join(t, CT_FOREVER));
-	ct_thread_release(t);
+	pk_stop(t);
+	pk_join(t);
 	CHECK_OK(plain.rc);
 	CHECK(plain.returned_at >= plain.deadline);
 	CHECK_OK(plain.second);
+}
+
+/* ---- fork ------------------------------------------------------------------ */
+
+/* A thread parked with a note on its record when the process forks. */
+struct noted {
+	struct ct__fork_note note;
+	_Atomic uint32_t word;
+	int forgotten; /* how many times the child's handler forgot the note */
+};
+
+static void forget_noted(struct ct__fork_note *note)
+{
+	((struct noted *)note)->forgotten++;
+}
+
+static int park_with_note(void *arg)
+{
+	struct noted *n = arg;
+	ct__note_push(ct__waiter_self(), &n->note, forget_noted);
+	ct__park_wait(&n->word, 0, CT__NO_DEADLINE, CT__PARK_NO_SPIN);
+	ct__note_pop(ct__tls_waiter, &n->note);
+	return 0;
+}
+
+static int child_after_fork(void *arg)
+{
+	struct noted *n = arg;
+	/* The parked thread is gone: its note forgotten once, the queues
+	 * empty, and the parking core works for the thread that is left. */
+	CK(n->forgotten == 1);
+	CK(ct__park_queued(&n->word) == 0);
+	CK(ct__park_wake(&n->word, ~0u) == 0);
+	CK(ct__park_wait(&n->word, 0, in_ms(5), 0) == CT_ETIMEDOUT);
+	CK(ct__fork_generation() > 0);
+	/* The gate is open: a section goes in and out at once. */
+	ct__gate_enter();
+	ct__gate_exit();
+	return 0;
+}
+
+TEST(a_fork_child_parks_without_the_threads_it_lost)
+{
+	struct noted n = {0};
+	pk_thread *t;
+	pk_start(&t, park_with_note, &n);
+	pk_wait_parked(t);
+	while (ct__park_queued(&n.word) != 1)
+		sched_yield();
+	FH_CHECK_CHILD(child_after_fork, &n);
+	CHECK_EQ(n.forgotten, 0); /* the parent's thread is still there */
+	atomic_store(&n.word, 1);
+	CHECK_EQ(ct__park_wake(&n.word, ~0u), 1);
+	pk_join(t);
 }

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/fork.h"
 #include "core/internal.h"
 
 /* Per kind: operations still allowed to succeed, then failures to report.
@@ -34,29 +33,22 @@ bool ct__fault_hit(enum ct__fault_kind kind)
 	return false;
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-#define ASAN_BUILD 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ASAN_BUILD 1
-#endif
-#endif
+#ifdef CT__FAULT_ASAN
+static const struct ct__alloc_guard *_Atomic alloc_guard;
 
-#ifdef ASAN_BUILD
-/* AddressSanitizer's allocator (GCC 12's, LLVM's before 17) takes no lock
- * around fork(), as glibc's malloc does: a fork while another thread is
- * inside it can leave the child's next malloc or free waiting forever.
- * In those builds the library allocates and frees inside fork's gate
- * (fork.h), so that a fork never catches one of its own calls in there.
- * (Not before the calling thread has a record: the gate needs one.) */
-#define ALLOCATING(call)                            \
-	do {                                        \
-		bool gated_ = ct__tls_self != NULL; \
-		if (gated_)                         \
-			ct__gate_enter();           \
-		call;                               \
-		if (gated_)                         \
-			ct__gate_exit();            \
+void ct__fault_set_alloc_guard(const struct ct__alloc_guard *guard)
+{
+	atomic_store(&alloc_guard, guard);
+}
+
+/* Runs @p call inside the guard (fault.h), once one is plugged in. */
+#define ALLOCATING(call)                                                      \
+	do {                                                                  \
+		const struct ct__alloc_guard *g_ = atomic_load(&alloc_guard); \
+		bool in_ = g_ && g_->enter();                                 \
+		call;                                                         \
+		if (in_)                                                      \
+			g_->exit();                                           \
 	} while (0)
 #else
 #define ALLOCATING(call) call

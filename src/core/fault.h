@@ -22,4 +22,26 @@ void ct__fault_set(enum ct__fault_kind kind, long skip, long count);
 /* Consumes one operation of @p kind; true when it must fail. */
 bool ct__fault_hit(enum ct__fault_kind kind);
 
+#if defined(__SANITIZE_ADDRESS__)
+#define CT__FAULT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CT__FAULT_ASAN 1
+#endif
+#endif
+
+#ifdef CT__FAULT_ASAN
+/* AddressSanitizer's allocator (GCC 12's, LLVM's before 17) takes no lock
+ * around fork(), as glibc's malloc does: a fork while another thread is
+ * inside it can leave the child's next malloc or free waiting forever.
+ * In those builds the library allocates and frees inside fork's gate: the
+ * parking core, which owns the gate, plugs it in here at load. enter()
+ * says whether it entered (it cannot before the thread has a record). */
+struct ct__alloc_guard {
+	bool (*enter)(void);
+	void (*exit)(void);
+};
+void ct__fault_set_alloc_guard(const struct ct__alloc_guard *guard);
+#endif
+
 #endif /* CT_FAULT_H */

@@ -51,9 +51,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/fork.h"
 #include "cthreading/thread.h"
 #include "futures/executor_internal.h"
+#include "park/fork.h"
 #include "park/park.h"
 #include "thread/thread_internal.h"
 

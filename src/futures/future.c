@@ -15,6 +15,7 @@
 
 #include "core/fault.h"
 #include "park/park.h"
+#include "park/waiter.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define CT__ASAN 1
@@ -170,23 +171,18 @@ static const struct ct__park_ops state_park_ops = {
 	.timed_out = waiter_left,
 };
 
-/* Spins a few microseconds for the phase to be done: most waits for a
- * short task end here, and then the completion finds PARKED clear and
- * makes no call into the parking core at all. */
-static bool spin_until_done(_Atomic uint32_t *state)
+/* Whether the phase is done: what a waiter spins on for a few microseconds
+ * (park/waiter.h): most waits for a short task end there, and then the
+ * completion finds PARKED clear and makes no call into the parking core. */
+static bool phase_done(const void *state)
 {
-	for (unsigned i = 0; i < ct__spin_limit; i++) {
-		if (ct__f_done(atomic_load_explicit(state, memory_order_acquire)))
-			return true;
-		ct__cpu_relax();
-	}
-	return false;
+	return ct__f_done(atomic_load_explicit((_Atomic uint32_t *)state, memory_order_acquire));
 }
 
 int ct__state_wait(_Atomic uint32_t *state, int64_t deadline)
 {
 	if (deadline != 0 && !ct__f_done(atomic_load_explicit(state, memory_order_relaxed)))
-		spin_until_done(state);
+		ct__spin_until(phase_done, state);
 	for (;;) {
 		uint32_t s = atomic_load_explicit(state, memory_order_acquire);
 		if (ct__f_done(s))

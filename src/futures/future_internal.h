@@ -26,10 +26,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/fork.h"
 #include "core/internal.h"
 #include "cthreading/future.h"
 #include "cthreading/lock.h"
+#include "park/fork.h"
 
 enum {
 	CT__F_PENDING = 0,
@@ -60,11 +60,11 @@ struct ct__work {
 	uint8_t kind;
 };
 
-struct ct__waiter;
+struct ct__wait_set;
 
 /* One waiter's registration on one future, on the future's list (wait.c). */
 struct ct__waiter_link {
-	struct ct__waiter *waiter;
+	struct ct__wait_set *waiter;
 	struct ct__waiter_link *prev, *next;
 	size_t index; /* which of the waiter's futures */
 	bool linked;  /* on the future's list; under the future's lock */

@@ -33,7 +33,7 @@
 /* Futures a wait() handles without allocating. */
 #define STACK_LINKS 16
 
-struct ct__waiter {
+struct ct__wait_set {
 	/* +2 on every signal; bit 0: the owner sleeps on it (or is about to),
 	 * so a signal must wake it. */
 	_Atomic uint32_t seq;
@@ -44,7 +44,7 @@ struct ct__waiter {
 	_Atomic size_t *ring;
 };
 
-static void waiter_init(struct ct__waiter *w, int mode, _Atomic size_t *ring)
+static void waiter_init(struct ct__wait_set *w, int mode, _Atomic size_t *ring)
 {
 	atomic_init(&w->seq, 0);
 	w->mode = mode;
@@ -53,7 +53,7 @@ static void waiter_init(struct ct__waiter *w, int mode, _Atomic size_t *ring)
 	w->ring = ring;
 }
 
-static void waiter_signal(struct ct__waiter *w)
+static void waiter_signal(struct ct__wait_set *w)
 {
 	if (atomic_fetch_add_explicit(&w->seq, 2, memory_order_acq_rel) & 1)
 		ct__park_wake(&w->seq, 1);
@@ -61,7 +61,7 @@ static void waiter_signal(struct ct__waiter *w)
 
 void ct__waiter_notify(struct ct__waiter_link *link, bool failed)
 {
-	struct ct__waiter *w = link->waiter;
+	struct ct__wait_set *w = link->waiter;
 	switch (w->mode) {
 	case AS_COMPLETED: {
 		size_t i = atomic_fetch_add_explicit(&w->ring_tail, 1, memory_order_relaxed);
@@ -87,7 +87,7 @@ void ct__waiter_notify(struct ct__waiter_link *link, bool failed)
 
 /* Sleeps until the waiter is signalled after @p seen (a seq value without
  * bit 0). 0, CT_ETIMEDOUT or CT_ESTOPPED. */
-static int waiter_sleep(struct ct__waiter *w, uint32_t seen, int64_t deadline)
+static int waiter_sleep(struct ct__wait_set *w, uint32_t seen, int64_t deadline)
 {
 	int rc = 0;
 	for (;;) {
@@ -115,7 +115,7 @@ static int waiter_sleep(struct ct__waiter *w, uint32_t seen, int64_t deadline)
 }
 
 /* Links @p l (for @p w, future number @p index) on f unless f is done. */
-static bool waiter_register(struct ct__waiter *w, struct ct__waiter_link *l, size_t index,
+static bool waiter_register(struct ct__wait_set *w, struct ct__waiter_link *l, size_t index,
 			    struct ct_future *f)
 {
 	l->waiter = NULL;
@@ -210,7 +210,7 @@ static void report_done(ct_future_t *const *fs, size_t n, bool *done)
 }
 
 /* Registers on every future; true if the condition held meanwhile. */
-static bool register_all(struct ct__waiter *w, struct ct__waiter_link *links,
+static bool register_all(struct ct__wait_set *w, struct ct__waiter_link *links,
 			 ct_future_t *const *fs, size_t n)
 {
 	size_t registered = 0;
@@ -266,11 +266,11 @@ int ct_wait(ct_future_t *const *fs, size_t n, double timeout, int return_when, b
 	struct ct__waiter_link stack_links[STACK_LINKS], *links = stack_links;
 	if (n > STACK_LINKS && !(links = ct__malloc(n * sizeof *links)))
 		return CT_ENOMEM;
-	struct ct__waiter w;
+	struct ct__wait_set w;
 	waiter_init(&w, return_when, NULL);
 	for (size_t i = 0; i < n; i++)
 		links[i].waiter = NULL; /* what forget_wait() looks at */
-	struct ct__thread *self = ct__self();
+	struct ct__waiter *self = ct__waiter_self();
 	struct wait_note note = {.links = links, .fs = fs, .n = n};
 	ct__note_push(self, &note.note, forget_wait);
 	if (!register_all(&w, links, fs, n))
@@ -291,7 +291,7 @@ int ct_wait(ct_future_t *const *fs, size_t n, double timeout, int return_when, b
 /* ---- as_completed ------------------------------------------------------- */
 
 struct ct__as_completed {
-	struct ct__waiter w;
+	struct ct__wait_set w;
 	int64_t deadline;
 	size_t n;	   /* distinct futures */
 	size_t yielded;	   /* handed out so far */

@@ -231,7 +231,7 @@ static void set_breaker(_Atomic uintptr_t *breaker, uintptr_t value)
 
 static bool holds(const struct ct__thread *self, const ct_gil_t *g)
 {
-	return self && self->gil_held == g;
+	return self && ct__thread_gil(self) == g;
 }
 
 /* ---- the list of GILs, for fork() --------------------------------------- */
@@ -278,7 +278,7 @@ static void publish_holder(ct_gil_t *g, struct ct__thread *t, int64_t now)
 /* The new holder's own bookkeeping, while it holds the GIL. */
 static void now_holding(ct_gil_t *g, struct ct__thread *self, int64_t waited_ns)
 {
-	self->gil_held = g;
+	self->w->holds = g;
 	stat_add(g, CT__GIL_ACQUISITIONS, 1);
 	if (g->ct__last_holder != self) {
 		g->ct__last_holder = self;
@@ -502,7 +502,7 @@ static void give_slow(ct_gil_t *g)
 /* Gives the GIL up; the caller holds it. */
 static void give(ct_gil_t *g, struct ct__thread *self)
 {
-	self->gil_held = NULL;
+	self->w->holds = NULL;
 	atomic_store_explicit(&g->ct__holder, NULL, memory_order_relaxed);
 	set_breaker(&ct__gil_tls_breaker, 0);
 	uint32_t expected = REGISTERED | LOCKED;
@@ -529,7 +529,7 @@ static int switch_out(ct_gil_t *g, struct ct__thread *self, enum why_switch why)
 	}
 	stat_add(g, why == FORCED ? CT__GIL_FORCED_DROPS : CT__GIL_YIELDS, 1);
 	int64_t now = ct__now_ns();
-	self->gil_held = NULL;
+	self->w->holds = NULL;
 	set_breaker(&ct__gil_tls_breaker, 0);
 	struct ct__gil_waiter *next = hand_over(g, now);
 	struct ct__gil_waiter w;
@@ -587,7 +587,7 @@ ct_gil_t *ct_gil_default(void)
 static int take_holding_none(ct_gil_t *gil, bool resuming)
 {
 	struct ct__thread *self = ct__self();
-	if (self->gil_held)
+	if (ct__thread_gil(self))
 		return CT_EGILHELD;
 	take(gil, self, resuming);
 	return 0;
@@ -602,7 +602,7 @@ int ct_gil_release(ct_gil_t *gil)
 {
 	if (!gil)
 		return CT_EINVAL;
-	struct ct__thread *self = ct__tls_self;
+	struct ct__thread *self = ct__self_peek();
 	if (!holds(self, gil))
 		return CT_EGILNOTHELD;
 	give(gil, self);
@@ -613,7 +613,7 @@ int ct__gil_checkpoint_slow(ct_gil_t *gil)
 {
 	if (!gil)
 		return CT_EINVAL;
-	struct ct__thread *self = ct__tls_self;
+	struct ct__thread *self = ct__self_peek();
 	if (!holds(self, gil))
 		return CT_EGILNOTHELD;
 	if (!(atomic_load_explicit(&ct__gil_tls_breaker, memory_order_relaxed) & DROP))
@@ -625,7 +625,7 @@ int ct_gil_yield(ct_gil_t *gil)
 {
 	if (!gil)
 		return CT_EINVAL;
-	struct ct__thread *self = ct__tls_self;
+	struct ct__thread *self = ct__self_peek();
 	if (!holds(self, gil))
 		return CT_EGILNOTHELD;
 	if (!(atomic_load_explicit(&gil->ct__state, memory_order_relaxed) & WAITERS))
@@ -669,8 +669,8 @@ int ct_gil_stats(const ct_gil_t *gil, ct_gil_stats_t *out)
 
 ct_gil_t *ct_gil_save(void)
 {
-	struct ct__thread *self = ct__tls_self;
-	ct_gil_t *gil = self ? self->gil_held : NULL;
+	struct ct__thread *self = ct__self_peek();
+	ct_gil_t *gil = self ? ct__thread_gil(self) : NULL;
 	if (gil)
 		give(gil, self);
 	return gil;
@@ -686,9 +686,9 @@ int ct_gil_state_ensure(ct_gil_t *gil)
 	if (!gil)
 		return CT_EINVAL;
 	struct ct__thread *self = ct__self();
-	if (self->gil_held == gil)
+	if (ct__thread_gil(self) == gil)
 		return CT_GIL_STATE_LOCKED;
-	if (self->gil_held)
+	if (ct__thread_gil(self))
 		return CT_EGILHELD;
 	take(gil, self, true);
 	return CT_GIL_STATE_UNLOCKED;
@@ -698,7 +698,7 @@ int ct_gil_state_release(ct_gil_t *gil, int state)
 {
 	if (!gil || (state != CT_GIL_STATE_LOCKED && state != CT_GIL_STATE_UNLOCKED))
 		return CT_EINVAL;
-	struct ct__thread *self = ct__tls_self;
+	struct ct__thread *self = ct__self_peek();
 	if (!holds(self, gil))
 		return CT_EGILNOTHELD;
 	if (state == CT_GIL_STATE_UNLOCKED)
@@ -716,11 +716,12 @@ int ct_gil_state_release(ct_gil_t *gil, int state)
  * only for another thread inside, which needs no GIL to get out, whereas
  * giving the GIL up would make it wait for the GIL to come back, maybe
  * from the very thread that is forking and waits for it to leave. */
-static void *sleep_suspend(struct ct__thread *self, unsigned park_flags)
+static void *sleep_suspend(struct ct__waiter *w, unsigned park_flags)
 {
-	ct_gil_t *gil = self->gil_held;
+	struct ct__thread *self = w->owner;
+	ct_gil_t *gil = w->holds;
 	if (CT__LIKELY(gil == NULL) || (park_flags & CT__PARK_KEEP_GIL) ||
-	    atomic_load_explicit(&self->gate, memory_order_relaxed) != 0)
+	    atomic_load_explicit(&w->gate, memory_order_relaxed) != 0)
 		return NULL;
 	give(gil, self);
 	return gil;
@@ -728,9 +729,9 @@ static void *sleep_suspend(struct ct__thread *self, unsigned park_flags)
 
 /* Takes it back as a thread coming back from a blocking call: without
  * waiting a switch interval (see the policy atop this file). */
-static void sleep_resume(struct ct__thread *self, void *suspended)
+static void sleep_resume(struct ct__waiter *w, void *suspended)
 {
-	take(suspended, self, true);
+	take(suspended, w->owner, true);
 }
 
 /* A thread started with opts.gil takes it before running... */
@@ -742,15 +743,15 @@ static void thread_begin(struct ct__thread *self)
 /* ...and gives back whichever GIL it holds when it ends. */
 static void thread_end(struct ct__thread *self)
 {
-	if (self->gil_held)
-		give(self->gil_held, self);
+	if (ct__thread_gil(self))
+		give(ct__thread_gil(self), self);
 }
 
 /* ct_sleep(0) under a GIL: lets another GIL thread run, as time.sleep(0). */
 static void thread_yield(struct ct__thread *self)
 {
-	if (self->gil_held)
-		(void)ct_gil_yield(self->gil_held);
+	if (ct__thread_gil(self))
+		(void)ct_gil_yield(ct__thread_gil(self));
 }
 
 /* In a fork child: every GIL is free, except the one the forking thread
@@ -762,7 +763,7 @@ static void after_fork_child(struct ct__thread *self)
 	for (unsigned i = 0; i < NLOCKS; i++)
 		ct__rawlock_reinit(&locks[i].lock);
 	ct__rawlock_reinit(&registry_lock);
-	ct_gil_t *mine = self ? self->gil_held : NULL;
+	ct_gil_t *mine = self ? ct__thread_gil(self) : NULL;
 	int64_t now = ct__now_ns();
 	for (ct_gil_t *g = registry; g; g = g->ct__next) {
 		g->ct__waiters = NULL;

@@ -20,7 +20,7 @@
 #include <stddef.h>
 
 #include "park/parker.h"
-#include "thread/thread_internal.h"
+#include "park/waiter.h"
 
 #define LOG2_BUCKETS 10
 #define NBUCKETS (1u << LOG2_BUCKETS)
@@ -158,13 +158,13 @@ void ct__park_set_sleep_hook(const struct ct__sleep_hook *hook)
 }
 
 /* Around every sleep: one load and a branch when nothing is plugged in. */
-static void *sleep_begin(struct ct__thread *self, unsigned flags)
+static void *sleep_begin(struct ct__waiter *self, unsigned flags)
 {
 	const struct ct__sleep_hook *h = atomic_load_explicit(&sleep_hook, memory_order_acquire);
-	return CT__LIKELY(h == NULL) ? NULL : h->suspend(self, flags);
+	return CT__LIKELY(h == NULL || self->holds == NULL) ? NULL : h->suspend(self, flags);
 }
 
-static void sleep_end(struct ct__thread *self, void *suspended)
+static void sleep_end(struct ct__waiter *self, void *suspended)
 {
 	if (CT__UNLIKELY(suspended != NULL))
 		atomic_load_explicit(&sleep_hook, memory_order_acquire)->resume(self, suspended);
@@ -173,7 +173,7 @@ static void sleep_end(struct ct__thread *self, void *suspended)
 int ct__park(const void *key, const struct ct__park_ops *ops, void *ctx, int64_t deadline,
 	     unsigned flags, uintptr_t *token)
 {
-	struct ct__thread *self = ct__self();
+	struct ct__waiter *self = ct__waiter_self();
 	struct ct__parker *p = &self->parker;
 	struct wait_node node = {.parker = p};
 	atomic_init(&node.key, key);
@@ -205,7 +205,8 @@ int ct__park(const void *key, const struct ct__park_ops *ops, void *ctx, int64_t
 		suspended = sleep_begin(self, flags);
 		/* No spinning for a wait that has already timed out (a condition
 		 * wait with timeout 0 releases the lock and takes it back). */
-		bool spin = !(flags & CT__PARK_NO_SPIN) && !ct__expired(deadline);
+		bool spin =
+			!(flags & CT__PARK_NO_SPIN) && !ct__expired(deadline) && ct__spin_allowed();
 		r = ct__parker_wait(p, deadline, interruptible, spin);
 	}
 
@@ -384,7 +385,7 @@ int ct__park_wait(const _Atomic uint32_t *word, uint32_t expected, int64_t deadl
 
 int ct__park_sleep(int64_t deadline, unsigned flags)
 {
-	struct ct__thread *self = ct__self();
+	struct ct__waiter *self = ct__waiter_self();
 	struct ct__parker *p = &self->parker;
 	bool interruptible = flags & CT__PARK_INTERRUPTIBLE;
 	ct__parker_prepare(p);

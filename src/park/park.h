@@ -48,11 +48,12 @@ enum ct__park_flags {
  * here instead of being called: the parking core knows nothing of it.
  * suspend() runs on the thread about to sleep, with its parker armed (it
  * must not park), and returns what resume() gets once the sleep is over
- * (NULL for nothing to do). Set once, at load. */
-struct ct__thread;
+ * (NULL for nothing to do). It is called only while the sleeper's record
+ * says it holds something (waiter.h's `holds`). Set once, at load. */
+struct ct__waiter;
 struct ct__sleep_hook {
-	void *(*suspend)(struct ct__thread *self, unsigned park_flags);
-	void (*resume)(struct ct__thread *self, void *suspended);
+	void *(*suspend)(struct ct__waiter *self, unsigned park_flags);
+	void (*resume)(struct ct__waiter *self, void *suspended);
 };
 void ct__park_set_sleep_hook(const struct ct__sleep_hook *hook);
 

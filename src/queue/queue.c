@@ -33,8 +33,8 @@
  */
 #include "cthreading/queue.h"
 
-#include "core/fork.h"
 #include "core/internal.h"
+#include "park/fork.h"
 #include "park/park.h"
 #include "queue/queue_internal.h"
 #include "queue/queue_ring.h"
@@ -132,7 +132,7 @@ static void forget_waiters(struct ct__fork_note *note)
  * gate: a fork sees both or neither. */
 static int wait_on(ct_queue_t *q, uint32_t *waiters, int64_t deadline, unsigned flags)
 {
-	struct ct__thread *self = ct__self();
+	struct ct__waiter *self = ct__waiter_self();
 	struct waiter_note n = {.q = q};
 	uintptr_t token;
 	ct__note_push(self, &n.note, forget_waiters);

@@ -17,34 +17,15 @@
 /* The smallest ring or heap a growable queue has once it holds an item. */
 #define CT__QUEUE_MIN_CAP 16
 
-/* Whether a waiter may spin before it parks. Not on one CPU (spin limit
- * 0), and not while holding a GIL: the thread it waits for would need the
- * GIL to make progress, and the parking core releases it only once the
- * waiter parks. */
+/* The library's one spin policy and loop (park/waiter.h). */
 static inline bool ct__queue_may_spin(void)
 {
-	return ct__spin_limit != 0 && ct__self()->gil_held == NULL;
+	return ct__spin_allowed();
 }
 
-/* The spin a waiter makes before it parks: until done(ctx) or about
- * CT__SPIN_NS have passed, looking less and less often, because each look
- * at a cache line the other side is writing pulls the line back to us (a
- * consumer that waits on the slot a producer is filling would otherwise
- * cost it a line transfer per item). True if done. */
 static inline bool ct__queue_spin(bool (*done)(const void *ctx), const void *ctx)
 {
-	if (!ct__queue_may_spin())
-		return done(ctx);
-	unsigned step = 1;
-	for (unsigned i = 0; i < ct__spin_limit; i += step) {
-		if (done(ctx))
-			return true;
-		for (unsigned j = 0; j < step; j++)
-			ct__cpu_relax();
-		if (step < 32)
-			step *= 2;
-	}
-	return done(ctx);
+	return ct__spin_until(done, ctx);
 }
 
 /* The checks a blocking get makes at the API boundary, Queue's and

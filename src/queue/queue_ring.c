@@ -69,8 +69,8 @@
 #include <stdalign.h>
 #include <stdatomic.h>
 
-#include "core/fork.h"
 #include "core/internal.h"
+#include "park/fork.h"
 #include "park/park.h"
 #include "queue/queue_internal.h"
 

@@ -42,9 +42,9 @@
  */
 #include <sched.h>
 
-#include "core/fork.h"
 #include "core/internal.h"
 #include "cthreading/queue.h"
+#include "park/fork.h"
 #include "park/park.h"
 #include "queue/queue_internal.h"
 #include "sync/lock_internal.h"

@@ -28,8 +28,8 @@
  */
 #include "cthreading/barrier.h"
 
-#include "core/fork.h"
 #include "core/internal.h"
+#include "park/fork.h"
 #include "park/park.h"
 
 enum {
@@ -58,7 +58,7 @@ static bool noted(const struct ct__fork_note *n, void (*forget)(struct ct__fork_
 static void forget_round(struct ct__fork_note *note)
 {
 	ct_barrier_t *b = ((struct barrier_note *)note)->barrier;
-	struct ct__thread *self = ct__tls_self;
+	struct ct__waiter *self = ct__tls_waiter;
 	if (self && noted(atomic_load(&self->notes), forget_round, b)) {
 		/* The forking thread runs the action, holding the Lock: it
 		 * ends the round, the only party left in it. */
@@ -75,12 +75,12 @@ static void forget_round(struct ct__fork_note *note)
 static void note_push(struct barrier_note *n, ct_barrier_t *b)
 {
 	n->barrier = b;
-	ct__note_push(ct__self(), &n->note, forget_round);
+	ct__note_push(ct__waiter_self(), &n->note, forget_round);
 }
 
 static void note_pop(struct barrier_note *n)
 {
-	ct__note_pop(ct__tls_self, &n->note);
+	ct__note_pop(ct__tls_waiter, &n->note);
 }
 
 int ct_barrier_init(ct_barrier_t *barrier, unsigned parties, ct_barrier_action_fn action, void *arg,

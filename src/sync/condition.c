@@ -24,8 +24,8 @@
  */
 #include "cthreading/condition.h"
 
-#include "core/fork.h"
 #include "core/internal.h"
+#include "park/fork.h"
 #include "park/park.h"
 #include "sync/lock_internal.h"
 #include "sync/rlock_internal.h"
@@ -170,7 +170,7 @@ static int wait_until(ct_condition_t *cond, int64_t deadline)
 {
 	struct waiter w = {.cond = cond};
 	uintptr_t token = CT__TOKEN_NORMAL;
-	struct ct__thread *self = ct__self();
+	struct ct__waiter *self = ct__waiter_self();
 	struct cond_note n = {.cond = cond};
 	ct__note_push(self, &n.note, forget_waiters);
 	int rc = ct__park(cond, &wait_ops, &w, deadline, CT__PARK_INTERRUPTIBLE, &token);

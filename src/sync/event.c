@@ -24,6 +24,7 @@
 
 #include "core/internal.h"
 #include "park/park.h"
+#include "sync/parked_bit.h"
 
 #define GEN_ONE 4u
 #define FLAGS (CT__EVENT_SET | CT__EVENT_PARKED)
@@ -52,35 +53,11 @@ void ct_event_clear(ct_event_t *event)
 	atomic_fetch_and_explicit(&event->ct__state, ~CT__EVENT_SET, memory_order_relaxed);
 }
 
-struct event_wait {
-	ct_event_t *event;
-	uint32_t parked; /* the word this waiter published: gen | PARKED */
-};
-
-static bool still_parked(void *ctx)
+/* True once the event is set, or was set since the waiter published
+ * @p parked (gen | PARKED; 0 before it parked). */
+static bool was_set(uint32_t parked, uint32_t s)
 {
-	struct event_wait *w = ctx;
-	return atomic_load_explicit(&w->event->ct__state, memory_order_relaxed) == w->parked;
-}
-
-static void waiter_left(void *ctx, const void *key, bool was_last)
-{
-	struct event_wait *w = ctx;
-	(void)key;
-	if (was_last)
-		atomic_fetch_and_explicit(&w->event->ct__state, ~CT__EVENT_PARKED,
-					  memory_order_relaxed);
-}
-
-static const struct ct__park_ops event_park_ops = {
-	.validate = still_parked,
-	.timed_out = waiter_left,
-};
-
-/* True once the event is set, or was set since @p w published its wait. */
-static bool was_set(const struct event_wait *w, uint32_t s)
-{
-	return (s & CT__EVENT_SET) || (w->parked && (s & ~FLAGS) != (w->parked & ~FLAGS));
+	return (s & CT__EVENT_SET) || (parked && (s & ~FLAGS) != (parked & ~FLAGS));
 }
 
 int ct_event_wait(ct_event_t *event, double timeout)
@@ -89,10 +66,10 @@ int ct_event_wait(ct_event_t *event, double timeout)
 	int rc = ct__object_deadline(event, timeout, &deadline);
 	if (rc < 0)
 		return rc;
-	struct event_wait w = {.event = event, .parked = 0};
+	struct ct__parked_wait w = {&event->ct__state, ~0u, 0, CT__EVENT_PARKED};
 	for (;;) {
 		uint32_t s = atomic_load_explicit(&event->ct__state, memory_order_acquire);
-		if (was_set(&w, s))
+		if (was_set(w.want, s))
 			return 0;
 		if (deadline == 0)
 			return CT_ETIMEDOUT;
@@ -100,12 +77,12 @@ int ct_event_wait(ct_event_t *event, double timeout)
 						       &event->ct__state, &s, s | CT__EVENT_PARKED,
 						       memory_order_relaxed, memory_order_relaxed))
 			continue;
-		w.parked = (s & ~FLAGS) | CT__EVENT_PARKED;
+		w.want = (s & ~FLAGS) | CT__EVENT_PARKED;
 		uintptr_t token;
-		rc = ct__park(event, &event_park_ops, &w, deadline, CT__PARK_INTERRUPTIBLE, &token);
+		rc = ct__park_parked(event, &w, deadline, CT__PARK_INTERRUPTIBLE, &token);
 		if (rc < 0)
-			return was_set(&w, atomic_load_explicit(&event->ct__state,
-								memory_order_acquire))
+			return was_set(w.want, atomic_load_explicit(&event->ct__state,
+								    memory_order_acquire))
 				       ? 0
 				       : rc;
 	}

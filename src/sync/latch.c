@@ -16,6 +16,7 @@
 
 #include "core/internal.h"
 #include "park/park.h"
+#include "sync/parked_bit.h"
 
 int ct_latch_init(ct_latch_t *latch, long count)
 {
@@ -50,23 +51,14 @@ int ct_latch_count_down(ct_latch_t *latch, unsigned n)
 
 static bool still_counting_and_parked(void *ctx)
 {
-	ct_latch_t *latch = ctx;
-	uint32_t s = atomic_load_explicit(&latch->ct__state, memory_order_relaxed);
+	const struct ct__parked_wait *w = ctx;
+	uint32_t s = atomic_load_explicit(w->word, memory_order_relaxed);
 	return s >= CT__LATCH_ONE && (s & CT__LATCH_PARKED);
-}
-
-static void waiter_left(void *ctx, const void *key, bool was_last)
-{
-	ct_latch_t *latch = ctx;
-	(void)key;
-	if (was_last)
-		atomic_fetch_and_explicit(&latch->ct__state, ~CT__LATCH_PARKED,
-					  memory_order_relaxed);
 }
 
 static const struct ct__park_ops latch_park_ops = {
 	.validate = still_counting_and_parked,
-	.timed_out = waiter_left,
+	.timed_out = ct__parked_wait_left,
 };
 
 static int wait_until(ct_latch_t *latch, int64_t deadline)
@@ -81,8 +73,9 @@ static int wait_until(ct_latch_t *latch, int64_t deadline)
 						       &latch->ct__state, &s, s | CT__LATCH_PARKED,
 						       memory_order_relaxed, memory_order_relaxed))
 			continue;
+		struct ct__parked_wait w = {.word = &latch->ct__state, .parked = CT__LATCH_PARKED};
 		uintptr_t token;
-		int rc = ct__park(latch, &latch_park_ops, latch, deadline, CT__PARK_INTERRUPTIBLE,
+		int rc = ct__park(latch, &latch_park_ops, &w, deadline, CT__PARK_INTERRUPTIBLE,
 				  &token);
 		if (rc < 0)
 			return ct_latch_try_wait(latch) ? 0 : rc;

@@ -30,6 +30,7 @@
 
 #include "core/internal.h"
 #include "park/park.h"
+#include "park/waiter.h"
 #include "sync/lock_internal.h"
 
 static bool still_locked_and_parked(void *ctx)
@@ -65,7 +66,7 @@ static const struct ct__park_ops lock_park_ops = {
 
 int ct__lock_acquire_until(ct_lock_t *lock, int64_t deadline, unsigned flags)
 {
-	unsigned spun = 0, backoff = 1;
+	unsigned spun = 0, backoff = 1, limit = ct__spin_allowed() ? ct__spin_limit : 0;
 	uint32_t s = atomic_load_explicit(&lock->ct__state, memory_order_relaxed);
 	for (;;) {
 		if (!(s & CT__LOCK_LOCKED)) {
@@ -77,7 +78,7 @@ int ct__lock_acquire_until(ct_lock_t *lock, int64_t deadline, unsigned flags)
 		}
 		/* Spin while nobody sleeps: the holder is likely running and
 		 * about to release. Once someone is parked, queue behind it. */
-		if (!(s & CT__LOCK_PARKED) && spun < ct__spin_limit) {
+		if (!(s & CT__LOCK_PARKED) && spun < limit) {
 			for (unsigned i = 0; i < backoff; i++)
 				ct__cpu_relax();
 			spun += backoff;

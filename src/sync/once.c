@@ -21,10 +21,9 @@
  */
 #include "cthreading/once.h"
 
-#include "core/fork.h"
 #include "core/internal.h"
+#include "park/fork.h"
 #include "park/park.h"
-#include "thread/thread_internal.h"
 
 enum {
 	ONCE_NEW = 0,
@@ -47,7 +46,7 @@ static void forget_run(struct ct__fork_note *note)
 	ct_once_t *once = ((struct runner_note *)note)->once;
 	void *runner = atomic_load_explicit(&once->ct__runner, memory_order_relaxed);
 	uint32_t s = atomic_load_explicit(&once->ct__state, memory_order_relaxed);
-	if (s == CT__ONCE_DONE || (runner && runner == (void *)ct__tls_self))
+	if (s == CT__ONCE_DONE || (runner && runner == (void *)ct__tls_waiter))
 		return;
 	atomic_store_explicit(&once->ct__runner, NULL, memory_order_relaxed);
 	atomic_store_explicit(&once->ct__state, ONCE_NEW, memory_order_relaxed);
@@ -55,7 +54,7 @@ static void forget_run(struct ct__fork_note *note)
 
 static int run(ct_once_t *once, int (*fn)(void *arg), void *arg)
 {
-	atomic_store_explicit(&once->ct__runner, (void *)ct__self(), memory_order_relaxed);
+	atomic_store_explicit(&once->ct__runner, (void *)ct__waiter_self(), memory_order_relaxed);
 	int rc = fn(arg);
 	atomic_store_explicit(&once->ct__runner, NULL, memory_order_relaxed);
 	uint32_t old = atomic_exchange_explicit(
@@ -75,7 +74,7 @@ int ct__once_slow(ct_once_t *once, int (*fn)(void *arg), void *arg)
 			return 0;
 		if (s == ONCE_NEW) {
 			struct runner_note n = {.once = once};
-			struct ct__thread *self = ct__self();
+			struct ct__waiter *self = ct__waiter_self();
 			ct__note_push(self, &n.note, forget_run);
 			bool mine = atomic_compare_exchange_weak_explicit(
 				&once->ct__state, &s, ONCE_RUNNING, memory_order_acquire,
@@ -88,7 +87,7 @@ int ct__once_slow(ct_once_t *once, int (*fn)(void *arg), void *arg)
 		}
 		/* Running: our own function calling us back would wait forever. */
 		if (atomic_load_explicit(&once->ct__runner, memory_order_relaxed) ==
-		    (void *)ct__self())
+		    (void *)ct__waiter_self())
 			return CT_EDEADLK;
 		if (!(s & ONCE_PARKED) && !atomic_compare_exchange_weak_explicit(
 						  &once->ct__state, &s, s | ONCE_PARKED,

@@ -1,19 +1,19 @@
 /* RLock: a Lock plus its owner and depth, as CPython's RLock.
  *
- * The owner is the address of the owning thread's record, unique among
- * live threads. Only the owner writes the depth; anyone may read the owner
- * (relaxed): a thread can only ever find its own address there if it put it
- * there itself, so the comparison needs no ordering.
+ * The owner is the address of the owning thread's waiter record (the
+ * parking core's, park/waiter.h), unique among live threads. Only the owner writes the depth;
+ * anyone may read the owner (relaxed): a thread can only ever find its own address there if it put
+ * it there itself, so the comparison needs no ordering.
  */
 #include "cthreading/rlock.h"
 
+#include "park/waiter.h"
 #include "sync/lock_internal.h"
 #include "sync/rlock_internal.h"
-#include "thread/thread_internal.h"
 
 static uintptr_t me(void)
 {
-	return (uintptr_t)ct__self();
+	return (uintptr_t)ct__waiter_self();
 }
 
 static bool owned_by(const ct_rlock_t *rlock, uintptr_t self)

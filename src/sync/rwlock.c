@@ -32,10 +32,11 @@
  */
 #include "cthreading/rwlock.h"
 
-#include "core/fork.h"
 #include "core/internal.h"
+#include "park/fork.h"
 #include "park/park.h"
 #include "sync/lock_internal.h"
+#include "sync/parked_bit.h"
 
 static const void *readers_key(ct_rwlock_t *rw)
 {
@@ -54,25 +55,6 @@ static uint32_t state(ct_rwlock_t *rw)
 
 /* ---- readers ------------------------------------------------------------ */
 
-static bool writer_in_and_parked(void *ctx)
-{
-	uint32_t both = CT__RW_WRITER | CT__RW_PARKED;
-	return (state(ctx) & both) == both;
-}
-
-static void reader_left(void *ctx, const void *key, bool was_last)
-{
-	ct_rwlock_t *rw = ctx;
-	(void)key;
-	if (was_last)
-		atomic_fetch_and_explicit(&rw->ct__state, ~CT__RW_PARKED, memory_order_relaxed);
-}
-
-static const struct ct__park_ops reader_park_ops = {
-	.validate = writer_in_and_parked,
-	.timed_out = reader_left,
-};
-
 static int read_until(ct_rwlock_t *rw, int64_t deadline, unsigned flags)
 {
 	for (;;) {
@@ -90,8 +72,11 @@ static int read_until(ct_rwlock_t *rw, int64_t deadline, unsigned flags)
 						    &rw->ct__state, &s, s | CT__RW_PARKED,
 						    memory_order_relaxed, memory_order_relaxed))
 			continue;
+		/* Parked while a writer is in and PARKED still set. */
+		uint32_t both = CT__RW_WRITER | CT__RW_PARKED;
+		struct ct__parked_wait w = {&rw->ct__state, both, both, CT__RW_PARKED};
 		uintptr_t token;
-		int rc = ct__park(readers_key(rw), &reader_park_ops, rw, deadline, flags, &token);
+		int rc = ct__park_parked(readers_key(rw), &w, deadline, flags, &token);
 		if (rc == CT__PARK_UNPARKED && token == CT__TOKEN_HANDOFF)
 			return 0;
 		if (rc < 0)
@@ -157,12 +142,12 @@ static void forget_writer(struct ct__fork_note *note)
 static void writer_in(struct writer_note *n, ct_rwlock_t *rw)
 {
 	n->rw = rw;
-	ct__note_push(ct__self(), &n->note, forget_writer);
+	ct__note_push(ct__waiter_self(), &n->note, forget_writer);
 }
 
 static void writer_out(struct writer_note *n)
 {
-	ct__note_pop(ct__tls_self, &n->note);
+	ct__note_pop(ct__tls_waiter, &n->note);
 }
 
 static struct ct__requeue_plan wake_all_readers(void *ctx)

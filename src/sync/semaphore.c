@@ -29,6 +29,7 @@
 
 #include "core/internal.h"
 #include "park/park.h"
+#include "sync/parked_bit.h"
 
 static int init(ct_semaphore_t *sem, long value, bool bounded)
 {
@@ -53,25 +54,6 @@ int ct_bounded_semaphore_init(ct_bounded_semaphore_t *sem, long value)
 	return init(sem, value, true);
 }
 
-static bool still_empty_and_parked(void *ctx)
-{
-	ct_semaphore_t *sem = ctx;
-	return atomic_load_explicit(&sem->ct__state, memory_order_relaxed) == CT__SEM_PARKED;
-}
-
-static void waiter_left(void *ctx, const void *key, bool was_last)
-{
-	ct_semaphore_t *sem = ctx;
-	(void)key;
-	if (was_last)
-		atomic_fetch_and_explicit(&sem->ct__state, ~CT__SEM_PARKED, memory_order_relaxed);
-}
-
-static const struct ct__park_ops sem_park_ops = {
-	.validate = still_empty_and_parked,
-	.timed_out = waiter_left,
-};
-
 int ct__semaphore_acquire_slow(ct_semaphore_t *sem, double timeout)
 {
 	int64_t deadline;
@@ -94,7 +76,8 @@ int ct__semaphore_acquire_slow(ct_semaphore_t *sem, double timeout)
 						   memory_order_relaxed, memory_order_relaxed))
 			continue;
 		uintptr_t token;
-		rc = ct__park(sem, &sem_park_ops, sem, deadline, CT__PARK_INTERRUPTIBLE, &token);
+		struct ct__parked_wait w = {&sem->ct__state, ~0u, CT__SEM_PARKED, CT__SEM_PARKED};
+		rc = ct__park_parked(sem, &w, deadline, CT__PARK_INTERRUPTIBLE, &token);
 		if (rc == CT__PARK_UNPARKED && token == CT__TOKEN_HANDOFF)
 			return 0;
 		/* Timed out or stopped: a unit that arrived meanwhile is still

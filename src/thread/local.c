@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/fork.h"
 #include "core/internal.h"
 #include "cthreading/lock.h"
+#include "park/fork.h"
 #include "thread/thread_internal.h"
 
 #define MAX_SLOTS 4096u
@@ -94,7 +94,7 @@ static int grow(struct ct__thread *self, uint32_t slot)
  * Python's thread-locals outlive its atexit callbacks). */
 static void destroy_main_values(void)
 {
-	struct ct__thread *self = ct__tls_self;
+	struct ct__thread *self = ct__self_peek();
 	if (self && self->kind == CT__KIND_MAIN)
 		ct__locals_thread_exit(self);
 }

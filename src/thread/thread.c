@@ -26,9 +26,9 @@
 #endif
 
 #include "core/fault.h"
-#include "core/fork.h"
 #include "core/internal.h"
 #include "cthreading/lock.h"
+#include "park/fork.h"
 #include "park/park.h"
 #include "thread/thread_internal.h"
 
@@ -37,7 +37,6 @@
 #define OS_NAME_MAX 15
 #define MAX_BEFORE_EXIT 8
 
-_Thread_local struct ct__thread *ct__tls_self CT__TLS_MODEL;
 atomic_bool ct__exiting;
 
 static _Thread_local struct ct__thread dummy_storage;
@@ -193,10 +192,17 @@ static char *default_name(const char *prefix, ct_target_fn target, const char *t
 	return ct__strdup(buf);
 }
 
-static void rec_setup(struct ct__thread *rec, uint8_t kind)
+/* @p w: the thread's waiter record, NULL for the record's own (a started
+ * thread's, attached when it starts). */
+static void rec_setup(struct ct__thread *rec, uint8_t kind, struct ct__waiter *w)
 {
-	ct__parker_init(&rec->parker);
-	atomic_init(&rec->stop, 0);
+	if (w) {
+		w->owner = rec;
+	} else {
+		w = &rec->own_waiter;
+		ct__waiter_init(w, rec);
+	}
+	rec->w = w;
 	atomic_init(&rec->native_id, 0);
 	atomic_init(&rec->ident, 0);
 	rec->kind = kind;
@@ -227,7 +233,7 @@ static void rec_unref(struct ct__thread *rec)
 {
 	if (atomic_fetch_sub_explicit(&rec->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	ct__parker_destroy(&rec->parker);
+	ct__waiter_destroy(&rec->own_waiter);
 	ct__free(atomic_load(&rec->name));
 	rec_free(rec);
 }
@@ -245,17 +251,17 @@ static void dummy_exit(void *p)
 	 * leave every other thread of that GIL blocked forever. */
 	gil_hook(end, rec);
 	registry_remove(rec);
-	ct__tls_self = NULL;
-	ct__parker_destroy(&rec->parker);
+	/* The waiter record is the parking core's: it stays, without us. */
+	rec->w->owner = NULL;
 	ct__free(atomic_load(&rec->name));
 	atomic_store(&rec->name, NULL);
 }
 
-struct ct__thread *ct__self_slow(void)
+struct ct__thread *ct__self_slow(struct ct__waiter *w)
 {
 	struct ct__thread *rec = &dummy_storage;
 	memset(rec, 0, sizeof *rec);
-	rec_setup(rec, CT__KIND_DUMMY);
+	rec_setup(rec, CT__KIND_DUMMY, w);
 	atomic_init(&rec->state, CT__T_RUNNING);
 	atomic_init(&rec->daemon, true);
 	atomic_store(&rec->ident, (unsigned long)pthread_self());
@@ -263,9 +269,6 @@ struct ct__thread *ct__self_slow(void)
 	/* Without memory for a name, the thread is just nameless. */
 	char *name = default_name("Dummy", NULL, NULL);
 	atomic_init(&rec->name, name);
-	/* Published before taking the registry lock, which may park, which
-	 * needs this very record. */
-	ct__tls_self = rec;
 	pthread_setspecific(dummy_key, rec);
 	ct_lock_acquire(&reg.lock);
 	registry_insert_locked(rec);
@@ -308,7 +311,7 @@ static int thread_create(ct_thread_t *embedded, ct_target_fn target, const char 
 		rec_free(rec);
 		return CT_ENOMEM;
 	}
-	rec_setup(rec, CT__KIND_STARTED);
+	rec_setup(rec, CT__KIND_STARTED, NULL);
 	if (embedded) {
 		embedded->ct__impl = rec;
 		rec->self = embedded;
@@ -412,7 +415,7 @@ static int run(struct ct__thread *rec)
 static void *trampoline(void *p)
 {
 	struct ct__thread *rec = p;
-	ct__tls_self = rec;
+	ct__waiter_attach(rec->w);
 	atomic_store(&rec->ident, (unsigned long)pthread_self());
 	atomic_store(&rec->native_id, (uint32_t)current_native_id());
 	ct__park_wake(&rec->native_id, ~0u);
@@ -439,7 +442,7 @@ static void *trampoline(void *p)
 	registry_remove(rec);
 	atomic_store_explicit(&rec->state, CT__T_FINISHED, memory_order_release);
 	ct__park_wake(&rec->state, ~0u);
-	ct__tls_self = NULL;
+	ct__waiter_detach(rec->w);
 	rec_unref(rec);
 	return NULL;
 }
@@ -527,7 +530,7 @@ int ct__thread_join_until(ct_thread_t *t, int64_t deadline, unsigned flags)
 		return CT_EINVAL;
 	if (atomic_load(&rec->state) == CT__T_NEW)
 		return CT_ENOTSTARTED;
-	if (rec == ct__tls_self)
+	if (rec == ct__self_peek())
 		return CT_EJOINSELF;
 	/* Python: a thread cthreading did not start has no end to wait for
 	 * that the library could see ("cannot join a dummy thread"). */
@@ -568,7 +571,7 @@ int ct_thread_set_name(ct_thread_t *t, const char *name)
 	char *copy = ct__strdup(name);
 	if (!copy)
 		return CT_ENOMEM;
-	bool from_self = rec == ct__tls_self;
+	bool from_self = rec == ct__self_peek();
 	ct_lock_acquire(&names_lock);
 	char *old = atomic_exchange(&rec->name, copy);
 	/* A new thread that has yet to name itself in the OS will do it with
@@ -634,17 +637,13 @@ int ct_thread_request_stop(ct_thread_t *t)
 	struct ct__thread *rec = rec_of(t);
 	if (!rec)
 		return CT_EINVAL;
-	/* Pairs with the fence in ct__park(): set the flag, then interrupt.
-	 * Either the waiter sees the flag before sleeping, or we see its
-	 * parker armed. */
-	atomic_store(&rec->stop, 1);
-	ct__parker_interrupt(&rec->parker);
+	ct__waiter_request_stop(rec->w);
 	return 0;
 }
 
 bool ct_stop_requested(void)
 {
-	return atomic_load_explicit(&ct__self()->stop, memory_order_relaxed) != 0;
+	return atomic_load_explicit(&ct__waiter_self()->stop, memory_order_relaxed) != 0;
 }
 
 int ct_sleep(double seconds)
@@ -706,7 +705,7 @@ unsigned long ct_get_ident(void)
 
 long ct_get_native_id(void)
 {
-	struct ct__thread *self = ct__tls_self;
+	struct ct__thread *self = ct__self_peek();
 	return self ? (long)atomic_load(&self->native_id) : current_native_id();
 }
 
@@ -806,7 +805,7 @@ static int wait_non_daemon(int64_t deadline, unsigned flags, bool final)
  * leaves the main thread running until the process ends. */
 static void mark_main_finished(void)
 {
-	struct ct__thread *self = ct__tls_self;
+	struct ct__thread *self = ct__self_peek();
 	if (!self || self != main_rec)
 		return;
 	atomic_store_explicit(&self->state, CT__T_FINISHED, memory_order_release);
@@ -862,11 +861,11 @@ static struct ct__thread *adopt_main_record(void)
 	ct__free(rec->locals);
 	rec->locals = NULL;
 	rec->nlocals = 0;
-	atomic_store(&rec->stop, 0);
+	rec->w = ct__waiter_self();
+	rec->w->owner = rec;
 	atomic_store(&rec->state, CT__T_RUNNING);
 	atomic_store(&rec->ident, (unsigned long)pthread_self());
 	registry_insert_locked(rec);
-	ct__tls_self = rec;
 	return rec;
 }
 
@@ -882,58 +881,36 @@ static void promote_dummy_to_main(struct ct__thread *rec)
 		ct__free(atomic_exchange(&rec->name, name));
 }
 
-/* Whether a thread other than @p self is inside fork's gate (fork.h).
- * Under the registry lock. */
-static bool gate_busy_locked(const struct ct__thread *self)
-{
-	for (const struct ct__thread *r = reg.head.next; r != &reg.head; r = r->next)
-		if (r != self && ct__gate_busy(r))
-			return true;
-	return false;
-}
-
 /* The registry must be whole in the child: no other thread may be
- * half-way through adding or removing itself at the fork. So the lock is
- * taken first, and kept until the fork is done. (So a fork from inside a
- * ct_enumerate() callback, which holds the lock, would deadlock.)
- *
- * Then fork's gate is closed, and this waits until no other thread is
- * inside, so that the child finds no critical section half done (fork.h).
- * The sections are short, wait for nothing outside the gate and never
- * take the registry lock: this waits microseconds. */
+ * half-way through adding or removing itself at the fork. So its lock is
+ * taken before the parking core closes fork's gate, and kept until the
+ * fork is done. (So a fork from inside a ct_enumerate() callback, which
+ * holds the lock, would deadlock.) */
 static void before_fork(void)
 {
-	const struct ct__thread *self = ct__tls_self;
 	ct_lock_acquire(&reg.lock);
-	ct__fork_close_gate();
-	while (gate_busy_locked(self))
-		sched_yield();
 }
 
 static void after_fork_parent(void)
 {
 	ct_lock_release(&reg.lock);
-	ct__fork_open_gate();
 }
 
-/* In the child only the forking thread exists. Every other record is dead,
+/* In the child only the forking thread exists, and the parking core has
+ * forgotten what the others left in objects. Every other record is dead,
  * the original main thread's and dummies' included (Python stops them
  * all): mark them finished (so join returns and is_alive is false) and
- * forget them. The forking thread becomes the main thread, as in Python. */
+ * drop them from the registry. The forking thread becomes the main thread,
+ * as in Python. */
 static void after_fork_child(void)
 {
-	ct__fork_child_begin(); /* a new generation; the gate open */
-	ct__park_after_fork_child();
 	ct_lock_init(&reg.lock); /* held by this thread since before_fork() */
 	ct_lock_init(&names_lock);
-	struct ct__thread *self = ct__tls_self;
+	struct ct__thread *self = ct__self_peek();
 	for (struct ct__thread *r = reg.head.next, *next; r != &reg.head; r = next) {
 		next = r->next;
 		if (r == self)
 			continue;
-		/* What it left in objects, while its stack is still whole (the
-		 * child's next threads may be given it). */
-		ct__fork_forget(r);
 		registry_remove_locked(r);
 		r->os_named = false;
 		atomic_store(&r->state, CT__T_FINISHED);
@@ -943,28 +920,25 @@ static void after_fork_child(void)
 	else if (self->kind == CT__KIND_DUMMY)
 		promote_dummy_to_main(self);
 	atomic_store(&self->native_id, (uint32_t)current_native_id());
-	/* Re-initialised, not just reset: with the fallback parker, a thread
-	 * of the parent may have held its mutex (a stop request) at the fork. */
-	ct__parker_init(&self->parker);
 	main_rec = self;
 	gil_hook(after_fork_child, self);
 }
+
+static const struct ct__fork_hooks fork_hooks = {before_fork, after_fork_parent, after_fork_child};
 
 __attribute__((constructor)) static void ct__load(void)
 {
 	pthread_key_create(&dummy_key, dummy_exit);
 	struct ct__thread *rec = &main_storage;
-	rec_setup(rec, CT__KIND_MAIN);
+	rec_setup(rec, CT__KIND_MAIN, ct__waiter_self());
 	atomic_init(&rec->state, CT__T_RUNNING);
 	atomic_init(&rec->daemon, false);
 	atomic_init(&rec->name, NULL);
 	atomic_store(&rec->name, ct__strdup("MainThread"));
 	atomic_store(&rec->ident, (unsigned long)pthread_self());
 	atomic_store(&rec->native_id, (uint32_t)current_native_id());
-	ct__tls_self = rec;
 	ct_lock_acquire(&reg.lock);
 	registry_insert_locked(rec);
 	ct_lock_release(&reg.lock);
-	ct__fork_init();
-	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+	ct__fork_add_hooks(&fork_hooks);
 }

@@ -3,8 +3,11 @@
  * Every thread that touches cthreading has one: threads it started (heap,
  * reference-counted), the main thread (static) and "dummy" records for
  * threads started by someone else (in that thread's TLS, as Python's
- * _DummyThread). The parking core finds the caller's record through a TLS
- * pointer; its parker, stop flag and GIL are all it needs from it.
+ * _DummyThread). What the parking core needs of a thread (its parker,
+ * stop flag, fork gate and notes) is the thread's waiter record
+ * (park/waiter.h), which points back here through its `owner`: a started
+ * thread's is inside its record, any other thread's in the parking core's
+ * TLS.
  */
 #ifndef CT_THREAD_INTERNAL_H
 #define CT_THREAD_INTERNAL_H
@@ -15,10 +18,9 @@
 
 #include "core/internal.h"
 #include "cthreading/thread.h"
-#include "park/parker.h"
+#include "park/waiter.h"
 
 struct ct_gil;
-struct ct__fork_note;
 
 enum ct__thread_kind {
 	CT__KIND_STARTED, /* started by cthreading; heap, reference-counted */
@@ -43,8 +45,7 @@ struct ct__local_entry {
 };
 
 struct ct__thread {
-	struct ct__parker parker;
-	_Atomic uint32_t stop;	    /* a stop was requested; sticky */
+	struct ct__waiter *w;	    /* this thread's waiter record */
 	_Atomic uint32_t state;	    /* CT__T_* */
 	_Atomic uint32_t refs;	    /* STARTED records only */
 	_Atomic uint32_t native_id; /* 0 until the thread published it */
@@ -59,9 +60,6 @@ struct ct__thread {
 	bool os_named; /* the OS thread runs and bears the name; under thread.c's names_lock */
 	size_t stack_size;
 	struct ct_gil *run_gil; /* the GIL the thread runs under, if any */
-	/* The GIL this thread holds right now: the parking core releases it
-	 * around every sleep (see gil.c). Only the thread itself writes it. */
-	struct ct_gil *gil_held;
 	/* &ct__gil_tls_breaker of this thread, its eval breaker: set by the
 	 * thread before it first takes a GIL, written by others only as
 	 * gil.c says. */
@@ -72,30 +70,35 @@ struct ct__thread {
 	uint32_t nlocals;
 	/* The registry of live threads (thread.c), under its lock. */
 	struct ct__thread *prev, *next;
-	/* fork() support (fork.h): how deep the thread is in the gate, and
-	 * its notes, innermost first. Written by the thread itself; read by
-	 * the forking thread and by fork's child handler. */
-	_Atomic uint32_t gate;
-	struct ct__fork_note *_Atomic notes;
+	/* A started thread's waiter record (`w` points here); the others
+	 * use the one the parking core keeps in their TLS. */
+	struct ct__waiter own_waiter;
 };
 
-#if defined(__GNUC__)
-#define CT__TLS_MODEL __attribute__((tls_model("initial-exec")))
-#else
-#define CT__TLS_MODEL
-#endif
-
-/* The calling thread's record, or NULL before it first needs one. */
-extern _Thread_local struct ct__thread *ct__tls_self CT__TLS_MODEL;
-
-/* Creates the record of the main thread or a dummy one. Never fails: a
- * dummy record lives in the thread's own TLS. */
-struct ct__thread *ct__self_slow(void);
+/* The calling thread's record: creates the main thread's or a dummy one
+ * the first time a thread needs it. Never fails (a dummy record lives in
+ * the thread's own TLS). */
+struct ct__thread *ct__self_slow(struct ct__waiter *w);
 
 static inline struct ct__thread *ct__self(void)
 {
-	struct ct__thread *self = ct__tls_self;
-	return CT__LIKELY(self != NULL) ? self : ct__self_slow();
+	struct ct__waiter *w = ct__waiter_self();
+	struct ct__thread *self = w->owner;
+	return CT__LIKELY(self != NULL) ? self : ct__self_slow(w);
+}
+
+/* The calling thread's record if it has one already, else NULL. */
+static inline struct ct__thread *ct__self_peek(void)
+{
+	struct ct__waiter *w = ct__tls_waiter;
+	return w ? w->owner : NULL;
+}
+
+/* The GIL the thread holds right now (gil.c): the parking core gives it up
+ * around every sleep, through its sleep hook. */
+static inline struct ct_gil *ct__thread_gil(const struct ct__thread *t)
+{
+	return t->w->holds;
 }
 
 /* Runs the destructors of a thread's locals and frees its table (local.c). */

@@ -43,7 +43,7 @@
 #include <stdint.h>
 
 #include "core/internal.h"
-#include "thread/thread_internal.h"
+#include "park/waiter.h"
 
 /* ---- the generation ------------------------------------------------------ */
 
@@ -70,7 +70,7 @@ extern _Atomic uint32_t ct__gate_closed;
 /* True when membarrier() stands in for the entering threads' fences. */
 extern bool ct__gate_asymmetric;
 
-void ct__gate_wait(struct ct__thread *self);
+void ct__gate_wait(struct ct__waiter *self);
 
 /* A thread coming in: its count goes up, then it looks at the gate. This
  * is Dekker's with the forking thread, which closes the gate, then looks
@@ -79,7 +79,7 @@ void ct__gate_wait(struct ct__thread *self);
  * compiler barrier; a full fence where membarrier is missing. (Under
  * ThreadSanitizer, which models no fences, the plain C11 way: both sides'
  * stores and loads sequentially consistent.) */
-static inline bool ct__gate_come_in(struct ct__thread *self)
+static inline bool ct__gate_come_in(struct ct__waiter *self)
 {
 #ifdef CT__FORK_TSAN
 	atomic_store_explicit(&self->gate, 1, memory_order_seq_cst);
@@ -96,7 +96,7 @@ static inline bool ct__gate_come_in(struct ct__thread *self)
 /* Enters the gate (nesting is allowed); waits while a fork is under way. */
 static inline void ct__gate_enter(void)
 {
-	struct ct__thread *self = ct__self();
+	struct ct__waiter *self = ct__waiter_self();
 	uint32_t depth = atomic_load_explicit(&self->gate, memory_order_relaxed);
 	if (depth != 0)
 		atomic_store_explicit(&self->gate, depth + 1, memory_order_relaxed);
@@ -106,7 +106,7 @@ static inline void ct__gate_enter(void)
 
 static inline void ct__gate_exit(void)
 {
-	struct ct__thread *self = ct__tls_self;
+	struct ct__waiter *self = ct__tls_waiter;
 	uint32_t depth = atomic_load_explicit(&self->gate, memory_order_relaxed);
 	/* Release: a fork that sees 0 sees the whole section done. */
 	atomic_store_explicit(&self->gate, depth - 1, memory_order_release);
@@ -134,7 +134,7 @@ struct ct__fork_note {
 
 /* Pushes @p note (usually inside a struct that says which object) before
  * the first change the wait makes to the object. */
-static inline void ct__note_push(struct ct__thread *self, struct ct__fork_note *note,
+static inline void ct__note_push(struct ct__waiter *self, struct ct__fork_note *note,
 				 void (*forget)(struct ct__fork_note *note))
 {
 	note->forget = forget;
@@ -144,32 +144,26 @@ static inline void ct__note_push(struct ct__thread *self, struct ct__fork_note *
 }
 
 /* Pops @p note (the thread's last) after the wait's last change. */
-static inline void ct__note_pop(struct ct__thread *self, struct ct__fork_note *note)
+static inline void ct__note_pop(struct ct__waiter *self, struct ct__fork_note *note)
 {
 	atomic_store_explicit(&self->notes, note->outer, memory_order_release);
 }
 
-/* ---- fork's handlers (called by thread.c's) ------------------------------- */
+/* ---- fork's handlers ---------------------------------------------------- */
 
-/* At load: chooses how the gate's fences are paid for. */
-void ct__fork_init(void);
-
-/* Before fork: closes the gate. The caller then waits, under the registry
- * lock, until ct__gate_busy() is false for every other thread. */
-void ct__fork_close_gate(void);
-
-static inline bool ct__gate_busy(const struct ct__thread *rec)
-{
-	return atomic_load_explicit(&((struct ct__thread *)rec)->gate, memory_order_seq_cst) != 0;
-}
-
-/* After fork, in the parent: opens the gate and wakes who waits at it. */
-void ct__fork_open_gate(void);
-
-/* After fork, in the child, first: a new generation, the gate open. */
-void ct__fork_child_begin(void);
-
-/* In the child: forgets what the gone thread @p rec left in objects. */
-void ct__fork_forget(struct ct__thread *rec);
+/* The parking core registers the process's fork handlers itself (fork.c),
+ * so that everything built on it works in a fork child even in a program
+ * that links nothing above it. A layer above with its own repairs to make
+ * plugs them in here, at load (at most a few; thread.c does). prepare
+ * runs first, before the gate closes, and parent and child last, each in
+ * the reverse order of prepare. In the child, the parking core is already
+ * whole again when child runs: the gate open, the queues empty, the gone
+ * threads' notes forgotten. */
+struct ct__fork_hooks {
+	void (*prepare)(void);
+	void (*parent)(void);
+	void (*child)(void);
+};
+void ct__fork_add_hooks(const struct ct__fork_hooks *hooks);
 
 #endif /* CT_FORK_H */

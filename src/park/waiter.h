@@ -1,0 +1,130 @@
+/* The waiter record: what the parking core keeps for one thread.
+ *
+ * Every thread that waits in cthreading has exactly one: its parker, its
+ * stop flag, its place in fork's gate and its fork notes (fork.h). The
+ * parking core needs nothing else to know about a thread, so it keeps
+ * these records itself and never looks at the thread layer above it:
+ *
+ *   - a thread started by cthreading brings its own, inside its thread
+ *     record, and attaches it when it starts (ct__waiter_attach);
+ *   - any other thread (the main thread, a thread started by someone
+ *     else) gets one in its own TLS the first time it needs it
+ *     (ct__waiter_self), removed by a pthread key destructor when it ends.
+ *
+ * The layer above finds its own record through `owner`, which it sets;
+ * the parking core never reads it. Every attached record is in one list,
+ * which fork's handlers walk: a fork waits until no other thread is inside
+ * the gate, and the child forgets what the gone threads left in objects.
+ */
+#ifndef CT_PARK_WAITER_H
+#define CT_PARK_WAITER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/internal.h"
+#include "park/parker.h"
+
+struct ct__fork_note;
+
+struct ct__waiter {
+	struct ct__parker parker;
+	_Atomic uint32_t stop; /* a stop was requested; sticky */
+	/* fork() support (fork.h): how deep the thread is in the gate, and
+	 * its notes, innermost first. Written by the thread itself; read by
+	 * the forking thread and by fork's child handler. */
+	_Atomic uint32_t gate;
+	struct ct__fork_note *_Atomic notes;
+	/* Set by a layer above for as long as the thread must neither spin
+	 * (ct__spin_allowed) nor sleep without telling that layer first (the
+	 * sleep hook of park.h): the GIL the thread holds. Only the thread
+	 * itself writes it; the parking core only tests it for NULL. */
+	void *holds;
+	/* The record of the layer above (the thread record), if it made one. */
+	void *owner;
+	/* The list of attached records, under the parking core's lock. */
+	struct ct__waiter *prev, *next;
+	bool ready; /* initialised (a TLS record is set up once) */
+};
+
+#if defined(__GNUC__)
+#define CT__TLS_MODEL __attribute__((tls_model("initial-exec")))
+#else
+#define CT__TLS_MODEL
+#endif
+
+/* The calling thread's record, or NULL before it first needs one. */
+extern _Thread_local struct ct__waiter *ct__tls_waiter CT__TLS_MODEL;
+
+/* Sets up and attaches the calling thread's TLS record. Never fails. */
+struct ct__waiter *ct__waiter_self_slow(void);
+
+static inline struct ct__waiter *ct__waiter_self(void)
+{
+	struct ct__waiter *w = ct__tls_waiter;
+	return CT__LIKELY(w != NULL) ? w : ct__waiter_self_slow();
+}
+
+/* Initialises a record that a layer above keeps in its own memory (a
+ * started thread's); others may interrupt it from then on. */
+void ct__waiter_init(struct ct__waiter *w, void *owner);
+
+/* Makes @p w the calling thread's record: at the start of a thread that
+ * brought its own. */
+void ct__waiter_attach(struct ct__waiter *w);
+
+/* The calling thread is done with @p w, its record: it leaves the list.
+ * The thread's last act before the memory may go; waiting afterwards
+ * would give the thread a TLS record. */
+void ct__waiter_detach(struct ct__waiter *w);
+
+void ct__waiter_destroy(struct ct__waiter *w);
+
+/* Requests a stop: the flag, then the parker interrupted (see ct__park). */
+void ct__waiter_request_stop(struct ct__waiter *w);
+
+/* Whether the calling thread may spin before it parks: never on one CPU,
+ * where the thread it waits for cannot run meanwhile, and never while it
+ * holds what others need to make progress (a GIL). The one spin policy of
+ * the library: every spinning loop asks this first. */
+static inline bool ct__spin_allowed(void)
+{
+	return ct__spin_limit != 0 && ct__waiter_self()->holds == NULL;
+}
+
+/* The one spin loop of the library, for a waiter about to park: until
+ * done(ctx) or about CT__SPIN_NS have passed, looking less and less often,
+ * because each look at a cache line the other side is writing pulls the
+ * line back to us (a consumer that waits on the slot a producer is filling
+ * would otherwise cost it a line transfer per item). Spins only when
+ * ct__spin_allowed(). True if done. */
+static inline bool ct__spin_until(bool (*done)(const void *ctx), const void *ctx)
+{
+	if (!ct__spin_allowed())
+		return done(ctx);
+	unsigned step = 1;
+	for (unsigned i = 0; i < ct__spin_limit; i += step) {
+		if (done(ctx))
+			return true;
+		for (unsigned j = 0; j < step; j++)
+			ct__cpu_relax();
+		if (step < 32)
+			step *= 2;
+	}
+	return done(ctx);
+}
+
+/* ---- for fork's handlers (fork.c): the list of records ------------------ */
+
+void ct__waiters_lock(void);
+void ct__waiters_unlock(void);
+/* Calls @p fn on every attached record but the caller's, under the lock;
+ * stops early and returns true when @p fn does. */
+bool ct__waiters_any(bool (*fn)(struct ct__waiter *w));
+/* In the child: the lock re-made, and only the caller's record left (its
+ * parker re-made: a gone thread may have held its mutex). Each removed
+ * record goes through @p gone first. */
+void ct__waiters_after_fork_child(void (*gone)(struct ct__waiter *w));
+
+#endif /* CT_PARK_WAITER_H */
