@@ -562,3 +562,11 @@ TEST(simple_waits_in_progress_at_fork)
 	for (int i = 0; i < 4; i++)
 		sh_join(t[i]);
 }
+
+/* A program linked statically that uses only a Lock and a Condition (so
+ * that only their objects, the parking core's and the core's come with it)
+ * still gets the fork handlers: the child forgets the gone waiter. */
+TEST(a_program_using_only_a_condition_gets_the_fork_handlers)
+{
+	free(ht_run_program(CT_TEST_PROGRAMS, "fork_condition_only"));
+}

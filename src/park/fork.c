@@ -165,7 +165,7 @@ static bool alloc_enter(void)
 static const struct ct__alloc_guard alloc_guard = {alloc_enter, ct__gate_exit};
 #endif
 
-__attribute__((constructor)) static void fork_load(void)
+void ct__fork_load(void)
 {
 	gate_init();
 #ifdef CT__FAULT_ASAN

@@ -166,4 +166,10 @@ struct ct__fork_hooks {
 };
 void ct__fork_add_hooks(const struct ct__fork_hooks *hooks);
 
+/* Registers the handlers: at load, from waiter.c, whose records are what
+ * they walk. (Called from there, not from a constructor here, so that a
+ * statically linked program gets them with the first object that parks,
+ * even if it calls nothing of this file.) */
+void ct__fork_load(void);
+
 #endif /* CT_FORK_H */

@@ -1,6 +1,8 @@
 /* Waiter records (waiter.h): the TLS ones, and the list fork walks. */
 #include "park/waiter.h"
 
+#include "park/fork.h"
+
 #include <pthread.h>
 
 _Thread_local struct ct__waiter *ct__tls_waiter CT__TLS_MODEL;
@@ -132,4 +134,9 @@ void ct__waiters_after_fork_child(void (*gone)(struct ct__waiter *w))
 	 * parent may have held its mutex (a stop request) at the fork. */
 	if (self)
 		ct__parker_init(&self->parker);
+}
+
+__attribute__((constructor)) static void waiter_load(void)
+{
+	ct__fork_load();
 }
