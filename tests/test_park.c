@@ -582,6 +582,34 @@ TEST(park_sleep)
 	CHECK_OK(plain.second);
 }
 
+/* ---- the spin budget ------------------------------------------------------ */
+
+TEST(the_spin_budget_shrinks_when_spins_do_not_pay_and_grows_back)
+{
+	struct ct__waiter *w = ct__waiter_self();
+	if (ct__spin_limit == 0) {
+		CHECK_EQ(ct__spin_budget(w), 0); /* one CPU: never */
+		return;
+	}
+	CHECK_EQ(ct__spin_budget(w), ct__spin_limit);
+	unsigned floor = ct__spin_limit / 64 + 1;
+	for (int i = 0; i < 40; i++)
+		ct__spin_paid(w, false);
+	CHECK_EQ(ct__spin_budget(w), floor);
+	ct__spin_paid(w, true);
+	CHECK_EQ(ct__spin_budget(w), 2 * floor);
+	for (int i = 0; i < 40; i++)
+		ct__spin_paid(w, true);
+	CHECK_EQ(ct__spin_budget(w), ct__spin_limit);
+	/* A thread holding what others need never spins (a GIL). */
+	int held;
+	w->holds = &held;
+	CHECK_EQ(ct__spin_budget(w), 0);
+	CHECK(!ct__spin_allowed());
+	w->holds = NULL;
+	CHECK(ct__spin_allowed());
+}
+
 /* ---- fork ------------------------------------------------------------------ */
 
 /* A thread parked with a note on its record when the process forks. */

@@ -6,7 +6,9 @@
  * virtual machine (CT__SPIN_NS), so that a wait that ends within it costs
  * no system call on either side. The loop count comes from timing the
  * CPU's own pause instruction, so the policy follows the machine it runs
- * on rather than the one it was tuned on.
+ * on rather than the one it was tuned on. Under it, each thread's own
+ * budget adapts to how long its waits last (park/waiter.h,
+ * ct__spin_budget).
  */
 #include <unistd.h>
 

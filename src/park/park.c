@@ -205,9 +205,14 @@ int ct__park(const void *key, const struct ct__park_ops *ops, void *ctx, int64_t
 		suspended = sleep_begin(self, flags);
 		/* No spinning for a wait that has already timed out (a condition
 		 * wait with timeout 0 releases the lock and takes it back). */
-		bool spin =
-			!(flags & CT__PARK_NO_SPIN) && !ct__expired(deadline) && ct__spin_allowed();
-		r = ct__parker_wait(p, deadline, interruptible, spin);
+		unsigned spin = (flags & CT__PARK_NO_SPIN) || ct__expired(deadline)
+					? 0
+					: ct__spin_budget(self);
+		int64_t t0 = spin ? ct__now_ns() : 0;
+		bool paid = false;
+		r = ct__parker_wait(p, deadline, interruptible, spin, &paid);
+		if (spin)
+			ct__spin_paid(self, paid || ct__now_ns() - t0 < CT__SPIN_NS);
 	}
 
 	int rc = CT__PARK_UNPARKED;
@@ -223,7 +228,7 @@ int ct__park(const void *key, const struct ct__park_ops *ops, void *ctx, int64_t
 		/* Dequeued by a waker first: its unpark is on its way, and
 		 * must be waited for (see the lifetime rule above). */
 		if (rc == CT__PARK_UNPARKED)
-			ct__parker_wait(p, CT__NO_DEADLINE, false, true);
+			ct__parker_wait(p, CT__NO_DEADLINE, false, ct__spin_limit, NULL);
 	}
 	if (rc == CT__PARK_UNPARKED)
 		*token = node.token;
@@ -397,7 +402,7 @@ int ct__park_sleep(int64_t deadline, unsigned flags)
 	void *suspended = sleep_begin(self, flags);
 	/* Nobody unparks a sleeper: only the deadline or a stop ends this, so
 	 * spinning would only burn the CPU. */
-	enum ct__parker_result r = ct__parker_wait(p, deadline, interruptible, false);
+	enum ct__parker_result r = ct__parker_wait(p, deadline, interruptible, 0, NULL);
 	atomic_store_explicit(&p->state, CT__PK_IDLE, memory_order_relaxed);
 	sleep_end(self, suspended);
 	return r == CT__PKR_INTERRUPTED ? CT_ESTOPPED : 0;

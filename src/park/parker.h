@@ -89,12 +89,11 @@ static inline bool ct__parker_settled(uint32_t s, bool interruptible, enum ct__p
 }
 
 /* Both backends' spin before sleeping: true, with the result in *r, if the
- * wait ended while spinning (at most ct__spin_limit rounds, none unless
- * @p spin). */
-static inline bool ct__parker_spin(struct ct__parker *p, bool interruptible, bool spin,
+ * wait ended within @p rounds. */
+static inline bool ct__parker_spin(struct ct__parker *p, bool interruptible, unsigned rounds,
 				   enum ct__parker_result *r)
 {
-	for (unsigned i = 0, n = spin ? ct__spin_limit : 0; i < n; i++) {
+	for (unsigned i = 0; i < rounds; i++) {
 		if (ct__parker_settled(atomic_load_explicit(&p->state, memory_order_acquire),
 				       interruptible, r))
 			return true;
@@ -104,12 +103,13 @@ static inline bool ct__parker_spin(struct ct__parker *p, bool interruptible, boo
 }
 
 /* Waits until unparked, until @p deadline (absolute CLOCK_MONOTONIC ns) or,
- * if @p interruptible, until interrupted. With @p spin, spins briefly first:
+ * if @p interruptible, until interrupted. Spins up to @p spin rounds first:
  * on a machine where a futex wake-up costs tens of microseconds, most short
  * waits end during the spin and the waker then skips its syscall too.
+ * *paid (if not NULL) says whether the wait ended while spinning.
  * Spurious wake-ups and EINTR never end the wait. */
 enum ct__parker_result ct__parker_wait(struct ct__parker *p, int64_t deadline, bool interruptible,
-				       bool spin);
+				       unsigned spin, bool *paid);
 
 /* Ends the wait of a parked thread (after its token is published). */
 void ct__parker_unpark(struct ct__parker *p);

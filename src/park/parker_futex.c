@@ -41,10 +41,13 @@ void ct__parker_destroy(struct ct__parker *p)
 }
 
 enum ct__parker_result ct__parker_wait(struct ct__parker *p, int64_t deadline, bool interruptible,
-				       bool spin)
+				       unsigned spin, bool *paid)
 {
 	enum ct__parker_result r;
-	if (ct__parker_spin(p, interruptible, spin, &r))
+	bool done = ct__parker_spin(p, interruptible, spin, &r);
+	if (paid)
+		*paid = done;
+	if (done)
 		return r;
 	for (;;) {
 		uint32_t s = atomic_load_explicit(&p->state, memory_order_acquire);

@@ -27,10 +27,13 @@ void ct__parker_destroy(struct ct__parker *p)
 }
 
 enum ct__parker_result ct__parker_wait(struct ct__parker *p, int64_t deadline, bool interruptible,
-				       bool spin)
+				       unsigned spin, bool *paid)
 {
 	enum ct__parker_result r;
-	if (ct__parker_spin(p, interruptible, spin, &r)) {
+	bool done = ct__parker_spin(p, interruptible, spin, &r);
+	if (paid)
+		*paid = done;
+	if (done) {
 		/* The waker sets the state while holding the mutex: pass
 		 * through it once so that our thread cannot end (and free the
 		 * parker) while the waker is still inside. */

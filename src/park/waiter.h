@@ -41,6 +41,9 @@ struct ct__waiter {
 	 * sleep hook of park.h): the GIL the thread holds. Only the thread
 	 * itself writes it; the parking core only tests it for NULL. */
 	void *holds;
+	/* This thread's spin budget, in rounds (ct__spin_budget); 0 until
+	 * first used. Only the thread itself touches it. */
+	unsigned spin;
 	/* The record of the layer above (the thread record), if it made one. */
 	void *owner;
 	/* The list of attached records, under the parking core's lock. */
@@ -93,26 +96,64 @@ static inline bool ct__spin_allowed(void)
 	return ct__spin_limit != 0 && ct__waiter_self()->holds == NULL;
 }
 
+/* How many rounds @p w's thread may spin now: 0 where ct__spin_allowed()
+ * says no. The limit (core/spin.c) is what a spin can be worth on an idle
+ * machine, about CT__SPIN_NS; each thread keeps its own budget under it,
+ * doubled each time a spin pays off (the wait ends within it) or would
+ * have paid at the full limit (the thread slept, but for less than twice
+ * CT__SPIN_NS in all), and halved each time a wait outlasts that too.
+ * Where more threads want to run than there are CPUs, the thread waited
+ * for is often not running, waits are long and a spin only takes a CPU
+ * from it: spins then dwindle to a few rounds. They grow back as soon as
+ * waits get short again, even while the budget is too small to catch
+ * them. (glibc's adaptive mutex adapts its spinning the same way.) */
+static inline unsigned ct__spin_budget(struct ct__waiter *w)
+{
+	if (ct__spin_limit == 0 || w->holds != NULL)
+		return 0;
+	if (w->spin == 0)
+		w->spin = ct__spin_limit;
+	return w->spin;
+}
+
+/* What the thread's last wait says about spinning (see ct__spin_budget):
+ * it was worth it (@p paid) or not. */
+static inline void ct__spin_paid(struct ct__waiter *w, bool paid)
+{
+	unsigned floor = ct__spin_limit / 64 + 1;
+	if (paid)
+		w->spin = w->spin > ct__spin_limit / 2 ? ct__spin_limit : w->spin * 2;
+	else
+		w->spin = w->spin / 2 > floor ? w->spin / 2 : floor;
+}
+
 /* The one spin loop of the library, for a waiter about to park: until
- * done(ctx) or about CT__SPIN_NS have passed, looking less and less often,
- * because each look at a cache line the other side is writing pulls the
- * line back to us (a consumer that waits on the slot a producer is filling
- * would otherwise cost it a line transfer per item). Spins only when
- * ct__spin_allowed(). True if done. */
+ * done(ctx) or the thread's spin budget is spent, looking less and less
+ * often, because each look at a cache line the other side is writing pulls
+ * the line back to us (a consumer that waits on the slot a producer is
+ * filling would otherwise cost it a line transfer per item). True if done. */
 static inline bool ct__spin_until(bool (*done)(const void *ctx), const void *ctx)
 {
-	if (!ct__spin_allowed())
-		return done(ctx);
+	struct ct__waiter *w = ct__waiter_self();
+	unsigned budget = ct__spin_budget(w);
+	if (done(ctx))
+		return true;
+	if (budget == 0)
+		return false;
 	unsigned step = 1;
-	for (unsigned i = 0; i < ct__spin_limit; i += step) {
-		if (done(ctx))
-			return true;
+	for (unsigned i = 0; i < budget; i += step) {
 		for (unsigned j = 0; j < step; j++)
 			ct__cpu_relax();
 		if (step < 32)
 			step *= 2;
+		if (done(ctx)) {
+			ct__spin_paid(w, true);
+			return true;
+		}
 	}
-	return done(ctx);
+	/* Not a verdict yet: the caller parks next, and the parking core
+	 * learns from how long that wait lasts. */
+	return false;
 }
 
 /* ---- for fork's handlers (fork.c): the list of records ------------------ */

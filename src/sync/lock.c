@@ -66,14 +66,18 @@ static const struct ct__park_ops lock_park_ops = {
 
 int ct__lock_acquire_until(ct_lock_t *lock, int64_t deadline, unsigned flags)
 {
-	unsigned spun = 0, backoff = 1, limit = ct__spin_allowed() ? ct__spin_limit : 0;
+	struct ct__waiter *self = ct__waiter_self();
+	unsigned spun = 0, backoff = 1, limit = ct__spin_budget(self);
 	uint32_t s = atomic_load_explicit(&lock->ct__state, memory_order_relaxed);
 	for (;;) {
 		if (!(s & CT__LOCK_LOCKED)) {
 			if (atomic_compare_exchange_weak_explicit(
 				    &lock->ct__state, &s, s | CT__LOCK_LOCKED, memory_order_acquire,
-				    memory_order_relaxed))
+				    memory_order_relaxed)) {
+				if (spun)
+					ct__spin_paid(self, true);
 				return 0;
+			}
 			continue;
 		}
 		/* Spin while nobody sleeps: the holder is likely running and
@@ -99,6 +103,7 @@ int ct__lock_acquire_until(ct_lock_t *lock, int64_t deadline, unsigned flags)
 			return rc;
 		spun = 0;
 		backoff = 1;
+		limit = ct__spin_budget(self);
 		s = atomic_load_explicit(&lock->ct__state, memory_order_relaxed);
 	}
 }
