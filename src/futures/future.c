@@ -175,6 +175,8 @@ static const struct ct__park_ops state_park_ops = {
  * makes no call into the parking core at all. */
 static bool spin_until_done(_Atomic uint32_t *state)
 {
+	if (!ct__futures_may_spin())
+		return false;
 	for (unsigned i = 0; i < ct__spin_limit; i++) {
 		if (ct__f_done(atomic_load_explicit(state, memory_order_acquire)))
 			return true;

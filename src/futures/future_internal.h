@@ -104,6 +104,15 @@ static inline void ct__future_unlock(struct ct_future *f)
 	ct__gate_exit();
 }
 
+/* Whether the calling thread may spin before it parks: not on one CPU
+ * (ct__spin_limit is 0 there), and not while it holds a GIL, whose other
+ * threads would wait for it the whole spin. */
+static inline bool ct__futures_may_spin(void)
+{
+	struct ct__thread *self = ct__tls_self;
+	return ct__spin_limit != 0 && (self == NULL || self->gil_held == NULL);
+}
+
 /* A new PENDING future for fn(arg) with @p refs references, or NULL. */
 struct ct_future *ct__future_new(ct_task_fn fn, void *arg, uint32_t refs);
 
