@@ -142,8 +142,8 @@ struct ct__executor {
 	} link;
 };
 
-/* The pool whose worker the calling thread is, if any. */
-static _Thread_local struct ct__executor *current_pool;
+/* The worker the calling thread is, if any. */
+static _Thread_local struct worker *current_worker;
 
 static struct {
 	ct_lock_t lock;
@@ -231,8 +231,8 @@ static uint64_t deque_size(struct deque *d)
 	return b > t ? b - t : 0;
 }
 
-/* The owner adds an entry; the ring has room (it adds only to an empty
- * ring, fewer than DEQUE_CAP). */
+/* The owner adds an entry; the ring has room (a batch goes only into an
+ * empty ring, a task's submit only into one not full). */
 static void deque_push(struct deque *d, struct ct__work *w)
 {
 	uint64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed);
@@ -559,7 +559,7 @@ static int worker_main(void *arg)
 {
 	struct worker *me = arg; /* its starter counted it spinning */
 	struct ct__executor *ex = me->ex;
-	current_pool = ex;
+	current_worker = me;
 	int status = ex->initializer ? ex->initializer(ex->initarg) : 0;
 	if (status != 0) {
 		/* Python logs "Exception in initializer" before it breaks the
@@ -571,7 +571,7 @@ static int worker_main(void *arg)
 		for (struct ct__work *w; (w = next_work(me)) != NULL;)
 			run_work(me, w);
 	}
-	current_pool = NULL;
+	current_worker = NULL;
 	atomic_fetch_sub(&ex->live, 1);
 	executor_unref(ex);
 	return 0; /* a failed initializer was reported above */
@@ -877,6 +877,31 @@ int ct_executor_init(ct_executor_t *handle, const ct_executor_opts *opts)
 	return 0;
 }
 
+/* A task's submit to its own pool, once every worker is there (no start
+ * to decide): onto its worker's ring, where no other submitter contends;
+ * the others steal from it as from any ring. 1 if queued there, 0 if the
+ * pool's queue must take it (another pool, not a worker, a full ring), or
+ * CT_ESHUTDOWN / CT_EBROKEN. A submit racing with a shutdown is accepted
+ * or refused as a whole; if a cancel_futures drain missed its entry, the
+ * worker that takes it cancels it (see run_work()). */
+static int submit_local(struct ct__executor *ex, struct ct__work *w)
+{
+	struct worker *me = current_worker;
+	if (!me || me->ex != ex ||
+	    atomic_load_explicit(&ex->nworkers, memory_order_relaxed) < ex->max_workers)
+		return 0;
+	struct deque *d = &me->dq;
+	uint64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed);
+	if (b - atomic_load_explicit(&d->top, memory_order_acquire) >= DEQUE_CAP)
+		return 0;
+	uint64_t flags = atomic_load(&ex->submitted) & ~COUNT_MASK;
+	if (flags)
+		return (flags & BROKEN) ? CT_EBROKEN : CT_ESHUTDOWN;
+	deque_push(d, w);
+	ring_filled(me, 1);
+	return 1;
+}
+
 int ct_executor_submit(ct_executor_t *handle, ct_task_fn fn, void *arg, ct_future_t **future)
 {
 	struct ct__executor *ex = ct__executor_of(handle);
@@ -885,7 +910,9 @@ int ct_executor_submit(ct_executor_t *handle, ct_task_fn fn, void *arg, ct_futur
 	struct ct_future *f = ct__future_new(fn, arg, future ? 2 : 1);
 	if (!f)
 		return CT_ENOMEM;
-	int rc = ct__executor_enqueue(ex, &f->work, &f->work, 1);
+	int rc = submit_local(ex, &f->work);
+	if (rc == 0)
+		rc = ct__executor_enqueue(ex, &f->work, &f->work, 1);
 	if (rc < 0) {
 		ct__future_free(f);
 		return rc;
@@ -981,7 +1008,7 @@ void ct_executor_destroy(ct_executor_t *handle)
 	 * they are gone, not only done with their work. Not interruptible:
 	 * the caller may free what the tasks use as soon as this returns. A
 	 * worker destroying its own pool cannot wait for itself. */
-	if (current_pool != ex)
+	if (!current_worker || current_worker->ex != ex)
 		(void)join_workers(ex, CT__NO_DEADLINE, 0);
 	executor_unref(ex);
 }
