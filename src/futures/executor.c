@@ -540,7 +540,8 @@ static void run_work(struct worker *me, struct ct__work *w)
 		int status = f->fn(f->arg, &result);
 		if (deque_size(&me->dq) == 0)
 			set_busy(me, false);
-		ct__future_finish(f, status, result);
+		ct__future_finish_unref(f, status, result);
+		return;
 	}
 	ct__future_unref(f);
 }
