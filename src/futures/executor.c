@@ -395,11 +395,13 @@ static void idle_wait(struct worker *me)
 		me->spinning = atomic_compare_exchange_strong(&ex->spinning, &none, 1);
 	}
 	/* Looking less and less often: each look at the counts pulls the
-	 * line a submitter writes, at the rings one their owners write. */
+	 * line a submitter writes. Not at the rings, whose owners take from
+	 * them with a compare-and-swap each: a ring's work is found at the
+	 * park (may_sleep() looks), within a spin. */
 	if (me->spinning && ct__futures_may_spin())
 		for (unsigned i = 0, step = 1; i < ct__spin_limit; i += step) {
 			uint64_t flags;
-			if (pending(ex, &flags) > 0 || (flags & CLOSED) || rings_hold_work(ex))
+			if (pending(ex, &flags) > 0 || (flags & CLOSED))
 				return;
 			for (unsigned j = 0; j < step; j++)
 				ct__cpu_relax();
@@ -421,7 +423,9 @@ static void ring_filled(struct worker *me, unsigned added)
 {
 	if (added == 0)
 		return;
-	atomic_thread_fence(memory_order_seq_cst);
+	/* A sequentially consistent update of the bottom (its value stays),
+	 * ordered before the loads: a fence, in a form ThreadSanitizer sees. */
+	atomic_fetch_add_explicit(&me->dq.bottom, 0, memory_order_seq_cst);
 	wake_if_nobody_looks(me->ex);
 }
 
