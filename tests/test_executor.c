@@ -778,6 +778,19 @@ static void start_every_worker(ct_executor_t *ex, int n)
 	CHECK_EQ(ct_executor_workers(ex), n);
 }
 
+/* Tasks that wait for each other get a worker each, up to max_workers, as
+ * with Python's one thread per task while none is idle: a worker must not
+ * keep queued tasks to itself while the pool could still start one. */
+TEST(tasks_waiting_for_each_other_start_every_worker)
+{
+	for (int round = 0; round < 200; round++) {
+		ct_executor_t ex;
+		CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 4}));
+		start_every_worker(&ex, 4);
+		ct_executor_destroy(&ex);
+	}
+}
+
 enum { CHILDREN = 5000 };
 
 static struct {

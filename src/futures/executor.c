@@ -431,15 +431,20 @@ static void ring_filled(struct worker *me, unsigned added)
 
 /* Up to BATCH_MAX entries off the pool's queue: the first to run, the
  * others into the ring (empty: the worker looks here only then). Inside
- * fork's gate, so that a child finds every entry linked or in a ring. */
+ * fork's gate, so that a child finds every entry linked or in a ring.
+ * One entry only while the pool may still start workers: a submit decides
+ * from the pending count whether one is needed, and entries in a ring
+ * are not pending (with a batch in one ring, a task waiting for another
+ * of the batch could wait for a worker that never starts). */
 static struct ct__work *take_batch(struct worker *me)
 {
 	struct ct__executor *ex = me->ex;
 	struct ct__work *first = NULL;
-	unsigned k = 0;
+	bool growing = atomic_load_explicit(&ex->nworkers, memory_order_relaxed) < ex->max_workers;
+	unsigned k = 0, most = growing ? 1 : BATCH_MAX;
 	ct_lock_acquire(&ex->consumer_lock);
 	ct__gate_enter();
-	for (struct ct__work *w; k < BATCH_MAX && (w = queue_pop(ex)) != NULL; k++) {
+	for (struct ct__work *w; k < most && (w = queue_pop(ex)) != NULL; k++) {
 		if (k == 0)
 			first = w;
 		else
