@@ -43,7 +43,8 @@
  * links its entry, then reads spinning and sleepers. One of the two sees
  * the other.
  *
- * Workers' own queues (work stealing). A worker takes entries off the
+ * Workers' own queues (work stealing). Once the pool has all its workers
+ * (before, take_batch() says why not), a worker takes entries off the
  * pool's queue a batch at a time (up to BATCH_MAX, one lock round and one
  * count for all) and keeps the rest of the batch in its own queue, a ring
  * (struct deque) that only it adds to and that every worker takes from at
