@@ -191,6 +191,16 @@ static int record_order(void *arg, void **result)
 	return 0;
 }
 
+/* A task that submits record_order(0..99) to its own pool. */
+static int submit_in_order(void *ex, void **result)
+{
+	(void)result;
+	for (intptr_t i = 0; i < 100; i++)
+		if (ct_executor_submit(ex, record_order, (void *)i, NULL) < 0)
+			return 1;
+	return 0;
+}
+
 TEST(tasks_run_in_submission_order)
 {
 	ct_executor_t ex;
@@ -740,6 +750,218 @@ TEST(shutdown_with_cancel_futures_cancels_queued_maps)
 	CHECK_RC(blocker_join(&b), CT_ECANCELLED);
 	ct_future_release(holder);
 	held_map_check_and_destroy(&m);
+}
+
+/* ---- work stealing ---------------------------------------------------------- */
+
+/* A pool whose workers have all started: then a task's submits go to its
+ * worker's own queue, where the others steal them. */
+static ct_barrier_t all_started;
+
+static int meet(void *arg, void **result)
+{
+	(void)arg;
+	(void)result;
+	return ct_barrier_wait(&all_started, CT_FOREVER) < 0;
+}
+
+static void start_every_worker(ct_executor_t *ex, int n)
+{
+	CHECK_OK(ct_barrier_init(&all_started, (unsigned)n, NULL, NULL, CT_FOREVER));
+	ct_future_t *f[16];
+	for (int i = 0; i < n; i++)
+		f[i] = submit(ex, meet, NULL);
+	for (int i = 0; i < n; i++) {
+		CHECK_OK(ct_future_result(f[i], CT_FOREVER, NULL));
+		ct_future_release(f[i]);
+	}
+	CHECK_EQ(ct_executor_workers(ex), n);
+}
+
+/* Tasks that wait for each other get a worker each, up to max_workers, as
+ * with Python's one thread per task while none is idle: a worker must not
+ * keep queued tasks to itself while the pool could still start one. */
+TEST(tasks_waiting_for_each_other_start_every_worker)
+{
+	for (int round = 0; round < 200; round++) {
+		ct_executor_t ex;
+		CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 4}));
+		start_every_worker(&ex, 4);
+		ct_executor_destroy(&ex);
+	}
+}
+
+enum { CHILDREN = 5000 };
+
+static struct {
+	ct_executor_t *ex;
+	ct_future_t *f[CHILDREN];
+	atomic_int submitted, ran;
+	int rc;		   /* the first failed submit */
+	ct_event_t ran100; /* set by the 100th child to run */
+} family;
+
+static int child(void *arg, void **result)
+{
+	if (atomic_fetch_add(&family.ran, 1) == 99)
+		ct_event_set(&family.ran100);
+	*result = (void *)((intptr_t)arg * 2);
+	return 0;
+}
+
+/* Submits CHILDREN children (more than a worker's own queue holds), then,
+ * with @p arg, waits for each: the worker is held the whole time, so the
+ * others must take the children from its queue. */
+static int parent(void *arg, void **result)
+{
+	(void)result;
+	int n = 0;
+	for (; n < CHILDREN; n++) {
+		int rc = ct_executor_submit(family.ex, child, (void *)(intptr_t)n, &family.f[n]);
+		if (rc < 0) {
+			family.rc = rc;
+			break;
+		}
+		atomic_store(&family.submitted, n + 1);
+	}
+	if (!arg)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		void *v;
+		if (ct_future_result(family.f[i], CT_FOREVER, &v) != 0 ||
+		    (intptr_t)v != 2 * (intptr_t)i)
+			return 1;
+	}
+	return 0;
+}
+
+static void family_init(ct_executor_t *ex)
+{
+	family.ex = ex;
+	atomic_init(&family.submitted, 0);
+	atomic_init(&family.ran, 0);
+	family.rc = 0;
+	ct_event_init(&family.ran100);
+}
+
+static void family_release(void)
+{
+	for (int i = 0; i < atomic_load(&family.submitted); i++)
+		ct_future_release(family.f[i]);
+}
+
+TEST(task_submitting_thousands_of_children)
+{
+	ct_executor_t ex;
+	CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 4}));
+	start_every_worker(&ex, 4);
+	family_init(&ex);
+	/* The parent waits for its children on its own worker: the other
+	 * three run them all. */
+	ct_future_t *p = submit(&ex, parent, (void *)1);
+	CHECK_OK(ct_future_result(p, CT_FOREVER, NULL));
+	CHECK_OK(family.rc);
+	CHECK_EQ(atomic_load(&family.ran), CHILDREN);
+	ct_future_release(p);
+	family_release();
+	/* Again, not waiting: its worker runs what nobody took. */
+	family_init(&ex);
+	p = submit(&ex, parent, NULL);
+	CHECK_OK(ct_future_result(p, CT_FOREVER, NULL));
+	ct_future_release(p);
+	ct_executor_destroy(&ex);
+	CHECK_EQ(atomic_load(&family.ran), CHILDREN);
+	for (int i = 0; i < CHILDREN; i++) {
+		void *v;
+		CHECK_OK(ct_future_result(family.f[i], 0, &v));
+		CHECK_EQ((intptr_t)v, 2 * i);
+	}
+	family_release();
+}
+
+/* One worker: what a task submits runs after it, in the order submitted. */
+TEST(children_of_a_task_start_in_order)
+{
+	ct_executor_t ex;
+	CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 1}));
+	start_every_worker(&ex, 1);
+	atomic_store(&order.next, 0);
+	ct_future_t *p = submit(&ex, submit_in_order, &ex);
+	CHECK_OK(ct_future_result(p, CT_FOREVER, NULL));
+	ct_future_release(p);
+	ct_executor_destroy(&ex);
+	CHECK_EQ(atomic_load(&order.next), 100);
+	for (int i = 0; i < 100; i++)
+		CHECK_EQ(order.seen[i], i);
+}
+
+static int fail_at_middle(void *arg, void **result)
+{
+	intptr_t i = (intptr_t)arg;
+	*result = (void *)(i + 1);
+	return i == 5000 ? 7 : 0;
+}
+
+/* A failure in the middle of a long map on several workers: items before
+ * it are all there, items after it either ran or were cancelled. */
+TEST(map_with_a_failing_item_in_the_middle)
+{
+	enum { N = 10001 };
+	static void *args[N], *results[N];
+	static int statuses[N];
+	for (intptr_t i = 0; i < N; i++)
+		args[i] = (void *)i;
+	ct_executor_t ex;
+	CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 4}));
+	for (int round = 0; round < 20; round++) {
+		memset(results, 0, sizeof results);
+		CHECK_RC(ct_executor_map(&ex, fail_at_middle, args, N, CT_FOREVER, results, NULL),
+			 7);
+		for (intptr_t i = 0; i < 5000; i++)
+			CHECK_EQ((intptr_t)results[i], i + 1);
+		CHECK_RC(ct_executor_map(&ex, fail_at_middle, args, N, CT_FOREVER, results,
+					 statuses),
+			 7);
+		for (intptr_t i = 0; i < N; i++) {
+			CHECK_EQ(statuses[i], i == 5000 ? 7 : 0);
+			CHECK_EQ((intptr_t)results[i], i + 1);
+		}
+	}
+	ct_executor_destroy(&ex);
+}
+
+/* Shut down while three workers steal a held parent's children: every
+ * child submitted either ran or was cancelled, none is left pending, and
+ * nothing runs after the shutdown returned. */
+TEST(shutdown_while_stealing)
+{
+	for (int round = 0; round < 10; round++) {
+		bool cancel = round % 2 == 0;
+		ct_executor_t ex;
+		CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 4}));
+		start_every_worker(&ex, 4);
+		family_init(&ex);
+		ct_future_t *p = submit(&ex, parent, (void *)1);
+		CHECK_OK(ct_event_wait(&family.ran100, CT_FOREVER));
+		CHECK_OK(ct_executor_shutdown(&ex, true, cancel));
+		int ran = atomic_load(&family.ran), cancelled = 0;
+		int submitted = atomic_load(&family.submitted);
+		for (int i = 0; i < submitted; i++) {
+			CHECK(ct_future_done(family.f[i]));
+			cancelled += ct_future_cancelled(family.f[i]);
+		}
+		CHECK_EQ(ran + cancelled, submitted);
+		if (!cancel)
+			CHECK_EQ(cancelled, 0);
+		if (submitted < CHILDREN)
+			CHECK_RC(family.rc, CT_ESHUTDOWN);
+		/* The parent waited for a cancelled child, or saw them all. */
+		CHECK(ct_future_done(p));
+		ct_future_release(p);
+		family_release();
+		ct_executor_destroy(&ex);
+		CHECK_EQ(atomic_load(&family.ran), ran);
+	}
 }
 
 /* ---- the exit rule -------------------------------------------------------- */

@@ -453,6 +453,60 @@ TEST(executor_used_in_child_while_a_task_runs)
 	ct_future_release(p.running);
 }
 
+/* Tasks a task submitted to its own (full) pool wait in its worker's own
+ * queue; a child of fork() finds them queued and runs them. */
+struct ring_probe {
+	ct_executor_t ex;
+	struct gate_task hold[2];
+	ct_future_t *holders[2], *kids[10];
+};
+
+static int queue_kids_then_hold(void *arg, void **result)
+{
+	struct ring_probe *p = arg;
+	for (int i = 0; i < 10; i++)
+		if (ct_executor_submit(&p->ex, plus_one, P(i), &p->kids[i]) < 0)
+			return 1;
+	return gated(&p->hold[1], result);
+}
+
+static int child_runs_kept_tasks(void *arg)
+{
+	struct ring_probe *p = arg;
+	void *v;
+	ct_executor_destroy(&p->ex);
+	for (int i = 0; i < 10; i++)
+		CK(ct_future_result(p->kids[i], 0, &v) == 0 && U(v) == (uintptr_t)i + 1);
+	return 0;
+}
+
+TEST(executor_child_runs_tasks_a_worker_kept)
+{
+	struct ring_probe p = {
+		.hold = {{CT_EVENT_INIT, CT_EVENT_INIT}, {CT_EVENT_INIT, CT_EVENT_INIT}}};
+	CHECK_OK(ct_executor_init(&p.ex, &(ct_executor_opts){.max_workers = 2}));
+	/* Both workers held, the second after it queued ten tasks in its
+	 * own queue, where nobody can take them. */
+	CHECK_OK(ct_executor_submit(&p.ex, gated, &p.hold[0], &p.holders[0]));
+	CHECK_OK(ct_event_wait(&p.hold[0].started, CT_FOREVER));
+	CHECK_OK(ct_executor_submit(&p.ex, queue_kids_then_hold, &p, &p.holders[1]));
+	CHECK_OK(ct_event_wait(&p.hold[1].started, CT_FOREVER));
+	for (int i = 0; i < 10; i++)
+		CHECK(!ct_future_done(p.kids[i]));
+	FH_CHECK_CHILD(child_runs_kept_tasks, &p);
+	ct_event_set(&p.hold[0].release);
+	ct_event_set(&p.hold[1].release);
+	ct_executor_destroy(&p.ex);
+	void *v;
+	for (int i = 0; i < 10; i++) {
+		CHECK_OK(ct_future_result(p.kids[i], 0, &v));
+		CHECK_EQ(U(v), (uintptr_t)i + 1);
+		ct_future_release(p.kids[i]);
+	}
+	for (int i = 0; i < 2; i++)
+		ct_future_release(p.holders[i]);
+}
+
 /* ---- locks and the simple waits ------------------------------------------ */
 
 struct holder {

@@ -36,9 +36,14 @@ extern "C" {
  * were cancelled, and the process exits after them.
  *
  * **Tasks** start in the order they were submitted (FIFO), each on one
- * worker. A task or a done callback may submit more work. The items of a
- * map are started in input order as workers become free, at most
- * max_workers of them at once, as Python's one future per item.
+ * worker. A task or a done callback may submit more work. Once the pool
+ * has all its workers, what a task submits to its own pool goes to its
+ * worker's own queue (work stealing: idle workers take from it, so a task
+ * that waits for its children does not hold them up): such tasks start in
+ * the order their task submitted them, and may start before tasks other
+ * threads submitted earlier. The items of a map are started in input
+ * order as workers become free, at most max_workers of them at once, as
+ * Python's one future per item.
  *
  * **A failing initializer** (non-zero status) breaks the pool, as Python's
  * BrokenThreadPool: the worker reports it through the excepthook (see

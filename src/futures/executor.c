@@ -42,6 +42,26 @@
  * validate callback, under the bucket lock); a submit adds to `submitted`,
  * links its entry, then reads spinning and sleepers. One of the two sees
  * the other.
+ *
+ * Workers' own queues (work stealing). Once the pool has all its workers
+ * (before, take_batch() says why not), a worker takes entries off the
+ * pool's queue a batch at a time (up to BATCH_MAX, one lock round and one
+ * count for all) and keeps the rest of the batch in its own queue, a ring
+ * (struct deque) that only it adds to and that every worker takes from at
+ * the other end with one compare-and-swap, itself included: entries start
+ * oldest first wherever they are. A worker looks for work in its own ring,
+ * then steals half of another's (which it keeps in its own), then goes to
+ * the pool's queue: everything in a ring was queued before what is still
+ * on the pool's queue, so the pool still starts its tasks in submission
+ * order (exactly, with one worker). A worker that puts more than one entry
+ * in its ring wakes a sleeper as a submit does (when nobody spins), so a
+ * worker held by a long task never holds the rest of its batch up: the
+ * others take it. Entries in rings are no longer pending (taken counts
+ * them); a worker parks, and leaves a closed pool, only once every ring
+ * is empty too, which it checks as it checks the counts.
+ *
+ * Busy counts a worker from its first entry to the moment it runs out of
+ * its own: a worker running a batch does not touch it per task.
  */
 #include "cthreading/executor.h"
 
@@ -64,6 +84,25 @@
 /* Keeps the members written by submitters, by workers and by both on
  * different cache lines (by padding: the pool is malloc'ed, not aligned). */
 #define PAD(name, used) char name[64 - (used)]
+
+/* A worker's own queue (see above). */
+#define DEQUE_CAP 256u /* a power of 2, more than 2 * BATCH_MAX */
+#define BATCH_MAX 32u
+
+struct deque {
+	_Atomic uint64_t top;	 /* the next entry to take; everyone CASes it */
+	_Atomic uint64_t bottom; /* where the owner adds; only it writes it */
+	struct ct__work *_Atomic slot[DEQUE_CAP];
+};
+
+struct worker {
+	struct ct__executor *ex;
+	struct worker *next; /* the pool's list, newest first; never changes */
+	bool spinning;	     /* counted in ex->spinning */
+	bool busy;	     /* counted in ex->busy */
+	PAD(pad, 2 * sizeof(void *) + 2 * sizeof(bool));
+	struct deque dq;
+};
 
 struct ct__executor {
 	/* Written by submitters. */
@@ -89,6 +128,10 @@ struct ct__executor {
 	ct_initializer_fn initializer;
 	void *initarg;
 	char *prefix;
+	/* Every worker record, newest first (added under `lock`, freed with
+	 * the pool): thieves and drains walk it without a lock. */
+	struct worker *_Atomic workers;
+	struct worker *spare; /* a record whose thread failed to start */
 	/* Started workers' handles, under `lock`, which also serialises
 	 * starting them. */
 	ct_lock_t lock;
@@ -100,8 +143,8 @@ struct ct__executor {
 	} link;
 };
 
-/* The pool whose worker the calling thread is, if any. */
-static _Thread_local struct ct__executor *current_pool;
+/* The worker the calling thread is, if any. */
+static _Thread_local struct worker *current_worker;
 
 static struct {
 	ct_lock_t lock;
@@ -180,14 +223,60 @@ static struct ct__work *queue_pop(struct ct__executor *ex)
 	return head;
 }
 
-static struct ct__work *take(struct ct__executor *ex)
+/* ---- workers' own queues ------------------------------------------------ */
+
+static uint64_t deque_size(struct deque *d)
 {
-	ct_lock_acquire(&ex->consumer_lock);
-	struct ct__work *w = queue_pop(ex);
-	ct_lock_release(&ex->consumer_lock);
-	if (w)
-		atomic_fetch_add(&ex->taken, 1);
-	return w;
+	uint64_t t = atomic_load_explicit(&d->top, memory_order_seq_cst);
+	uint64_t b = atomic_load_explicit(&d->bottom, memory_order_seq_cst);
+	return b > t ? b - t : 0;
+}
+
+/* The owner adds an entry; the ring has room (a batch goes only into an
+ * empty ring, a task's submit only into one not full). */
+static void deque_push(struct deque *d, struct ct__work *w)
+{
+	uint64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed);
+	atomic_store_explicit(&d->slot[b % DEQUE_CAP], w, memory_order_relaxed);
+	atomic_store_explicit(&d->bottom, b + 1, memory_order_release);
+}
+
+/* Takes the oldest entry, or with @p half the older half (at most
+ * BATCH_MAX), into @p out; how many. The entries are read before the
+ * compare-and-swap that takes them: the owner writes a slot again only
+ * once `top` has passed it, and then the swap fails. */
+static unsigned deque_take(struct deque *d, struct ct__work **out, bool half)
+{
+	uint64_t t = atomic_load_explicit(&d->top, memory_order_acquire);
+	for (;;) {
+		uint64_t b = atomic_load_explicit(&d->bottom, memory_order_acquire);
+		if (t >= b)
+			return 0;
+		uint64_t k = half ? (b - t + 1) / 2 : 1;
+		if (k > BATCH_MAX)
+			k = BATCH_MAX;
+		for (uint64_t i = 0; i < k; i++)
+			out[i] = atomic_load_explicit(&d->slot[(t + i) % DEQUE_CAP],
+						      memory_order_relaxed);
+		if (atomic_compare_exchange_weak_explicit(&d->top, &t, t + k, memory_order_seq_cst,
+							  memory_order_acquire))
+			return (unsigned)k;
+	}
+}
+
+static struct worker *first_worker(struct ct__executor *ex)
+{
+	return atomic_load_explicit(&ex->workers, memory_order_acquire);
+}
+
+/* Whether any worker's ring holds an entry (sequentially consistent: see
+ * may_sleep()). */
+static bool rings_hold_work(struct ct__executor *ex)
+{
+	for (struct worker *v = first_worker(ex); v; v = v->next)
+		if (deque_size(&v->dq) > 0)
+			return true;
+	return false;
 }
 
 static void abandon_work(struct ct__work *w, int code)
@@ -202,7 +291,9 @@ static void abandon_work(struct ct__work *w, int code)
 }
 
 /* Takes every queued entry off and ends it with @p code, including the
- * entries of submits accepted but not yet linked. */
+ * entries of submits accepted but not yet linked, and those in workers'
+ * rings. (An entry a worker holds and has not started yet is ended by
+ * that worker: it looks at ct__executor_abandoned() first.) */
 static void drain(struct ct__executor *ex, int code)
 {
 	unsigned tries = 0;
@@ -219,6 +310,9 @@ static void drain(struct ct__executor *ex, int code)
 		}
 	}
 	ct_lock_release(&ex->consumer_lock);
+	for (struct worker *v = first_worker(ex); v; v = v->next)
+		for (struct ct__work *w; deque_take(&v->dq, &w, false);)
+			abandon_work(w, code);
 }
 
 /* ---- idle workers ------------------------------------------------------- */
@@ -251,10 +345,12 @@ static void wake_if_nobody_looks(struct ct__executor *ex)
 		wake_one(ex);
 }
 
-struct worker {
-	struct ct__executor *ex;
-	bool spinning; /* counted in ex->spinning */
-};
+/* Whether work waits for an idle worker: pending on the pool's queue
+ * (*flags gets CLOSED and BROKEN) or in a ring. */
+static bool work_waits(struct ct__executor *ex, uint64_t *flags)
+{
+	return pending(ex, flags) > 0 || rings_hold_work(ex);
+}
 
 static void stop_spinning(struct worker *me, bool pass_on)
 {
@@ -262,13 +358,16 @@ static void stop_spinning(struct worker *me, bool pass_on)
 		return;
 	me->spinning = false;
 	struct ct__executor *ex = me->ex;
-	if (atomic_fetch_sub(&ex->spinning, 1) == 1 && pass_on && pending(ex, NULL) > 0 &&
-	    atomic_load(&ex->sleepers) > 0)
+	if (atomic_fetch_sub(&ex->spinning, 1) == 1 && pass_on && atomic_load(&ex->sleepers) > 0 &&
+	    work_waits(ex, NULL))
 		wake_one(ex);
 }
 
 /* The validate callback of an idle worker's park, under the bucket lock
- * that wakers take too: become a sleeper unless work or a shutdown came. */
+ * that wakers take too: become a sleeper unless work or a shutdown came.
+ * A worker filling its ring stores its bottom, then reads spinning and
+ * sleepers, all sequentially consistent: this side or that one sees the
+ * other, as with a submit. */
 static bool may_sleep(void *ctx)
 {
 	struct worker *me = ctx;
@@ -277,7 +376,7 @@ static bool may_sleep(void *ctx)
 	if (me->spinning)
 		atomic_fetch_sub(&ex->spinning, 1);
 	uint64_t flags;
-	if (pending(ex, &flags) == 0 && !(flags & CLOSED)) {
+	if (!work_waits(ex, &flags) && !(flags & CLOSED)) {
 		me->spinning = false;
 		return true;
 	}
@@ -289,6 +388,13 @@ static bool may_sleep(void *ctx)
 
 static const struct ct__park_ops idle_ops = {.validate = may_sleep};
 
+/* What an idle worker spins for: work to take, or the pool closing. */
+static bool work_or_closed(const void *ctx)
+{
+	uint64_t flags;
+	return pending((struct ct__executor *)ctx, &flags) > 0 || (flags & CLOSED);
+}
+
 static void idle_wait(struct worker *me)
 {
 	struct ct__executor *ex = me->ex;
@@ -296,13 +402,12 @@ static void idle_wait(struct worker *me)
 		uint32_t none = 0;
 		me->spinning = atomic_compare_exchange_strong(&ex->spinning, &none, 1);
 	}
-	if (me->spinning)
-		for (unsigned i = 0; i < ct__spin_limit; i++) {
-			uint64_t flags;
-			if (pending(ex, &flags) > 0 || (flags & CLOSED))
-				return;
-			ct__cpu_relax();
-		}
+	/* The spin looks at the counts only: a look at the rings, whose
+	 * owners take from them with a compare-and-swap each, would pull
+	 * their lines; a ring's work is found at the park (may_sleep()
+	 * looks), within a spin. */
+	if (me->spinning && ct__spin_until(work_or_closed, ex))
+		return;
 	uintptr_t token;
 	/* Not interruptible: a stop request for a worker must not make it
 	 * poll. Woken by a submit, the waker counted it as spinning. */
@@ -311,19 +416,97 @@ static void idle_wait(struct worker *me)
 		me->spinning = true;
 }
 
+/* More than one entry went into the worker's ring: if nobody is awake to
+ * see them, wake a sleeper (the order of the bottom's store and the loads
+ * in may_sleep(): see there). */
+static void ring_filled(struct worker *me, unsigned added)
+{
+	if (added == 0)
+		return;
+	/* A sequentially consistent update of the bottom (its value stays),
+	 * ordered before the loads: a fence, in a form ThreadSanitizer sees. */
+	atomic_fetch_add_explicit(&me->dq.bottom, 0, memory_order_seq_cst);
+	wake_if_nobody_looks(me->ex);
+}
+
+/* Up to BATCH_MAX entries off the pool's queue: the first to run, the
+ * others into the ring (empty: the worker looks here only then). Inside
+ * fork's gate, so that a child finds every entry linked or in a ring.
+ * One entry only while the pool may still start workers: a submit decides
+ * from the pending count whether one is needed, and entries in a ring
+ * are not pending (with a batch in one ring, a task waiting for another
+ * of the batch could wait for a worker that never starts). */
+static struct ct__work *take_batch(struct worker *me)
+{
+	struct ct__executor *ex = me->ex;
+	struct ct__work *first = NULL;
+	bool growing = atomic_load_explicit(&ex->nworkers, memory_order_relaxed) < ex->max_workers;
+	unsigned k = 0, most = growing ? 1 : BATCH_MAX;
+	ct_lock_acquire(&ex->consumer_lock);
+	ct__gate_enter();
+	for (struct ct__work *w; k < most && (w = queue_pop(ex)) != NULL; k++) {
+		if (k == 0)
+			first = w;
+		else
+			deque_push(&me->dq, w);
+	}
+	ct__gate_exit();
+	ct_lock_release(&ex->consumer_lock);
+	if (k) {
+		atomic_fetch_add(&ex->taken, k);
+		ring_filled(me, k - 1);
+	}
+	return first;
+}
+
+/* Half of another worker's ring (older entries first): the first to run,
+ * the others into the worker's own ring (empty). */
+static struct ct__work *steal(struct worker *me)
+{
+	struct ct__work *got[BATCH_MAX];
+	for (struct worker *v = first_worker(me->ex); v; v = v->next) {
+		if (v == me || deque_size(&v->dq) == 0)
+			continue;
+		ct__gate_enter();
+		unsigned k = deque_take(&v->dq, got, true);
+		for (unsigned i = 1; i < k; i++)
+			deque_push(&me->dq, got[i]);
+		ct__gate_exit();
+		if (k) {
+			ring_filled(me, k - 1);
+			return got[0];
+		}
+	}
+	return NULL;
+}
+
+static void set_busy(struct worker *me, bool busy)
+{
+	if (me->busy == busy)
+		return;
+	me->busy = busy;
+	if (busy)
+		atomic_fetch_add(&me->ex->busy, 1);
+	else
+		atomic_fetch_sub(&me->ex->busy, 1);
+}
+
 /* The next entry to run, or NULL when the pool is closed and drained. */
 static struct ct__work *next_work(struct worker *me)
 {
 	struct ct__executor *ex = me->ex;
 	unsigned tries = 0;
 	for (;;) {
-		struct ct__work *w = take(ex);
-		if (w) {
-			atomic_fetch_add(&ex->busy, 1);
+		struct ct__work *w;
+		if (deque_take(&me->dq, &w, false) || (w = steal(me)) || (w = take_batch(me))) {
+			set_busy(me, true);
 			stop_spinning(me, true);
 			return w;
 		}
+		set_busy(me, false);
 		uint64_t flags, left = pending(ex, &flags);
+		if (left == 0 && rings_hold_work(ex))
+			continue; /* raced with a thief or a drain */
 		if (left == 0 && (flags & CLOSED)) {
 			stop_spinning(me, false);
 			return NULL;
@@ -342,24 +525,32 @@ static struct ct__work *next_work(struct worker *me)
 
 static void executor_unref(struct ct__executor *ex);
 
-/* Runs an entry and counts the worker idle again. For a future, that comes
- * before the result is published: whoever saw the result and submits again
- * finds this worker free, and no second one starts for nothing. */
-static void run_work(struct ct__executor *ex, struct ct__work *w)
+/* Runs an entry. A worker whose ring is empty counts itself idle again
+ * before it publishes a future's result: whoever saw the result and
+ * submits again finds this worker free, and no second one starts for
+ * nothing. An entry taken before the pool was shut down with
+ * cancel_futures (or broke) and not started ends as the drain ends those
+ * it finds. */
+static void run_work(struct worker *me, struct ct__work *w)
 {
+	struct ct__executor *ex = me->ex;
 	if (w->kind == CT__WORK_MAP) {
 		ct__map_run(w, ex);
-		atomic_fetch_sub(&ex->busy, 1);
+		if (deque_size(&me->dq) == 0)
+			set_busy(me, false);
 		return;
 	}
 	struct ct_future *f = (struct ct_future *)w;
-	if (ct__future_start(f)) {
+	int code = ct__executor_abandoned(ex);
+	if (code) {
+		ct__future_abandon(f, code);
+	} else if (ct__future_start(f)) {
 		void *result = NULL;
 		int status = f->fn(f->arg, &result);
-		atomic_fetch_sub(&ex->busy, 1);
-		ct__future_finish(f, status, result);
-	} else {
-		atomic_fetch_sub(&ex->busy, 1);
+		if (deque_size(&me->dq) == 0)
+			set_busy(me, false);
+		ct__future_finish_unref(f, status, result);
+		return;
 	}
 	ct__future_unref(f);
 }
@@ -376,24 +567,43 @@ static void pool_break(struct ct__executor *ex)
 
 static int worker_main(void *arg)
 {
-	struct worker me = {arg, true}; /* its starter counted it spinning */
-	struct ct__executor *ex = me.ex;
-	current_pool = ex;
+	struct worker *me = arg; /* its starter counted it spinning */
+	struct ct__executor *ex = me->ex;
+	current_worker = me;
 	int status = ex->initializer ? ex->initializer(ex->initarg) : 0;
 	if (status != 0) {
 		/* Python logs "Exception in initializer" before it breaks the
 		 * pool: whoever sees the pool broken finds the report made. */
 		ct__thread_report_failure(status);
-		stop_spinning(&me, false);
+		stop_spinning(me, false);
 		pool_break(ex);
 	} else {
-		for (struct ct__work *w; (w = next_work(&me)) != NULL;)
-			run_work(ex, w);
+		for (struct ct__work *w; (w = next_work(me)) != NULL;)
+			run_work(me, w);
 	}
-	current_pool = NULL;
+	current_worker = NULL;
 	atomic_fetch_sub(&ex->live, 1);
 	executor_unref(ex);
 	return 0; /* a failed initializer was reported above */
+}
+
+/* A worker record, on the pool's list. Under ex->lock. */
+static struct worker *worker_record(struct ct__executor *ex)
+{
+	struct worker *me = ex->spare;
+	if (me) {
+		ex->spare = NULL;
+	} else {
+		me = ct__calloc(1, sizeof *me);
+		if (!me)
+			return NULL;
+		me->ex = ex;
+		me->next = atomic_load_explicit(&ex->workers, memory_order_relaxed);
+		atomic_store_explicit(&ex->workers, me, memory_order_release);
+	}
+	me->spinning = true; /* counted by start_one() */
+	me->busy = false;
+	return me;
 }
 
 /* Under ex->lock. */
@@ -407,17 +617,24 @@ static int start_one(struct ct__executor *ex)
 		ex->threads = grown;
 		ex->cap = cap;
 	}
+	struct worker *me = worker_record(ex);
+	if (!me)
+		return CT_ENOMEM;
 	size_t len = strlen(ex->prefix) + 24;
 	char *name = ct__malloc(len);
-	if (!name)
+	if (!name) {
+		ex->spare = me;
 		return CT_ENOMEM;
+	}
 	snprintf(name, len, "%s_%zu", ex->prefix, ex->nthreads);
 	ct_thread_t *t;
-	int rc = ct_thread_new(&t, worker_main, ex,
+	int rc = ct_thread_new(&t, worker_main, me,
 			       &(ct_thread_opts){.name = name, .daemon = CT_NOT_DAEMON});
 	ct__free(name);
-	if (rc < 0)
+	if (rc < 0) {
+		ex->spare = me;
 		return rc;
+	}
 	/* Counted before it runs: it is awake and will look for work. */
 	atomic_fetch_add(&ex->refs, 1);
 	atomic_fetch_add(&ex->live, 1);
@@ -430,6 +647,7 @@ static int start_one(struct ct__executor *ex)
 		atomic_fetch_sub(&ex->live, 1);
 		atomic_fetch_sub(&ex->refs, 1);
 		ct_thread_destroy(t);
+		ex->spare = me;
 		return rc;
 	}
 	ex->threads[ex->nthreads++] = t;
@@ -521,6 +739,32 @@ static uint64_t linked_entries(struct ct__executor *ex)
 	return n;
 }
 
+/* In a fork child: puts the entries the parent's workers kept in their
+ * rings back at the head of the pool's queue (they were queued before
+ * anything still on it), and empties the rings. */
+static void requeue_rings(struct ct__executor *ex)
+{
+	struct ct__work *first = NULL, *last = NULL;
+	for (struct worker *v = first_worker(ex); v; v = v->next) {
+		uint64_t b = atomic_load_explicit(&v->dq.bottom, memory_order_relaxed);
+		for (uint64_t t = atomic_load_explicit(&v->dq.top, memory_order_relaxed); t < b;
+		     t++) {
+			struct ct__work *w = atomic_load_explicit(&v->dq.slot[t % DEQUE_CAP],
+								  memory_order_relaxed);
+			if (last)
+				atomic_store_explicit(&last->next, w, memory_order_relaxed);
+			else
+				first = w;
+			last = w;
+		}
+		atomic_store_explicit(&v->dq.top, b, memory_order_relaxed);
+	}
+	if (!first)
+		return;
+	atomic_store_explicit(&last->next, ex->head, memory_order_relaxed);
+	ex->head = first;
+}
+
 /* In the child of fork() only the forking thread exists: no pool has a
  * worker any more, and a lock may have been held by a thread that is gone.
  * Each pool starts over with no workers and keeps its queue: the next
@@ -536,6 +780,7 @@ static void after_fork_child(void)
 		struct ct__executor *ex = POOL_OF(l);
 		ct_lock_init(&ex->lock);
 		ct_lock_init(&ex->consumer_lock);
+		requeue_rings(ex);
 		uint64_t sub = atomic_load(&ex->submitted) & COUNT_MASK;
 		atomic_store(&ex->taken, sub - linked_entries(ex));
 		/* The references the gone workers held. */
@@ -560,6 +805,10 @@ static void register_hook(void)
 
 static void executor_free(struct ct__executor *ex)
 {
+	for (struct worker *v = first_worker(ex), *next; v; v = next) {
+		next = v->next;
+		ct__free(v);
+	}
 	for (size_t i = 0; i < ex->nthreads; i++)
 		ct_thread_destroy(ex->threads[i]);
 	ct__free(ex->threads);
@@ -638,6 +887,31 @@ int ct_executor_init(ct_executor_t *handle, const ct_executor_opts *opts)
 	return 0;
 }
 
+/* A task's submit to its own pool, once every worker is there (no start
+ * to decide): onto its worker's ring, where no other submitter contends;
+ * the others steal from it as from any ring. 1 if queued there, 0 if the
+ * pool's queue must take it (another pool, not a worker, a full ring), or
+ * CT_ESHUTDOWN / CT_EBROKEN. A submit racing with a shutdown is accepted
+ * or refused as a whole; if a cancel_futures drain missed its entry, the
+ * worker that takes it cancels it (see run_work()). */
+static int submit_local(struct ct__executor *ex, struct ct__work *w)
+{
+	struct worker *me = current_worker;
+	if (!me || me->ex != ex ||
+	    atomic_load_explicit(&ex->nworkers, memory_order_relaxed) < ex->max_workers)
+		return 0;
+	struct deque *d = &me->dq;
+	uint64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed);
+	if (b - atomic_load_explicit(&d->top, memory_order_acquire) >= DEQUE_CAP)
+		return 0;
+	uint64_t flags = atomic_load(&ex->submitted) & ~COUNT_MASK;
+	if (flags)
+		return (flags & BROKEN) ? CT_EBROKEN : CT_ESHUTDOWN;
+	deque_push(d, w);
+	ring_filled(me, 1);
+	return 1;
+}
+
 int ct_executor_submit(ct_executor_t *handle, ct_task_fn fn, void *arg, ct_future_t **future)
 {
 	struct ct__executor *ex = ct__executor_of(handle);
@@ -646,7 +920,9 @@ int ct_executor_submit(ct_executor_t *handle, ct_task_fn fn, void *arg, ct_futur
 	struct ct_future *f = ct__future_new(fn, arg, future ? 2 : 1);
 	if (!f)
 		return CT_ENOMEM;
-	int rc = ct__executor_enqueue(ex, &f->work, &f->work, 1);
+	int rc = submit_local(ex, &f->work);
+	if (rc == 0)
+		rc = ct__executor_enqueue(ex, &f->work, &f->work, 1);
 	if (rc < 0) {
 		ct__future_free(f);
 		return rc;
@@ -742,7 +1018,7 @@ void ct_executor_destroy(ct_executor_t *handle)
 	 * they are gone, not only done with their work. Not interruptible:
 	 * the caller may free what the tasks use as soon as this returns. A
 	 * worker destroying its own pool cannot wait for itself. */
-	if (current_pool != ex)
+	if (!current_worker || current_worker->ex != ex)
 		(void)join_workers(ex, CT__NO_DEADLINE, 0);
 	executor_unref(ex);
 }

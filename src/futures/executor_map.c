@@ -9,11 +9,16 @@
  * long it is, and an item costs one atomic claim.
  *
  * An item that has not started can be cancelled, exactly as a pending
- * future: claiming it and cancelling it race on its state word
- * (PENDING -> RUNNING against PENDING -> CANCELLED), one wins. The caller
+ * future. The claim counter decides which: a cancel sets it to n with one
+ * exchange, which returns how many items were claimed; those run (or ran),
+ * the others are cancelled, and no helper claims one after. So running an
+ * item costs its claim and the one atomic update of its state word that
+ * publishes its outcome (and wakes a caller parked on it); a helper
+ * counts the items it finished in one update when it runs out of them,
+ * or at once when one fails (the caller may stop there). The caller
  * cancels what is left after a failure or a timeout (Python's iterator
  * does it when it is dropped); the pool does on shutdown with
- * cancel_futures and when it breaks, for items no helper has started.
+ * cancel_futures and when it breaks, for items no helper has claimed.
  */
 #include "cthreading/executor.h"
 
@@ -49,12 +54,13 @@ struct map_job {
 	struct map_item items[];
 };
 
-/* One more item is done: wakes the caller if it was the last, or failed. */
-static void item_settled(struct map_job *job, bool failed)
+/* @p count more items are done: wakes the caller if they were the last,
+ * or one failed. */
+static void items_settled(struct map_job *job, size_t count, bool failed)
 {
 	if (failed)
 		atomic_store(&job->failed, true);
-	if ((atomic_fetch_add(&job->settled, 1) + 1 == job->n || failed) &&
+	if ((atomic_fetch_add(&job->settled, count) + count == job->n || failed) &&
 	    atomic_exchange(&job->wake, 0) == WAITING)
 		ct__park_wake(&job->wake, 1);
 }
@@ -65,40 +71,42 @@ static void job_unref(struct map_job *job)
 		ct__free(job);
 }
 
-/* Cancels every item from @p from on that has not started. */
+/* Cancels every item from @p from on that has not been claimed. */
 static void sweep(struct map_job *job, size_t from, int code)
 {
 	int none = 0;
 	atomic_compare_exchange_strong(&job->cancel_code, &none, code);
-	atomic_store(&job->next, job->n); /* nothing more is claimed */
-	for (size_t i = from; i < job->n; i++) {
+	size_t claimed = atomic_exchange(&job->next, job->n); /* nothing more is claimed */
+	size_t cancelled = 0;
+	for (size_t i = claimed > from ? claimed : from; i < job->n; i++) {
 		_Atomic uint32_t *state = &job->items[i].state;
-		if (ct__f_phase(atomic_load_explicit(state, memory_order_relaxed)) != CT__F_PENDING)
-			continue;
 		uint32_t old = ct__state_settle(state, CT__F_CANCELLED);
 		if (ct__f_phase(old) == CT__F_PENDING) {
 			ct__state_wake(state, old);
-			item_settled(job, false);
+			cancelled++;
 		}
 	}
+	if (cancelled)
+		items_settled(job, cancelled, false);
 }
 
-static void run_item(struct map_job *job, struct map_item *it)
+/* Runs a claimed item; true if it failed. PENDING + FINISHED = FINISHED:
+ * the flags (PARKED) come back with it. */
+static bool run_item(struct map_job *job, struct map_item *it)
 {
-	uint32_t s = ct__state_settle(&it->state, CT__F_RUNNING);
-	if (ct__f_phase(s) != CT__F_PENDING)
-		return;
 	void *result = NULL;
 	int status = job->fn(it->arg, &result);
 	it->result = result;
 	it->status = status;
-	ct__state_wake(&it->state, atomic_fetch_add_explicit(&it->state, 1, memory_order_acq_rel));
-	item_settled(job, status != 0);
+	ct__state_wake(&it->state,
+		       atomic_fetch_add_explicit(&it->state, CT__F_FINISHED, memory_order_acq_rel));
+	return status != 0;
 }
 
 void ct__map_run(struct ct__work *w, struct ct__executor *ex)
 {
 	struct map_job *job = ((struct map_helper *)w)->job;
+	size_t done = 0;
 	for (;;) {
 		int code = ct__executor_abandoned(ex);
 		if (code) {
@@ -109,8 +117,15 @@ void ct__map_run(struct ct__work *w, struct ct__executor *ex)
 		size_t i = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
 		if (i >= job->n)
 			break;
-		run_item(job, &job->items[i]);
+		if (run_item(job, &job->items[i])) {
+			items_settled(job, done + 1, true);
+			done = 0;
+		} else {
+			done++;
+		}
 	}
+	if (done)
+		items_settled(job, done, false);
 	job_unref(job);
 }
 

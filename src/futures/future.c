@@ -12,6 +12,7 @@
 #include "futures/future_internal.h"
 
 #include <pthread.h>
+#include <stddef.h>
 
 #include "core/fault.h"
 #include "park/park.h"
@@ -58,6 +59,25 @@ static struct ct_future *cached_next(struct ct_future *f)
 	return (struct ct_future *)atomic_load_explicit(&f->work.next, memory_order_relaxed);
 }
 
+#define LINE 64
+
+/* A new future at the start of a cache line, in a block from ct__malloc. */
+static struct ct_future *future_malloc(void)
+{
+	void *block = ct__malloc(sizeof(struct ct_future) + LINE - 1);
+	if (!block)
+		return NULL;
+	struct ct_future *f =
+		(struct ct_future *)(((uintptr_t)block + LINE - 1) & ~(uintptr_t)(LINE - 1));
+	f->block = block;
+	return f;
+}
+
+static void future_mfree(struct ct_future *f)
+{
+	ct__free(f->block);
+}
+
 static void cache_empty(void *unused)
 {
 	(void)unused;
@@ -65,7 +85,7 @@ static void cache_empty(void *unused)
 		struct ct_future *f = cache.head;
 		cache.head = cached_next(f);
 		UNPOISON(f, sizeof *f);
-		ct__free(f);
+		future_mfree(f);
 	}
 	cache.n = 0;
 	/* A later destructor that frees a future registers again, and
@@ -82,7 +102,7 @@ static struct ct_future *future_alloc(void)
 {
 	struct ct_future *f = cache.head;
 	if (!f)
-		return ct__malloc(sizeof *f);
+		return future_malloc();
 	if (ct__fault_hit(CT__FAULT_ALLOC))
 		return NULL;
 	UNPOISON(f, sizeof *f);
@@ -99,12 +119,14 @@ void ct__future_free(struct ct_future *f)
 		cache.registered = cache_key_ok && pthread_setspecific(cache_key, &cache) == 0;
 	}
 	if (!cache.registered || cache.n == CACHE_MAX) {
-		ct__free(f);
+		future_mfree(f);
 		return;
 	}
 	atomic_store_explicit(&f->work.next, cache.head ? &cache.head->work : NULL,
 			      memory_order_relaxed);
-	POISON((char *)f + sizeof f->work.next, sizeof *f - sizeof f->work.next);
+	/* Poisoned but for its link and where its block is. */
+	POISON((char *)f + sizeof f->work.next,
+	       offsetof(struct ct_future, block) - sizeof f->work.next);
 	cache.head = f;
 	cache.n++;
 }
@@ -116,8 +138,7 @@ struct ct_future *ct__future_new(ct_task_fn fn, void *arg, uint32_t refs)
 		return NULL;
 	atomic_init(&f->work.next, NULL);
 	f->work.kind = CT__WORK_FUTURE;
-	atomic_init(&f->state, CT__F_PENDING);
-	atomic_init(&f->refs, refs);
+	atomic_init(&f->state, CT__F_PENDING + refs * CT__F_REF);
 	f->status = 0;
 	f->result = NULL;
 	f->fn = fn;
@@ -249,6 +270,27 @@ void ct__future_finish(struct ct_future *f, int status, void *result)
 	uint32_t old = atomic_fetch_add_explicit(&f->state, 1, memory_order_acq_rel);
 	if (old & (CT__F_PARKED | CT__F_HOOKED))
 		completed(f, old);
+}
+
+void ct__future_finish_unref(struct ct_future *f, int status, void *result)
+{
+	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+	if (!(s & (CT__F_PARKED | CT__F_HOOKED))) {
+		f->result = result;
+		f->status = status;
+		/* Nobody to wake or tell (a waiter that comes now finds it
+		 * done): finish and drop the pool's reference at once. */
+		while (!(s & (CT__F_PARKED | CT__F_HOOKED)))
+			if (atomic_compare_exchange_weak_explicit(&f->state, &s, s + 1 - CT__F_REF,
+								  memory_order_acq_rel,
+								  memory_order_relaxed)) {
+				if (s / CT__F_REF == 1)
+					ct__future_free(f);
+				return;
+			}
+	}
+	ct__future_finish(f, status, result);
+	ct__future_unref(f);
 }
 
 bool ct__future_abandon(struct ct_future *f, int code)
@@ -449,13 +491,13 @@ int ct_future_add_done_callback(ct_future_t *f, ct_future_callback_fn fn, void *
 ct_future_t *ct_future_ref(ct_future_t *f)
 {
 	if (f)
-		atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&f->state, CT__F_REF, memory_order_relaxed);
 	return f;
 }
 
 void ct__future_unref(struct ct_future *f)
 {
-	if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) == 1)
+	if (atomic_fetch_sub_explicit(&f->state, CT__F_REF, memory_order_acq_rel) / CT__F_REF == 1)
 		ct__future_free(f);
 }
 

@@ -13,6 +13,11 @@
  *   CLAIMED    a ct_future_set_result/_exception call won the right to
  *              finish a future made by ct_future_new (futures only)
  *
+ * and, from CT__F_REF up, a future's reference count (the pool's one
+ * among them while the task is queued or runs), so that a worker ends a
+ * task nobody waits for with one update: FINISHED and its reference
+ * dropped at once.
+ *
  * Every phase change is one atomic read-modify-write that also returns the
  * flags, so a completion with nobody waiting costs that one operation, and
  * nobody can attach to a future in the instant it completes: attaching
@@ -40,6 +45,7 @@ enum {
 	CT__F_PARKED = 4,
 	CT__F_HOOKED = 8,
 	CT__F_CLAIMED = 16,
+	CT__F_REF = 32, /* one reference: the bits from here up count them */
 };
 
 static inline uint32_t ct__f_phase(uint32_t s)
@@ -76,10 +82,12 @@ struct ct__callback {
 	void *arg;
 };
 
+/* The members a task's submit, run and result touch come first: a future
+ * starts on a cache line (future.c), so they travel between the threads
+ * as one line. */
 struct ct_future {
-	struct ct__work work; /* the pool's queue link; first */
-	_Atomic uint32_t state;
-	_Atomic uint32_t refs;
+	struct ct__work work;	/* the pool's queue link; first */
+	_Atomic uint32_t state; /* phase, flags and references */
 	int status;
 	void *result;
 	ct_task_fn fn;
@@ -88,6 +96,7 @@ struct ct_future {
 	ct_lock_t lock;
 	struct ct__waiter_link *waiters;
 	struct ct__callback *callbacks, **callbacks_tail;
+	void *block; /* what the allocation returned (the future is aligned in it) */
 };
 
 /* The future's lock, taken inside fork's gate (fork.h): a fork never
@@ -112,6 +121,9 @@ bool ct__future_start(struct ct_future *f);
 
 /* RUNNING -> FINISHED with the task's outcome; wakes and notifies. */
 void ct__future_finish(struct ct_future *f, int status, void *result);
+
+/* ct__future_finish(), then ct__future_unref(): a worker's end of a task. */
+void ct__future_finish_unref(struct ct_future *f, int status, void *result);
 
 /* Settles a future that will never run: CANCELLED for CT_ECANCELLED, else
  * FINISHED with @p code as its status. False if it was no longer pending. */
