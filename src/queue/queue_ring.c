@@ -101,8 +101,9 @@ struct ct__qring {
 	alignas(64) struct slot slots[];
 };
 
-int ct__qring_new(struct ct__qring **out, size_t cap)
+int ct__qring_init(ct_queue_t *q)
 {
+	size_t cap = q->ct__maxsize;
 	size_t size = sizeof(struct ct__qring) + cap * sizeof(struct slot);
 	void *mem = ct__malloc(size + 63);
 	if (!mem)
@@ -126,7 +127,8 @@ int ct__qring_new(struct ct__qring **out, size_t cap)
 		atomic_init(&r->slots[i].stamp, 0);
 		atomic_init(&r->slots[i].item, NULL);
 	}
-	*out = r;
+	q->ct__ring = r;
+	q->ct__storage = CT__QUEUE_RING;
 	return 0;
 }
 
@@ -431,8 +433,9 @@ static inline void check_fork(const struct ct__qring *r)
 		after_fork((struct ct__qring *)r);
 }
 
-int ct__qring_put(struct ct__qring *r, void *item, int64_t deadline)
+static int ring_put(ct_queue_t *q, void *item, int64_t deadline)
 {
+	struct ct__qring *r = q->ct__ring;
 	check_fork(r);
 	bool spun = false, parked = false;
 	int rc, waited = 0;
@@ -458,8 +461,9 @@ int ct__qring_put(struct ct__qring *r, void *item, int64_t deadline)
 	return rc;
 }
 
-int ct__qring_get(struct ct__qring *r, void **item, int64_t deadline)
+static int ring_get(ct_queue_t *q, void **item, int64_t deadline)
 {
+	struct ct__qring *r = q->ct__ring;
 	check_fork(r);
 	bool spun = false, parked = false;
 	int rc, waited = 0;
@@ -491,8 +495,9 @@ int ct__qring_get(struct ct__qring *r, void **item, int64_t deadline)
 	return rc;
 }
 
-size_t ct__qring_qsize(const struct ct__qring *r)
+static size_t ring_qsize(const ct_queue_t *q)
 {
+	const struct ct__qring *r = q->ct__ring;
 	check_fork(r);
 	/* Head first: the tail read after it is at least as far along. */
 	uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
@@ -500,9 +505,9 @@ size_t ct__qring_qsize(const struct ct__qring *r)
 	return (size_t)(count_before(r, t) - count_before(r, h));
 }
 
-bool ct__qring_is_shut(const struct ct__qring *r)
+static bool ring_is_shut(const ct_queue_t *q)
 {
-	return atomic_load_explicit(&r->tail, memory_order_relaxed) & SHUT;
+	return atomic_load_explicit(&q->ct__ring->tail, memory_order_relaxed) & SHUT;
 }
 
 /* Adds @p n to the tasks done, capped at the items put; wakes the joiners
@@ -536,10 +541,10 @@ static int add_done(struct ct__qring *r, uint64_t n)
 	}
 }
 
-int ct__qring_task_done(struct ct__qring *r)
+static int ring_task_done(ct_queue_t *q)
 {
-	check_fork(r);
-	return add_done(r, 1);
+	check_fork(q->ct__ring);
+	return add_done(q->ct__ring, 1);
 }
 
 static bool tasks_unfinished(struct ct__qring *r, uint64_t done)
@@ -555,8 +560,9 @@ static bool join_must_wait(void *ctx)
 	return (d & JOINWAIT) && tasks_unfinished(r, d);
 }
 
-int ct__qring_join(struct ct__qring *r, int64_t deadline)
+static int ring_join(ct_queue_t *q, int64_t deadline)
 {
+	struct ct__qring *r = q->ct__ring;
 	check_fork(r);
 	static const struct ct__park_ops ops = {.validate = join_must_wait};
 	int waited = 0;
@@ -604,31 +610,47 @@ static uint64_t drain(struct ct__qring *r, void (*free_item)(void *item))
 	}
 }
 
-void ct__qring_shutdown(struct ct__qring *r, bool immediate, void (*free_item)(void *item))
+static void ring_shutdown(ct_queue_t *q, bool immediate)
 {
+	struct ct__qring *r = q->ct__ring;
 	check_fork(r);
 	atomic_fetch_or_explicit(&r->tail, SHUT, memory_order_acq_rel);
 	/* Drop first, wake after: a join that returns because of the drop
 	 * finds the items freed. */
 	if (immediate)
-		add_done(r, drain(r, free_item));
+		add_done(r, drain(r, q->ct__free_item));
 	ct__unpark_all(&r->getters, CT__TOKEN_NORMAL);
 	ct__unpark_all(&r->putters, CT__TOKEN_NORMAL);
 }
 
-int ct__qring_destroy(struct ct__qring *r, void (*free_item)(void *item))
+static int ring_destroy(ct_queue_t *q)
 {
+	struct ct__qring *r = q->ct__ring;
 	check_fork(r);
 	if (atomic_load(&r->getters) || atomic_load(&r->putters) || atomic_load(&r->joiners))
 		return CT_EBUSY;
 	atomic_fetch_or_explicit(&r->tail, SHUT, memory_order_relaxed);
-	drain(r, free_item);
+	drain(r, q->ct__free_item);
 	ct__free(r->mem);
+	q->ct__ring = NULL;
 	return 0;
 }
 
-unsigned ct__qring_waiters(struct ct__qring *r)
+static unsigned ring_waiters(ct_queue_t *q)
 {
+	struct ct__qring *r = q->ct__ring;
 	check_fork(r);
 	return atomic_load(&r->getters) + atomic_load(&r->putters) + atomic_load(&r->joiners);
 }
+
+const struct ct__queue_ops ct__qring_ops = {
+	.put = ring_put,
+	.get = ring_get,
+	.qsize = ring_qsize,
+	.is_shut = ring_is_shut,
+	.task_done = ring_task_done,
+	.join = ring_join,
+	.shutdown = ring_shutdown,
+	.destroy = ring_destroy,
+	.waiters = ring_waiters,
+};
