@@ -69,6 +69,15 @@
 #include <stdalign.h>
 #include <stdatomic.h>
 
+#if defined(__linux__) && !defined(CT_PARK_FALLBACK)
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#if defined(SYS_membarrier)
+#define HAVE_MEMBARRIER 1
+#endif
+#endif
+
 #include "core/fork.h"
 #include "core/internal.h"
 #include "park/park.h"
@@ -92,14 +101,22 @@ struct ct__qring {
 	unsigned lap_shift;
 	_Atomic uint32_t gen; /* the fork generation it is valid in; see after_fork() */
 	_Atomic uint32_t getters, putters, joiners;
+	/* The solo mode (see "One producer, one consumer"): SOLO, SWITCHING
+	 * or SHARED, and the one producer and consumer seen so far. */
+	_Atomic uint32_t mode;
+	struct ct__thread *_Atomic producer, *_Atomic consumer;
 	/* Producers' line. */
 	alignas(64) _Atomic uint64_t tail;
 	_Atomic uint64_t head_seen; /* a head position seen lately: <= head */
+	_Atomic uint32_t put_busy;  /* the solo producer is in its section */
 	/* Consumers' line. */
 	alignas(64) _Atomic uint64_t head;
 	_Atomic uint64_t done;
+	_Atomic uint32_t get_busy; /* the solo consumer is in its section */
 	alignas(64) struct slot slots[];
 };
+
+enum { SOLO = 0, SWITCHING = 1, SHARED = 2 };
 
 int ct__qring_init(ct_queue_t *q)
 {
@@ -123,6 +140,11 @@ int ct__qring_init(ct_queue_t *q)
 	atomic_init(&r->head_seen, 0);
 	atomic_init(&r->head, 0);
 	atomic_init(&r->done, 0);
+	atomic_init(&r->mode, SOLO);
+	atomic_init(&r->producer, NULL);
+	atomic_init(&r->consumer, NULL);
+	atomic_init(&r->put_busy, 0);
+	atomic_init(&r->get_busy, 0);
 	for (size_t i = 0; i < cap; i++) {
 		atomic_init(&r->slots[i].stamp, 0);
 		atomic_init(&r->slots[i].item, NULL);
@@ -344,6 +366,256 @@ static bool written_now(const void *ctx)
 	return stamp_of(slot_of(w->r, w->pos)) >= w->pos + 1;
 }
 
+/* ---- one producer, one consumer ------------------------------------------ */
+
+/* Asymmetric fences for the solo mode's store-load pairs (as fork.h's
+ * gate): the side on every put and get pays a compiler barrier, the side
+ * that is about to sleep or to end the solo mode pays a membarrier(), which
+ * makes every running thread of the process pass a full barrier. Where
+ * membarrier is missing (or not registered), both sides pay a full fence;
+ * under ThreadSanitizer, which models no membarrier, too. */
+static inline void light_fence(void)
+{
+#ifdef CT__FORK_TSAN
+	atomic_thread_fence(memory_order_seq_cst);
+#else
+	if (ct__gate_asymmetric)
+		atomic_signal_fence(memory_order_seq_cst);
+	else
+		atomic_thread_fence(memory_order_seq_cst);
+#endif
+}
+
+static void heavy_fence(void)
+{
+#if defined(HAVE_MEMBARRIER) && !defined(CT__FORK_TSAN)
+	if (ct__gate_asymmetric) {
+		syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+		return;
+	}
+#endif
+	atomic_thread_fence(memory_order_seq_cst);
+}
+
+/* Who sleeps on a key, for the solo puts and gets, which must not read the
+ * ring once they have published (the other side may free it then): counts
+ * of the threads parked on the keys that hash to each entry, in memory
+ * that is never freed. A collision costs an unpark that finds nobody. */
+#define SLEEPER_SLOTS 64
+static _Atomic uint32_t sleepers[SLEEPER_SLOTS];
+
+static _Atomic uint32_t *sleepers_of(const void *key)
+{
+	uintptr_t k = (uintptr_t)key >> 3;
+	return &sleepers[(k ^ (k >> 6) ^ (k >> 12)) % SLEEPER_SLOTS];
+}
+
+/* Wakes one thread parked on @p key if one may be: called after a
+ * light_fence() that follows the store it waits for. */
+static inline void wake_sleeper(const void *key)
+{
+	if (CT__UNLIKELY(atomic_load_explicit(sleepers_of(key), memory_order_relaxed) != 0))
+		ct__unpark_one(key, NULL, NULL);
+}
+
+/* A solo waiter's note (fork.h): in a fork child, a thread that is gone
+ * while it slept leaves its count in sleepers[]. */
+struct sleeper_note {
+	struct ct__fork_note note;
+	_Atomic uint32_t *count;
+};
+
+static void forget_sleeper(struct ct__fork_note *note)
+{
+	atomic_fetch_sub_explicit(((struct sleeper_note *)note)->count, 1, memory_order_relaxed);
+}
+
+/* Waits for another thread's few instructions: spins, then yields in
+ * case that thread was preempted in the middle of them. */
+static void wait_until(bool (*done)(const struct ct__qring *r), const struct ct__qring *r)
+{
+	for (unsigned spins = 0; !done(r); spins++) {
+		if (spins < 100)
+			ct__cpu_relax();
+		else
+			sched_yield();
+	}
+}
+
+static bool is_shared(const struct ct__qring *r)
+{
+	return atomic_load_explicit(&r->mode, memory_order_acquire) == SHARED;
+}
+
+/* Neither solo thread is in a section. Acquire: we see what they stored
+ * in it. */
+static bool sections_closed(const struct ct__qring *r)
+{
+	return !atomic_load_explicit(&r->put_busy, memory_order_acquire) &&
+	       !atomic_load_explicit(&r->get_busy, memory_order_acquire);
+}
+
+/* The solo producer's last claim is written. Its section ends with the
+ * claim, and its stamp is a plain store: a shared getter must not mark
+ * that slot before (the store would erase the mark, and the getter sleep
+ * on). */
+static bool last_claim_written(const struct ct__qring *r)
+{
+	uint64_t t = atomic_load_explicit(&r->tail, memory_order_acquire) & ~SHUT;
+	if (t == 0)
+		return true;
+	uint64_t index = t & (r->one_lap - 1);
+	uint64_t last = index != 0 ? t - 1 : t - r->one_lap + (r->cap - 1);
+	return stamp_of((struct slot *)&r->slots[last & (r->one_lap - 1)]) >= last + 1;
+}
+
+/* Ends the solo mode for good: a second producer or consumer came, or a
+ * shutdown. Once SWITCHING is set, the solo threads leave their sections
+ * and take the shared path, and the solo waiters are woken to do so; once
+ * neither is inside a section and the last solo put is written, SHARED
+ * lets everyone go on. Threads that find SWITCHING wait for SHARED. */
+static CT__NOINLINE void share(struct ct__qring *r)
+{
+	uint32_t m = SOLO;
+	if (!atomic_compare_exchange_strong_explicit(&r->mode, &m, SWITCHING, memory_order_acq_rel,
+						     memory_order_acquire)) {
+		wait_until(is_shared, r);
+		return;
+	}
+	heavy_fence(); /* pairs with the light_fence() in section_open() */
+	ct__unpark_all(&r->getters, CT__TOKEN_NORMAL);
+	ct__unpark_all(&r->putters, CT__TOKEN_NORMAL);
+	wait_until(sections_closed, r);
+	wait_until(last_claim_written, r);
+	atomic_store_explicit(&r->mode, SHARED, memory_order_release);
+}
+
+/* Whether the calling thread may take the solo path as the producer (@p
+ * owner = &r->producer) or consumer: it is the one seen so far, or the
+ * first. A second one ends the solo mode. */
+static inline bool solo_mine(struct ct__qring *r, struct ct__thread *_Atomic *owner)
+{
+	uint32_t m = atomic_load_explicit(&r->mode, memory_order_acquire);
+	if (m != SOLO) {
+		if (CT__UNLIKELY(m == SWITCHING))
+			wait_until(is_shared, r);
+		return false;
+	}
+	struct ct__thread *self = ct__self(),
+			  *seen = atomic_load_explicit(owner, memory_order_relaxed);
+	if (CT__LIKELY(seen == self))
+		return true;
+	if (seen == NULL && atomic_compare_exchange_strong_explicit(
+				    owner, &seen, self, memory_order_relaxed, memory_order_relaxed))
+		return true;
+	share(r);
+	return false;
+}
+
+/* Opens a solo section on @p busy: false (section closed) if the mode is
+ * no longer SOLO. Pairs with share(): it sees our flag, or we its mode. */
+static inline bool section_open(struct ct__qring *r, _Atomic uint32_t *busy)
+{
+	atomic_store_explicit(busy, 1, memory_order_relaxed);
+	light_fence();
+	if (CT__LIKELY(atomic_load_explicit(&r->mode, memory_order_relaxed) == SOLO))
+		return true;
+	atomic_store_explicit(busy, 0, memory_order_release);
+	return false;
+}
+
+/* Release: share() that sees 0 sees the section's stores. */
+static inline void section_close(_Atomic uint32_t *busy)
+{
+	atomic_store_explicit(busy, 0, memory_order_release);
+}
+
+enum { NOT_SOLO = 1 };
+
+/* One solo put without waiting: 0, NOT_SOLO, or CT_EFULL with *at the
+ * tail position that found no room. No read-modify-write: the tail is the
+ * producer's alone. The section covers the claim only (the tail's store):
+ * after it, the slot is a claimed one that the shared rules know how to
+ * wait for. The stamp's store publishes the item; from there on only the
+ * key and sleepers[] are touched. */
+static int solo_try_put(struct ct__qring *r, void *item, uint64_t *at)
+{
+	if (!section_open(r, &r->put_busy))
+		return NOT_SOLO;
+	uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	if (!has_room(r, t)) {
+		section_close(&r->put_busy);
+		*at = t;
+		return CT_EFULL;
+	}
+	atomic_store_explicit(&r->tail, next_pos(r, t), memory_order_relaxed);
+	section_close(&r->put_busy);
+	struct slot *s = slot_of(r, t);
+	_Atomic uint32_t *getters = &r->getters;
+	atomic_store_explicit(&s->item, item, memory_order_relaxed);
+	atomic_store_explicit(&s->stamp, t + 1, memory_order_release);
+	light_fence(); /* pairs with solo_park() */
+	wake_sleeper(getters);
+	return 0;
+}
+
+/* One solo get without waiting: 0, NOT_SOLO, or CT_EEMPTY with *at the
+ * head position whose slot is not written yet. No read-modify-write: the
+ * head is the consumer's alone. */
+static int solo_try_get(struct ct__qring *r, void **item, uint64_t *at)
+{
+	if (!section_open(r, &r->get_busy))
+		return NOT_SOLO;
+	uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+	struct slot *s = slot_of(r, h);
+	if (atomic_load_explicit(&s->stamp, memory_order_acquire) != h + 1) {
+		section_close(&r->get_busy);
+		*at = h;
+		return CT_EEMPTY;
+	}
+	*item = atomic_load_explicit(&s->item, memory_order_relaxed);
+	/* Release: a put that sees the new head reuses the slot after our
+	 * read of it. */
+	atomic_store_explicit(&r->head, next_pos(r, h), memory_order_release);
+	section_close(&r->get_busy);
+	light_fence(); /* pairs with solo_park() */
+	wake_sleeper(&r->putters);
+	return 0;
+}
+
+/* What a solo waiter waits for, checked again under the bucket lock. */
+static bool solo_must_wait(void *ctx)
+{
+	const struct ring_wait *w = ctx;
+	if (atomic_load_explicit(&w->r->mode, memory_order_relaxed) != SOLO)
+		return false;
+	struct ring_spot spot = {w->r, w->pos};
+	return w->getter ? !written_now(&spot) : !room_now(&spot);
+}
+
+/* A solo waiter sleeps on @p waiters (the ring's getters or putters key)
+ * while the mode is SOLO and it still has to wait at @p pos. It counts
+ * itself in sleepers[] first, then fences, then looks again: the other
+ * side's light fence after its store makes one of the two see the other.
+ * 0 to look again, CT_ETIMEDOUT or CT_ESTOPPED. */
+static int solo_park(struct ct__qring *r, _Atomic uint32_t *waiters, uint64_t pos, int64_t deadline)
+{
+	static const struct ct__park_ops ops = {.validate = solo_must_wait};
+	struct ct__thread *self = ct__self();
+	struct sleeper_note n = {.count = sleepers_of(waiters)};
+	struct ring_wait w = {.r = r, .pos = pos, .getter = waiters == &r->getters};
+	uintptr_t token;
+	ct__note_push(self, &n.note, forget_sleeper);
+	atomic_fetch_add_explicit(n.count, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(waiters, 1, memory_order_relaxed);
+	heavy_fence();
+	int rc = ct__park(waiters, &ops, &w, deadline, CT__PARK_INTERRUPTIBLE, &token);
+	atomic_fetch_sub_explicit(waiters, 1, memory_order_relaxed);
+	atomic_fetch_sub_explicit(n.count, 1, memory_order_relaxed);
+	ct__note_pop(self, &n.note);
+	return rc < 0 ? rc : 0;
+}
+
 /* ---- fork ---------------------------------------------------------------- */
 
 #define REPAIRING UINT32_MAX /* in gen: a repair is under way */
@@ -391,6 +663,14 @@ static void repair(struct ct__qring *r)
 	atomic_store_explicit(&r->getters, 0, memory_order_relaxed);
 	atomic_store_explicit(&r->putters, 0, memory_order_relaxed);
 	atomic_store_explicit(&r->joiners, 0, memory_order_relaxed);
+	/* The solo threads may be gone, inside a section or a switch: the
+	 * first put and get choose again; a switch half done is done. */
+	atomic_store_explicit(&r->producer, NULL, memory_order_relaxed);
+	atomic_store_explicit(&r->consumer, NULL, memory_order_relaxed);
+	atomic_store_explicit(&r->put_busy, 0, memory_order_relaxed);
+	atomic_store_explicit(&r->get_busy, 0, memory_order_relaxed);
+	if (atomic_load_explicit(&r->mode, memory_order_relaxed) == SWITCHING)
+		atomic_store_explicit(&r->mode, SHARED, memory_order_relaxed);
 }
 
 /* The first call in a new fork generation repairs the ring; the others
@@ -433,10 +713,8 @@ static inline void check_fork(const struct ct__qring *r)
 		after_fork((struct ct__qring *)r);
 }
 
-static int ring_put(ct_queue_t *q, void *item, int64_t deadline)
+static int shared_put(struct ct__qring *r, void *item, int64_t deadline)
 {
-	struct ct__qring *r = q->ct__ring;
-	check_fork(r);
 	bool spun = false, parked = false;
 	int rc, waited = 0;
 	uint64_t t;
@@ -461,10 +739,8 @@ static int ring_put(ct_queue_t *q, void *item, int64_t deadline)
 	return rc;
 }
 
-static int ring_get(ct_queue_t *q, void **item, int64_t deadline)
+static int shared_get(struct ct__qring *r, void **item, int64_t deadline)
 {
-	struct ct__qring *r = q->ct__ring;
-	check_fork(r);
 	bool spun = false, parked = false;
 	int rc, waited = 0;
 	uint64_t h;
@@ -493,6 +769,61 @@ static int ring_get(ct_queue_t *q, void **item, int64_t deadline)
 	if (parked)
 		pass_on_getters(r);
 	return rc;
+}
+
+/* The solo loops: as the shared ones, but a solo put or get never finds
+ * the ring shut down (a shutdown ends the solo mode first), and sleeps
+ * through solo_park(). On NOT_SOLO they go on by the shared rules. */
+static int solo_put(struct ct__qring *r, void *item, int64_t deadline)
+{
+	bool spun = false;
+	int rc, waited = 0;
+	uint64_t t;
+	while ((rc = solo_try_put(r, item, &t)) == CT_EFULL) {
+		if (waited == CT_ESTOPPED || ct__expired(deadline))
+			return waited == CT_ESTOPPED ? CT_ESTOPPED : CT_EFULL;
+		if (!spun) {
+			spun = true;
+			ct__queue_spin(room_now, &(struct ring_spot){r, t});
+			continue;
+		}
+		waited = solo_park(r, &r->putters, t, deadline);
+	}
+	return rc == NOT_SOLO ? shared_put(r, item, deadline) : rc;
+}
+
+static int solo_get(struct ct__qring *r, void **item, int64_t deadline)
+{
+	bool spun = false;
+	int rc, waited = 0;
+	uint64_t h;
+	while ((rc = solo_try_get(r, item, &h)) == CT_EEMPTY) {
+		if (waited == CT_ESTOPPED || ct__expired(deadline))
+			return waited == CT_ESTOPPED ? CT_ESTOPPED : CT_EEMPTY;
+		if (!spun) {
+			spun = true;
+			ct__queue_spin(written_now, &(struct ring_spot){r, h});
+			continue;
+		}
+		waited = solo_park(r, &r->getters, h, deadline);
+	}
+	return rc == NOT_SOLO ? shared_get(r, item, deadline) : rc;
+}
+
+static int ring_put(ct_queue_t *q, void *item, int64_t deadline)
+{
+	struct ct__qring *r = q->ct__ring;
+	check_fork(r);
+	return solo_mine(r, &r->producer) ? solo_put(r, item, deadline)
+					  : shared_put(r, item, deadline);
+}
+
+static int ring_get(ct_queue_t *q, void **item, int64_t deadline)
+{
+	struct ct__qring *r = q->ct__ring;
+	check_fork(r);
+	return solo_mine(r, &r->consumer) ? solo_get(r, item, deadline)
+					  : shared_get(r, item, deadline);
 }
 
 static size_t ring_qsize(const ct_queue_t *q)
@@ -614,6 +945,9 @@ static void ring_shutdown(ct_queue_t *q, bool immediate)
 {
 	struct ct__qring *r = q->ct__ring;
 	check_fork(r);
+	/* The solo producer stores the tail without a read-modify-write, which
+	 * would lose the SHUT bit: end the solo mode first. */
+	share(r);
 	atomic_fetch_or_explicit(&r->tail, SHUT, memory_order_acq_rel);
 	/* Drop first, wake after: a join that returns because of the drop
 	 * finds the items freed. */
