@@ -372,23 +372,30 @@ static bool written_now(const void *ctx)
  * gate): the side on every put and get pays a compiler barrier, the side
  * that is about to sleep or to end the solo mode pays a membarrier(), which
  * makes every running thread of the process pass a full barrier. Where
- * membarrier is missing (or not registered), both sides pay a full fence;
- * under ThreadSanitizer, which models no membarrier, too. */
+ * membarrier is missing (or not registered), both sides pay a full fence.
+ * Under ThreadSanitizer, which models no fences, the plain C11 way: the
+ * stores and loads of each pair are sequentially consistent (DEKKER). */
+#ifdef CT__FORK_TSAN
+#define DEKKER(order) memory_order_seq_cst
 static inline void light_fence(void)
 {
-#ifdef CT__FORK_TSAN
-	atomic_thread_fence(memory_order_seq_cst);
+}
+static void heavy_fence(void)
+{
+}
 #else
+#define DEKKER(order) (order)
+static inline void light_fence(void)
+{
 	if (ct__gate_asymmetric)
 		atomic_signal_fence(memory_order_seq_cst);
 	else
 		atomic_thread_fence(memory_order_seq_cst);
-#endif
 }
 
 static void heavy_fence(void)
 {
-#if defined(HAVE_MEMBARRIER) && !defined(CT__FORK_TSAN)
+#if defined(HAVE_MEMBARRIER)
 	if (ct__gate_asymmetric) {
 		syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
 		return;
@@ -396,6 +403,7 @@ static void heavy_fence(void)
 #endif
 	atomic_thread_fence(memory_order_seq_cst);
 }
+#endif
 
 /* Who sleeps on a key, for the solo puts and gets, which must not read the
  * ring once they have published (the other side may free it then): counts
@@ -414,7 +422,7 @@ static _Atomic uint32_t *sleepers_of(const void *key)
  * light_fence() that follows the store it waits for. */
 static inline void wake_sleeper(const void *key)
 {
-	if (CT__UNLIKELY(atomic_load_explicit(sleepers_of(key), memory_order_relaxed) != 0))
+	if (CT__UNLIKELY(atomic_load_explicit(sleepers_of(key), DEKKER(memory_order_relaxed)) != 0))
 		ct__unpark_one(key, NULL, NULL);
 }
 
@@ -451,8 +459,8 @@ static bool is_shared(const struct ct__qring *r)
  * in it. */
 static bool sections_closed(const struct ct__qring *r)
 {
-	return !atomic_load_explicit(&r->put_busy, memory_order_acquire) &&
-	       !atomic_load_explicit(&r->get_busy, memory_order_acquire);
+	return !atomic_load_explicit(&r->put_busy, DEKKER(memory_order_acquire)) &&
+	       !atomic_load_explicit(&r->get_busy, DEKKER(memory_order_acquire));
 }
 
 /* The solo producer's last claim is written. Its section ends with the
@@ -477,8 +485,9 @@ static bool last_claim_written(const struct ct__qring *r)
 static CT__NOINLINE void share(struct ct__qring *r)
 {
 	uint32_t m = SOLO;
-	if (!atomic_compare_exchange_strong_explicit(&r->mode, &m, SWITCHING, memory_order_acq_rel,
-						     memory_order_acquire)) {
+	if (!atomic_compare_exchange_strong_explicit(&r->mode, &m, SWITCHING,
+						     DEKKER(memory_order_acq_rel),
+						     DEKKER(memory_order_acquire))) {
 		wait_until(is_shared, r);
 		return;
 	}
@@ -516,9 +525,9 @@ static inline bool solo_mine(struct ct__qring *r, struct ct__thread *_Atomic *ow
  * no longer SOLO. Pairs with share(): it sees our flag, or we its mode. */
 static inline bool section_open(struct ct__qring *r, _Atomic uint32_t *busy)
 {
-	atomic_store_explicit(busy, 1, memory_order_relaxed);
+	atomic_store_explicit(busy, 1, DEKKER(memory_order_relaxed));
 	light_fence();
-	if (CT__LIKELY(atomic_load_explicit(&r->mode, memory_order_relaxed) == SOLO))
+	if (CT__LIKELY(atomic_load_explicit(&r->mode, DEKKER(memory_order_relaxed)) == SOLO))
 		return true;
 	atomic_store_explicit(busy, 0, memory_order_release);
 	return false;
@@ -553,7 +562,7 @@ static int solo_try_put(struct ct__qring *r, void *item, uint64_t *at)
 	struct slot *s = slot_of(r, t);
 	_Atomic uint32_t *getters = &r->getters;
 	atomic_store_explicit(&s->item, item, memory_order_relaxed);
-	atomic_store_explicit(&s->stamp, t + 1, memory_order_release);
+	atomic_store_explicit(&s->stamp, t + 1, DEKKER(memory_order_release));
 	light_fence(); /* pairs with solo_park() */
 	wake_sleeper(getters);
 	return 0;
@@ -576,7 +585,7 @@ static int solo_try_get(struct ct__qring *r, void **item, uint64_t *at)
 	*item = atomic_load_explicit(&s->item, memory_order_relaxed);
 	/* Release: a put that sees the new head reuses the slot after our
 	 * read of it. */
-	atomic_store_explicit(&r->head, next_pos(r, h), memory_order_release);
+	atomic_store_explicit(&r->head, next_pos(r, h), DEKKER(memory_order_release));
 	section_close(&r->get_busy);
 	light_fence(); /* pairs with solo_park() */
 	wake_sleeper(&r->putters);
@@ -606,7 +615,7 @@ static int solo_park(struct ct__qring *r, _Atomic uint32_t *waiters, uint64_t po
 	struct ring_wait w = {.r = r, .pos = pos, .getter = waiters == &r->getters};
 	uintptr_t token;
 	ct__note_push(self, &n.note, forget_sleeper);
-	atomic_fetch_add_explicit(n.count, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(n.count, 1, DEKKER(memory_order_relaxed));
 	atomic_fetch_add_explicit(waiters, 1, memory_order_relaxed);
 	heavy_fence();
 	int rc = ct__park(waiters, &ops, &w, deadline, CT__PARK_INTERRUPTIBLE, &token);
