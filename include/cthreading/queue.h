@@ -37,11 +37,12 @@ extern "C" {
  *
  * How it is built: a bounded FIFO queue is a lock-free ring sized at init
  * (no allocation per item, no lock: producers and consumers share only the
- * slots they hand over). The other kinds keep their items under one Lock:
- * an unbounded queue in a ring that doubles when full, a priority queue in
- * a binary heap. Either way a thread that must wait ("not empty", "not
- * full", "all tasks done") parks through the parking core and marks what it
- * waits for, so a put or get makes a wake-up call only when a thread
+ * slots they hand over); while one thread puts and one thread gets, it
+ * makes no atomic read-modify-write at all, and a second producer or
+ * consumer switches it for good to the rules for many. The other kinds keep their items under one
+ * Lock: an unbounded queue in a ring that doubles when full, a priority queue in a binary heap.
+ * Either way a thread that must wait ("not empty", "not full", "all tasks done") parks through the
+ * parking core and marks what it waits for, so a put or get makes a wake-up call only when a thread
  * waits; and a getter that finds the queue empty (or a putter that finds
  * it full) first spins briefly, so that a busy queue seldom puts anyone to
  * sleep at all.

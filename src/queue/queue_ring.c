@@ -52,6 +52,35 @@
  *    (or the head): most waits on a busy queue end there, with no system
  *    call on either side.
  *
+ * One producer, one consumer (the solo mode). A locked read-modify-write
+ * costs several plain accesses even on a cache line the thread owns, and a
+ * put and a get above make three. So a ring starts SOLO: the first thread
+ * to put becomes its producer and the first to get its consumer, and as
+ * long as no other thread comes, each side owns its index and moves it
+ * with plain stores (solo_try_put(), solo_try_get()): the producer stores
+ * the tail (its claim), then the item and the stamp; the consumer reads
+ * the stamp and item and stores the head. The producer still reads the
+ * head only when head_seen says "full"; the consumer reads no index of
+ * the producer's at all, only the slot's stamp.
+ *
+ *  - Waking without read-modify-writes. A solo waiter spins, then counts
+ *    itself in sleepers[] (global, keyed by the ring's getters or putters
+ *    address), makes a heavy fence (membarrier()) and looks again before
+ *    it parks; the other side, after the store the waiter waits for,
+ *    makes a light fence (a compiler barrier) and wakes the key only if
+ *    the count is not 0. The count lives outside the ring, because a put
+ *    must not read the ring once its item is published.
+ *  - The end of the solo mode. A second producer or consumer, or a
+ *    shutdown (whose SHUT bit a plain store of the tail would lose), ends
+ *    it for good (share()): mode SWITCHING; a heavy fence; the solo
+ *    waiters are woken; then it waits until neither solo thread is inside
+ *    its section (a flag each sets around its check of the mode and its
+ *    index's store: Dekker's again, light on the solo side) and until the
+ *    last solo put's stamp is written; then SHARED. Those who find
+ *    SWITCHING wait for SHARED; from SHARED on, everyone follows the rules
+ *    above, which find the indices and stamps as the solo threads left
+ *    them.
+ *
  * fork(). A thread that is gone in a fork child may have left a position
  * claimed and never written (a getter would wait for it forever, and a
  * drain too), a waiter mark, and itself in a waiter count. The ring keeps
@@ -360,6 +389,22 @@ static bool room_now(const void *ctx)
 	return room_between(w->r, w->pos, h);
 }
 
+/* What a solo putter that found the ring full spins for: room for a
+ * batch (an eighth of the ring, up to 64 slots), not one slot. Taking a
+ * slot the moment the consumer frees it would put the producer at the
+ * consumer's heels, each put pulling back the cache lines the get just
+ * took (the head, the slot); after a batch of gets, the next puts run on
+ * their own lines. A consumer that stops short of a batch delays the put
+ * by the spin at most: after it, one slot is enough. */
+static bool room_for_batch(const void *ctx)
+{
+	const struct ring_spot *w = ctx;
+	uint64_t batch = w->r->cap / 8 < 1 ? 1 : w->r->cap / 8 < 64 ? w->r->cap / 8 : 64;
+	uint64_t put = count_before(w->r, w->pos);
+	uint64_t got = count_before(w->r, atomic_load_explicit(&w->r->head, memory_order_relaxed));
+	return got >= put || put - got + batch <= w->r->cap;
+}
+
 static bool written_now(const void *ctx)
 {
 	const struct ring_spot *w = ctx;
@@ -418,16 +463,33 @@ static _Atomic uint32_t *sleepers_of(const void *key)
 	return &sleepers[(k ^ (k >> 6) ^ (k >> 12)) % SLEEPER_SLOTS];
 }
 
+/* The token of a solo waiter whose waker took its count out of
+ * sleepers[] (under the bucket lock, as it woke it): the puts or gets
+ * that follow, before the waiter runs again, then make no wake-up call. */
+#define TOKEN_UNCOUNTED ((uintptr_t)2)
+
+static uintptr_t uncount_woken(void *count, struct ct__unpark_result res)
+{
+	if (res.unparked == 0)
+		return CT__TOKEN_NORMAL;
+	atomic_fetch_sub_explicit((_Atomic uint32_t *)count, 1, memory_order_relaxed);
+	return TOKEN_UNCOUNTED;
+}
+
 /* Wakes one thread parked on @p key if one may be: called after a
  * light_fence() that follows the store it waits for. */
 static inline void wake_sleeper(const void *key)
 {
-	if (CT__UNLIKELY(atomic_load_explicit(sleepers_of(key), DEKKER(memory_order_relaxed)) != 0))
-		ct__unpark_one(key, NULL, NULL);
+	_Atomic uint32_t *count = sleepers_of(key);
+	if (CT__UNLIKELY(atomic_load_explicit(count, DEKKER(memory_order_relaxed)) != 0))
+		ct__unpark_one(key, uncount_woken, (void *)count);
 }
 
 /* A solo waiter's note (fork.h): in a fork child, a thread that is gone
- * while it slept leaves its count in sleepers[]. */
+ * while it slept may have left its count in sleepers[]. Every sleeper is
+ * gone there (the forking thread sleeps in no queue), so each note takes
+ * one off, down to 0: a waiter already uncounted by its waker has no
+ * count left, and the others' notes take what it would have taken. */
 struct sleeper_note {
 	struct ct__fork_note note;
 	_Atomic uint32_t *count;
@@ -435,7 +497,11 @@ struct sleeper_note {
 
 static void forget_sleeper(struct ct__fork_note *note)
 {
-	atomic_fetch_sub_explicit(((struct sleeper_note *)note)->count, 1, memory_order_relaxed);
+	_Atomic uint32_t *count = ((struct sleeper_note *)note)->count;
+	uint32_t n = atomic_load_explicit(count, memory_order_relaxed);
+	while (n != 0 && !atomic_compare_exchange_weak_explicit(
+				 count, &n, n - 1, memory_order_relaxed, memory_order_relaxed))
+		;
 }
 
 /* Waits for another thread's few instructions: spins, then yields in
@@ -620,7 +686,8 @@ static int solo_park(struct ct__qring *r, _Atomic uint32_t *waiters, uint64_t po
 	heavy_fence();
 	int rc = ct__park(waiters, &ops, &w, deadline, CT__PARK_INTERRUPTIBLE, &token);
 	atomic_fetch_sub_explicit(waiters, 1, memory_order_relaxed);
-	atomic_fetch_sub_explicit(n.count, 1, memory_order_relaxed);
+	if (rc != CT__PARK_UNPARKED || token != TOKEN_UNCOUNTED)
+		atomic_fetch_sub_explicit(n.count, 1, memory_order_relaxed);
 	ct__note_pop(self, &n.note);
 	return rc < 0 ? rc : 0;
 }
@@ -793,7 +860,7 @@ static int solo_put(struct ct__qring *r, void *item, int64_t deadline)
 			return waited == CT_ESTOPPED ? CT_ESTOPPED : CT_EFULL;
 		if (!spun) {
 			spun = true;
-			ct__queue_spin(room_now, &(struct ring_spot){r, t});
+			ct__queue_spin(room_for_batch, &(struct ring_spot){r, t});
 			continue;
 		}
 		waited = solo_park(r, &r->putters, t, deadline);
