@@ -607,13 +607,13 @@ static inline void section_close(_Atomic uint32_t *busy)
 
 enum { NOT_SOLO = 1 };
 
-/* One solo put without waiting: 0, NOT_SOLO, or CT_EFULL with *at the
+/* One solo put of *@p item without waiting: 0, NOT_SOLO, or CT_EFULL with *at the
  * tail position that found no room. No read-modify-write: the tail is the
  * producer's alone. The section covers the claim only (the tail's store):
  * after it, the slot is a claimed one that the shared rules know how to
  * wait for. The stamp's store publishes the item; from there on only the
  * key and sleepers[] are touched. */
-static int solo_try_put(struct ct__qring *r, void *item, uint64_t *at)
+static int solo_try_put(struct ct__qring *r, void **item, uint64_t *at)
 {
 	if (!section_open(r, &r->put_busy))
 		return NOT_SOLO;
@@ -627,7 +627,7 @@ static int solo_try_put(struct ct__qring *r, void *item, uint64_t *at)
 	section_close(&r->put_busy);
 	struct slot *s = slot_of(r, t);
 	_Atomic uint32_t *getters = &r->getters;
-	atomic_store_explicit(&s->item, item, memory_order_relaxed);
+	atomic_store_explicit(&s->item, *item, memory_order_relaxed);
 	atomic_store_explicit(&s->stamp, t + 1, DEKKER(memory_order_release));
 	light_fence(); /* pairs with solo_park() */
 	wake_sleeper(getters);
@@ -847,59 +847,56 @@ static int shared_get(struct ct__qring *r, void **item, int64_t deadline)
 	return rc;
 }
 
-/* The solo loops: as the shared ones, but a solo put or get never finds
- * the ring shut down (a shutdown ends the solo mode first), and sleeps
- * through solo_park(). On NOT_SOLO they go on by the shared rules. */
-static int solo_put(struct ct__qring *r, void *item, int64_t deadline)
+/* A solo put or get: @p try_once (solo_try_put() or solo_try_get()) until
+ * it stops saying @p wait_rc (CT_EFULL or CT_EEMPTY); the first time it
+ * says so, spin watching @p ready, then sleep on @p waiters. As the shared
+ * loops, but a solo call never finds the ring shut down (a shutdown ends
+ * the solo mode first). NOT_SOLO: go on by the shared rules. */
+static inline int solo_call(struct ct__qring *r,
+			    int (*try_once)(struct ct__qring *, void **, uint64_t *), void **item,
+			    int wait_rc, bool (*ready)(const void *), _Atomic uint32_t *waiters,
+			    int64_t deadline)
 {
 	bool spun = false;
 	int rc, waited = 0;
-	uint64_t t;
-	while ((rc = solo_try_put(r, item, &t)) == CT_EFULL) {
+	uint64_t at;
+	while ((rc = try_once(r, item, &at)) == wait_rc) {
 		if (waited == CT_ESTOPPED || ct__expired(deadline))
-			return waited == CT_ESTOPPED ? CT_ESTOPPED : CT_EFULL;
+			return waited == CT_ESTOPPED ? CT_ESTOPPED : wait_rc;
 		if (!spun) {
 			spun = true;
-			ct__queue_spin(room_for_batch, &(struct ring_spot){r, t});
+			ct__queue_spin(ready, &(struct ring_spot){r, at});
 			continue;
 		}
-		waited = solo_park(r, &r->putters, t, deadline);
+		waited = solo_park(r, waiters, at, deadline);
 	}
-	return rc == NOT_SOLO ? shared_put(r, item, deadline) : rc;
-}
-
-static int solo_get(struct ct__qring *r, void **item, int64_t deadline)
-{
-	bool spun = false;
-	int rc, waited = 0;
-	uint64_t h;
-	while ((rc = solo_try_get(r, item, &h)) == CT_EEMPTY) {
-		if (waited == CT_ESTOPPED || ct__expired(deadline))
-			return waited == CT_ESTOPPED ? CT_ESTOPPED : CT_EEMPTY;
-		if (!spun) {
-			spun = true;
-			ct__queue_spin(written_now, &(struct ring_spot){r, h});
-			continue;
-		}
-		waited = solo_park(r, &r->getters, h, deadline);
-	}
-	return rc == NOT_SOLO ? shared_get(r, item, deadline) : rc;
+	return rc;
 }
 
 static int ring_put(ct_queue_t *q, void *item, int64_t deadline)
 {
 	struct ct__qring *r = q->ct__ring;
 	check_fork(r);
-	return solo_mine(r, &r->producer) ? solo_put(r, item, deadline)
-					  : shared_put(r, item, deadline);
+	if (solo_mine(r, &r->producer)) {
+		int rc = solo_call(r, solo_try_put, &item, CT_EFULL, room_for_batch, &r->putters,
+				   deadline);
+		if (rc != NOT_SOLO)
+			return rc;
+	}
+	return shared_put(r, item, deadline);
 }
 
 static int ring_get(ct_queue_t *q, void **item, int64_t deadline)
 {
 	struct ct__qring *r = q->ct__ring;
 	check_fork(r);
-	return solo_mine(r, &r->consumer) ? solo_get(r, item, deadline)
-					  : shared_get(r, item, deadline);
+	if (solo_mine(r, &r->consumer)) {
+		int rc = solo_call(r, solo_try_get, item, CT_EEMPTY, written_now, &r->getters,
+				   deadline);
+		if (rc != NOT_SOLO)
+			return rc;
+	}
+	return shared_get(r, item, deadline);
 }
 
 static size_t ring_qsize(const ct_queue_t *q)
