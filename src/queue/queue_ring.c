@@ -64,11 +64,12 @@
  * the producer's at all, only the slot's stamp.
  *
  *  - Waking without read-modify-writes. A solo waiter spins, then counts
- *    itself in sleepers[] (global, keyed by the ring's getters or putters
- *    address), makes a heavy fence (membarrier()) and looks again before
- *    it parks; the other side, after the store the waiter waits for,
- *    makes a light fence (a compiler barrier) and wakes the key only if
- *    the count is not 0. The count lives outside the ring, because a put
+ *    itself in sleepers[] (global, keyed by the address it parks on, one
+ *    of the ring's solo keys), makes a heavy fence (membarrier()) and
+ *    looks again before it parks; the other side, after the store the
+ *    waiter waits for, makes a light fence (a compiler barrier) and wakes
+ *    the key only if the count is not 0, taking the woken waiter's count
+ *    off as it wakes it. The count lives outside the ring, because a put
  *    must not read the ring once its item is published.
  *  - The end of the solo mode. A second producer or consumer, or a
  *    shutdown (whose SHUT bit a plain store of the tail would lose), ends
@@ -77,9 +78,9 @@
  *    its section (a flag each sets around its check of the mode and its
  *    index's store: Dekker's again, light on the solo side) and until the
  *    last solo put's stamp is written; then SHARED. Those who find
- *    SWITCHING wait for SHARED; from SHARED on, everyone follows the rules
- *    above, which find the indices and stamps as the solo threads left
- *    them.
+ *    SWITCHING, or leave a section that found it, wait for SHARED; from
+ *    SHARED on, everyone follows the rules above, which find the indices
+ *    and stamps as the solo threads left them.
  *
  * fork(). A thread that is gone in a fork child may have left a position
  * claimed and never written (a getter would wait for it forever, and a
@@ -134,6 +135,10 @@ struct ct__qring {
 	 * or SHARED, and the one producer and consumer seen so far. */
 	_Atomic uint32_t mode;
 	struct ct__thread *_Atomic producer, *_Atomic consumer;
+	/* The solo waiters' parking keys (their addresses only): apart from
+	 * the shared waiters', so that a solo wake-up never finds one of
+	 * those and uncounts it from sleepers[]. */
+	char get_key, put_key;
 	/* Producers' line. */
 	alignas(64) _Atomic uint64_t tail;
 	_Atomic uint64_t head_seen; /* a head position seen lately: <= head */
@@ -558,8 +563,8 @@ static CT__NOINLINE void share(struct ct__qring *r)
 		return;
 	}
 	heavy_fence(); /* pairs with the light_fence() in section_open() */
-	ct__unpark_all(&r->getters, CT__TOKEN_NORMAL);
-	ct__unpark_all(&r->putters, CT__TOKEN_NORMAL);
+	ct__unpark_all(&r->get_key, CT__TOKEN_NORMAL);
+	ct__unpark_all(&r->put_key, CT__TOKEN_NORMAL);
 	wait_until(sections_closed, r);
 	wait_until(last_claim_written, r);
 	atomic_store_explicit(&r->mode, SHARED, memory_order_release);
@@ -626,11 +631,11 @@ static int solo_try_put(struct ct__qring *r, void **item, uint64_t *at)
 	atomic_store_explicit(&r->tail, next_pos(r, t), memory_order_relaxed);
 	section_close(&r->put_busy);
 	struct slot *s = slot_of(r, t);
-	_Atomic uint32_t *getters = &r->getters;
+	const char *key = &r->get_key;
 	atomic_store_explicit(&s->item, *item, memory_order_relaxed);
 	atomic_store_explicit(&s->stamp, t + 1, DEKKER(memory_order_release));
 	light_fence(); /* pairs with solo_park() */
-	wake_sleeper(getters);
+	wake_sleeper(key);
 	return 0;
 }
 
@@ -654,7 +659,7 @@ static int solo_try_get(struct ct__qring *r, void **item, uint64_t *at)
 	atomic_store_explicit(&r->head, next_pos(r, h), DEKKER(memory_order_release));
 	section_close(&r->get_busy);
 	light_fence(); /* pairs with solo_park() */
-	wake_sleeper(&r->putters);
+	wake_sleeper(&r->put_key);
 	return 0;
 }
 
@@ -668,23 +673,25 @@ static bool solo_must_wait(void *ctx)
 	return w->getter ? !written_now(&spot) : !room_now(&spot);
 }
 
-/* A solo waiter sleeps on @p waiters (the ring's getters or putters key)
- * while the mode is SOLO and it still has to wait at @p pos. It counts
- * itself in sleepers[] first, then fences, then looks again: the other
- * side's light fence after its store makes one of the two see the other.
- * 0 to look again, CT_ETIMEDOUT or CT_ESTOPPED. */
+/* A solo waiter, counted in @p waiters (the ring's getters or putters),
+ * sleeps on its side's key while the mode is SOLO and it still has to
+ * wait at @p pos. It counts itself in sleepers[] first, then fences, then
+ * looks again: the other side's light fence after its store makes one of
+ * the two see the other. 0 to look again, CT_ETIMEDOUT or CT_ESTOPPED. */
 static int solo_park(struct ct__qring *r, _Atomic uint32_t *waiters, uint64_t pos, int64_t deadline)
 {
 	static const struct ct__park_ops ops = {.validate = solo_must_wait};
 	struct ct__thread *self = ct__self();
-	struct sleeper_note n = {.count = sleepers_of(waiters)};
-	struct ring_wait w = {.r = r, .pos = pos, .getter = waiters == &r->getters};
+	bool getter = waiters == &r->getters;
+	const char *key = getter ? &r->get_key : &r->put_key;
+	struct sleeper_note n = {.count = sleepers_of(key)};
+	struct ring_wait w = {.r = r, .pos = pos, .getter = getter};
 	uintptr_t token;
 	ct__note_push(self, &n.note, forget_sleeper);
 	atomic_fetch_add_explicit(n.count, 1, DEKKER(memory_order_relaxed));
 	atomic_fetch_add_explicit(waiters, 1, memory_order_relaxed);
 	heavy_fence();
-	int rc = ct__park(waiters, &ops, &w, deadline, CT__PARK_INTERRUPTIBLE, &token);
+	int rc = ct__park(key, &ops, &w, deadline, CT__PARK_INTERRUPTIBLE, &token);
 	atomic_fetch_sub_explicit(waiters, 1, memory_order_relaxed);
 	if (rc != CT__PARK_UNPARKED || token != TOKEN_UNCOUNTED)
 		atomic_fetch_sub_explicit(n.count, 1, memory_order_relaxed);
@@ -882,6 +889,7 @@ static int ring_put(ct_queue_t *q, void *item, int64_t deadline)
 				   deadline);
 		if (rc != NOT_SOLO)
 			return rc;
+		wait_until(is_shared, r); /* see share() */
 	}
 	return shared_put(r, item, deadline);
 }
@@ -895,6 +903,7 @@ static int ring_get(ct_queue_t *q, void **item, int64_t deadline)
 				   deadline);
 		if (rc != NOT_SOLO)
 			return rc;
+		wait_until(is_shared, r); /* see share() */
 	}
 	return shared_get(r, item, deadline);
 }
