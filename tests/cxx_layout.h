@@ -83,6 +83,7 @@ extern "C" {
 	MEMBER(ct_queue_t, ct__lock)                 \
 	MEMBER(ct_queue_t, ct__shut)                 \
 	MEMBER(ct_queue_t, ct__kind)                 \
+	MEMBER(ct_queue_t, ct__storage)              \
 	MEMBER(ct_queue_t, ct__count)                \
 	MEMBER(ct_queue_t, ct__maxsize)              \
 	MEMBER(ct_queue_t, ct__buf)                  \

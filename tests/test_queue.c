@@ -1437,3 +1437,171 @@ TEST(shutdown_under_load_locked)
 	check_shutdown_under_load((ct_queue_opts){.maxsize = 16, .kind = CT_QUEUE_LIFO}, false);
 	check_shutdown_under_load((ct_queue_opts){.maxsize = 16, .kind = CT_QUEUE_LIFO}, true);
 }
+
+/* ---- one producer and one consumer, then more ------------------------------ */
+
+/* A bounded FIFO queue with one producer and one consumer runs without
+ * read-modify-writes (the solo mode of queue_ring.c) until a second
+ * producer or consumer comes: then it switches to the shared rules, with
+ * the first two in the middle of their calls, perhaps asleep. */
+
+TEST(stress_1p1c_solo)
+{
+	stress(&(ct_queue_opts){.maxsize = 4}, 1, 1, stress_items(400000), false);
+	stress(&(ct_queue_opts){.maxsize = 64}, 1, 1, stress_items(400000), true);
+}
+
+#define SWITCH_ITEMS 20000L
+#define SEQ_OF(p) (U(p) & 0xffffffffu)
+#define PRODUCER_OF(p) (U(p) >> 32)
+
+struct switching {
+	ct_queue_t q;
+	ct_event_t half; /* the first producer has put half its items */
+	_Atomic uint64_t sum;
+	atomic_long got;
+	atomic_bool disorder;
+};
+
+struct switching_producer {
+	struct switching *s;
+	uint64_t id; /* 1 or 2 */
+};
+
+static int switching_producer(void *arg)
+{
+	struct switching_producer *p = arg;
+	if (p->id != 1)
+		CHECK_OK(ct_event_wait(&p->s->half, CT_FOREVER));
+	for (uint64_t i = 1; i <= (uint64_t)SWITCH_ITEMS; i++) {
+		if (ct_queue_put(&p->s->q, P(p->id << 32 | i), CT_FOREVER) != 0)
+			return 1;
+		if (p->id == 1 && i == SWITCH_ITEMS / 2)
+			ct_event_set(&p->s->half);
+	}
+	return 0;
+}
+
+/* Gets until the end mark (NULL): every item once, each producer's in
+ * order. The second consumer starts at the half-way mark. */
+static int switching_consumer(void *arg)
+{
+	struct switching *s = arg;
+	uint64_t last[3] = {0}, sum = 0;
+	long got = 0;
+	void *item;
+	for (;;) {
+		if (ct_queue_get(&s->q, &item, CT_FOREVER) != 0)
+			return 1;
+		if (item == NULL)
+			break;
+		uint64_t who = PRODUCER_OF(item), seq = SEQ_OF(item);
+		if (who < 1 || who > 2 || seq <= last[who])
+			atomic_store(&s->disorder, true);
+		else
+			last[who] = seq;
+		sum += seq;
+		got++;
+	}
+	atomic_fetch_add(&s->sum, sum);
+	atomic_fetch_add(&s->got, got);
+	return 0;
+}
+
+static int late_consumer(void *arg)
+{
+	struct switching *s = arg;
+	CHECK_OK(ct_event_wait(&s->half, CT_FOREVER));
+	return switching_consumer(s);
+}
+
+static void check_switch_mid_run(long maxsize)
+{
+	struct switching s = {0};
+	CHECK_OK(ct_queue_init(&s.q, &(ct_queue_opts){.maxsize = maxsize}));
+	ct_event_init(&s.half);
+	struct switching_producer p1 = {&s, 1}, p2 = {&s, 2};
+	ct_thread_t *c1 = start(switching_consumer, &s), *c2 = start(late_consumer, &s);
+	ct_thread_t *t1 = start(switching_producer, &p1), *t2 = start(switching_producer, &p2);
+	finish(t1);
+	finish(t2);
+	CHECK_OK(ct_queue_put(&s.q, NULL, CT_FOREVER)); /* one end mark per consumer */
+	CHECK_OK(ct_queue_put(&s.q, NULL, CT_FOREVER));
+	finish(c1);
+	finish(c2);
+	uint64_t per = (uint64_t)SWITCH_ITEMS;
+	CHECK_EQ(atomic_load(&s.got), 2 * SWITCH_ITEMS);
+	CHECK(atomic_load(&s.sum) == 2 * (per * (per + 1) / 2));
+	CHECK(!atomic_load(&s.disorder));
+	CHECK(ct_queue_empty(&s.q));
+	CHECK_OK(ct_queue_destroy(&s.q));
+}
+
+TEST(solo_switches_to_shared_mid_run)
+{
+	/* Rounds, for the switch to catch the first two at different points. */
+	for (int round = 0; round < (ht_sanitized() ? 3 : 10); round++) {
+		check_switch_mid_run(4); /* often full and empty: the first two sleep */
+		check_switch_mid_run(1024);
+	}
+}
+
+/* A second consumer arrives while the first sleeps in its solo get: the
+ * switch wakes it to wait by the shared rules; both get an item. */
+TEST(switch_wakes_a_sleeping_solo_getter)
+{
+	ct_queue_t q;
+	CHECK_OK(ct_queue_init(&q, &RING));
+	struct call a = {.q = &q, .timeout = CT_FOREVER}, b = a;
+	ct_event_init(&a.done);
+	ct_event_init(&b.done);
+	ct_thread_t *ta = start(do_get, &a);
+	until_waiting(&q, 1);
+	ct_thread_t *tb = start(do_get, &b);
+	until_waiting(&q, 2);
+	CHECK_OK(ct_queue_put(&q, P(1), CT_FOREVER));
+	CHECK_OK(ct_queue_put(&q, P(2), CT_FOREVER));
+	finish(ta);
+	finish(tb);
+	CHECK_OK(a.rc);
+	CHECK_OK(b.rc);
+	CHECK_EQ(U(a.item) + U(b.item), 3);
+	CHECK_OK(ct_queue_destroy(&q));
+}
+
+/* The same with putters: the first fills the ring and sleeps in its solo
+ * put; a second putter comes; a consumer then gets all of it. */
+static int fill_then_put(void *arg)
+{
+	struct call *c = arg;
+	for (uintptr_t i = 1; i <= 8; i++)
+		CHECK_OK(ct_queue_put(c->q, P(i), 0));
+	return do_put(c);
+}
+
+TEST(switch_wakes_a_sleeping_solo_putter)
+{
+	ct_queue_t q;
+	CHECK_OK(ct_queue_init(&q, &RING)); /* 8 slots */
+	struct call a = {.q = &q, .item = P(9), .timeout = CT_FOREVER};
+	struct call b = {.q = &q, .item = P(10), .timeout = CT_FOREVER};
+	ct_event_init(&a.done);
+	ct_event_init(&b.done);
+	ct_thread_t *ta = start(fill_then_put, &a);
+	until_waiting(&q, 1);
+	ct_thread_t *tb = start(do_put, &b);
+	until_waiting(&q, 2);
+	uintptr_t sum = 0;
+	void *item;
+	for (int i = 0; i < 10; i++) {
+		CHECK_OK(ct_queue_get(&q, &item, CT_FOREVER));
+		sum += U(item);
+	}
+	finish(ta);
+	finish(tb);
+	CHECK_OK(a.rc);
+	CHECK_OK(b.rc);
+	CHECK_EQ(sum, 55);
+	CHECK(ct_queue_empty(&q));
+	CHECK_OK(ct_queue_destroy(&q));
+}

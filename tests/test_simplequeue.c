@@ -82,6 +82,43 @@ TEST(static_initializer_and_nowait)
 	CHECK_OK(ct_simplequeue_destroy(&q));
 }
 
+/* A destroyed SimpleQueue still in the caller's memory refuses puts and
+ * gets (CT_EINVAL), as a destroyed Queue does, instead of starting a new
+ * list nobody would free; init makes it a queue again. */
+static void check_destroyed(bool segment_first)
+{
+	ct_simplequeue_t q;
+	void *item = P(9);
+	ct_simplequeue_init(&q);
+	if (segment_first)
+		CHECK_OK(ct_simplequeue_put(&q, P(1)));
+	CHECK_OK(ct_simplequeue_destroy(&q));
+	CHECK_RC(ct_simplequeue_put(&q, P(2)), CT_EINVAL);
+	CHECK_RC(ct_simplequeue_put_nowait(&q, P(2)), CT_EINVAL);
+	CHECK_RC(ct_simplequeue_get(&q, &item, 0), CT_EINVAL);
+	CHECK_RC(ct_simplequeue_get(&q, &item, CT_FOREVER), CT_EINVAL);
+	CHECK_RC(ct_simplequeue_get_nowait(&q, &item), CT_EINVAL);
+	CHECK_EQ(U(item), 9); /* untouched */
+	CHECK_EQ(ct_simplequeue_qsize(&q), 0);
+	CHECK(ct_simplequeue_empty(&q));
+	CHECK_OK(ct_simplequeue_destroy(&q)); /* a second time: nothing */
+	CHECK_RC(ct_simplequeue_put(&q, P(2)), CT_EINVAL);
+	ct_simplequeue_init(&q);
+	CHECK_OK(ct_simplequeue_put(&q, P(3)));
+	CHECK_OK(ct_simplequeue_get_nowait(&q, &item));
+	CHECK_EQ(U(item), 3);
+	CHECK_OK(ct_simplequeue_destroy(&q));
+}
+
+TEST(destroyed_queue_refuses_operations)
+{
+	check_destroyed(false);
+	check_destroyed(true);
+	static ct_simplequeue_t st = CT_SIMPLEQUEUE_INIT;
+	CHECK_OK(ct_simplequeue_destroy(&st));
+	CHECK_RC(ct_simplequeue_put(&st, P(1)), CT_EINVAL);
+}
+
 TEST(get_timeout_never_early)
 {
 	ct_simplequeue_t q = CT_SIMPLEQUEUE_INIT;

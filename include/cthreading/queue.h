@@ -37,11 +37,12 @@ extern "C" {
  *
  * How it is built: a bounded FIFO queue is a lock-free ring sized at init
  * (no allocation per item, no lock: producers and consumers share only the
- * slots they hand over). The other kinds keep their items under one Lock:
- * an unbounded queue in a ring that doubles when full, a priority queue in
- * a binary heap. Either way a thread that must wait ("not empty", "not
- * full", "all tasks done") parks through the parking core and marks what it
- * waits for, so a put or get makes a wake-up call only when a thread
+ * slots they hand over); while one thread puts and one thread gets, it
+ * makes no atomic read-modify-write at all, and a second producer or
+ * consumer switches it for good to the rules for many. The other kinds keep their items under one
+ * Lock: an unbounded queue in a ring that doubles when full, a priority queue in a binary heap.
+ * Either way a thread that must wait ("not empty", "not full", "all tasks done") parks through the
+ * parking core and marks what it waits for, so a put or get makes a wake-up call only when a thread
  * waits; and a getter that finds the queue empty (or a putter that finds
  * it full) first spins briefly, so that a busy queue seldom puts anyone to
  * sleep at all.
@@ -90,11 +91,13 @@ typedef struct ct_queue_opts {
 typedef struct ct_queue {
 	/** @cond internal */
 	/* A bounded FIFO queue (the most common kind) is a lock-free ring and
-	 * uses nothing else here but ct__maxsize and ct__free_item. */
+	 * uses nothing else here but ct__storage, ct__maxsize and
+	 * ct__free_item. */
 	struct ct__qring *ct__ring;
 	ct_lock_t ct__lock;	       /* the other kinds: guards everything below */
 	CT__ATOMIC(uint32_t) ct__shut; /* 0, or shut down: puts fail from now on */
 	uint8_t ct__kind;	       /* ct_queue_kind */
+	uint8_t ct__storage;	       /* the ring or the locked store, set at init */
 	CT__ATOMIC(size_t) ct__count;  /* items queued; readable without the lock */
 	size_t ct__maxsize;	       /* 0: unbounded */
 	void *ct__buf;		       /* the ring (void *) or the heap (entries) */
@@ -113,9 +116,9 @@ typedef struct ct_queue {
 /** @cond internal */
 /* C++ before C++20 has no designated initializers: every member, in
  * order. */
-#define CT__QUEUE_INIT_CXX(kind, compare)                                                       \
-	{                                                                                       \
-		NULL, CT_LOCK_INIT, 0, (kind), 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, (compare), NULL \
+#define CT__QUEUE_INIT_CXX(kind, compare)                                                          \
+	{                                                                                          \
+		NULL, CT_LOCK_INIT, 0, (kind), 0, 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, (compare), NULL \
 	}
 /** @endcond */
 
@@ -301,16 +304,20 @@ typedef struct ct_simplequeue {
 CT_API void ct_simplequeue_init(ct_simplequeue_t *q);
 
 /** Releases a SimpleQueue's memory. Items still queued are forgotten (drain
- *  them with ct_simplequeue_get_nowait() first if they own memory).
+ *  them with ct_simplequeue_get_nowait() first if they own memory). The
+ *  queue may be initialised again afterwards; until then put and get report
+ *  CT_EINVAL, the queries read it as empty, and a second destroy does
+ *  nothing.
  *
- * Errors: CT_EBUSY (and nothing is done) if a getter is inside the queue. */
+ * Errors: CT_EBUSY (and nothing is done) if a getter is inside the queue;
+ * CT_EINVAL (q NULL). */
 CT_API int ct_simplequeue_destroy(ct_simplequeue_t *q);
 
 /** `SimpleQueue.put(item)`: adds @p item; never blocks (see above), safe
  *  from destructors and callbacks.
  *
  * Errors: CT_ENOMEM (a new segment could not be allocated; nothing was
- * added and the queue is unchanged), CT_EINVAL (q NULL). */
+ * added and the queue is unchanged), CT_EINVAL (q NULL or destroyed). */
 CT_API int ct_simplequeue_put(ct_simplequeue_t *q, void *item);
 
 /** `SimpleQueue.put_nowait(item)`: the same as ct_simplequeue_put(). */
@@ -320,7 +327,7 @@ CT_API int ct_simplequeue_put_nowait(ct_simplequeue_t *q, void *item);
  *  *@p item, waiting up to @p timeout seconds for one.
  *
  * Returns 0, or CT_EEMPTY if still empty at the timeout (0: at once),
- * CT_EINVAL (NaN, NULL), CT_ETOOLARGE. Interruptible: CT_ESTOPPED.
+ * CT_EINVAL (NaN, NULL, a destroyed queue), CT_ETOOLARGE. Interruptible: CT_ESTOPPED.
  * Releases the caller's GIL while it waits. */
 CT_API int ct_simplequeue_get(ct_simplequeue_t *q, void **item, double timeout);
 

@@ -32,8 +32,9 @@ static void gate_init(void)
 #endif
 }
 
-/* The forking side's half of the Dekker in ct__gate_come_in(). */
-static void heavy_fence(void)
+/* The forking side's half of the Dekker in ct__gate_come_in(), and the
+ * heavy half of any other asymmetric pair (fork.h). */
+void ct__fence_heavy(void)
 {
 #if defined(CT__FORK_TSAN)
 	/* Nothing: the sequentially consistent stores and loads do it. */
@@ -67,7 +68,7 @@ void ct__gate_wait(struct ct__waiter *self)
 static void close_gate(void)
 {
 	atomic_fetch_add(&ct__gate_closed, 1);
-	heavy_fence();
+	ct__fence_heavy();
 }
 
 static void open_gate(void)

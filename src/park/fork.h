@@ -65,10 +65,28 @@ static inline uint32_t ct__fork_generation(void)
 #endif
 #endif
 
+/* Asymmetric fences, for a store-load pair whose one side runs often and
+ * the other rarely: the frequent side pays ct__fence_light() (a compiler
+ * barrier where membarrier() is registered, else a full fence), the rare
+ * side ct__fence_heavy() (a membarrier(), which makes every running thread
+ * of the process pass a full barrier; else a full fence). Under
+ * ThreadSanitizer, which models no fences, both are nothing: the stores
+ * and loads of such a pair must be sequentially consistent there. */
+extern bool ct__gate_asymmetric;
+void ct__fence_heavy(void);
+
+static inline void ct__fence_light(void)
+{
+#ifndef CT__FORK_TSAN
+	if (ct__gate_asymmetric)
+		atomic_signal_fence(memory_order_seq_cst);
+	else
+		atomic_thread_fence(memory_order_seq_cst);
+#endif
+}
+
 /* How many forks are under way: the gate is closed while it is not 0. */
 extern _Atomic uint32_t ct__gate_closed;
-/* True when membarrier() stands in for the entering threads' fences. */
-extern bool ct__gate_asymmetric;
 
 void ct__gate_wait(struct ct__waiter *self);
 
@@ -85,10 +103,7 @@ static inline bool ct__gate_come_in(struct ct__waiter *self)
 	atomic_store_explicit(&self->gate, 1, memory_order_seq_cst);
 #else
 	atomic_store_explicit(&self->gate, 1, memory_order_relaxed);
-	if (ct__gate_asymmetric)
-		atomic_signal_fence(memory_order_seq_cst);
-	else
-		atomic_thread_fence(memory_order_seq_cst);
+	ct__fence_light();
 #endif
 	return !atomic_load_explicit(&ct__gate_closed, memory_order_seq_cst);
 }

@@ -1,8 +1,10 @@
 /* Queue, LifoQueue, PriorityQueue: Python 3.13's blocking rules.
  *
- * A bounded FIFO queue is a lock-free ring (queue_ring.c); every public
- * function here hands it over at once. This file is the locked path of the
- * other kinds, whose storage (a growable ring, a heap) is in queue_store.c.
+ * A bounded FIFO queue is a lock-free ring (queue_ring.c); the other kinds
+ * keep their items (a growable ring, a heap: queue_store.c) under a lock,
+ * with the blocking rules below. Each is a table of operations
+ * (struct ct__queue_ops); init chooses one, and every public function
+ * checks its arguments and calls through it.
  *
  * One Lock guards the state. A thread that must wait counts itself in one
  * of three counters (getters: "not empty", putters: "not full", joiners:
@@ -144,42 +146,10 @@ static int wait_on(ct_queue_t *q, uint32_t *waiters, int64_t deadline, unsigned 
 	return rc < 0 ? rc : 0;
 }
 
-int ct_queue_init(ct_queue_t *q, const ct_queue_opts *opts)
-{
-	static const ct_queue_opts defaults = {0};
-	if (!q)
-		return CT_EINVAL;
-	if (!opts)
-		opts = &defaults;
-	if (opts->kind != CT_QUEUE_FIFO && opts->kind != CT_QUEUE_LIFO &&
-	    opts->kind != CT_QUEUE_PRIORITY)
-		return CT_EINVAL;
-	if (opts->kind == CT_QUEUE_PRIORITY && !opts->compare)
-		return CT_EINVAL;
-	*q = (ct_queue_t){
-		.ct__kind = (uint8_t)opts->kind,
-		.ct__maxsize = opts->maxsize > 0 ? (size_t)opts->maxsize : 0,
-		.ct__compare = opts->compare,
-		.ct__free_item = opts->free_item,
-	};
-	if (q->ct__kind == CT_QUEUE_FIFO && q->ct__maxsize != 0 &&
-	    q->ct__maxsize <= CT__QUEUE_PREALLOC_MAX)
-		return ct__qring_new(&q->ct__ring, q->ct__maxsize);
-	return ct__qstore_init(q);
-}
+/* ---- the locked store ---------------------------------------------------- */
 
-int ct_queue_destroy(ct_queue_t *q)
+static int locked_destroy(ct_queue_t *q)
 {
-	if (!q)
-		return CT_EINVAL;
-	if (q->ct__ring) {
-		int rc = ct__qring_destroy(q->ct__ring, q->ct__free_item);
-		if (rc == 0) {
-			q->ct__ring = NULL;
-			atomic_store_explicit(&q->ct__shut, DESTROYED, memory_order_relaxed);
-		}
-		return rc;
-	}
 	ct_queue_t left = CT_QUEUE_INIT;
 	qlock(q);
 	if (q->ct__getters || q->ct__putters || q->ct__joiners) {
@@ -252,21 +222,10 @@ static int put_locked(ct_queue_t *q, void *item, int64_t deadline)
 	}
 }
 
-int ct_queue_put(ct_queue_t *q, void *item, double timeout)
+static int locked_put(ct_queue_t *q, void *item, int64_t deadline)
 {
-	int64_t deadline;
-	int rc = ct__object_deadline(q, timeout, &deadline);
-	if (rc < 0)
-		return rc;
-	if (q->ct__ring)
-		return ct__qring_put(q->ct__ring, item, deadline);
 	qlock(q);
 	return release_and_wake(q, put_locked(q, item, deadline), &q->ct__getters);
-}
-
-int ct_queue_put_nowait(ct_queue_t *q, void *item)
-{
-	return ct_queue_put(q, item, 0);
 }
 
 /* Python's Queue.get under the lock: an item first, then shut down, then
@@ -288,58 +247,19 @@ static int get_locked(ct_queue_t *q, void **item, int64_t deadline)
 	}
 }
 
-int ct_queue_get(ct_queue_t *q, void **item, double timeout)
+static int locked_get(ct_queue_t *q, void **item, int64_t deadline)
 {
-	int64_t deadline;
-	int rc = ct__queue_get_args(q, item, timeout, &deadline);
-	if (rc < 0)
-		return rc;
-	if (q->ct__ring)
-		return ct__qring_get(q->ct__ring, item, deadline);
 	qlock(q);
 	return release_and_wake(q, get_locked(q, item, deadline), &q->ct__putters);
 }
 
-int ct_queue_get_nowait(ct_queue_t *q, void **item)
+static size_t locked_qsize(const ct_queue_t *q)
 {
-	return ct_queue_get(q, item, 0);
+	return ct__queue_count(q);
 }
 
-size_t ct_queue_qsize(const ct_queue_t *q)
+static int locked_task_done(ct_queue_t *q)
 {
-	if (CT__UNLIKELY(!q))
-		return 0;
-	return q->ct__ring ? ct__qring_qsize(q->ct__ring) : ct__queue_count(q);
-}
-
-bool ct_queue_empty(const ct_queue_t *q)
-{
-	return ct_queue_qsize(q) == 0;
-}
-
-bool ct_queue_full(const ct_queue_t *q)
-{
-	return q && q->ct__maxsize != 0 && ct_queue_qsize(q) >= q->ct__maxsize;
-}
-
-long ct_queue_maxsize(const ct_queue_t *q)
-{
-	return q ? (long)q->ct__maxsize : 0;
-}
-
-bool ct_queue_is_shutdown(const ct_queue_t *q)
-{
-	if (CT__UNLIKELY(!q))
-		return false;
-	return q->ct__ring ? ct__qring_is_shut(q->ct__ring) : is_shut(q);
-}
-
-int ct_queue_task_done(ct_queue_t *q)
-{
-	if (!q)
-		return CT_EINVAL;
-	if (q->ct__ring)
-		return ct__qring_task_done(q->ct__ring);
 	qlock(q);
 	if (is_destroyed(q) || q->ct__unfinished == 0) {
 		qunlock(q);
@@ -352,20 +272,14 @@ int ct_queue_task_done(ct_queue_t *q)
 	return 0;
 }
 
-int ct_queue_join(ct_queue_t *q, double timeout)
+static int locked_join(ct_queue_t *q, int64_t deadline)
 {
-	int64_t deadline;
-	int rc = ct__object_deadline(q, timeout, &deadline);
-	if (rc < 0)
-		return rc;
-	if (q->ct__ring)
-		return ct__qring_join(q->ct__ring, deadline);
 	qlock(q);
 	if (is_destroyed(q)) {
 		qunlock(q);
 		return CT_EINVAL;
 	}
-	int waited = 0;
+	int rc = 0, waited = 0;
 	while (q->ct__unfinished != 0) {
 		if (waited == CT_ESTOPPED || ct__expired(deadline)) {
 			rc = waited == CT_ESTOPPED ? CT_ESTOPPED : CT_ETIMEDOUT;
@@ -380,17 +294,11 @@ int ct_queue_join(ct_queue_t *q, double timeout)
 	return rc;
 }
 
-void ct_queue_shutdown(ct_queue_t *q, bool immediate)
+static void locked_shutdown(ct_queue_t *q, bool immediate)
 {
-	if (CT__UNLIKELY(!q))
-		return;
-	if (q->ct__ring) {
-		ct__qring_shutdown(q->ct__ring, immediate, q->ct__free_item);
-		return;
-	}
 	ct_queue_t dropped = CT_QUEUE_INIT;
 	qlock(q);
-	if (atomic_load_explicit(&q->ct__shut, memory_order_relaxed) == DESTROYED) {
+	if (is_destroyed(q)) {
 		qunlock(q);
 		return;
 	}
@@ -417,12 +325,145 @@ void ct_queue_shutdown(ct_queue_t *q, bool immediate)
 		ct__unpark_all(&q->ct__joiners, CT__TOKEN_NORMAL);
 }
 
-unsigned ct__queue_waiters(ct_queue_t *q)
+static unsigned locked_waiters(ct_queue_t *q)
 {
-	if (q->ct__ring)
-		return ct__qring_waiters(q->ct__ring);
 	qlock(q);
 	unsigned n = q->ct__getters + q->ct__putters + q->ct__joiners;
 	qunlock(q);
 	return n;
+}
+
+static const struct ct__queue_ops locked_ops = {
+	.put = locked_put,
+	.get = locked_get,
+	.qsize = locked_qsize,
+	.is_shut = is_shut,
+	.task_done = locked_task_done,
+	.join = locked_join,
+	.shutdown = locked_shutdown,
+	.destroy = locked_destroy,
+	.waiters = locked_waiters,
+};
+
+/* ---- the public functions ------------------------------------------------ */
+
+static const struct ct__queue_ops *const storages[] = {
+	[CT__QUEUE_LOCKED] = &locked_ops,
+	[CT__QUEUE_RING] = &ct__qring_ops,
+};
+
+static const struct ct__queue_ops *ops(const ct_queue_t *q)
+{
+	return storages[q->ct__storage];
+}
+
+int ct_queue_init(ct_queue_t *q, const ct_queue_opts *opts)
+{
+	static const ct_queue_opts defaults = {0};
+	if (!q)
+		return CT_EINVAL;
+	if (!opts)
+		opts = &defaults;
+	if (opts->kind != CT_QUEUE_FIFO && opts->kind != CT_QUEUE_LIFO &&
+	    opts->kind != CT_QUEUE_PRIORITY)
+		return CT_EINVAL;
+	if (opts->kind == CT_QUEUE_PRIORITY && !opts->compare)
+		return CT_EINVAL;
+	*q = (ct_queue_t){
+		.ct__kind = (uint8_t)opts->kind,
+		.ct__storage = CT__QUEUE_LOCKED,
+		.ct__maxsize = opts->maxsize > 0 ? (size_t)opts->maxsize : 0,
+		.ct__compare = opts->compare,
+		.ct__free_item = opts->free_item,
+	};
+	if (q->ct__kind == CT_QUEUE_FIFO && q->ct__maxsize != 0 &&
+	    q->ct__maxsize <= CT__QUEUE_PREALLOC_MAX)
+		return ct__qring_init(q);
+	return ct__qstore_init(q);
+}
+
+/* A destroyed queue uses the locked store's table, which refuses it. */
+int ct_queue_destroy(ct_queue_t *q)
+{
+	if (!q)
+		return CT_EINVAL;
+	int rc = ops(q)->destroy(q);
+	if (rc == 0) {
+		q->ct__storage = CT__QUEUE_LOCKED;
+		atomic_store_explicit(&q->ct__shut, DESTROYED, memory_order_relaxed);
+	}
+	return rc;
+}
+
+int ct_queue_put(ct_queue_t *q, void *item, double timeout)
+{
+	int64_t deadline;
+	int rc = ct__object_deadline(q, timeout, &deadline);
+	return rc < 0 ? rc : ops(q)->put(q, item, deadline);
+}
+
+int ct_queue_put_nowait(ct_queue_t *q, void *item)
+{
+	return ct_queue_put(q, item, 0);
+}
+
+int ct_queue_get(ct_queue_t *q, void **item, double timeout)
+{
+	int64_t deadline;
+	int rc = ct__queue_get_args(q, item, timeout, &deadline);
+	return rc < 0 ? rc : ops(q)->get(q, item, deadline);
+}
+
+int ct_queue_get_nowait(ct_queue_t *q, void **item)
+{
+	return ct_queue_get(q, item, 0);
+}
+
+size_t ct_queue_qsize(const ct_queue_t *q)
+{
+	return CT__UNLIKELY(!q) ? 0 : ops(q)->qsize(q);
+}
+
+bool ct_queue_empty(const ct_queue_t *q)
+{
+	return ct_queue_qsize(q) == 0;
+}
+
+bool ct_queue_full(const ct_queue_t *q)
+{
+	return q && q->ct__maxsize != 0 && ct_queue_qsize(q) >= q->ct__maxsize;
+}
+
+long ct_queue_maxsize(const ct_queue_t *q)
+{
+	return q ? (long)q->ct__maxsize : 0;
+}
+
+bool ct_queue_is_shutdown(const ct_queue_t *q)
+{
+	return CT__UNLIKELY(!q) ? false : ops(q)->is_shut(q);
+}
+
+int ct_queue_task_done(ct_queue_t *q)
+{
+	return q ? ops(q)->task_done(q) : CT_EINVAL;
+}
+
+int ct_queue_join(ct_queue_t *q, double timeout)
+{
+	int64_t deadline;
+	int rc = ct__object_deadline(q, timeout, &deadline);
+	return rc < 0 ? rc : ops(q)->join(q, deadline);
+}
+
+void ct_queue_shutdown(ct_queue_t *q, bool immediate)
+{
+	if (CT__UNLIKELY(!q))
+		return;
+	ops(q)->shutdown(q, immediate);
+}
+
+unsigned ct__queue_waiters(ct_queue_t *q)
+{
+	return ops(q)->waiters(q);
 }

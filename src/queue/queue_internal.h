@@ -37,6 +37,32 @@ static inline int ct__queue_get_args(const void *q, void **item, double timeout,
 	return rc < 0 ? rc : item ? 0 : CT_EINVAL;
 }
 
+/* What a ct_queue_t does with its storage: one table per kind of storage,
+ * chosen at init (ct__storage indexes them, see queue.c): the lock-free
+ * ring of a bounded FIFO queue (ct__qring_ops, queue_ring.c) or the locked
+ * store of every other queue (queue.c). The public functions check their
+ * arguments and turn timeouts into deadlines, then call through it. */
+struct ct__queue_ops {
+	int (*put)(ct_queue_t *q, void *item, int64_t deadline);
+	int (*get)(ct_queue_t *q, void **item, int64_t deadline);
+	size_t (*qsize)(const ct_queue_t *q);
+	bool (*is_shut)(const ct_queue_t *q);
+	int (*task_done)(ct_queue_t *q);
+	int (*join)(ct_queue_t *q, int64_t deadline);
+	void (*shutdown)(ct_queue_t *q, bool immediate);
+	/* Frees the storage (CT_EBUSY while threads wait); queue.c then marks
+	 * the queue destroyed. */
+	int (*destroy)(ct_queue_t *q);
+	/* Threads waiting in the queue: see ct__queue_waiters(). */
+	unsigned (*waiters)(ct_queue_t *q);
+};
+
+/* ct__storage: which table a queue uses. 0 for the locked store, so that a
+ * queue made by CT_QUEUE_INIT (all zero) and a destroyed one use it. */
+enum { CT__QUEUE_LOCKED = 0, CT__QUEUE_RING = 1 };
+
+extern const struct ct__queue_ops ct__qring_ops;
+
 static inline size_t ct__queue_count(const ct_queue_t *q)
 {
 	return atomic_load_explicit(&q->ct__count, memory_order_relaxed);

@@ -52,6 +52,36 @@
  *    (or the head): most waits on a busy queue end there, with no system
  *    call on either side.
  *
+ * One producer, one consumer (the solo mode). A locked read-modify-write
+ * costs several plain accesses even on a cache line the thread owns, and a
+ * put and a get above make three. So a ring starts SOLO: the first thread
+ * to put becomes its producer and the first to get its consumer, and as
+ * long as no other thread comes, each side owns its index and moves it
+ * with plain stores (solo_try_put(), solo_try_get()): the producer stores
+ * the tail (its claim), then the item and the stamp; the consumer reads
+ * the stamp and item and stores the head. The producer still reads the
+ * head only when head_seen says "full"; the consumer reads no index of
+ * the producer's at all, only the slot's stamp.
+ *
+ *  - Waking without read-modify-writes. A solo waiter spins, then counts
+ *    itself in sleepers[] (global, keyed by the address it parks on, one
+ *    of the ring's solo keys), makes a heavy fence (membarrier()) and
+ *    looks again before it parks; the other side, after the store the
+ *    waiter waits for, makes a light fence (a compiler barrier) and wakes
+ *    the key only if the count is not 0, taking the woken waiter's count
+ *    off as it wakes it. The count lives outside the ring, because a put
+ *    must not read the ring once its item is published.
+ *  - The end of the solo mode. A second producer or consumer, or a
+ *    shutdown (whose SHUT bit a plain store of the tail would lose), ends
+ *    it for good (share()): mode SWITCHING; a heavy fence; the solo
+ *    waiters are woken; then it waits until neither solo thread is inside
+ *    its section (a flag each sets around its check of the mode and its
+ *    index's store: Dekker's again, light on the solo side) and until the
+ *    last solo put's stamp is written; then SHARED. Those who find
+ *    SWITCHING, or leave a section that found it, wait for SHARED; from
+ *    SHARED on, everyone follows the rules above, which find the indices
+ *    and stamps as the solo threads left them.
+ *
  * fork(). A thread that is gone in a fork child may have left a position
  * claimed and never written (a getter would wait for it forever, and a
  * drain too), a waiter mark, and itself in a waiter count. The ring keeps
@@ -92,17 +122,30 @@ struct ct__qring {
 	unsigned lap_shift;
 	_Atomic uint32_t gen; /* the fork generation it is valid in; see after_fork() */
 	_Atomic uint32_t getters, putters, joiners;
+	/* The solo mode (see "One producer, one consumer"): SOLO, SWITCHING
+	 * or SHARED, and the one producer and consumer seen so far. */
+	_Atomic uint32_t mode;
+	struct ct__thread *_Atomic producer, *_Atomic consumer;
+	/* The solo waiters' parking keys (their addresses only): apart from
+	 * the shared waiters', so that a solo wake-up never finds one of
+	 * those and uncounts it from sleepers[]. */
+	char get_key, put_key;
 	/* Producers' line. */
 	alignas(64) _Atomic uint64_t tail;
 	_Atomic uint64_t head_seen; /* a head position seen lately: <= head */
+	_Atomic uint32_t put_busy;  /* the solo producer is in its section */
 	/* Consumers' line. */
 	alignas(64) _Atomic uint64_t head;
 	_Atomic uint64_t done;
+	_Atomic uint32_t get_busy; /* the solo consumer is in its section */
 	alignas(64) struct slot slots[];
 };
 
-int ct__qring_new(struct ct__qring **out, size_t cap)
+enum { SOLO = 0, SWITCHING = 1, SHARED = 2 };
+
+int ct__qring_init(ct_queue_t *q)
 {
+	size_t cap = q->ct__maxsize;
 	size_t size = sizeof(struct ct__qring) + cap * sizeof(struct slot);
 	void *mem = ct__malloc(size + 63);
 	if (!mem)
@@ -122,11 +165,17 @@ int ct__qring_new(struct ct__qring **out, size_t cap)
 	atomic_init(&r->head_seen, 0);
 	atomic_init(&r->head, 0);
 	atomic_init(&r->done, 0);
+	atomic_init(&r->mode, SOLO);
+	atomic_init(&r->producer, NULL);
+	atomic_init(&r->consumer, NULL);
+	atomic_init(&r->put_busy, 0);
+	atomic_init(&r->get_busy, 0);
 	for (size_t i = 0; i < cap; i++) {
 		atomic_init(&r->slots[i].stamp, 0);
 		atomic_init(&r->slots[i].item, NULL);
 	}
-	*out = r;
+	q->ct__ring = r;
+	q->ct__storage = CT__QUEUE_RING;
 	return 0;
 }
 
@@ -336,10 +385,283 @@ static bool room_now(const void *ctx)
 	return room_between(w->r, w->pos, h);
 }
 
+/* What a solo putter that found the ring full spins for: room for a
+ * batch (an eighth of the ring, up to 64 slots), not one slot. Taking a
+ * slot the moment the consumer frees it would put the producer at the
+ * consumer's heels, each put pulling back the cache lines the get just
+ * took (the head, the slot); after a batch of gets, the next puts run on
+ * their own lines. A consumer that stops short of a batch delays the put
+ * by the spin at most: after it, one slot is enough. */
+static bool room_for_batch(const void *ctx)
+{
+	const struct ring_spot *w = ctx;
+	uint64_t batch = w->r->cap / 8 < 1 ? 1 : w->r->cap / 8 < 64 ? w->r->cap / 8 : 64;
+	uint64_t put = count_before(w->r, w->pos);
+	uint64_t got = count_before(w->r, atomic_load_explicit(&w->r->head, memory_order_relaxed));
+	return got >= put || put - got + batch <= w->r->cap;
+}
+
 static bool written_now(const void *ctx)
 {
 	const struct ring_spot *w = ctx;
 	return stamp_of(slot_of(w->r, w->pos)) >= w->pos + 1;
+}
+
+/* ---- one producer, one consumer ------------------------------------------ */
+
+/* The solo mode's store-load pairs use fork.h's asymmetric fences: every
+ * put and get pays ct__fence_light(), the side about to sleep or to end the
+ * solo mode ct__fence_heavy(). Under ThreadSanitizer, which models no
+ * fences, the stores and loads of each pair are sequentially consistent
+ * instead (DEKKER). */
+#ifdef CT__FORK_TSAN
+#define DEKKER(order) memory_order_seq_cst
+#else
+#define DEKKER(order) (order)
+#endif
+
+/* Who sleeps on a key, for the solo puts and gets, which must not read the
+ * ring once they have published (the other side may free it then): counts
+ * of the threads parked on the keys that hash to each entry, in memory
+ * that is never freed. A collision costs an unpark that finds nobody. */
+#define SLEEPER_SLOTS 64
+static _Atomic uint32_t sleepers[SLEEPER_SLOTS];
+
+static _Atomic uint32_t *sleepers_of(const void *key)
+{
+	uintptr_t k = (uintptr_t)key >> 3;
+	return &sleepers[(k ^ (k >> 6) ^ (k >> 12)) % SLEEPER_SLOTS];
+}
+
+/* The token of a solo waiter whose waker took its count out of
+ * sleepers[] (under the bucket lock, as it woke it): the puts or gets
+ * that follow, before the waiter runs again, then make no wake-up call. */
+#define TOKEN_UNCOUNTED ((uintptr_t)2)
+
+static uintptr_t uncount_woken(void *count, struct ct__unpark_result res)
+{
+	if (res.unparked == 0)
+		return CT__TOKEN_NORMAL;
+	atomic_fetch_sub_explicit((_Atomic uint32_t *)count, 1, memory_order_relaxed);
+	return TOKEN_UNCOUNTED;
+}
+
+/* Wakes one thread parked on @p key if one may be: called after a
+ * ct__fence_light() that follows the store it waits for. */
+static inline void wake_sleeper(const void *key)
+{
+	_Atomic uint32_t *count = sleepers_of(key);
+	if (CT__UNLIKELY(atomic_load_explicit(count, DEKKER(memory_order_relaxed)) != 0))
+		ct__unpark_one(key, uncount_woken, (void *)count);
+}
+
+/* A solo waiter's note (fork.h): in a fork child, a thread that is gone
+ * while it slept may have left its count in sleepers[]. Every sleeper is
+ * gone there (the forking thread sleeps in no queue), so each note takes
+ * one off, down to 0: a waiter already uncounted by its waker has no
+ * count left, and the others' notes take what it would have taken. */
+struct sleeper_note {
+	struct ct__fork_note note;
+	_Atomic uint32_t *count;
+};
+
+static void forget_sleeper(struct ct__fork_note *note)
+{
+	_Atomic uint32_t *count = ((struct sleeper_note *)note)->count;
+	uint32_t n = atomic_load_explicit(count, memory_order_relaxed);
+	while (n != 0 && !atomic_compare_exchange_weak_explicit(
+				 count, &n, n - 1, memory_order_relaxed, memory_order_relaxed))
+		;
+}
+
+/* Waits for another thread's few instructions: spins, then yields in
+ * case that thread was preempted in the middle of them. */
+static void wait_until(bool (*done)(const struct ct__qring *r), const struct ct__qring *r)
+{
+	for (unsigned spins = 0; !done(r); spins++) {
+		if (spins < 100)
+			ct__cpu_relax();
+		else
+			sched_yield();
+	}
+}
+
+static bool is_shared(const struct ct__qring *r)
+{
+	return atomic_load_explicit(&r->mode, memory_order_acquire) == SHARED;
+}
+
+/* Neither solo thread is in a section. Acquire: we see what they stored
+ * in it. */
+static bool sections_closed(const struct ct__qring *r)
+{
+	return !atomic_load_explicit(&r->put_busy, DEKKER(memory_order_acquire)) &&
+	       !atomic_load_explicit(&r->get_busy, DEKKER(memory_order_acquire));
+}
+
+/* The solo producer's last claim is written. Its section ends with the
+ * claim, and its stamp is a plain store: a shared getter must not mark
+ * that slot before (the store would erase the mark, and the getter sleep
+ * on). */
+static bool last_claim_written(const struct ct__qring *r)
+{
+	uint64_t t = atomic_load_explicit(&r->tail, memory_order_acquire) & ~SHUT;
+	if (t == 0)
+		return true;
+	uint64_t index = t & (r->one_lap - 1);
+	uint64_t last = index != 0 ? t - 1 : t - r->one_lap + (r->cap - 1);
+	return stamp_of((struct slot *)&r->slots[last & (r->one_lap - 1)]) >= last + 1;
+}
+
+/* Ends the solo mode for good: a second producer or consumer came, or a
+ * shutdown. Once SWITCHING is set, the solo threads leave their sections
+ * and take the shared path, and the solo waiters are woken to do so; once
+ * neither is inside a section and the last solo put is written, SHARED
+ * lets everyone go on. Threads that find SWITCHING wait for SHARED. */
+static CT__NOINLINE void share(struct ct__qring *r)
+{
+	uint32_t m = SOLO;
+	if (!atomic_compare_exchange_strong_explicit(&r->mode, &m, SWITCHING,
+						     DEKKER(memory_order_acq_rel),
+						     DEKKER(memory_order_acquire))) {
+		wait_until(is_shared, r);
+		return;
+	}
+	ct__fence_heavy(); /* pairs with the ct__fence_light() in section_open() */
+	ct__unpark_all(&r->get_key, CT__TOKEN_NORMAL);
+	ct__unpark_all(&r->put_key, CT__TOKEN_NORMAL);
+	wait_until(sections_closed, r);
+	wait_until(last_claim_written, r);
+	atomic_store_explicit(&r->mode, SHARED, memory_order_release);
+}
+
+/* Whether the calling thread may take the solo path as the producer (@p
+ * owner = &r->producer) or consumer: it is the one seen so far, or the
+ * first. A second one ends the solo mode. */
+static inline bool solo_mine(struct ct__qring *r, struct ct__thread *_Atomic *owner)
+{
+	uint32_t m = atomic_load_explicit(&r->mode, memory_order_acquire);
+	if (m != SOLO) {
+		if (CT__UNLIKELY(m == SWITCHING))
+			wait_until(is_shared, r);
+		return false;
+	}
+	struct ct__thread *self = ct__self(),
+			  *seen = atomic_load_explicit(owner, memory_order_relaxed);
+	if (CT__LIKELY(seen == self))
+		return true;
+	if (seen == NULL && atomic_compare_exchange_strong_explicit(
+				    owner, &seen, self, memory_order_relaxed, memory_order_relaxed))
+		return true;
+	share(r);
+	return false;
+}
+
+/* Opens a solo section on @p busy: false (section closed) if the mode is
+ * no longer SOLO. Pairs with share(): it sees our flag, or we its mode. */
+static inline bool section_open(struct ct__qring *r, _Atomic uint32_t *busy)
+{
+	atomic_store_explicit(busy, 1, DEKKER(memory_order_relaxed));
+	ct__fence_light();
+	if (CT__LIKELY(atomic_load_explicit(&r->mode, DEKKER(memory_order_relaxed)) == SOLO))
+		return true;
+	atomic_store_explicit(busy, 0, memory_order_release);
+	return false;
+}
+
+/* Release: share() that sees 0 sees the section's stores. */
+static inline void section_close(_Atomic uint32_t *busy)
+{
+	atomic_store_explicit(busy, 0, memory_order_release);
+}
+
+enum { NOT_SOLO = 1 };
+
+/* One solo put of *@p item without waiting: 0, NOT_SOLO, or CT_EFULL with *at the
+ * tail position that found no room. No read-modify-write: the tail is the
+ * producer's alone. The section covers the claim only (the tail's store):
+ * after it, the slot is a claimed one that the shared rules know how to
+ * wait for. The stamp's store publishes the item; from there on only the
+ * key and sleepers[] are touched. */
+static int solo_try_put(struct ct__qring *r, void **item, uint64_t *at)
+{
+	if (!section_open(r, &r->put_busy))
+		return NOT_SOLO;
+	uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	if (!has_room(r, t)) {
+		section_close(&r->put_busy);
+		*at = t;
+		return CT_EFULL;
+	}
+	atomic_store_explicit(&r->tail, next_pos(r, t), memory_order_relaxed);
+	section_close(&r->put_busy);
+	struct slot *s = slot_of(r, t);
+	const char *key = &r->get_key;
+	atomic_store_explicit(&s->item, *item, memory_order_relaxed);
+	atomic_store_explicit(&s->stamp, t + 1, DEKKER(memory_order_release));
+	ct__fence_light(); /* pairs with solo_park() */
+	wake_sleeper(key);
+	return 0;
+}
+
+/* One solo get without waiting: 0, NOT_SOLO, or CT_EEMPTY with *at the
+ * head position whose slot is not written yet. No read-modify-write: the
+ * head is the consumer's alone. */
+static int solo_try_get(struct ct__qring *r, void **item, uint64_t *at)
+{
+	if (!section_open(r, &r->get_busy))
+		return NOT_SOLO;
+	uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+	struct slot *s = slot_of(r, h);
+	if (atomic_load_explicit(&s->stamp, memory_order_acquire) != h + 1) {
+		section_close(&r->get_busy);
+		*at = h;
+		return CT_EEMPTY;
+	}
+	*item = atomic_load_explicit(&s->item, memory_order_relaxed);
+	/* Release: a put that sees the new head reuses the slot after our
+	 * read of it. */
+	atomic_store_explicit(&r->head, next_pos(r, h), DEKKER(memory_order_release));
+	section_close(&r->get_busy);
+	ct__fence_light(); /* pairs with solo_park() */
+	wake_sleeper(&r->put_key);
+	return 0;
+}
+
+/* What a solo waiter waits for, checked again under the bucket lock. */
+static bool solo_must_wait(void *ctx)
+{
+	const struct ring_wait *w = ctx;
+	if (atomic_load_explicit(&w->r->mode, memory_order_relaxed) != SOLO)
+		return false;
+	struct ring_spot spot = {w->r, w->pos};
+	return w->getter ? !written_now(&spot) : !room_now(&spot);
+}
+
+/* A solo waiter, counted in @p waiters (the ring's getters or putters),
+ * sleeps on its side's key while the mode is SOLO and it still has to
+ * wait at @p pos. It counts itself in sleepers[] first, then fences, then
+ * looks again: the other side's light fence after its store makes one of
+ * the two see the other. 0 to look again, CT_ETIMEDOUT or CT_ESTOPPED. */
+static int solo_park(struct ct__qring *r, _Atomic uint32_t *waiters, uint64_t pos, int64_t deadline)
+{
+	static const struct ct__park_ops ops = {.validate = solo_must_wait};
+	struct ct__waiter *self = ct__waiter_self();
+	bool getter = waiters == &r->getters;
+	const char *key = getter ? &r->get_key : &r->put_key;
+	struct sleeper_note n = {.count = sleepers_of(key)};
+	struct ring_wait w = {.r = r, .pos = pos, .getter = getter};
+	uintptr_t token;
+	ct__note_push(self, &n.note, forget_sleeper);
+	atomic_fetch_add_explicit(n.count, 1, DEKKER(memory_order_relaxed));
+	atomic_fetch_add_explicit(waiters, 1, memory_order_relaxed);
+	ct__fence_heavy();
+	int rc = ct__park(key, &ops, &w, deadline, CT__PARK_INTERRUPTIBLE, &token);
+	atomic_fetch_sub_explicit(waiters, 1, memory_order_relaxed);
+	if (rc != CT__PARK_UNPARKED || token != TOKEN_UNCOUNTED)
+		atomic_fetch_sub_explicit(n.count, 1, memory_order_relaxed);
+	ct__note_pop(self, &n.note);
+	return rc < 0 ? rc : 0;
 }
 
 /* ---- fork ---------------------------------------------------------------- */
@@ -389,6 +711,14 @@ static void repair(struct ct__qring *r)
 	atomic_store_explicit(&r->getters, 0, memory_order_relaxed);
 	atomic_store_explicit(&r->putters, 0, memory_order_relaxed);
 	atomic_store_explicit(&r->joiners, 0, memory_order_relaxed);
+	/* The solo threads may be gone, inside a section or a switch: the
+	 * first put and get choose again; a switch half done is done. */
+	atomic_store_explicit(&r->producer, NULL, memory_order_relaxed);
+	atomic_store_explicit(&r->consumer, NULL, memory_order_relaxed);
+	atomic_store_explicit(&r->put_busy, 0, memory_order_relaxed);
+	atomic_store_explicit(&r->get_busy, 0, memory_order_relaxed);
+	if (atomic_load_explicit(&r->mode, memory_order_relaxed) == SWITCHING)
+		atomic_store_explicit(&r->mode, SHARED, memory_order_relaxed);
 }
 
 /* The first call in a new fork generation repairs the ring; the others
@@ -431,9 +761,8 @@ static inline void check_fork(const struct ct__qring *r)
 		after_fork((struct ct__qring *)r);
 }
 
-int ct__qring_put(struct ct__qring *r, void *item, int64_t deadline)
+static int shared_put(struct ct__qring *r, void *item, int64_t deadline)
 {
-	check_fork(r);
 	bool spun = false, parked = false;
 	int rc, waited = 0;
 	uint64_t t;
@@ -458,9 +787,8 @@ int ct__qring_put(struct ct__qring *r, void *item, int64_t deadline)
 	return rc;
 }
 
-int ct__qring_get(struct ct__qring *r, void **item, int64_t deadline)
+static int shared_get(struct ct__qring *r, void **item, int64_t deadline)
 {
-	check_fork(r);
 	bool spun = false, parked = false;
 	int rc, waited = 0;
 	uint64_t h;
@@ -491,8 +819,63 @@ int ct__qring_get(struct ct__qring *r, void **item, int64_t deadline)
 	return rc;
 }
 
-size_t ct__qring_qsize(const struct ct__qring *r)
+/* A solo put or get: @p try_once (solo_try_put() or solo_try_get()) until
+ * it stops saying @p wait_rc (CT_EFULL or CT_EEMPTY); the first time it
+ * says so, spin watching @p ready, then sleep on @p waiters. As the shared
+ * loops, but a solo call never finds the ring shut down (a shutdown ends
+ * the solo mode first). NOT_SOLO: go on by the shared rules. */
+static inline int solo_call(struct ct__qring *r,
+			    int (*try_once)(struct ct__qring *, void **, uint64_t *), void **item,
+			    int wait_rc, bool (*ready)(const void *), _Atomic uint32_t *waiters,
+			    int64_t deadline)
 {
+	bool spun = false;
+	int rc, waited = 0;
+	uint64_t at;
+	while ((rc = try_once(r, item, &at)) == wait_rc) {
+		if (waited == CT_ESTOPPED || ct__expired(deadline))
+			return waited == CT_ESTOPPED ? CT_ESTOPPED : wait_rc;
+		if (!spun) {
+			spun = true;
+			ct__queue_spin(ready, &(struct ring_spot){r, at});
+			continue;
+		}
+		waited = solo_park(r, waiters, at, deadline);
+	}
+	return rc;
+}
+
+static int ring_put(ct_queue_t *q, void *item, int64_t deadline)
+{
+	struct ct__qring *r = q->ct__ring;
+	check_fork(r);
+	if (solo_mine(r, &r->producer)) {
+		int rc = solo_call(r, solo_try_put, &item, CT_EFULL, room_for_batch, &r->putters,
+				   deadline);
+		if (rc != NOT_SOLO)
+			return rc;
+		wait_until(is_shared, r); /* see share() */
+	}
+	return shared_put(r, item, deadline);
+}
+
+static int ring_get(ct_queue_t *q, void **item, int64_t deadline)
+{
+	struct ct__qring *r = q->ct__ring;
+	check_fork(r);
+	if (solo_mine(r, &r->consumer)) {
+		int rc = solo_call(r, solo_try_get, item, CT_EEMPTY, written_now, &r->getters,
+				   deadline);
+		if (rc != NOT_SOLO)
+			return rc;
+		wait_until(is_shared, r); /* see share() */
+	}
+	return shared_get(r, item, deadline);
+}
+
+static size_t ring_qsize(const ct_queue_t *q)
+{
+	const struct ct__qring *r = q->ct__ring;
 	check_fork(r);
 	/* Head first: the tail read after it is at least as far along. */
 	uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
@@ -500,9 +883,9 @@ size_t ct__qring_qsize(const struct ct__qring *r)
 	return (size_t)(count_before(r, t) - count_before(r, h));
 }
 
-bool ct__qring_is_shut(const struct ct__qring *r)
+static bool ring_is_shut(const ct_queue_t *q)
 {
-	return atomic_load_explicit(&r->tail, memory_order_relaxed) & SHUT;
+	return atomic_load_explicit(&q->ct__ring->tail, memory_order_relaxed) & SHUT;
 }
 
 /* Adds @p n to the tasks done, capped at the items put; wakes the joiners
@@ -536,10 +919,10 @@ static int add_done(struct ct__qring *r, uint64_t n)
 	}
 }
 
-int ct__qring_task_done(struct ct__qring *r)
+static int ring_task_done(ct_queue_t *q)
 {
-	check_fork(r);
-	return add_done(r, 1);
+	check_fork(q->ct__ring);
+	return add_done(q->ct__ring, 1);
 }
 
 static bool tasks_unfinished(struct ct__qring *r, uint64_t done)
@@ -555,8 +938,9 @@ static bool join_must_wait(void *ctx)
 	return (d & JOINWAIT) && tasks_unfinished(r, d);
 }
 
-int ct__qring_join(struct ct__qring *r, int64_t deadline)
+static int ring_join(ct_queue_t *q, int64_t deadline)
 {
+	struct ct__qring *r = q->ct__ring;
 	check_fork(r);
 	static const struct ct__park_ops ops = {.validate = join_must_wait};
 	int waited = 0;
@@ -604,31 +988,50 @@ static uint64_t drain(struct ct__qring *r, void (*free_item)(void *item))
 	}
 }
 
-void ct__qring_shutdown(struct ct__qring *r, bool immediate, void (*free_item)(void *item))
+static void ring_shutdown(ct_queue_t *q, bool immediate)
 {
+	struct ct__qring *r = q->ct__ring;
 	check_fork(r);
+	/* The solo producer stores the tail without a read-modify-write, which
+	 * would lose the SHUT bit: end the solo mode first. */
+	share(r);
 	atomic_fetch_or_explicit(&r->tail, SHUT, memory_order_acq_rel);
 	/* Drop first, wake after: a join that returns because of the drop
 	 * finds the items freed. */
 	if (immediate)
-		add_done(r, drain(r, free_item));
+		add_done(r, drain(r, q->ct__free_item));
 	ct__unpark_all(&r->getters, CT__TOKEN_NORMAL);
 	ct__unpark_all(&r->putters, CT__TOKEN_NORMAL);
 }
 
-int ct__qring_destroy(struct ct__qring *r, void (*free_item)(void *item))
+static int ring_destroy(ct_queue_t *q)
 {
+	struct ct__qring *r = q->ct__ring;
 	check_fork(r);
 	if (atomic_load(&r->getters) || atomic_load(&r->putters) || atomic_load(&r->joiners))
 		return CT_EBUSY;
 	atomic_fetch_or_explicit(&r->tail, SHUT, memory_order_relaxed);
-	drain(r, free_item);
+	drain(r, q->ct__free_item);
 	ct__free(r->mem);
+	q->ct__ring = NULL;
 	return 0;
 }
 
-unsigned ct__qring_waiters(struct ct__qring *r)
+static unsigned ring_waiters(ct_queue_t *q)
 {
+	struct ct__qring *r = q->ct__ring;
 	check_fork(r);
 	return atomic_load(&r->getters) + atomic_load(&r->putters) + atomic_load(&r->joiners);
 }
+
+const struct ct__queue_ops ct__qring_ops = {
+	.put = ring_put,
+	.get = ring_get,
+	.qsize = ring_qsize,
+	.is_shut = ring_is_shut,
+	.task_done = ring_task_done,
+	.join = ring_join,
+	.shutdown = ring_shutdown,
+	.destroy = ring_destroy,
+	.waiters = ring_waiters,
+};

@@ -39,6 +39,13 @@
  * it reads before taking the lock, and the first call in a new generation
  * repairs the queue (after_fork()) while the others wait: no lock or fence
  * is added to either fast path, only one relaxed load of a global.
+ *
+ * Destroy. A destroyed queue left in the caller's memory must refuse every
+ * call (CT_EINVAL), as a destroyed Queue does, not start a new list that
+ * nobody would free. Destroy sets DEAD in both positions: a put and a get
+ * already compare the top bits of the position they read with the
+ * generation, so they land in the fork check's slow path, which says
+ * CT_EINVAL; the fast paths pay nothing for it.
  */
 #include <sched.h>
 
@@ -53,11 +60,13 @@
 #define LAP ((uint64_t)SEG + 1)
 
 /* ct__tail and ct__head: a position in the low bits, the fork generation
- * it is valid in above, and in the head the mark of a repair under way. */
+ * it is valid in above, the mark of a destroyed queue, and in the head the
+ * mark of a repair under way. */
 #define POS_BITS 48
 #define POS_MASK ((UINT64_C(1) << POS_BITS) - 1)
 #define REPAIR (UINT64_C(1) << 63)
-#define GEN_MASK (~POS_MASK & ~REPAIR)
+#define DEAD (UINT64_C(1) << 62)
+#define GEN_MASK (~POS_MASK & ~REPAIR & ~DEAD)
 
 enum { WRITTEN = 1u, WAITER = 2u };
 
@@ -92,14 +101,26 @@ static uint64_t items_before(uint64_t p)
 
 static void after_fork(ct_simplequeue_t *q);
 
-/* Whether the queue is valid in this process; repairs it if not. Every
- * call looks at the head (or, for a put, the tail) first. Acquire: a call
- * after another thread's repair sees it whole. */
-static inline void check_fork(ct_simplequeue_t *q, _Atomic uint64_t *word)
+/* The slow path of check_fork(), which read @p seen in one position:
+ * CT_EINVAL if the queue is destroyed, else repairs it after a fork. */
+static int destroyed_or_forked(ct_simplequeue_t *q, uint64_t seen)
 {
-	if (CT__UNLIKELY((atomic_load_explicit(word, memory_order_acquire) & ~POS_MASK) !=
-			 gen_now()))
-		after_fork(q);
+	if (seen & DEAD)
+		return CT_EINVAL;
+	after_fork(q);
+	return 0;
+}
+
+/* Whether the queue is valid in this process: repairs it if not, and says
+ * CT_EINVAL if it was destroyed. Every call looks at the head (or, for a
+ * put, the tail) first. Acquire: a call after another thread's repair sees
+ * it whole. */
+static inline int check_fork(ct_simplequeue_t *q, _Atomic uint64_t *word)
+{
+	uint64_t seen = atomic_load_explicit(word, memory_order_acquire);
+	if (CT__UNLIKELY((seen & ~POS_MASK) != gen_now()))
+		return destroyed_or_forked(q, seen);
+	return 0;
 }
 
 void ct_simplequeue_init(ct_simplequeue_t *q)
@@ -115,7 +136,8 @@ int ct_simplequeue_destroy(ct_simplequeue_t *q)
 {
 	if (!q)
 		return CT_EINVAL;
-	check_fork(q, &q->ct__head);
+	if (check_fork(q, &q->ct__head) < 0)
+		return 0; /* destroyed already: nothing to do */
 	if (ct_lock_locked(&q->ct__get_lock))
 		return CT_EBUSY;
 	struct ct__sq_segment *s = atomic_load(&q->ct__head_seg);
@@ -126,6 +148,8 @@ int ct_simplequeue_destroy(ct_simplequeue_t *q)
 	}
 	ct__free(atomic_load(&q->ct__spare));
 	ct_simplequeue_init(q);
+	atomic_store_explicit(&q->ct__tail, gen_now() | DEAD, memory_order_relaxed);
+	atomic_store_explicit(&q->ct__head, gen_now() | DEAD, memory_order_relaxed);
 	return 0;
 }
 
@@ -202,7 +226,10 @@ int ct_simplequeue_put(ct_simplequeue_t *q, void *item)
 	for (;;) {
 		uint64_t p = atomic_load_explicit(&q->ct__tail, memory_order_acquire);
 		if (CT__UNLIKELY((p & ~POS_MASK) != gen_now())) {
-			after_fork(q);
+			if (destroyed_or_forked(q, p) < 0) {
+				ct__free(fresh);
+				return CT_EINVAL;
+			}
 			continue;
 		}
 		uint64_t off = pos(p) % LAP;
@@ -329,7 +356,8 @@ int ct_simplequeue_get(ct_simplequeue_t *q, void **item, double timeout)
 	int rc = ct__queue_get_args(q, item, timeout, &deadline);
 	if (rc < 0)
 		return rc;
-	check_fork(q, &q->ct__head);
+	if (check_fork(q, &q->ct__head) < 0)
+		return CT_EINVAL;
 	if (!ct_lock_try_acquire(&q->ct__get_lock)) {
 		/* Another getter is inside: taking an item, or waiting for one
 		 * (then the queue is empty). Either way, queue behind it. */
@@ -351,7 +379,8 @@ size_t ct_simplequeue_qsize(const ct_simplequeue_t *q)
 {
 	if (CT__UNLIKELY(!q))
 		return 0;
-	check_fork((ct_simplequeue_t *)q, &((ct_simplequeue_t *)q)->ct__head);
+	if (check_fork((ct_simplequeue_t *)q, &((ct_simplequeue_t *)q)->ct__head) < 0)
+		return 0;
 	/* Head first: the tail read after it is at least as far along. */
 	uint64_t h = atomic_load_explicit(&q->ct__head, memory_order_acquire);
 	uint64_t t = atomic_load_explicit(&q->ct__tail, memory_order_acquire);
