@@ -9,6 +9,10 @@
 #                 README quotes and shows: refreshes them on purpose
 #   make install PREFIX=/usr/local   headers, libraries, pkg-config, CMake package
 #   make docs     the HTML API reference (needs doxygen: apt-get install doxygen)
+#   make stress   the litmus scenarios (tests/test_litmus.c) for long: up to a
+#                 million runs each, in the normal build
+#   make coverage line and branch coverage of src/ (needs gcovr), by the
+#                 normal suite; the report in $(BUILD)/coverage/
 
 BUILD ?= build
 PREFIX ?= /usr/local
@@ -38,7 +42,7 @@ BENCH_OUT ?= $(BUILD)/bench
 BENCH_README = bench/results
 BENCH_ARGS ?=
 
-.PHONY: all demo test bench bench-readme install docs clean format \
+.PHONY: all demo test bench bench-readme install docs clean format stress coverage \
         test-bare test-normal test-tsan test-asan test-fallback release
 
 all: release
@@ -107,6 +111,14 @@ $(eval $(call SUITE,normal,))
 $(eval $(call SUITE,tsan,-DCT_SANITIZE=thread))
 $(eval $(call SUITE,asan,-DCT_SANITIZE=address))
 $(eval $(call SUITE,fallback,-DCT_PARK_FALLBACK=ON $(if $(CLANG),-DCMAKE_C_COMPILER=$(CLANG))))
+
+# The litmus scenarios for long: a million runs each, or 100 s (CTest's
+# time limit is 120 s a test).
+stress:
+	$(CMAKE) -S . -B $(BUILD)/normal $(TEST_FLAGS)
+	$(CMAKE) --build $(BUILD)/normal -j$(JOBS) --target test_litmus
+	cd $(BUILD)/normal && CT_LITMUS_ITERS=1000000 CT_LITMUS_SECONDS=100 \
+		$(CTEST) -R '^litmus\.' --output-on-failure -V -j1
 
 docs:
 	@command -v doxygen >/dev/null || { echo "make docs needs doxygen: apt-get install doxygen"; exit 1; }
