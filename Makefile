@@ -10,7 +10,8 @@
 #   make install PREFIX=/usr/local   headers, libraries, pkg-config, CMake package
 #   make docs     the HTML API reference (needs doxygen: apt-get install doxygen)
 #   make stress   the litmus scenarios (tests/test_litmus.c) for long: up to a
-#                 million runs each, in the normal build
+#                 million runs each, in the normal build; then the
+#                 differential test against CPython with a random seed
 #   make coverage line and branch coverage of src/ (needs gcovr), by the
 #                 normal suite; the report in $(BUILD)/coverage/
 
@@ -119,6 +120,8 @@ stress:
 	$(CMAKE) --build $(BUILD)/normal -j$(JOBS) --target test_litmus
 	cd $(BUILD)/normal && CT_LITMUS_ITERS=1000000 CT_LITMUS_SECONDS=100 \
 		$(CTEST) -R '^litmus\.' --output-on-failure -V -j1
+	$(CMAKE) --build $(BUILD)/normal -j$(JOBS) --target diff_runner
+	python3 tests/diff/diff.py $(BUILD)/normal/tests/diff_runner --count 100000 --length 40
 
 docs:
 	@command -v doxygen >/dev/null || { echo "make docs needs doxygen: apt-get install doxygen"; exit 1; }
