@@ -129,8 +129,9 @@ stress:
 # $(BUILD)/coverage/report/ (index.html, coverage.txt); the summary is
 # printed. Lines marked GCOVR_EXCL_* in src/ are excluded, each with its
 # reason beside it. A failing test fails the target after the report.
-# GCOV_ERROR_FILE: a test whose child lowers its limits (RLIMIT_NPROC...)
-# would otherwise find libgcov's complaints in the child's stderr.
+# Left out: threadtests_start_new_thread_failed, whose child runs under
+# a lowered limit in which libgcov cannot open its files and says so on
+# the stderr the test requires empty.
 coverage:
 	@command -v gcovr >/dev/null || { echo "make coverage needs gcovr: apt-get install gcovr"; exit 1; }
 	$(CMAKE) -S . -B $(BUILD)/coverage -DCMAKE_BUILD_TYPE=Debug -DCT_BUILD_BENCH=OFF \
@@ -138,8 +139,8 @@ coverage:
 		-DCMAKE_SHARED_LINKER_FLAGS=--coverage
 	$(CMAKE) --build $(BUILD)/coverage -j$(JOBS)
 	find $(BUILD)/coverage -name '*.gcda' -delete
-	cd $(BUILD)/coverage && GCOV_ERROR_FILE=/dev/null \
-		$(CTEST) -j$(JOBS) -E '^(models|install|cxx|static)\.' --output-on-failure; \
+	cd $(BUILD)/coverage && \
+		$(CTEST) -j$(JOBS) -E '^(models|install|cxx|static)\.|start_new_thread_failed' --output-on-failure; \
 		echo $$? >.status
 	mkdir -p $(BUILD)/coverage/report
 	gcovr -r . --filter 'src/' --object-directory $(BUILD)/coverage --exclude-directories '.*CompilerId.*' \
