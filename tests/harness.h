@@ -82,17 +82,6 @@ _Noreturn void ht_fail(const char *file, int line, const char *fmt, ...)
 /* Ends the case as skipped (CTest's SKIP_RETURN_CODE), saying why: only
  * for a case whose tool is missing (python3 for the docs' originals). */
 #define HT_SKIP_STATUS 77
-
-/* How a forked child ends: _exit(), which skips libgcov's dump at exit, so
- * the coverage build (make coverage defines CT_COVERAGE) writes the
- * child's counts first; without it, the fork children's code (the repair
- * of every object in a fork child) would count as never run. */
-#ifdef CT_COVERAGE
-void __gcov_dump(void);
-#define ht_child_exit(code) (__gcov_dump(), _exit(code))
-#else
-#define ht_child_exit(code) _exit(code)
-#endif
 _Noreturn void ht_skip(const char *why);
 
 /* Monotonic seconds, for checks that a wait did not end before its

@@ -96,7 +96,7 @@ static void in_fork_child(int (*fn)(void *), void *arg, int want)
 	pid_t pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0)
-		ht_child_exit(fn(arg));
+		_exit(fn(arg));
 	int status;
 	CHECK(waitpid(pid, &status, 0) == pid);
 	CHECK(WIFEXITED(status));
@@ -557,7 +557,7 @@ static int fork_from_thread(void *arg)
 	fflush(stdout);
 	pid_t pid = fork();
 	if (pid == 0)
-		ht_child_exit(child_main_checks(a));
+		_exit(child_main_checks(a));
 	a->status = -1;
 	if (pid > 0)
 		waitpid(pid, &a->status, 0);
@@ -589,7 +589,7 @@ static void *fork_from_foreign(void *arg)
 	a->foreign = true;
 	pid_t pid = fork();
 	if (pid == 0)
-		ht_child_exit(child_main_checks(a));
+		_exit(child_main_checks(a));
 	if (a->status != -2 && pid > 0)
 		waitpid(pid, &a->status, 0);
 	return NULL;
