@@ -764,3 +764,19 @@ MISUSE(set_running_null, CT_EINVAL, "invalid argument",
 MISUSE(set_result_of_a_pool_future, CT_EINVAL, "invalid argument", set_result_of_pool_future())
 MISUSE(set_exception_status_zero, CT_EINVAL, "invalid argument", exception_with_status_zero())
 MISUSE(set_result_done, CT_EFUTURESTATE, "Future in unexpected state", set_result_twice())
+
+/* Python: set_running_or_notify_cancel() on a cancelled future returns
+ * False once (CANCELLED -> CANCELLED_AND_NOTIFIED), then raises
+ * RuntimeError. Found by the differential test (tests/diff). */
+TEST(set_running_twice_after_cancel)
+{
+	ct_future_t *f;
+	CHECK_OK(ct_future_new(&f));
+	CHECK(ct_future_cancel(f));
+	CHECK_EQ(ct_future_set_running_or_notify_cancel(f), 0);
+	CHECK_RC(ct_future_set_running_or_notify_cancel(f), CT_EFUTURESTATE);
+	CHECK(ct_future_cancelled(f));
+	CHECK(ct_future_cancel(f));
+	CHECK_RC(ct_future_result(f, 0, NULL), CT_ECANCELLED);
+	ct_future_release(f);
+}

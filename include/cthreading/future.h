@@ -120,7 +120,8 @@ CT_API int ct_future_new(ct_future_t **future);
  *  were told when it was).
  *
  * Errors: CT_EFUTURESTATE ("Future in unexpected state", as Python's
- * RuntimeError) if it already runs or is done; CT_EINVAL (NULL, or a
+ * RuntimeError) if it already runs or is done, or was cancelled and this
+ * call already returned 0 for it once; CT_EINVAL (NULL, or a
  * future of an executor's, which its worker runs). */
 CT_API int ct_future_set_running_or_notify_cancel(ct_future_t *future);
 

@@ -11,7 +11,9 @@
  *   HOOKED     waiters or callbacks are attached: completion takes the
  *              future's lock to notify them (futures only)
  *   CLAIMED    a ct_future_set_result/_exception call won the right to
- *              finish a future made by ct_future_new (futures only)
+ *              finish a future made by ct_future_new (futures only); on a
+ *              cancelled one, ct_future_set_running_or_notify_cancel has
+ *              returned 0 once (Python's CANCELLED_AND_NOTIFIED)
  *
  * and, from CT__F_REF up, a future's reference count (the pool's one
  * among them while the task is queued or runs), so that a worker ends a

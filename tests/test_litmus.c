@@ -1,0 +1,647 @@
+/* Litmus stress, in the spirit of jcstress: each scenario is 2-4 actor
+ * threads, each doing a few operations on one shared object, released
+ * together by a spinning barrier and run again and again; after each run
+ * the outcome (what every actor saw, and the object's final state) is
+ * counted. An outcome the semantics forbid fails the test at once, with
+ * the histogram so far; the others are printed at the end, and those seen
+ * in under 1% of the runs are marked rare.
+ *
+ * How long: CT_LITMUS_ITERS runs per scenario (default 20000, 2000 under a
+ * sanitizer), stopped early after CT_LITMUS_SECONDS (default 3) so that
+ * the whole file stays within a minute on a loaded machine. `make stress`
+ * sets both far higher. The time only bounds the work; no check looks at
+ * it.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include "harness.h"
+
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define LITMUS_DEFAULT_ITERS 2000
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+#define LITMUS_DEFAULT_ITERS 2000
+#endif
+#endif
+#ifndef LITMUS_DEFAULT_ITERS
+#define LITMUS_DEFAULT_ITERS 20000
+#endif
+
+#define MAX_ACTORS 4
+#define MAX_OUTCOMES 32
+#define SHORT 1e-4 /* a timeout that often expires in the race */
+
+struct scenario {
+	const char *name;
+	unsigned actors;
+	void (*setup)(void);
+	void (*act[MAX_ACTORS])(void);
+	/* Writes the outcome into buf; returns NULL, or why it is forbidden. */
+	const char *(*judge)(char *buf, size_t len);
+	void (*teardown)(void);
+};
+
+/* ---- the runner ------------------------------------------------------------ */
+
+static _Atomic unsigned arrived, generation;
+static _Atomic bool quitting;
+static const struct scenario *current;
+
+/* All actors and the runner: a sense-reversing barrier that spins, then
+ * yields (there may be more threads than CPUs). */
+static void spin_barrier(unsigned parties)
+{
+	unsigned g = atomic_load(&generation);
+	if (atomic_fetch_add(&arrived, 1) + 1 == parties) {
+		atomic_store(&arrived, 0);
+		atomic_fetch_add(&generation, 1);
+		return;
+	}
+	for (unsigned spins = 0; atomic_load(&generation) == g; spins++)
+		if (spins > 200)
+			sched_yield();
+}
+
+static void *actor_main(void *arg)
+{
+	unsigned i = (unsigned)(uintptr_t)arg;
+	/* Known to the library from the start (a dummy thread record), so
+	 * that ct_active_count() counts it in every run alike. */
+	(void)ct_current_thread();
+	spin_barrier(current->actors + 1); /* all known */
+	for (;;) {
+		spin_barrier(current->actors + 1); /* go */
+		if (atomic_load(&quitting))
+			return NULL;
+		current->act[i]();
+		spin_barrier(current->actors + 1); /* done */
+	}
+}
+
+struct bin {
+	char key[96];
+	unsigned long n;
+};
+
+static void print_histogram(const struct scenario *s, const struct bin *bins, unsigned nbins,
+			    unsigned long runs)
+{
+	printf("%s: %lu runs\n", s->name, runs);
+	for (unsigned b = 0; b < nbins; b++)
+		printf("  %10lu  %s%s\n", bins[b].n, bins[b].key,
+		       bins[b].n * 100 < runs ? "   (rare)" : "");
+}
+
+static unsigned long env_or(const char *name, unsigned long dflt)
+{
+	const char *v = getenv(name);
+	return v && *v ? strtoul(v, NULL, 10) : dflt;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void run_scenario(const struct scenario *s)
+{
+	unsigned long iters = env_or("CT_LITMUS_ITERS", LITMUS_DEFAULT_ITERS);
+	double budget = (double)env_or("CT_LITMUS_SECONDS", 3);
+	static struct bin bins[MAX_OUTCOMES];
+	unsigned nbins = 0;
+	pthread_t tids[MAX_ACTORS];
+
+	current = s;
+	atomic_store(&quitting, false);
+	for (unsigned i = 0; i < s->actors; i++)
+		CHECK_EQ(pthread_create(&tids[i], NULL, actor_main, (void *)(uintptr_t)i), 0);
+	spin_barrier(s->actors + 1); /* all known */
+	double start = now_s();
+	unsigned long runs = 0;
+	for (; runs < iters && (runs < 100 || now_s() - start < budget); runs++) {
+		s->setup();
+		spin_barrier(s->actors + 1); /* go */
+		spin_barrier(s->actors + 1); /* done */
+		char key[sizeof bins[0].key];
+		const char *why = s->judge(key, sizeof key);
+		s->teardown();
+		unsigned b = 0;
+		while (b < nbins && strcmp(bins[b].key, key) != 0)
+			b++;
+		if (b == nbins) {
+			CHECK(nbins < MAX_OUTCOMES);
+			snprintf(bins[nbins].key, sizeof bins[nbins].key, "%s", key);
+			bins[nbins++].n = 0;
+		}
+		bins[b].n++;
+		if (why) {
+			print_histogram(s, bins, nbins, runs + 1);
+			ht_fail(__FILE__, __LINE__, "%s: forbidden outcome \"%s\" in run %lu: %s",
+				s->name, key, runs + 1, why);
+		}
+	}
+	atomic_store(&quitting, true);
+	spin_barrier(s->actors + 1);
+	for (unsigned i = 0; i < s->actors; i++)
+		pthread_join(tids[i], NULL);
+	print_histogram(s, bins, nbins, runs);
+}
+
+static const char *rc_name(int rc)
+{
+	return rc >= 0 ? (rc == 0 ? "0" : rc == 1 ? "1" : "n") : ct_err_name(rc);
+}
+
+/* ---- Event: set and clear against waiters ---------------------------------- */
+
+static ct_event_t ev;
+static int ev_forever, ev_poll, ev_timed;
+
+static void ev_setup(void)
+{
+	ct_event_init(&ev);
+	ev_forever = ev_poll = ev_timed = 99;
+}
+static void ev_teardown(void)
+{
+	ct_event_destroy(&ev);
+}
+static void ev_set(void)
+{
+	ct_event_set(&ev);
+}
+static void ev_wait_forever(void)
+{
+	ev_forever = ct_event_wait(&ev, CT_FOREVER);
+}
+static void ev_wait_poll(void)
+{
+	ev_poll = ct_event_wait(&ev, 0);
+}
+static void ev_wait_timed(void)
+{
+	ev_timed = ct_event_wait(&ev, SHORT);
+}
+static const char *ev_judge(char *buf, size_t len)
+{
+	snprintf(buf, len, "forever=%s poll=%s timed=%s set=%d", rc_name(ev_forever),
+		 rc_name(ev_poll), rc_name(ev_timed), ct_event_is_set(&ev));
+	if (ev_forever != 0)
+		return "a wait without timeout returned without the event";
+	if ((ev_poll != 0 && ev_poll != CT_ETIMEDOUT) ||
+	    (ev_timed != 0 && ev_timed != CT_ETIMEDOUT))
+		return "a wait returned an error";
+	if (!ct_event_is_set(&ev))
+		return "nobody cleared the event, yet it is clear";
+	return NULL;
+}
+
+TEST(event_set_vs_waiters)
+{
+	run_scenario(&(struct scenario){"event_set_vs_waiters",
+					4,
+					ev_setup,
+					{ev_set, ev_wait_forever, ev_wait_poll, ev_wait_timed},
+					ev_judge,
+					ev_teardown});
+}
+
+/* A pulse (set, then clear) against a timed waiter and a reader. */
+static int ev_seen;
+static void ev_pulse(void)
+{
+	ct_event_set(&ev);
+	ct_event_clear(&ev);
+}
+static void ev_read(void)
+{
+	ev_seen = ct_event_is_set(&ev);
+}
+static const char *pulse_judge(char *buf, size_t len)
+{
+	snprintf(buf, len, "timed=%s read=%d set=%d", rc_name(ev_timed), ev_seen,
+		 ct_event_is_set(&ev));
+	if (ev_timed != 0 && ev_timed != CT_ETIMEDOUT)
+		return "a wait returned an error";
+	if (ct_event_is_set(&ev))
+		return "the pulse left the event set";
+	return NULL;
+}
+
+TEST(event_pulse_vs_waiter)
+{
+	run_scenario(&(struct scenario){"event_pulse_vs_waiter",
+					3,
+					ev_setup,
+					{ev_pulse, ev_wait_timed, ev_read},
+					pulse_judge,
+					ev_teardown});
+}
+
+/* ---- Lock: a release (hand-off) against timing-out acquires ----------------- */
+
+static ct_lock_t lk;
+static int lk_a, lk_b, lk_c;
+
+static void lk_setup(void)
+{
+	ct_lock_init(&lk);
+	ct_lock_acquire(&lk);
+	lk_a = lk_b = lk_c = 99;
+}
+static void lk_teardown(void)
+{
+	if (ct_lock_locked(&lk))
+		CHECK_OK(ct_lock_release(&lk));
+	ct_lock_destroy(&lk);
+}
+static void lk_release(void)
+{
+	CHECK_OK(ct_lock_release(&lk));
+}
+static void lk_acq_a(void)
+{
+	lk_a = ct_lock_acquire_timeout(&lk, SHORT);
+}
+static void lk_acq_b(void)
+{
+	lk_b = ct_lock_acquire_timeout(&lk, 0);
+}
+static void lk_acq_c(void)
+{
+	lk_c = ct_lock_acquire_timeout(&lk, 10 * SHORT);
+}
+static const char *lk_judge(char *buf, size_t len)
+{
+	int got = (lk_a == 0) + (lk_b == 0) + (lk_c == 0);
+	snprintf(buf, len, "timed=%s try=%s longer=%s locked=%d", rc_name(lk_a), rc_name(lk_b),
+		 rc_name(lk_c), ct_lock_locked(&lk));
+	if (got > 1)
+		return "two threads hold the lock";
+	if (ct_lock_locked(&lk) != (got == 1))
+		return "the lock word disagrees with who holds the lock";
+	int rcs[] = {lk_a, lk_b, lk_c};
+	for (int i = 0; i < 3; i++)
+		if (rcs[i] != 0 && rcs[i] != CT_ETIMEDOUT)
+			return "an acquire returned an error";
+	return NULL;
+}
+
+TEST(lock_handoff_vs_timeout)
+{
+	run_scenario(&(struct scenario){"lock_handoff_vs_timeout",
+					4,
+					lk_setup,
+					{lk_release, lk_acq_a, lk_acq_b, lk_acq_c},
+					lk_judge,
+					lk_teardown});
+}
+
+/* ---- Queue: put and get at the full and empty boundaries -------------------- */
+
+static ct_queue_t q;
+static int q_put, q_get, q_join;
+static void *q_item;
+static int item_a = 'A', item_b = 'B';
+
+static void q_setup_n(long maxsize, bool prefill)
+{
+	CHECK_OK(ct_queue_init(&q, &(ct_queue_opts){.maxsize = maxsize}));
+	if (prefill)
+		CHECK_OK(ct_queue_put_nowait(&q, &item_a));
+	q_put = q_get = q_join = 99;
+	q_item = NULL;
+}
+static void q_setup_full(void)
+{
+	q_setup_n(1, true);
+}
+static void q_setup_empty(void)
+{
+	q_setup_n(1, false);
+}
+static void q_teardown(void)
+{
+	CHECK_OK(ct_queue_destroy(&q));
+}
+static void q_put_b(void)
+{
+	q_put = ct_queue_put(&q, &item_b, SHORT);
+}
+static void q_get_one(void)
+{
+	q_get = ct_queue_get(&q, &q_item, SHORT);
+}
+static const char *item_name(void *item)
+{
+	return item == &item_a ? "A" : item == &item_b ? "B" : item ? "?" : "-";
+}
+/* Items in = items out + items left. */
+static const char *q_conserved(bool prefilled)
+{
+	size_t want = (size_t)prefilled + (q_put == 0) - (q_get == 0);
+	return ct_queue_qsize(&q) == want ? NULL : "an item was lost or duplicated";
+}
+static const char *q_full_judge(char *buf, size_t len)
+{
+	snprintf(buf, len, "put=%s get=%s item=%s size=%zu", rc_name(q_put), rc_name(q_get),
+		 item_name(q_item), ct_queue_qsize(&q));
+	if (q_get != 0 || q_item != &item_a)
+		return "a get on a queue that holds A did not return A";
+	if (q_put != 0 && q_put != CT_EFULL)
+		return "a put returned an error";
+	return q_conserved(true);
+}
+static const char *q_empty_judge(char *buf, size_t len)
+{
+	snprintf(buf, len, "put=%s get=%s item=%s size=%zu", rc_name(q_put), rc_name(q_get),
+		 item_name(q_item), ct_queue_qsize(&q));
+	if (q_put != 0)
+		return "a put into an empty queue of one slot failed";
+	if (q_get != 0 && q_get != CT_EEMPTY)
+		return "a get returned an error";
+	if (q_get == 0 && q_item != &item_b)
+		return "a get returned an item nobody put";
+	return q_conserved(false);
+}
+
+TEST(queue_put_get_at_full)
+{
+	run_scenario(&(struct scenario){"queue_put_get_at_full",
+					2,
+					q_setup_full,
+					{q_put_b, q_get_one},
+					q_full_judge,
+					q_teardown});
+}
+
+TEST(queue_put_get_at_empty)
+{
+	run_scenario(&(struct scenario){"queue_put_get_at_empty",
+					2,
+					q_setup_empty,
+					{q_put_b, q_get_one},
+					q_empty_judge,
+					q_teardown});
+}
+
+/* ---- Queue: shutdown against put, get and join ------------------------------ */
+
+static void q_setup_shut(void)
+{
+	q_setup_n(2, true);
+}
+static void q_shutdown(void)
+{
+	ct_queue_shutdown(&q, false);
+}
+static void q_get_done(void)
+{
+	q_get = ct_queue_get(&q, &q_item, SHORT);
+	if (q_get == 0)
+		CHECK_OK(ct_queue_task_done(&q));
+}
+static void q_join_short(void)
+{
+	q_join = ct_queue_join(&q, SHORT);
+}
+static const char *q_shut_judge(char *buf, size_t len)
+{
+	snprintf(buf, len, "put=%s get=%s item=%s join=%s size=%zu", rc_name(q_put), rc_name(q_get),
+		 item_name(q_item), rc_name(q_join), ct_queue_qsize(&q));
+	if (!ct_queue_is_shutdown(&q))
+		return "the queue is not shut down";
+	if (q_put != 0 && q_put != CT_ESHUTDOWN)
+		return "a put returned an unexpected error";
+	if (q_get != 0 || q_item != &item_a)
+		return "a get after a non-immediate shutdown lost the queued item";
+	if (q_join != 0 && q_join != CT_ETIMEDOUT)
+		return "a join returned an error";
+	return q_conserved(true);
+}
+
+TEST(queue_shutdown_vs_put_get_join)
+{
+	run_scenario(&(struct scenario){"queue_shutdown_vs_put_get_join",
+					4,
+					q_setup_shut,
+					{q_shutdown, q_put_b, q_get_done, q_join_short},
+					q_shut_judge,
+					q_teardown});
+}
+
+/* ---- Future: cancel against the worker starting it -------------------------- */
+
+static ct_future_t *fut;
+static bool fut_cancel;
+static int fut_start;
+
+static void fut_setup(void)
+{
+	CHECK_OK(ct_future_new(&fut));
+	fut_cancel = false;
+	fut_start = 99;
+}
+static void fut_teardown(void)
+{
+	ct_future_release(fut);
+}
+static void fut_do_cancel(void)
+{
+	fut_cancel = ct_future_cancel(fut);
+}
+static void fut_do_start(void)
+{
+	fut_start = ct_future_set_running_or_notify_cancel(fut);
+	if (fut_start == 1)
+		CHECK_OK(ct_future_set_result(fut, &item_a));
+}
+static const char *fut_judge(char *buf, size_t len)
+{
+	void *res = NULL;
+	int rc = ct_future_result(fut, 0, &res);
+	snprintf(buf, len, "cancel=%d start=%s result=%s", fut_cancel, rc_name(fut_start),
+		 rc_name(rc));
+	if (fut_cancel == (fut_start == 1))
+		return "cancel and start both won, or both lost";
+	if (ct_future_cancelled(fut) != fut_cancel)
+		return "the future's state disagrees with cancel()";
+	if (rc != (fut_cancel ? CT_ECANCELLED : 0))
+		return "result() disagrees with the race's winner";
+	return NULL;
+}
+
+TEST(future_cancel_vs_start)
+{
+	run_scenario(&(struct scenario){"future_cancel_vs_start",
+					2,
+					fut_setup,
+					{fut_do_cancel, fut_do_start},
+					fut_judge,
+					fut_teardown});
+}
+
+/* ---- Barrier: abort against the last arrival --------------------------------- */
+
+static ct_barrier_t bar;
+static int bar_a, bar_b;
+
+static void bar_setup(void)
+{
+	CHECK_OK(ct_barrier_init(&bar, 2, NULL, NULL, CT_FOREVER));
+	bar_a = bar_b = 99;
+}
+static void bar_teardown(void)
+{
+	ct_barrier_destroy(&bar);
+}
+static void bar_wait_a(void)
+{
+	bar_a = ct_barrier_wait(&bar, CT_FOREVER);
+}
+static void bar_wait_b(void)
+{
+	bar_b = ct_barrier_wait(&bar, CT_FOREVER);
+}
+static void bar_abort(void)
+{
+	ct_barrier_abort(&bar);
+}
+static const char *bar_judge(char *buf, size_t len)
+{
+	snprintf(buf, len, "a=%s b=%s", rc_name(bar_a), rc_name(bar_b));
+	bool ok_a = bar_a == 0 || bar_a == 1, ok_b = bar_b == 0 || bar_b == 1;
+	if ((!ok_a && bar_a != CT_EBROKEN) || (!ok_b && bar_b != CT_EBROKEN))
+		return "a wait returned an unexpected code";
+	if (ok_a && ok_b && bar_a == bar_b)
+		return "two threads of one round got the same index";
+	/* One passing and one broken is allowed, as in CPython: an abort
+	 * between the last arrival and the other's wake-up breaks the round
+	 * for the one that has not yet left. */
+	return NULL;
+}
+
+TEST(barrier_abort_vs_last_arrival)
+{
+	run_scenario(&(struct scenario){"barrier_abort_vs_last_arrival",
+					3,
+					bar_setup,
+					{bar_wait_a, bar_wait_b, bar_abort},
+					bar_judge,
+					bar_teardown});
+}
+
+/* ---- A stop request against a wake-up ------------------------------------ */
+
+static ct_thread_t *sleeper;
+static int sleeper_rc;
+
+static int sleeper_main(void *arg)
+{
+	(void)arg;
+	sleeper_rc = ct_event_wait(&ev, CT_FOREVER);
+	return 0;
+}
+static void stop_setup(void)
+{
+	ev_setup();
+	sleeper_rc = 99;
+	CHECK_OK(ct_thread_new(&sleeper, sleeper_main, NULL, NULL));
+	CHECK_OK(ct_thread_start(sleeper));
+}
+static void stop_teardown(void)
+{
+	ct_thread_release(sleeper);
+	ev_teardown();
+}
+static void stop_request(void)
+{
+	CHECK_OK(ct_thread_request_stop(sleeper));
+}
+static const char *stop_judge(char *buf, size_t len)
+{
+	CHECK_OK(ct_thread_join(sleeper, CT_FOREVER));
+	snprintf(buf, len, "wait=%s", rc_name(sleeper_rc));
+	if (sleeper_rc != 0 && sleeper_rc != CT_ESTOPPED)
+		return "the wait ended neither by the event nor by the stop";
+	return NULL;
+}
+
+TEST(stop_request_vs_wakeup)
+{
+	run_scenario(&(struct scenario){"stop_request_vs_wakeup",
+					2,
+					stop_setup,
+					{ev_set, stop_request},
+					stop_judge,
+					stop_teardown});
+}
+
+/* ---- Executor: shutdown against submit ---------------------------------------- */
+
+static ct_executor_t exe;
+static ct_future_t *ex_f;
+static int ex_submit, ex_shutdown;
+static _Atomic int ex_ran;
+static size_t ex_threads; /* ct_active_count() before the pool existed */
+
+static int ex_task(void *arg, void **result)
+{
+	(void)arg;
+	*result = NULL;
+	atomic_fetch_add(&ex_ran, 1);
+	return 0;
+}
+static void ex_setup(void)
+{
+	CHECK_OK(ct_executor_init(&exe, &(ct_executor_opts){.max_workers = 1}));
+	ex_f = NULL;
+	ex_submit = ex_shutdown = 99;
+	atomic_store(&ex_ran, 0);
+	ex_threads = ct_active_count();
+}
+static void ex_teardown(void)
+{
+	if (ex_f)
+		ct_future_release(ex_f);
+	ct_executor_destroy(&exe);
+}
+static void ex_do_shutdown(void)
+{
+	ex_shutdown = ct_executor_shutdown(&exe, true, false);
+}
+static void ex_do_submit(void)
+{
+	ex_submit = ct_executor_submit(&exe, ex_task, NULL, &ex_f);
+}
+static const char *ex_judge(char *buf, size_t len)
+{
+	size_t threads = ct_active_count();
+	snprintf(buf, len, "submit=%s shutdown=%s ran=%d started=%d alive=%+ld", rc_name(ex_submit),
+		 rc_name(ex_shutdown), atomic_load(&ex_ran), ct_executor_workers(&exe),
+		 (long)threads - (long)ex_threads);
+	if (ex_shutdown != 0)
+		return "shutdown failed";
+	if (ex_submit != 0 && ex_submit != CT_ESHUTDOWN)
+		return "submit returned an unexpected error";
+	if (ex_submit == 0 && (!ct_future_done(ex_f) || atomic_load(&ex_ran) != 1))
+		return "shutdown(wait) returned before a task it accepted was done";
+	if (threads != ex_threads)
+		return "shutdown(wait) returned while a worker was still alive";
+	return NULL;
+}
+
+TEST(executor_shutdown_vs_submit)
+{
+	run_scenario(&(struct scenario){"executor_shutdown_vs_submit",
+					2,
+					ex_setup,
+					{ex_do_shutdown, ex_do_submit},
+					ex_judge,
+					ex_teardown});
+}
