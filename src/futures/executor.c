@@ -429,6 +429,17 @@ static void ring_filled(struct worker *me, unsigned added)
 	wake_if_nobody_looks(me->ex);
 }
 
+static void set_busy(struct worker *me, bool busy)
+{
+	if (me->busy == busy)
+		return;
+	me->busy = busy;
+	if (busy)
+		atomic_fetch_add(&me->ex->busy, 1);
+	else
+		atomic_fetch_sub(&me->ex->busy, 1);
+}
+
 /* Up to BATCH_MAX entries off the pool's queue: the first to run, the
  * others into the ring (empty: the worker looks here only then). Inside
  * fork's gate, so that a child finds every entry linked or in a ring.
@@ -453,6 +464,11 @@ static struct ct__work *take_batch(struct worker *me)
 	ct__gate_exit();
 	ct_lock_release(&ex->consumer_lock);
 	if (k) {
+		/* Busy before the entries leave the pending count: a submit
+		 * reads taken, then busy, and must not miss both (it would see
+		 * one worker fewer needed and start none: a task waiting for
+		 * another would then wait for a worker that never comes). */
+		set_busy(me, true);
 		atomic_fetch_add(&ex->taken, k);
 		ring_filled(me, k - 1);
 	}
@@ -478,17 +494,6 @@ static struct ct__work *steal(struct worker *me)
 		}
 	}
 	return NULL;
-}
-
-static void set_busy(struct worker *me, bool busy)
-{
-	if (me->busy == busy)
-		return;
-	me->busy = busy;
-	if (busy)
-		atomic_fetch_add(&me->ex->busy, 1);
-	else
-		atomic_fetch_sub(&me->ex->busy, 1);
 }
 
 /* The next entry to run, or NULL when the pool is closed and drained. */
