@@ -87,6 +87,28 @@ _Noreturn void ht_skip(const char *why)
 	_exit(HT_SKIP_STATUS);
 }
 
+/* A cross build's tests run under an emulator (qemu-user): so must the
+ * programs they start, since the kernel cannot run them alone. The
+ * emulator's command line comes from CT_TEST_EMULATOR (tests/CMakeLists.txt
+ * sets it from CMAKE_CROSSCOMPILING_EMULATOR), words separated by spaces.
+ * Called in the child, after fork(): replaces the process or returns. */
+static void exec_emulated(const char *const argv[])
+{
+	static char line[1024];
+	const char *emu = getenv("CT_TEST_EMULATOR");
+	const char *args[64];
+	size_t n = 0;
+	if (emu == NULL || *emu == '\0' || strlen(emu) >= sizeof line)
+		return;
+	strcpy(line, emu);
+	for (char *w = strtok(line, " "); w != NULL && n < 32; w = strtok(NULL, " "))
+		args[n++] = w;
+	for (size_t i = 0; argv[i] != NULL && n < 63; i++)
+		args[n++] = argv[i];
+	args[n] = NULL;
+	execvp(args[0], (char *const *)args);
+}
+
 int ht_run(const char *const argv[], char **out, char **err)
 {
 	int po[2], pe[2];
@@ -102,6 +124,7 @@ int ht_run(const char *const argv[], char **out, char **err)
 		close(pe[0]);
 		close(po[1]);
 		close(pe[1]);
+		exec_emulated(argv);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}

@@ -5,9 +5,9 @@
 #include "park/park.h"
 
 #if defined(__linux__) && !defined(CT_PARK_FALLBACK)
-#include <linux/membarrier.h>
-#include <sys/syscall.h>
 #include <unistd.h>
+
+#include "core/linux_abi.h"
 #if defined(SYS_membarrier)
 #define HAVE_MEMBARRIER 1
 #endif
@@ -24,7 +24,7 @@ void ct__fork_init(void)
 	 * children; without it every entry pays for a full fence. The
 	 * fallback build keeps the fences, so that path is tested too. */
 	ct__gate_asymmetric =
-		syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+		syscall(SYS_membarrier, CT__MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
 #endif
 }
 
@@ -38,7 +38,7 @@ static void heavy_fence(void)
 	 * entering thread's count store is then visible, or its load of the
 	 * gate comes after ours. (Once registered, the call cannot fail.) */
 	if (ct__gate_asymmetric)
-		syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+		syscall(SYS_membarrier, CT__MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
 	else
 		atomic_thread_fence(memory_order_seq_cst);
 #else

@@ -1,12 +1,11 @@
 /* The parker and the bucket lock on Linux private futexes. */
 #include <errno.h>
 #include <limits.h>
-#include <linux/futex.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/internal.h"
+#include "core/linux_abi.h"
 #include "park/parker.h"
 
 /* Sleeps while *word == expected, until an absolute CLOCK_MONOTONIC deadline.
@@ -15,19 +14,14 @@
  * Returns without telling why: every caller re-checks its own condition. */
 static void futex_wait(_Atomic uint32_t *word, uint32_t expected, int64_t deadline)
 {
-	struct timespec ts, *tsp = NULL;
-	if (deadline != CT__NO_DEADLINE) {
-		ts.tv_sec = (time_t)(deadline / 1000000000);
-		ts.tv_nsec = (long)(deadline % 1000000000);
-		tsp = &ts;
-	}
-	syscall(SYS_futex, word, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, expected, tsp, NULL,
-		FUTEX_BITSET_MATCH_ANY);
+	struct timespec ts, *tsp = ct__deadline_timespec(deadline, &ts) ? &ts : NULL;
+	syscall(CT__SYS_FUTEX, word, CT__FUTEX_WAIT_BITSET | CT__FUTEX_PRIVATE_FLAG, expected, tsp,
+		NULL, CT__FUTEX_BITSET_MATCH_ANY);
 }
 
 static void futex_wake(_Atomic uint32_t *word, int n)
 {
-	syscall(SYS_futex, word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n, NULL, NULL, 0);
+	syscall(CT__SYS_FUTEX, word, CT__FUTEX_WAKE | CT__FUTEX_PRIVATE_FLAG, n, NULL, NULL, 0);
 }
 
 void ct__parker_init(struct ct__parker *p)
