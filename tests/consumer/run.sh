@@ -6,16 +6,25 @@
 # in C++, built by the first C++ compiler found ($CXX, c++, g++, clang++),
 # or skipped with a message if there is none.
 #
-#   run.sh MODE SOURCE_DIR BUILD_DIR CC CMAKE
+# CXX, when given, names the C++ compiler to use ("none": none, as in a
+# cross or musl build with no C++ compiler of its own); "auto" or nothing
+# searches as said. A cross build's programs run under $CT_TEST_EMULATOR.
+#
+#   run.sh MODE SOURCE_DIR BUILD_DIR CC CMAKE [CXX]
 set -eu
-mode=$1 src=$2 build=$3 cc=$4 cmake=$5
-cxx=""
-for c in "${CXX:-}" c++ g++ clang++; do
-	if [ -n "$c" ] && command -v "$c" >/dev/null 2>&1; then
-		cxx=$(command -v "$c")
-		break
-	fi
-done
+mode=$1 src=$2 build=$3 cc=$4 cmake=$5 cxx=${6-auto}
+emulator=${CT_TEST_EMULATOR:-}
+if [ "$cxx" = auto ]; then
+	cxx=""
+	for c in "${CXX:-}" c++ g++ clang++; do
+		if [ -n "$c" ] && command -v "$c" >/dev/null 2>&1; then
+			cxx=$(command -v "$c")
+			break
+		fi
+	done
+elif [ "$cxx" = none ]; then
+	cxx=""
+fi
 no_cxx() {
 	echo "no C++ compiler found (\$CXX, c++, g++, clang++): hello.cpp skipped"
 }
@@ -49,7 +58,8 @@ pc() {
 
 # Runs a build of hello.c: ten buyers, three items, as in the tutorial.
 run() {
-	"$1" >"$tmp/out"
+	# shellcheck disable=SC2086 # the emulator's words
+	$emulator "$1" >"$tmp/out"
 	cat "$tmp/out"
 	if [ "$(grep -c 抢购成功 "$tmp/out")" != 3 ] || [ "$(grep -c 抢购失败 "$tmp/out")" != 7 ]; then
 		echo "$1: expected 3 sold and 7 refused" >&2
@@ -102,7 +112,8 @@ find_package)
 			rm -rf "$tmp/v" && mkdir "$tmp/v"
 			printf 'cmake_minimum_required(VERSION 3.20)\nproject(v C)\nfind_package(cthreading %s CONFIG QUIET)\nif(NOT "${cthreading_FOUND}" STREQUAL "%s")\n  message(FATAL_ERROR "request %s, installed %s: found=${cthreading_FOUND}")\nendif()\n' \
 				"${want%:*}" "$([ "${want#*:}" = 1 ] && echo 1 || echo 0)" "${want%:*}" "$version" >"$tmp/v/CMakeLists.txt"
-			"$cmake" -S "$tmp/v" -B "$tmp/v/b" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
+			"$cmake" -S "$tmp/v" -B "$tmp/v/b" -DCMAKE_C_COMPILER="$cc" \
+				-DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
 		done
 	fi
 	if [ -n "$cxx" ]; then
