@@ -1247,6 +1247,7 @@ MISUSE(shutdown_wait_in_own_task, CT_EJOINSELF, "cannot join current thread",
 /* A pool used before fork() works in the child: new workers start there. */
 TEST(pool_works_in_a_fork_child)
 {
+	ht_need_threads_after_fork();
 	ct_executor_t ex;
 	CHECK_OK(ct_executor_init(&ex, NULL));
 	run_one(&ex, square, (void *)3);

@@ -623,6 +623,7 @@ static void fork_and_check(bool held_by_forker)
 
 TEST(fork_child_keeps_the_forkers_gil)
 {
+	ht_need_threads_after_fork();
 	CHECK_OK(ct_gil_acquire(&gil));
 	/* A thread queued for the GIL at fork time. */
 	ct_thread_t *t = start_under(note_ran, NULL, &gil);
@@ -642,6 +643,7 @@ static int hold_until_told(void *arg)
 
 TEST(fork_child_gets_a_gil_another_thread_held)
 {
+	ht_need_threads_after_fork();
 	ct_thread_t *t = start_under(hold_until_told, NULL, &gil);
 	CHECK_OK(ct_event_wait(&ev1, CT_FOREVER));
 	fork_and_check(false);
