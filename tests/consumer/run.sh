@@ -1,8 +1,8 @@
 #!/bin/sh
 # Builds and runs hello.c against cthreading as a user would, outside the
 # source tree: in a fresh temporary directory, from an installed prefix
-# (pkg-config, find_package) or from the sources (add_subdirectory,
-# FetchContent). From an installed prefix, hello.cpp too: the same program
+# (pkg-config, find_package), from the Debian package (deb: make package's
+# .deb, unpacked) or from the sources (add_subdirectory, FetchContent). From an installed prefix, hello.cpp too: the same program
 # in C++, built by the first C++ compiler found ($CXX, c++, g++, clang++),
 # or skipped with a message if there is none.
 #
@@ -128,6 +128,30 @@ find_package)
 	else
 		no_cxx
 	fi
+	;;
+deb)
+	# The Debian package (make package), unpacked as dpkg would install
+	# it, but into the temporary directory: its pkg-config file must
+	# lead a build of hello.c to its headers and library.
+	if ! command -v dpkg-deb >/dev/null 2>&1; then
+		echo "no dpkg-deb (not a Debian system): the package test is skipped"
+		exit 77
+	fi
+	(cd "$build" && "$(dirname "$cmake")/cpack" -G DEB -B "$tmp/pkg" >/dev/null)
+	deb=$(ls "$tmp"/pkg/*.deb)
+	echo "$(basename "$deb"): $(dpkg-deb -f "$deb" Package Version Architecture | tr '\n' ' ')"
+	dpkg-deb -x "$deb" "$tmp/prefix"
+	cflags=$(pc --cflags)
+	libs=$(pc --libs)
+	incdir=$(echo "$cflags" | sed -n 's/.*-I\([^ ]*\).*/\1/p')
+	if [ "$(cd "$incdir" && pwd -P)" != "$(cd "$tmp/prefix/usr/include" && pwd -P)" ]; then
+		echo "the package's pkg-config file points elsewhere: $cflags" >&2
+		exit 1
+	fi
+	libdir=$(echo "$libs" | sed -n 's/.*-L\([^ ]*\).*/\1/p')
+	# shellcheck disable=SC2086
+	"$cc" -std=c11 -Wall -Werror $cflags "$here/hello.c" $libs -Wl,-rpath,"$libdir" -o "$tmp/hello"
+	run "$tmp/hello"
 	;;
 add_subdirectory | fetchcontent)
 	cp "$here/$mode/CMakeLists.txt" "$here/hello.c" "$tmp/"
