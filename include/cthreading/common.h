@@ -154,7 +154,7 @@ CT_API const char *ct_err_name(int code);
 /* Atomics, one layout and one memory ordering in C and C++.
  *
  * In C the private atomic members are C11 atomic objects, CT__ATOMIC(T) =
- * _Atomic(T), and the inline fast paths use <stdatomic.h>, as the library
+ * _Alignas(sizeof(T)) _Atomic(T), and the inline fast paths use <stdatomic.h>, as the library
  * itself does. C++ has no _Atomic (C++23's <stdatomic.h> maps it to
  * std::atomic<T>, whose layout is not promised to match), so there the
  * members are plain integers and pointers of the same size, aligned as

@@ -144,7 +144,8 @@
 
 #define NLOCKS 64
 
-_Thread_local _Atomic uintptr_t ct__gil_tls_breaker CT__TLS_MODEL;
+/* Declared as gil.h does (with its _Alignas), as C requires. */
+_Thread_local CT__ATOMIC(uintptr_t) ct__gil_tls_breaker CT__TLS_MODEL;
 
 /* A waiter's signal word, which it parks on. */
 enum {

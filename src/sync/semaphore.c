@@ -72,6 +72,13 @@ static const struct ct__park_ops sem_park_ops = {
 	.timed_out = waiter_left,
 };
 
+/* Memory orders: a unit carries the releaser's writes to its taker.
+ * release()'s CAS is a release and taking a unit (the CAS below and
+ * try_acquire's) an acquire; a unit handed over by a fair release
+ * (decide_after_unpark) travels through the parker instead, whose unpark
+ * is a release and whose woken wait an acquire. PARKED is a hint moved by
+ * relaxed RMWs and re-validated under the bucket lock before anyone
+ * sleeps; first loads are only the CAS's guesses: relaxed. */
 int ct__semaphore_acquire_slow(ct_semaphore_t *sem, double timeout)
 {
 	int64_t deadline;
