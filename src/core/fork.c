@@ -60,6 +60,9 @@ void ct__gate_wait(struct ct__thread *self)
 
 /* A count, not a flag: two threads may fork at once, and the gate must
  * stay closed until both forks are done. */
+/* Sequentially consistent (the default): the Dekker with each entering
+ * thread's count store (ct__gate_come_in) needs a total order, which the
+ * heavy fence completes. */
 void ct__fork_close_gate(void)
 {
 	atomic_fetch_add(&ct__gate_closed, 1);
@@ -83,6 +86,8 @@ void ct__fork_child_begin(void)
 
 void ct__fork_forget(struct ct__thread *rec)
 {
+	/* Acquire: pairs with the release that pushed the note, so its
+	 * contents are visible; the stores below are in a one-thread child. */
 	struct ct__fork_note *n = atomic_load_explicit(&rec->notes, memory_order_acquire);
 	for (; n; n = n->outer)
 		n->forget(n);
