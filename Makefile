@@ -2,7 +2,11 @@
 #
 #   make demo     build and run the examples (the seed's lessons first)
 #   make test     the whole suite in four builds: normal, ThreadSanitizer,
-#                 AddressSanitizer + UBSan, and the POSIX fallback parking core
+#                 AddressSanitizer + UBSan, and the POSIX fallback parking core;
+#                 then the extra builds whose toolchains are installed (clang,
+#                 musl, i386, aarch64 and armhf under qemu-user), naming the
+#                 ones it skipped
+#   make package  a Debian package and a tarball (CPack) in $(BUILD)/package
 #   make bench    the side-by-side benchmark; writes its table, CSV and plots
 #                 to build/bench/ (BENCH_OUT), never to a tracked file
 #   make bench-readme   the same run into bench/results/, the files the
@@ -20,7 +24,8 @@ PREFIX ?= /usr/local
 JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE ?= cmake
 CTEST ?= ctest
-# The fallback build doubles as the clang build when clang is installed.
+# The fallback build uses clang when it is installed, as macOS and the BSDs,
+# which would use that core, do; the clang build (below) the futex core.
 CLANG := $(shell command -v clang 2>/dev/null)
 # Tests keep their assertions (no -DNDEBUG) at -O2.
 # Warnings are errors here, in the project's own builds, never in a user's.
@@ -43,8 +48,9 @@ BENCH_OUT ?= $(BUILD)/bench
 BENCH_README = bench/results
 BENCH_ARGS ?=
 
-.PHONY: all demo test bench bench-readme install docs clean format stress coverage \
-        test-bare test-normal test-tsan test-asan test-fallback release
+.PHONY: all demo test bench bench-readme install docs clean format package stress coverage \
+        test-bare test-normal test-tsan test-asan test-fallback release \
+        test-extra test-native-extra test-qemu $(addprefix test-,$(EXTRA_BUILDS))
 
 all: release
 
@@ -76,8 +82,18 @@ bench-readme: release
 install: release
 	$(CMAKE) --install $(BUILD)/release --prefix $(PREFIX)
 
-test: test-bare test-normal test-tsan test-asan test-fallback
+# The Debian package (dpkg -i it) and a tarball of the same files, from the
+# release build; tests/consumer/run.sh deb unpacks the package and builds
+# a program against it (the install.deb test).
+package: release
+	cd $(BUILD)/release && cpack -B $(abspath $(BUILD))/package
+	@echo "make package: $$(ls $(BUILD)/package/*.deb $(BUILD)/package/*.tar.gz | tr '\n' ' ')"
+
+test: test-bare test-normal test-tsan test-asan test-fallback test-extra
 	@echo "make test: the bare-machine build and all four test builds passed"
+	@echo "make test: extra builds passed: $$(cat $(EXTRA_LOG).ran 2>/dev/null | tr '\n' ' ')"
+	@if [ -s $(EXTRA_LOG).skipped ]; then echo "make test: extra builds SKIPPED (toolchain not installed):"; \
+		sed 's/^/    /' $(EXTRA_LOG).skipped; else echo "make test: no extra build skipped"; fi
 
 # The README's first command on a bare machine: the release build (library,
 # examples, benchmark) with every peer hidden and warnings as errors, the
@@ -152,6 +168,58 @@ coverage:
 		--txt $(BUILD)/coverage/report/coverage.txt \
 		--html-details $(BUILD)/coverage/report/index.html
 	@exit $$(cat $(BUILD)/coverage/.status)
+
+# ---- the extra builds: other compilers, C libraries and processors ----
+# Each runs when its tools are on the PATH and is otherwise skipped, saying
+# so (.ci/run installs them all: Debian's clang, musl-tools,
+# gcc-i686-linux-gnu, gcc-aarch64-linux-gnu, gcc-arm-linux-gnueabihf and
+# qemu-user). The cross builds' tests run under qemu-user; most of their
+# time is the emulator starting, not the CPU, so they run with more CTest
+# jobs (QEMU_JOBS), beside each other and beside the native ones.
+# To stay within make test's time, the extra builds leave out what does not
+# depend on the compiler, C library or processor: the documentation checks
+# (docs.*), the source conventions (conventions.*) and the two install
+# tests that build the library again from its sources (add_subdirectory,
+# fetchcontent); the pkg-config, find_package and .deb installs run.
+EXTRA_BUILDS = clang musl i686 aarch64 armhf
+EXTRA_LOG = $(BUILD)/extra
+EXTRA_EXCLUDE = ^(docs|conventions|models|static|diff)[.]|^install[.](add_subdirectory|fetchcontent)
+QEMU_JOBS ?= 4
+TOOLCHAINS = cmake/toolchains
+
+test-extra:
+	@mkdir -p $(BUILD) && rm -f $(EXTRA_LOG).ran $(EXTRA_LOG).skipped
+	$(MAKE) --no-print-directory -j3 -O test-native-extra test-aarch64 test-armhf
+
+# The two QEMU builds alone.
+test-qemu: test-aarch64 test-armhf
+
+# One after the other (each compiles with -j$(JOBS)), beside the QEMU ones.
+test-native-extra:
+	$(MAKE) --no-print-directory test-clang
+	$(MAKE) --no-print-directory test-musl
+	$(MAKE) --no-print-directory test-i686
+
+# $(1) name, $(2) tools it needs, $(3) Debian packages, $(4) CMake
+# arguments, $(5) CTest jobs
+define EXTRA
+test-$(1):
+	@mkdir -p $(BUILD)
+	@for tool in $(2); do command -v $$$$tool >/dev/null 2>&1 && continue; \
+		echo "make test: SKIPPED the $(1) build: no $$$$tool (apt-get install $(3))"; \
+		echo "$(1): no $$$$tool (apt-get install $(3))" >>$(EXTRA_LOG).skipped; exit 0; done; \
+	set -e; \
+	$(CMAKE) -S . -B $(BUILD)/$(1) $(TEST_FLAGS) $(4); \
+	$(CMAKE) --build $(BUILD)/$(1) -j$(JOBS); \
+	cd $(BUILD)/$(1) && $(CTEST) --output-on-failure -j$(5) -E '$(EXTRA_EXCLUDE)'; \
+	echo $(1) >>$(abspath $(EXTRA_LOG)).ran
+endef
+
+$(eval $(call EXTRA,clang,clang,clang,-DCMAKE_C_COMPILER=clang,$(JOBS)))
+$(eval $(call EXTRA,musl,musl-gcc,musl-tools,-DCMAKE_TOOLCHAIN_FILE=$(TOOLCHAINS)/musl.cmake,$(JOBS)))
+$(eval $(call EXTRA,i686,i686-linux-gnu-gcc,gcc-i686-linux-gnu,-DCMAKE_TOOLCHAIN_FILE=$(TOOLCHAINS)/i686-linux-gnu.cmake,$(JOBS)))
+$(eval $(call EXTRA,aarch64,aarch64-linux-gnu-gcc qemu-aarch64,gcc-aarch64-linux-gnu qemu-user,-DCMAKE_TOOLCHAIN_FILE=$(TOOLCHAINS)/aarch64-linux-gnu.cmake,$(QEMU_JOBS)))
+$(eval $(call EXTRA,armhf,arm-linux-gnueabihf-gcc qemu-arm,gcc-arm-linux-gnueabihf qemu-user,-DCMAKE_TOOLCHAIN_FILE=$(TOOLCHAINS)/arm-linux-gnueabihf.cmake,$(QEMU_JOBS)))
 
 docs:
 	@command -v doxygen >/dev/null || { echo "make docs needs doxygen: apt-get install doxygen"; exit 1; }

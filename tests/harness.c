@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -87,6 +88,69 @@ _Noreturn void ht_skip(const char *why)
 	_exit(HT_SKIP_STATUS);
 }
 
+/* A cross build's tests run under an emulator (qemu-user): so must the
+ * programs they start that the kernel cannot run alone (execv fails with
+ * ENOEXEC), while the host's own (python3) run as they are. The
+ * emulator's command line comes from CT_TEST_EMULATOR (tests/CMakeLists.txt
+ * sets it from CMAKE_CROSSCOMPILING_EMULATOR), words separated by spaces.
+ * Called in the child, after fork(): replaces the process or returns. */
+static void exec_emulated(const char *const argv[])
+{
+	static char line[1024];
+	const char *emu = getenv("CT_TEST_EMULATOR");
+	const char *args[64];
+	size_t n = 0;
+	if (emu == NULL || *emu == '\0' || strlen(emu) >= sizeof line)
+		return;
+	strcpy(line, emu);
+	for (char *w = strtok(line, " "); w != NULL && n < 32; w = strtok(NULL, " "))
+		args[n++] = w;
+	for (size_t i = 0; argv[i] != NULL && n < 63; i++)
+		args[n++] = argv[i];
+	args[n] = NULL;
+	execvp(args[0], (char *const *)args);
+}
+
+static void *blocked_thread(void *fd)
+{
+	char c;
+	return (void *)(intptr_t)read(*(int *)fd, &c, 1);
+}
+
+static void *no_op_thread(void *arg)
+{
+	return arg;
+}
+
+void ht_need_threads_after_fork(void)
+{
+	const char *emu = getenv("CT_TEST_EMULATOR");
+	if (emu == NULL || *emu == '\0')
+		return;
+	/* A thread that stays blocked across the fork, then the fork. */
+	int fds[2];
+	pthread_t blocked;
+	if (pipe(fds) != 0 || pthread_create(&blocked, NULL, blocked_thread, &fds[0]) != 0)
+		ht_fail(__FILE__, __LINE__, "the probe could not start");
+	pid_t pid = fork();
+	if (pid == 0) {
+		pthread_t t;
+		_exit(pthread_create(&t, NULL, no_op_thread, NULL) == 0 &&
+				      pthread_join(t, NULL) == 0
+			      ? 0
+			      : 1);
+	}
+	int status = -1;
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	close(fds[1]);
+	pthread_join(blocked, NULL);
+	close(fds[0]);
+	if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		ht_skip("a child forked from a process with threads cannot start threads under "
+			"this emulator (qemu-user 7.2 aborts it)");
+}
+
 int ht_run(const char *const argv[], char **out, char **err)
 {
 	int po[2], pe[2];
@@ -103,6 +167,8 @@ int ht_run(const char *const argv[], char **out, char **err)
 		close(po[1]);
 		close(pe[1]);
 		execv(argv[0], (char *const *)argv);
+		if (errno == ENOEXEC)
+			exec_emulated(argv);
 		_exit(127);
 	}
 	close(po[1]);

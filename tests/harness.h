@@ -96,6 +96,13 @@ bool ht_sanitized(void);
  * its exit status, or 128 + signal, or -1 if it could not run. */
 int ht_run(const char *const argv[], char **out, char **err);
 
+/* Skips the case (with the reason) where a child forked from a process
+ * with threads cannot start threads of its own. Everywhere the library
+ * runs it can; qemu-user 7.2 (Debian 12's, which runs the ARM builds'
+ * tests) aborts such a child in its own code. Probed once per process,
+ * only under an emulator (CT_TEST_EMULATOR): a later QEMU runs the case. */
+void ht_need_threads_after_fork(void);
+
 /* Runs the program @p name in @p dir; fails the case unless it exits 0
  * with nothing on stderr (no sanitizer report either). Returns its stdout,
  * to free. */

@@ -1,13 +1,12 @@
 /* Event: Python's semantics, misuse, timeouts, stop requests, wake-all, no
  * system call when nobody waits, and a ping-pong stress. */
-#include <linux/filter.h>
-#include <linux/seccomp.h>
+#include <errno.h>
 #include <signal.h>
 #include <stddef.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "core/linux_abi.h"
 #include "park/park.h"
 #include "sync_helpers.h"
 
@@ -144,19 +143,45 @@ static void on_sigsys(int sig)
 	futex_calls++;
 }
 
+/* The kernel's seccomp and classic-BPF ABI (include/uapi/linux/filter.h,
+ * bpf_common.h and seccomp.h), declared here: musl's toolchain does not see
+ * the kernel's headers, and this is all the test needs of them. */
+struct trap_insn {
+	uint16_t code;
+	uint8_t jt, jf;
+	uint32_t k;
+};
+struct trap_prog {
+	unsigned short len;
+	struct trap_insn *filter;
+};
+#define TRAP_LD_W_ABS 0x20	   /* BPF_LD | BPF_W | BPF_ABS: load a word of seccomp_data */
+#define TRAP_JEQ_K 0x15		   /* BPF_JMP | BPF_JEQ | BPF_K */
+#define TRAP_RET_K 0x06		   /* BPF_RET | BPF_K */
+#define TRAP_NR_OFFSET 0	   /* offsetof(struct seccomp_data, nr) */
+#define TRAP_MODE_FILTER 2	   /* SECCOMP_MODE_FILTER */
+#define TRAP_RET_TRAP 0x00030000u  /* SECCOMP_RET_TRAP: raise SIGSYS */
+#define TRAP_RET_ALLOW 0x7fff0000u /* SECCOMP_RET_ALLOW */
+#define TRAP_UNAVAILABLE 3
+
+/* Makes every futex call of this process (the one the library makes)
+ * raise SIGSYS, counted by on_sigsys instead. Exits TRAP_UNAVAILABLE where
+ * seccomp filters are refused with EINVAL: a kernel without them, or
+ * qemu-user, which never installs one (it would filter QEMU's own calls). */
 static void trap_futex(void)
 {
-	struct sock_filter filter[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_futex, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	struct trap_insn filter[] = {
+		{TRAP_LD_W_ABS, 0, 0, TRAP_NR_OFFSET},
+		{TRAP_JEQ_K, 0, 1, (uint32_t)CT__SYS_FUTEX},
+		{TRAP_RET_K, 0, 0, TRAP_RET_TRAP},
+		{TRAP_RET_K, 0, 0, TRAP_RET_ALLOW},
 	};
-	struct sock_fprog prog = {.len = sizeof filter / sizeof filter[0], .filter = filter};
+	struct trap_prog prog = {.len = sizeof filter / sizeof filter[0], .filter = filter};
 	signal(SIGSYS, on_sigsys);
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
-		_exit(3);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		_exit(4);
+	if (prctl(PR_SET_SECCOMP, TRAP_MODE_FILTER, &prog) != 0)
+		_exit(errno == EINVAL ? TRAP_UNAVAILABLE : 4);
 }
 
 TEST(no_syscall_without_waiters)
@@ -185,6 +210,9 @@ TEST(no_syscall_without_waiters)
 	int status;
 	CHECK(waitpid(pid, &status, 0) == pid);
 	CHECK(WIFEXITED(status));
+	if (WEXITSTATUS(status) == TRAP_UNAVAILABLE)
+		ht_skip("seccomp filters are refused here (EINVAL: qemu-user, or a kernel "
+			"without them), so futex calls cannot be counted");
 	CHECK_EQ(WEXITSTATUS(status), 0);
 }
 

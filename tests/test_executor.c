@@ -690,10 +690,13 @@ TEST(map_timeout_counts_from_the_call)
 	double t0 = ht_now();
 	CHECK_RC(ct_executor_map(&m.ex, do_step, m.args, 20, 0.1, NULL, m.statuses), CT_ETIMEDOUT);
 	CHECK(ht_now() - t0 >= 0.1);
-	CHECK_EQ(m.statuses[0], CT_ETIMEDOUT); /* running when time was up */
 	for (int i = 1; i < 20; i++)
 		CHECK_EQ(m.statuses[i], CT_ECANCELLED);
 	held_map_check_and_destroy(&m);
+	/* Item 0 was running when time was up, unless the worker (started by
+	 * the call) had not picked it up yet, as under an emulator: then it
+	 * was cancelled and never ran. Read once the pool is gone. */
+	CHECK_EQ(m.statuses[0], atomic_load(&m.g.runs) == 1 ? CT_ETIMEDOUT : CT_ECANCELLED);
 }
 
 static struct held_map *mapping;
@@ -1469,6 +1472,7 @@ MISUSE(shutdown_wait_in_own_task, CT_EJOINSELF, "cannot join current thread",
 /* A pool used before fork() works in the child: new workers start there. */
 TEST(pool_works_in_a_fork_child)
 {
+	ht_need_threads_after_fork();
 	ct_executor_t ex;
 	CHECK_OK(ct_executor_init(&ex, NULL));
 	run_one(&ex, square, (void *)3);

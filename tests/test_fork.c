@@ -267,6 +267,7 @@ static int child_after_waiting_party(void *arg)
 
 TEST(barrier_party_waiting_at_fork)
 {
+	ht_need_threads_after_fork();
 	ct_barrier_t b;
 	CHECK_OK(ct_barrier_init(&b, 2, NULL, NULL, CT_FOREVER));
 	ct_thread_t *t = sh_start(barrier_party, &b);
@@ -362,6 +363,7 @@ static int child_after_waiting_on_future(void *arg)
  * on its own stack; glibc hands that stack to the child's next thread. */
 TEST(wait_registered_on_a_future_at_fork)
 {
+	ht_need_threads_after_fork();
 	ct_future_t *f;
 	CHECK_OK(ct_future_new(&f));
 	ct_thread_t *t = sh_start(wait_for_future, f);
@@ -413,6 +415,7 @@ static int child_destroys_busy_pool(void *arg)
 
 TEST(executor_destroyed_in_child_with_queued_work)
 {
+	ht_need_threads_after_fork();
 	struct pool_probe p;
 	struct gate_task g = {CT_EVENT_INIT, CT_EVENT_INIT};
 	CHECK_OK(ct_executor_init(&p.ex, &(ct_executor_opts){.max_workers = 1}));
@@ -442,6 +445,7 @@ static int child_submits(void *arg)
 
 TEST(executor_used_in_child_while_a_task_runs)
 {
+	ht_need_threads_after_fork();
 	struct pool_probe p;
 	struct gate_task g = {CT_EVENT_INIT, CT_EVENT_INIT};
 	CHECK_OK(ct_executor_init(&p.ex, &(ct_executor_opts){.max_workers = 2}));

@@ -101,6 +101,7 @@ static void stress_run(const char *name, struct stress *st, const ct_target_fn *
 	ht_skip("the sanitizer's runtime does not support threads after fork() in a threaded "
 		"process");
 #endif
+	ht_need_threads_after_fork();
 	ct_thread_t *t[8];
 	for (int i = 0; i < n; i++)
 		t[i] = sh_start(hammers[i], st);

@@ -1,4 +1,6 @@
 /* Latch: counts down once, wakes every waiter at zero, stays open. */
+#include <limits.h>
+
 #include "sync_helpers.h"
 
 static int init_negative(void)
@@ -10,7 +12,12 @@ static int init_negative(void)
 static int init_too_large(void)
 {
 	ct_latch_t l;
+#if LONG_MAX > CT_LATCH_COUNT_MAX
 	return ct_latch_init(&l, (long)CT_LATCH_COUNT_MAX + 1);
+#else
+	(void)l;
+	ht_skip("a 32-bit long holds nothing above CT_LATCH_COUNT_MAX: the case cannot arise");
+#endif
 }
 
 static int count_below_zero(void)

@@ -1,5 +1,7 @@
 /* Semaphore and BoundedSemaphore: Python's semantics, misuse, timeouts,
  * stop requests, the scoped form and a stress with no lost unit. */
+#include <limits.h>
+
 #include "sync_helpers.h"
 
 static int init_negative(void)
@@ -17,7 +19,12 @@ static int bounded_init_negative(void)
 static int init_too_large(void)
 {
 	ct_semaphore_t s;
+#if LONG_MAX > CT_SEMAPHORE_VALUE_MAX
 	return ct_semaphore_init(&s, (long)CT_SEMAPHORE_VALUE_MAX + 1);
+#else
+	(void)s;
+	ht_skip("a 32-bit long holds nothing above CT_SEMAPHORE_VALUE_MAX: the case cannot arise");
+#endif
 }
 
 static int over_release(void)

@@ -114,7 +114,7 @@ static inline bool ct_barrier_broken(const ct_barrier_t *barrier)
 {
 	if (CT__UNLIKELY(barrier == NULL))
 		return false;
-	return CT__ATOMIC_LOAD(&barrier->ct__state, relaxed) == -2;
+	return CT__ATOMIC_LOAD(&barrier->ct__state, relaxed) == -2; /* a snapshot */
 }
 
 /** `Barrier.n_waiting`: threads waiting in the current round (a snapshot);
@@ -123,6 +123,7 @@ static inline unsigned ct_barrier_n_waiting(const ct_barrier_t *barrier)
 {
 	if (CT__UNLIKELY(barrier == NULL))
 		return 0;
+	/* Relaxed: snapshots for diagnostics, as Python's n_waiting. */
 	if (CT__ATOMIC_LOAD(&barrier->ct__state, relaxed) != 0)
 		return 0;
 	return CT__ATOMIC_LOAD(&barrier->ct__count, relaxed);

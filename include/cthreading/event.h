@@ -57,6 +57,8 @@ static inline bool ct_event_is_set(const ct_event_t *event)
 {
 	if (CT__UNLIKELY(event == NULL))
 		return false;
+	/* Acquire: pairs with set()'s release, so a caller that sees true
+	 * also sees what the setter wrote before set(). */
 	return CT__ATOMIC_LOAD(&event->ct__state, acquire) & CT__EVENT_SET;
 }
 

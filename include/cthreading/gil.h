@@ -183,6 +183,10 @@ static inline int ct_gil_checkpoint(ct_gil_t *gil)
 {
 	if (CT__UNLIKELY(gil == NULL))
 		return CT_EINVAL;
+	/* Relaxed: the word is this thread's own; another thread only sets
+	 * its drop bit, and the slow path then synchronises through the
+	 * GIL's state word. Seeing the bit a little late only delays the
+	 * switch to the next checkpoint. */
 	if (CT__LIKELY(CT__ATOMIC_LOAD(&ct__gil_tls_breaker, relaxed) == (uintptr_t)gil))
 		return 0;
 	return ct__gil_checkpoint_slow(gil);
@@ -192,6 +196,9 @@ static inline int ct_gil_checkpoint(ct_gil_t *gil)
  *  NULL. */
 static inline bool ct_gil_held(const ct_gil_t *gil)
 {
+	/* Relaxed: the address part is written by this thread, or by the
+	 * thread handing the GIL over to it before it wakes it (the wake-up
+	 * orders that store before this load). */
 	uintptr_t b = CT__ATOMIC_LOAD(&ct__gil_tls_breaker, relaxed);
 	return gil != NULL && (b & ~(uintptr_t)1) == (uintptr_t)gil;
 }

@@ -73,6 +73,8 @@ static inline bool ct_latch_try_wait(const ct_latch_t *latch)
 {
 	if (CT__UNLIKELY(latch == NULL))
 		return false;
+	/* Acquire: zero is reached by a chain of release RMWs (count_down), so
+	 * true means every counter's earlier writes are visible. */
 	return CT__ATOMIC_LOAD(&latch->ct__state, acquire) < CT__LATCH_ONE;
 }
 
@@ -93,7 +95,7 @@ static inline unsigned ct_latch_count(const ct_latch_t *latch)
 {
 	if (CT__UNLIKELY(latch == NULL))
 		return 0;
-	return CT__ATOMIC_LOAD(&latch->ct__state, relaxed) / CT__LATCH_ONE;
+	return CT__ATOMIC_LOAD(&latch->ct__state, relaxed) / CT__LATCH_ONE; /* a snapshot */
 }
 
 /** @} */

@@ -110,6 +110,8 @@ static inline void ct_lock_acquire(ct_lock_t *lock)
 	if (CT__UNLIKELY(lock == NULL))
 		return;
 	uint32_t expected = 0;
+	/* Acquire: pairs with the release that freed the word, so the last
+	 * holder's writes are visible; a failed CAS takes nothing. */
 	if (CT__UNLIKELY(!CT__ATOMIC_CAS_WEAK(&lock->ct__state, &expected, CT__LOCK_LOCKED, acquire,
 					      relaxed)))
 		ct__lock_acquire_slow(lock);
@@ -121,6 +123,7 @@ static inline bool ct_lock_try_acquire(ct_lock_t *lock)
 {
 	if (CT__UNLIKELY(lock == NULL))
 		return false;
+	/* Relaxed: the CAS's guess; the CAS itself acquires, as above. */
 	uint32_t s = CT__ATOMIC_LOAD(&lock->ct__state, relaxed);
 	while (!(s & CT__LOCK_LOCKED)) {
 		if (CT__ATOMIC_CAS_WEAK(&lock->ct__state, &s, s | CT__LOCK_LOCKED, acquire,
@@ -145,6 +148,7 @@ static inline int ct_lock_release(ct_lock_t *lock)
 	if (CT__UNLIKELY(lock == NULL))
 		return CT_EINVAL;
 	uint32_t expected = CT__LOCK_LOCKED;
+	/* Release: publishes the critical section to the next acquire. */
 	if (CT__LIKELY(CT__ATOMIC_CAS_STRONG(&lock->ct__state, &expected, 0, release, relaxed)))
 		return 0;
 	return ct__lock_release_slow(lock);
@@ -155,6 +159,7 @@ static inline bool ct_lock_locked(const ct_lock_t *lock)
 {
 	if (CT__UNLIKELY(lock == NULL))
 		return false;
+	/* Relaxed: a snapshot that orders nothing (as Python's locked()). */
 	return CT__ATOMIC_LOAD(&lock->ct__state, relaxed) & CT__LOCK_LOCKED;
 }
 

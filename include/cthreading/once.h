@@ -86,6 +86,8 @@ static inline int ct_once(ct_once_t *once, int (*fn)(void *arg), void *arg)
 {
 	if (CT__UNLIKELY(once == NULL))
 		return CT_EINVAL;
+	/* Acquire: pairs with the release that marks it DONE, so the caller
+	 * sees everything the function wrote. */
 	if (CT__LIKELY(CT__ATOMIC_LOAD(&once->ct__state, acquire) == CT__ONCE_DONE))
 		return 0;
 	return ct__once_slow(once, fn, arg);
@@ -100,7 +102,7 @@ static inline bool ct_once_done(const ct_once_t *once)
 {
 	if (CT__UNLIKELY(once == NULL))
 		return false;
-	return CT__ATOMIC_LOAD(&once->ct__state, acquire) == CT__ONCE_DONE;
+	return CT__ATOMIC_LOAD(&once->ct__state, acquire) == CT__ONCE_DONE; /* as in ct_once */
 }
 
 /** @} */

@@ -67,7 +67,7 @@ static inline bool ct_rlock_locked(const ct_rlock_t *rlock)
 {
 	if (CT__UNLIKELY(rlock == NULL))
 		return false;
-	return CT__ATOMIC_LOAD(&rlock->ct__owner, relaxed) != 0;
+	return CT__ATOMIC_LOAD(&rlock->ct__owner, relaxed) != 0; /* a snapshot */
 }
 
 /** @cond internal */

@@ -81,6 +81,8 @@ static inline bool ct_rwlock_read_try_acquire(ct_rwlock_t *rw)
 {
 	if (CT__UNLIKELY(rw == NULL))
 		return false;
+	/* Relaxed guess; joining the readers acquires, pairing with the
+	 * release of the last writer, whose writes the reader then sees. */
 	uint32_t s = CT__ATOMIC_LOAD(&rw->ct__state, relaxed);
 	while (!(s & CT__RW_WRITER)) {
 		if (CT__ATOMIC_CAS_WEAK(&rw->ct__state, &s, s + CT__RW_READER, acquire, relaxed))
@@ -123,6 +125,8 @@ static inline int ct_rwlock_read_release(ct_rwlock_t *rw)
 		return CT_EINVAL;
 	uint32_t s = CT__ATOMIC_LOAD(&rw->ct__state, relaxed);
 	/* Fast: another reader stays, or nobody at all waits. */
+	/* Release: the reader's reads happen before the next writer's writes
+	 * (whose acquire pairs with it), so it never reads a later write. */
 	while (s >= 2 * CT__RW_READER || s == CT__RW_READER) {
 		if (CT__ATOMIC_CAS_WEAK(&rw->ct__state, &s, s - CT__RW_READER, release, relaxed))
 			return 0;
@@ -154,7 +158,7 @@ static inline bool ct_rwlock_write_locked(const ct_rwlock_t *rw)
 {
 	if (CT__UNLIKELY(rw == NULL))
 		return false;
-	return CT__ATOMIC_LOAD(&rw->ct__state, relaxed) & CT__RW_WRITER;
+	return CT__ATOMIC_LOAD(&rw->ct__state, relaxed) & CT__RW_WRITER; /* a snapshot */
 }
 
 /** The number of read shares held: a snapshot; 0 for NULL. */
@@ -162,7 +166,7 @@ static inline unsigned ct_rwlock_readers(const ct_rwlock_t *rw)
 {
 	if (CT__UNLIKELY(rw == NULL))
 		return 0;
-	return CT__ATOMIC_LOAD(&rw->ct__state, relaxed) / CT__RW_READER;
+	return CT__ATOMIC_LOAD(&rw->ct__state, relaxed) / CT__RW_READER; /* a snapshot */
 }
 
 /** @cond internal */

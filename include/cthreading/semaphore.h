@@ -92,6 +92,8 @@ static inline bool ct_semaphore_try_acquire(ct_semaphore_t *sem)
 {
 	if (CT__UNLIKELY(sem == NULL))
 		return false;
+	/* Relaxed guess; taking the unit acquires, pairing with the release
+	 * that added it, so the releaser's writes are visible. */
 	uint32_t s = CT__ATOMIC_LOAD(&sem->ct__state, relaxed);
 	while (s >= CT__SEM_UNIT) {
 		if (CT__ATOMIC_CAS_WEAK(&sem->ct__state, &s, s - CT__SEM_UNIT, acquire, relaxed))
@@ -134,7 +136,7 @@ static inline unsigned ct_semaphore_value(const ct_semaphore_t *sem)
 {
 	if (CT__UNLIKELY(sem == NULL))
 		return 0;
-	return CT__ATOMIC_LOAD(&sem->ct__state, relaxed) / CT__SEM_UNIT;
+	return CT__ATOMIC_LOAD(&sem->ct__state, relaxed) / CT__SEM_UNIT; /* a snapshot */
 }
 
 /** `BoundedSemaphore.acquire(timeout)`: ct_semaphore_acquire() (CT_EINVAL

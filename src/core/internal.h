@@ -7,6 +7,7 @@
 #define CT_INTERNAL_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -23,6 +24,21 @@ static inline int64_t ct__now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The absolute CLOCK_MONOTONIC time of a finite deadline, for the kernel
+ * and pthreads. False for CT__NO_DEADLINE, and for a deadline beyond what
+ * time_t holds (a 32-bit time_t: CLOCK_MONOTONIC counts from boot, so that
+ * is over 68 years away): the caller then sleeps with no time limit rather
+ * than pass a wrapped, perhaps negative, tv_sec. */
+static inline bool ct__deadline_timespec(int64_t deadline, struct timespec *ts)
+{
+	int64_t sec = deadline / 1000000000;
+	if (deadline == CT__NO_DEADLINE || (sizeof(time_t) < sizeof(int64_t) && sec > INT32_MAX))
+		return false;
+	ts->tv_sec = (time_t)sec;
+	ts->tv_nsec = (long)(deadline % 1000000000);
+	return true;
 }
 
 /* Converts a relative timeout in seconds (the API's unit) into an absolute

@@ -144,7 +144,8 @@
 
 #define NLOCKS 64
 
-_Thread_local _Atomic uintptr_t ct__gil_tls_breaker CT__TLS_MODEL;
+/* Declared as gil.h does (with its _Alignas), as C requires. */
+_Thread_local CT__ATOMIC(uintptr_t) ct__gil_tls_breaker CT__TLS_MODEL;
 
 /* A waiter's signal word, which it parks on. */
 enum {
@@ -200,6 +201,22 @@ static void gil_unlock(const ct_gil_t *g)
 	ct__rawlock_unlock(lock_of(g));
 }
 
+/* Memory orders of the words below, where the code does not say:
+ *   - the interval (a setting) and the slice start (read by waiters to
+ *     decide when to ask for a drop) are relaxed: a stale value shifts one
+ *     request in time, and nothing else is read through them;
+ *   - each statistic's writers are serialised by one lock: the GIL
+ *     itself for what the new holder counts (acquisitions, switches,
+ *     waits; the state word's acquire and release order the holders), the
+ *     GIL's bucket lock for the rest (drop requests, forced drops,
+ *     yields); so a relaxed load and store add up; readers get snapshots;
+ *   - a thread's eval breaker is relaxed (see ct_gil_checkpoint in gil.h):
+ *     its drop bit is a request, and the new holder's address is stored
+ *     before the hand-off that wakes it;
+ *   - WAITERS, a waiter's signal other than the grant, and ct__drop change
+ *     under the GIL's bucket lock (gil_lock): relaxed, ordered by it;
+ *   - REGISTERED changes under the registry lock; its accesses keep the
+ *     default sequential consistency, on a path taken once per GIL. */
 static int64_t interval_ns(const ct_gil_t *g)
 {
 	int64_t ns = atomic_load_explicit(&g->ct__interval_ns, memory_order_relaxed);

@@ -9,9 +9,9 @@
 #include "park/park.h"
 
 #if defined(__linux__) && !defined(CT_PARK_FALLBACK)
-#include <linux/membarrier.h>
-#include <sys/syscall.h>
 #include <unistd.h>
+
+#include "core/linux_abi.h"
 #if defined(SYS_membarrier)
 #define HAVE_MEMBARRIER 1
 #endif
@@ -28,7 +28,7 @@ static void gate_init(void)
 	 * children; without it every entry pays for a full fence. The
 	 * fallback build keeps the fences, so that path is tested too. */
 	ct__gate_asymmetric =
-		syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+		syscall(SYS_membarrier, CT__MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
 #endif
 }
 
@@ -43,7 +43,7 @@ void ct__fence_heavy(void)
 	 * entering thread's count store is then visible, or its load of the
 	 * gate comes after ours. (Once registered, the call cannot fail.) */
 	if (ct__gate_asymmetric)
-		syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+		syscall(SYS_membarrier, CT__MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
 	else
 		atomic_thread_fence(memory_order_seq_cst);
 #else
@@ -64,7 +64,9 @@ void ct__gate_wait(struct ct__waiter *self)
 }
 
 /* A count, not a flag: two threads may fork at once, and the gate must
- * stay closed until both forks are done. */
+ * stay closed until both forks are done. Sequentially consistent (the
+ * default): the Dekker with each entering thread's count store
+ * (ct__gate_come_in) needs a total order, which the heavy fence completes. */
 static void close_gate(void)
 {
 	atomic_fetch_add(&ct__gate_closed, 1);
@@ -86,6 +88,8 @@ static bool inside_gate(struct ct__waiter *w)
  * its stack is still whole (the child's next threads may be given it). */
 static void forget(struct ct__waiter *w)
 {
+	/* Acquire: pairs with the release that pushed the note, so its
+	 * contents are visible; the stores below are in a one-thread child. */
 	struct ct__fork_note *n = atomic_load_explicit(&w->notes, memory_order_acquire);
 	for (; n; n = n->outer)
 		n->forget(n);

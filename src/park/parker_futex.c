@@ -1,12 +1,11 @@
 /* The parker and the bucket lock on Linux private futexes. */
 #include <errno.h>
 #include <limits.h>
-#include <linux/futex.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/internal.h"
+#include "core/linux_abi.h"
 #include "park/parker.h"
 
 /* Sleeps while *word == expected, until an absolute CLOCK_MONOTONIC deadline.
@@ -15,19 +14,14 @@
  * Returns without telling why: every caller re-checks its own condition. */
 static void futex_wait(_Atomic uint32_t *word, uint32_t expected, int64_t deadline)
 {
-	struct timespec ts, *tsp = NULL;
-	if (deadline != CT__NO_DEADLINE) {
-		ts.tv_sec = (time_t)(deadline / 1000000000);
-		ts.tv_nsec = (long)(deadline % 1000000000);
-		tsp = &ts;
-	}
-	syscall(SYS_futex, word, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, expected, tsp, NULL,
-		FUTEX_BITSET_MATCH_ANY);
+	struct timespec ts, *tsp = ct__deadline_timespec(deadline, &ts) ? &ts : NULL;
+	syscall(CT__SYS_FUTEX, word, CT__FUTEX_WAIT_BITSET | CT__FUTEX_PRIVATE_FLAG, expected, tsp,
+		NULL, CT__FUTEX_BITSET_MATCH_ANY);
 }
 
 static void futex_wake(_Atomic uint32_t *word, int n)
 {
-	syscall(SYS_futex, word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n, NULL, NULL, 0);
+	syscall(CT__SYS_FUTEX, word, CT__FUTEX_WAKE | CT__FUTEX_PRIVATE_FLAG, n, NULL, NULL, 0);
 }
 
 void ct__parker_init(struct ct__parker *p)
@@ -50,11 +44,18 @@ enum ct__parker_result ct__parker_wait(struct ct__parker *p, int64_t deadline, b
 	if (done)
 		return r;
 	for (;;) {
+		/* Acquire: pairs with unpark's release exchange, so what the
+		 * waker wrote before unparking (a handed-over lock, a token,
+		 * a queue item) is visible once we return. */
 		uint32_t s = atomic_load_explicit(&p->state, memory_order_acquire);
 		if (ct__parker_settled(s, interruptible, &r))
 			return r;
 		/* Announce the syscall so the waker knows it must wake us; an
 		 * ignored INTERRUPTED becomes SLEEPING too. */
+		/* Acquire on both sides for the same reason as the load: a
+		 * failed CAS may have read UNPARKED, and we return on it. The
+		 * kernel orders the word's futex check against the waker's
+		 * exchange (both are atomic on the word), so no wake is lost. */
 		if (s != CT__PK_SLEEPING && !atomic_compare_exchange_weak_explicit(
 						    &p->state, &s, CT__PK_SLEEPING,
 						    memory_order_acquire, memory_order_acquire))
@@ -70,6 +71,8 @@ void ct__parker_unpark(struct ct__parker *p)
 	/* After this store the waiter may return and its thread end; the wake
 	 * below may then reach memory that is no longer a parker, which a
 	 * futex wake tolerates (at worst a spurious wake-up elsewhere). */
+	/* Release: publishes the waker's writes to the waiter's acquire. It
+	 * need not acquire: the waker reads nothing the waiter wrote. */
 	if (atomic_exchange_explicit(&p->state, CT__PK_UNPARKED, memory_order_release) ==
 	    CT__PK_SLEEPING)
 		futex_wake(&p->state, 1);
@@ -77,6 +80,9 @@ void ct__parker_unpark(struct ct__parker *p)
 
 void ct__parker_interrupt(struct ct__parker *p)
 {
+	/* Sequentially consistent (the default), more than needed: the
+	 * stop request's flag is set before this with seq_cst too, and the
+	 * woken waiter re-reads it; a rare path, kept simple. */
 	uint32_t s = atomic_load(&p->state);
 	while (s == CT__PK_PARKED || s == CT__PK_SLEEPING) {
 		if (atomic_compare_exchange_weak(&p->state, &s, CT__PK_INTERRUPTED)) {
@@ -90,6 +96,9 @@ void ct__parker_interrupt(struct ct__parker *p)
 void ct__rawlock_lock_slow(struct ct__rawlock *l)
 {
 	/* Bucket critical sections are a few dozen instructions: spin first. */
+	/* Acquire CAS and exchange: taking the bucket lock must see the
+	 * previous holder's writes, which its release (park.c) published;
+	 * the relaxed load only decides whether to try. */
 	for (unsigned i = 0; i < 100; i++) {
 		uint32_t expected = 0;
 		if (atomic_load_explicit(&l->word, memory_order_relaxed) == 0 &&
@@ -108,6 +117,7 @@ void ct__rawlock_wake(struct ct__rawlock *l)
 	futex_wake(&l->word, 1);
 }
 
+/* In a fork child, with one thread: any order would do. */
 void ct__rawlock_reinit(struct ct__rawlock *l)
 {
 	atomic_store(&l->word, 0);

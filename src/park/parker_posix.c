@@ -42,16 +42,13 @@ enum ct__parker_result ct__parker_wait(struct ct__parker *p, int64_t deadline, b
 		return r;
 	}
 	struct timespec ts;
-	if (deadline != CT__NO_DEADLINE) {
-		ts.tv_sec = (time_t)(deadline / 1000000000);
-		ts.tv_nsec = (long)(deadline % 1000000000);
-	}
+	bool timed = ct__deadline_timespec(deadline, &ts);
 	pthread_mutex_lock(&p->mutex);
 	for (;;) {
 		if (ct__parker_settled(atomic_load_explicit(&p->state, memory_order_acquire),
 				       interruptible, &r))
 			break;
-		if (deadline == CT__NO_DEADLINE) {
+		if (!timed) {
 			pthread_cond_wait(&p->cond, &p->mutex);
 		} else if (ct__expired(deadline)) {
 			r = CT__PKR_TIMEDOUT;

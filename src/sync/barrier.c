@@ -32,6 +32,13 @@
 #include "park/fork.h"
 #include "park/park.h"
 
+/* Memory orders: every access to the state, count and epoch words is
+ * relaxed. All of them but the waiters' park check and the inline
+ * observers (ct_barrier_broken, ct_barrier_n_waiting) happen under the
+ * barrier's Lock, whose acquire and release order them; the park check
+ * compares the epoch under the bucket lock, as every park validation does,
+ * and the observers are snapshots. The words are atomic only so that
+ * those unlocked reads are not data races. */
 enum {
 	FILLING = 0,
 	DRAINING = 1,

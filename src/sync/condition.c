@@ -119,6 +119,12 @@ struct waiter {
 	bool requeued;	/* left the lock's queue by timeout or stop */
 };
 
+/* Memory orders: ct__waiters is relaxed everywhere. It is raised by a
+ * waiter while it holds the condition's lock (enqueue runs before the
+ * lock is let go) and read by notify, which Python requires to hold the
+ * lock too: the lock's acquire and release order the two, so a notify
+ * that reads 0 comes before any wait it could have woken. Lowering it
+ * happens under the bucket lock. */
 static bool enqueue(void *ctx)
 {
 	struct waiter *w = ctx;

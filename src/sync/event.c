@@ -29,10 +29,21 @@
 #define GEN_ONE 4u
 #define FLAGS (CT__EVENT_SET | CT__EVENT_PARKED)
 
+/* Memory orders. What an event publishes is the setter's writes before
+ * set(): set()'s CAS is a release, and every read a waiter returns on
+ * (wait()'s loads, is_set()'s) an acquire, so the waiter sees them. (A
+ * set() that finds the event already set writes nothing, so it publishes
+ * nothing either: a waiter sees the writes made before the set() that set
+ * it.) PARKED and the generation are hints for set(): they change by
+ * relaxed CASes and are checked again under the bucket lock (validate)
+ * before anyone sleeps, which is what makes a wake-up impossible to miss.
+ * clear() publishes nothing: relaxed. */
+
 void ct_event_set(ct_event_t *event)
 {
 	if (CT__UNLIKELY(!event))
 		return;
+	/* Relaxed: a guess for the CAS, or the early return above. */
 	uint32_t s = atomic_load_explicit(&event->ct__state, memory_order_relaxed);
 	if (s & CT__EVENT_SET)
 		return;
@@ -40,6 +51,9 @@ void ct_event_set(ct_event_t *event)
 	do {
 		uint32_t gen = (s & ~FLAGS) + (s & CT__EVENT_PARKED ? GEN_ONE : 0);
 		want = gen | CT__EVENT_SET;
+		/* Release: publishes the setter's writes to the waiters'
+		 * acquire loads. The acquire half orders this set() after the
+		 * clear() or set() whose word it replaces, as a lock would. */
 	} while (!atomic_compare_exchange_weak_explicit(
 		&event->ct__state, &s, want, memory_order_acq_rel, memory_order_relaxed));
 	if (s & CT__EVENT_PARKED)

@@ -34,6 +34,12 @@ int ct_latch_count_down(ct_latch_t *latch, unsigned n)
 {
 	if (CT__UNLIKELY(!latch))
 		return CT_EINVAL;
+	/* Memory orders: each count-down is a release RMW, so all of them
+	 * form one release sequence that the waiters' acquire loads of zero
+	 * synchronise with: a waiter sees every counter's earlier writes. The
+	 * acquire half gives the same to the thread whose count-down reaches
+	 * zero (arrive_and_wait). The relaxed load is the CAS's first guess;
+	 * PARKED moves by relaxed RMWs, re-validated under the bucket lock. */
 	uint32_t s = atomic_load_explicit(&latch->ct__state, memory_order_relaxed);
 	uint32_t next;
 	do {

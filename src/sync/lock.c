@@ -33,6 +33,14 @@
 #include "park/waiter.h"
 #include "sync/lock_internal.h"
 
+/* Memory orders: the lock's data is published by the release that frees
+ * the word (release) and taken by the CAS that sets LOCKED (acquire); a
+ * handed-over lock is published through the parker instead (its unpark is
+ * a release, the woken waiter's load an acquire). Every other access only
+ * moves the PARKED bit or reads the word to decide, under the bucket lock
+ * or before a CAS that re-checks it: relaxed is enough for those. */
+
+/* Under the bucket lock, which orders it against every PARKED change. */
 static bool still_locked_and_parked(void *ctx)
 {
 	ct_lock_t *lock = ctx;
@@ -42,6 +50,8 @@ static bool still_locked_and_parked(void *ctx)
 
 void ct__lock_waiter_left(ct_lock_t *lock, bool was_last)
 {
+	/* Relaxed: a hint for releasers, changed under the bucket lock; it
+	 * publishes no data. */
 	if (was_last)
 		atomic_fetch_and_explicit(&lock->ct__state, ~CT__LOCK_PARKED, memory_order_relaxed);
 }
@@ -68,9 +78,13 @@ int ct__lock_acquire_until(ct_lock_t *lock, int64_t deadline, unsigned flags)
 {
 	struct ct__waiter *self = ct__waiter_self();
 	unsigned spun = 0, backoff = 1, limit = ct__spin_budget(self);
+	/* Relaxed reads: only a guess for the CAS, which re-checks. */
 	uint32_t s = atomic_load_explicit(&lock->ct__state, memory_order_relaxed);
 	for (;;) {
 		if (!(s & CT__LOCK_LOCKED)) {
+			/* Acquire: pairs with the release that freed the word, so
+			 * the previous holder's writes are visible. A failed CAS
+			 * takes nothing: relaxed. */
 			if (atomic_compare_exchange_weak_explicit(
 				    &lock->ct__state, &s, s | CT__LOCK_LOCKED, memory_order_acquire,
 				    memory_order_relaxed)) {
@@ -91,6 +105,8 @@ int ct__lock_acquire_until(ct_lock_t *lock, int64_t deadline, unsigned flags)
 			s = atomic_load_explicit(&lock->ct__state, memory_order_relaxed);
 			continue;
 		}
+		/* Relaxed: PARKED publishes nothing; park() re-validates the
+		 * word under the bucket lock before sleeping. */
 		if (!(s & CT__LOCK_PARKED) && !atomic_compare_exchange_weak_explicit(
 						      &lock->ct__state, &s, s | CT__LOCK_PARKED,
 						      memory_order_relaxed, memory_order_relaxed))
@@ -137,6 +153,9 @@ struct release_ctx {
 static uintptr_t decide_after_unpark(void *ctx, struct ct__unpark_result r)
 {
 	struct release_ctx *c = ctx;
+	/* Under the bucket lock: relaxed reads and the hand-off store below
+	 * need no more, since the new owner is ordered after us by the
+	 * parker's unpark (release) and its wait's load (acquire). */
 	if (!(atomic_load_explicit(&c->lock->ct__state, memory_order_relaxed) & CT__LOCK_LOCKED)) {
 		/* Two threads released concurrently: the other one won. The
 		 * thread we woke (if any) just retries. */
@@ -149,6 +168,8 @@ static uintptr_t decide_after_unpark(void *ctx, struct ct__unpark_result r)
 					      memory_order_relaxed);
 		return CT__TOKEN_HANDOFF;
 	}
+	/* Release: frees the lock; the next acquiring CAS (acquire) sees the
+	 * critical section that ends here. */
 	atomic_store_explicit(&c->lock->ct__state, r.have_more ? CT__LOCK_PARKED : 0,
 			      memory_order_release);
 	return CT__TOKEN_NORMAL;
@@ -171,12 +192,15 @@ int ct__lock_release_slow(ct_lock_t *lock)
 			return CT_EUNLOCKED;
 		if (s & CT__LOCK_PARKED)
 			return ct__lock_release_parked(lock, false);
+		/* Release, as above; a failed CAS only reloads. */
 		if (atomic_compare_exchange_weak_explicit(
 			    &lock->ct__state, &s, 0, memory_order_release, memory_order_relaxed))
 			return 0;
 	}
 }
 
+/* Relaxed throughout: it sets the PARKED hint only (Condition calls it
+ * under the bucket lock before requeueing waiters onto the lock). */
 bool ct__lock_mark_parked_if_locked(ct_lock_t *lock)
 {
 	uint32_t s = atomic_load_explicit(&lock->ct__state, memory_order_relaxed);

@@ -52,6 +52,13 @@ static void forget_run(struct ct__fork_note *note)
 	atomic_store_explicit(&once->ct__state, ONCE_NEW, memory_order_relaxed);
 }
 
+/* Memory orders: the function's writes are published by the exchange that
+ * marks the once DONE (release), and taken by every load that returns on
+ * DONE (acquire: here and in once.h's fast path). Its acquire half, and
+ * the acquire CASes below, order a retry after a failed run (NEW again)
+ * after that run's writes too. ct__runner is relaxed: a thread compares
+ * it with its own id only (reading its own store, or a value that cannot
+ * be its id); forget_run runs in a one-thread fork child. */
 static int run(ct_once_t *once, int (*fn)(void *arg), void *arg)
 {
 	atomic_store_explicit(&once->ct__runner, (void *)ct__waiter_self(), memory_order_relaxed);

@@ -18,6 +18,9 @@ static uintptr_t me(void)
 
 static bool owned_by(const ct_rlock_t *rlock, uintptr_t self)
 {
+	/* Relaxed: only the owner stores its own id here, and a thread only
+	 * asks whether the owner is itself: it reads its own store, or a value
+	 * that cannot equal its id. The inner lock orders the data. */
 	return atomic_load_explicit(&rlock->ct__owner, memory_order_relaxed) == self;
 }
 

@@ -50,6 +50,9 @@ static const void *drain_key(ct_rwlock_t *rw)
 
 static uint32_t state(ct_rwlock_t *rw)
 {
+	/* Relaxed: read under the bucket lock (park validation), as a CAS's
+	 * first guess, or in a one-thread fork child; what the lock protects
+	 * is ordered by the acquire and release CASes on the same word. */
 	return atomic_load_explicit(&rw->ct__state, memory_order_relaxed);
 }
 
@@ -198,6 +201,11 @@ static const struct ct__park_ops drain_park_ops = {.validate = readers_inside};
  * inside to leave. */
 static int drain_until(ct_rwlock_t *rw, int64_t deadline, unsigned flags)
 {
+	/* Relaxed: RMWs on one word are totally ordered, so each reader's
+	 * joining CAS either comes first (and is counted below) or sees
+	 * WRITER and stays out; the previous writer's data came with the
+	 * writers' Lock. The acquire loads pair with the readers' release on
+	 * leaving: their reads happen before this writer's writes. */
 	atomic_fetch_or_explicit(&rw->ct__state, CT__RW_WRITER, memory_order_relaxed);
 	for (;;) {
 		if (atomic_load_explicit(&rw->ct__state, memory_order_acquire) < CT__RW_READER)

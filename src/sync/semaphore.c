@@ -54,6 +54,13 @@ int ct_bounded_semaphore_init(ct_bounded_semaphore_t *sem, long value)
 	return init(sem, value, true);
 }
 
+/* Memory orders: a unit carries the releaser's writes to its taker.
+ * release()'s CAS is a release and taking a unit (the CAS below and
+ * try_acquire's) an acquire; a unit handed over by a fair release
+ * (decide_after_unpark) travels through the parker instead, whose unpark
+ * is a release and whose woken wait an acquire. PARKED is a hint moved by
+ * relaxed RMWs and re-validated under the bucket lock before anyone
+ * sleeps; first loads are only the CAS's guesses: relaxed. */
 int ct__semaphore_acquire_slow(ct_semaphore_t *sem, double timeout)
 {
 	int64_t deadline;

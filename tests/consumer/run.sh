@@ -1,21 +1,30 @@
 #!/bin/sh
 # Builds and runs hello.c against cthreading as a user would, outside the
 # source tree: in a fresh temporary directory, from an installed prefix
-# (pkg-config, find_package) or from the sources (add_subdirectory,
-# FetchContent). From an installed prefix, hello.cpp too: the same program
+# (pkg-config, find_package), from the Debian package (deb: make package's
+# .deb, unpacked) or from the sources (add_subdirectory, FetchContent). From an installed prefix, hello.cpp too: the same program
 # in C++, built by the first C++ compiler found ($CXX, c++, g++, clang++),
 # or skipped with a message if there is none.
 #
-#   run.sh MODE SOURCE_DIR BUILD_DIR CC CMAKE
+# CXX, when given, names the C++ compiler to use ("none": none, as in a
+# cross or musl build with no C++ compiler of its own); "auto" or nothing
+# searches as said. A cross build's programs run under $CT_TEST_EMULATOR.
+#
+#   run.sh MODE SOURCE_DIR BUILD_DIR CC CMAKE [CXX]
 set -eu
-mode=$1 src=$2 build=$3 cc=$4 cmake=$5
-cxx=""
-for c in "${CXX:-}" c++ g++ clang++; do
-	if [ -n "$c" ] && command -v "$c" >/dev/null 2>&1; then
-		cxx=$(command -v "$c")
-		break
-	fi
-done
+mode=$1 src=$2 build=$3 cc=$4 cmake=$5 cxx=${6-auto}
+emulator=${CT_TEST_EMULATOR:-}
+if [ "$cxx" = auto ]; then
+	cxx=""
+	for c in "${CXX:-}" c++ g++ clang++; do
+		if [ -n "$c" ] && command -v "$c" >/dev/null 2>&1; then
+			cxx=$(command -v "$c")
+			break
+		fi
+	done
+elif [ "$cxx" = none ]; then
+	cxx=""
+fi
 no_cxx() {
 	echo "no C++ compiler found (\$CXX, c++, g++, clang++): hello.cpp skipped"
 }
@@ -49,7 +58,8 @@ pc() {
 
 # Runs a build of hello.c: ten buyers, three items, as in the tutorial.
 run() {
-	"$1" >"$tmp/out"
+	# shellcheck disable=SC2086 # the emulator's words
+	$emulator "$1" >"$tmp/out"
 	cat "$tmp/out"
 	if [ "$(grep -c 抢购成功 "$tmp/out")" != 3 ] || [ "$(grep -c 抢购失败 "$tmp/out")" != 7 ]; then
 		echo "$1: expected 3 sold and 7 refused" >&2
@@ -102,7 +112,8 @@ find_package)
 			rm -rf "$tmp/v" && mkdir "$tmp/v"
 			printf 'cmake_minimum_required(VERSION 3.20)\nproject(v C)\nfind_package(cthreading %s CONFIG QUIET)\nif(NOT "${cthreading_FOUND}" STREQUAL "%s")\n  message(FATAL_ERROR "request %s, installed %s: found=${cthreading_FOUND}")\nendif()\n' \
 				"${want%:*}" "$([ "${want#*:}" = 1 ] && echo 1 || echo 0)" "${want%:*}" "$version" >"$tmp/v/CMakeLists.txt"
-			"$cmake" -S "$tmp/v" -B "$tmp/v/b" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
+			"$cmake" -S "$tmp/v" -B "$tmp/v/b" -DCMAKE_C_COMPILER="$cc" \
+				-DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
 		done
 	fi
 	if [ -n "$cxx" ]; then
@@ -117,6 +128,30 @@ find_package)
 	else
 		no_cxx
 	fi
+	;;
+deb)
+	# The Debian package (make package), unpacked as dpkg would install
+	# it, but into the temporary directory: its pkg-config file must
+	# lead a build of hello.c to its headers and library.
+	if ! command -v dpkg-deb >/dev/null 2>&1; then
+		echo "no dpkg-deb (not a Debian system): the package test is skipped"
+		exit 77
+	fi
+	(cd "$build" && "$(dirname "$cmake")/cpack" -G DEB -B "$tmp/pkg" >/dev/null)
+	deb=$(ls "$tmp"/pkg/*.deb)
+	echo "$(basename "$deb"): $(dpkg-deb -f "$deb" Package Version Architecture | tr '\n' ' ')"
+	dpkg-deb -x "$deb" "$tmp/prefix"
+	cflags=$(pc --cflags)
+	libs=$(pc --libs)
+	incdir=$(echo "$cflags" | sed -n 's/.*-I\([^ ]*\).*/\1/p')
+	if [ "$(cd "$incdir" && pwd -P)" != "$(cd "$tmp/prefix/usr/include" && pwd -P)" ]; then
+		echo "the package's pkg-config file points elsewhere: $cflags" >&2
+		exit 1
+	fi
+	libdir=$(echo "$libs" | sed -n 's/.*-L\([^ ]*\).*/\1/p')
+	# shellcheck disable=SC2086
+	"$cc" -std=c11 -Wall -Werror $cflags "$here/hello.c" $libs -Wl,-rpath,"$libdir" -o "$tmp/hello"
+	run "$tmp/hello"
 	;;
 add_subdirectory | fetchcontent)
 	cp "$here/$mode/CMakeLists.txt" "$here/hello.c" "$tmp/"
