@@ -33,6 +33,7 @@
  */
 #include "cthreading/queue.h"
 
+#include "core/debug_hooks.h"
 #include "core/fork.h"
 #include "core/internal.h"
 #include "park/park.h"
@@ -137,6 +138,7 @@ static int wait_on(ct_queue_t *q, uint32_t *waiters, int64_t deadline, unsigned 
 	uintptr_t token;
 	ct__note_push(self, &n.note, forget_waiters);
 	(*waiters)++;
+	CT__DEBUG_HOOK(waits_on(q, CT__OBJ_QUEUE));
 	int rc = ct__park(waiters, &queue_park_ops, q, deadline, flags, &token);
 	qlock(q);
 	(*waiters)--;
@@ -172,6 +174,7 @@ int ct_queue_destroy(ct_queue_t *q)
 {
 	if (!q)
 		return CT_EINVAL;
+	CT__DEBUG_DESTROYED(q);
 	if (q->ct__ring) {
 		int rc = ct__qring_destroy(q->ct__ring, q->ct__free_item);
 		if (rc == 0) {
@@ -259,7 +262,10 @@ int ct_queue_put(ct_queue_t *q, void *item, double timeout)
 	if (rc < 0)
 		return rc;
 	if (q->ct__ring)
+	{
+		CT__DEBUG_HOOK(waits_on(q, CT__OBJ_QUEUE)); /* debugging: what a ring wait is for */
 		return ct__qring_put(q->ct__ring, item, deadline);
+	}
 	qlock(q);
 	return release_and_wake(q, put_locked(q, item, deadline), &q->ct__getters);
 }
@@ -295,7 +301,10 @@ int ct_queue_get(ct_queue_t *q, void **item, double timeout)
 	if (rc < 0)
 		return rc;
 	if (q->ct__ring)
+	{
+		CT__DEBUG_HOOK(waits_on(q, CT__OBJ_QUEUE)); /* debugging: what a ring wait is for */
 		return ct__qring_get(q->ct__ring, item, deadline);
+	}
 	qlock(q);
 	return release_and_wake(q, get_locked(q, item, deadline), &q->ct__putters);
 }
@@ -359,7 +368,10 @@ int ct_queue_join(ct_queue_t *q, double timeout)
 	if (rc < 0)
 		return rc;
 	if (q->ct__ring)
+	{
+		CT__DEBUG_HOOK(waits_on(q, CT__OBJ_QUEUE)); /* debugging: what a ring wait is for */
 		return ct__qring_join(q->ct__ring, deadline);
+	}
 	qlock(q);
 	if (is_destroyed(q)) {
 		qunlock(q);

@@ -42,6 +42,7 @@
  */
 #include <sched.h>
 
+#include "core/debug_hooks.h"
 #include "core/fork.h"
 #include "core/internal.h"
 #include "cthreading/queue.h"
@@ -115,6 +116,7 @@ int ct_simplequeue_destroy(ct_simplequeue_t *q)
 {
 	if (!q)
 		return CT_EINVAL;
+	CT__DEBUG_DESTROYED(q);
 	check_fork(q, &q->ct__head);
 	if (ct_lock_locked(&q->ct__get_lock))
 		return CT_EBUSY;
@@ -262,6 +264,7 @@ static int head_segment(ct_simplequeue_t *q, int64_t deadline, struct ct__sq_seg
 		if (ct__expired(deadline))
 			return CT_ETIMEDOUT;
 		uintptr_t token;
+		CT__DEBUG_HOOK(waits_on(q, CT__OBJ_SIMPLEQUEUE));
 		int rc = ct__park(&q->ct__head_seg, &ops, q, deadline, CT__PARK_INTERRUPTIBLE,
 				  &token);
 		if (rc < 0 && !atomic_load_explicit(&q->ct__head_seg, memory_order_acquire))

@@ -14,6 +14,7 @@
  */
 #include "cthreading/latch.h"
 
+#include "core/debug_hooks.h"
 #include "core/internal.h"
 #include "park/park.h"
 
@@ -82,6 +83,7 @@ static int wait_until(ct_latch_t *latch, int64_t deadline)
 						       memory_order_relaxed, memory_order_relaxed))
 			continue;
 		uintptr_t token;
+		CT__DEBUG_HOOK(waits_on(latch, CT__OBJ_LATCH));
 		int rc = ct__park(latch, &latch_park_ops, latch, deadline, CT__PARK_INTERRUPTIBLE,
 				  &token);
 		if (rc < 0)
