@@ -55,9 +55,10 @@ struct ct__debug_hooks {
 	 * never end (a plain one is reported and, unless configured to keep
 	 * waiting, aborts the process). */
 	int (*acquiring)(const void *object, unsigned kind, int64_t deadline, void *site);
-	/* The acquire ended: @p rc 0 (now held) or the error; @p waited_from
-	 * when it had to wait (0: it did not). @p blocking false for a try. */
-	void (*acquired)(const void *object, unsigned kind, void *site, int rc, int64_t waited_from,
+	/* The acquire ended: @p rc 0 (now held) or the error; @p waited
+	 * whether it had to wait (acquiring was called). @p blocking false
+	 * for a try. */
+	void (*acquired)(const void *object, unsigned kind, void *site, int rc, bool waited,
 			 bool blocking);
 	/* A lock-like object is released (by any thread). */
 	void (*released)(const void *object);

@@ -36,17 +36,14 @@ struct dheld *ct__dbg_held_slot(struct dthread *t, const void *obj)
 	return NULL;
 }
 
-struct dthread *ct__dbg_holder_locked(const void *obj, unsigned kind)
+struct dthread *ct__dbg_holder_locked(struct dthread *waiter, const void *obj, unsigned kind)
 {
 	if (!obj || !ct__dbg_lock_like(kind))
 		return NULL;
 	unsigned long ident = 0;
-	if (kind == CT__OBJ_THREAD) {
-		struct ct__thread *rec = ((const ct_thread_t *)obj)->ct__impl;
-		if (!rec || atomic_load(&rec->state) != CT__T_RUNNING)
-			return NULL;
-		ident = atomic_load(&rec->ident);
-	}
+	if (kind == CT__OBJ_THREAD &&
+	    !(ident = atomic_load_explicit(&waiter->wait_ident, memory_order_relaxed)))
+		return NULL;
 	for (struct dthread *t = atomic_load_explicit(&dbg.threads, memory_order_acquire); t;
 	     t = t->next) {
 		if (!atomic_load_explicit(&t->live, memory_order_relaxed))
@@ -207,7 +204,7 @@ static unsigned find_cycle_locked(struct dthread *me, const void *obj, unsigned 
 {
 	struct dthread *t = me;
 	for (unsigned n = 0; n < CYCLE_MAX; n++) {
-		struct dthread *h = ct__dbg_holder_locked(obj, kind);
+		struct dthread *h = ct__dbg_holder_locked(t, obj, kind);
 		if (!h)
 			return 0;
 		steps[n] = (struct cycle_step){
@@ -256,13 +253,14 @@ static void report_cycle(const struct cycle_step *steps, unsigned n, void *site,
 		fprintf(out, "cthreading: deadlock: a cycle of %u threads waiting for each other\n",
 			n);
 		for (unsigned i = 0; i < n; i++) {
-			ct__dbg_describe(steps[i].obj, steps[i].kind, what, sizeof what);
+			ct__dbg_describe_stored(steps[i].obj, steps[i].kind, what, sizeof what);
 			ct__dbg_thread_name(steps[i].t, who, sizeof who);
 			ct__dbg_thread_name(steps[i].holder, whom, sizeof whom);
 			void *at = i == 0 ? site : atomic_load(&steps[i].t->wait_site);
 			ct__dbg_site(at, where, sizeof where);
-			if (steps[i].kind == CT__OBJ_THREAD) {
-				fprintf(out, "  thread \"%s\" joins %s at %s\n", who, what, where);
+			if (steps[i].kind == CT__OBJ_THREAD) { /* the handle may be gone */
+				fprintf(out, "  thread \"%s\" joins thread \"%s\" at %s\n", who,
+					whom, where);
 				continue;
 			}
 			struct dheld *h = ct__dbg_held_slot(steps[i].holder, steps[i].obj);
@@ -296,7 +294,7 @@ static int check_cycle(struct dthread *me, const void *obj, unsigned kind, int64
 		return 0;
 	if (n > 1) {
 		/* Make sure: the others must still wait where they waited. */
-		(void)ct__park_sleep(ct__dbg_now() + 20000000, CT__PARK_KEEP_GIL);
+		(void)ct__park_sleep(ct__now_ns() + 20000000, CT__PARK_KEEP_GIL);
 		ct__rawlock_lock(&dbg.threads_lock);
 		unsigned m = find_cycle_locked(me, obj, kind, again);
 		ct__rawlock_unlock(&dbg.threads_lock);
@@ -375,6 +373,12 @@ static int acquiring(const void *obj, unsigned kind, int64_t deadline, void *sit
 	if (!me)
 		return 0;
 	int rc = 0;
+	if (kind == CT__OBJ_THREAD) { /* our own join: the handle is alive */
+		struct ct__thread *rec = ((const ct_thread_t *)obj)->ct__impl;
+		bool running = rec && atomic_load(&rec->state) == CT__T_RUNNING;
+		atomic_store_explicit(&me->wait_ident, running ? atomic_load(&rec->ident) : 0,
+				      memory_order_relaxed);
+	}
 	set_wait(me, obj, kind, site);
 	me->acquiring = true;
 	if (atomic_load_explicit(&dbg.mode, memory_order_relaxed) & DBG_DEADLOCK) {
@@ -387,15 +391,16 @@ static int acquiring(const void *obj, unsigned kind, int64_t deadline, void *sit
 	return rc;
 }
 
-static void acquired(const void *obj, unsigned kind, void *site, int rc, int64_t waited_from,
-		     bool blocking)
+static void acquired(const void *obj, unsigned kind, void *site, int rc, bool waited, bool blocking)
 {
 	struct dthread *me = ct__dbg_enter();
 	if (!me)
 		return;
 	uint32_t mode = atomic_load_explicit(&dbg.mode, memory_order_relaxed);
 	int64_t now = mode & (DBG_PROFILE | DBG_TRACE) ? ct__dbg_now() : 0;
+	int64_t waited_ticks = 0;
 	if (me->acquiring) {
+		waited_ticks = now - atomic_load_explicit(&me->wait_since, memory_order_relaxed);
 		me->acquiring = false;
 		if (mode & DBG_TRACE)
 			ct__dbg_trace_span(
@@ -405,7 +410,7 @@ static void acquired(const void *obj, unsigned kind, void *site, int rc, int64_t
 		atomic_store_explicit(&me->wait_obj, NULL, memory_order_relaxed);
 	}
 	if (rc == 0 && kind != CT__OBJ_THREAD) {
-		if (blocking && !waited_from && (mode & DBG_DEADLOCK))
+		if (blocking && !waited && (mode & DBG_DEADLOCK))
 			check_order(me, obj, kind, site);
 		for (unsigned i = 0; i < DBG_HELD_MAX; i++) {
 			struct dheld *h = &me->held[i];
@@ -418,9 +423,7 @@ static void acquired(const void *obj, unsigned kind, void *site, int rc, int64_t
 			break;
 		}
 		if (mode & DBG_PROFILE)
-			ct__dbg_profile_acquired(obj, kind, site,
-						 waited_from ? now - waited_from : 0,
-						 waited_from != 0);
+			ct__dbg_profile_acquired(obj, kind, site, waited_ticks, waited);
 	}
 	ct__dbg_leave(me);
 }
@@ -434,15 +437,17 @@ static bool drop_held(struct dthread *me, struct dthread *t, const void *obj)
 	const void *expected = obj;
 	int64_t since = atomic_load_explicit(&h->since, memory_order_relaxed);
 	unsigned kind = atomic_load_explicit(&h->kind, memory_order_relaxed);
-	if (!atomic_compare_exchange_strong_explicit(&h->obj, &expected, NULL, memory_order_relaxed,
-						     memory_order_relaxed))
+	if (t == me) /* its own slot: only a second release could race, a bug */
+		atomic_store_explicit(&h->obj, NULL, memory_order_relaxed);
+	else if (!atomic_compare_exchange_strong_explicit(
+			 &h->obj, &expected, NULL, memory_order_relaxed, memory_order_relaxed))
 		return false;
 	if (since) {
 		int64_t now = ct__dbg_now();
 		uint32_t mode = atomic_load_explicit(&dbg.mode, memory_order_relaxed);
 		if (mode & DBG_PROFILE)
 			ct__dbg_profile_released(obj, now - since);
-		if ((mode & DBG_TRACE) && now - since >= DBG_HOLD_SPAN_NS)
+		if ((mode & DBG_TRACE) && now - since >= ct__dbg_hold_span_ticks)
 			ct__dbg_trace_span(me, DBG_SPAN_HOLD, obj, kind, since, now, 0);
 	}
 	return true;

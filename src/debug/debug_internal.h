@@ -22,6 +22,7 @@
 #include "core/debug_hooks.h"
 #include "cthreading/debug.h"
 #include "park/parker.h"
+#include "thread/thread_internal.h" /* CT__TLS_MODEL */
 
 /* What the settings asked for (cfg.mode bits). */
 enum {
@@ -56,6 +57,7 @@ struct dthread {
 	_Atomic uint32_t wait_kind;
 	_Atomic int64_t wait_since;
 	_Atomic(void *) wait_site;
+	_Atomic unsigned long wait_ident; /* a join: the joined thread's ident */
 	/* Owner only. */
 	const void *pending_obj; /* from waits_on, for the next park */
 	uint32_t pending_kind;
@@ -75,31 +77,56 @@ struct dbg_state {
 };
 extern struct dbg_state dbg;
 
+/* The calling thread's record (NULL until its first hook). */
+extern _Thread_local struct dthread *ct__dbg_tls CT__TLS_MODEL;
+struct dthread *ct__dbg_new_record(void);
+
 /* The calling thread's record, made on first use; NULL if it could not be
  * made or the thread is inside this layer already (hooks then do
  * nothing). Pair a non-NULL result of enter() with leave(). */
-struct dthread *ct__dbg_enter(void);
+static inline struct dthread *ct__dbg_enter(void)
+{
+	struct dthread *me = ct__dbg_tls;
+	if (CT__UNLIKELY(!me) && !(me = ct__dbg_new_record()))
+		return NULL;
+	if (me->busy)
+		return NULL;
+	me->busy++;
+	return me;
+}
+
 static inline void ct__dbg_leave(struct dthread *me)
 {
 	me->busy--;
 }
+
 /* The calling thread's record without the reentrancy check (may be NULL). */
-struct dthread *ct__dbg_self(void);
+static inline struct dthread *ct__dbg_self(void)
+{
+	return ct__dbg_tls;
+}
 
 /* Copies the calling thread's name into its record. */
 void ct__dbg_refresh_name(struct dthread *me);
 /* Copies @p t's name into @p buf (a consistent copy, or "?"). */
 void ct__dbg_thread_name(struct dthread *t, char *buf, size_t size);
 
-/* "lock \"name\" (0x...)" or "lock 0x...". */
+/* "lock \"name\" (0x...)" or "lock 0x..."; a thread joined by its own
+ * name (while it is known to be alive: a join waits on it). */
 void ct__dbg_describe(const void *obj, unsigned kind, char *buf, size_t size);
+/* The same for an object that may be gone (trace, profile): never reads it. */
+void ct__dbg_describe_stored(const void *obj, unsigned kind, char *buf, size_t size);
 const char *ct__dbg_kind_name(unsigned kind);
 /* "function+0x1c (program)" for a return address. */
 void ct__dbg_site(void *pc, char *buf, size_t size);
 /* The stream reports go to. */
 FILE *ct__dbg_log(void);
-/* A monotonic clock in ns. */
+/* The layer's clock, in ticks (see debug.c); ticks * ct__dbg_scale() are
+ * ns, ct__dbg_to_ns() gives CLOCK_MONOTONIC ns. */
 int64_t ct__dbg_now(void);
+double ct__dbg_scale(void);
+int64_t ct__dbg_to_ns(int64_t ticks, double scale);
+extern int64_t ct__dbg_hold_span_ticks;
 
 /* The destroyed hook: forgets the object's name and lock orders. */
 void ct__dbg_destroyed(const void *obj);
@@ -109,9 +136,10 @@ bool ct__dbg_is_dumper(unsigned long ident);
 /* deadlock.c */
 extern const struct ct__debug_hooks ct__dbg_hooks;
 void ct__dbg_forget_orders(const void *obj);
-/* The thread holding @p obj of @p kind (a lock-like kind), or NULL; under
- * dbg.threads_lock. */
-struct dthread *ct__dbg_holder_locked(const void *obj, unsigned kind);
+/* The thread holding @p obj of @p kind (a lock-like kind) that @p waiter
+ * waits for, or NULL (for a join: the joined thread, by the ident @p waiter
+ * noted, so that the handle is never read). Under dbg.threads_lock. */
+struct dthread *ct__dbg_holder_locked(struct dthread *waiter, const void *obj, unsigned kind);
 bool ct__dbg_lock_like(unsigned kind);
 /* The held slot of @p obj in @p t, or NULL. */
 struct dheld *ct__dbg_held_slot(struct dthread *t, const void *obj);

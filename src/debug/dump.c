@@ -96,7 +96,7 @@ static void print_holds(FILE *out, const struct row *r)
 	}
 }
 
-static void print_wait(FILE *out, struct rows *rows, const struct row *r, int64_t now)
+static void print_wait(FILE *out, struct rows *rows, const struct row *r, int64_t now, double scale)
 {
 	if (!r->d)
 		return;
@@ -107,19 +107,23 @@ static void print_wait(FILE *out, struct rows *rows, const struct row *r, int64_
 	int64_t since = atomic_load_explicit(&r->d->wait_since, memory_order_relaxed);
 	char what[160];
 	if (kind == CT__OBJ_SLEEP) {
-		fprintf(out, "    sleeping for %.3f s\n", (double)(now - since) / 1e9);
+		fprintf(out, "    sleeping for %.3f s\n", (double)(now - since) * scale / 1e9);
 		return;
 	}
-	ct__dbg_describe(obj, kind, what, sizeof what);
-	fprintf(out, "    %s %s for %.3f s", kind == CT__OBJ_THREAD ? "joining" : "waiting on",
-		what, (double)(now - since) / 1e9);
 	ct__rawlock_lock(&dbg.threads_lock);
-	struct dthread *h = ct__dbg_holder_locked(obj, kind);
+	struct dthread *h = ct__dbg_holder_locked(r->d, obj, kind);
 	ct__rawlock_unlock(&dbg.threads_lock);
 	struct row *hr = h ? row_of(rows, h) : NULL;
-	if (hr && kind != CT__OBJ_THREAD)
+	if (kind == CT__OBJ_THREAD) { /* the handle may be gone: the name from its row */
+		fprintf(out, "    joining thread \"%s\" (%p) for %.3f s\n", hr ? hr->name : "?",
+			obj, (double)(now - since) * scale / 1e9);
+		return;
+	}
+	ct__dbg_describe_stored(obj, kind, what, sizeof what);
+	fprintf(out, "    waiting on %s for %.3f s", what, (double)(now - since) * scale / 1e9);
+	if (hr)
 		fprintf(out, ", held by \"%s\" (ident 0x%lx)", hr->name, hr->ident);
-	else if (ct__dbg_lock_like(kind) && kind != CT__OBJ_THREAD)
+	else if (ct__dbg_lock_like(kind))
 		fprintf(out, ", holder not known");
 	fputc('\n', out);
 }
@@ -144,7 +148,7 @@ static unsigned print_cycles(FILE *out, struct rows *rows)
 			objs[n] = obj;
 			kinds[n++] = kind;
 			ct__rawlock_lock(&dbg.threads_lock);
-			t = ct__dbg_holder_locked(obj, kind);
+			t = ct__dbg_holder_locked(t, obj, kind);
 			ct__rawlock_unlock(&dbg.threads_lock);
 			if (t == rows->v[i].d) {
 				cycle = true;
@@ -173,9 +177,10 @@ static unsigned print_cycles(FILE *out, struct rows *rows)
 		for (unsigned k = 0; k < n; k++) {
 			struct row *r = row_of(rows, path[k]);
 			struct row *h = row_of(rows, path[(k + 1) % n]);
-			ct__dbg_describe(objs[k], kinds[k], what, sizeof what);
+			ct__dbg_describe_stored(objs[k], kinds[k], what, sizeof what);
 			if (kinds[k] == CT__OBJ_THREAD)
-				fprintf(out, "  \"%s\" joins %s\n", r ? r->name : "?", what);
+				fprintf(out, "  \"%s\" joins thread \"%s\"\n", r ? r->name : "?",
+					h ? h->name : "?");
 			else
 				fprintf(out, "  \"%s\" waits for %s, held by \"%s\"\n",
 					r ? r->name : "?", what, h ? h->name : "?");
@@ -212,6 +217,7 @@ int ct_dump(FILE *out)
 	ct__rawlock_unlock(&dbg.threads_lock);
 
 	int64_t now = ct__dbg_now();
+	double scale = ct__dbg_scale();
 	flockfile(out);
 	fprintf(out, "cthreading thread dump (pid %ld, %zu thread%s)\n", (long)getpid(), rows.n,
 		rows.n == 1 ? "" : "s");
@@ -221,7 +227,7 @@ int ct_dump(FILE *out)
 		struct row *r = &rows.v[i];
 		fprintf(out, "\n\"%s\" ident 0x%lx, native id %ld, %s, %s\n", r->name, r->ident,
 			r->native_id, r->daemon ? "daemon" : "not daemon", state_name(r));
-		print_wait(out, &rows, r, now);
+		print_wait(out, &rows, r, now, scale);
 		print_holds(out, r);
 	}
 	if (!print_cycles(out, &rows))

@@ -126,13 +126,14 @@ int ct_profile_report(FILE *out)
 	if (prof.used && !copy)
 		return CT_ENOMEM;
 	qsort(copy, n, sizeof *copy, by_total_wait);
+	double ms = ct__dbg_scale() / 1e6; /* per tick */
 	char what[160], site[160];
 	flockfile(out);
 	fprintf(out, "cthreading contention profile: %u object%s, by total wait\n", n,
 		n == 1 ? "" : "s");
 	for (unsigned i = 0; i < n; i++) {
 		struct prof *p = &copy[i];
-		ct__dbg_describe(p->obj, p->kind, what, sizeof what);
+		ct__dbg_describe_stored(p->obj, p->kind, what, sizeof what);
 		fprintf(out, "%s:", what);
 		if (p->acquisitions)
 			fprintf(out, " %llu acquisitions, %llu contended,",
@@ -140,10 +141,10 @@ int ct_profile_report(FILE *out)
 				(unsigned long long)p->contended);
 		if (p->waits)
 			fprintf(out, " %llu waits,", (unsigned long long)p->waits);
-		fprintf(out, " total wait %.3f ms, longest %.3f ms", (double)p->wait_total / 1e6,
-			(double)p->wait_max / 1e6);
+		fprintf(out, " total wait %.3f ms, longest %.3f ms", (double)p->wait_total * ms,
+			(double)p->wait_max * ms);
 		if (p->acquisitions)
-			fprintf(out, ", held %.3f ms", (double)p->hold_total / 1e6);
+			fprintf(out, ", held %.3f ms", (double)p->hold_total * ms);
 		if (p->site) {
 			ct__dbg_site(p->site, site, sizeof site);
 			fprintf(out, "; first taken at %s", site);
@@ -232,8 +233,8 @@ static void label(const void *obj, unsigned kind, char *buf, size_t size)
 	char name[DBG_NAME_MAX];
 	if (kind == CT__OBJ_SLEEP)
 		snprintf(buf, size, "sleep");
-	else if (kind == CT__OBJ_THREAD || !ct_object_get_name(obj, name, sizeof name))
-		ct__dbg_describe(obj, kind, buf, size);
+	else if (!ct_object_get_name(obj, name, sizeof name))
+		ct__dbg_describe_stored(obj, kind, buf, size);
 	else
 		snprintf(buf, size, "%s \"%s\"", ct__dbg_kind_name(kind), name);
 }
@@ -244,6 +245,7 @@ static int write_trace(FILE *f)
 	uint64_t dropped = 0;
 	bool first = true;
 	char tname[DBG_NAME_MAX], what[200], full[200];
+	double scale = ct__dbg_scale();
 	fprintf(f, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
 	for (struct dthread *t = atomic_load_explicit(&dbg.threads, memory_order_acquire); t;
 	     t = t->next) {
@@ -271,12 +273,13 @@ static int write_trace(FILE *f)
 			int rc = atomic_load_explicit(&e->rc, memory_order_relaxed);
 			unsigned kind = kt >> 8, type = kt & 0xff;
 			label(obj, kind, what, sizeof what);
-			ct__dbg_describe(obj, kind, full, sizeof full);
+			ct__dbg_describe_stored(obj, kind, full, sizeof full);
 			fprintf(f,
 				",\n{\"ph\":\"X\",\"cat\":\"%s\",\"pid\":%ld,\"tid\":%ld,"
 				"\"ts\":%.3f,\"dur\":%.3f,\"name\":",
 				type == DBG_SPAN_HOLD ? "hold" : "wait", pid, tid,
-				(double)begin / 1e3, (double)(end - begin) / 1e3);
+				(double)ct__dbg_to_ns(begin, scale) / 1e3,
+				(double)(end - begin) * scale / 1e3);
 			char name[220];
 			snprintf(name, sizeof name, "%s %s",
 				 type == DBG_SPAN_HOLD ? "hold" : "wait", what);

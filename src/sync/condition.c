@@ -181,7 +181,8 @@ static int wait_until(ct_condition_t *cond, int64_t deadline)
 	if (token != CT__TOKEN_HANDOFF)
 		ct_lock_acquire(inner_lock(cond));
 	else /* debugging: a hand-off is an acquire too */
-		CT__DEBUG_HOOK(acquired(inner_lock(cond), CT__OBJ_LOCK, CT__CALLER(), 0, 0, true));
+		CT__DEBUG_HOOK(
+			acquired(inner_lock(cond), CT__OBJ_LOCK, CT__CALLER(), 0, false, true));
 	ct_rlock_t *r = rlock_of(cond);
 	if (r)
 		ct__rlock_restore(r, w.depth);

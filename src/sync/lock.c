@@ -129,15 +129,14 @@ int ct__lock_acquire_as(ct_lock_t *lock, const void *object, unsigned kind, int6
 	/* Debugging: the hooks see the object (the RLock or RWLock a Lock
 	 * serves), where it was asked for, and any wait before it is held. */
 	int rc = 0;
-	int64_t waited_from = 0;
+	bool waited = false;
 	if (!try_plain(lock)) {
 		rc = deadline == 0 ? CT_ETIMEDOUT : h->acquiring(object, kind, deadline, site);
-		if (rc == 0) {
-			waited_from = ct__now_ns();
+		waited = deadline != 0;
+		if (rc == 0)
 			rc = ct__lock_acquire_until(lock, deadline, flags);
-		}
 	}
-	h->acquired(object, kind, site, rc, waited_from, deadline != 0);
+	h->acquired(object, kind, site, rc, waited, deadline != 0);
 	return rc;
 }
 
@@ -146,7 +145,8 @@ void ct__lock_acquire_slow(ct_lock_t *lock)
 	if (CT__UNLIKELY(!lock))
 		return;
 	if (CT__DEBUG_ON(CT__DEBUG_LOCKS)) {
-		(void)ct__lock_acquire_as(lock, lock, CT__OBJ_LOCK, CT__NO_DEADLINE, 0, CT__CALLER());
+		(void)ct__lock_acquire_as(lock, lock, CT__OBJ_LOCK, CT__NO_DEADLINE, 0,
+					  CT__CALLER());
 		return;
 	}
 	(void)ct__lock_acquire_until(lock, CT__NO_DEADLINE, 0);
@@ -157,7 +157,8 @@ bool ct__lock_try_acquire_slow(ct_lock_t *lock)
 	if (CT__UNLIKELY(!lock))
 		return false;
 	bool held = try_plain(lock);
-	CT__DEBUG_HOOK(acquired(lock, CT__OBJ_LOCK, CT__CALLER(), held ? 0 : CT_ETIMEDOUT, 0, false));
+	CT__DEBUG_HOOK(
+		acquired(lock, CT__OBJ_LOCK, CT__CALLER(), held ? 0 : CT_ETIMEDOUT, false, false));
 	return held;
 }
 

@@ -540,10 +540,9 @@ int ct__thread_join_until(ct_thread_t *t, int64_t deadline, unsigned flags)
 		const struct ct__debug_hooks *h = ct__debug();
 		void *site = CT__CALLER();
 		int rc = h->acquiring(t, CT__OBJ_THREAD, deadline, site);
-		int64_t from = ct__now_ns();
 		if (rc == 0)
 			rc = wait_finished(rec, deadline, flags | CT__PARK_NO_SPIN);
-		h->acquired(t, CT__OBJ_THREAD, site, rc, from, true);
+		h->acquired(t, CT__OBJ_THREAD, site, rc, true, true);
 		return rc;
 	}
 	return wait_finished(rec, deadline, flags | CT__PARK_NO_SPIN);
