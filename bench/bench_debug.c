@@ -35,6 +35,23 @@ static void debug_off(void)
 	(void)ct_debug_configure("off");
 }
 
+/* Defines NAME_off and NAME_on(ops, note): LOOP(ops) with debugging off,
+ * and with SETTINGS on for the loop only. */
+#define OFF_ON(name, loop, settings)                   \
+	static double name##_off(long ops, char *note) \
+	{                                              \
+		(void)note;                            \
+		return loop(ops);                      \
+	}                                              \
+	static double name##_on(long ops, char *note)  \
+	{                                              \
+		(void)note;                            \
+		debug_on(settings);                    \
+		double t = loop(ops);                  \
+		debug_off();                           \
+		return t;                              \
+	}
+
 /* ---- uncontended -------------------------------------------------------- */
 
 static double lock_pairs(long ops)
@@ -48,20 +65,7 @@ static double lock_pairs(long ops)
 	return (double)(bench_now() - t0);
 }
 
-static double uncontended_off(long ops, char *note)
-{
-	(void)note;
-	return lock_pairs(ops);
-}
-
-static double uncontended_deadlock(long ops, char *note)
-{
-	(void)note;
-	debug_on("deadlock");
-	double t = lock_pairs(ops);
-	debug_off();
-	return t;
-}
+OFF_ON(uncontended, lock_pairs, "deadlock")
 
 static const struct bench_workload lock_uncontended_debug = {
 	.name = "lock_uncontended_debug",
@@ -69,7 +73,7 @@ static const struct bench_workload lock_uncontended_debug = {
 	.family = "debug",
 	.ops = 2000000,
 	.no_best_peer = true,
-	.impls = {{"cthreading", uncontended_off}, {"deadlock_on", uncontended_deadlock}},
+	.impls = {{"cthreading", uncontended_off}, {"deadlock_on", uncontended_on}},
 };
 BENCH_REGISTER(lock_uncontended_debug)
 
@@ -148,20 +152,7 @@ static double queue_1p1c(long ops)
 	return t;
 }
 
-static double queue_off(long ops, char *note)
-{
-	(void)note;
-	return queue_1p1c(ops);
-}
-
-static double queue_traced(long ops, char *note)
-{
-	(void)note;
-	debug_on("trace=/dev/null");
-	double t = queue_1p1c(ops);
-	debug_off();
-	return t;
-}
+OFF_ON(queue, queue_1p1c, "trace=/dev/null")
 
 static const struct bench_workload queue_trace = {
 	.name = "queue_trace_1p1c",
@@ -169,7 +160,7 @@ static const struct bench_workload queue_trace = {
 	.family = "debug",
 	.ops = 200000,
 	.no_best_peer = true,
-	.impls = {{"cthreading", queue_off}, {"trace_on", queue_traced}},
+	.impls = {{"cthreading", queue_off}, {"trace_on", queue_on}},
 };
 BENCH_REGISTER(queue_trace)
 
@@ -187,20 +178,7 @@ static double condition_waits(long ops)
 	return t;
 }
 
-static double event_off(long ops, char *note)
-{
-	(void)note;
-	return condition_waits(ops);
-}
-
-static double event_traced(long ops, char *note)
-{
-	(void)note;
-	debug_on("trace=/dev/null");
-	double t = condition_waits(ops);
-	debug_off();
-	return t;
-}
+OFF_ON(event, condition_waits, "trace=/dev/null")
 
 static const struct bench_workload trace_event = {
 	.name = "trace_event",
@@ -208,6 +186,6 @@ static const struct bench_workload trace_event = {
 	.family = "debug",
 	.ops = 1000000,
 	.no_best_peer = true,
-	.impls = {{"cthreading", event_off}, {"trace_on", event_traced}},
+	.impls = {{"cthreading", event_off}, {"trace_on", event_on}},
 };
 BENCH_REGISTER(trace_event)
