@@ -130,10 +130,14 @@ static void report_inversion(const struct inversion *inv, unsigned kind_a, unsig
 	FILE *out = ct__dbg_log();
 	fprintf(out,
 		"cthreading: lock-order inversion (a possible deadlock) between %s and %s\n"
-		"  thread \"%s\" took %s at %s\n"
-		"    then asked for %s at %s\n"
-		"  thread \"%s\" took %s at %s\n"
-		"    then asked for %s at %s\n",
+		"  thread \"%s\" took %s\n"
+		"      at %s\n"
+		"    then asked for %s\n"
+		"      at %s\n"
+		"  thread \"%s\" took %s\n"
+		"      at %s\n"
+		"    then asked for %s\n"
+		"      at %s\n",
 		a, b, inv->first.thread, a, s1, b, s2, inv->second.thread, b, s3, a, s4);
 	fflush(out);
 	ct__rawlock_unlock(&dbg.report_lock);
@@ -246,8 +250,10 @@ static void report_cycle(const struct cycle_step *steps, unsigned n, void *site,
 		struct dheld *h = ct__dbg_held_slot(steps[0].t, steps[0].obj);
 		ct__dbg_site(h ? atomic_load(&h->site) : NULL, taken, sizeof taken);
 		fprintf(out,
-			"cthreading: self-deadlock: thread \"%s\" asks for %s at %s,\n"
-			"  which it already holds (taken at %s)\n",
+			"cthreading: self-deadlock: thread \"%s\" asks for %s\n"
+			"      at %s\n"
+			"    which it already holds, taken\n"
+			"      at %s\n",
 			who, what, where, taken);
 	} else {
 		fprintf(out, "cthreading: deadlock: a cycle of %u threads waiting for each other\n",
@@ -259,15 +265,17 @@ static void report_cycle(const struct cycle_step *steps, unsigned n, void *site,
 			void *at = i == 0 ? site : atomic_load(&steps[i].t->wait_site);
 			ct__dbg_site(at, where, sizeof where);
 			if (steps[i].kind == CT__OBJ_THREAD) { /* the handle may be gone */
-				fprintf(out, "  thread \"%s\" joins thread \"%s\" at %s\n", who,
-					whom, where);
+				fprintf(out, "  thread \"%s\" joins thread \"%s\"\n      at %s\n",
+					who, whom, where);
 				continue;
 			}
 			struct dheld *h = ct__dbg_held_slot(steps[i].holder, steps[i].obj);
 			ct__dbg_site(h ? atomic_load(&h->site) : NULL, taken, sizeof taken);
 			fprintf(out,
-				"  thread \"%s\" waits for %s at %s\n"
-				"    held by thread \"%s\" (taken at %s)\n",
+				"  thread \"%s\" waits for %s\n"
+				"      at %s\n"
+				"    held by thread \"%s\", taken\n"
+				"      at %s\n",
 				who, what, where, whom, taken);
 		}
 	}

@@ -293,7 +293,7 @@ void ct__dbg_describe_stored(const void *obj, unsigned kind, char *buf, size_t s
 	char name[DBG_NAME_MAX];
 	const char *k = ct__dbg_kind_name(kind);
 	if (ct_object_get_name(obj, name, sizeof name))
-		snprintf(buf, size, "%s \"%s\" (%p)", k, name, obj);
+		snprintf(buf, size, "%s \"%s\"", k, name);
 	else
 		snprintf(buf, size, "%s %p", k, obj);
 }
@@ -302,7 +302,7 @@ void ct__dbg_describe(const void *obj, unsigned kind, char *buf, size_t size)
 {
 	if (kind == CT__OBJ_THREAD && obj) {
 		/* A join: the thread's own name. */
-		snprintf(buf, size, "thread \"%s\" (%p)", ct_thread_name(obj), obj);
+		snprintf(buf, size, "thread \"%s\"", ct_thread_name(obj));
 	} else
 		ct__dbg_describe_stored(obj, kind, buf, size);
 }

@@ -92,7 +92,7 @@ static void print_holds(FILE *out, const struct row *r)
 							  __ATOMIC_RELAXED));
 		else if (kind == CT__OBJ_RWLOCK)
 			fprintf(out, ", write side");
-		fprintf(out, ", taken at %s\n", site);
+		fprintf(out, ", taken\n        at %s\n", site);
 	}
 }
 
@@ -115,14 +115,14 @@ static void print_wait(FILE *out, struct rows *rows, const struct row *r, int64_
 	ct__rawlock_unlock(&dbg.threads_lock);
 	struct row *hr = h ? row_of(rows, h) : NULL;
 	if (kind == CT__OBJ_THREAD) { /* the handle may be gone: the name from its row */
-		fprintf(out, "    joining thread \"%s\" (%p) for %.3f s\n", hr ? hr->name : "?",
-			obj, (double)(now - since) * scale / 1e9);
+		fprintf(out, "    joining thread \"%s\" for %.3f s\n", hr ? hr->name : "?",
+			(double)(now - since) * scale / 1e9);
 		return;
 	}
 	ct__dbg_describe_stored(obj, kind, what, sizeof what);
 	fprintf(out, "    waiting on %s for %.3f s", what, (double)(now - since) * scale / 1e9);
 	if (hr)
-		fprintf(out, ", held by \"%s\" (ident 0x%lx)", hr->name, hr->ident);
+		fprintf(out, ", held by \"%s\" (ident %lu)", hr->name, hr->ident);
 	else if (ct__dbg_lock_like(kind))
 		fprintf(out, ", holder not known");
 	fputc('\n', out);
@@ -225,7 +225,7 @@ int ct_dump(FILE *out)
 		fprintf(out, "(%zu more not shown)\n", total - rows.n);
 	for (size_t i = 0; i < rows.n; i++) {
 		struct row *r = &rows.v[i];
-		fprintf(out, "\n\"%s\" ident 0x%lx, native id %ld, %s, %s\n", r->name, r->ident,
+		fprintf(out, "\n\"%s\" ident %lu, native id %ld, %s, %s\n", r->name, r->ident,
 			r->native_id, r->daemon ? "daemon" : "not daemon", state_name(r));
 		print_wait(out, &rows, r, now, scale);
 		print_holds(out, r);

@@ -227,16 +227,13 @@ static const char *outcome(int rc)
 	}
 }
 
-/* The span's label: "lock \"name\"" or "lock 0x...". */
+/* The span's label: "lock \"name\"", "lock 0x..." or "sleep". */
 static void label(const void *obj, unsigned kind, char *buf, size_t size)
 {
-	char name[DBG_NAME_MAX];
 	if (kind == CT__OBJ_SLEEP)
 		snprintf(buf, size, "sleep");
-	else if (!ct_object_get_name(obj, name, sizeof name))
-		ct__dbg_describe_stored(obj, kind, buf, size);
 	else
-		snprintf(buf, size, "%s \"%s\"", ct__dbg_kind_name(kind), name);
+		ct__dbg_describe_stored(obj, kind, buf, size);
 }
 
 static int write_trace(FILE *f)
@@ -273,7 +270,7 @@ static int write_trace(FILE *f)
 			int rc = atomic_load_explicit(&e->rc, memory_order_relaxed);
 			unsigned kind = kt >> 8, type = kt & 0xff;
 			label(obj, kind, what, sizeof what);
-			ct__dbg_describe_stored(obj, kind, full, sizeof full);
+			snprintf(full, sizeof full, "%p", obj);
 			fprintf(f,
 				",\n{\"ph\":\"X\",\"cat\":\"%s\",\"pid\":%ld,\"tid\":%ld,"
 				"\"ts\":%.3f,\"dur\":%.3f,\"name\":",
@@ -284,7 +281,7 @@ static int write_trace(FILE *f)
 			snprintf(name, sizeof name, "%s %s",
 				 type == DBG_SPAN_HOLD ? "hold" : "wait", what);
 			json_string(f, name);
-			fprintf(f, ",\"args\":{\"object\":");
+			fprintf(f, ",\"args\":{\"address\":");
 			json_string(f, full);
 			if (type == DBG_SPAN_WAIT)
 				fprintf(f, ",\"outcome\":\"%s\"", outcome(rc));
