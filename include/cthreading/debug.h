@@ -42,7 +42,8 @@ extern "C" {
  *   contended acquisitions, total and longest wait, total hold time, and
  *   waits on every other object (queues, conditions, events...), sorted by
  *   total wait. Written at exit and by ct_profile_report().
- * - `log=FILE`: where reports and signal dumps go (default stderr).
+ * - `log=FILE`: where reports and signal dumps go: a file (appended to),
+ *   `stdout`, or `-` for stderr (the default).
  * - `off`: everything off again.
  *
  * An unknown setting is reported once on stderr, never ignored silently.

@@ -480,16 +480,19 @@ static int apply(const char *key, const char *value, uint32_t *mode)
 	if (strcmp(key, "log") == 0) {
 		if (!value || !*value)
 			return CT_EINVAL;
-		FILE *f = strcmp(value, "-") == 0 ? NULL : fopen(value, "a");
-		if (!f && strcmp(value, "-") != 0)
+		bool std_stream = strcmp(value, "-") == 0 || strcmp(value, "stdout") == 0;
+		FILE *f = strcmp(value, "stdout") == 0 ? stdout
+			  : std_stream		       ? NULL
+						       : fopen(value, "a");
+		if (!f && !std_stream)
 			return -errno;
-		if (f)
+		if (f && !std_stream)
 			setvbuf(f, NULL, _IOLBF, 0);
 		ct__rawlock_lock(&dbg.report_lock);
 		FILE *old = dbg.log;
 		dbg.log = f;
 		ct__rawlock_unlock(&dbg.report_lock);
-		if (old)
+		if (old && old != stdout)
 			fclose(old);
 		return 0;
 	}
