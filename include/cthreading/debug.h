@@ -50,9 +50,9 @@ extern "C" {
  * While everything is off, each fast path pays one load and a branch not
  * taken. With `deadlock`, `trace` or `profile` on, every acquire and release
  * of a Lock, RLock and RWLock's write side goes out of line (the read side
- * is not followed). A program linked with the static library keeps this
- * layer only if it calls one of the functions below (or links with
- * `-Wl,-u,ct_debug_configure`); the shared library always has it.
+ * is not followed). A static link keeps this layer through
+ * `-Wl,-u,ct_debug_configure`, which the CMake target cthreading::static
+ * and `pkg-config --static` add.
  * @{
  */
 

@@ -129,7 +129,11 @@ void ct__dbg_thread_name(struct dthread *t, char *buf, size_t size)
 
 void ct__dbg_refresh_name(struct dthread *me)
 {
-	const char *name = ct_thread_name(ct_current_thread());
+	/* Never makes the thread's record: that takes the registry's lock,
+	 * which the hook's caller may hold (fork's handler does). */
+	struct ct__thread *rec = ct__tls_self;
+	const char *name =
+		rec ? ct_thread_name(rec->self) : "(a thread cthreading does not know yet)";
 	uint32_t s = atomic_load_explicit(&me->name_seq, memory_order_relaxed);
 	atomic_store_explicit(&me->name_seq, s + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
