@@ -20,6 +20,7 @@
 #endif
 #include <cthreading.h>
 #include <pthread.h>
+#include <stdlib.h>
 
 #include "bench.h"
 #include "bench_contend.h"
