@@ -101,6 +101,11 @@ static struct edge *edge_find(const void *from, const void *to, bool *found)
 	return free_slot;
 }
 
+void ct__dbg_orders_fork(int phase)
+{
+	ct__dbg_fork_lock(&orders.lock, phase);
+}
+
 void ct__dbg_forget_orders(const void *obj)
 {
 	ct__rawlock_lock(&orders.lock);

@@ -89,15 +89,20 @@ _Thread_local struct dthread *ct__dbg_tls CT__TLS_MODEL;
 static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 
-/* At the thread's end: the record says nothing more, and may serve another
- * thread unless a trace keeps its events. */
+/* The record of a thread that ended (or is gone in a fork child) says nothing more, and may serve
+ * another thread unless a trace keeps its events. */
+static void record_ends(struct dthread *t)
+{
+	for (unsigned i = 0; i < DBG_HELD_MAX; i++)
+		atomic_store_explicit(&t->held[i].obj, NULL, memory_order_relaxed);
+	atomic_store_explicit(&t->wait_obj, NULL, memory_order_relaxed);
+	atomic_store_explicit(&t->live, false, memory_order_release);
+}
+
+/* At the thread's end (its key's destructor). */
 static void thread_gone(void *p)
 {
-	struct dthread *me = p;
-	for (unsigned i = 0; i < DBG_HELD_MAX; i++)
-		atomic_store_explicit(&me->held[i].obj, NULL, memory_order_relaxed);
-	atomic_store_explicit(&me->wait_obj, NULL, memory_order_relaxed);
-	atomic_store_explicit(&me->live, false, memory_order_release);
+	record_ends(p);
 	ct__dbg_tls = NULL;
 }
 
@@ -559,6 +564,68 @@ int ct_debug_configure(const char *settings)
 void ct__dbg_destroyed(const void *obj)
 {
 	forget_object(obj);
+}
+
+/* ---- fork() -------------------------------------------------------------- */
+
+void ct__dbg_fork_lock(struct ct__rawlock *l, int phase)
+{
+	if (phase == CT__DBG_FORK_PREPARE)
+		ct__rawlock_lock(l);
+	else if (phase == CT__DBG_FORK_PARENT)
+		ct__rawlock_unlock(l);
+	else
+		ct__rawlock_reinit(l);
+}
+
+/* Every internal lock, in the order the layer nests them (a report takes
+ * names; a record walk takes the profile). */
+static void fork_all(int phase)
+{
+	ct__dbg_fork_lock(&dbg.report_lock, phase);
+	ct__dbg_fork_lock(&dbg.threads_lock, phase);
+	ct__dbg_orders_fork(phase);
+	ct__dbg_fork_lock(&names.lock, phase);
+	ct__dbg_profile_fork(phase);
+}
+
+/* Registered before the thread layer's handlers, so this runs after
+ * theirs: the gate is closed and no thread is inside a critical section
+ * that could wait here. The forking thread's own hooks stay quiet until
+ * the fork is over. */
+static void before_fork(void)
+{
+	struct dthread *me = ct__dbg_tls;
+	if (me)
+		me->busy++;
+	fork_all(CT__DBG_FORK_PREPARE);
+}
+
+static void after_fork_parent(void)
+{
+	fork_all(CT__DBG_FORK_PARENT);
+	struct dthread *me = ct__dbg_tls;
+	if (me)
+		me->busy--;
+}
+
+/* In the child only the forking thread exists: the others' records hold
+ * and wait for nothing. */
+static void after_fork_child(void)
+{
+	fork_all(CT__DBG_FORK_CHILD);
+	struct dthread *me = ct__dbg_tls;
+	for (struct dthread *t = atomic_load_explicit(&dbg.threads, memory_order_relaxed); t;
+	     t = t->next)
+		if (t != me)
+			record_ends(t);
+	if (me)
+		me->busy--;
+}
+
+__attribute__((constructor(101))) static void register_fork_handlers(void)
+{
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }
 
 __attribute__((constructor)) static void read_environment(void)

@@ -133,6 +133,14 @@ void ct__dbg_destroyed(const void *obj);
 /* True for the signal dumper's thread (left out of dumps). */
 bool ct__dbg_is_dumper(unsigned long ident);
 
+/* fork(): each file's internal locks, taken (CT__DBG_FORK_PREPARE), given
+ * back in the parent (CT__DBG_FORK_PARENT) or made anew in the child
+ * (CT__DBG_FORK_CHILD). */
+enum { CT__DBG_FORK_PREPARE, CT__DBG_FORK_PARENT, CT__DBG_FORK_CHILD };
+void ct__dbg_fork_lock(struct ct__rawlock *l, int phase);
+void ct__dbg_orders_fork(int phase);
+void ct__dbg_profile_fork(int phase);
+
 /* deadlock.c */
 extern const struct ct__debug_hooks ct__dbg_hooks;
 void ct__dbg_forget_orders(const void *obj);

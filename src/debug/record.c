@@ -60,6 +60,11 @@ static struct prof *prof_entry(const void *obj, unsigned kind)
 	return NULL;
 }
 
+void ct__dbg_profile_fork(int phase)
+{
+	ct__dbg_fork_lock(&prof.lock, phase);
+}
+
 static void add_wait(struct prof *p, int64_t waited_ns)
 {
 	p->wait_total += waited_ns;
