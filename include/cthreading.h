@@ -42,6 +42,7 @@
 #include "cthreading/barrier.h"
 #include "cthreading/common.h"
 #include "cthreading/condition.h"
+#include "cthreading/debug.h"
 #include "cthreading/event.h"
 #include "cthreading/executor.h"
 #include "cthreading/future.h"

@@ -6,7 +6,8 @@
 #   cmake -DLIB=path/to/libcthreading.so -P check_exports.cmake
 set(abi_internals ct__lock_acquire_slow ct__lock_release_slow ct__once_slow
     ct__rwlock_read_acquire_slow ct__rwlock_read_release_slow
-    ct__semaphore_acquire_slow ct__gil_checkpoint_slow ct__gil_tls_breaker)
+    ct__semaphore_acquire_slow ct__gil_checkpoint_slow ct__gil_tls_breaker
+    ct__lock_try_acquire_slow ct__debug_flags ct__debug_destroyed)
 execute_process(COMMAND nm -D --defined-only ${LIB} OUTPUT_VARIABLE out RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "nm failed on ${LIB}")

@@ -1,7 +1,7 @@
 # The layering rule of src/ (docs/architecture.md): a layer may include and
 # call only its own layer and the ones below it, never one above.
 #
-#   core 0 <- park 1 <- sync 2 <- thread 3 <- queue 4, futures 4 <- gil 5
+#   core 0 <- park 1 <- sync 2 <- thread 3 <- queue 4, futures 4 <- gil 5, debug 5
 #
 # Two checks, so that neither an #include nor a call can cross upward
 # unseen:
@@ -18,6 +18,7 @@ set(rank_thread 3)
 set(rank_queue 4)
 set(rank_futures 4)
 set(rank_gil 5)
+set(rank_debug 5)
 
 function(layer_of path out)
   if(path MATCHES "(^|/)src/([a-z]+)/")

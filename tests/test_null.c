@@ -843,3 +843,39 @@ TEST(null_thread_release)
 {
 	ct_thread_release(NULL);
 }
+
+TEST(null_debug_configure)
+{
+	CHECK_RC(ct_debug_configure(NULL), CT_EINVAL);
+}
+
+TEST(null_object_set_name)
+{
+	CHECK_RC(ct_object_set_name(NULL, "x"), CT_EINVAL);
+	static ct_lock_t lock = CT_LOCK_INIT;
+	CHECK_OK(ct_object_set_name(&lock, NULL)); /* no name: forgets it */
+}
+
+TEST(null_object_get_name)
+{
+	char buf[8] = "x";
+	CHECK_EQ(ct_object_get_name(NULL, buf, sizeof buf), 0);
+	static ct_lock_t lock = CT_LOCK_INIT;
+	CHECK_OK(ct_object_set_name(&lock, "abc"));
+	CHECK_EQ(ct_object_get_name(&lock, NULL, 0), 3);
+}
+
+TEST(null_dump)
+{
+	CHECK_RC(ct_dump(NULL), CT_EINVAL);
+}
+
+TEST(null_profile_report)
+{
+	CHECK_RC(ct_profile_report(NULL), CT_EINVAL);
+}
+
+TEST(null_trace_write)
+{
+	CHECK_RC(ct_trace_write(NULL), CT_EINVAL);
+}

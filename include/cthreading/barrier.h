@@ -77,7 +77,7 @@ CT_API int ct_barrier_init(ct_barrier_t *barrier, unsigned parties, ct_barrier_a
  *  nothing. */
 static inline void ct_barrier_destroy(ct_barrier_t *barrier)
 {
-	(void)barrier;
+	CT__DEBUG_DESTROYED(barrier);
 }
 
 /** The timeout of ct_barrier_wait() that means "the barrier's default",

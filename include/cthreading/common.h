@@ -212,6 +212,27 @@ CT_API const char *ct_err_name(int code);
 #define CT__NOEXCEPT
 #endif
 
+/* The debugging switch (cthreading/debug.h). The inline fast paths test
+ * CT__DEBUG_LOCKS with one load and one predictable branch, and take their
+ * out-of-line path while it is set, so that the debugging layer sees every
+ * acquire and release; the inline destroy functions call
+ * ct__debug_destroyed() while CT__DEBUG_OBJECTS is set (names or lock
+ * orders are kept for objects). Both are 0 unless debugging was asked for. */
+#define CT__DEBUG_LOCKS 1u
+#define CT__DEBUG_OBJECTS 2u
+#ifdef __cplusplus
+CT_API extern uint32_t ct__debug_flags;
+#else
+CT_API extern _Atomic(uint32_t) ct__debug_flags;
+#endif
+#define CT__DEBUG_ON(bits) CT__UNLIKELY(CT__ATOMIC_LOAD(&ct__debug_flags, relaxed) & (bits))
+CT_API void ct__debug_destroyed(const void *object) CT__NOEXCEPT;
+#define CT__DEBUG_DESTROYED(object)                  \
+	do {                                         \
+		if (CT__DEBUG_ON(CT__DEBUG_OBJECTS)) \
+			ct__debug_destroyed(object); \
+	} while (0)
+
 #define CT__CAT2(a, b) a##b
 #define CT__CAT(a, b) CT__CAT2(a, b)
 #define CT__UNIQUE(name) CT__CAT(name, __LINE__)

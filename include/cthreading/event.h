@@ -49,7 +49,7 @@ static inline void ct_event_init(ct_event_t *event)
  *  nothing. */
 static inline void ct_event_destroy(ct_event_t *event)
 {
-	(void)event;
+	CT__DEBUG_DESTROYED(event);
 }
 
 /** `Event.is_set()`; false for NULL. */

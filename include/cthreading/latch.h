@@ -59,7 +59,7 @@ CT_API int ct_latch_init(ct_latch_t *latch, long count);
  *  nothing. */
 static inline void ct_latch_destroy(ct_latch_t *latch)
 {
-	(void)latch;
+	CT__DEBUG_DESTROYED(latch);
 }
 
 /** `count_down(n)`: lowers the count by @p n; reaching zero wakes every

@@ -89,7 +89,7 @@ static inline void ct_lock_init(ct_lock_t *lock)
  *  nothing. */
 static inline void ct_lock_destroy(ct_lock_t *lock)
 {
-	(void)lock;
+	CT__DEBUG_DESTROYED(lock);
 }
 
 /** Out-of-line contention path of ct_lock_acquire(): internal, exported only because the
@@ -98,6 +98,9 @@ CT_API void ct__lock_acquire_slow(ct_lock_t *lock);
 /** Out-of-line path of ct_lock_release(): internal, exported only because the
  *  inline fast path calls it (part of the ABI, see docs/architecture.md). */
 CT_API int ct__lock_release_slow(ct_lock_t *lock) CT__NOEXCEPT;
+/** Out-of-line ct_lock_try_acquire() while debugging is on: internal, exported only
+ *  because the inline fast path calls it. */
+CT_API bool ct__lock_try_acquire_slow(ct_lock_t *lock);
 
 /** `Lock.acquire()`: blocks until the lock is held.
  *
@@ -112,7 +115,8 @@ static inline void ct_lock_acquire(ct_lock_t *lock)
 	uint32_t expected = 0;
 	/* Acquire: pairs with the release that freed the word, so the last
 	 * holder's writes are visible; a failed CAS takes nothing. */
-	if (CT__UNLIKELY(!CT__ATOMIC_CAS_WEAK(&lock->ct__state, &expected, CT__LOCK_LOCKED, acquire,
+	if (CT__UNLIKELY(CT__DEBUG_ON(CT__DEBUG_LOCKS) ||
+			 !CT__ATOMIC_CAS_WEAK(&lock->ct__state, &expected, CT__LOCK_LOCKED, acquire,
 					      relaxed)))
 		ct__lock_acquire_slow(lock);
 }
@@ -123,6 +127,8 @@ static inline bool ct_lock_try_acquire(ct_lock_t *lock)
 {
 	if (CT__UNLIKELY(lock == NULL))
 		return false;
+	if (CT__DEBUG_ON(CT__DEBUG_LOCKS))
+		return ct__lock_try_acquire_slow(lock);
 	/* Relaxed: the CAS's guess; the CAS itself acquires, as above. */
 	uint32_t s = CT__ATOMIC_LOAD(&lock->ct__state, relaxed);
 	while (!(s & CT__LOCK_LOCKED)) {
@@ -149,7 +155,8 @@ static inline int ct_lock_release(ct_lock_t *lock)
 		return CT_EINVAL;
 	uint32_t expected = CT__LOCK_LOCKED;
 	/* Release: publishes the critical section to the next acquire. */
-	if (CT__LIKELY(CT__ATOMIC_CAS_STRONG(&lock->ct__state, &expected, 0, release, relaxed)))
+	if (CT__LIKELY(!CT__DEBUG_ON(CT__DEBUG_LOCKS) &&
+		       CT__ATOMIC_CAS_STRONG(&lock->ct__state, &expected, 0, release, relaxed)))
 		return 0;
 	return ct__lock_release_slow(lock);
 }

@@ -71,7 +71,7 @@ static inline void ct_rwlock_init(ct_rwlock_t *rw)
 /** Releases its resources (it has none; for symmetry). NULL does nothing. */
 static inline void ct_rwlock_destroy(ct_rwlock_t *rw)
 {
-	(void)rw;
+	CT__DEBUG_DESTROYED(rw);
 }
 
 /** Takes a read share if no writer holds the lock or waits for it; true if

@@ -83,7 +83,7 @@ CT_API int ct_bounded_semaphore_init(ct_bounded_semaphore_t *sem, long value);
  *  nothing. */
 static inline void ct_semaphore_destroy(ct_semaphore_t *sem)
 {
-	(void)sem;
+	CT__DEBUG_DESTROYED(sem);
 }
 
 /** `Semaphore.acquire(blocking=False)`: takes one unit if the value is

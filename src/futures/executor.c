@@ -71,6 +71,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/debug_hooks.h"
 #include "cthreading/thread.h"
 #include "futures/executor_internal.h"
 #include "park/fork.h"
@@ -411,6 +412,7 @@ static void idle_wait(struct worker *me)
 	uintptr_t token;
 	/* Not interruptible: a stop request for a worker must not make it
 	 * poll. Woken by a submit, the waker counted it as spinning. */
+	CT__DEBUG_HOOK(waits_on(ex, CT__OBJ_EXECUTOR));
 	if (ct__park(&ex->sleepers, &idle_ops, me, CT__NO_DEADLINE, CT__PARK_NO_SPIN, &token) ==
 	    CT__PARK_UNPARKED)
 		me->spinning = true;
@@ -1016,6 +1018,7 @@ void ct_executor_destroy(ct_executor_t *handle)
 	struct ct__executor *ex = ct__executor_of(handle);
 	if (!ex)
 		return;
+	CT__DEBUG_DESTROYED(handle);
 	handle->ct__impl = NULL;
 	close_pool(ex);
 	revive(ex);

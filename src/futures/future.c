@@ -9,6 +9,7 @@
  *   - waiters (wait, as_completed) and callbacks: on lists under the
  *     future's lock, which completion takes only when HOOKED is set.
  */
+#include "core/debug_hooks.h"
 #include "futures/future_internal.h"
 
 #include <pthread.h>
@@ -216,6 +217,7 @@ int ct__state_wait(_Atomic uint32_t *state, int64_t deadline)
 			continue;
 		struct state_wait w = {state, s | CT__F_PARKED};
 		uintptr_t token;
+		CT__DEBUG_HOOK(waits_on(state, CT__OBJ_FUTURE));
 		int rc = ct__park(state, &state_park_ops, &w, deadline,
 				  CT__PARK_INTERRUPTIBLE | CT__PARK_NO_SPIN, &token);
 		if (rc < 0)

@@ -122,6 +122,7 @@
 #include <stdalign.h>
 #include <string.h>
 
+#include "core/debug_hooks.h"
 #include "core/internal.h"
 #include "park/park.h"
 #include "park/parker.h"
@@ -440,8 +441,10 @@ static void wait_turn(ct_gil_t *g, struct ct__gil_waiter *w, struct ct__gil_wait
 			grant(to_grant);
 			to_grant = NULL;
 		}
-		if (sig != SIG_GRANTED)
+		if (sig != SIG_GRANTED) {
+			CT__DEBUG_HOOK(waits_on(g, CT__OBJ_GIL));
 			ct__park_wait(&w->signal, sig, deadline, flags);
+		}
 		if (atomic_load_explicit(&w->signal, memory_order_acquire) == SIG_GRANTED)
 			return;
 		gil_lock(g);
@@ -582,6 +585,7 @@ int ct_gil_destroy(ct_gil_t *gil)
 {
 	if (!gil)
 		return CT_EINVAL;
+	CT__DEBUG_DESTROYED(gil);
 	int rc = 0;
 	ct__rawlock_lock(&registry_lock);
 	uint32_t s = atomic_load(&gil->ct__state);

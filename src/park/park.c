@@ -19,6 +19,7 @@
 #include <stdalign.h>
 #include <stddef.h>
 
+#include "core/debug_hooks.h"
 #include "park/parker.h"
 #include "park/waiter.h"
 
@@ -188,6 +189,7 @@ int ct__park(const void *key, const struct ct__park_ops *ops, void *ctx, int64_t
 	node.queued = true;
 	append(b, &node);
 	bucket_unlock(b);
+	CT__DEBUG_HOOK(park_begin(key, deadline)); /* debugging: a wait begins */
 
 	if (ops->before_sleep)
 		ops->before_sleep(ctx);
@@ -234,6 +236,7 @@ int ct__park(const void *key, const struct ct__park_ops *ops, void *ctx, int64_t
 		*token = node.token;
 	atomic_store_explicit(&p->state, CT__PK_IDLE, memory_order_relaxed);
 	sleep_end(self, suspended);
+	CT__DEBUG_HOOK(park_end(rc)); /* debugging: the wait is over */
 	return rc;
 }
 
@@ -400,12 +403,15 @@ int ct__park_sleep(int64_t deadline, unsigned flags)
 		return CT_ESTOPPED;
 	}
 	void *suspended = sleep_begin(self, flags);
+	CT__DEBUG_HOOK(park_begin(NULL, deadline)); /* debugging: a sleep begins */
 	/* Nobody unparks a sleeper: only the deadline or a stop ends this, so
 	 * spinning would only burn the CPU. */
 	enum ct__parker_result r = ct__parker_wait(p, deadline, interruptible, 0, NULL);
 	atomic_store_explicit(&p->state, CT__PK_IDLE, memory_order_relaxed);
 	sleep_end(self, suspended);
-	return r == CT__PKR_INTERRUPTED ? CT_ESTOPPED : 0;
+	int rc = r == CT__PKR_INTERRUPTED ? CT_ESTOPPED : 0;
+	CT__DEBUG_HOOK(park_end(rc)); /* debugging: the sleep is over */
+	return rc;
 }
 
 unsigned ct__park_queued(const void *key)

@@ -35,6 +35,7 @@
  */
 #include "cthreading/queue.h"
 
+#include "core/debug_hooks.h"
 #include "core/internal.h"
 #include "park/fork.h"
 #include "park/park.h"
@@ -139,6 +140,7 @@ static int wait_on(ct_queue_t *q, uint32_t *waiters, int64_t deadline, unsigned 
 	uintptr_t token;
 	ct__note_push(self, &n.note, forget_waiters);
 	(*waiters)++;
+	CT__DEBUG_HOOK(waits_on(q, CT__OBJ_QUEUE));
 	int rc = ct__park(waiters, &queue_park_ops, q, deadline, flags, &token);
 	qlock(q);
 	(*waiters)--;
@@ -387,6 +389,7 @@ int ct_queue_destroy(ct_queue_t *q)
 {
 	if (!q)
 		return CT_EINVAL;
+	CT__DEBUG_DESTROYED(q);
 	int rc = ops(q)->destroy(q);
 	if (rc == 0) {
 		q->ct__storage = CT__QUEUE_LOCKED;
@@ -399,7 +402,10 @@ int ct_queue_put(ct_queue_t *q, void *item, double timeout)
 {
 	int64_t deadline;
 	int rc = ct__object_deadline(q, timeout, &deadline);
-	return rc < 0 ? rc : ops(q)->put(q, item, deadline);
+	if (rc < 0)
+		return rc;
+	CT__DEBUG_HOOK(waits_on(q, CT__OBJ_QUEUE)); /* debugging: what a wait is for */
+	return ops(q)->put(q, item, deadline);
 }
 
 int ct_queue_put_nowait(ct_queue_t *q, void *item)
@@ -411,7 +417,10 @@ int ct_queue_get(ct_queue_t *q, void **item, double timeout)
 {
 	int64_t deadline;
 	int rc = ct__queue_get_args(q, item, timeout, &deadline);
-	return rc < 0 ? rc : ops(q)->get(q, item, deadline);
+	if (rc < 0)
+		return rc;
+	CT__DEBUG_HOOK(waits_on(q, CT__OBJ_QUEUE)); /* debugging: what a wait is for */
+	return ops(q)->get(q, item, deadline);
 }
 
 int ct_queue_get_nowait(ct_queue_t *q, void **item)
@@ -453,7 +462,10 @@ int ct_queue_join(ct_queue_t *q, double timeout)
 {
 	int64_t deadline;
 	int rc = ct__object_deadline(q, timeout, &deadline);
-	return rc < 0 ? rc : ops(q)->join(q, deadline);
+	if (rc < 0)
+		return rc;
+	CT__DEBUG_HOOK(waits_on(q, CT__OBJ_QUEUE)); /* debugging: what a wait is for */
+	return ops(q)->join(q, deadline);
 }
 
 void ct_queue_shutdown(ct_queue_t *q, bool immediate)

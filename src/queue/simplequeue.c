@@ -49,6 +49,7 @@
  */
 #include <sched.h>
 
+#include "core/debug_hooks.h"
 #include "core/internal.h"
 #include "cthreading/queue.h"
 #include "park/fork.h"
@@ -136,6 +137,7 @@ int ct_simplequeue_destroy(ct_simplequeue_t *q)
 {
 	if (!q)
 		return CT_EINVAL;
+	CT__DEBUG_DESTROYED(q);
 	if (check_fork(q, &q->ct__head) < 0)
 		return 0; /* destroyed already: nothing to do */
 	if (ct_lock_locked(&q->ct__get_lock))
@@ -289,6 +291,7 @@ static int head_segment(ct_simplequeue_t *q, int64_t deadline, struct ct__sq_seg
 		if (ct__expired(deadline))
 			return CT_ETIMEDOUT;
 		uintptr_t token;
+		CT__DEBUG_HOOK(waits_on(q, CT__OBJ_SIMPLEQUEUE));
 		int rc = ct__park(&q->ct__head_seg, &ops, q, deadline, CT__PARK_INTERRUPTIBLE,
 				  &token);
 		if (rc < 0 && !atomic_load_explicit(&q->ct__head_seg, memory_order_acquire))

@@ -28,6 +28,7 @@
  */
 #include "cthreading/barrier.h"
 
+#include "core/debug_hooks.h"
 #include "core/internal.h"
 #include "park/fork.h"
 #include "park/park.h"
@@ -135,6 +136,7 @@ static int wait_change(ct_barrier_t *b, int64_t deadline)
 {
 	uint32_t epoch = atomic_load_explicit(&b->ct__epoch, memory_order_relaxed);
 	ct_lock_release(&b->ct__lock);
+	CT__DEBUG_HOOK(waits_on(b, CT__OBJ_BARRIER));
 	int rc = ct__park_wait(&b->ct__epoch, epoch, deadline, CT__PARK_INTERRUPTIBLE);
 	ct_lock_acquire(&b->ct__lock);
 	return rc;

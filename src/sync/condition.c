@@ -24,6 +24,7 @@
  */
 #include "cthreading/condition.h"
 
+#include "core/debug_hooks.h"
 #include "core/internal.h"
 #include "park/fork.h"
 #include "park/park.h"
@@ -54,7 +55,7 @@ void ct_condition_destroy(ct_condition_t *cond)
 {
 	if (CT__UNLIKELY(!cond))
 		return;
-	(void)cond;
+	CT__DEBUG_DESTROYED(cond);
 }
 
 /* The RLock behind the condition, or NULL when it is over a plain Lock. */
@@ -179,11 +180,15 @@ static int wait_until(ct_condition_t *cond, int64_t deadline)
 	struct ct__waiter *self = ct__waiter_self();
 	struct cond_note n = {.cond = cond};
 	ct__note_push(self, &n.note, forget_waiters);
+	CT__DEBUG_HOOK(waits_on(cond, CT__OBJ_CONDITION));
 	int rc = ct__park(cond, &wait_ops, &w, deadline, CT__PARK_INTERRUPTIBLE, &token);
 	ct__note_pop(self, &n.note);
 	/* A hand-off from the lock's fair release means we hold it already. */
 	if (token != CT__TOKEN_HANDOFF)
 		ct_lock_acquire(inner_lock(cond));
+	else /* debugging: a hand-off is an acquire too */
+		CT__DEBUG_HOOK(
+			acquired(inner_lock(cond), CT__OBJ_LOCK, CT__CALLER(), 0, false, true));
 	ct_rlock_t *r = rlock_of(cond);
 	if (r)
 		ct__rlock_restore(r, w.depth);

@@ -22,6 +22,7 @@
  */
 #include "cthreading/event.h"
 
+#include "core/debug_hooks.h"
 #include "core/internal.h"
 #include "park/park.h"
 #include "sync/parked_bit.h"
@@ -93,6 +94,7 @@ int ct_event_wait(ct_event_t *event, double timeout)
 			continue;
 		w.want = (s & ~FLAGS) | CT__EVENT_PARKED;
 		uintptr_t token;
+		CT__DEBUG_HOOK(waits_on(event, CT__OBJ_EVENT));
 		rc = ct__park_parked(event, &w, deadline, CT__PARK_INTERRUPTIBLE, &token);
 		if (rc < 0)
 			return was_set(w.want, atomic_load_explicit(&event->ct__state,

@@ -14,6 +14,7 @@
  */
 #include "cthreading/latch.h"
 
+#include "core/debug_hooks.h"
 #include "core/internal.h"
 #include "park/park.h"
 #include "sync/parked_bit.h"
@@ -81,6 +82,7 @@ static int wait_until(ct_latch_t *latch, int64_t deadline)
 			continue;
 		struct ct__parked_wait w = {.word = &latch->ct__state, .parked = CT__LATCH_PARKED};
 		uintptr_t token;
+		CT__DEBUG_HOOK(waits_on(latch, CT__OBJ_LATCH));
 		int rc = ct__park(latch, &latch_park_ops, &w, deadline, CT__PARK_INTERRUPTIBLE,
 				  &token);
 		if (rc < 0)

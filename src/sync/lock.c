@@ -28,6 +28,7 @@
  */
 #include "cthreading/lock.h"
 
+#include "core/debug_hooks.h"
 #include "core/internal.h"
 #include "park/park.h"
 #include "park/waiter.h"
@@ -112,6 +113,7 @@ int ct__lock_acquire_until(ct_lock_t *lock, int64_t deadline, unsigned flags)
 						      memory_order_relaxed, memory_order_relaxed))
 			continue;
 		uintptr_t token;
+		CT__DEBUG_HOOK(waits_on(lock, CT__OBJ_LOCK));
 		int rc = ct__park(lock, &lock_park_ops, lock, deadline, flags, &token);
 		if (rc == CT__PARK_UNPARKED && token == CT__TOKEN_HANDOFF)
 			return 0;
@@ -124,11 +126,62 @@ int ct__lock_acquire_until(ct_lock_t *lock, int64_t deadline, unsigned flags)
 	}
 }
 
+/* ct_lock_try_acquire() without the debugging hooks. */
+static bool try_plain(ct_lock_t *lock)
+{
+	uint32_t s = atomic_load_explicit(&lock->ct__state, memory_order_relaxed);
+	while (!(s & CT__LOCK_LOCKED)) {
+		if (atomic_compare_exchange_weak_explicit(&lock->ct__state, &s, s | CT__LOCK_LOCKED,
+							  memory_order_acquire,
+							  memory_order_relaxed))
+			return true;
+	}
+	return false;
+}
+
+int ct__lock_acquire_as(ct_lock_t *lock, const void *object, unsigned kind, int64_t deadline,
+			unsigned flags, void *site)
+{
+	const struct ct__debug_hooks *h = ct__debug();
+	if (!CT__DEBUG_ON(CT__DEBUG_LOCKS) || !h) {
+		if (try_plain(lock))
+			return 0;
+		return deadline == 0 ? CT_ETIMEDOUT : ct__lock_acquire_until(lock, deadline, flags);
+	}
+	/* Debugging: the hooks see the object (the RLock or RWLock a Lock
+	 * serves), where it was asked for, and any wait before it is held. */
+	int rc = 0;
+	bool waited = false;
+	if (!try_plain(lock)) {
+		rc = deadline == 0 ? CT_ETIMEDOUT : h->acquiring(object, kind, deadline, site);
+		waited = deadline != 0;
+		if (rc == 0)
+			rc = ct__lock_acquire_until(lock, deadline, flags);
+	}
+	h->acquired(object, kind, site, rc, waited, deadline != 0);
+	return rc;
+}
+
 void ct__lock_acquire_slow(ct_lock_t *lock)
 {
 	if (CT__UNLIKELY(!lock))
 		return;
+	if (CT__DEBUG_ON(CT__DEBUG_LOCKS)) {
+		(void)ct__lock_acquire_as(lock, lock, CT__OBJ_LOCK, CT__NO_DEADLINE, 0,
+					  CT__CALLER());
+		return;
+	}
 	(void)ct__lock_acquire_until(lock, CT__NO_DEADLINE, 0);
+}
+
+bool ct__lock_try_acquire_slow(ct_lock_t *lock)
+{
+	if (CT__UNLIKELY(!lock))
+		return false;
+	bool held = try_plain(lock);
+	CT__DEBUG_HOOK(
+		acquired(lock, CT__OBJ_LOCK, CT__CALLER(), held ? 0 : CT_ETIMEDOUT, false, false));
+	return held;
 }
 
 int ct_lock_acquire_timeout(ct_lock_t *lock, double timeout)
@@ -137,11 +190,8 @@ int ct_lock_acquire_timeout(ct_lock_t *lock, double timeout)
 	int rc = ct__object_deadline(lock, timeout, &deadline);
 	if (rc < 0)
 		return rc;
-	if (ct_lock_try_acquire(lock))
-		return 0;
-	if (deadline == 0)
-		return CT_ETIMEDOUT;
-	return ct__lock_acquire_until(lock, deadline, CT__PARK_INTERRUPTIBLE);
+	return ct__lock_acquire_as(lock, lock, CT__OBJ_LOCK, deadline, CT__PARK_INTERRUPTIBLE,
+				   CT__CALLER());
 }
 
 struct release_ctx {
@@ -186,6 +236,7 @@ int ct__lock_release_slow(ct_lock_t *lock)
 {
 	if (CT__UNLIKELY(!lock))
 		return CT_EINVAL;
+	CT__DEBUG_HOOK(released(lock));
 	uint32_t s = atomic_load_explicit(&lock->ct__state, memory_order_relaxed);
 	for (;;) {
 		if (!(s & CT__LOCK_LOCKED))

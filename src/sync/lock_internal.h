@@ -11,6 +11,13 @@
 /* Acquires with an absolute deadline and park flags. */
 int ct__lock_acquire_until(ct_lock_t *lock, int64_t deadline, unsigned flags);
 
+/* Acquires @p lock on behalf of @p object of kind @p kind (core/debug_hooks.h:
+ * the Lock itself, or the RLock or RWLock it serves) with an absolute
+ * deadline (0: try once); while debugging is on the hooks see the acquire
+ * as @p object's, asked for at @p site. */
+int ct__lock_acquire_as(ct_lock_t *lock, const void *object, unsigned kind, int64_t deadline,
+			unsigned flags, void *site);
+
 /* Release when PARKED is set; @p force_fair hands the lock over. */
 int ct__lock_release_parked(ct_lock_t *lock, bool force_fair);
 

@@ -21,6 +21,7 @@
  */
 #include "cthreading/once.h"
 
+#include "core/debug_hooks.h"
 #include "core/internal.h"
 #include "park/fork.h"
 #include "park/park.h"
@@ -100,6 +101,7 @@ int ct__once_slow(ct_once_t *once, int (*fn)(void *arg), void *arg)
 						  &once->ct__state, &s, s | ONCE_PARKED,
 						  memory_order_acquire, memory_order_acquire))
 			continue;
+		CT__DEBUG_HOOK(waits_on(once, CT__OBJ_ONCE));
 		ct__park_wait(&once->ct__state, ONCE_RUNNING | ONCE_PARKED, CT__NO_DEADLINE, 0);
 		s = atomic_load_explicit(&once->ct__state, memory_order_acquire);
 	}

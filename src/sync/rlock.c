@@ -7,6 +7,8 @@
  */
 #include "cthreading/rlock.h"
 
+#include "core/debug_hooks.h"
+#include "park/park.h"
 #include "park/waiter.h"
 #include "sync/lock_internal.h"
 #include "sync/rlock_internal.h"
@@ -43,7 +45,7 @@ void ct_rlock_destroy(ct_rlock_t *rlock)
 {
 	if (CT__UNLIKELY(!rlock))
 		return;
-	(void)rlock;
+	CT__DEBUG_DESTROYED(rlock);
 }
 
 void ct_rlock_acquire(ct_rlock_t *rlock)
@@ -55,7 +57,11 @@ void ct_rlock_acquire(ct_rlock_t *rlock)
 		rlock->ct__depth++;
 		return;
 	}
-	ct_lock_acquire(&rlock->ct__lock);
+	if (CT__DEBUG_ON(CT__DEBUG_LOCKS)) /* debugging: the hooks see the RLock */
+		(void)ct__lock_acquire_as(&rlock->ct__lock, rlock, CT__OBJ_RLOCK, CT__NO_DEADLINE,
+					  0, CT__CALLER());
+	else
+		ct_lock_acquire(&rlock->ct__lock);
 	take(rlock, self, 1);
 }
 
@@ -68,7 +74,7 @@ bool ct_rlock_try_acquire(ct_rlock_t *rlock)
 		rlock->ct__depth++;
 		return true;
 	}
-	if (!ct_lock_try_acquire(&rlock->ct__lock))
+	if (ct__lock_acquire_as(&rlock->ct__lock, rlock, CT__OBJ_RLOCK, 0, 0, CT__CALLER()) < 0)
 		return false;
 	take(rlock, self, 1);
 	return true;
@@ -87,7 +93,11 @@ int ct_rlock_acquire_timeout(ct_rlock_t *rlock, double timeout)
 		rlock->ct__depth++;
 		return 0;
 	}
-	int rc = ct_lock_acquire_timeout(&rlock->ct__lock, timeout);
+	int64_t deadline;
+	int rc = ct__deadline(timeout, &deadline);
+	if (rc == 0)
+		rc = ct__lock_acquire_as(&rlock->ct__lock, rlock, CT__OBJ_RLOCK, deadline,
+					 CT__PARK_INTERRUPTIBLE, CT__CALLER());
 	if (rc == 0)
 		take(rlock, self, 1);
 	return rc;

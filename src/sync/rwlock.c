@@ -32,6 +32,7 @@
  */
 #include "cthreading/rwlock.h"
 
+#include "core/debug_hooks.h"
 #include "core/internal.h"
 #include "park/fork.h"
 #include "park/park.h"
@@ -79,6 +80,7 @@ static int read_until(ct_rwlock_t *rw, int64_t deadline, unsigned flags)
 		uint32_t both = CT__RW_WRITER | CT__RW_PARKED;
 		struct ct__parked_wait w = {&rw->ct__state, both, both, CT__RW_PARKED};
 		uintptr_t token;
+		CT__DEBUG_HOOK(waits_on(rw, CT__OBJ_RWLOCK));
 		int rc = ct__park_parked(readers_key(rw), &w, deadline, flags, &token);
 		if (rc == CT__PARK_UNPARKED && token == CT__TOKEN_HANDOFF)
 			return 0;
@@ -211,6 +213,7 @@ static int drain_until(ct_rwlock_t *rw, int64_t deadline, unsigned flags)
 		if (atomic_load_explicit(&rw->ct__state, memory_order_acquire) < CT__RW_READER)
 			return 0;
 		uintptr_t token;
+		CT__DEBUG_HOOK(waits_on(rw, CT__OBJ_RWLOCK_READERS));
 		int rc = ct__expired(deadline) ? CT_ETIMEDOUT
 					       : ct__park(drain_key(rw), &drain_park_ops, rw,
 							  deadline, flags, &token);
@@ -231,20 +234,18 @@ void ct_rwlock_write_acquire(ct_rwlock_t *rw)
 		return;
 	struct writer_note n;
 	writer_in(&n, rw);
-	ct_lock_acquire(&rw->ct__writers);
+	(void)ct__lock_acquire_as(&rw->ct__writers, rw, CT__OBJ_RWLOCK, CT__NO_DEADLINE, 0,
+				  CT__CALLER());
 	(void)drain_until(rw, CT__NO_DEADLINE, 0);
 	writer_out(&n);
 }
 
-static int write_until(ct_rwlock_t *rw, int64_t deadline)
+static int write_until(ct_rwlock_t *rw, int64_t deadline, void *site)
 {
-	if (!ct_lock_try_acquire(&rw->ct__writers)) {
-		if (deadline == 0)
-			return CT_ETIMEDOUT;
-		int rc = ct__lock_acquire_until(&rw->ct__writers, deadline, CT__PARK_INTERRUPTIBLE);
-		if (rc < 0)
-			return rc;
-	}
+	int rc = ct__lock_acquire_as(&rw->ct__writers, rw, CT__OBJ_RWLOCK, deadline,
+				     CT__PARK_INTERRUPTIBLE, site);
+	if (rc < 0)
+		return rc;
 	return drain_until(rw, deadline, CT__PARK_INTERRUPTIBLE);
 }
 
@@ -256,7 +257,7 @@ int ct_rwlock_write_acquire_timeout(ct_rwlock_t *rw, double timeout)
 		return rc;
 	struct writer_note n;
 	writer_in(&n, rw);
-	rc = write_until(rw, deadline);
+	rc = write_until(rw, deadline, CT__CALLER());
 	writer_out(&n);
 	return rc;
 }

@@ -27,6 +27,7 @@
  */
 #include "cthreading/semaphore.h"
 
+#include "core/debug_hooks.h"
 #include "core/internal.h"
 #include "park/park.h"
 #include "sync/parked_bit.h"
@@ -83,6 +84,7 @@ int ct__semaphore_acquire_slow(ct_semaphore_t *sem, double timeout)
 						   memory_order_relaxed, memory_order_relaxed))
 			continue;
 		uintptr_t token;
+		CT__DEBUG_HOOK(waits_on(sem, CT__OBJ_SEMAPHORE));
 		struct ct__parked_wait w = {&sem->ct__state, ~0u, CT__SEM_PARKED, CT__SEM_PARKED};
 		rc = ct__park_parked(sem, &w, deadline, CT__PARK_INTERRUPTIBLE, &token);
 		if (rc == CT__PARK_UNPARKED && token == CT__TOKEN_HANDOFF)

@@ -26,6 +26,7 @@
 #include <sys/syscall.h>
 #endif
 
+#include "core/debug_hooks.h"
 #include "core/fault.h"
 #include "core/internal.h"
 #include "park/park.h"
@@ -205,6 +206,7 @@ void ct_thread_release(ct_thread_t *t)
  * down is dropping that reference. */
 void ct_thread_destroy(ct_thread_t *t)
 {
+	CT__DEBUG_DESTROYED(t);
 	ct_thread_release(t);
 }
 
@@ -336,6 +338,7 @@ int ct__thread_wait_finished(struct ct__thread *rec, int64_t deadline, unsigned 
 		uint32_t s = atomic_load_explicit(&rec->state, memory_order_acquire);
 		if (s != CT__T_RUNNING)
 			return s == CT__T_FINISHED ? 0 : CT_ENOTSTARTED;
+		CT__DEBUG_HOOK(waits_on(rec->self, CT__OBJ_THREAD));
 		int rc = ct__park_wait(&rec->state, s, deadline, flags);
 		if (rc < 0) {
 			s = atomic_load_explicit(&rec->state, memory_order_acquire);
@@ -357,6 +360,15 @@ int ct__thread_join_until(ct_thread_t *t, int64_t deadline, unsigned flags)
 	 * that the library could see ("cannot join a dummy thread"). */
 	if (rec->kind == CT__KIND_DUMMY)
 		return CT_EJOINDUMMY;
+	if (CT__DEBUG_ON(CT__DEBUG_LOCKS)) { /* debugging: a join is watched as an acquire */
+		const struct ct__debug_hooks *h = ct__debug();
+		void *site = CT__CALLER();
+		int rc = h->acquiring(t, CT__OBJ_THREAD, deadline, site);
+		if (rc == 0)
+			rc = ct__thread_wait_finished(rec, deadline, flags | CT__PARK_NO_SPIN);
+		h->acquired(t, CT__OBJ_THREAD, site, rc, true, true);
+		return rc;
+	}
 	return ct__thread_wait_finished(rec, deadline, flags | CT__PARK_NO_SPIN);
 }
 

@@ -1,0 +1,101 @@
+/** @file
+ * cthreading: when a program hangs or crawls — object names, thread dumps,
+ * deadlock detection, a contention profile and a timeline trace.
+ */
+#ifndef CTHREADING_DEBUG_H
+#define CTHREADING_DEBUG_H
+
+#include <stdio.h>
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @defgroup debug Debugging: dumps, deadlocks, profile, trace
+ *
+ * One switch for all of it, read from the environment when the library is
+ * loaded (as Go's `GODEBUG` and the sanitizers' `*_OPTIONS`):
+ *
+ *     CTHREADING=deadlock,dump=SIGQUIT,trace=out.json,profile=prof.txt ./app
+ *
+ * or the same string from C with ct_debug_configure(). Settings, any subset,
+ * separated by commas:
+ *
+ * - `deadlock`: lock-order inversions (two locks taken in opposite orders
+ *   by any threads, even when no deadlock happened) are reported once per
+ *   pair, with both orders, the threads, the objects and where each lock
+ *   was taken; a blocking acquire of a Lock, RLock or RWLock (write side),
+ *   or a join, that would close a cycle of waits is reported at once with
+ *   the whole cycle: a timed call then returns CT_EDEADLK, a plain one
+ *   aborts the process; a thread acquiring a Lock it already holds is the
+ *   cycle of one. `deadlock=report` reports and keeps waiting instead.
+ * - `dump=SIGQUIT` (any signal name, with or without `SIG`, or a number): a
+ *   thread dump (ct_dump()) on that signal. The handler only wakes a
+ *   dumper thread; the dump is written there.
+ * - `trace=FILE`: a timeline in Chrome's Trace Event Format (chrome://tracing,
+ *   https://ui.perfetto.dev): one track per thread with its name, a span for
+ *   every wait (object, outcome) and for every lock held 10 µs or more.
+ *   Written at exit and by ct_trace_write().
+ * - `profile=FILE` (`profile` alone: stderr): per object, acquisitions,
+ *   contended acquisitions, total and longest wait, total hold time, and
+ *   waits on every other object (queues, conditions, events...), sorted by
+ *   total wait. Written at exit and by ct_profile_report().
+ * - `log=FILE`: where reports and signal dumps go: a file (appended to),
+ *   `stdout`, or `-` for stderr (the default).
+ * - `off`: everything off again.
+ *
+ * An unknown setting is reported once on stderr, never ignored silently.
+ * While everything is off, each fast path pays one load and a branch not
+ * taken. With `deadlock`, `trace` or `profile` on, every acquire and release
+ * of a Lock, RLock and RWLock's write side goes out of line (the read side
+ * is not followed). A static link keeps this layer through
+ * `-Wl,-u,ct_debug_configure`, which the CMake target cthreading::static
+ * and `pkg-config --static` add.
+ * @{
+ */
+
+/** Applies @p settings (the syntax of `CTHREADING` above) on top of the
+ *  current ones. Returns 0, CT_EINVAL for NULL or when a setting was not
+ *  understood (reported on stderr; the others still apply), CT_ENOMEM. */
+CT_API int ct_debug_configure(const char *settings);
+
+/** Names any cthreading object (lock, rlock, condition, semaphore, event,
+ *  barrier, latch, rwlock, queue, executor, GIL, thread handle...) for every
+ *  report, dump and trace, without making it bigger: the name is copied
+ *  into a side table keyed by the address and dropped when the object is
+ *  destroyed. NULL @p name forgets it. Errors: CT_EINVAL (NULL object),
+ *  CT_ENOMEM. */
+CT_API int ct_object_set_name(const void *object, const char *name);
+
+/** Copies the name given to @p object into @p buf (at most @p size bytes,
+ *  terminated) and returns its length, or 0 if it has none (or @p object is
+ *  NULL). */
+CT_API size_t ct_object_get_name(const void *object, char *buf, size_t size);
+
+/** Writes a thread dump to @p out: every thread known to cthreading, with
+ *  its name, ident, native id, daemon flag, state (running, waiting,
+ *  sleeping, new), what it waits on and for how long, what it holds (Lock,
+ *  RLock and its depth, RWLock's write side, the GIL), who holds what it
+ *  waits for; then a deadlock section for each cycle of waits. What a
+ *  thread holds is known while `deadlock`, `trace` or `profile` is on.
+ *  Returns 0 or CT_EINVAL (NULL). */
+CT_API int ct_dump(FILE *out);
+
+/** Writes the contention profile gathered so far to @p out (see
+ *  `profile`). Returns 0 or CT_EINVAL (NULL). */
+CT_API int ct_profile_report(FILE *out);
+
+/** Writes the trace gathered so far (see `trace`) to the file @p path.
+ *  Returns 0, CT_EINVAL (NULL), or -errno if the file could not be
+ *  written. */
+CT_API int ct_trace_write(const char *path);
+
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CTHREADING_DEBUG_H */

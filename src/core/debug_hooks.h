@@ -1,0 +1,88 @@
+/* Where the debugging layer (src/debug/, the top) plugs in.
+ *
+ * The layers below never include or call src/debug/: they call these
+ * hooks, which the debugging layer sets once when debugging is switched on
+ * (CTHREADING=..., ct_debug_configure()), as the GIL plugs into park's
+ * sleep hook. While it is off every call site costs one load of
+ * ct__debug_flags and a branch not taken; the lock fast paths stay inline.
+ *
+ * The kinds name what a thread waits on or holds, for the reports.
+ */
+#ifndef CT_CORE_DEBUG_HOOKS_H
+#define CT_CORE_DEBUG_HOOKS_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cthreading/common.h"
+
+enum ct__obj_kind {
+	CT__OBJ_UNKNOWN,
+	CT__OBJ_LOCK,
+	CT__OBJ_RLOCK,
+	CT__OBJ_RWLOCK,
+	CT__OBJ_RWLOCK_READERS, /* a writer waiting for the readers to leave */
+	CT__OBJ_CONDITION,
+	CT__OBJ_SEMAPHORE,
+	CT__OBJ_EVENT,
+	CT__OBJ_BARRIER,
+	CT__OBJ_LATCH,
+	CT__OBJ_ONCE,
+	CT__OBJ_QUEUE,
+	CT__OBJ_SIMPLEQUEUE,
+	CT__OBJ_FUTURE,
+	CT__OBJ_EXECUTOR,
+	CT__OBJ_THREAD, /* a join: the object is the ct_thread_t joined */
+	CT__OBJ_GIL,
+	CT__OBJ_SLEEP, /* ct_sleep() and other waits with no object */
+	CT__OBJ_KINDS
+};
+
+struct ct__debug_hooks {
+	/* An object is destroyed: forget its name and what was learnt of it. */
+	void (*destroyed)(const void *object);
+	/* The caller is about to park for @p object of @p kind (the park key
+	 * may be a word inside it): said before each ct__park() of a slow
+	 * path, read by the next park_begin. */
+	void (*waits_on)(const void *object, unsigned kind);
+	/* Around every sleep of the parking core (@p key NULL: ct_sleep). */
+	void (*park_begin)(const void *key, int64_t deadline);
+	void (*park_end)(int rc);
+	/* A lock-like object (Lock, RLock, RWLock writer, a join) is about to
+	 * be waited for: checks the lock order and whether the wait closes a
+	 * cycle of waits. Returns 0, or CT_EDEADLK for a timed wait that would
+	 * never end (a plain one is reported and, unless configured to keep
+	 * waiting, aborts the process). */
+	int (*acquiring)(const void *object, unsigned kind, int64_t deadline, void *site);
+	/* The acquire ended: @p rc 0 (now held) or the error; @p waited
+	 * whether it had to wait (acquiring was called). @p blocking false
+	 * for a try. */
+	void (*acquired)(const void *object, unsigned kind, void *site, int rc, bool waited,
+			 bool blocking);
+	/* A lock-like object is released (by any thread). */
+	void (*released)(const void *object);
+};
+
+/* Set once, before the first flag is turned on; never unset. */
+extern const struct ct__debug_hooks *_Atomic ct__debug_hooks_ptr;
+
+/* Installs @p hooks (first call only) and sets ct__debug_flags to @p flags. */
+void ct__debug_install(const struct ct__debug_hooks *hooks, uint32_t flags);
+
+static inline const struct ct__debug_hooks *ct__debug(void)
+{
+	return atomic_load_explicit(&ct__debug_hooks_ptr, memory_order_acquire);
+}
+
+/* Calls a hook when the lock hooks are on: `CT__DEBUG_HOOK(waits_on(q, CT__OBJ_QUEUE));` */
+#define CT__DEBUG_HOOK(call)                       \
+	do {                                       \
+		if (CT__DEBUG_ON(CT__DEBUG_LOCKS)) \
+			ct__debug()->call;         \
+	} while (0)
+
+/* The caller of the function this appears in: a call site for reports. */
+#define CT__CALLER() __builtin_return_address(0)
+
+#endif /* CT_CORE_DEBUG_HOOKS_H */

@@ -1,0 +1,493 @@
+/* The hooks: what each thread waits for and holds, lock orders, cycles of
+ * waits.
+ *
+ * Lock order: whenever a thread asks for lock B while holding lock A, the
+ * edge A -> B is remembered (with the thread's name and both call sites)
+ * in a hash table of edges. When B -> A is already there, the two orders
+ * are reported, once per pair, whether or not the threads ever met.
+ *
+ * Cycles: before a thread waits for a lock-like object (Lock, RLock,
+ * RWLock's write side, a join), the graph "thread waits for object, object
+ * held by thread" is followed from it. Coming back to the thread closes a
+ * cycle: a deadlock, unless one of the others is about to move, which a
+ * second look 20 ms later rules out (every other thread of the cycle still
+ * waits for the same object since the same time).
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cthreading/rlock.h"
+#include "debug/debug_internal.h"
+#include "park/park.h"
+#include "thread/thread_internal.h"
+
+bool ct__dbg_lock_like(unsigned kind)
+{
+	return kind == CT__OBJ_LOCK || kind == CT__OBJ_RLOCK || kind == CT__OBJ_RWLOCK ||
+	       kind == CT__OBJ_THREAD;
+}
+
+struct dheld *ct__dbg_held_slot(struct dthread *t, const void *obj)
+{
+	for (unsigned i = 0; i < DBG_HELD_MAX; i++)
+		if (atomic_load_explicit(&t->held[i].obj, memory_order_relaxed) == obj)
+			return &t->held[i];
+	return NULL;
+}
+
+struct dthread *ct__dbg_holder_locked(struct dthread *waiter, const void *obj, unsigned kind)
+{
+	if (!obj || !ct__dbg_lock_like(kind))
+		return NULL;
+	unsigned long ident = 0;
+	if (kind == CT__OBJ_THREAD &&
+	    !(ident = atomic_load_explicit(&waiter->wait_ident, memory_order_relaxed)))
+		return NULL;
+	for (struct dthread *t = atomic_load_explicit(&dbg.threads, memory_order_acquire); t;
+	     t = t->next) {
+		if (!atomic_load_explicit(&t->live, memory_order_relaxed))
+			continue;
+		if (kind == CT__OBJ_THREAD
+			    ? atomic_load_explicit(&t->ident, memory_order_relaxed) == ident
+			    : ct__dbg_held_slot(t, obj) != NULL)
+			return t;
+	}
+	return NULL;
+}
+
+/* ---- lock order ---------------------------------------------------------- */
+
+#define EDGES_LOG2 14
+#define EDGES (1u << EDGES_LOG2)
+
+struct edge {
+	const void *from, *to; /* from NULL: empty; to NULL: deleted */
+	void *site_from, *site_to;
+	char thread[DBG_NAME_MAX];
+	bool reported;
+};
+
+static struct {
+	struct ct__rawlock lock;
+	struct edge *table;
+	unsigned used; /* slots not empty (deleted ones included) */
+	bool full_said;
+} orders = {.lock = CT__RAWLOCK_INIT};
+
+static unsigned edge_hash(const void *from, const void *to)
+{
+	uint64_t h = ((uint64_t)(uintptr_t)from * UINT64_C(0x9E3779B97F4A7C15)) ^
+		     ((uint64_t)(uintptr_t)to * UINT64_C(0xC2B2AE3D27D4EB4F));
+	return (unsigned)(h >> (64 - EDGES_LOG2));
+}
+
+/* The edge from -> to, or where it would go (NULL if the table is full). */
+static struct edge *edge_find(const void *from, const void *to, bool *found)
+{
+	struct edge *free_slot = NULL;
+	*found = false;
+	for (unsigned i = edge_hash(from, to), n = 0; n < EDGES; i = (i + 1) & (EDGES - 1), n++) {
+		struct edge *e = &orders.table[i];
+		if (!e->from)
+			return free_slot ? free_slot : e;
+		if (e->from == from && e->to == to) {
+			*found = true;
+			return e;
+		}
+		if (!e->to && !free_slot)
+			free_slot = e;
+	}
+	return free_slot;
+}
+
+void ct__dbg_orders_fork(int phase)
+{
+	ct__dbg_fork_lock(&orders.lock, phase);
+}
+
+void ct__dbg_forget_orders(const void *obj)
+{
+	ct__rawlock_lock(&orders.lock);
+	if (orders.table && orders.used)
+		for (unsigned i = 0; i < EDGES; i++) {
+			struct edge *e = &orders.table[i];
+			if (e->from && e->to && (e->from == obj || e->to == obj))
+				e->to = NULL; /* deleted: probing goes on past it */
+		}
+	ct__rawlock_unlock(&orders.lock);
+}
+
+struct inversion {
+	struct edge first, second; /* copies, reported outside the lock */
+};
+
+static void report_inversion(const struct inversion *inv, unsigned kind_a, unsigned kind_b)
+{
+	char a[160], b[160], s1[160], s2[160], s3[160], s4[160];
+	ct__dbg_describe(inv->first.from, kind_a, a, sizeof a);
+	ct__dbg_describe(inv->first.to, kind_b, b, sizeof b);
+	ct__dbg_site(inv->first.site_from, s1, sizeof s1);
+	ct__dbg_site(inv->first.site_to, s2, sizeof s2);
+	ct__dbg_site(inv->second.site_from, s3, sizeof s3);
+	ct__dbg_site(inv->second.site_to, s4, sizeof s4);
+	ct__rawlock_lock(&dbg.report_lock);
+	FILE *out = ct__dbg_log();
+	fprintf(out,
+		"cthreading: lock-order inversion (a possible deadlock) between %s and %s\n"
+		"  thread \"%s\" took %s\n"
+		"      at %s\n"
+		"    then asked for %s\n"
+		"      at %s\n"
+		"  thread \"%s\" took %s\n"
+		"      at %s\n"
+		"    then asked for %s\n"
+		"      at %s\n",
+		a, b, inv->first.thread, a, s1, b, s2, inv->second.thread, b, s3, a, s4);
+	fflush(out);
+	ct__rawlock_unlock(&dbg.report_lock);
+}
+
+/* The calling thread asks for @p obj at @p site: an edge from each lock it
+ * holds. */
+static void check_order(struct dthread *me, const void *obj, unsigned kind, void *site)
+{
+	for (unsigned i = 0; i < DBG_HELD_MAX; i++) {
+		const void *held = atomic_load_explicit(&me->held[i].obj, memory_order_relaxed);
+		if (!held || held == obj)
+			continue;
+		struct inversion inv;
+		bool report = false;
+		ct__rawlock_lock(&orders.lock);
+		if (!orders.table)
+			orders.table = calloc(EDGES, sizeof *orders.table);
+		bool found = false;
+		struct edge *e = orders.table ? edge_find(held, obj, &found) : NULL;
+		if (!found && e && orders.used < EDGES * 3 / 4) {
+			if (!e->from)
+				orders.used++;
+			e->from = held;
+			e->to = obj;
+			e->site_from =
+				atomic_load_explicit(&me->held[i].site, memory_order_relaxed);
+			e->site_to = site;
+			e->reported = false;
+			ct__dbg_thread_name(me, e->thread, sizeof e->thread);
+			bool back_found;
+			struct edge *back = edge_find(obj, held, &back_found);
+			if (back_found && !back->reported) {
+				back->reported = e->reported = true;
+				inv.first = *back;
+				inv.second = *e;
+				report = true;
+			}
+		} else if (!found && !orders.full_said) {
+			orders.full_said = true;
+			fprintf(ct__dbg_log(),
+				"cthreading: deadlock: %u lock orders known, no room "
+				"for more; new orders are not checked\n",
+				orders.used);
+		}
+		ct__rawlock_unlock(&orders.lock);
+		if (report)
+			report_inversion(&inv, atomic_load(&me->held[i].kind), kind);
+	}
+}
+
+/* ---- cycles of waits ----------------------------------------------------- */
+
+#define CYCLE_MAX 32
+
+struct cycle_step {
+	struct dthread *t; /* waits for obj ... */
+	const void *obj;
+	unsigned kind;
+	int64_t since;
+	struct dthread *holder; /* ... held by holder (the next step's t) */
+};
+
+/* Follows waits from @p me, which is about to wait for @p obj. Returns the
+ * number of steps of the cycle back to @p me, or 0. Under threads_lock. */
+static unsigned find_cycle_locked(struct dthread *me, const void *obj, unsigned kind,
+				  struct cycle_step *steps)
+{
+	struct dthread *t = me;
+	for (unsigned n = 0; n < CYCLE_MAX; n++) {
+		struct dthread *h = ct__dbg_holder_locked(t, obj, kind);
+		if (!h)
+			return 0;
+		steps[n] = (struct cycle_step){
+			t, obj, kind,
+			t == me ? 0 : atomic_load_explicit(&t->wait_since, memory_order_relaxed),
+			h};
+		if (h == me)
+			return n + 1;
+		for (unsigned i = 0; i < n; i++)
+			if (steps[i].t == h)
+				return 0; /* a cycle that does not go through me */
+		t = h;
+		obj = atomic_load_explicit(&t->wait_obj, memory_order_relaxed);
+		kind = atomic_load_explicit(&t->wait_kind, memory_order_relaxed);
+		if (!obj || !ct__dbg_lock_like(kind))
+			return 0;
+	}
+	return 0;
+}
+
+static bool same_cycle(const struct cycle_step *a, const struct cycle_step *b, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (a[i].t != b[i].t || a[i].obj != b[i].obj || a[i].since != b[i].since)
+			return false;
+	return true;
+}
+
+static void report_cycle(const struct cycle_step *steps, unsigned n, void *site, bool timed,
+			 bool abort_after)
+{
+	char what[160], who[DBG_NAME_MAX], whom[DBG_NAME_MAX], where[160], taken[160];
+	ct__rawlock_lock(&dbg.report_lock);
+	FILE *out = ct__dbg_log();
+	if (n == 1) {
+		ct__dbg_describe(steps[0].obj, steps[0].kind, what, sizeof what);
+		ct__dbg_thread_name(steps[0].t, who, sizeof who);
+		ct__dbg_site(site, where, sizeof where);
+		struct dheld *h = ct__dbg_held_slot(steps[0].t, steps[0].obj);
+		ct__dbg_site(h ? atomic_load(&h->site) : NULL, taken, sizeof taken);
+		fprintf(out,
+			"cthreading: self-deadlock: thread \"%s\" asks for %s\n"
+			"      at %s\n"
+			"    which it already holds, taken\n"
+			"      at %s\n",
+			who, what, where, taken);
+	} else {
+		fprintf(out, "cthreading: deadlock: a cycle of %u threads waiting for each other\n",
+			n);
+		for (unsigned i = 0; i < n; i++) {
+			ct__dbg_describe_stored(steps[i].obj, steps[i].kind, what, sizeof what);
+			ct__dbg_thread_name(steps[i].t, who, sizeof who);
+			ct__dbg_thread_name(steps[i].holder, whom, sizeof whom);
+			void *at = i == 0 ? site : atomic_load(&steps[i].t->wait_site);
+			ct__dbg_site(at, where, sizeof where);
+			if (steps[i].kind == CT__OBJ_THREAD) { /* the handle may be gone */
+				fprintf(out, "  thread \"%s\" joins thread \"%s\"\n      at %s\n",
+					who, whom, where);
+				continue;
+			}
+			struct dheld *h = ct__dbg_held_slot(steps[i].holder, steps[i].obj);
+			ct__dbg_site(h ? atomic_load(&h->site) : NULL, taken, sizeof taken);
+			fprintf(out,
+				"  thread \"%s\" waits for %s\n"
+				"      at %s\n"
+				"    held by thread \"%s\", taken\n"
+				"      at %s\n",
+				who, what, where, whom, taken);
+		}
+	}
+	if (timed)
+		fprintf(out, "cthreading: the timed call returns CT_EDEADLK\n");
+	else if (abort_after)
+		fprintf(out, "cthreading: aborting (CTHREADING=deadlock=report reports and keeps "
+			     "waiting instead)\n");
+	else
+		fprintf(out, "cthreading: the thread keeps waiting (deadlock=report)\n");
+	fflush(out);
+	ct__rawlock_unlock(&dbg.report_lock);
+}
+
+/* 0, or CT_EDEADLK when the wait @p me is about to begin closes a cycle. */
+static int check_cycle(struct dthread *me, const void *obj, unsigned kind, int64_t deadline,
+		       void *site)
+{
+	struct cycle_step steps[CYCLE_MAX], again[CYCLE_MAX];
+	ct__rawlock_lock(&dbg.threads_lock);
+	unsigned n = find_cycle_locked(me, obj, kind, steps);
+	ct__rawlock_unlock(&dbg.threads_lock);
+	if (n == 0)
+		return 0;
+	if (n > 1) {
+		/* Make sure: the others must still wait where they waited. */
+		(void)ct__park_sleep(ct__now_ns() + 20000000, CT__PARK_KEEP_GIL);
+		ct__rawlock_lock(&dbg.threads_lock);
+		unsigned m = find_cycle_locked(me, obj, kind, again);
+		ct__rawlock_unlock(&dbg.threads_lock);
+		if (m != n || !same_cycle(steps, again, n))
+			return 0;
+	}
+	bool timed = deadline != CT__NO_DEADLINE;
+	bool keep = atomic_load_explicit(&dbg.mode, memory_order_relaxed) & DBG_KEEP_WAITING;
+	report_cycle(steps, n, site, timed, !keep);
+	if (timed)
+		return CT_EDEADLK;
+	if (!keep)
+		abort();
+	return 0;
+}
+
+/* ---- the hooks ----------------------------------------------------------- */
+
+static void set_wait(struct dthread *me, const void *obj, unsigned kind, void *site)
+{
+	atomic_store_explicit(&me->wait_kind, kind, memory_order_relaxed);
+	atomic_store_explicit(&me->wait_site, site, memory_order_relaxed);
+	atomic_store_explicit(&me->wait_since, ct__dbg_now(), memory_order_relaxed);
+	atomic_store_explicit(&me->wait_obj, obj, memory_order_release);
+}
+
+static void waits_on(const void *obj, unsigned kind)
+{
+	struct dthread *me = ct__dbg_enter();
+	if (!me)
+		return;
+	me->pending_obj = obj;
+	me->pending_kind = kind;
+	ct__dbg_leave(me);
+}
+
+static void park_begin(const void *key, int64_t deadline)
+{
+	(void)deadline;
+	struct dthread *me = ct__dbg_enter();
+	if (!me)
+		return;
+	static const char sleeping; /* what a sleep waits on */
+	const void *obj = me->pending_obj ? me->pending_obj : key ? key : &sleeping;
+	unsigned kind = me->pending_obj ? me->pending_kind : key ? CT__OBJ_UNKNOWN : CT__OBJ_SLEEP;
+	me->pending_obj = NULL;
+	/* An acquire's wait goes on across its parks; its start stays. */
+	if (!(me->acquiring && atomic_load_explicit(&me->wait_obj, memory_order_relaxed) == obj))
+		set_wait(me, obj, kind, NULL);
+	ct__dbg_leave(me);
+}
+
+static void park_end(int rc)
+{
+	struct dthread *me = ct__dbg_enter();
+	if (!me)
+		return;
+	const void *obj = atomic_load_explicit(&me->wait_obj, memory_order_relaxed);
+	if (obj && !me->acquiring) {
+		unsigned kind = atomic_load_explicit(&me->wait_kind, memory_order_relaxed);
+		int64_t since = atomic_load_explicit(&me->wait_since, memory_order_relaxed);
+		int64_t now = ct__dbg_now();
+		uint32_t mode = atomic_load_explicit(&dbg.mode, memory_order_relaxed);
+		if (mode & DBG_PROFILE)
+			ct__dbg_profile_waited(obj, kind, now - since);
+		if (mode & DBG_TRACE)
+			ct__dbg_trace_span(me, DBG_SPAN_WAIT, obj, kind, since, now, rc);
+		atomic_store_explicit(&me->wait_obj, NULL, memory_order_relaxed);
+	}
+	ct__dbg_leave(me);
+}
+
+static int acquiring(const void *obj, unsigned kind, int64_t deadline, void *site)
+{
+	struct dthread *me = ct__dbg_enter();
+	if (!me)
+		return 0;
+	int rc = 0;
+	if (kind == CT__OBJ_THREAD) { /* our own join: the handle is alive */
+		struct ct__thread *rec = ((const ct_thread_t *)obj)->ct__impl;
+		bool running = rec && atomic_load(&rec->state) == CT__T_RUNNING;
+		atomic_store_explicit(&me->wait_ident, running ? atomic_load(&rec->ident) : 0,
+				      memory_order_relaxed);
+	}
+	set_wait(me, obj, kind, site);
+	me->acquiring = true;
+	if (atomic_load_explicit(&dbg.mode, memory_order_relaxed) & DBG_DEADLOCK) {
+		ct__dbg_refresh_name(me);
+		if (kind != CT__OBJ_THREAD)
+			check_order(me, obj, kind, site);
+		rc = check_cycle(me, obj, kind, deadline, site);
+	}
+	ct__dbg_leave(me);
+	return rc;
+}
+
+static void acquired(const void *obj, unsigned kind, void *site, int rc, bool waited, bool blocking)
+{
+	struct dthread *me = ct__dbg_enter();
+	if (!me)
+		return;
+	uint32_t mode = atomic_load_explicit(&dbg.mode, memory_order_relaxed);
+	int64_t now = mode & (DBG_PROFILE | DBG_TRACE) ? ct__dbg_now() : 0;
+	int64_t waited_ticks = 0;
+	if (me->acquiring) {
+		waited_ticks = now - atomic_load_explicit(&me->wait_since, memory_order_relaxed);
+		me->acquiring = false;
+		if (mode & DBG_TRACE)
+			ct__dbg_trace_span(
+				me, DBG_SPAN_WAIT, obj, kind,
+				atomic_load_explicit(&me->wait_since, memory_order_relaxed), now,
+				rc);
+		atomic_store_explicit(&me->wait_obj, NULL, memory_order_relaxed);
+	}
+	if (rc == 0 && kind != CT__OBJ_THREAD) {
+		if (blocking && !waited && (mode & DBG_DEADLOCK))
+			check_order(me, obj, kind, site);
+		for (unsigned i = 0; i < DBG_HELD_MAX; i++) {
+			struct dheld *h = &me->held[i];
+			if (atomic_load_explicit(&h->obj, memory_order_relaxed))
+				continue;
+			atomic_store_explicit(&h->kind, kind, memory_order_relaxed);
+			atomic_store_explicit(&h->site, site, memory_order_relaxed);
+			atomic_store_explicit(&h->since, now, memory_order_relaxed);
+			atomic_store_explicit(&h->obj, obj, memory_order_release);
+			break;
+		}
+		if (mode & DBG_PROFILE)
+			ct__dbg_profile_acquired(obj, kind, site, waited_ticks, waited);
+	}
+	ct__dbg_leave(me);
+}
+
+/* Takes @p obj out of @p t's held slots (any thread may release a Lock). */
+static bool drop_held(struct dthread *me, struct dthread *t, const void *obj)
+{
+	struct dheld *h = ct__dbg_held_slot(t, obj);
+	if (!h)
+		return false;
+	const void *expected = obj;
+	int64_t since = atomic_load_explicit(&h->since, memory_order_relaxed);
+	unsigned kind = atomic_load_explicit(&h->kind, memory_order_relaxed);
+	if (t == me) /* its own slot: only a second release could race, a bug */
+		atomic_store_explicit(&h->obj, NULL, memory_order_relaxed);
+	else if (!atomic_compare_exchange_strong_explicit(
+			 &h->obj, &expected, NULL, memory_order_relaxed, memory_order_relaxed))
+		return false;
+	if (since) {
+		int64_t now = ct__dbg_now();
+		uint32_t mode = atomic_load_explicit(&dbg.mode, memory_order_relaxed);
+		if (mode & DBG_PROFILE)
+			ct__dbg_profile_released(obj, now - since);
+		if ((mode & DBG_TRACE) && now - since >= ct__dbg_hold_span_ticks)
+			ct__dbg_trace_span(me, DBG_SPAN_HOLD, obj, kind, since, now, 0);
+	}
+	return true;
+}
+
+static void released(const void *obj)
+{
+	struct dthread *me = ct__dbg_enter();
+	if (!me)
+		return;
+	if (!drop_held(me, me, obj)) {
+		ct__rawlock_lock(&dbg.threads_lock);
+		for (struct dthread *t = atomic_load_explicit(&dbg.threads, memory_order_acquire);
+		     t; t = t->next)
+			if (t != me && drop_held(me, t, obj))
+				break;
+		ct__rawlock_unlock(&dbg.threads_lock);
+	}
+	ct__dbg_leave(me);
+}
+
+const struct ct__debug_hooks ct__dbg_hooks = {
+	.destroyed = ct__dbg_destroyed,
+	.waits_on = waits_on,
+	.park_begin = park_begin,
+	.park_end = park_end,
+	.acquiring = acquiring,
+	.acquired = acquired,
+	.released = released,
+};

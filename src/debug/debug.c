@@ -1,0 +1,638 @@
+/* The switch (CTHREADING=..., ct_debug_configure()), the per-thread
+ * records, object names and the signal dumper. */
+#include "debug/debug_internal.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core/internal.h"
+#include "cthreading/thread.h"
+
+struct dbg_state dbg = {.threads_lock = CT__RAWLOCK_INIT, .report_lock = CT__RAWLOCK_INIT};
+
+/* ---- the clock ------------------------------------------------------------
+ *
+ * Every timestamp of this layer is in ticks: the CPU's time-stamp counter
+ * on x86-64 (a few ns to read where clock_gettime() takes 20 to 50 on a
+ * virtual machine), nanoseconds elsewhere. Ticks become CLOCK_MONOTONIC
+ * nanoseconds only in output, through a scale measured over 2 ms when
+ * debugging is first switched on and refined over the whole run since. */
+
+static struct {
+	int64_t ticks0, ns0;
+	double scale; /* ns per tick, from the first 2 ms */
+	pthread_once_t once;
+} clk = {.once = PTHREAD_ONCE_INIT, .scale = 1.0};
+
+int64_t ct__dbg_hold_span_ticks = DBG_HOLD_SPAN_NS;
+
+#if defined(__x86_64__)
+#include <x86intrin.h>
+int64_t ct__dbg_now(void)
+{
+	return (int64_t)__rdtsc();
+}
+
+static void calibrate(void)
+{
+	clk.ticks0 = ct__dbg_now();
+	clk.ns0 = ct__now_ns();
+	int64_t ns;
+	while ((ns = ct__now_ns()) - clk.ns0 < 2000000)
+		ct__cpu_relax();
+	int64_t ticks = ct__dbg_now();
+	if (ticks > clk.ticks0)
+		clk.scale = (double)(ns - clk.ns0) / (double)(ticks - clk.ticks0);
+	ct__dbg_hold_span_ticks = (int64_t)(DBG_HOLD_SPAN_NS / clk.scale);
+}
+#else
+int64_t ct__dbg_now(void)
+{
+	return ct__now_ns();
+}
+
+static void calibrate(void)
+{
+	clk.ticks0 = clk.ns0 = ct__now_ns();
+}
+#endif
+
+double ct__dbg_scale(void)
+{
+	pthread_once(&clk.once, calibrate);
+	int64_t ticks = ct__dbg_now(), ns = ct__now_ns();
+	if (ns - clk.ns0 > 100000000 && ticks > clk.ticks0)
+		return (double)(ns - clk.ns0) / (double)(ticks - clk.ticks0);
+	return clk.scale;
+}
+
+int64_t ct__dbg_to_ns(int64_t ticks, double scale)
+{
+	return clk.ns0 + (int64_t)((double)(ticks - clk.ticks0) * scale);
+}
+
+FILE *ct__dbg_log(void)
+{
+	return dbg.log ? dbg.log : stderr;
+}
+
+/* ---- per-thread records ------------------------------------------------- */
+
+_Thread_local struct dthread *ct__dbg_tls CT__TLS_MODEL;
+static pthread_key_t exit_key;
+static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
+
+/* The record of a thread that ended (or is gone in a fork child) says nothing more, and may serve
+ * another thread unless a trace keeps its events. */
+static void record_ends(struct dthread *t)
+{
+	for (unsigned i = 0; i < DBG_HELD_MAX; i++)
+		atomic_store_explicit(&t->held[i].obj, NULL, memory_order_relaxed);
+	atomic_store_explicit(&t->wait_obj, NULL, memory_order_relaxed);
+	atomic_store_explicit(&t->live, false, memory_order_release);
+}
+
+/* At the thread's end (its key's destructor). */
+static void thread_gone(void *p)
+{
+	record_ends(p);
+	ct__dbg_tls = NULL;
+}
+
+static void make_exit_key(void)
+{
+	(void)pthread_key_create(&exit_key, thread_gone);
+}
+
+void ct__dbg_thread_name(struct dthread *t, char *buf, size_t size)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		uint32_t s = atomic_load_explicit(&t->name_seq, memory_order_acquire);
+		if (s & 1)
+			continue;
+		size_t i = 0;
+		for (; i + 1 < size && i < DBG_NAME_MAX - 1; i++) {
+			char c = __atomic_load_n(&t->name[i], __ATOMIC_RELAXED);
+			if (!c)
+				break;
+			buf[i] = c;
+		}
+		buf[i] = 0;
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&t->name_seq, memory_order_relaxed) == s)
+			return;
+	}
+	snprintf(buf, size, "?");
+}
+
+void ct__dbg_refresh_name(struct dthread *me)
+{
+	/* Never makes the thread's record: that takes the registry's lock,
+	 * which the hook's caller may hold (fork's handler does). */
+	struct ct__thread *rec = ct__self_peek();
+	const char *name =
+		rec ? ct_thread_name(rec->self) : "(a thread cthreading does not know yet)";
+	uint32_t s = atomic_load_explicit(&me->name_seq, memory_order_relaxed);
+	atomic_store_explicit(&me->name_seq, s + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	size_t i = 0;
+	for (; name && name[i] && i < DBG_NAME_MAX - 1; i++)
+		__atomic_store_n(&me->name[i], name[i], __ATOMIC_RELAXED);
+	__atomic_store_n(&me->name[i], 0, __ATOMIC_RELAXED);
+	atomic_store_explicit(&me->name_seq, s + 2, memory_order_release);
+}
+
+struct dthread *ct__dbg_new_record(void)
+{
+	pthread_once(&exit_key_once, make_exit_key);
+	struct dthread *me = NULL;
+	bool keep_dead = atomic_load_explicit(&dbg.mode, memory_order_relaxed) & DBG_TRACE;
+	ct__rawlock_lock(&dbg.threads_lock);
+	for (struct dthread *t = atomic_load_explicit(&dbg.threads, memory_order_relaxed); t;
+	     t = t->next)
+		if (!keep_dead && !t->trace &&
+		    !atomic_load_explicit(&t->live, memory_order_relaxed)) {
+			me = t;
+			break;
+		}
+	if (!me) {
+		me = calloc(1, sizeof *me);
+		if (me) {
+			me->next = atomic_load_explicit(&dbg.threads, memory_order_relaxed);
+			atomic_store_explicit(&dbg.threads, me, memory_order_release);
+		}
+	}
+	if (me) {
+		atomic_store_explicit(&me->ident, (unsigned long)pthread_self(),
+				      memory_order_relaxed);
+		atomic_store_explicit(&me->native_id, (long)syscall(SYS_gettid),
+				      memory_order_relaxed);
+		atomic_store_explicit(&me->live, true, memory_order_relaxed);
+	}
+	ct__rawlock_unlock(&dbg.threads_lock);
+	if (!me)
+		return NULL;
+	ct__dbg_tls = me;
+	(void)pthread_setspecific(exit_key, me);
+	me->busy++;
+	ct__dbg_refresh_name(me); /* may take the registry's lock: hooks off */
+	me->busy--;
+	return me;
+}
+
+/* ---- names -------------------------------------------------------------- */
+
+#define NAME_BUCKETS 256
+
+struct name_entry {
+	struct name_entry *next;
+	const void *obj;
+	char name[];
+};
+
+static struct {
+	struct ct__rawlock lock;
+	struct name_entry *buckets[NAME_BUCKETS];
+	_Atomic size_t count;
+} names = {.lock = CT__RAWLOCK_INIT};
+
+static struct name_entry **name_bucket(const void *obj)
+{
+	uint64_t h = (uint64_t)(uintptr_t)obj * UINT64_C(0x9E3779B97F4A7C15);
+	return &names.buckets[h >> 56];
+}
+
+/* Unlinks @p obj's entry; returns it (to free) or NULL. Under names.lock. */
+static struct name_entry *name_unlink_locked(const void *obj)
+{
+	for (struct name_entry **p = name_bucket(obj); *p; p = &(*p)->next)
+		if ((*p)->obj == obj) {
+			struct name_entry *e = *p;
+			*p = e->next;
+			atomic_fetch_sub_explicit(&names.count, 1, memory_order_relaxed);
+			return e;
+		}
+	return NULL;
+}
+
+int ct_object_set_name(const void *object, const char *name)
+{
+	if (!object)
+		return CT_EINVAL;
+	struct name_entry *e = NULL;
+	if (name) {
+		size_t len = strlen(name);
+		e = malloc(sizeof *e + len + 1);
+		if (!e)
+			return CT_ENOMEM;
+		e->obj = object;
+		memcpy(e->name, name, len + 1);
+	}
+	ct__rawlock_lock(&names.lock);
+	struct name_entry *old = name_unlink_locked(object);
+	if (e) {
+		struct name_entry **b = name_bucket(object);
+		e->next = *b;
+		*b = e;
+		atomic_fetch_add_explicit(&names.count, 1, memory_order_relaxed);
+	}
+	ct__rawlock_unlock(&names.lock);
+	free(old);
+	if (e) /* destroy functions now tell us to drop it */
+		ct__debug_install(&ct__dbg_hooks,
+				  atomic_load(&ct__debug_flags) | CT__DEBUG_OBJECTS);
+	return 0;
+}
+
+size_t ct_object_get_name(const void *object, char *buf, size_t size)
+{
+	if (!object || atomic_load_explicit(&names.count, memory_order_relaxed) == 0)
+		return 0;
+	size_t len = 0;
+	ct__rawlock_lock(&names.lock);
+	for (struct name_entry *e = *name_bucket(object); e; e = e->next)
+		if (e->obj == object) {
+			len = strlen(e->name);
+			if (buf && size) {
+				size_t n = len < size - 1 ? len : size - 1;
+				memcpy(buf, e->name, n);
+				buf[n] = 0;
+			}
+			break;
+		}
+	ct__rawlock_unlock(&names.lock);
+	return len;
+}
+
+static const char *const kind_names[CT__OBJ_KINDS] = {
+	[CT__OBJ_UNKNOWN] = "object",
+	[CT__OBJ_LOCK] = "lock",
+	[CT__OBJ_RLOCK] = "rlock",
+	[CT__OBJ_RWLOCK] = "rwlock",
+	[CT__OBJ_RWLOCK_READERS] = "rwlock (its readers)",
+	[CT__OBJ_CONDITION] = "condition",
+	[CT__OBJ_SEMAPHORE] = "semaphore",
+	[CT__OBJ_EVENT] = "event",
+	[CT__OBJ_BARRIER] = "barrier",
+	[CT__OBJ_LATCH] = "latch",
+	[CT__OBJ_ONCE] = "once",
+	[CT__OBJ_QUEUE] = "queue",
+	[CT__OBJ_SIMPLEQUEUE] = "simple queue",
+	[CT__OBJ_FUTURE] = "future",
+	[CT__OBJ_EXECUTOR] = "executor",
+	[CT__OBJ_THREAD] = "thread",
+	[CT__OBJ_GIL] = "GIL",
+	[CT__OBJ_SLEEP] = "sleep",
+};
+
+const char *ct__dbg_kind_name(unsigned kind)
+{
+	return kind < CT__OBJ_KINDS && kind_names[kind] ? kind_names[kind] : "object";
+}
+
+void ct__dbg_describe_stored(const void *obj, unsigned kind, char *buf, size_t size)
+{
+	char name[DBG_NAME_MAX];
+	const char *k = ct__dbg_kind_name(kind);
+	if (ct_object_get_name(obj, name, sizeof name))
+		snprintf(buf, size, "%s \"%s\"", k, name);
+	else
+		snprintf(buf, size, "%s %p", k, obj);
+}
+
+void ct__dbg_describe(const void *obj, unsigned kind, char *buf, size_t size)
+{
+	if (kind == CT__OBJ_THREAD && obj) {
+		/* A join: the thread's own name. */
+		snprintf(buf, size, "thread \"%s\"", ct_thread_name(obj));
+	} else
+		ct__dbg_describe_stored(obj, kind, buf, size);
+}
+
+void ct__dbg_site(void *pc, char *buf, size_t size)
+{
+	Dl_info info;
+	if (!pc) {
+		snprintf(buf, size, "?");
+		return;
+	}
+	if (dladdr(pc, &info) && info.dli_fname) {
+		const char *file = strrchr(info.dli_fname, '/');
+		file = file ? file + 1 : info.dli_fname;
+		if (info.dli_sname)
+			snprintf(buf, size, "%s+0x%lx (%s)", info.dli_sname,
+				 (unsigned long)((char *)pc - (char *)info.dli_saddr), file);
+		else
+			snprintf(buf, size, "%s+0x%lx", file,
+				 (unsigned long)((char *)pc - (char *)info.dli_fbase));
+		return;
+	}
+	snprintf(buf, size, "%p", pc);
+}
+
+/* The hook of every destroy function: the object's address may serve
+ * another object from now on. */
+static void forget_object(const void *obj)
+{
+	if (atomic_load_explicit(&names.count, memory_order_relaxed)) {
+		ct__rawlock_lock(&names.lock);
+		struct name_entry *e = name_unlink_locked(obj);
+		ct__rawlock_unlock(&names.lock);
+		free(e);
+	}
+	ct__dbg_forget_orders(obj);
+}
+
+/* ---- the signal dumper -------------------------------------------------- */
+
+static int dump_pipe[2] = {-1, -1};
+static _Atomic unsigned long dumper_ident;
+
+static void on_dump_signal(int sig)
+{
+	(void)sig;
+	int saved = errno;
+	char c = 1;
+	ssize_t n = write(dump_pipe[1], &c, 1); /* async-signal-safe; a full pipe drops it */
+	(void)n;
+	errno = saved;
+}
+
+static void *dumper(void *arg)
+{
+	(void)arg;
+	atomic_store(&dumper_ident, (unsigned long)pthread_self());
+	for (;;) {
+		char c;
+		ssize_t n = read(dump_pipe[0], &c, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return NULL;
+		ct__rawlock_lock(&dbg.report_lock);
+		FILE *out = ct__dbg_log();
+		ct__rawlock_unlock(&dbg.report_lock);
+		(void)ct_dump(out);
+	}
+}
+
+bool ct__dbg_is_dumper(unsigned long ident)
+{
+	return ident && atomic_load(&dumper_ident) == ident;
+}
+
+static const struct {
+	const char *name;
+	int sig;
+} signals[] = {{"QUIT", SIGQUIT}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"HUP", SIGHUP},
+	       {"INT", SIGINT},	  {"TERM", SIGTERM}, {"PWR", SIGPWR},	{"WINCH", SIGWINCH}};
+
+static int signal_number(const char *s)
+{
+	if (strncmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
+		if (strcmp(s, signals[i].name) == 0)
+			return signals[i].sig;
+	char *end;
+	long n = strtol(s, &end, 10);
+	return *s && !*end && n > 0 && n < NSIG ? (int)n : 0;
+}
+
+static int start_dumper(int sig)
+{
+	static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+	int rc = 0;
+	pthread_mutex_lock(&start_lock);
+	if (dump_pipe[0] < 0) {
+		pthread_t th;
+		pthread_attr_t attr;
+		if (pipe2(dump_pipe, O_CLOEXEC) != 0) {
+			rc = -errno;
+		} else {
+			(void)fcntl(dump_pipe[1], F_SETFL, O_NONBLOCK);
+			pthread_attr_init(&attr);
+			pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+			int err = pthread_create(&th, &attr, dumper, NULL);
+			pthread_attr_destroy(&attr);
+			if (err) {
+				close(dump_pipe[0]);
+				close(dump_pipe[1]);
+				dump_pipe[0] = dump_pipe[1] = -1;
+				rc = -err;
+			}
+		}
+	}
+	pthread_mutex_unlock(&start_lock);
+	if (rc < 0)
+		return rc;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_dump_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(sig, &sa, NULL) == 0 ? 0 : -errno;
+}
+
+/* ---- settings ----------------------------------------------------------- */
+
+static void replace_path(char **slot, const char *value)
+{
+	free(*slot);
+	*slot = value ? strdup(value) : NULL;
+}
+
+static int apply(const char *key, const char *value, uint32_t *mode)
+{
+	if (strcmp(key, "off") == 0 && !value) {
+		*mode = 0;
+		return 0;
+	}
+	if (strcmp(key, "deadlock") == 0) {
+		if (!value || strcmp(value, "abort") == 0)
+			*mode = (*mode | DBG_DEADLOCK) & ~DBG_KEEP_WAITING;
+		else if (strcmp(value, "report") == 0)
+			*mode |= DBG_DEADLOCK | DBG_KEEP_WAITING;
+		else if (strcmp(value, "off") == 0)
+			*mode &= ~(DBG_DEADLOCK | DBG_KEEP_WAITING);
+		else
+			return CT_EINVAL;
+		return 0;
+	}
+	if (strcmp(key, "dump") == 0) {
+		int sig = value ? signal_number(value) : SIGQUIT;
+		if (!sig)
+			return CT_EINVAL;
+		return start_dumper(sig);
+	}
+	if (strcmp(key, "trace") == 0) {
+		if (!value || !*value)
+			return CT_EINVAL;
+		replace_path(&dbg.trace_path, value);
+		*mode |= DBG_TRACE;
+		return 0;
+	}
+	if (strcmp(key, "profile") == 0) {
+		bool to_stderr = !value || strcmp(value, "-") == 0;
+		replace_path(&dbg.profile_path, to_stderr ? NULL : value);
+		dbg.profile_stderr = to_stderr;
+		*mode |= DBG_PROFILE;
+		return 0;
+	}
+	if (strcmp(key, "log") == 0) {
+		if (!value || !*value)
+			return CT_EINVAL;
+		bool std_stream = strcmp(value, "-") == 0 || strcmp(value, "stdout") == 0;
+		FILE *f = strcmp(value, "stdout") == 0 ? stdout
+			  : std_stream		       ? NULL
+						       : fopen(value, "a");
+		if (!f && !std_stream)
+			return -errno;
+		if (f && !std_stream)
+			setvbuf(f, NULL, _IOLBF, 0);
+		ct__rawlock_lock(&dbg.report_lock);
+		FILE *old = dbg.log;
+		dbg.log = f;
+		ct__rawlock_unlock(&dbg.report_lock);
+		if (old && old != stdout)
+			fclose(old);
+		return 0;
+	}
+	return CT_EINVAL;
+}
+
+static pthread_once_t atexit_once = PTHREAD_ONCE_INIT;
+
+static void register_at_exit(void)
+{
+	atexit(ct__dbg_write_at_exit);
+}
+
+int ct_debug_configure(const char *settings)
+{
+	if (!settings)
+		return CT_EINVAL;
+	static pthread_mutex_t config_lock = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_lock(&config_lock);
+	(void)ct__dbg_scale(); /* calibrates the clock, once */
+	uint32_t mode = atomic_load(&dbg.mode);
+	int result = 0;
+	char *copy = strdup(settings);
+	if (!copy) {
+		pthread_mutex_unlock(&config_lock);
+		return CT_ENOMEM;
+	}
+	for (char *save = NULL, *item = strtok_r(copy, ",", &save); item;
+	     item = strtok_r(NULL, ",", &save)) {
+		while (*item == ' ')
+			item++;
+		if (!*item)
+			continue;
+		char *eq = strchr(item, '=');
+		const char *value = NULL;
+		if (eq) {
+			*eq = 0;
+			value = eq + 1;
+		}
+		int rc = apply(item, value, &mode);
+		if (rc < 0) {
+			fprintf(stderr,
+				"cthreading: CTHREADING: setting \"%s%s%s\" not understood (%s)\n",
+				item, value ? "=" : "", value ? value : "", ct_strerror(rc));
+			result = rc == CT_EINVAL || result == 0 ? rc : result;
+		}
+	}
+	free(copy);
+	atomic_store(&dbg.mode, mode);
+	if (mode & (DBG_TRACE | DBG_PROFILE))
+		pthread_once(&atexit_once, register_at_exit);
+	uint32_t flags = atomic_load(&ct__debug_flags) & CT__DEBUG_OBJECTS;
+	if (mode & (DBG_DEADLOCK | DBG_TRACE | DBG_PROFILE))
+		flags |= CT__DEBUG_LOCKS | CT__DEBUG_OBJECTS;
+	ct__debug_install(&ct__dbg_hooks, flags);
+	pthread_mutex_unlock(&config_lock);
+	return result;
+}
+
+void ct__dbg_destroyed(const void *obj)
+{
+	forget_object(obj);
+}
+
+/* ---- fork() -------------------------------------------------------------- */
+
+void ct__dbg_fork_lock(struct ct__rawlock *l, int phase)
+{
+	if (phase == CT__DBG_FORK_PREPARE)
+		ct__rawlock_lock(l);
+	else if (phase == CT__DBG_FORK_PARENT)
+		ct__rawlock_unlock(l);
+	else
+		ct__rawlock_reinit(l);
+}
+
+/* Every internal lock, in the order the layer nests them (a report takes
+ * names; a record walk takes the profile). */
+static void fork_all(int phase)
+{
+	ct__dbg_fork_lock(&dbg.report_lock, phase);
+	ct__dbg_fork_lock(&dbg.threads_lock, phase);
+	ct__dbg_orders_fork(phase);
+	ct__dbg_fork_lock(&names.lock, phase);
+	ct__dbg_profile_fork(phase);
+}
+
+/* Registered before the thread layer's handlers, so this runs after
+ * theirs: the gate is closed and no thread is inside a critical section
+ * that could wait here. The forking thread's own hooks stay quiet until
+ * the fork is over. */
+static void before_fork(void)
+{
+	struct dthread *me = ct__dbg_tls;
+	if (me)
+		me->busy++;
+	fork_all(CT__DBG_FORK_PREPARE);
+}
+
+static void after_fork_parent(void)
+{
+	fork_all(CT__DBG_FORK_PARENT);
+	struct dthread *me = ct__dbg_tls;
+	if (me)
+		me->busy--;
+}
+
+/* In the child only the forking thread exists: the others' records hold
+ * and wait for nothing. */
+static void after_fork_child(void)
+{
+	fork_all(CT__DBG_FORK_CHILD);
+	struct dthread *me = ct__dbg_tls;
+	for (struct dthread *t = atomic_load_explicit(&dbg.threads, memory_order_relaxed); t;
+	     t = t->next)
+		if (t != me)
+			record_ends(t);
+	if (me)
+		me->busy--;
+}
+
+__attribute__((constructor(101))) static void register_fork_handlers(void)
+{
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+}
+
+__attribute__((constructor)) static void read_environment(void)
+{
+	/* At load, before any thread of the library exists: nothing can
+	 * change the environment under this read. */
+	const char *env = getenv("CTHREADING"); /* NOLINT(concurrency-mt-unsafe) */
+	if (env && *env)
+		(void)ct_debug_configure(env);
+}

@@ -1,0 +1,167 @@
+/* The debugging layer's shared state (include/cthreading/debug.h).
+ *
+ * It sits at the top (rank 5, beside the GIL): it reads threads and
+ * objects, and the layers below reach it only through the hooks of
+ * core/debug_hooks.h, installed when debugging is switched on.
+ *
+ * Each thread that passes a hook gets a record of its own (struct dthread),
+ * allocated here, on a list that only grows; a record whose thread ended is
+ * reused by a later thread unless a trace keeps its events. The owner
+ * writes its record; dumps and the deadlock check read everyone's, so every
+ * field another thread reads is atomic (relaxed). Internal locks are the
+ * parking core's raw locks, which no hook sees.
+ */
+#ifndef CT_DEBUG_INTERNAL_H
+#define CT_DEBUG_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/debug_hooks.h"
+#include "cthreading/debug.h"
+#include "park/parker.h"
+#include "thread/thread_internal.h" /* CT__TLS_MODEL */
+
+/* What the settings asked for (cfg.mode bits). */
+enum {
+	DBG_DEADLOCK = 1u << 0,
+	DBG_PROFILE = 1u << 1,
+	DBG_TRACE = 1u << 2,
+	DBG_KEEP_WAITING = 1u << 3, /* deadlock=report */
+};
+
+#define DBG_HELD_MAX 16
+#define DBG_NAME_MAX 64
+
+struct dheld {
+	_Atomic(const void *) obj; /* NULL: a free slot */
+	_Atomic uint32_t kind;
+	_Atomic(void *) site;
+	_Atomic int64_t since; /* when taken (profile and trace only) */
+};
+
+struct tbuf; /* a thread's trace events (record.c) */
+
+struct dthread {
+	struct dthread *next; /* all records, append-only, under dbg.threads_lock */
+	_Atomic bool live;
+	_Atomic unsigned long ident; /* pthread_self() of its thread */
+	_Atomic long native_id;	     /* gettid() */
+	_Atomic(uint32_t) name_seq;  /* odd while the name below is written */
+	char name[DBG_NAME_MAX];     /* the thread's name when last seen */
+	struct dheld held[DBG_HELD_MAX];
+	/* What the thread waits for now (wait_obj NULL: nothing). */
+	_Atomic(const void *) wait_obj;
+	_Atomic uint32_t wait_kind;
+	_Atomic int64_t wait_since;
+	_Atomic(void *) wait_site;
+	_Atomic unsigned long wait_ident; /* a join: the joined thread's ident */
+	/* Owner only. */
+	const void *pending_obj; /* from waits_on, for the next park */
+	uint32_t pending_kind;
+	bool acquiring; /* the wait is an acquire's: the park does not end it */
+	unsigned busy;	/* inside the debugging layer: hooks do nothing */
+	struct tbuf *trace;
+};
+
+struct dbg_state {
+	_Atomic uint32_t mode; /* DBG_* */
+	struct ct__rawlock threads_lock;
+	struct dthread *_Atomic threads;
+	struct ct__rawlock report_lock; /* one report at a time */
+	FILE *log;			/* reports; NULL: stderr */
+	char *trace_path, *profile_path;
+	bool profile_stderr;
+};
+extern struct dbg_state dbg;
+
+/* The calling thread's record (NULL until its first hook). */
+extern _Thread_local struct dthread *ct__dbg_tls CT__TLS_MODEL;
+struct dthread *ct__dbg_new_record(void);
+
+/* The calling thread's record, made on first use; NULL if it could not be
+ * made or the thread is inside this layer already (hooks then do
+ * nothing). Pair a non-NULL result of enter() with leave(). */
+static inline struct dthread *ct__dbg_enter(void)
+{
+	struct dthread *me = ct__dbg_tls;
+	if (CT__UNLIKELY(!me) && !(me = ct__dbg_new_record()))
+		return NULL;
+	if (me->busy)
+		return NULL;
+	me->busy++;
+	return me;
+}
+
+static inline void ct__dbg_leave(struct dthread *me)
+{
+	me->busy--;
+}
+
+/* The calling thread's record without the reentrancy check (may be NULL). */
+static inline struct dthread *ct__dbg_self(void)
+{
+	return ct__dbg_tls;
+}
+
+/* Copies the calling thread's name into its record. */
+void ct__dbg_refresh_name(struct dthread *me);
+/* Copies @p t's name into @p buf (a consistent copy, or "?"). */
+void ct__dbg_thread_name(struct dthread *t, char *buf, size_t size);
+
+/* "lock \"name\" (0x...)" or "lock 0x..."; a thread joined by its own
+ * name (while it is known to be alive: a join waits on it). */
+void ct__dbg_describe(const void *obj, unsigned kind, char *buf, size_t size);
+/* The same for an object that may be gone (trace, profile): never reads it. */
+void ct__dbg_describe_stored(const void *obj, unsigned kind, char *buf, size_t size);
+const char *ct__dbg_kind_name(unsigned kind);
+/* "function+0x1c (program)" for a return address. */
+void ct__dbg_site(void *pc, char *buf, size_t size);
+/* The stream reports go to. */
+FILE *ct__dbg_log(void);
+/* The layer's clock, in ticks (see debug.c); ticks * ct__dbg_scale() are
+ * ns, ct__dbg_to_ns() gives CLOCK_MONOTONIC ns. */
+int64_t ct__dbg_now(void);
+double ct__dbg_scale(void);
+int64_t ct__dbg_to_ns(int64_t ticks, double scale);
+extern int64_t ct__dbg_hold_span_ticks;
+
+/* The destroyed hook: forgets the object's name and lock orders. */
+void ct__dbg_destroyed(const void *obj);
+/* True for the signal dumper's thread (left out of dumps). */
+bool ct__dbg_is_dumper(unsigned long ident);
+
+/* fork(): each file's internal locks, taken (CT__DBG_FORK_PREPARE), given
+ * back in the parent (CT__DBG_FORK_PARENT) or made anew in the child
+ * (CT__DBG_FORK_CHILD). */
+enum { CT__DBG_FORK_PREPARE, CT__DBG_FORK_PARENT, CT__DBG_FORK_CHILD };
+void ct__dbg_fork_lock(struct ct__rawlock *l, int phase);
+void ct__dbg_orders_fork(int phase);
+void ct__dbg_profile_fork(int phase);
+
+/* deadlock.c */
+extern const struct ct__debug_hooks ct__dbg_hooks;
+void ct__dbg_forget_orders(const void *obj);
+/* The thread holding @p obj of @p kind (a lock-like kind) that @p waiter
+ * waits for, or NULL (for a join: the joined thread, by the ident @p waiter
+ * noted, so that the handle is never read). Under dbg.threads_lock. */
+struct dthread *ct__dbg_holder_locked(struct dthread *waiter, const void *obj, unsigned kind);
+bool ct__dbg_lock_like(unsigned kind);
+/* The held slot of @p obj in @p t, or NULL. */
+struct dheld *ct__dbg_held_slot(struct dthread *t, const void *obj);
+
+/* record.c: profile and trace. */
+void ct__dbg_profile_acquired(const void *obj, unsigned kind, void *site, int64_t waited_ns,
+			      bool contended);
+void ct__dbg_profile_released(const void *obj, int64_t held_ns);
+void ct__dbg_profile_waited(const void *obj, unsigned kind, int64_t waited_ns);
+void ct__dbg_trace_span(struct dthread *me, int type, const void *obj, unsigned kind, int64_t begin,
+			int64_t end, int rc);
+enum { DBG_SPAN_WAIT, DBG_SPAN_HOLD };
+/* Holds at least this long become trace spans. */
+#define DBG_HOLD_SPAN_NS 10000
+void ct__dbg_write_at_exit(void);
+
+#endif /* CT_DEBUG_INTERNAL_H */

@@ -1,0 +1,241 @@
+/* ct_dump(): every thread, what it waits for and holds, then the cycles. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cthreading/gil.h"
+#include "cthreading/rlock.h"
+#include "debug/debug_internal.h"
+#include "thread/thread_internal.h"
+
+/* One thread as the registry shows it, copied under the registry's lock. */
+struct row {
+	char name[DBG_NAME_MAX];
+	unsigned long ident;
+	long native_id;
+	bool daemon;
+	uint32_t state;
+	const void *gil;
+	struct dthread *d; /* its record here, if it has one */
+};
+
+struct rows {
+	struct row *v;
+	size_t n, cap;
+};
+
+static void collect(ct_thread_t *t, void *arg)
+{
+	struct rows *rows = arg;
+	struct ct__thread *rec = t->ct__impl;
+	if (!rec || rows->n == rows->cap)
+		return;
+	unsigned long ident = atomic_load(&rec->ident);
+	if (ct__dbg_is_dumper(ident))
+		return;
+	struct row *r = &rows->v[rows->n++];
+	snprintf(r->name, sizeof r->name, "%s", ct_thread_name(t));
+	r->ident = ident;
+	r->native_id = (long)atomic_load(&rec->native_id);
+	r->daemon = atomic_load(&rec->daemon);
+	r->state = atomic_load(&rec->state);
+	r->gil = __atomic_load_n(&rec->w->holds, __ATOMIC_RELAXED);
+	r->d = NULL;
+}
+
+static const char *state_name(const struct row *r)
+{
+	if (r->state == CT__T_NEW)
+		return "new";
+	if (r->state == CT__T_FINISHED)
+		return "done";
+	if (!r->d)
+		return "running";
+	const void *obj = atomic_load_explicit(&r->d->wait_obj, memory_order_relaxed);
+	if (!obj)
+		return "running";
+	return atomic_load_explicit(&r->d->wait_kind, memory_order_relaxed) == CT__OBJ_SLEEP
+		       ? "sleeping"
+		       : "waiting";
+}
+
+static struct row *row_of(struct rows *rows, struct dthread *d)
+{
+	for (size_t i = 0; i < rows->n; i++)
+		if (rows->v[i].d == d)
+			return &rows->v[i];
+	return NULL;
+}
+
+static void print_holds(FILE *out, const struct row *r)
+{
+	char what[160], site[160];
+	if (r->gil) {
+		ct__dbg_describe(r->gil, CT__OBJ_GIL, what, sizeof what);
+		fprintf(out, "    holds %s\n", what);
+	}
+	if (!r->d)
+		return;
+	for (unsigned i = 0; i < DBG_HELD_MAX; i++) {
+		const struct dheld *h = &r->d->held[i];
+		const void *obj = atomic_load_explicit(&h->obj, memory_order_acquire);
+		if (!obj)
+			continue;
+		unsigned kind = atomic_load_explicit(&h->kind, memory_order_relaxed);
+		ct__dbg_describe(obj, kind, what, sizeof what);
+		ct__dbg_site(atomic_load_explicit(&h->site, memory_order_relaxed), site,
+			     sizeof site);
+		fprintf(out, "    holds %s", what);
+		if (kind == CT__OBJ_RLOCK)
+			fprintf(out, ", depth %u",
+				(unsigned)__atomic_load_n(&((const ct_rlock_t *)obj)->ct__depth,
+							  __ATOMIC_RELAXED));
+		else if (kind == CT__OBJ_RWLOCK)
+			fprintf(out, ", write side");
+		fprintf(out, ", taken\n        at %s\n", site);
+	}
+}
+
+static void print_wait(FILE *out, struct rows *rows, const struct row *r, int64_t now, double scale)
+{
+	if (!r->d)
+		return;
+	const void *obj = atomic_load_explicit(&r->d->wait_obj, memory_order_acquire);
+	if (!obj)
+		return;
+	unsigned kind = atomic_load_explicit(&r->d->wait_kind, memory_order_relaxed);
+	int64_t since = atomic_load_explicit(&r->d->wait_since, memory_order_relaxed);
+	char what[160];
+	if (kind == CT__OBJ_SLEEP) {
+		fprintf(out, "    sleeping for %.3f s\n", (double)(now - since) * scale / 1e9);
+		return;
+	}
+	ct__rawlock_lock(&dbg.threads_lock);
+	struct dthread *h = ct__dbg_holder_locked(r->d, obj, kind);
+	ct__rawlock_unlock(&dbg.threads_lock);
+	struct row *hr = h ? row_of(rows, h) : NULL;
+	if (kind == CT__OBJ_THREAD) { /* the handle may be gone: the name from its row */
+		fprintf(out, "    joining thread \"%s\" for %.3f s\n", hr ? hr->name : "?",
+			(double)(now - since) * scale / 1e9);
+		return;
+	}
+	ct__dbg_describe_stored(obj, kind, what, sizeof what);
+	fprintf(out, "    waiting on %s for %.3f s", what, (double)(now - since) * scale / 1e9);
+	if (hr)
+		fprintf(out, ", held by \"%s\" (ident %lu)", hr->name, hr->ident);
+	else if (ct__dbg_lock_like(kind))
+		fprintf(out, ", holder not known");
+	fputc('\n', out);
+}
+
+/* Prints each cycle of the waits-for graph once (from its first row). */
+static unsigned print_cycles(FILE *out, struct rows *rows)
+{
+	unsigned found = 0;
+	char what[160];
+	for (size_t i = 0; i < rows->n; i++) {
+		struct dthread *path[32];
+		const void *objs[32];
+		unsigned kinds[32], n = 0;
+		struct dthread *t = rows->v[i].d;
+		bool cycle = false;
+		while (t && n < 32) {
+			const void *obj = atomic_load_explicit(&t->wait_obj, memory_order_relaxed);
+			unsigned kind = atomic_load_explicit(&t->wait_kind, memory_order_relaxed);
+			if (!obj || !ct__dbg_lock_like(kind))
+				break;
+			path[n] = t;
+			objs[n] = obj;
+			kinds[n++] = kind;
+			ct__rawlock_lock(&dbg.threads_lock);
+			t = ct__dbg_holder_locked(t, obj, kind);
+			ct__rawlock_unlock(&dbg.threads_lock);
+			if (t == rows->v[i].d) {
+				cycle = true;
+				break;
+			}
+			bool seen = false;
+			for (unsigned k = 0; k < n; k++)
+				seen |= path[k] == t;
+			if (seen)
+				break; /* a cycle further on: printed from its own rows */
+		}
+		if (!cycle)
+			continue;
+		/* Print it from the row of its earliest thread only. */
+		bool first = true;
+		for (unsigned k = 1; k < n; k++) {
+			struct row *r = row_of(rows, path[k]);
+			if (r && r < &rows->v[i])
+				first = false;
+		}
+		if (!first)
+			continue;
+		found++;
+		fprintf(out, "\nDeadlock: %u thread%s waiting for each other:\n", n,
+			n == 1 ? "" : "s");
+		for (unsigned k = 0; k < n; k++) {
+			struct row *r = row_of(rows, path[k]);
+			struct row *h = row_of(rows, path[(k + 1) % n]);
+			ct__dbg_describe_stored(objs[k], kinds[k], what, sizeof what);
+			if (kinds[k] == CT__OBJ_THREAD)
+				fprintf(out, "  \"%s\" joins thread \"%s\"\n", r ? r->name : "?",
+					h ? h->name : "?");
+			else
+				fprintf(out, "  \"%s\" waits for %s, held by \"%s\"\n",
+					r ? r->name : "?", what, h ? h->name : "?");
+		}
+	}
+	return found;
+}
+
+int ct_dump(FILE *out)
+{
+	if (!out)
+		return CT_EINVAL;
+	struct dthread *me = ct__dbg_self();
+	if (me)
+		me->busy++; /* the registry's lock is not the program's */
+	struct rows rows = {.cap = 4096};
+	rows.v = calloc(rows.cap, sizeof *rows.v);
+	if (!rows.v) {
+		if (me)
+			me->busy--;
+		return CT_ENOMEM;
+	}
+	size_t total = ct_enumerate(collect, &rows);
+	ct__rawlock_lock(&dbg.threads_lock);
+	for (struct dthread *d = atomic_load_explicit(&dbg.threads, memory_order_acquire); d;
+	     d = d->next) {
+		if (!atomic_load_explicit(&d->live, memory_order_relaxed))
+			continue;
+		unsigned long ident = atomic_load_explicit(&d->ident, memory_order_relaxed);
+		for (size_t i = 0; i < rows.n; i++)
+			if (rows.v[i].ident == ident && !rows.v[i].d)
+				rows.v[i].d = d;
+	}
+	ct__rawlock_unlock(&dbg.threads_lock);
+
+	int64_t now = ct__dbg_now();
+	double scale = ct__dbg_scale();
+	flockfile(out);
+	fprintf(out, "cthreading thread dump (pid %ld, %zu thread%s)\n", (long)getpid(), rows.n,
+		rows.n == 1 ? "" : "s");
+	if (total > rows.n + 1)
+		fprintf(out, "(%zu more not shown)\n", total - rows.n);
+	for (size_t i = 0; i < rows.n; i++) {
+		struct row *r = &rows.v[i];
+		fprintf(out, "\n\"%s\" ident %lu, native id %ld, %s, %s\n", r->name, r->ident,
+			r->native_id, r->daemon ? "daemon" : "not daemon", state_name(r));
+		print_wait(out, &rows, r, now, scale);
+		print_holds(out, r);
+	}
+	if (!print_cycles(out, &rows))
+		fprintf(out, "\nNo deadlock found.\n");
+	fflush(out);
+	funlockfile(out);
+	free(rows.v);
+	if (me)
+		me->busy--;
+	return 0;
+}

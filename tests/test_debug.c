@@ -1,0 +1,745 @@
+/* Debugging (cthreading/debug.h): lock-order inversions, cycles of waits,
+ * self-deadlock, CT_EDEADLK, thread dumps by call and by signal, the trace
+ * and the profile.
+ *
+ * Cases whose process must abort run the scenario in a forked child (forked
+ * before it starts any thread) and read the report it left in its log. */
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+#include "ht_internal.h"
+#include "park/park.h"
+#include "sync_helpers.h"
+
+/* A fresh temporary file's path (the caller frees it). */
+static char *temp_path(const char *suffix)
+{
+	char *path = malloc(256);
+	CHECK(path);
+	snprintf(path, 256, "/tmp/ct_debug_%ld_%s", (long)getpid(), suffix);
+	unlink(path);
+	return path;
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return strdup("");
+	size_t cap = 1 << 16, n = 0;
+	char *s = malloc(cap);
+	CHECK(s);
+	size_t got;
+	while ((got = fread(s + n, 1, cap - n - 1, f)) > 0) {
+		n += got;
+		if (n + 1 == cap) {
+			cap *= 2;
+			s = realloc(s, cap);
+			CHECK(s);
+		}
+	}
+	s[n] = 0;
+	fclose(f);
+	return s;
+}
+
+/* Applies @p settings followed by @p path (settings end in "log=" or such). */
+static void configure(const char *settings_, const char *path)
+{
+	char settings[512];
+	snprintf(settings, sizeof settings, "%s%s", settings_, path);
+	CHECK_OK(ct_debug_configure(settings));
+}
+
+#define CHECK_HAS(text, needle)                                                                    \
+	do {                                                                                       \
+		if (!strstr((text), (needle)))                                                     \
+			ht_fail(__FILE__, __LINE__, "\"%s\" not found in:\n%s", (needle), (text)); \
+	} while (0)
+
+/* ---- lock order ---------------------------------------------------------- */
+
+static ct_lock_t lock_a = CT_LOCK_INIT, lock_b = CT_LOCK_INIT, lock_c = CT_LOCK_INIT;
+
+/* Not static, so that the reports can name them (the test is linked with
+ * -rdynamic, ENABLE_EXPORTS). */
+int take_a_then_b(void *arg);
+int take_b_then_a(void *arg);
+int take_pair(void *pair);
+void self_deadlock(void);
+void test_dump_holds(void);
+
+int take_a_then_b(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&lock_a);
+	ct_lock_acquire(&lock_b);
+	ct_lock_release(&lock_b);
+	ct_lock_release(&lock_a);
+	return 0;
+}
+
+int take_b_then_a(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&lock_b);
+	ct_lock_acquire(&lock_a);
+	ct_lock_release(&lock_a);
+	ct_lock_release(&lock_b);
+	return 0;
+}
+
+/* Runs the two orders one after the other: they never meet, so never
+ * deadlock. */
+static void run_abba(int rounds)
+{
+	for (int i = 0; i < rounds; i++) {
+		ct_thread_opts o1 = {0}, o2 = {0};
+		o1.name = "first";
+		o2.name = "second";
+		ct_thread_t *t1, *t2;
+		CHECK_OK(ct_thread_new(&t1, take_a_then_b, NULL, &o1));
+		CHECK_OK(ct_thread_start(t1));
+		sh_join(t1);
+		CHECK_OK(ct_thread_new(&t2, take_b_then_a, NULL, &o2));
+		CHECK_OK(ct_thread_start(t2));
+		sh_join(t2);
+	}
+}
+
+TEST(abba_reported_though_no_deadlock)
+{
+	char *log = temp_path("abba.log");
+	configure("deadlock,log=", log);
+	CHECK_OK(ct_object_set_name(&lock_a, "A"));
+	CHECK_OK(ct_object_set_name(&lock_b, "B"));
+	run_abba(3);
+	char *text = read_file(log);
+	CHECK_EQ(ht_count(text, "lock-order inversion"), 1); /* once per pair */
+	CHECK_HAS(text, "between lock \"A\"");
+	CHECK_HAS(text, "and lock \"B\"");
+	CHECK_HAS(text, "thread \"first\" took lock \"A\"\n      at take_a_then_b+");
+	CHECK_HAS(text, "thread \"second\" took lock \"B\"\n      at take_b_then_a+");
+	CHECK_HAS(text, "take_a_then_b+"); /* the call sites, resolved */
+	CHECK_HAS(text, "take_b_then_a+");
+	free(text);
+	unlink(log);
+	free(log);
+}
+
+TEST(abba_silent_when_off)
+{
+	char *log = temp_path("off.log");
+	configure("log=", log);
+	CHECK_OK(ct_object_set_name(&lock_a, "A"));
+	run_abba(2);
+	char *text = read_file(log);
+	CHECK_STR(text, "");
+	free(text);
+	unlink(log);
+	free(log);
+}
+
+TEST(abba_forgotten_when_destroyed)
+{
+	/* The second order comes after the first lock was destroyed: its
+	 * address names another lock now, and there is no inversion. */
+	char *log = temp_path("destroyed.log");
+	configure("deadlock,log=", log);
+	ct_thread_t *t;
+	CHECK_OK(ct_thread_new(&t, take_a_then_b, NULL, NULL));
+	CHECK_OK(ct_thread_start(t));
+	sh_join(t);
+	ct_lock_destroy(&lock_a);
+	ct_lock_init(&lock_a);
+	CHECK_OK(ct_thread_new(&t, take_b_then_a, NULL, NULL));
+	CHECK_OK(ct_thread_start(t));
+	sh_join(t);
+	char *text = read_file(log);
+	CHECK_STR(text, "");
+	free(text);
+	unlink(log);
+	free(log);
+}
+
+/* ---- cycles, in a child that aborts -------------------------------------- */
+
+/* Runs @p scenario in a forked child with @p settings followed by the log's
+ * path; returns the log and the child's wait status. */
+static char *in_child(const char *settings, void (*scenario)(void), int *status)
+{
+	char *log = temp_path("child.log");
+	fflush(NULL);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		char s[512];
+		snprintf(s, sizeof s, "%s%s", settings, log);
+		if (ct_debug_configure(s) != 0)
+			_exit(3);
+		scenario();
+		_exit(0);
+	}
+	CHECK(waitpid(pid, status, 0) == pid);
+	char *text = read_file(log);
+	unlink(log);
+	free(log);
+	return text;
+}
+
+static ct_barrier_t three = CT_BARRIER_INIT(3);
+
+/* Takes pair[0], meets the others at the barrier, then takes pair[1]. */
+int take_pair(void *pair)
+{
+	ct_lock_t **p = pair;
+	ct_lock_acquire(p[0]);
+	(void)ct_barrier_wait(&three, CT_FOREVER);
+	ct_lock_acquire(p[1]); /* one of the threads closes the cycle */
+	ct_lock_release(p[1]);
+	ct_lock_release(p[0]);
+	return 0;
+}
+
+static void three_thread_cycle(void)
+{
+	static ct_lock_t *pairs[3][2] = {
+		{&lock_a, &lock_b}, {&lock_b, &lock_c}, {&lock_c, &lock_a}};
+	const char *names[3] = {"alpha", "beta", "gamma"};
+	ct_thread_t *t[3];
+	ct_object_set_name(&lock_a, "A");
+	ct_object_set_name(&lock_b, "B");
+	ct_object_set_name(&lock_c, "C");
+	for (int i = 0; i < 3; i++) {
+		ct_thread_opts o = {0};
+		o.name = names[i];
+		if (ct_thread_new(&t[i], take_pair, pairs[i], &o) || ct_thread_start(t[i]))
+			_exit(4);
+	}
+	for (int i = 0; i < 3; i++)
+		ct_thread_join(t[i], CT_FOREVER);
+}
+
+TEST(three_thread_cycle_reported_and_aborts)
+{
+	int status;
+	char *text = in_child("deadlock,log=", three_thread_cycle, &status);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+	CHECK_HAS(text, "deadlock: a cycle of 3 threads waiting for each other");
+	for (const char *const *s =
+		     (const char *const[]){"thread \"alpha\" waits for lock \"B\"",
+					   "thread \"beta\" waits for lock \"C\"",
+					   "thread \"gamma\" waits for lock \"A\"",
+					   "held by thread \"alpha\"", "held by thread \"beta\"",
+					   "held by thread \"gamma\"", "take_pair+", "aborting",
+					   NULL};
+	     *s; s++)
+		CHECK_HAS(text, *s);
+	free(text);
+}
+
+void self_deadlock(void)
+{
+	ct_object_set_name(&lock_a, "mine");
+	ct_lock_acquire(&lock_a);
+	ct_lock_acquire(&lock_a);
+}
+
+TEST(self_deadlock_reported)
+{
+	int status;
+	char *text = in_child("deadlock,log=", self_deadlock, &status);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+	CHECK_HAS(text, "self-deadlock: thread \"MainThread\" asks for lock \"mine\"");
+	CHECK_HAS(text, "which it already holds, taken\n      at self_deadlock+");
+	free(text);
+}
+
+static ct_event_t go = CT_EVENT_INIT;
+
+static int hold_b_want_a(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&lock_b);
+	ct_event_set(&go);
+	ct_lock_acquire(&lock_a); /* waits for the main thread */
+	ct_lock_release(&lock_a);
+	ct_lock_release(&lock_b);
+	return 0;
+}
+
+TEST(timed_acquire_closing_a_cycle_returns_edeadlk)
+{
+	char *log = temp_path("timed.log");
+	configure("deadlock,log=", log);
+	ct_object_set_name(&lock_a, "A");
+	ct_object_set_name(&lock_b, "B");
+	ct_lock_acquire(&lock_a);
+	ct_thread_t *t = sh_start(hold_b_want_a, NULL);
+	CHECK_OK(ct_event_wait(&go, CT_FOREVER));
+	ht_wait_parked(t); /* in its acquire of A */
+	CHECK_RC(ct_lock_acquire_timeout(&lock_b, 30), CT_EDEADLK);
+	ct_lock_release(&lock_a); /* the cycle opens: the thread goes on */
+	sh_join(t);
+	char *text = read_file(log);
+	CHECK_HAS(text, "a cycle of 2 threads");
+	CHECK_HAS(text, "returns CT_EDEADLK");
+	free(text);
+	unlink(log);
+	free(log);
+}
+
+static ct_thread_t *joined;
+
+static int join_the_main_waiter(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&lock_a); /* held by the main thread, which joins us */
+	ct_lock_release(&lock_a);
+	return 0;
+}
+
+TEST(join_closing_a_cycle_returns_edeadlk)
+{
+	char *log = temp_path("join.log");
+	configure("deadlock,log=", log);
+	ct_lock_acquire(&lock_a);
+	joined = sh_start(join_the_main_waiter, NULL);
+	ht_wait_parked(joined);
+	CHECK_RC(ct_thread_join(joined, 30), CT_EDEADLK);
+	ct_lock_release(&lock_a);
+	sh_join(joined);
+	char *text = read_file(log);
+	CHECK_HAS(text, "joins thread");
+	free(text);
+	unlink(log);
+	free(log);
+}
+
+static char *keep_log;
+
+/* Releases A (a Lock may be released by any thread) once the main thread
+ * has reported the cycle its plain acquire closed and waits on. */
+static int rescue(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		char *text = read_file(keep_log);
+		bool reported = strstr(text, "keeps waiting") != NULL;
+		free(text);
+		if (reported)
+			break;
+		ct_sleep(0.001);
+	}
+	CHECK_OK(ct_lock_release(&lock_a));
+	return 0;
+}
+
+TEST(plain_acquire_keeps_waiting_when_configured)
+{
+	keep_log = temp_path("keep.log");
+	configure("deadlock=report,log=", keep_log);
+	ct_object_set_name(&lock_b, "B");
+	ct_lock_acquire(&lock_a);
+	ct_thread_t *t = sh_start(hold_b_want_a, NULL);
+	CHECK_OK(ct_event_wait(&go, CT_FOREVER));
+	ht_wait_parked(t);
+	ct_thread_t *r = sh_start(rescue, NULL);
+	ct_lock_acquire(&lock_b); /* closes the cycle: reported, then waits on */
+	ct_lock_release(&lock_b);
+	sh_join(t);
+	sh_join(r);
+	char *text = read_file(keep_log);
+	CHECK_HAS(text, "a cycle of 2 threads");
+	CHECK_HAS(text, "waits for lock \"B\"");
+	free(text);
+	unlink(keep_log);
+	free(keep_log);
+}
+
+/* ---- dumps --------------------------------------------------------------- */
+
+static ct_lock_t dump_lock = CT_LOCK_INIT;
+static ct_condition_t dump_cond = CT_CONDITION_INIT;
+static ct_event_t dump_event = CT_EVENT_INIT;
+static ct_queue_t dump_queue = CT_QUEUE_INIT;
+static ct_thread_t *event_waiter;
+
+static int wait_lock(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&dump_lock);
+	ct_lock_release(&dump_lock);
+	return 0;
+}
+
+static int wait_queue(void *arg)
+{
+	(void)arg;
+	void *item;
+	CHECK_OK(ct_queue_get(&dump_queue, &item, CT_FOREVER));
+	return 0;
+}
+
+static int wait_condition(void *arg)
+{
+	(void)arg;
+	ct_condition_acquire(&dump_cond);
+	CHECK_OK(ct_condition_wait(&dump_cond, CT_FOREVER));
+	ct_condition_release(&dump_cond);
+	return 0;
+}
+
+static int wait_event(void *arg)
+{
+	(void)arg;
+	CHECK_OK(ct_event_wait(&dump_event, CT_FOREVER));
+	return 0;
+}
+
+static int wait_join(void *arg)
+{
+	(void)arg;
+	CHECK_OK(ct_thread_join(event_waiter, CT_FOREVER));
+	return 0;
+}
+
+static ct_thread_t *start_named(ct_target_fn fn, const char *name)
+{
+	ct_thread_opts o = {0};
+	o.name = name;
+	ct_thread_t *t;
+	CHECK_OK(ct_thread_new(&t, fn, NULL, &o));
+	CHECK_OK(ct_thread_start(t));
+	return t;
+}
+
+static const char *const dump_needles[] = {
+	"\"on-lock\" ident",
+	"waiting on lock \"the lock\"",
+	"held by \"MainThread\"",
+	"\"on-queue\" ident",
+	"waiting on queue \"the queue\"",
+	"\"on-condition\" ident",
+	"waiting on condition \"the condition\"",
+	"\"on-event\" ident",
+	"waiting on event \"the event\"",
+	"\"on-join\" ident",
+	"joining thread \"on-event\"",
+	"holds lock \"the lock\", taken\n        at test_dump_holds+",
+	"No deadlock found.",
+	NULL,
+};
+
+/* What @p report (ct_dump, ct_profile_report) writes, as a string to free. */
+static char *report_text(int (*report)(FILE *))
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	CHECK(f);
+	CHECK_OK(report(f));
+	fclose(f);
+	return buf;
+}
+
+static bool has_all(const char *text, const char *const *needles)
+{
+	for (; *needles; needles++)
+		if (!strstr(text, *needles))
+			return false;
+	return true;
+}
+
+/* Polls ct_dump() until it shows every needle (the threads get to their
+ * waits on their own time); fails after 30 s with the last dump. */
+static void dump_until(const char *const *needles)
+{
+	double limit = ht_now() + 30;
+	for (;;) {
+		char *buf = report_text(ct_dump);
+		bool done = has_all(buf, needles);
+		if (!done && ht_now() > limit)
+			ht_fail(__FILE__, __LINE__, "the dump never showed every wait:\n%s", buf);
+		free(buf);
+		if (done)
+			return;
+		ct_sleep(0.001);
+	}
+}
+
+static ct_thread_t *waiters[5];
+
+static void start_waiters(void)
+{
+	ct_object_set_name(&dump_lock, "the lock");
+	ct_object_set_name(&dump_cond, "the condition");
+	ct_object_set_name(&dump_event, "the event");
+	ct_object_set_name(&dump_queue, "the queue");
+	test_dump_holds();
+	waiters[0] = start_named(wait_lock, "on-lock");
+	waiters[1] = start_named(wait_queue, "on-queue");
+	waiters[2] = start_named(wait_condition, "on-condition");
+	waiters[3] = event_waiter = start_named(wait_event, "on-event");
+	waiters[4] = start_named(wait_join, "on-join");
+}
+
+static void end_waiters(void)
+{
+	ct_lock_release(&dump_lock);
+	CHECK_OK(ct_queue_put(&dump_queue, NULL, CT_FOREVER));
+	ct_condition_acquire(&dump_cond);
+	ct_condition_notify_all(&dump_cond);
+	ct_condition_release(&dump_cond);
+	/* The condition's waiter may not wait yet: notify until it is done. */
+	while (ct_thread_is_alive(waiters[2])) {
+		ct_condition_acquire(&dump_cond);
+		ct_condition_notify_all(&dump_cond);
+		ct_condition_release(&dump_cond);
+		ct_sleep(0.001);
+	}
+	ct_event_set(&dump_event);
+	for (int i = 4; i >= 0; i--) /* the joiner before the thread it joins */
+		sh_join(waiters[i]);
+}
+
+__attribute__((noinline)) void test_dump_holds(void)
+{
+	ct_lock_acquire(&dump_lock);	   /* taken here, in test_dump_holds */
+	__asm__ volatile("" ::: "memory"); /* not a tail call: the site stays here */
+}
+
+TEST(dump_by_call_shows_every_wait_and_holder)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	start_waiters();
+	dump_until(dump_needles);
+	end_waiters();
+}
+
+TEST(dump_by_signal)
+{
+	char *log = temp_path("signal.log");
+	configure("deadlock,dump=SIGUSR1,log=", log);
+	start_waiters();
+	dump_until(dump_needles); /* every thread is in its wait now */
+	CHECK(raise(SIGUSR1) == 0);
+	double limit = ht_now() + 30;
+	char *text;
+	while (!has_all(text = read_file(log), dump_needles)) {
+		if (ht_now() > limit)
+			ht_fail(__FILE__, __LINE__, "no dump after the signal:\n%s", text);
+		free(text);
+		ct_sleep(0.001);
+	}
+	CHECK_HAS(text, "cthreading thread dump");
+	free(text);
+	end_waiters();
+	unlink(log);
+	free(log);
+}
+
+TEST(dump_shows_a_deadlock)
+{
+	/* Two daemon threads deadlock for good (deadlock=report keeps them
+	 * waiting); the dump names the cycle. The process ends with them
+	 * still waiting. */
+	char *log = temp_path("cycle.log");
+	configure("deadlock=report,log=", log);
+	ct_object_set_name(&lock_a, "A");
+	ct_object_set_name(&lock_b, "B");
+	ct_barrier_t *b = &three;
+	CHECK_OK(ct_barrier_init(b, 2, NULL, NULL, CT_FOREVER));
+	static ct_lock_t *pairs[2][2] = {{&lock_a, &lock_b}, {&lock_b, &lock_a}};
+	const char *names[2] = {"left", "right"};
+	for (int i = 0; i < 2; i++) {
+		ct_thread_opts o = {0};
+		o.name = names[i];
+		o.daemon = CT_DAEMON;
+		ct_thread_t *t;
+		CHECK_OK(ct_thread_new(&t, take_pair, pairs[i], &o));
+		CHECK_OK(ct_thread_start(t));
+		ct_thread_release(t);
+	}
+	static const char *const needles[] = {"Deadlock: 2 threads waiting for each other",
+					      "\"left\" waits for lock \"B\", held by",
+					      "\"right\" waits for lock \"A\", held by",
+					      "held by \"right\"",
+					      "held by \"left\"",
+					      NULL};
+	dump_until(needles);
+	unlink(log);
+	free(log);
+}
+
+/* ---- trace --------------------------------------------------------------- */
+
+/* A JSON syntax check (RFC 8259, without the number grammar's fine
+ * points): returns the end of the value at @p s, or NULL. */
+static const char *json_value(const char *s);
+
+static const char *json_ws(const char *s)
+{
+	while (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r')
+		s++;
+	return s;
+}
+
+static const char *json_string_end(const char *s)
+{
+	if (*s != '"')
+		return NULL;
+	for (s++; *s && *s != '"'; s++) {
+		if ((unsigned char)*s < 0x20)
+			return NULL;
+		if (*s == '\\' && !*++s)
+			return NULL;
+	}
+	return *s == '"' ? s + 1 : NULL;
+}
+
+static const char *json_value(const char *s)
+{
+	s = json_ws(s);
+	if (*s == '{' || *s == '[') {
+		char close = *s == '{' ? '}' : ']';
+		s = json_ws(s + 1);
+		if (*s == close)
+			return s + 1;
+		for (;;) {
+			if (close == '}') {
+				s = json_string_end(json_ws(s));
+				if (!s)
+					return NULL;
+				s = json_ws(s);
+				if (*s++ != ':')
+					return NULL;
+			}
+			s = json_value(s);
+			if (!s)
+				return NULL;
+			s = json_ws(s);
+			if (*s == close)
+				return s + 1;
+			if (*s++ != ',')
+				return NULL;
+		}
+	}
+	if (*s == '"')
+		return json_string_end(s);
+	if (strncmp(s, "true", 4) == 0 || strncmp(s, "null", 4) == 0)
+		return s + 4;
+	if (strncmp(s, "false", 5) == 0)
+		return s + 5;
+	const char *start = s;
+	while (*s == '-' || *s == '+' || *s == '.' || *s == 'e' || *s == 'E' ||
+	       (*s >= '0' && *s <= '9'))
+		s++;
+	return s > start ? s : NULL;
+}
+
+static int hold_then_release(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&lock_a);
+	ct_lock_release(&lock_a);
+	return 0;
+}
+
+TEST(trace_is_json_with_spans_and_names)
+{
+	char *path = temp_path("trace.json");
+	CHECK_OK(ct_debug_configure("trace=/dev/null")); /* written below instead */
+	ct_object_set_name(&lock_a, "traced");
+	ct_object_set_name(&go, "the event");
+	ct_lock_acquire(&lock_a);
+	ct_thread_t *t = start_named(hold_then_release, "tracer");
+	ht_wait_parked(t);
+	CHECK_RC(ct_event_wait(&go, 0.001), CT_ETIMEDOUT); /* a wait span: timed out */
+	ct_lock_release(&lock_a);
+	sh_join(t);
+	CHECK_OK(ct_trace_write(path));
+	char *text = read_file(path);
+	const char *end = json_value(text);
+	if (!end || *json_ws(end))
+		ht_fail(__FILE__, __LINE__, "not JSON:\n%s", text);
+	CHECK_HAS(text, "\"traceEvents\":[");
+	CHECK_HAS(text, "\"name\":\"thread_name\"");
+	CHECK_HAS(text, "\"args\":{\"name\":\"tracer\"}");
+	CHECK_HAS(text, "\"args\":{\"name\":\"MainThread\"}");
+	CHECK_HAS(text, "\"name\":\"wait lock \\\"traced\\\"\"");
+	CHECK_HAS(text, "\"name\":\"wait event \\\"the event\\\"\"");
+	CHECK_HAS(text, "\"outcome\":\"timed out\"");
+	CHECK_HAS(text, "\"outcome\":\"ok\"");
+	CHECK_HAS(text, "\"name\":\"hold lock \\\"traced\\\"\"");
+	free(text);
+	unlink(path);
+	free(path);
+}
+
+/* ---- profile ------------------------------------------------------------- */
+
+#define PROFILE_ROUNDS 20
+
+TEST(profile_counts_contended_acquisitions)
+{
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	ct_object_set_name(&lock_a, "profiled");
+	for (int i = 0; i < PROFILE_ROUNDS; i++) {
+		ct_lock_acquire(&lock_a); /* uncontended: the last worker is gone */
+		ct_thread_t *t = sh_start(hold_then_release, NULL);
+		while (ct__park_queued(&lock_a) != 1) /* its acquire must wait */
+			sched_yield();
+		ct_lock_release(&lock_a);
+		sh_join(t);
+	}
+	char *buf = report_text(ct_profile_report);
+	char want[128];
+	snprintf(want, sizeof want, "lock \"profiled\": %d acquisitions, %d contended,",
+		 2 * PROFILE_ROUNDS, PROFILE_ROUNDS);
+	CHECK_HAS(buf, want);
+	free(buf);
+}
+
+/* ---- the switch ---------------------------------------------------------- */
+
+TEST(unknown_settings_rejected)
+{
+	CHECK_RC(ct_debug_configure("deadlock,frobnicate"), CT_EINVAL);
+	CHECK_RC(ct_debug_configure("dump=SIGNOPE"), CT_EINVAL);
+	CHECK_OK(ct_debug_configure("off"));
+}
+
+TEST(environment_read_at_start)
+{
+	/* A child with CTHREADING set reports an unknown setting at load. */
+	const char *argv[] = {"/bin/sh", "-c",
+			      "CTHREADING=bogus,deadlock exec \"$0\" unknown_settings_rejected",
+			      NULL, NULL};
+	char self[512];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	CHECK(n > 0);
+	self[n] = 0;
+	argv[3] = self;
+	char *out, *err;
+	CHECK_EQ(ht_run(argv, &out, &err), 0);
+	CHECK_HAS(err, "setting \"bogus\" not understood");
+	free(out);
+	free(err);
+}
+
+TEST(names_kept_and_dropped)
+{
+	ct_lock_t lock;
+	ct_lock_init(&lock);
+	char buf[16];
+	CHECK_OK(ct_object_set_name(&lock, "a rather long name"));
+	CHECK_EQ(ct_object_get_name(&lock, buf, sizeof buf), 18);
+	CHECK_STR(buf, "a rather long n");
+	CHECK_OK(ct_object_set_name(&lock, "short"));
+	CHECK_EQ(ct_object_get_name(&lock, buf, sizeof buf), 5);
+	CHECK_STR(buf, "short");
+	ct_lock_destroy(&lock);
+	CHECK_EQ(ct_object_get_name(&lock, buf, sizeof buf), 0);
+}
