@@ -1452,8 +1452,10 @@ TEST(stress_1p1c_solo)
 }
 
 #define SWITCH_ITEMS 20000L
-#define SEQ_OF(p) (U(p) & 0xffffffffu)
-#define PRODUCER_OF(p) (U(p) >> 32)
+/* An item is its producer's id above 16 bits of sequence number (which
+ * SWITCH_ITEMS fits), so that it fits a 32-bit pointer too. */
+#define SEQ_OF(p) (U(p) & 0xffffu)
+#define PRODUCER_OF(p) (U(p) >> 16)
 
 struct switching {
 	ct_queue_t q;
@@ -1474,7 +1476,7 @@ static int switching_producer(void *arg)
 	if (p->id != 1)
 		CHECK_OK(ct_event_wait(&p->s->half, CT_FOREVER));
 	for (uint64_t i = 1; i <= (uint64_t)SWITCH_ITEMS; i++) {
-		if (ct_queue_put(&p->s->q, P(p->id << 32 | i), CT_FOREVER) != 0)
+		if (ct_queue_put(&p->s->q, P(p->id << 16 | i), CT_FOREVER) != 0)
 			return 1;
 		if (p->id == 1 && i == SWITCH_ITEMS / 2)
 			ct_event_set(&p->s->half);
