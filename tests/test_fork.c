@@ -486,6 +486,7 @@ static int child_runs_kept_tasks(void *arg)
 
 TEST(executor_child_runs_tasks_a_worker_kept)
 {
+	ht_need_threads_after_fork();
 	struct ring_probe p = {
 		.hold = {{CT_EVENT_INIT, CT_EVENT_INIT}, {CT_EVENT_INIT, CT_EVENT_INIT}}};
 	CHECK_OK(ct_executor_init(&p.ex, &(ct_executor_opts){.max_workers = 2}));
