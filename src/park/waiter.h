@@ -100,8 +100,8 @@ static inline bool ct__spin_allowed(void)
  * says no. The limit (core/spin.c) is what a spin can be worth on an idle
  * machine, about CT__SPIN_NS; each thread keeps its own budget under it,
  * doubled each time a spin pays off (the wait ends within it) or would
- * have paid at the full limit (the thread slept, but for less than twice
- * CT__SPIN_NS in all), and halved each time a wait outlasts that too.
+ * have paid at the full limit (the thread slept, but the whole wait took
+ * less than CT__SPIN_NS), and halved each time a wait outlasts that.
  * Where more threads want to run than there are CPUs, the thread waited
  * for is often not running, waits are long and a spin only takes a CPU
  * from it: spins then dwindle to a few rounds. They grow back as soon as
@@ -160,8 +160,8 @@ static inline bool ct__spin_until(bool (*done)(const void *ctx), const void *ctx
 
 void ct__waiters_lock(void);
 void ct__waiters_unlock(void);
-/* Calls @p fn on every attached record but the caller's, under the lock;
- * stops early and returns true when @p fn does. */
+/* Calls @p fn on every attached record but the caller's, who holds the
+ * lock; stops early and returns true when @p fn does. */
 bool ct__waiters_any(bool (*fn)(struct ct__waiter *w));
 /* In the child: the lock re-made, and only the caller's record left (its
  * parker re-made: a gone thread may have held its mutex). Each removed
