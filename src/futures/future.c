@@ -18,6 +18,7 @@
 #include "core/fault.h"
 #include "park/park.h"
 #include "park/waiter.h"
+#include "sync/parked_bit.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define CT__ASAN 1
@@ -169,30 +170,6 @@ void ct__state_wake(_Atomic uint32_t *state, uint32_t old)
 		ct__unpark_all(state, CT__TOKEN_NORMAL);
 }
 
-struct state_wait {
-	_Atomic uint32_t *state;
-	uint32_t expected;
-};
-
-static bool still_expected(void *ctx)
-{
-	struct state_wait *w = ctx;
-	return atomic_load_explicit(w->state, memory_order_relaxed) == w->expected;
-}
-
-static void waiter_left(void *ctx, const void *key, bool was_last)
-{
-	struct state_wait *w = ctx;
-	(void)key;
-	if (was_last)
-		atomic_fetch_and_explicit(w->state, ~(uint32_t)CT__F_PARKED, memory_order_relaxed);
-}
-
-static const struct ct__park_ops state_park_ops = {
-	.validate = still_expected,
-	.timed_out = waiter_left,
-};
-
 /* Whether the phase is done: what a waiter spins on for a few microseconds
  * (park/waiter.h): most waits for a short task end there, and then the
  * completion finds PARKED clear and makes no call into the parking core. */
@@ -215,11 +192,11 @@ int ct__state_wait(_Atomic uint32_t *state, int64_t deadline)
 						   state, &s, s | CT__F_PARKED,
 						   memory_order_relaxed, memory_order_relaxed))
 			continue;
-		struct state_wait w = {state, s | CT__F_PARKED};
+		struct ct__parked_wait w = {state, ~0u, s | CT__F_PARKED, CT__F_PARKED};
 		uintptr_t token;
 		CT__DEBUG_HOOK(waits_on(state, CT__OBJ_FUTURE));
-		int rc = ct__park(state, &state_park_ops, &w, deadline,
-				  CT__PARK_INTERRUPTIBLE | CT__PARK_NO_SPIN, &token);
+		int rc = ct__park_parked(state, &w, deadline,
+					 CT__PARK_INTERRUPTIBLE | CT__PARK_NO_SPIN, &token);
 		if (rc < 0)
 			return ct__f_done(atomic_load_explicit(state, memory_order_acquire)) ? 0
 											     : rc;

@@ -100,10 +100,10 @@ static void qunlock(ct_queue_t *q)
  * spins until @p ready or the spin budget is spent. */
 static void spin_unlocked(ct_queue_t *q, bool (*ready)(const void *q))
 {
-	if (!ct__queue_may_spin())
+	if (!ct__spin_allowed())
 		return;
 	qunlock(q);
-	ct__queue_spin(ready, q);
+	ct__spin_until(ready, q);
 	qlock(q);
 }
 

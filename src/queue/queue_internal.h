@@ -17,17 +17,6 @@
 /* The smallest ring or heap a growable queue has once it holds an item. */
 #define CT__QUEUE_MIN_CAP 16
 
-/* The library's one spin policy and loop (park/waiter.h). */
-static inline bool ct__queue_may_spin(void)
-{
-	return ct__spin_allowed();
-}
-
-static inline bool ct__queue_spin(bool (*done)(const void *ctx), const void *ctx)
-{
-	return ct__spin_until(done, ctx);
-}
-
 /* The checks a blocking get makes at the API boundary, Queue's and
  * SimpleQueue's: the queue and where the item goes must not be NULL; the
  * timeout becomes *deadline (puts use ct__object_deadline() alone). */

@@ -773,7 +773,7 @@ static int shared_put(struct ct__qring *r, void *item, int64_t deadline)
 		}
 		if (!spun) {
 			spun = true;
-			ct__queue_spin(room_now, &(struct ring_spot){r, t});
+			ct__spin_until(room_now, &(struct ring_spot){r, t});
 			continue;
 		}
 		uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
@@ -804,7 +804,7 @@ static int shared_get(struct ct__qring *r, void **item, int64_t deadline)
 		}
 		if (!spun) {
 			spun = true;
-			ct__queue_spin(written_now, &(struct ring_spot){r, h});
+			ct__spin_until(written_now, &(struct ring_spot){r, h});
 			continue;
 		}
 		struct slot *s = slot_of(r, h);
@@ -837,7 +837,7 @@ static inline int solo_call(struct ct__qring *r,
 			return waited == CT_ESTOPPED ? CT_ESTOPPED : wait_rc;
 		if (!spun) {
 			spun = true;
-			ct__queue_spin(ready, &(struct ring_spot){r, at});
+			ct__spin_until(ready, &(struct ring_spot){r, at});
 			continue;
 		}
 		waited = solo_park(r, waiters, at, deadline);

@@ -309,7 +309,7 @@ static bool slot_written(const void *ctx)
 static int wait_written(struct ct__sq_slot *slot, int64_t deadline)
 {
 	if (deadline != 0)
-		ct__queue_spin(slot_written, slot);
+		ct__spin_until(slot_written, slot);
 	uint32_t s = atomic_load_explicit(&slot->state, memory_order_acquire);
 	for (;;) {
 		if (s & WRITTEN)
