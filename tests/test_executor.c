@@ -967,6 +967,75 @@ TEST(shutdown_while_stealing)
 	}
 }
 
+/* A task submits to its own pool (onto its worker's ring) as fast as it
+ * can while the pool is shut down, then waits for every child it got in.
+ * Each submit is accepted or refused; an accepted child runs or is
+ * cancelled, never left behind by the other worker leaving when it saw
+ * the rings empty a moment before the child landed: the task's own worker
+ * is held, so that child would never run. */
+enum { RACING_CHILDREN = 100000 };
+
+static struct {
+	ct_executor_t *ex;
+	ct_future_t **f;
+	ct_event_t started;
+	int n, refused_rc;
+	bool ok;
+} racer;
+
+static int racing_child(void *arg, void **result)
+{
+	*result = arg;
+	return 0;
+}
+
+static int submit_until_refused(void *arg, void **result)
+{
+	(void)arg;
+	(void)result;
+	ct_event_set(&racer.started);
+	int n = 0, rc = 0;
+	while (n < RACING_CHILDREN &&
+	       (rc = ct_executor_submit(racer.ex, racing_child, &racer, &racer.f[n])) == 0)
+		n++;
+	racer.refused_rc = rc;
+	racer.n = n;
+	racer.ok = true;
+	for (int i = 0; i < n; i++) {
+		void *v = NULL;
+		int r = ct_future_result(racer.f[i], CT_FOREVER, &v);
+		racer.ok &= (r == 0 && v == &racer) || r == CT_ECANCELLED;
+		ct_future_release(racer.f[i]);
+	}
+	return 0;
+}
+
+TEST(task_submits_racing_shutdown)
+{
+	racer.f = calloc(RACING_CHILDREN, sizeof *racer.f);
+	CHECK(racer.f != NULL);
+	for (int round = 0; round < 40; round++) {
+		ct_executor_t ex;
+		CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 2}));
+		start_every_worker(&ex, 2);
+		racer.ex = &ex;
+		racer.n = -1;
+		ct_event_init(&racer.started);
+		ct_future_t *p = submit(&ex, submit_until_refused, NULL);
+		CHECK_OK(ct_event_wait(&racer.started, CT_FOREVER));
+		CHECK_OK(ct_executor_shutdown(&ex, true, round % 2 == 0));
+		CHECK(ct_future_done(p));
+		CHECK_EQ(racer.n >= 0, true);
+		CHECK(racer.ok);
+		if (racer.n < RACING_CHILDREN)
+			CHECK_RC(racer.refused_rc, CT_ESHUTDOWN);
+		ct_future_release(p);
+		ct_executor_destroy(&ex);
+		ct_event_destroy(&racer.started);
+	}
+	free(racer.f);
+}
+
 /* ---- the exit rule -------------------------------------------------------- */
 
 static char *run_exit_program(const char *mode)

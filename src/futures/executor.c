@@ -60,6 +60,20 @@
  * them); a worker parks, and leaves a closed pool, only once every ring
  * is empty too, which it checks as it checks the counts.
  *
+ * Moves. An entry on its way into a ring is in no ring for a moment: a
+ * thief has taken it from another's ring and not yet added it to its own,
+ * or a task's submit has been accepted (the pool was not closed) and not
+ * yet added. A worker of a closed pool that saw every ring empty then
+ * would leave while the entry lands; if the worker it lands with is held
+ * by a task waiting for it, nobody is left to take it. So each such move
+ * is counted (moves_begun before, moves_done after), and a worker leaves
+ * only once it saw the rings empty with no move under way from before it
+ * looked to after (rings_settled_empty()); a drain waits for the moves
+ * under way to land before it empties the rings. A task's submit counts
+ * its move before it reads whether the pool is closed, and a shutdown
+ * closes it before anyone looks at the moves: one of the two sees the
+ * other (all sequentially consistent).
+ *
  * Busy counts a worker from its first entry to the moment it runs out of
  * its own: a worker running a batch does not touch it per task.
  */
@@ -121,6 +135,9 @@ struct ct__executor {
 	_Atomic uint32_t spinning; /* idle workers awake (or woken, on their way) */
 	_Atomic uint32_t sleepers; /* idle workers parked on &sleepers */
 	PAD(pad2, 2 * sizeof(uint32_t));
+	/* Entries on their way into a ring (see "Moves" above). */
+	_Atomic uint64_t moves_begun, moves_done;
+	PAD(pad3, 2 * sizeof(uint64_t));
 	_Atomic int abandon;   /* see ct__executor_abandoned() */
 	_Atomic uint32_t refs; /* the handle's, and one per started worker */
 	_Atomic uint32_t live; /* workers whose loop has not ended */
@@ -280,6 +297,34 @@ static bool rings_hold_work(struct ct__executor *ex)
 	return false;
 }
 
+static void move_begin(struct ct__executor *ex)
+{
+	atomic_fetch_add(&ex->moves_begun, 1);
+}
+
+static void move_end(struct ct__executor *ex)
+{
+	atomic_fetch_add(&ex->moves_done, 1);
+}
+
+/* Whether a move is under way. `done` is read first: if the two match,
+ * every move begun by the second read had ended by the first. */
+static bool moves_under_way(struct ct__executor *ex)
+{
+	uint64_t done = atomic_load(&ex->moves_done);
+	return atomic_load(&ex->moves_begun) != done;
+}
+
+/* Whether every ring was empty while no entry was on its way into one: no
+ * move under way before the look, none begun during it. Then an entry not
+ * seen was not in any ring (see "Moves" above). */
+static bool rings_settled_empty(struct ct__executor *ex)
+{
+	uint64_t done = atomic_load(&ex->moves_done);
+	uint64_t begun = atomic_load(&ex->moves_begun);
+	return begun == done && !rings_hold_work(ex) && atomic_load(&ex->moves_begun) == begun;
+}
+
 static void abandon_work(struct ct__work *w, int code)
 {
 	if (w->kind == CT__WORK_MAP) {
@@ -311,6 +356,11 @@ static void drain(struct ct__executor *ex, int code)
 		}
 	}
 	ct_lock_release(&ex->consumer_lock);
+	/* A move begun now is a thief's (the pool is closed or broken: a
+	 * task's submit is refused); its entries are ended by whoever takes
+	 * them (run_work()). */
+	while (moves_under_way(ex))
+		backoff(&tries);
 	for (struct worker *v = first_worker(ex); v; v = v->next)
 		for (struct ct__work *w; deque_take(&v->dq, &w, false);)
 			abandon_work(w, code);
@@ -486,9 +536,11 @@ static struct ct__work *steal(struct worker *me)
 		if (v == me || deque_size(&v->dq) == 0)
 			continue;
 		ct__gate_enter();
+		move_begin(me->ex);
 		unsigned k = deque_take(&v->dq, got, true);
 		for (unsigned i = 1; i < k; i++)
 			deque_push(&me->dq, got[i]);
+		move_end(me->ex);
 		ct__gate_exit();
 		if (k) {
 			ring_filled(me, k - 1);
@@ -515,6 +567,10 @@ static struct ct__work *next_work(struct worker *me)
 		if (left == 0 && rings_hold_work(ex))
 			continue; /* raced with a thief or a drain */
 		if (left == 0 && (flags & CLOSED)) {
+			if (!rings_settled_empty(ex)) {
+				backoff(&tries); /* a move lands, or a thief took it */
+				continue;
+			}
 			stop_spinning(me, false);
 			return NULL;
 		}
@@ -797,6 +853,8 @@ static void after_fork_child(void)
 		atomic_store(&ex->busy, 0);
 		atomic_store(&ex->spinning, 0);
 		atomic_store(&ex->sleepers, 0);
+		/* A task's submit cut by the fork between its two counts. */
+		atomic_store(&ex->moves_done, atomic_load(&ex->moves_begun));
 	}
 }
 
@@ -899,8 +957,8 @@ int ct_executor_init(ct_executor_t *handle, const ct_executor_opts *opts)
  * the others steal from it as from any ring. 1 if queued there, 0 if the
  * pool's queue must take it (another pool, not a worker, a full ring), or
  * CT_ESHUTDOWN / CT_EBROKEN. A submit racing with a shutdown is accepted
- * or refused as a whole; if a cancel_futures drain missed its entry, the
- * worker that takes it cancels it (see run_work()). */
+ * or refused as a whole, and an accepted one is in the ring before the
+ * shutdown's drain or the last worker looks at the rings (see "Moves"). */
 static int submit_local(struct ct__executor *ex, struct ct__work *w)
 {
 	struct worker *me = current_worker;
@@ -911,10 +969,13 @@ static int submit_local(struct ct__executor *ex, struct ct__work *w)
 	uint64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed);
 	if (b - atomic_load_explicit(&d->top, memory_order_acquire) >= DEQUE_CAP)
 		return 0;
+	move_begin(ex);
 	uint64_t flags = atomic_load(&ex->submitted) & ~COUNT_MASK;
+	if (!flags)
+		deque_push(d, w);
+	move_end(ex);
 	if (flags)
 		return (flags & BROKEN) ? CT_EBROKEN : CT_ESHUTDOWN;
-	deque_push(d, w);
 	ring_filled(me, 1);
 	return 1;
 }
