@@ -63,6 +63,11 @@ bool ht_sanitized(void)
 #endif
 }
 
+bool ht_slowed(void)
+{
+	return ht_sanitized() || getenv("CT_TEST_EMULATOR") != NULL;
+}
+
 struct sink {
 	char *buf;
 	size_t len, cap;

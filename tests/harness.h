@@ -88,8 +88,13 @@ _Noreturn void ht_skip(const char *why);
  * timeout (the only kind of time assertion the suite makes). */
 double ht_now(void);
 
-/* True when built with a sanitizer: stress cases may scale down. */
+/* True when built with a sanitizer. */
 bool ht_sanitized(void);
+
+/* True when built with a sanitizer or run under an emulator (qemu-user, for
+ * the cross builds), where every operation, and above all every thread
+ * start, costs many times more: stress cases scale their rounds down. */
+bool ht_slowed(void);
 
 /* Runs a program, collecting its standard output (and, if err is not NULL,
  * its standard error) as NUL-terminated strings the caller frees. Returns

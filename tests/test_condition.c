@@ -463,7 +463,7 @@ TEST(stress_bounded_buffer)
 	ct_lock_init(&b.lock);
 	ct_condition_init(&b.not_empty, &b.lock);
 	ct_condition_init(&b.not_full, &b.lock);
-	b.per_producer = ht_sanitized() ? 20000 : 200000;
+	b.per_producer = ht_slowed() ? 20000 : 200000;
 	b.producers_left = 2;
 	ct_thread_t *t[4];
 	t[0] = sh_start(consume, &b);

@@ -426,7 +426,7 @@ static void shutdown_all_methods_in_many_threads(ct_queue_kind kind, bool immedi
 	memset(&m, 0, sizeof m);
 	m.q = new_queue(&q, kind, 0);
 	m.immediate = immediate;
-	int nb_msgs = ht_sanitized() ? 1024 * 8 : 1024 * 64;
+	int nb_msgs = ht_slowed() ? 1024 * 8 : 1024 * 64;
 	m.nb_msgs_w = nb_msgs / WRITE_THREADS;
 	m.when_exec_shutdown = m.nb_msgs_w / 2;
 	/* Every writer has put its first items and every reader got at least

@@ -238,7 +238,7 @@ TEST(stress_pingpong)
 {
 	struct pingpong p = {.ping = CT_EVENT_INIT,
 			     .pong = CT_EVENT_INIT,
-			     .rounds = ht_sanitized() ? 20000 : 200000};
+			     .rounds = ht_slowed() ? 20000 : 200000};
 	ct_thread_t *t = sh_start(ponger, &p);
 	for (long i = 0; i < p.rounds; i++) {
 		ct_event_set(&p.ping);

@@ -786,7 +786,7 @@ static void start_every_worker(ct_executor_t *ex, int n)
  * keep queued tasks to itself while the pool could still start one. */
 TEST(tasks_waiting_for_each_other_start_every_worker)
 {
-	for (int round = 0; round < 200; round++) {
+	for (int round = 0; round < (ht_slowed() ? 20 : 200); round++) {
 		ct_executor_t ex;
 		CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 4}));
 		start_every_worker(&ex, 4);
@@ -1334,7 +1334,7 @@ static int load_until_shutdown(void *arg)
 TEST(stress_shutdown_with_cancel_futures_under_load)
 {
 	enum { THREADS = 4 };
-	long max = ht_sanitized() ? 20000 : 100000;
+	long max = ht_slowed() ? 20000 : 100000;
 	atomic_long runs = 0;
 	ct_executor_t ex;
 	CHECK_OK(ct_executor_init(&ex, NULL));

@@ -37,7 +37,7 @@ struct stress {
 
 static int stress_forks(void)
 {
-	return ht_sanitized() ? 40 : 250;
+	return ht_slowed() ? 40 : 250;
 }
 
 static bool stopping(struct stress *st)

@@ -144,7 +144,7 @@ TEST(mutual_exclusion_under_stress)
 	/* A 50 µs interval makes forced switches frequent; yields and sleeps
 	 * mix in the other two ways the GIL changes hands. */
 	CHECK_OK(ct_gil_set_switch_interval(&gil, 50e-6));
-	mx_iterations = ht_sanitized() ? 100000 : 1000000;
+	mx_iterations = ht_slowed() ? 100000 : 1000000;
 	ct_thread_t *t[MX_THREADS];
 	for (int i = 0; i < MX_THREADS; i++)
 		t[i] = start_under(mx_worker, &gil, &gil);

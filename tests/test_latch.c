@@ -160,7 +160,7 @@ static int runner(void *arg)
 TEST(arrive_and_wait_many_rounds)
 {
 	enum { N = 4 };
-	int rounds = ht_sanitized() ? 200 : 2000;
+	int rounds = ht_slowed() ? 200 : 2000;
 	for (int r = 0; r < rounds; r++) {
 		struct start_line s = {.latch = CT_LATCH_INIT(N), .n = N};
 		ct_thread_t *t[N];

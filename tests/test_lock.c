@@ -244,12 +244,12 @@ static void run_counter(int mode, long per_thread)
 
 TEST(stress_no_lost_update)
 {
-	run_counter(0, ht_sanitized() ? 100000 : 1000000);
+	run_counter(0, ht_slowed() ? 100000 : 1000000);
 }
 
 TEST(stress_timed_and_try_mixed)
 {
-	run_counter(1, ht_sanitized() ? 20000 : 200000);
+	run_counter(1, ht_slowed() ? 20000 : 200000);
 }
 
 /* ---- fairness ------------------------------------------------------------ */

@@ -101,7 +101,7 @@ static int racer(void *arg)
 
 TEST(racing_threads_wait_for_the_run)
 {
-	int rounds = ht_sanitized() ? 50 : 300;
+	int rounds = ht_slowed() ? 50 : 300;
 	for (int k = 0; k < rounds; k++) {
 		struct race r = {.once = CT_ONCE_INIT};
 		ct_thread_t *t[4];

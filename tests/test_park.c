@@ -280,7 +280,7 @@ static int play_odd(void *arg)
 TEST(eintr_never_loses_a_wakeup)
 {
 	install_signal_handler();
-	struct pingpong p = {.rounds = ht_sanitized() ? 3000 : 20000};
+	struct pingpong p = {.rounds = ht_slowed() ? 3000 : 20000};
 	pk_thread *t;
 	pk_start(&t, play_odd, &p);
 	struct hammer h = {.targets = {pk_pthread(t), pthread_self()}, .ntargets = 2};

@@ -1332,7 +1332,7 @@ static void stress(const ct_queue_opts *opts, int np, int nc, long n, bool task_
 
 static long stress_items(long n)
 {
-	return ht_sanitized() ? n / 10 : n;
+	return ht_slowed() ? n / 10 : n;
 }
 
 /* The issue's stress: 4 producers and 4 consumers move 2,000,000 items
@@ -1542,7 +1542,7 @@ static void check_switch_mid_run(long maxsize)
 TEST(solo_switches_to_shared_mid_run)
 {
 	/* Rounds, for the switch to catch the first two at different points. */
-	for (int round = 0; round < (ht_sanitized() ? 3 : 10); round++) {
+	for (int round = 0; round < (ht_slowed() ? 3 : 10); round++) {
 		check_switch_mid_run(4); /* often full and empty: the first two sleep */
 		check_switch_mid_run(1024);
 	}

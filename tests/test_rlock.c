@@ -195,7 +195,7 @@ static int nested_increment(void *arg)
 
 TEST(stress_no_lost_update)
 {
-	struct counter c = {.r = CT_RLOCK_INIT, .per_thread = ht_sanitized() ? 100000 : 1000000};
+	struct counter c = {.r = CT_RLOCK_INIT, .per_thread = ht_slowed() ? 100000 : 1000000};
 	ct_thread_t *t[4];
 	for (int i = 0; i < 4; i++)
 		t[i] = sh_start(nested_increment, &c);

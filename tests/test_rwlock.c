@@ -318,7 +318,7 @@ static int table_reader(void *arg)
 
 TEST(stress_readers_and_writers)
 {
-	struct table t = {.rw = CT_RWLOCK_INIT, .per_thread = ht_sanitized() ? 20000 : 200000};
+	struct table t = {.rw = CT_RWLOCK_INIT, .per_thread = ht_slowed() ? 20000 : 200000};
 	ct_thread_t *th[4];
 	th[0] = sh_start(table_writer, &t);
 	th[1] = sh_start(table_reader, &t);

@@ -294,7 +294,7 @@ TEST(stress_pool_of_two)
 {
 	enum { THREADS = 4 };
 	struct pool p = {.sem = CT_BOUNDED_SEMAPHORE_INIT(2),
-			 .per_thread = ht_sanitized() ? 20000 : 200000};
+			 .per_thread = ht_slowed() ? 20000 : 200000};
 	ct_thread_t *t[THREADS];
 	for (int i = 0; i < THREADS; i++)
 		t[i] = sh_start(pool_worker, &p);
@@ -337,7 +337,7 @@ TEST(stress_producers_consumers)
 {
 	enum { PAIRS = 2 };
 	struct flow f = {.sem = CT_SEMAPHORE_INIT(0),
-			 .per_thread = ht_sanitized() ? 20000 : 200000};
+			 .per_thread = ht_slowed() ? 20000 : 200000};
 	ct_thread_t *t[2 * PAIRS];
 	for (int i = 0; i < PAIRS; i++) {
 		t[2 * i] = sh_start(consumer, &f);

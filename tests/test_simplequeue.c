@@ -421,7 +421,7 @@ static int consumer(void *arg)
 
 TEST(stress_4p2c)
 {
-	long n = ht_sanitized() ? 200000 : 2000000;
+	long n = ht_slowed() ? 200000 : 2000000;
 	ct_simplequeue_t q = CT_SIMPLEQUEUE_INIT;
 	struct stress s = {.q = &q, .per_producer = n / 4, .per_consumer = n / 2};
 	struct producer_arg pa[4];

@@ -1363,7 +1363,7 @@ static int count_run(void *arg)
 TEST(fire_and_forget_threads_are_reclaimed)
 {
 	size_t live = ct__thread_records_live();
-	const long n = 10000, batch = 500;
+	const long n = ht_slowed() ? 1000 : 10000, batch = 500;
 	for (long i = 0; i < n; i++) {
 		CHECK_OK(ct_thread_spawn(count_run, NULL, NULL));
 		/* Bounded in flight, so thread limits are never the question. */
