@@ -87,6 +87,12 @@ foreach(o ${objects})
   if(NOT DEFINED rank_${layer})
     continue()
   endif()
+  # An object whose source is gone (moved or deleted since the build
+  # folder was made) is no longer part of the library.
+  string(REGEX REPLACE "^.*/src/(.*)\\.o$" "\\1" source ${o})
+  if(NOT EXISTS ${SRC}/src/${source})
+    continue()
+  endif()
   math(EXPR nobjects "${nobjects} + 1")
   execute_process(COMMAND nm --defined-only -g ${o} OUTPUT_VARIABLE defs)
   string(REGEX MATCHALL "[^\n]+" lines "${defs}")

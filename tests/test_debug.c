@@ -518,6 +518,33 @@ TEST(dump_by_call_shows_every_wait_and_holder)
 	end_waiters();
 }
 
+static int sleep_until_stopped(void *arg)
+{
+	(void)arg;
+	CHECK_RC(ct_sleep(3600), CT_ESTOPPED);
+	return 0;
+}
+
+/* With every debugging setting off (no hook follows the waits), a dump still
+ * tells a parked thread from a running one, and where it is parked. */
+TEST(dump_with_everything_off_shows_parked_threads)
+{
+	ct_object_set_name(&dump_lock, "the lock");
+	ct_lock_acquire(&dump_lock);
+	ct_thread_t *on_lock = start_named(wait_lock, "on-lock");
+	ct_thread_t *sleeper = start_named(sleep_until_stopped, "sleeper");
+	static const char *const needles[] = {
+		"\"on-lock\" ident",	", waiting\n    parked on object \"the lock\"",
+		"\"sleeper\" ident",	", sleeping\n",
+		"\"MainThread\" ident", NULL,
+	};
+	dump_until(needles);
+	ct_lock_release(&dump_lock);
+	CHECK_OK(ct_thread_request_stop(sleeper));
+	sh_join(on_lock);
+	sh_join(sleeper);
+}
+
 TEST(dump_by_signal)
 {
 	char *log = temp_path("signal.log");

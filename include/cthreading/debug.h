@@ -50,9 +50,8 @@ extern "C" {
  * While everything is off, each fast path pays one load and a branch not
  * taken. With `deadlock`, `trace` or `profile` on, every acquire and release
  * of a Lock, RLock and RWLock's write side goes out of line (the read side
- * is not followed). A static link keeps this layer through
- * `-Wl,-u,ct_debug_configure`, which the CMake target cthreading::static
- * and `pkg-config --static` add.
+ * is not followed). The static library is one object: a static link keeps
+ * this layer however the program is linked.
  * @{
  */
 
@@ -78,8 +77,10 @@ CT_API size_t ct_object_get_name(const void *object, char *buf, size_t size);
  *  its name, ident, native id, daemon flag, state (running, waiting,
  *  sleeping, new), what it waits on and for how long, what it holds (Lock,
  *  RLock and its depth, RWLock's write side, the GIL), who holds what it
- *  waits for; then a deadlock section for each cycle of waits. What a
- *  thread holds is known while `deadlock`, `trace` or `profile` is on.
+ *  waits for; then a deadlock section for each cycle of waits. The state,
+ *  and the object a waiting thread is parked on, are always known; what it
+ *  waits for by kind and name, for how long, what each thread holds and the
+ *  deadlock section, while `deadlock`, `trace` or `profile` is on.
  *  Returns 0 or CT_EINVAL (NULL). */
 CT_API int ct_dump(FILE *out);
 

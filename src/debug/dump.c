@@ -16,7 +16,8 @@ struct row {
 	bool daemon;
 	uint32_t state;
 	const void *gil;
-	struct dthread *d; /* its record here, if it has one */
+	const void *parked_on; /* the parking core's hint (waiter.h) */
+	struct dthread *d;     /* its record here, if it has one */
 };
 
 struct rows {
@@ -40,6 +41,7 @@ static void collect(ct_thread_t *t, void *arg)
 	r->daemon = atomic_load(&rec->daemon);
 	r->state = atomic_load(&rec->state);
 	r->gil = __atomic_load_n(&rec->w->holds, __ATOMIC_RELAXED);
+	r->parked_on = atomic_load_explicit(&rec->w->parked_on, memory_order_relaxed);
 	r->d = NULL;
 }
 
@@ -49,14 +51,29 @@ static const char *state_name(const struct row *r)
 		return "new";
 	if (r->state == CT__T_FINISHED)
 		return "done";
-	if (!r->d)
+	const void *obj = r->d ? atomic_load_explicit(&r->d->wait_obj, memory_order_relaxed) : NULL;
+	if (obj)
+		return atomic_load_explicit(&r->d->wait_kind, memory_order_relaxed) == CT__OBJ_SLEEP
+			       ? "sleeping"
+			       : "waiting";
+	/* The hooks are off (or the thread has no record here yet): the
+	 * parking core still knows whether it is parked. */
+	if (!r->parked_on)
 		return "running";
-	const void *obj = atomic_load_explicit(&r->d->wait_obj, memory_order_relaxed);
-	if (!obj)
-		return "running";
-	return atomic_load_explicit(&r->d->wait_kind, memory_order_relaxed) == CT__OBJ_SLEEP
-		       ? "sleeping"
-		       : "waiting";
+	return r->parked_on == &ct__sleep_key ? "sleeping" : "waiting";
+}
+
+/* A parked thread the hooks did not follow: where it is parked. */
+static void print_parked(FILE *out, const struct row *r)
+{
+	if (!r->parked_on || r->parked_on == &ct__sleep_key)
+		return;
+	char what[160];
+	ct__dbg_describe_stored(r->parked_on, CT__OBJ_UNKNOWN, what, sizeof what);
+	fprintf(out,
+		"    parked on %s (with deadlock, trace or profile on: what it waits for, "
+		"how long, and who holds it)\n",
+		what);
 }
 
 static struct row *row_of(struct rows *rows, struct dthread *d)
@@ -98,11 +115,11 @@ static void print_holds(FILE *out, const struct row *r)
 
 static void print_wait(FILE *out, struct rows *rows, const struct row *r, int64_t now, double scale)
 {
-	if (!r->d)
+	const void *obj = r->d ? atomic_load_explicit(&r->d->wait_obj, memory_order_acquire) : NULL;
+	if (!obj) {
+		print_parked(out, r);
 		return;
-	const void *obj = atomic_load_explicit(&r->d->wait_obj, memory_order_acquire);
-	if (!obj)
-		return;
+	}
 	unsigned kind = atomic_load_explicit(&r->d->wait_kind, memory_order_relaxed);
 	int64_t since = atomic_load_explicit(&r->d->wait_since, memory_order_relaxed);
 	char what[160];

@@ -660,7 +660,9 @@ int ct_gil_set_switch_interval(ct_gil_t *gil, double seconds)
 		return CT_EINVAL;
 	if (seconds > CT_TIMEOUT_MAX)
 		return CT_ETOOLARGE;
-	double ns = round(seconds * 1e9);
+	/* Rounded to the nearest ns (seconds > 0 here) without libm: a static
+	 * link of the library then needs no -lm. */
+	double ns = seconds * 1e9 + 0.5;
 	int64_t v = ns < (double)MIN_INTERVAL_NS ? MIN_INTERVAL_NS : (int64_t)ns;
 	atomic_store_explicit(&gil->ct__interval_ns, v, memory_order_relaxed);
 	return 0;

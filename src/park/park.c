@@ -189,6 +189,7 @@ int ct__park(const void *key, const struct ct__park_ops *ops, void *ctx, int64_t
 	node.queued = true;
 	append(b, &node);
 	bucket_unlock(b);
+	atomic_store_explicit(&self->parked_on, key, memory_order_relaxed); /* a hint */
 	CT__DEBUG_HOOK(park_begin(key, deadline)); /* debugging: a wait begins */
 
 	if (ops->before_sleep)
@@ -235,6 +236,7 @@ int ct__park(const void *key, const struct ct__park_ops *ops, void *ctx, int64_t
 	if (rc == CT__PARK_UNPARKED)
 		*token = node.token;
 	atomic_store_explicit(&p->state, CT__PK_IDLE, memory_order_relaxed);
+	atomic_store_explicit(&self->parked_on, NULL, memory_order_relaxed);
 	sleep_end(self, suspended);
 	CT__DEBUG_HOOK(park_end(rc)); /* debugging: the wait is over */
 	return rc;
@@ -391,6 +393,8 @@ int ct__park_wait(const _Atomic uint32_t *word, uint32_t expected, int64_t deadl
 	return rc > 0 ? 0 : rc;
 }
 
+const char ct__sleep_key;
+
 int ct__park_sleep(int64_t deadline, unsigned flags)
 {
 	struct ct__waiter *self = ct__waiter_self();
@@ -403,11 +407,13 @@ int ct__park_sleep(int64_t deadline, unsigned flags)
 		return CT_ESTOPPED;
 	}
 	void *suspended = sleep_begin(self, flags);
+	atomic_store_explicit(&self->parked_on, &ct__sleep_key, memory_order_relaxed);
 	CT__DEBUG_HOOK(park_begin(NULL, deadline)); /* debugging: a sleep begins */
 	/* Nobody unparks a sleeper: only the deadline or a stop ends this, so
 	 * spinning would only burn the CPU. */
 	enum ct__parker_result r = ct__parker_wait(p, deadline, interruptible, 0, NULL);
 	atomic_store_explicit(&p->state, CT__PK_IDLE, memory_order_relaxed);
+	atomic_store_explicit(&self->parked_on, NULL, memory_order_relaxed);
 	sleep_end(self, suspended);
 	int rc = r == CT__PKR_INTERRUPTED ? CT_ESTOPPED : 0;
 	CT__DEBUG_HOOK(park_end(rc)); /* debugging: the sleep is over */

@@ -44,6 +44,11 @@ struct ct__waiter {
 	/* This thread's spin budget, in rounds (ct__spin_budget); 0 until
 	 * first used. Only the thread itself touches it. */
 	unsigned spin;
+	/* What the thread is parked on while it is: the key of ct__park(), or
+	 * &ct__sleep_key in ct__park_sleep(); NULL otherwise. Written by the
+	 * thread itself, read by thread dumps (which know a parked thread is
+	 * not running, even with every debugging hook off): a hint, relaxed. */
+	const void *_Atomic parked_on;
 	/* The record of the layer above (the thread record), if it made one. */
 	void *owner;
 	/* The list of attached records, under the parking core's lock. */
@@ -56,6 +61,9 @@ struct ct__waiter {
 #else
 #define CT__TLS_MODEL
 #endif
+
+/* What parked_on holds while a thread sleeps in ct__park_sleep(). */
+extern const char ct__sleep_key;
 
 /* The calling thread's record, or NULL before it first needs one. */
 extern _Thread_local struct ct__waiter *ct__tls_waiter CT__TLS_MODEL;

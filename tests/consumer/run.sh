@@ -82,6 +82,21 @@ pkg-config)
 	# shellcheck disable=SC2086
 	"$cc" -std=c11 -Wall -Werror -static $cflags "$here/hello.c" $static_libs -o "$tmp/hello_static"
 	run "$tmp/hello_static"
+	# By hand, as static libraries are often linked: the archive and
+	# -pthread, nothing else. The whole library comes with it, the
+	# debugging layer included, which reads CTHREADING at start-up
+	# although hello.c never calls it.
+	# shellcheck disable=SC2086
+	"$cc" -std=c11 -Wall -Werror $cflags "$here/hello.c" "$libdir/libcthreading.a" -pthread \
+		-o "$tmp/hello_by_hand"
+	run "$tmp/hello_by_hand"
+	# shellcheck disable=SC2086
+	CTHREADING=no-such-setting $emulator "$tmp/hello_by_hand" >/dev/null 2>"$tmp/err"
+	if ! grep -q 'setting "no-such-setting" not understood' "$tmp/err"; then
+		cat "$tmp/err"
+		echo "hello_by_hand: the static library did not read CTHREADING" >&2
+		exit 1
+	fi
 	if [ -n "$cxx" ]; then
 		# shellcheck disable=SC2086
 		"$cxx" -std=c++11 -Wall -Wextra -Werror -pedantic $cflags "$here/hello.cpp" $libs \
