@@ -411,6 +411,7 @@ int ct__park_sleep(int64_t deadline, unsigned flags)
 	bool interruptible = flags & CT__PARK_INTERRUPTIBLE;
 	ct__parker_prepare(p);
 	atomic_thread_fence(memory_order_seq_cst); /* see ct__park() */
+	/* Relaxed: ordered after arming the parker by the fence above, as in ct__park(). */
 	if (interruptible && atomic_load_explicit(&self->stop, memory_order_relaxed)) {
 		/* Relaxed: this thread's own parker, not queued anywhere. */
 		atomic_store_explicit(&p->state, CT__PK_IDLE, memory_order_relaxed);
