@@ -769,7 +769,8 @@ int ct__executor_enqueue(struct ct__executor *ex, struct ct__work *first, struct
 		return (old & BROKEN) ? CT_EBROKEN : CT_ESHUTDOWN;
 	}
 	/* Once all workers are there (the usual case), a submit reads nothing
-	 * the workers write but the idle counts. */
+	 * the workers write but the idle counts. Relaxed: a hint, as in
+	 * take_batch(); starting workers is decided again under ex->lock. */
 	uint32_t n = atomic_load_explicit(&ex->nworkers, memory_order_relaxed);
 	if (n < ex->max_workers) {
 		uint64_t sub = (old & COUNT_MASK) + count, taken = atomic_load(&ex->taken);

@@ -401,7 +401,8 @@ int ct_future_set_running_or_notify_cancel(ct_future_t *f)
 		/* Python's CANCELLED -> CANCELLED_AND_NOTIFIED: the first call
 		 * on a cancelled future says 0, a second one is in the wrong
 		 * state. CLAIMED marks "notified" (no result can be set on a
-		 * cancelled future, so the flag is free there). */
+		 * cancelled future, so the flag is free there). Relaxed: the
+		 * flag carries no data; only one caller sees it clear. */
 		return atomic_fetch_or_explicit(&f->state, CT__F_CLAIMED, memory_order_relaxed) &
 				       CT__F_CLAIMED
 			       ? CT_EFUTURESTATE

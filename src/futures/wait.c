@@ -120,7 +120,8 @@ static int waiter_sleep(struct ct__wait_set *w, uint32_t seen, int64_t deadline)
 			break;
 		}
 	}
-	/* Awake again: later signals need not make the wake call. */
+	/* Awake again: later signals need not make the wake call. Relaxed:
+	 * the sleeping bit is a hint (see waiter_sleep()). */
 	atomic_fetch_and_explicit(&w->seq, ~1u, memory_order_relaxed);
 	return rc;
 }
@@ -420,7 +421,8 @@ int ct_as_completed_next(ct_as_completed_t *handle, ct_future_t **out)
 	for (;;) {
 		/* Read the signal count before the ring: a completion that
 		 * lands after this look also moves the count, so the sleep
-		 * below cannot miss it. */
+		 * below cannot miss it. Acquire: pairs with waiter_signal()'s
+		 * release. */
 		uint32_t seen = atomic_load_explicit(&it->w.seq, memory_order_acquire) & ~1u;
 		/* Acquire: pairs with the notifier's release store of the slot; seq was read
 		 * first (see above), so a slot still empty here is announced by a later change

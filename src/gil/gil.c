@@ -417,7 +417,9 @@ static uintptr_t grant_under_bucket_lock(void *ctx, struct ct__unpark_result r)
 {
 	struct ct__gil_waiter *w = ctx;
 	(void)r;
-	/* The last touch of w: once it sees this, it may return. */
+	/* The last touch of w: once it sees this, it may return. Release:
+	 * pairs with wait_turn()'s acquire, so the new holder sees what the
+	 * last one did. */
 	atomic_store_explicit(&w->signal, SIG_GRANTED, memory_order_release);
 	return CT__TOKEN_HANDOFF;
 }
@@ -449,7 +451,9 @@ static void wait_turn(ct_gil_t *g, struct ct__gil_waiter *w, struct ct__gil_wait
 			if (!w->spin)
 				flags |= CT__PARK_NO_SPIN;
 		}
-		/* Chosen, the grant may have come before we got the lock. */
+		/* Chosen, the grant may have come before we got the lock.
+		 * Relaxed: under gil_lock; a grant read here is acquired again
+		 * below before the GIL is used. */
 		uint32_t sig = atomic_load_explicit(&w->signal, memory_order_relaxed);
 		gil_unlock(g);
 		if (to_grant) {

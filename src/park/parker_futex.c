@@ -108,7 +108,8 @@ void ct__rawlock_lock_slow(struct ct__rawlock *l)
 			return;
 		ct__cpu_relax();
 	}
-	/* Take it as "held with sleepers": we cannot know we are the last. */
+	/* Take it as "held with sleepers": we cannot know we are the last.
+	 * Acquire, as the CAS above. */
 	while (atomic_exchange_explicit(&l->word, 2, memory_order_acquire) != 0)
 		futex_wait(&l->word, 2, CT__NO_DEADLINE);
 }

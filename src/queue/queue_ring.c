@@ -788,7 +788,8 @@ static void repair(struct ct__qring *r)
 	atomic_store_explicit(&r->tail, w | (t & SHUT), memory_order_relaxed); /* relaxed: alone */
 	atomic_store_explicit(&r->head, h, memory_order_relaxed);	       /* relaxed: alone */
 	atomic_store_explicit(&r->head_seen, h, memory_order_relaxed);	       /* relaxed: alone */
-	/* The puts that never happened were never tasks either. */
+	/* The puts that never happened were never tasks either. Relaxed:
+	 * alone, as above. */
 	uint64_t done = atomic_load_explicit(&r->done, memory_order_relaxed) & ~JOINWAIT;
 	uint64_t put = count_before(r, w);
 	/* Relaxed: alone. */
@@ -797,7 +798,8 @@ static void repair(struct ct__qring *r)
 	atomic_store_explicit(&r->putters, 0, memory_order_relaxed); /* relaxed: alone */
 	atomic_store_explicit(&r->joiners, 0, memory_order_relaxed); /* relaxed: alone */
 	/* The solo threads may be gone, inside a section or a switch: the
-	 * first put and get choose again; a switch half done is done. */
+	 * first put and get choose again; a switch half done is done.
+	 * Relaxed: alone, as above. */
 	atomic_store_explicit(&r->producer, NULL, memory_order_relaxed);
 	atomic_store_explicit(&r->consumer, NULL, memory_order_relaxed);       /* relaxed: alone */
 	atomic_store_explicit(&r->put_busy, 0, memory_order_relaxed);	       /* relaxed: alone */
@@ -973,7 +975,9 @@ static size_t ring_qsize(const ct_queue_t *q)
 {
 	const struct ct__qring *r = q->ct__ring;
 	check_fork(r);
-	/* Head first: the tail read after it is at least as far along. */
+	/* Head first: the tail read after it is at least as far along.
+	 * Acquire: pairs with the release of the get that moved the head,
+	 * which came after the put of its item had claimed the tail. */
 	uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
 	/* Acquire (more than needed): the head's acquire above is what orders it. */
 	uint64_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
@@ -999,7 +1003,8 @@ static int add_done(struct ct__qring *r, uint64_t n)
 	for (;;) {
 		/* The tail is read before the update: once the update is
 		 * visible, a joiner may free the ring. A stale (smaller) tail
-		 * only makes "last" true too early: a spurious wake-up. */
+		 * only makes "last" true too early: a spurious wake-up.
+		 * Acquire: see above. */
 		uint64_t put =
 			count_before(r, atomic_load_explicit(&r->tail, memory_order_acquire));
 		uint64_t finished = d & ~JOINWAIT;

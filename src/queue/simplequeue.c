@@ -261,7 +261,8 @@ int ct_simplequeue_put(ct_simplequeue_t *q, void *item)
 		}
 		/* Loaded after p, this is p's segment if the claim below
 		 * succeeds: the tail segment changes only while the tail
-		 * position sits on a linking offset. */
+		 * position sits on a linking offset. Acquire: pairs with the
+		 * linker's release, so the segment is seen initialised. */
 		struct ct__sq_segment *s =
 			atomic_load_explicit(&q->ct__tail_seg, memory_order_acquire);
 		if (!s) {

@@ -69,7 +69,8 @@ static void forget_round(struct ct__fork_note *note)
 	struct ct__waiter *self = ct__tls_waiter;
 	if (self && noted(atomic_load(&self->notes), forget_round, b)) {
 		/* The forking thread runs the action, holding the Lock: it
-		 * ends the round, the only party left in it. */
+		 * ends the round, the only party left in it. Relaxed: in the
+		 * one-thread fork child. */
 		atomic_store_explicit(&b->ct__count, 1, memory_order_relaxed);
 		return;
 	}
