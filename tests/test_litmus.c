@@ -435,6 +435,124 @@ TEST(queue_shutdown_vs_put_get_join)
 					q_teardown});
 }
 
+/* ---- qsize against a put and a get ------------------------------------------- */
+
+/* qsize() reads the head, then the tail: the get that moved the head came
+ * after the put of its item, so the tail read after the head is at least
+ * as far along. Were the head's store not ordered with that put (a
+ * relaxed store where a release is needed), a weakly ordered CPU could
+ * show qsize() a new head with an old tail, and a size that wrapped
+ * around below zero. */
+static ct_simplequeue_t sq;
+static size_t size_max;
+static _Atomic bool got;
+
+/* Watches the size until the get has returned (a bounded number of
+ * looks, in case the getter is not scheduled). */
+static void see_sizes(size_t (*qsize)(void))
+{
+	size_t most = 0;
+	for (long i = 0; i < 100000 && !atomic_load(&got); i++) {
+		size_t n = qsize();
+		most = n > most ? n : most;
+	}
+	size_max = most;
+}
+static size_t ring_qsize(void)
+{
+	return ct_queue_qsize(&q);
+}
+static size_t sq_qsize(void)
+{
+	return ct_simplequeue_qsize(&sq);
+}
+static void q_setup_sizes(void)
+{
+	q_setup_n(2, false);
+	size_max = 99;
+	atomic_store(&got, false);
+}
+static void q_get_forever(void)
+{
+	q_get = ct_queue_get(&q, &q_item, CT_FOREVER);
+	atomic_store(&got, true);
+}
+static void q_see_sizes(void)
+{
+	see_sizes(ring_qsize);
+}
+static const char *q_sizes_judge(char *buf, size_t len)
+{
+	snprintf(buf, len, "put=%s get=%s size_max=%zu size=%zu", rc_name(q_put), rc_name(q_get),
+		 size_max, ct_queue_qsize(&q));
+	if (size_max > 1)
+		return "qsize() saw more items than were ever in the queue";
+	if (q_get != 0 || q_item != &item_b)
+		return "the get did not return the one item";
+	return q_conserved(false);
+}
+
+TEST(queue_qsize_vs_put_get)
+{
+	run_scenario(&(struct scenario){"queue_qsize_vs_put_get",
+					3,
+					q_setup_sizes,
+					{q_put_b, q_get_forever, q_see_sizes},
+					q_sizes_judge,
+					q_teardown});
+}
+
+static void sq_setup(void)
+{
+	ct_simplequeue_init(&sq);
+	q_put = q_get = 99;
+	q_item = NULL;
+	size_max = 99;
+	atomic_store(&got, false);
+}
+static void sq_teardown(void)
+{
+	CHECK_OK(ct_simplequeue_destroy(&sq));
+}
+static void sq_put_b(void)
+{
+	q_put = ct_simplequeue_put(&sq, &item_b);
+}
+static void sq_get_one(void)
+{
+	q_get = ct_simplequeue_get(&sq, &q_item, CT_FOREVER);
+	atomic_store(&got, true);
+}
+static void sq_see_sizes(void)
+{
+	see_sizes(sq_qsize);
+}
+static const char *sq_judge(char *buf, size_t len)
+{
+	size_t left = ct_simplequeue_qsize(&sq);
+	snprintf(buf, len, "put=%s get=%s item=%s size_max=%zu size=%zu", rc_name(q_put),
+		 rc_name(q_get), item_name(q_item), size_max, left);
+	if (q_put != 0 || q_get != 0)
+		return "a put or a get failed";
+	if (q_item != &item_b)
+		return "the get did not return the one item";
+	if (size_max > 1)
+		return "qsize() saw more items than were ever in the queue";
+	if (left != 0)
+		return "one put and one get left an item";
+	return NULL;
+}
+
+TEST(simplequeue_qsize_vs_put_get)
+{
+	run_scenario(&(struct scenario){"simplequeue_qsize_vs_put_get",
+					3,
+					sq_setup,
+					{sq_put_b, sq_get_one, sq_see_sizes},
+					sq_judge,
+					sq_teardown});
+}
+
 /* ---- Future: cancel against the worker starting it -------------------------- */
 
 static ct_future_t *fut;

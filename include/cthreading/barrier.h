@@ -126,7 +126,7 @@ static inline unsigned ct_barrier_n_waiting(const ct_barrier_t *barrier)
 	/* Relaxed: snapshots for diagnostics, as Python's n_waiting. */
 	if (CT__ATOMIC_LOAD(&barrier->ct__state, relaxed) != 0)
 		return 0;
-	return CT__ATOMIC_LOAD(&barrier->ct__count, relaxed);
+	return CT__ATOMIC_LOAD(&barrier->ct__count, relaxed); /* a relaxed snapshot, as above */
 }
 
 /** `Barrier.parties`; 0 for NULL. */

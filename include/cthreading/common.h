@@ -169,12 +169,13 @@ CT_API const char *ct_err_name(int code);
 #error "cthreading's headers need GCC or Clang (their __atomic builtins) in C++"
 #endif
 #define CT__ATOMIC(T) alignas(sizeof(T)) T
-#define CT__MO_relaxed __ATOMIC_RELAXED
-#define CT__MO_acquire __ATOMIC_ACQUIRE
-#define CT__MO_release __ATOMIC_RELEASE
-#define CT__MO_acq_rel __ATOMIC_ACQ_REL
-#define CT__MO_seq_cst __ATOMIC_SEQ_CST
-#define CT__ATOMIC_INIT(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define CT__MO_relaxed __ATOMIC_RELAXED /* a name; each use says why */
+#define CT__MO_acquire __ATOMIC_ACQUIRE /* a name, as above */
+#define CT__MO_release __ATOMIC_RELEASE /* a name, as above */
+#define CT__MO_acq_rel __ATOMIC_ACQ_REL /* a name, as above */
+#define CT__MO_seq_cst __ATOMIC_SEQ_CST /* a name, as above */
+#define CT__ATOMIC_INIT(p, v) \
+	__atomic_store_n((p), (v), __ATOMIC_RELAXED) /* relaxed: not yet shared */
 #define CT__ATOMIC_LOAD(p, mo) __atomic_load_n((p), CT__MO_##mo)
 #define CT__ATOMIC_CAS_WEAK(p, expected, desired, success, failure)                     \
 	__atomic_compare_exchange_n((p), (expected), (desired), true, CT__MO_##success, \
@@ -187,11 +188,11 @@ CT_API const char *ct_err_name(int code);
  * _Atomic 64-bit member of a struct to 4 on i386, GCC 11 and Clang to 8
  * (GCC notes the change at every use without it). */
 #define CT__ATOMIC(T) _Alignas(sizeof(T)) _Atomic(T)
-#define CT__MO_relaxed memory_order_relaxed
-#define CT__MO_acquire memory_order_acquire
-#define CT__MO_release memory_order_release
-#define CT__MO_acq_rel memory_order_acq_rel
-#define CT__MO_seq_cst memory_order_seq_cst
+#define CT__MO_relaxed memory_order_relaxed /* a name; each use says why */
+#define CT__MO_acquire memory_order_acquire /* a name, as above */
+#define CT__MO_release memory_order_release /* a name, as above */
+#define CT__MO_acq_rel memory_order_acq_rel /* a name, as above */
+#define CT__MO_seq_cst memory_order_seq_cst /* a name, as above */
 #define CT__ATOMIC_INIT(p, v) atomic_init((p), (v))
 #define CT__ATOMIC_LOAD(p, mo) atomic_load_explicit((p), CT__MO_##mo)
 #define CT__ATOMIC_CAS_WEAK(p, expected, desired, success, failure)                         \
@@ -225,6 +226,9 @@ CT_API extern uint32_t ct__debug_flags;
 #else
 CT_API extern _Atomic(uint32_t) ct__debug_flags;
 #endif
+/* Relaxed: a switch that orders nothing; the out-of-line path it selects reads the hooks with
+ * acquire (core/debug_hooks.h), and seeing the switch late only leaves an operation unobserved
+ * by the debugging layer. */
 #define CT__DEBUG_ON(bits) CT__UNLIKELY(CT__ATOMIC_LOAD(&ct__debug_flags, relaxed) & (bits))
 CT_API void ct__debug_destroyed(const void *object) CT__NOEXCEPT;
 #define CT__DEBUG_DESTROYED(object)                  \

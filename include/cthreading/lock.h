@@ -132,6 +132,8 @@ static inline bool ct_lock_try_acquire(ct_lock_t *lock)
 	/* Relaxed: the CAS's guess; the CAS itself acquires, as above. */
 	uint32_t s = CT__ATOMIC_LOAD(&lock->ct__state, relaxed);
 	while (!(s & CT__LOCK_LOCKED)) {
+		/* Acquire on success, as in ct_lock_acquire(); a failed CAS only refreshes the
+		 * guess. */
 		if (CT__ATOMIC_CAS_WEAK(&lock->ct__state, &s, s | CT__LOCK_LOCKED, acquire,
 					relaxed))
 			return true;

@@ -85,7 +85,9 @@ static inline bool ct_rwlock_read_try_acquire(ct_rwlock_t *rw)
 	 * release of the last writer, whose writes the reader then sees. */
 	uint32_t s = CT__ATOMIC_LOAD(&rw->ct__state, relaxed);
 	while (!(s & CT__RW_WRITER)) {
-		if (CT__ATOMIC_CAS_WEAK(&rw->ct__state, &s, s + CT__RW_READER, acquire, relaxed))
+		if (CT__ATOMIC_CAS_WEAK(
+			    &rw->ct__state, &s, s + CT__RW_READER, acquire,
+			    relaxed)) /* acquire: see above; a failure only refreshes s */
 			return true;
 	}
 	return false;
@@ -123,12 +125,15 @@ static inline int ct_rwlock_read_release(ct_rwlock_t *rw)
 {
 	if (CT__UNLIKELY(rw == NULL))
 		return CT_EINVAL;
+	/* Relaxed: the CAS's guess; the CAS below releases. */
 	uint32_t s = CT__ATOMIC_LOAD(&rw->ct__state, relaxed);
 	/* Fast: another reader stays, or nobody at all waits. */
 	/* Release: the reader's reads happen before the next writer's writes
 	 * (whose acquire pairs with it), so it never reads a later write. */
 	while (s >= 2 * CT__RW_READER || s == CT__RW_READER) {
-		if (CT__ATOMIC_CAS_WEAK(&rw->ct__state, &s, s - CT__RW_READER, release, relaxed))
+		if (CT__ATOMIC_CAS_WEAK(
+			    &rw->ct__state, &s, s - CT__RW_READER, release,
+			    relaxed)) /* release: see above; a failure only refreshes s */
 			return 0;
 	}
 	return ct__rwlock_read_release_slow(rw);

@@ -96,7 +96,9 @@ static inline bool ct_semaphore_try_acquire(ct_semaphore_t *sem)
 	 * that added it, so the releaser's writes are visible. */
 	uint32_t s = CT__ATOMIC_LOAD(&sem->ct__state, relaxed);
 	while (s >= CT__SEM_UNIT) {
-		if (CT__ATOMIC_CAS_WEAK(&sem->ct__state, &s, s - CT__SEM_UNIT, acquire, relaxed))
+		if (CT__ATOMIC_CAS_WEAK(
+			    &sem->ct__state, &s, s - CT__SEM_UNIT, acquire,
+			    relaxed)) /* acquire: see above; a failure only refreshes s */
 			return true;
 	}
 	return false;

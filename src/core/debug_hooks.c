@@ -8,8 +8,12 @@ const struct ct__debug_hooks *_Atomic ct__debug_hooks_ptr;
 void ct__debug_install(const struct ct__debug_hooks *hooks, uint32_t flags)
 {
 	const struct ct__debug_hooks *none = NULL;
+	/* Release: pairs with ct__debug()'s acquire, so whoever finds the hooks sees them fully
+	 * built; a lost race keeps the first hooks (relaxed: nothing read). */
 	atomic_compare_exchange_strong_explicit(&ct__debug_hooks_ptr, &none, hooks,
 						memory_order_release, memory_order_relaxed);
+	/* Release: a thread that sees the flag and then loads the hooks (acquire) finds them
+	 * installed; the flag itself is read relaxed (CT__DEBUG_ON). */
 	atomic_store_explicit(&ct__debug_flags, flags, memory_order_release);
 }
 

@@ -72,6 +72,8 @@ void ct__debug_install(const struct ct__debug_hooks *hooks, uint32_t flags);
 
 static inline const struct ct__debug_hooks *ct__debug(void)
 {
+	/* Acquire: pairs with the installing CAS's release, so the hooks' table is seen fully
+	 * built. */
 	return atomic_load_explicit(&ct__debug_hooks_ptr, memory_order_acquire);
 }
 

@@ -23,6 +23,8 @@ void ct__fault_set(enum ct__fault_kind kind, long skip, long count)
 
 bool ct__fault_hit(enum ct__fault_kind kind)
 {
+	/* Relaxed: tests arm a fault before starting the threads that hit it (thread start
+	 * orders it); the counters below are seq_cst RMWs. */
 	if (CT__LIKELY(!atomic_load_explicit(&faults[kind].armed, memory_order_relaxed)))
 		return false;
 	if (atomic_fetch_sub(&faults[kind].skip, 1) > 0)

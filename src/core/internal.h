@@ -72,6 +72,8 @@ static inline void ct__cpu_relax(void)
 #elif defined(__aarch64__)
 	__asm__ __volatile__("yield" ::: "memory");
 #else
+	/* Seq_cst on purpose, though only a compiler barrier: the spin's next load of the
+	 * watched word may not be hoisted out of the loop. */
 	atomic_signal_fence(memory_order_seq_cst);
 #endif
 }

@@ -31,6 +31,7 @@ bool ct__dbg_lock_like(unsigned kind)
 struct dheld *ct__dbg_held_slot(struct dthread *t, const void *obj)
 {
 	for (unsigned i = 0; i < DBG_HELD_MAX; i++)
+		/* Relaxed: a snapshot (debug_internal.h). */
 		if (atomic_load_explicit(&t->held[i].obj, memory_order_relaxed) == obj)
 			return &t->held[i];
 	return NULL;
@@ -41,14 +42,16 @@ struct dthread *ct__dbg_holder_locked(struct dthread *waiter, const void *obj, u
 	if (!obj || !ct__dbg_lock_like(kind))
 		return NULL;
 	unsigned long ident = 0;
+	/* Relaxed: snapshots (debug_internal.h), below too. */
 	if (kind == CT__OBJ_THREAD &&
 	    !(ident = atomic_load_explicit(&waiter->wait_ident, memory_order_relaxed)))
 		return NULL;
+	/* Acquire: the list of records (debug_internal.h). */
 	for (struct dthread *t = atomic_load_explicit(&dbg.threads, memory_order_acquire); t;
 	     t = t->next) {
-		if (!atomic_load_explicit(&t->live, memory_order_relaxed))
+		if (!atomic_load_explicit(&t->live, memory_order_relaxed)) /* relaxed: a snapshot */
 			continue;
-		if (kind == CT__OBJ_THREAD
+		if (kind == CT__OBJ_THREAD /* relaxed: a snapshot */
 			    ? atomic_load_explicit(&t->ident, memory_order_relaxed) == ident
 			    : ct__dbg_held_slot(t, obj) != NULL)
 			return t;
@@ -153,6 +156,7 @@ static void report_inversion(const struct inversion *inv, unsigned kind_a, unsig
 static void check_order(struct dthread *me, const void *obj, unsigned kind, void *site)
 {
 	for (unsigned i = 0; i < DBG_HELD_MAX; i++) {
+		/* Relaxed: the thread's own record (debug_internal.h). */
 		const void *held = atomic_load_explicit(&me->held[i].obj, memory_order_relaxed);
 		if (!held || held == obj)
 			continue;
@@ -168,7 +172,7 @@ static void check_order(struct dthread *me, const void *obj, unsigned kind, void
 				orders.used++;
 			e->from = held;
 			e->to = obj;
-			e->site_from =
+			e->site_from = /* relaxed: own record */
 				atomic_load_explicit(&me->held[i].site, memory_order_relaxed);
 			e->site_to = site;
 			e->reported = false;
@@ -216,17 +220,19 @@ static unsigned find_cycle_locked(struct dthread *me, const void *obj, unsigned 
 		struct dthread *h = ct__dbg_holder_locked(t, obj, kind);
 		if (!h)
 			return 0;
-		steps[n] = (struct cycle_step){
-			t, obj, kind,
-			t == me ? 0 : atomic_load_explicit(&t->wait_since, memory_order_relaxed),
-			h};
+		/* Relaxed: a snapshot, confirmed by the second look (debug_internal.h). */
+		int64_t since =
+			t == me ? 0 : atomic_load_explicit(&t->wait_since, memory_order_relaxed);
+		steps[n] = (struct cycle_step){t, obj, kind, since, h};
 		if (h == me)
 			return n + 1;
 		for (unsigned i = 0; i < n; i++)
 			if (steps[i].t == h)
 				return 0; /* a cycle that does not go through me */
 		t = h;
+		/* Relaxed: a snapshot. */
 		obj = atomic_load_explicit(&t->wait_obj, memory_order_relaxed);
+		/* Relaxed: a snapshot. */
 		kind = atomic_load_explicit(&t->wait_kind, memory_order_relaxed);
 		if (!obj || !ct__dbg_lock_like(kind))
 			return 0;
@@ -315,6 +321,7 @@ static int check_cycle(struct dthread *me, const void *obj, unsigned kind, int64
 			return 0;
 	}
 	bool timed = deadline != CT__NO_DEADLINE;
+	/* Relaxed: a switch (debug_internal.h). */
 	bool keep = atomic_load_explicit(&dbg.mode, memory_order_relaxed) & DBG_KEEP_WAITING;
 	report_cycle(steps, n, site, timed, !keep);
 	if (timed)
@@ -328,10 +335,13 @@ static int check_cycle(struct dthread *me, const void *obj, unsigned kind, int64
 
 static void set_wait(struct dthread *me, const void *obj, unsigned kind, void *site)
 {
+	/* Relaxed: the fields read with the object; the object's release below publishes them to
+	 * the dumps (debug_internal.h). */
 	atomic_store_explicit(&me->wait_kind, kind, memory_order_relaxed);
-	atomic_store_explicit(&me->wait_site, site, memory_order_relaxed);
+	atomic_store_explicit(&me->wait_site, site, memory_order_relaxed); /* relaxed: as above */
+	/* Relaxed: as above. */
 	atomic_store_explicit(&me->wait_since, ct__dbg_now(), memory_order_relaxed);
-	atomic_store_explicit(&me->wait_obj, obj, memory_order_release);
+	atomic_store_explicit(&me->wait_obj, obj, memory_order_release); /* release: see above */
 }
 
 static void waits_on(const void *obj, unsigned kind)
@@ -365,16 +375,21 @@ static void park_end(int rc)
 	struct dthread *me = ct__dbg_enter();
 	if (!me)
 		return;
+	/* Relaxed: the thread's own record (debug_internal.h). */
 	const void *obj = atomic_load_explicit(&me->wait_obj, memory_order_relaxed);
 	if (obj && !me->acquiring) {
+		/* Relaxed: own record. */
 		unsigned kind = atomic_load_explicit(&me->wait_kind, memory_order_relaxed);
+		/* Relaxed: own record. */
 		int64_t since = atomic_load_explicit(&me->wait_since, memory_order_relaxed);
 		int64_t now = ct__dbg_now();
+		/* Relaxed: a switch (debug_internal.h). */
 		uint32_t mode = atomic_load_explicit(&dbg.mode, memory_order_relaxed);
 		if (mode & DBG_PROFILE)
 			ct__dbg_profile_waited(obj, kind, now - since);
 		if (mode & DBG_TRACE)
 			ct__dbg_trace_span(me, DBG_SPAN_WAIT, obj, kind, since, now, rc);
+		/* Relaxed: nothing is published by clearing it. */
 		atomic_store_explicit(&me->wait_obj, NULL, memory_order_relaxed);
 	}
 	ct__dbg_leave(me);
@@ -389,11 +404,13 @@ static int acquiring(const void *obj, unsigned kind, int64_t deadline, void *sit
 	if (kind == CT__OBJ_THREAD) { /* our own join: the handle is alive */
 		struct ct__thread *rec = ((const ct_thread_t *)obj)->ct__impl;
 		bool running = rec && atomic_load(&rec->state) == CT__T_RUNNING;
+		/* Relaxed: own record (debug_internal.h). */
 		atomic_store_explicit(&me->wait_ident, running ? atomic_load(&rec->ident) : 0,
 				      memory_order_relaxed);
 	}
 	set_wait(me, obj, kind, site);
 	me->acquiring = true;
+	/* Relaxed: a switch (debug_internal.h). */
 	if (atomic_load_explicit(&dbg.mode, memory_order_relaxed) & DBG_DEADLOCK) {
 		ct__dbg_refresh_name(me);
 		if (kind != CT__OBJ_THREAD)
@@ -409,17 +426,21 @@ static void acquired(const void *obj, unsigned kind, void *site, int rc, bool wa
 	struct dthread *me = ct__dbg_enter();
 	if (!me)
 		return;
+	/* Relaxed: a switch (debug_internal.h). */
 	uint32_t mode = atomic_load_explicit(&dbg.mode, memory_order_relaxed);
 	int64_t now = mode & (DBG_PROFILE | DBG_TRACE) ? ct__dbg_now() : 0;
 	int64_t waited_ticks = 0;
 	if (me->acquiring) {
+		/* Relaxed: own record (debug_internal.h). */
 		waited_ticks = now - atomic_load_explicit(&me->wait_since, memory_order_relaxed);
 		me->acquiring = false;
 		if (mode & DBG_TRACE)
+			/* Relaxed: own record. */
 			ct__dbg_trace_span(
 				me, DBG_SPAN_WAIT, obj, kind,
 				atomic_load_explicit(&me->wait_since, memory_order_relaxed), now,
 				rc);
+		/* Relaxed: nothing is published by clearing it. */
 		atomic_store_explicit(&me->wait_obj, NULL, memory_order_relaxed);
 	}
 	if (rc == 0 && kind != CT__OBJ_THREAD) {
@@ -427,11 +448,17 @@ static void acquired(const void *obj, unsigned kind, void *site, int rc, bool wa
 			check_order(me, obj, kind, site);
 		for (unsigned i = 0; i < DBG_HELD_MAX; i++) {
 			struct dheld *h = &me->held[i];
+			/* Relaxed: own record. */
 			if (atomic_load_explicit(&h->obj, memory_order_relaxed))
 				continue;
+			/* Relaxed: published by the object's release store below
+			 * (debug_internal.h). */
 			atomic_store_explicit(&h->kind, kind, memory_order_relaxed);
+			/* Relaxed: as above. */
 			atomic_store_explicit(&h->site, site, memory_order_relaxed);
+			/* Relaxed: as above. */
 			atomic_store_explicit(&h->since, now, memory_order_relaxed);
+			/* Release: see above. */
 			atomic_store_explicit(&h->obj, obj, memory_order_release);
 			break;
 		}
@@ -448,15 +475,20 @@ static bool drop_held(struct dthread *me, struct dthread *t, const void *obj)
 	if (!h)
 		return false;
 	const void *expected = obj;
+	/* Relaxed: snapshots (debug_internal.h), read by the releasing thread. */
 	int64_t since = atomic_load_explicit(&h->since, memory_order_relaxed);
+	/* Relaxed: as above. */
 	unsigned kind = atomic_load_explicit(&h->kind, memory_order_relaxed);
+	/* Relaxed: clearing publishes nothing. */
 	if (t == me) /* its own slot: only a second release could race, a bug */
 		atomic_store_explicit(&h->obj, NULL, memory_order_relaxed);
+	/* Relaxed: only which thread clears the slot matters; clearing publishes nothing. */
 	else if (!atomic_compare_exchange_strong_explicit(
 			 &h->obj, &expected, NULL, memory_order_relaxed, memory_order_relaxed))
 		return false;
 	if (since) {
 		int64_t now = ct__dbg_now();
+		/* Relaxed: a switch (debug_internal.h). */
 		uint32_t mode = atomic_load_explicit(&dbg.mode, memory_order_relaxed);
 		if (mode & DBG_PROFILE)
 			ct__dbg_profile_released(obj, now - since);
@@ -473,6 +505,7 @@ static void released(const void *obj)
 		return;
 	if (!drop_held(me, me, obj)) {
 		ct__rawlock_lock(&dbg.threads_lock);
+		/* Acquire: the list of records (debug_internal.h). */
 		for (struct dthread *t = atomic_load_explicit(&dbg.threads, memory_order_acquire);
 		     t; t = t->next)
 			if (t != me && drop_held(me, t, obj))

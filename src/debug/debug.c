@@ -93,10 +93,12 @@ static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
  * another thread unless a trace keeps its events. */
 static void record_ends(struct dthread *t)
 {
+	/* Relaxed: clearing publishes nothing; the release of live below orders it for a reader
+	 * that acquires live. */
 	for (unsigned i = 0; i < DBG_HELD_MAX; i++)
 		atomic_store_explicit(&t->held[i].obj, NULL, memory_order_relaxed);
-	atomic_store_explicit(&t->wait_obj, NULL, memory_order_relaxed);
-	atomic_store_explicit(&t->live, false, memory_order_release);
+	atomic_store_explicit(&t->wait_obj, NULL, memory_order_relaxed); /* relaxed: as above */
+	atomic_store_explicit(&t->live, false, memory_order_release);	 /* release: see above */
 }
 
 /* At the thread's end (its key's destructor). */
@@ -114,18 +116,23 @@ static void make_exit_key(void)
 void ct__dbg_thread_name(struct dthread *t, char *buf, size_t size)
 {
 	for (int tries = 0; tries < 100; tries++) {
+		/* Acquire: the name's sequence number (a seqlock): pairs with the writer's
+		 * release of the even number. */
 		uint32_t s = atomic_load_explicit(&t->name_seq, memory_order_acquire);
 		if (s & 1)
 			continue;
 		size_t i = 0;
 		for (; i + 1 < size && i < DBG_NAME_MAX - 1; i++) {
+			/* Relaxed: checked by the sequence number. */
 			char c = __atomic_load_n(&t->name[i], __ATOMIC_RELAXED);
 			if (!c)
 				break;
 			buf[i] = c;
 		}
 		buf[i] = 0;
+		/* Acquire fence: the characters before the re-check. */
 		atomic_thread_fence(memory_order_acquire);
+		/* Relaxed: after the fence above. */
 		if (atomic_load_explicit(&t->name_seq, memory_order_relaxed) == s)
 			return;
 	}
@@ -139,13 +146,16 @@ void ct__dbg_refresh_name(struct dthread *me)
 	struct ct__thread *rec = ct__self_peek();
 	const char *name =
 		rec ? ct_thread_name(rec->self) : "(a thread cthreading does not know yet)";
+	/* Relaxed: only the owner writes its name; the fence below orders the odd number before
+	 * the characters. */
 	uint32_t s = atomic_load_explicit(&me->name_seq, memory_order_relaxed);
-	atomic_store_explicit(&me->name_seq, s + 1, memory_order_relaxed);
-	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit(&me->name_seq, s + 1, memory_order_relaxed); /* relaxed: see above */
+	atomic_thread_fence(memory_order_release); /* release fence: seqlock, see above */
 	size_t i = 0;
 	for (; name && name[i] && i < DBG_NAME_MAX - 1; i++)
-		__atomic_store_n(&me->name[i], name[i], __ATOMIC_RELAXED);
-	__atomic_store_n(&me->name[i], 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&me->name[i], name[i], __ATOMIC_RELAXED); /* relaxed: seqlock */
+	__atomic_store_n(&me->name[i], 0, __ATOMIC_RELAXED);		   /* relaxed: seqlock */
+	/* Release: the even number after the name. */
 	atomic_store_explicit(&me->name_seq, s + 2, memory_order_release);
 }
 
@@ -153,11 +163,14 @@ struct dthread *ct__dbg_new_record(void)
 {
 	pthread_once(&exit_key_once, make_exit_key);
 	struct dthread *me = NULL;
+	/* Relaxed: a switch (debug_internal.h). */
 	bool keep_dead = atomic_load_explicit(&dbg.mode, memory_order_relaxed) & DBG_TRACE;
 	ct__rawlock_lock(&dbg.threads_lock);
+	/* Relaxed: under threads_lock, which every writer of the list holds. */
 	for (struct dthread *t = atomic_load_explicit(&dbg.threads, memory_order_relaxed); t;
 	     t = t->next)
 		if (!keep_dead && !t->trace &&
+		    /* Relaxed: under threads_lock. */
 		    !atomic_load_explicit(&t->live, memory_order_relaxed)) {
 			me = t;
 			break;
@@ -165,15 +178,21 @@ struct dthread *ct__dbg_new_record(void)
 	if (!me) {
 		me = calloc(1, sizeof *me);
 		if (me) {
+			/* Relaxed: under threads_lock. */
 			me->next = atomic_load_explicit(&dbg.threads, memory_order_relaxed);
+			/* Release: walkers without the lock acquire it. */
 			atomic_store_explicit(&dbg.threads, me, memory_order_release);
 		}
 	}
 	if (me) {
+		/* Relaxed: snapshots for reports (debug_internal.h); the record was published
+		 * (or reused) under threads_lock. */
 		atomic_store_explicit(&me->ident, (unsigned long)pthread_self(),
 				      memory_order_relaxed);
+		/* Relaxed: as above. */
 		atomic_store_explicit(&me->native_id, (long)syscall(SYS_gettid),
 				      memory_order_relaxed);
+		/* Relaxed: as above. */
 		atomic_store_explicit(&me->live, true, memory_order_relaxed);
 	}
 	ct__rawlock_unlock(&dbg.threads_lock);
@@ -216,6 +235,7 @@ static struct name_entry *name_unlink_locked(const void *obj)
 		if ((*p)->obj == obj) {
 			struct name_entry *e = *p;
 			*p = e->next;
+			/* Relaxed: under names.lock; read as a hint. */
 			atomic_fetch_sub_explicit(&names.count, 1, memory_order_relaxed);
 			return e;
 		}
@@ -241,6 +261,7 @@ int ct_object_set_name(const void *object, const char *name)
 		struct name_entry **b = name_bucket(object);
 		e->next = *b;
 		*b = e;
+		/* Relaxed: under names.lock; read as a hint. */
 		atomic_fetch_add_explicit(&names.count, 1, memory_order_relaxed);
 	}
 	ct__rawlock_unlock(&names.lock);
@@ -253,6 +274,8 @@ int ct_object_set_name(const void *object, const char *name)
 
 size_t ct_object_get_name(const void *object, char *buf, size_t size)
 {
+	/* Relaxed: a hint that saves the lock when nothing is named; a name set concurrently
+	 * with this call may or may not be seen, either way is right. */
 	if (!object || atomic_load_explicit(&names.count, memory_order_relaxed) == 0)
 		return 0;
 	size_t len = 0;
@@ -341,6 +364,8 @@ void ct__dbg_site(void *pc, char *buf, size_t size)
  * another object from now on. */
 static void forget_object(const void *obj)
 {
+	/* Relaxed: a hint, as in ct_object_get_name(); a destroy is not concurrent with the
+	 * naming of its own object. */
 	if (atomic_load_explicit(&names.count, memory_order_relaxed)) {
 		ct__rawlock_lock(&names.lock);
 		struct name_entry *e = name_unlink_locked(obj);
@@ -615,6 +640,7 @@ static void after_fork_child(void)
 {
 	fork_all(CT__DBG_FORK_CHILD);
 	struct dthread *me = ct__dbg_tls;
+	/* Relaxed: in the one-thread fork child. */
 	for (struct dthread *t = atomic_load_explicit(&dbg.threads, memory_order_relaxed); t;
 	     t = t->next)
 		if (t != me)

@@ -10,6 +10,20 @@
  * writes its record; dumps and the deadlock check read everyone's, so every
  * field another thread reads is atomic (relaxed). Internal locks are the
  * parking core's raw locks, which no hook sees.
+ *
+ * Memory orders. What another thread reads of a record is a snapshot for
+ * a report: relaxed, and a report may pair a field with a neighbour one
+ * update older. Where a report must not do that, the owner stores the
+ * field that says "this entry is there" last, with release (a held
+ * object, the awaited object, the trace's count, the name's sequence
+ * number), and the dumps load it first, with acquire. The deadlock check
+ * reads relaxed too, and confirms a cycle by a second look 20 ms later
+ * (deadlock.c). The list of records only grows: a new record is pushed
+ * with release under threads_lock, and walked from an acquire load of its
+ * head. The settings (dbg.mode) are switches read relaxed: a thread that
+ * sees one late misses one event of a report. In the comments, "own
+ * record" means the owner reads or writes its own field, and "snapshot"
+ * the relaxed read of another thread's, as said here.
  */
 #ifndef CT_DEBUG_INTERNAL_H
 #define CT_DEBUG_INTERNAL_H

@@ -40,7 +40,9 @@ static void collect(ct_thread_t *t, void *arg)
 	r->native_id = (long)atomic_load(&rec->native_id);
 	r->daemon = atomic_load(&rec->daemon);
 	r->state = atomic_load(&rec->state);
+	/* Relaxed: a snapshot (debug_internal.h). */
 	r->gil = __atomic_load_n(&rec->w->holds, __ATOMIC_RELAXED);
+	/* Relaxed: a hint (waiter.h). */
 	r->parked_on = atomic_load_explicit(&rec->w->parked_on, memory_order_relaxed);
 	r->d = NULL;
 }
@@ -51,8 +53,10 @@ static const char *state_name(const struct row *r)
 		return "new";
 	if (r->state == CT__T_FINISHED)
 		return "done";
+	/* Relaxed: a snapshot (debug_internal.h). */
 	const void *obj = r->d ? atomic_load_explicit(&r->d->wait_obj, memory_order_relaxed) : NULL;
 	if (obj)
+		/* Relaxed: a snapshot. */
 		return atomic_load_explicit(&r->d->wait_kind, memory_order_relaxed) == CT__OBJ_SLEEP
 			       ? "sleeping"
 			       : "waiting";
@@ -95,15 +99,19 @@ static void print_holds(FILE *out, const struct row *r)
 		return;
 	for (unsigned i = 0; i < DBG_HELD_MAX; i++) {
 		const struct dheld *h = &r->d->held[i];
+		/* Acquire: pairs with the holder's release of the object (debug_internal.h). */
 		const void *obj = atomic_load_explicit(&h->obj, memory_order_acquire);
 		if (!obj)
 			continue;
+		/* Relaxed: published with obj (acquired above). */
 		unsigned kind = atomic_load_explicit(&h->kind, memory_order_relaxed);
 		ct__dbg_describe(obj, kind, what, sizeof what);
+		/* Relaxed: as above. */
 		ct__dbg_site(atomic_load_explicit(&h->site, memory_order_relaxed), site,
 			     sizeof site);
 		fprintf(out, "    holds %s", what);
 		if (kind == CT__OBJ_RLOCK)
+			/* Relaxed: a snapshot of the depth. */
 			fprintf(out, ", depth %u",
 				(unsigned)__atomic_load_n(&((const ct_rlock_t *)obj)->ct__depth,
 							  __ATOMIC_RELAXED));
@@ -115,12 +123,15 @@ static void print_holds(FILE *out, const struct row *r)
 
 static void print_wait(FILE *out, struct rows *rows, const struct row *r, int64_t now, double scale)
 {
+	/* Acquire: pairs with the waiter's release of the object (debug_internal.h). */
 	const void *obj = r->d ? atomic_load_explicit(&r->d->wait_obj, memory_order_acquire) : NULL;
 	if (!obj) {
 		print_parked(out, r);
 		return;
 	}
+	/* Relaxed: published with obj. */
 	unsigned kind = atomic_load_explicit(&r->d->wait_kind, memory_order_relaxed);
+	/* Relaxed: published with obj. */
 	int64_t since = atomic_load_explicit(&r->d->wait_since, memory_order_relaxed);
 	char what[160];
 	if (kind == CT__OBJ_SLEEP) {
@@ -157,7 +168,9 @@ static unsigned print_cycles(FILE *out, struct rows *rows)
 		struct dthread *t = rows->v[i].d;
 		bool cycle = false;
 		while (t && n < 32) {
+			/* Relaxed: a snapshot (debug_internal.h). */
 			const void *obj = atomic_load_explicit(&t->wait_obj, memory_order_relaxed);
+			/* Relaxed: a snapshot. */
 			unsigned kind = atomic_load_explicit(&t->wait_kind, memory_order_relaxed);
 			if (!obj || !ct__dbg_lock_like(kind))
 				break;
@@ -222,10 +235,12 @@ int ct_dump(FILE *out)
 	}
 	size_t total = ct_enumerate(collect, &rows);
 	ct__rawlock_lock(&dbg.threads_lock);
+	/* Acquire: the list of records (debug_internal.h). */
 	for (struct dthread *d = atomic_load_explicit(&dbg.threads, memory_order_acquire); d;
 	     d = d->next) {
-		if (!atomic_load_explicit(&d->live, memory_order_relaxed))
+		if (!atomic_load_explicit(&d->live, memory_order_relaxed)) /* relaxed: a snapshot */
 			continue;
+		/* Relaxed: a snapshot. */
 		unsigned long ident = atomic_load_explicit(&d->ident, memory_order_relaxed);
 		for (size_t i = 0; i < rows.n; i++)
 			if (rows.v[i].ident == ident && !rows.v[i].d)

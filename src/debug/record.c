@@ -190,16 +190,21 @@ void ct__dbg_trace_span(struct dthread *me, int type, const void *obj, unsigned 
 		b = calloc(1, sizeof *b);
 		if (!b)
 			return;
+		/* Release: the buffer before a reader finds it. */
 		__atomic_store_n(&me->trace, b, __ATOMIC_RELEASE);
 	}
+	/* Relaxed: the owner's own count. */
 	uint64_t n = atomic_load_explicit(&b->n, memory_order_relaxed);
 	struct tevent *e = &b->ev[n % TRACE_EVENTS];
+	/* Relaxed: published by the count's release below; a reader that races with the ring's
+	 * wrap may read an event being overwritten (debug_internal.h). */
 	atomic_store_explicit(&e->begin, begin, memory_order_relaxed);
-	atomic_store_explicit(&e->end, end, memory_order_relaxed);
-	atomic_store_explicit(&e->obj, obj, memory_order_relaxed);
+	atomic_store_explicit(&e->end, end, memory_order_relaxed); /* relaxed: as above */
+	atomic_store_explicit(&e->obj, obj, memory_order_relaxed); /* relaxed: as above */
+	/* Relaxed: as above. */
 	atomic_store_explicit(&e->kind_type, kind << 8 | (unsigned)type, memory_order_relaxed);
-	atomic_store_explicit(&e->rc, rc, memory_order_relaxed);
-	atomic_store_explicit(&b->n, n + 1, memory_order_release);
+	atomic_store_explicit(&e->rc, rc, memory_order_relaxed);   /* relaxed: as above */
+	atomic_store_explicit(&b->n, n + 1, memory_order_release); /* release: see above */
 }
 
 static void json_string(FILE *f, const char *s)
@@ -250,9 +255,12 @@ static int write_trace(FILE *f)
 	char tname[DBG_NAME_MAX], what[200], full[200];
 	double scale = ct__dbg_scale();
 	fprintf(f, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
+	/* Acquire: the list of records (debug_internal.h). */
 	for (struct dthread *t = atomic_load_explicit(&dbg.threads, memory_order_acquire); t;
 	     t = t->next) {
+		/* Acquire: pairs with the release in ct__dbg_trace_span(). */
 		struct tbuf *b = __atomic_load_n(&t->trace, __ATOMIC_ACQUIRE);
+		/* Relaxed: a snapshot. */
 		long tid = atomic_load_explicit(&t->native_id, memory_order_relaxed);
 		ct__dbg_thread_name(t, tname, sizeof tname);
 		fprintf(f,
@@ -264,15 +272,21 @@ static int write_trace(FILE *f)
 		first = false;
 		if (!b)
 			continue;
+		/* Acquire: pairs with the count's release. */
 		uint64_t n = atomic_load_explicit(&b->n, memory_order_acquire);
 		uint64_t from = n > TRACE_EVENTS ? n - TRACE_EVENTS : 0;
 		dropped += from;
 		for (uint64_t i = from; i < n; i++) {
 			struct tevent *e = &b->ev[i % TRACE_EVENTS];
+			/* Relaxed: after the count's acquire. */
 			int64_t begin = atomic_load_explicit(&e->begin, memory_order_relaxed);
+			/* Relaxed: as above. */
 			int64_t end = atomic_load_explicit(&e->end, memory_order_relaxed);
+			/* Relaxed: as above. */
 			const void *obj = atomic_load_explicit(&e->obj, memory_order_relaxed);
+			/* Relaxed: as above. */
 			uint32_t kt = atomic_load_explicit(&e->kind_type, memory_order_relaxed);
+			/* Relaxed: as above. */
 			int rc = atomic_load_explicit(&e->rc, memory_order_relaxed);
 			unsigned kind = kt >> 8, type = kt & 0xff;
 			label(obj, kind, what, sizeof what);

@@ -208,9 +208,14 @@ static void backoff(unsigned *tries)
  * the child. So it is made inside fork's gate (fork.h). */
 static void queue_push(struct ct__executor *ex, struct ct__work *first, struct ct__work *last)
 {
+	/* Relaxed: published by the exchange's release below. */
 	atomic_store_explicit(&last->next, NULL, memory_order_relaxed);
 	ct__gate_enter();
+	/* Acq_rel: release publishes the entry (and its NULL next) to whoever reaches it through
+	 * the tail; acquire orders our store into prev after the push that linked prev. */
 	struct ct__work *prev = atomic_exchange_explicit(&ex->tail, last, memory_order_acq_rel);
+	/* Release: pairs with queue_pop()'s acquire of next, so the consumer sees the entry
+	 * whole. */
 	atomic_store_explicit(&prev->next, first, memory_order_release);
 	ct__gate_exit();
 }
@@ -220,19 +225,24 @@ static void queue_push(struct ct__executor *ex, struct ct__work *first, struct c
 static struct ct__work *queue_pop(struct ct__executor *ex)
 {
 	struct ct__work *head = ex->head;
+	/* Acquire: pairs with queue_push()'s release of next, so the entry is seen whole. */
 	struct ct__work *next = atomic_load_explicit(&head->next, memory_order_acquire);
 	if (head == &ex->stub) {
 		if (!next)
 			return NULL;
 		ex->head = head = next;
+		/* Acquire: as above. */
 		next = atomic_load_explicit(&head->next, memory_order_acquire);
 	}
 	if (!next) {
+		/* Acquire: pairs with the exchange in queue_push(), so a half-done push is told
+		 * apart from the last entry. */
 		if (head != atomic_load_explicit(&ex->tail, memory_order_acquire))
 			return NULL;
 		/* head is the last entry: put the stub behind it so that
 		 * head can leave without emptying the queue's links. */
 		queue_push(ex, &ex->stub, &ex->stub);
+		/* Acquire: as above. */
 		next = atomic_load_explicit(&head->next, memory_order_acquire);
 		if (!next)
 			return NULL;
@@ -245,7 +255,10 @@ static struct ct__work *queue_pop(struct ct__executor *ex)
 
 static uint64_t deque_size(struct deque *d)
 {
+	/* Seq_cst on purpose: with the bottom's seq_cst update in ring_filled(), the store-load
+	 * pair of may_sleep() (see there). */
 	uint64_t t = atomic_load_explicit(&d->top, memory_order_seq_cst);
+	/* Seq_cst on purpose: as above. */
 	uint64_t b = atomic_load_explicit(&d->bottom, memory_order_seq_cst);
 	return b > t ? b - t : 0;
 }
@@ -254,8 +267,11 @@ static uint64_t deque_size(struct deque *d)
  * empty ring, a task's submit only into one not full). */
 static void deque_push(struct deque *d, struct ct__work *w)
 {
+	/* Relaxed: only the owner writes the bottom. */
 	uint64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed);
+	/* Relaxed: published by the bottom's release below. */
 	atomic_store_explicit(&d->slot[b % DEQUE_CAP], w, memory_order_relaxed);
+	/* Release: pairs with deque_take()'s acquire of the bottom, so a thief sees the slot. */
 	atomic_store_explicit(&d->bottom, b + 1, memory_order_release);
 }
 
@@ -265,17 +281,24 @@ static void deque_push(struct deque *d, struct ct__work *w)
  * once `top` has passed it, and then the swap fails. */
 static unsigned deque_take(struct deque *d, struct ct__work **out, bool half)
 {
+	/* Acquire: pairs with the other takers' CASes, for the first guess (the CAS re-checks). */
 	uint64_t t = atomic_load_explicit(&d->top, memory_order_acquire);
 	for (;;) {
+		/* Acquire: pairs with deque_push()'s release, so the slots below are seen. */
 		uint64_t b = atomic_load_explicit(&d->bottom, memory_order_acquire);
 		if (t >= b)
 			return 0;
 		uint64_t k = half ? (b - t + 1) / 2 : 1;
 		if (k > BATCH_MAX)
 			k = BATCH_MAX;
+		/* Relaxed: read before the CAS, whose release half keeps them before it: the
+		 * owner rewrites a slot only after seeing the top past it (acquire), so a read
+		 * that could see the rewrite makes the CAS fail. */
 		for (uint64_t i = 0; i < k; i++)
 			out[i] = atomic_load_explicit(&d->slot[(t + i) % DEQUE_CAP],
 						      memory_order_relaxed);
+		/* Seq_cst on purpose: part of the pairs of may_sleep() and rings_settled_empty()
+		 * (see "Moves"); the failure's acquire refreshes the guess. */
 		if (atomic_compare_exchange_weak_explicit(&d->top, &t, t + k, memory_order_seq_cst,
 							  memory_order_acquire))
 			return (unsigned)k;
@@ -284,6 +307,7 @@ static unsigned deque_take(struct deque *d, struct ct__work **out, bool half)
 
 static struct worker *first_worker(struct ct__executor *ex)
 {
+	/* Acquire: pairs with the release in worker_record(), so the worker's record is seen. */
 	return atomic_load_explicit(&ex->workers, memory_order_acquire);
 }
 
@@ -503,6 +527,8 @@ static struct ct__work *take_batch(struct worker *me)
 {
 	struct ct__executor *ex = me->ex;
 	struct ct__work *first = NULL;
+	/* Relaxed: a hint that only grows (but for a start that fails, undone at once, and a
+	 * fork child's reset): a stale value changes the batch size, not what runs. */
 	bool growing = atomic_load_explicit(&ex->nworkers, memory_order_relaxed) < ex->max_workers;
 	unsigned k = 0, most = growing ? 1 : BATCH_MAX;
 	ct_lock_acquire(&ex->consumer_lock);
@@ -661,7 +687,9 @@ static struct worker *worker_record(struct ct__executor *ex)
 		if (!me)
 			return NULL;
 		me->ex = ex;
+		/* Relaxed: under ex->lock, which every writer of the list holds. */
 		me->next = atomic_load_explicit(&ex->workers, memory_order_relaxed);
+		/* Release: pairs with first_worker()'s acquire, read without the lock. */
 		atomic_store_explicit(&ex->workers, me, memory_order_release);
 	}
 	me->spinning = true; /* counted by start_one() */
@@ -741,7 +769,8 @@ int ct__executor_enqueue(struct ct__executor *ex, struct ct__work *first, struct
 		return (old & BROKEN) ? CT_EBROKEN : CT_ESHUTDOWN;
 	}
 	/* Once all workers are there (the usual case), a submit reads nothing
-	 * the workers write but the idle counts. */
+	 * the workers write but the idle counts. Relaxed: a hint, as in
+	 * take_batch(); starting workers is decided again under ex->lock. */
 	uint32_t n = atomic_load_explicit(&ex->nworkers, memory_order_relaxed);
 	if (n < ex->max_workers) {
 		uint64_t sub = (old & COUNT_MASK) + count, taken = atomic_load(&ex->taken);
@@ -797,7 +826,7 @@ static uint64_t linked_entries(struct ct__executor *ex)
 {
 	uint64_t n = 0;
 	for (struct ct__work *w = ex->head; w;
-	     w = atomic_load_explicit(&w->next, memory_order_relaxed))
+	     w = atomic_load_explicit(&w->next, memory_order_relaxed)) /* relaxed: fork child */
 		n += w != &ex->stub;
 	return n;
 }
@@ -809,22 +838,26 @@ static void requeue_rings(struct ct__executor *ex)
 {
 	struct ct__work *first = NULL, *last = NULL;
 	for (struct worker *v = first_worker(ex); v; v = v->next) {
+		/* Relaxed: in the one-thread fork child. */
 		uint64_t b = atomic_load_explicit(&v->dq.bottom, memory_order_relaxed);
+		/* Relaxed: as above. */
 		for (uint64_t t = atomic_load_explicit(&v->dq.top, memory_order_relaxed); t < b;
 		     t++) {
+			/* Relaxed: as above. */
 			struct ct__work *w = atomic_load_explicit(&v->dq.slot[t % DEQUE_CAP],
 								  memory_order_relaxed);
 			if (last)
+				/* Relaxed: as above. */
 				atomic_store_explicit(&last->next, w, memory_order_relaxed);
 			else
 				first = w;
 			last = w;
 		}
-		atomic_store_explicit(&v->dq.top, b, memory_order_relaxed);
+		atomic_store_explicit(&v->dq.top, b, memory_order_relaxed); /* relaxed: as above */
 	}
 	if (!first)
 		return;
-	atomic_store_explicit(&last->next, ex->head, memory_order_relaxed);
+	atomic_store_explicit(&last->next, ex->head, memory_order_relaxed); /* relaxed: as above */
 	ex->head = first;
 }
 
@@ -962,11 +995,16 @@ int ct_executor_init(ct_executor_t *handle, const ct_executor_opts *opts)
 static int submit_local(struct ct__executor *ex, struct ct__work *w)
 {
 	struct worker *me = current_worker;
+	/* Relaxed: a hint, as in take_batch(): a stale value only sends the entry to the pool's
+	 * queue. */
 	if (!me || me->ex != ex ||
 	    atomic_load_explicit(&ex->nworkers, memory_order_relaxed) < ex->max_workers)
 		return 0;
 	struct deque *d = &me->dq;
+	/* Relaxed: only this worker writes its bottom. */
 	uint64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed);
+	/* Acquire: pairs with the takers' CAS of the top, so the slot we are about to rewrite
+	 * has been read. */
 	if (b - atomic_load_explicit(&d->top, memory_order_acquire) >= DEQUE_CAP)
 		return 0;
 	move_begin(ex);
@@ -1104,6 +1142,8 @@ uint32_t ct__executor_max_workers(const struct ct__executor *ex)
 
 int ct__executor_abandoned(const struct ct__executor *ex)
 {
+	/* Relaxed: set once (pool_break()); a worker that misses it runs the task, as if it had
+	 * started before. */
 	return atomic_load_explicit(&((struct ct__executor *)ex)->abandon, memory_order_relaxed);
 }
 

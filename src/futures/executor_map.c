@@ -98,6 +98,8 @@ static bool run_item(struct map_job *job, struct map_item *it)
 	int status = job->fn(it->arg, &result);
 	it->result = result;
 	it->status = status;
+	/* Acq_rel: the release publishes the item's result and status with FINISHED (to
+	 * item_outcome()'s acquire); the acquire orders it after a cancel it may follow. */
 	ct__state_wake(&it->state,
 		       atomic_fetch_add_explicit(&it->state, CT__F_FINISHED, memory_order_acq_rel));
 	return status != 0;
@@ -114,6 +116,7 @@ void ct__map_run(struct ct__work *w, struct ct__executor *ex)
 				sweep(job, 0, code);
 			break;
 		}
+		/* Relaxed: only hands out indices; each item's state publishes its own outcome. */
 		size_t i = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
 		if (i >= job->n)
 			break;
@@ -175,6 +178,7 @@ static struct map_job *job_new(ct_task_fn fn, void *const *args, size_t n, uint3
 static int item_outcome(struct map_job *job, size_t i, void **result)
 {
 	struct map_item *it = &job->items[i];
+	/* Acquire: pairs with the release of the item's phase change, so its outcome is seen. */
 	if (ct__f_phase(atomic_load_explicit(&it->state, memory_order_acquire)) == CT__F_CANCELLED)
 		return atomic_load(&job->cancel_code);
 	*result = it->result;
@@ -190,6 +194,7 @@ static void give_up(struct map_job *job, size_t i, int why, void **results, int 
 		return;
 	for (size_t j = i; j < job->n; j++) {
 		void *value = NULL;
+		/* Acquire: as in item_outcome(). */
 		if (ct__f_done(atomic_load_explicit(&job->items[j].state, memory_order_acquire))) {
 			statuses[j] = item_outcome(job, j, &value);
 			if (results)

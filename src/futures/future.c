@@ -58,6 +58,7 @@ static bool cache_key_ok; /* without the key, nothing is cached */
 
 static struct ct_future *cached_next(struct ct_future *f)
 {
+	/* Relaxed: the thread's own cache. */
 	return (struct ct_future *)atomic_load_explicit(&f->work.next, memory_order_relaxed);
 }
 
@@ -124,6 +125,7 @@ void ct__future_free(struct ct_future *f)
 		future_mfree(f);
 		return;
 	}
+	/* Relaxed: the thread's own cache. */
 	atomic_store_explicit(&f->work.next, cache.head ? &cache.head->work : NULL,
 			      memory_order_relaxed);
 	/* Poisoned but for its link and where its block is. */
@@ -156,7 +158,10 @@ struct ct_future *ct__future_new(ct_task_fn fn, void *arg, uint32_t refs)
 
 uint32_t ct__state_settle(_Atomic uint32_t *state, uint32_t phase)
 {
+	/* Relaxed: a guess for the CAS below. */
 	uint32_t s = atomic_load_explicit(state, memory_order_relaxed);
+	/* Acq_rel: the release publishes what the settling thread wrote (an abandon's status)
+	 * with the phase; the acquire orders it after a cancel or start it replaces. */
 	while (ct__f_phase(s) == CT__F_PENDING &&
 	       !atomic_compare_exchange_weak_explicit(state, &s, s | phase, memory_order_acq_rel,
 						      memory_order_relaxed))
@@ -175,19 +180,24 @@ void ct__state_wake(_Atomic uint32_t *state, uint32_t old)
  * completion finds PARKED clear and makes no call into the parking core. */
 static bool phase_done(const void *state)
 {
+	/* Acquire: pairs with the release of the phase change, so a done future's result is
+	 * seen. */
 	return ct__f_done(atomic_load_explicit((_Atomic uint32_t *)state, memory_order_acquire));
 }
 
 int ct__state_wait(_Atomic uint32_t *state, int64_t deadline)
 {
+	/* Relaxed: only decides whether to spin; the loads below acquire. */
 	if (deadline != 0 && !ct__f_done(atomic_load_explicit(state, memory_order_relaxed)))
 		ct__spin_until(phase_done, state);
 	for (;;) {
+		/* Acquire: as phase_done(). */
 		uint32_t s = atomic_load_explicit(state, memory_order_acquire);
 		if (ct__f_done(s))
 			return 0;
 		if (deadline == 0)
 			return CT_ETIMEDOUT;
+		/* Relaxed: PARKED is a hint, re-validated under the bucket lock. */
 		if (!(s & CT__F_PARKED) && !atomic_compare_exchange_weak_explicit(
 						   state, &s, s | CT__F_PARKED,
 						   memory_order_relaxed, memory_order_relaxed))
@@ -198,6 +208,7 @@ int ct__state_wait(_Atomic uint32_t *state, int64_t deadline)
 		int rc = ct__park_parked(state, &w, deadline,
 					 CT__PARK_INTERRUPTIBLE | CT__PARK_NO_SPIN, &token);
 		if (rc < 0)
+			/* Acquire: as above. */
 			return ct__f_done(atomic_load_explicit(state, memory_order_acquire)) ? 0
 											     : rc;
 	}
@@ -216,6 +227,8 @@ static void completed(struct ct_future *f, uint32_t old)
 	if (!(old & CT__F_HOOKED))
 		return;
 	ct__future_lock(f);
+	/* Acquire: as phase_done() (under the future's lock, after the phase change we made or
+	 * saw). */
 	bool failed = ct__future_failed(f, atomic_load_explicit(&f->state, memory_order_acquire));
 	for (struct ct__waiter_link *l = f->waiters, *next; l; l = next) {
 		next = l->next;
@@ -245,7 +258,10 @@ void ct__future_finish(struct ct_future *f, int status, void *result)
 {
 	f->result = result;
 	f->status = status;
-	/* RUNNING + 1 = FINISHED; the flags come back with it. */
+	/* RUNNING + 1 = FINISHED; the flags come back with it. Acq_rel: the
+	 * release publishes the result and status to every acquire of a done
+	 * phase; the acquire orders the completion after the flags' setters
+	 * (their waits and hooks). */
 	uint32_t old = atomic_fetch_add_explicit(&f->state, 1, memory_order_acq_rel);
 	if (old & (CT__F_PARKED | CT__F_HOOKED))
 		completed(f, old);
@@ -253,12 +269,16 @@ void ct__future_finish(struct ct_future *f, int status, void *result)
 
 void ct__future_finish_unref(struct ct_future *f, int status, void *result)
 {
+	/* Relaxed: a guess for the CAS below, which re-reads the flags. */
 	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
 	if (!(s & (CT__F_PARKED | CT__F_HOOKED))) {
 		f->result = result;
 		f->status = status;
 		/* Nobody to wake or tell (a waiter that comes now finds it
-		 * done): finish and drop the pool's reference at once. */
+		 * done): finish and drop the pool's reference at once.
+		 * Acq_rel: the release publishes the result and status with
+		 * FINISHED, as ct__future_finish() does; the acquire orders
+		 * the free after every other holder's use. */
 		while (!(s & (CT__F_PARKED | CT__F_HOOKED)))
 			if (atomic_compare_exchange_weak_explicit(&f->state, &s, s + 1 - CT__F_REF,
 								  memory_order_acq_rel,
@@ -290,6 +310,7 @@ bool ct__future_abandon(struct ct_future *f, int code)
 bool ct__future_hook(struct ct_future *f)
 {
 	ct__future_lock(f);
+	/* Acquire: as phase_done(): the loop returns on a done phase. */
 	uint32_t s = atomic_load_explicit(&f->state, memory_order_acquire);
 	for (;;) {
 		if (ct__f_done(s)) {
@@ -298,6 +319,7 @@ bool ct__future_hook(struct ct_future *f)
 		}
 		if (s & CT__F_HOOKED)
 			return true;
+		/* Acquire both ways: a failure may read a done phase and return on it. */
 		if (atomic_compare_exchange_weak_explicit(&f->state, &s, s | CT__F_HOOKED,
 							  memory_order_acquire,
 							  memory_order_acquire))
@@ -308,6 +330,7 @@ bool ct__future_hook(struct ct_future *f)
 void ct__future_unhook_if_idle(struct ct_future *f)
 {
 	if (!f->waiters && !f->callbacks)
+		/* Relaxed: under the future's lock, which every reader of the lists holds. */
 		atomic_fetch_and_explicit(&f->state, ~(uint32_t)CT__F_HOOKED, memory_order_relaxed);
 }
 
@@ -326,6 +349,7 @@ static int wait_done(ct_future_t *f, double timeout, uint32_t *s)
 	rc = ct__state_wait(&f->state, deadline);
 	if (rc < 0)
 		return rc;
+	/* Acquire: as phase_done(), so the outcome is seen. */
 	*s = atomic_load_explicit(&f->state, memory_order_acquire);
 	return ct__f_phase(*s) == CT__F_CANCELLED ? CT_ECANCELLED : 0;
 }
@@ -377,7 +401,8 @@ int ct_future_set_running_or_notify_cancel(ct_future_t *f)
 		/* Python's CANCELLED -> CANCELLED_AND_NOTIFIED: the first call
 		 * on a cancelled future says 0, a second one is in the wrong
 		 * state. CLAIMED marks "notified" (no result can be set on a
-		 * cancelled future, so the flag is free there). */
+		 * cancelled future, so the flag is free there). Relaxed: the
+		 * flag carries no data; only one caller sees it clear. */
 		return atomic_fetch_or_explicit(&f->state, CT__F_CLAIMED, memory_order_relaxed) &
 				       CT__F_CLAIMED
 			       ? CT_EFUTURESTATE
@@ -393,10 +418,13 @@ static int set_outcome(ct_future_t *f, int status, void *value)
 {
 	if (!f || f->fn)
 		return CT_EINVAL;
+	/* Relaxed: a guess for the CAS below. */
 	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
 	do {
 		if (ct__f_phase(s) != CT__F_RUNNING || (s & CT__F_CLAIMED))
 			return CT_EFUTURESTATE;
+		/* Relaxed: CLAIMED only elects the writer of the outcome; the phase change after it
+		 * publishes the outcome. */
 	} while (!atomic_compare_exchange_weak_explicit(
 		&f->state, &s, s | CT__F_CLAIMED, memory_order_relaxed, memory_order_relaxed));
 	ct__future_finish(f, status, value);
@@ -432,6 +460,8 @@ bool ct_future_cancel(ct_future_t *f)
 static uint32_t phase_of(const ct_future_t *f)
 {
 	return f ? ct__f_phase(
+			   /* Acquire: as phase_done(), for the callers that then read the
+			    * outcome. */
 			   atomic_load_explicit(&((ct_future_t *)f)->state, memory_order_acquire))
 		 : CT__F_PENDING;
 }
@@ -455,6 +485,7 @@ int ct_future_add_done_callback(ct_future_t *f, ct_future_callback_fn fn, void *
 {
 	if (!f || !fn)
 		return CT_EINVAL;
+	/* Acquire: as phase_done(): a done future's callback runs at once and reads the outcome. */
 	if (!ct__f_done(atomic_load_explicit(&f->state, memory_order_acquire))) {
 		struct ct__callback *cb = ct__malloc(sizeof *cb);
 		if (!cb)
@@ -477,12 +508,16 @@ int ct_future_add_done_callback(ct_future_t *f, ct_future_callback_fn fn, void *
 ct_future_t *ct_future_ref(ct_future_t *f)
 {
 	if (f)
+		/* Relaxed: the caller already holds a reference, so the count cannot reach 0
+		 * meanwhile. */
 		atomic_fetch_add_explicit(&f->state, CT__F_REF, memory_order_relaxed);
 	return f;
 }
 
 void ct__future_unref(struct ct_future *f)
 {
+	/* Acq_rel: the usual reference count: release so that this holder's uses come before the
+	 * free, acquire so that the last one sees every other holder's. */
 	if (atomic_fetch_sub_explicit(&f->state, CT__F_REF, memory_order_acq_rel) / CT__F_REF == 1)
 		ct__future_free(f);
 }

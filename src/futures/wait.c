@@ -55,6 +55,8 @@ static void waiter_init(struct ct__wait_set *w, int mode, _Atomic size_t *ring)
 
 static void waiter_signal(struct ct__wait_set *w)
 {
+	/* Acq_rel: the release publishes the notifier's ring slot and counts to the waiter's
+	 * acquire of seq; acquire orders the notifications among themselves. */
 	if (atomic_fetch_add_explicit(&w->seq, 2, memory_order_acq_rel) & 1)
 		ct__park_wake(&w->seq, 1);
 }
@@ -64,7 +66,10 @@ void ct__waiter_notify(struct ct__waiter_link *link, bool failed)
 	struct ct__wait_set *w = link->waiter;
 	switch (w->mode) {
 	case AS_COMPLETED: {
+		/* Relaxed: only hands out ring slots; the slot's release store below publishes
+		 * the index. */
 		size_t i = atomic_fetch_add_explicit(&w->ring_tail, 1, memory_order_relaxed);
+		/* Release: pairs with the waiter's acquire load of the slot (as_completed()). */
 		atomic_store_explicit(&w->ring[i], link->index + 1, memory_order_release);
 		waiter_signal(w);
 		return;
@@ -81,6 +86,8 @@ void ct__waiter_notify(struct ct__waiter_link *link, bool failed)
 	default:
 		break;
 	}
+	/* Acq_rel: the last of the futures to finish sees the others' notifications, and its
+	 * signal publishes them all. */
 	if (atomic_fetch_sub_explicit(&w->remaining, 1, memory_order_acq_rel) == 1)
 		waiter_signal(w);
 }
@@ -91,6 +98,7 @@ static int waiter_sleep(struct ct__wait_set *w, uint32_t seen, int64_t deadline)
 {
 	int rc = 0;
 	for (;;) {
+		/* Acquire: pairs with waiter_signal()'s release. */
 		uint32_t s = atomic_load_explicit(&w->seq, memory_order_acquire);
 		if ((s & ~1u) != seen)
 			break;
@@ -98,18 +106,22 @@ static int waiter_sleep(struct ct__wait_set *w, uint32_t seen, int64_t deadline)
 			rc = CT_ETIMEDOUT;
 			break;
 		}
+		/* Relaxed: the sleeping bit is a hint; park_wait() compares the whole word under
+		 * the bucket lock. */
 		if (!(s & 1) &&
 		    !atomic_compare_exchange_weak_explicit(&w->seq, &s, s | 1, memory_order_relaxed,
 							   memory_order_relaxed))
 			continue;
 		rc = ct__park_wait(&w->seq, s | 1, deadline, CT__PARK_INTERRUPTIBLE);
 		if (rc < 0) {
+			/* Acquire: as above. */
 			if ((atomic_load_explicit(&w->seq, memory_order_acquire) & ~1u) != seen)
 				rc = 0;
 			break;
 		}
 	}
-	/* Awake again: later signals need not make the wake call. */
+	/* Awake again: later signals need not make the wake call. Relaxed:
+	 * the sleeping bit is a hint (see waiter_sleep()). */
 	atomic_fetch_and_explicit(&w->seq, ~1u, memory_order_relaxed);
 	return rc;
 }
@@ -183,6 +195,7 @@ static void forget_wait(struct ct__fork_note *note)
 
 static uint32_t state_of(struct ct_future *f)
 {
+	/* Acquire: pairs with the release of the future's phase change, so its outcome is seen. */
 	return atomic_load_explicit(&f->state, memory_order_acquire);
 }
 
@@ -231,6 +244,8 @@ static bool register_all(struct ct__wait_set *w, struct ct__waiter_link *links,
 	/* Remove the bias: what is left is the registered futures not yet
 	 * done. Zero means they all completed during registration. */
 	size_t unbias = BIAS - registered;
+	/* Acq_rel: as in ct__waiter_notify(): whoever reaches zero sees the others'
+	 * notifications. */
 	size_t left =
 		atomic_fetch_sub_explicit(&w->remaining, unbias, memory_order_acq_rel) - unbias;
 	return w->mode != CT_FIRST_COMPLETED && left == 0;
@@ -406,8 +421,12 @@ int ct_as_completed_next(ct_as_completed_t *handle, ct_future_t **out)
 	for (;;) {
 		/* Read the signal count before the ring: a completion that
 		 * lands after this look also moves the count, so the sleep
-		 * below cannot miss it. */
+		 * below cannot miss it. Acquire: pairs with waiter_signal()'s
+		 * release. */
 		uint32_t seen = atomic_load_explicit(&it->w.seq, memory_order_acquire) & ~1u;
+		/* Acquire: pairs with the notifier's release store of the slot; seq was read
+		 * first (see above), so a slot still empty here is announced by a later change
+		 * of seq. */
 		size_t v = atomic_load_explicit(&it->ring[it->ring_head], memory_order_acquire);
 		if (v) {
 			it->ring_head++;

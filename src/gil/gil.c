@@ -220,6 +220,7 @@ static void gil_unlock(const ct_gil_t *g)
  *     default sequential consistency, on a path taken once per GIL. */
 static int64_t interval_ns(const ct_gil_t *g)
 {
+	/* Relaxed: a setting (see above). */
 	int64_t ns = atomic_load_explicit(&g->ct__interval_ns, memory_order_relaxed);
 	return ns ? ns : DEFAULT_INTERVAL_NS;
 }
@@ -232,6 +233,7 @@ static int64_t min_slice_ns(const ct_gil_t *g)
 
 static uint64_t stat_get(const ct_gil_t *g, int i)
 {
+	/* Relaxed: a snapshot, or the load of its one writer (see above). */
 	return atomic_load_explicit(&g->ct__stats[i], memory_order_relaxed);
 }
 
@@ -239,11 +241,13 @@ static uint64_t stat_get(const ct_gil_t *g, int i)
  * itself) or, for the request counters, a thread under the internal lock. */
 static void stat_add(ct_gil_t *g, int i, uint64_t n)
 {
+	/* Relaxed: one writer at a time (see above). */
 	atomic_store_explicit(&g->ct__stats[i], stat_get(g, i) + n, memory_order_relaxed);
 }
 
 static void set_breaker(_Atomic uintptr_t *breaker, uintptr_t value)
 {
+	/* Relaxed: see ct_gil_checkpoint() in gil.h and the notes above. */
 	atomic_store_explicit(breaker, value, memory_order_relaxed);
 }
 
@@ -290,6 +294,7 @@ static void publish_holder(ct_gil_t *g, struct ct__thread *t, int64_t now)
 	/* Release: a waiter that reads the holder (acquire) may then write
 	 * to its breaker, after the store above. */
 	atomic_store_explicit(&g->ct__holder, t, memory_order_release);
+	/* Relaxed: the slice start (see above). */
 	atomic_store_explicit(&g->ct__slice_start, now, memory_order_relaxed);
 }
 
@@ -305,6 +310,7 @@ static void now_holding(ct_gil_t *g, struct ct__thread *self, int64_t waited_ns)
 	if (waited_ns > 0) {
 		stat_add(g, CT__GIL_TOTAL_WAIT_NS, (uint64_t)waited_ns);
 		if ((uint64_t)waited_ns > stat_get(g, CT__GIL_LONGEST_WAIT_NS))
+			/* Relaxed: a statistic (see above). */
 			atomic_store_explicit(&g->ct__stats[CT__GIL_LONGEST_WAIT_NS],
 					      (uint64_t)waited_ns, memory_order_relaxed);
 	}
@@ -319,6 +325,7 @@ static void enqueue(ct_gil_t *g, struct ct__gil_waiter *w)
 		p = &(*p)->next;
 	w->next = *p;
 	*p = w;
+	/* Relaxed: under gil_lock (see above). */
 	atomic_fetch_or_explicit(&g->ct__state, WAITERS, memory_order_relaxed);
 }
 
@@ -338,6 +345,7 @@ static void init_waiter(struct ct__gil_waiter *w, const ct_gil_t *g, struct ct__
 static int64_t request_time(const ct_gil_t *g, const struct ct__gil_waiter *w)
 {
 	int64_t hold = w->resuming ? min_slice_ns(g) : interval_ns(g);
+	/* Relaxed: the slice start (see above). */
 	int64_t at = atomic_load_explicit(&g->ct__slice_start, memory_order_relaxed) + hold;
 	return at > w->due ? at : w->due;
 }
@@ -346,10 +354,13 @@ static int64_t request_time(const ct_gil_t *g, const struct ct__gil_waiter *w)
  * the holder is between its compare-and-swap and publishing itself. */
 static bool ask_to_drop(ct_gil_t *g, const struct ct__gil_waiter *w)
 {
+	/* Acquire: pairs with publish_holder()'s release, so the holder's breaker address is
+	 * seen. */
 	struct ct__thread *h = atomic_load_explicit(&g->ct__holder, memory_order_acquire);
 	if (!h)
 		return false;
 	g->ct__drop = 1;
+	/* Relaxed: a request (see above); the holder acts on it at its next checkpoint. */
 	atomic_fetch_or_explicit(h->gil_breaker, DROP, memory_order_relaxed);
 	stat_add(g, CT__GIL_DROP_REQUESTS, 1);
 	if (w->resuming)
@@ -378,6 +389,8 @@ static void rearm_waiters(ct_gil_t *g)
 	for (struct ct__gil_waiter *w = g->ct__waiters; w; w = w->next) {
 		if (request_time(g, w) < w->wake_at) {
 			w->wake_at = 0;
+			/* Relaxed: under gil_lock (see above); the wake takes the signal's
+			 * bucket lock, which the waiter's park validates under. */
 			atomic_store_explicit(&w->signal, SIG_REARM, memory_order_relaxed);
 			ct__park_wake(&w->signal, 1);
 		}
@@ -391,6 +404,7 @@ static struct ct__gil_waiter *hand_over(ct_gil_t *g, int64_t now)
 	struct ct__gil_waiter *w = g->ct__waiters;
 	g->ct__waiters = w->next;
 	if (!w->next)
+		/* Relaxed: under gil_lock (see above). */
 		atomic_fetch_and_explicit(&g->ct__state, ~WAITERS, memory_order_relaxed);
 	w->chosen = true;
 	g->ct__drop = 0;
@@ -403,7 +417,9 @@ static uintptr_t grant_under_bucket_lock(void *ctx, struct ct__unpark_result r)
 {
 	struct ct__gil_waiter *w = ctx;
 	(void)r;
-	/* The last touch of w: once it sees this, it may return. */
+	/* The last touch of w: once it sees this, it may return. Release:
+	 * pairs with wait_turn()'s acquire, so the new holder sees what the
+	 * last one did. */
 	atomic_store_explicit(&w->signal, SIG_GRANTED, memory_order_release);
 	return CT__TOKEN_HANDOFF;
 }
@@ -429,12 +445,15 @@ static void wait_turn(ct_gil_t *g, struct ct__gil_waiter *w, struct ct__gil_wait
 		unsigned flags = CT__PARK_KEEP_GIL;
 		int64_t deadline = CT__NO_DEADLINE;
 		if (!w->chosen) {
+			/* Relaxed: the waiter's own signal, under gil_lock (see above). */
 			atomic_store_explicit(&w->signal, SIG_WAITING, memory_order_relaxed);
 			deadline = w->wake_at = next_check(g, w, ct__now_ns());
 			if (!w->spin)
 				flags |= CT__PARK_NO_SPIN;
 		}
-		/* Chosen, the grant may have come before we got the lock. */
+		/* Chosen, the grant may have come before we got the lock.
+		 * Relaxed: under gil_lock; a grant read here is acquired again
+		 * below before the GIL is used. */
 		uint32_t sig = atomic_load_explicit(&w->signal, memory_order_relaxed);
 		gil_unlock(g);
 		if (to_grant) {
@@ -445,6 +464,7 @@ static void wait_turn(ct_gil_t *g, struct ct__gil_waiter *w, struct ct__gil_wait
 			CT__DEBUG_HOOK(waits_on(g, CT__OBJ_GIL));
 			ct__park_wait(&w->signal, sig, deadline, flags);
 		}
+		/* Acquire: pairs with the grant's release, so the last holder's writes are seen. */
 		if (atomic_load_explicit(&w->signal, memory_order_acquire) == SIG_GRANTED)
 			return;
 		gil_lock(g);
@@ -455,13 +475,17 @@ static void wait_turn(ct_gil_t *g, struct ct__gil_waiter *w, struct ct__gil_wait
 
 static void take_slow(ct_gil_t *g, struct ct__thread *self, bool resuming)
 {
+	/* Relaxed: a hint; register_gil() decides under the registry lock. */
 	if (!(atomic_load_explicit(&g->ct__state, memory_order_relaxed) & REGISTERED))
 		register_gil(g);
 	gil_lock(g);
 	int64_t now = ct__now_ns();
+	/* Relaxed: a guess for the CASes below, under gil_lock. */
 	uint32_t s = atomic_load_explicit(&g->ct__state, memory_order_relaxed);
 	for (;;) {
 		if (!(s & LOCKED)) {
+			/* Acquire: pairs with the release that freed the GIL, so the last
+			 * holder's writes are seen. */
 			if (atomic_compare_exchange_weak_explicit(&g->ct__state, &s, s | LOCKED,
 								  memory_order_acquire,
 								  memory_order_relaxed)) {
@@ -492,6 +516,7 @@ static void take(ct_gil_t *g, struct ct__thread *self, bool resuming)
 {
 	self->gil_breaker = &ct__gil_tls_breaker;
 	uint32_t expected = REGISTERED;
+	/* Acquire: as in take_slow(). */
 	if (CT__LIKELY(atomic_compare_exchange_strong_explicit(
 		    &g->ct__state, &expected, REGISTERED | LOCKED, memory_order_acquire,
 		    memory_order_relaxed))) {
@@ -512,6 +537,7 @@ static void give_slow(ct_gil_t *g)
 		w = hand_over(g, ct__now_ns());
 	} else {
 		g->ct__drop = 0;
+		/* Release: frees the GIL; pairs with the acquiring CAS of the next taker. */
 		atomic_fetch_and_explicit(&g->ct__state, ~(LOCKED | WAITERS), memory_order_release);
 	}
 	gil_unlock(g);
@@ -523,9 +549,12 @@ static void give_slow(ct_gil_t *g)
 static void give(ct_gil_t *g, struct ct__thread *self)
 {
 	self->w->holds = NULL;
+	/* Relaxed: a waiter that still reads this thread only sets a drop bit that it clears on
+	 * its next take; the release below publishes what it did. */
 	atomic_store_explicit(&g->ct__holder, NULL, memory_order_relaxed);
 	set_breaker(&ct__gil_tls_breaker, 0);
 	uint32_t expected = REGISTERED | LOCKED;
+	/* Release: frees the GIL, as in give_slow(); a failure takes the slow path. */
 	if (CT__LIKELY(atomic_compare_exchange_strong_explicit(&g->ct__state, &expected, REGISTERED,
 							       memory_order_release,
 							       memory_order_relaxed)))
@@ -637,6 +666,7 @@ int ct__gil_checkpoint_slow(ct_gil_t *gil)
 	struct ct__thread *self = ct__self_peek();
 	if (!holds(self, gil))
 		return CT_EGILNOTHELD;
+	/* Relaxed: the thread's own breaker (see ct_gil_checkpoint() in gil.h). */
 	if (!(atomic_load_explicit(&ct__gil_tls_breaker, memory_order_relaxed) & DROP))
 		return 0;
 	return switch_out(gil, self, FORCED);
@@ -649,6 +679,7 @@ int ct_gil_yield(ct_gil_t *gil)
 	struct ct__thread *self = ct__self_peek();
 	if (!holds(self, gil))
 		return CT_EGILNOTHELD;
+	/* Relaxed: a hint; switch_out() decides again under gil_lock. */
 	if (!(atomic_load_explicit(&gil->ct__state, memory_order_relaxed) & WAITERS))
 		return 0;
 	return switch_out(gil, self, YIELDED);
@@ -664,6 +695,7 @@ int ct_gil_set_switch_interval(ct_gil_t *gil, double seconds)
 	 * link of the library then needs no -lm. */
 	double ns = seconds * 1e9 + 0.5;
 	int64_t v = ns < (double)MIN_INTERVAL_NS ? MIN_INTERVAL_NS : (int64_t)ns;
+	/* Relaxed: a setting (see the notes atop interval_ns()). */
 	atomic_store_explicit(&gil->ct__interval_ns, v, memory_order_relaxed);
 	return 0;
 }
@@ -743,6 +775,7 @@ static void *sleep_suspend(struct ct__waiter *w, unsigned park_flags)
 {
 	struct ct__thread *self = w->owner;
 	ct_gil_t *gil = w->holds;
+	/* Relaxed: the thread's own gate count. */
 	if (CT__LIKELY(gil == NULL) || (park_flags & CT__PARK_KEEP_GIL) ||
 	    atomic_load_explicit(&w->gate, memory_order_relaxed) != 0)
 		return NULL;

@@ -45,9 +45,11 @@ void ct__fence_heavy(void)
 	if (ct__gate_asymmetric)
 		syscall(SYS_membarrier, CT__MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
 	else
+		/* Seq_cst on purpose: the forking side's store-load pair, between closing the
+		 * gate and reading each thread's gate count. */
 		atomic_thread_fence(memory_order_seq_cst);
 #else
-	atomic_thread_fence(memory_order_seq_cst);
+	atomic_thread_fence(memory_order_seq_cst); /* seq_cst on purpose: as above */
 #endif
 }
 
@@ -58,6 +60,8 @@ void ct__gate_wait(struct ct__waiter *self)
 		 * nobody but the threads inside. */
 		atomic_store_explicit(&self->gate, 0, memory_order_release);
 		uint32_t forks;
+		/* Acquire: pairs with open_gate()'s RMW, so what the fork did is seen before
+		 * coming in again; ct__gate_come_in() re-checks with seq_cst. */
 		while ((forks = atomic_load_explicit(&ct__gate_closed, memory_order_acquire)) != 0)
 			ct__park_wait(&ct__gate_closed, forks, CT__NO_DEADLINE, CT__PARK_NO_SPIN);
 	} while (!ct__gate_come_in(self));
@@ -81,6 +85,8 @@ static void open_gate(void)
 
 static bool inside_gate(struct ct__waiter *w)
 {
+	/* Seq_cst on purpose: the load half of the fork's Dekker with ct__gate_come_in()'s count
+	 * store (see close_gate()). */
 	return atomic_load_explicit(&w->gate, memory_order_seq_cst) != 0;
 }
 
@@ -93,8 +99,9 @@ static void forget(struct ct__waiter *w)
 	struct ct__fork_note *n = atomic_load_explicit(&w->notes, memory_order_acquire);
 	for (; n; n = n->outer)
 		n->forget(n);
+	/* Relaxed: the child has one thread. */
 	atomic_store_explicit(&w->notes, NULL, memory_order_relaxed);
-	atomic_store_explicit(&w->gate, 0, memory_order_relaxed);
+	atomic_store_explicit(&w->gate, 0, memory_order_relaxed); /* relaxed: one-thread child */
 }
 
 /* ---- the handlers --------------------------------------------------------- */

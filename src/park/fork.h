@@ -52,6 +52,8 @@ extern _Atomic uint32_t ct__fork_gen;
 /* Forks since the process began: bumped by fork's child handler. */
 static inline uint32_t ct__fork_generation(void)
 {
+	/* Relaxed: bumped only in fork's child handler, before the child has a second thread
+	 * (thread start orders it for the threads started later). */
 	return atomic_load_explicit(&ct__fork_gen, memory_order_relaxed);
 }
 
@@ -79,8 +81,12 @@ static inline void ct__fence_light(void)
 {
 #ifndef CT__FORK_TSAN
 	if (ct__gate_asymmetric)
+		/* Seq_cst on purpose: a compiler barrier between the count store and the gate
+		 * load of ct__gate_come_in(); the forking side's membarrier() makes it a full
+		 * one. */
 		atomic_signal_fence(memory_order_seq_cst);
 	else
+		/* Seq_cst on purpose: the store-load order itself. */
 		atomic_thread_fence(memory_order_seq_cst);
 #endif
 }
@@ -100,11 +106,14 @@ void ct__gate_wait(struct ct__waiter *self);
 static inline bool ct__gate_come_in(struct ct__waiter *self)
 {
 #ifdef CT__FORK_TSAN
+	/* Seq_cst on purpose: the plain C11 Dekker under ThreadSanitizer (see above). */
 	atomic_store_explicit(&self->gate, 1, memory_order_seq_cst);
 #else
+	/* Relaxed: ct__fence_light() below orders it before the gate load (see above). */
 	atomic_store_explicit(&self->gate, 1, memory_order_relaxed);
 	ct__fence_light();
 #endif
+	/* Seq_cst on purpose: the load half of this side's Dekker with close_gate(). */
 	return !atomic_load_explicit(&ct__gate_closed, memory_order_seq_cst);
 }
 
@@ -112,8 +121,11 @@ static inline bool ct__gate_come_in(struct ct__waiter *self)
 static inline void ct__gate_enter(void)
 {
 	struct ct__waiter *self = ct__waiter_self();
+	/* Relaxed: the thread's own count; only the fork reads it, with the gate's ordering. */
 	uint32_t depth = atomic_load_explicit(&self->gate, memory_order_relaxed);
 	if (depth != 0)
+		/* Relaxed: nested, so already inside: the fork waits for the count to reach 0,
+		 * and only this thread's exit publishes that. */
 		atomic_store_explicit(&self->gate, depth + 1, memory_order_relaxed);
 	else if (CT__UNLIKELY(!ct__gate_come_in(self)))
 		ct__gate_wait(self);
@@ -122,6 +134,7 @@ static inline void ct__gate_enter(void)
 static inline void ct__gate_exit(void)
 {
 	struct ct__waiter *self = ct__tls_waiter;
+	/* Relaxed: the thread's own count (only it writes it). */
 	uint32_t depth = atomic_load_explicit(&self->gate, memory_order_relaxed);
 	/* Release: a fork that sees 0 sees the whole section done. */
 	atomic_store_explicit(&self->gate, depth - 1, memory_order_release);
@@ -144,6 +157,7 @@ struct ct__fork_note {
 #ifdef CT__FORK_TSAN
 #define CT__NOTE_FENCE() ((void)0)
 #else
+/* Release fence: orders the note's stores before the object's later stores (see above). */
 #define CT__NOTE_FENCE() atomic_thread_fence(memory_order_release)
 #endif
 
@@ -153,7 +167,10 @@ static inline void ct__note_push(struct ct__waiter *self, struct ct__fork_note *
 				 void (*forget)(struct ct__fork_note *note))
 {
 	note->forget = forget;
+	/* Relaxed: the thread's own list (only it writes it). */
 	note->outer = atomic_load_explicit(&self->notes, memory_order_relaxed);
+	/* Release: the note's fields before it is seen in the list; the fork's child reads it
+	 * with acquire (fork.c's forget()). */
 	atomic_store_explicit(&self->notes, note, memory_order_release);
 	CT__NOTE_FENCE();
 }
@@ -161,6 +178,7 @@ static inline void ct__note_push(struct ct__waiter *self, struct ct__fork_note *
 /* Pops @p note (the thread's last) after the wait's last change. */
 static inline void ct__note_pop(struct ct__waiter *self, struct ct__fork_note *note)
 {
+	/* Release: the wait's last changes before the note leaves the list. */
 	atomic_store_explicit(&self->notes, note->outer, memory_order_release);
 }
 

@@ -63,6 +63,8 @@ static struct bucket *bucket_of(const void *key)
 
 static const void *node_key(struct wait_node *n)
 {
+	/* Relaxed: read under the bucket lock, or as a guess that lock_node_bucket() re-checks
+	 * under it; requeue() changes it under the lock. */
 	return atomic_load_explicit(&n->key, memory_order_relaxed);
 }
 
@@ -155,12 +157,14 @@ static const struct ct__sleep_hook *_Atomic sleep_hook;
 
 void ct__park_set_sleep_hook(const struct ct__sleep_hook *hook)
 {
+	/* Release: pairs with sleep_begin()'s acquire, so the hook's table is seen fully built. */
 	atomic_store_explicit(&sleep_hook, hook, memory_order_release);
 }
 
 /* Around every sleep: one load and a branch when nothing is plugged in. */
 static void *sleep_begin(struct ct__waiter *self, unsigned flags)
 {
+	/* Acquire: pairs with the release in ct__park_set_sleep_hook(). */
 	const struct ct__sleep_hook *h = atomic_load_explicit(&sleep_hook, memory_order_acquire);
 	return CT__LIKELY(h == NULL || self->holds == NULL) ? NULL : h->suspend(self, flags);
 }
@@ -168,6 +172,7 @@ static void *sleep_begin(struct ct__waiter *self, unsigned flags)
 static void sleep_end(struct ct__waiter *self, void *suspended)
 {
 	if (CT__UNLIKELY(suspended != NULL))
+		/* Acquire: as in sleep_begin(). */
 		atomic_load_explicit(&sleep_hook, memory_order_acquire)->resume(self, suspended);
 }
 
@@ -189,7 +194,8 @@ int ct__park(const void *key, const struct ct__park_ops *ops, void *ctx, int64_t
 	node.queued = true;
 	append(b, &node);
 	bucket_unlock(b);
-	atomic_store_explicit(&self->parked_on, key, memory_order_relaxed); /* a hint */
+	/* Relaxed: a hint for dumps (waiter.h). */
+	atomic_store_explicit(&self->parked_on, key, memory_order_relaxed);
 	CT__DEBUG_HOOK(park_begin(key, deadline)); /* debugging: a wait begins */
 
 	if (ops->before_sleep)
@@ -202,6 +208,8 @@ int ct__park(const void *key, const struct ct__park_ops *ops, void *ctx, int64_t
 	 * parker armed. */
 	atomic_thread_fence(memory_order_seq_cst);
 	void *suspended = NULL;
+	/* Relaxed: the seq_cst fence above orders it after arming the parker (the Dekker pair
+	 * with ct_thread_request_stop()). */
 	if (interruptible && atomic_load_explicit(&self->stop, memory_order_relaxed)) {
 		r = CT__PKR_INTERRUPTED;
 	} else {
@@ -235,7 +243,10 @@ int ct__park(const void *key, const struct ct__park_ops *ops, void *ctx, int64_t
 	}
 	if (rc == CT__PARK_UNPARKED)
 		*token = node.token;
+	/* Relaxed: the parker is this thread's own and nobody unparks it any more (the waker's
+	 * unpark, if any, has arrived); prepare() rewrites it before the next wait. */
 	atomic_store_explicit(&p->state, CT__PK_IDLE, memory_order_relaxed);
+	/* Relaxed: a hint for dumps (waiter.h). */
 	atomic_store_explicit(&self->parked_on, NULL, memory_order_relaxed);
 	sleep_end(self, suspended);
 	CT__DEBUG_HOOK(park_end(rc)); /* debugging: the wait is over */
@@ -362,6 +373,8 @@ struct ct__unpark_result ct__unpark_requeue(const void *from, const void *to,
 	r.have_more = more;
 	for (struct wait_node *n = moved, *next; n; n = next) {
 		next = n->next;
+		/* Relaxed: under both buckets' locks, where every reader of the key but
+		 * lock_node_bucket()'s guess reads it. */
 		atomic_store_explicit(&n->key, to, memory_order_relaxed);
 		n->queued = true;
 		append(bt, n);
@@ -381,6 +394,8 @@ struct word_wait {
 static bool word_still_expected(void *ctx)
 {
 	struct word_wait *w = ctx;
+	/* Relaxed: under the bucket lock; the waker changes the word before it takes that lock,
+	 * whose acquire orders the two. */
 	return atomic_load_explicit(w->word, memory_order_relaxed) == w->expected;
 }
 
@@ -402,17 +417,22 @@ int ct__park_sleep(int64_t deadline, unsigned flags)
 	bool interruptible = flags & CT__PARK_INTERRUPTIBLE;
 	ct__parker_prepare(p);
 	atomic_thread_fence(memory_order_seq_cst); /* see ct__park() */
+	/* Relaxed: ordered after arming the parker by the fence above, as in ct__park(). */
 	if (interruptible && atomic_load_explicit(&self->stop, memory_order_relaxed)) {
+		/* Relaxed: this thread's own parker, not queued anywhere. */
 		atomic_store_explicit(&p->state, CT__PK_IDLE, memory_order_relaxed);
 		return CT_ESTOPPED;
 	}
 	void *suspended = sleep_begin(self, flags);
+	/* Relaxed: a hint for dumps (waiter.h). */
 	atomic_store_explicit(&self->parked_on, &ct__sleep_key, memory_order_relaxed);
 	CT__DEBUG_HOOK(park_begin(NULL, deadline)); /* debugging: a sleep begins */
 	/* Nobody unparks a sleeper: only the deadline or a stop ends this, so
 	 * spinning would only burn the CPU. */
 	enum ct__parker_result r = ct__parker_wait(p, deadline, interruptible, 0, NULL);
+	/* Relaxed: as in ct__park(): nobody else touches it now. */
 	atomic_store_explicit(&p->state, CT__PK_IDLE, memory_order_relaxed);
+	/* Relaxed: a hint for dumps (waiter.h). */
 	atomic_store_explicit(&self->parked_on, NULL, memory_order_relaxed);
 	sleep_end(self, suspended);
 	int rc = r == CT__PKR_INTERRUPTED ? CT_ESTOPPED : 0;

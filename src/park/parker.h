@@ -69,6 +69,8 @@ void ct__parker_destroy(struct ct__parker *p);
 /* Arms the parker. Called before the thread becomes visible to wakers. */
 static inline void ct__parker_prepare(struct ct__parker *p)
 {
+	/* Relaxed: the thread is not visible to wakers yet; the bucket lock (or the seq_cst
+	 * fence of ct__park_sleep()) publishes it with the node. */
 	atomic_store_explicit(&p->state, CT__PK_PARKED, memory_order_relaxed);
 }
 
@@ -94,6 +96,8 @@ static inline bool ct__parker_spin(struct ct__parker *p, bool interruptible, uns
 				   enum ct__parker_result *r)
 {
 	for (unsigned i = 0; i < rounds; i++) {
+		/* Acquire: pairs with the unparker's release, so the waker's writes are visible
+		 * when the wait ends. */
 		if (ct__parker_settled(atomic_load_explicit(&p->state, memory_order_acquire),
 				       interruptible, r))
 			return true;
@@ -150,12 +154,14 @@ void ct__rawlock_wake(struct ct__rawlock *l);
 static inline void ct__rawlock_lock(struct ct__rawlock *l)
 {
 	uint32_t expected = 0;
+	/* Acquire: taking the bucket lock sees the previous holder's writes (its release below). */
 	if (!atomic_compare_exchange_strong_explicit(&l->word, &expected, 1, memory_order_acquire,
 						     memory_order_relaxed))
 		ct__rawlock_lock_slow(l);
 }
 static inline void ct__rawlock_unlock(struct ct__rawlock *l)
 {
+	/* Release: publishes the bucket's changes to the next holder's acquire. */
 	if (atomic_exchange_explicit(&l->word, 0, memory_order_release) == 2)
 		ct__rawlock_wake(l);
 }

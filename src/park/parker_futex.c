@@ -101,13 +101,15 @@ void ct__rawlock_lock_slow(struct ct__rawlock *l)
 	 * the relaxed load only decides whether to try. */
 	for (unsigned i = 0; i < 100; i++) {
 		uint32_t expected = 0;
+		/* Relaxed: only decides whether to try; the CAS acquires (see above). */
 		if (atomic_load_explicit(&l->word, memory_order_relaxed) == 0 &&
 		    atomic_compare_exchange_weak_explicit(
 			    &l->word, &expected, 1, memory_order_acquire, memory_order_relaxed))
 			return;
 		ct__cpu_relax();
 	}
-	/* Take it as "held with sleepers": we cannot know we are the last. */
+	/* Take it as "held with sleepers": we cannot know we are the last.
+	 * Acquire, as the CAS above. */
 	while (atomic_exchange_explicit(&l->word, 2, memory_order_acquire) != 0)
 		futex_wait(&l->word, 2, CT__NO_DEADLINE);
 }

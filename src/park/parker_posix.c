@@ -45,6 +45,7 @@ enum ct__parker_result ct__parker_wait(struct ct__parker *p, int64_t deadline, b
 	bool timed = ct__deadline_timespec(deadline, &ts);
 	pthread_mutex_lock(&p->mutex);
 	for (;;) {
+		/* Acquire: pairs with the unparker's release, so the waker's writes are visible. */
 		if (ct__parker_settled(atomic_load_explicit(&p->state, memory_order_acquire),
 				       interruptible, &r))
 			break;
@@ -67,6 +68,7 @@ void ct__parker_unpark(struct ct__parker *p)
 	 * the mutex too means the signal cannot fall between its check and its
 	 * wait. The waiter cannot return before we unlock. */
 	pthread_mutex_lock(&p->mutex);
+	/* Release: pairs with the waiter's acquire load (the mutex orders it too). */
 	atomic_store_explicit(&p->state, CT__PK_UNPARKED, memory_order_release);
 	pthread_cond_signal(&p->cond);
 	pthread_mutex_unlock(&p->mutex);

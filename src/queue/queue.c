@@ -55,11 +55,15 @@ enum { SHUT = 1, DESTROYED = 2 };
 
 static bool is_shut(const ct_queue_t *q)
 {
+	/* Relaxed: read under the queue's lock, which orders it with the store in shutdown(), or
+	 * as ct_queue_is_shutdown()'s snapshot. */
 	return atomic_load_explicit(&q->ct__shut, memory_order_relaxed) != 0;
 }
 
 static bool is_destroyed(const ct_queue_t *q)
 {
+	/* Relaxed: as in is_shut(); using a queue concurrently with its destroy is the program's
+	 * race. */
 	return atomic_load_explicit(&q->ct__shut, memory_order_relaxed) == DESTROYED;
 }
 
@@ -160,6 +164,7 @@ static int locked_destroy(ct_queue_t *q)
 	}
 	ct__qstore_detach(q, &left);
 	q->ct__unfinished = 0; /* its items are dropped: no task is left to wait for */
+	/* Relaxed: under the queue's lock, as in shutdown(). */
 	atomic_store_explicit(&q->ct__shut, DESTROYED, memory_order_relaxed);
 	void (*free_item)(void *) = q->ct__free_item;
 	qunlock(q);
@@ -304,6 +309,7 @@ static void locked_shutdown(ct_queue_t *q, bool immediate)
 		qunlock(q);
 		return;
 	}
+	/* Relaxed: under the queue's lock, as every read that acts on it. */
 	atomic_store_explicit(&q->ct__shut, SHUT, memory_order_relaxed);
 	bool wake_joiners = false;
 	if (immediate) {
@@ -393,6 +399,7 @@ int ct_queue_destroy(ct_queue_t *q)
 	int rc = ops(q)->destroy(q);
 	if (rc == 0) {
 		q->ct__storage = CT__QUEUE_LOCKED;
+		/* Relaxed: the destroyed queue is the caller's alone now. */
 		atomic_store_explicit(&q->ct__shut, DESTROYED, memory_order_relaxed);
 	}
 	return rc;

@@ -54,6 +54,8 @@ extern const struct ct__queue_ops ct__qring_ops;
 
 static inline size_t ct__queue_count(const ct_queue_t *q)
 {
+	/* Relaxed: stored under the queue's lock and read under it, or as qsize()'s snapshot,
+	 * which orders nothing. */
 	return atomic_load_explicit(&q->ct__count, memory_order_relaxed);
 }
 

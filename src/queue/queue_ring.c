@@ -211,6 +211,8 @@ static bool room_between(const struct ct__qring *r, uint64_t t, uint64_t h)
 
 static uint64_t stamp_of(struct slot *s)
 {
+	/* Acquire: pairs with the put's release of the stamp, so a written stamp comes with its
+	 * item. */
 	return atomic_load_explicit(&s->stamp, memory_order_acquire) & ~WAITER;
 }
 
@@ -219,11 +221,14 @@ static uint64_t stamp_of(struct slot *s)
  * consumers' cache line) only when that says "full". */
 static bool has_room(struct ct__qring *r, uint64_t t)
 {
+	/* Acquire: pairs with the release below, which passes on a head read with acquire. */
 	if (room_between(r, t, atomic_load_explicit(&r->head_seen, memory_order_acquire)))
 		return true;
 	/* Acquire: the get that moved the head past the slot read its item
 	 * before; our write of the slot comes after. */
 	uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire) & ~PUTWAIT;
+	/* Release: a producer that reads it (acquire, above) is ordered after the get it saw, as
+	 * we are. */
 	atomic_store_explicit(&r->head_seen, h, memory_order_release);
 	return room_between(r, t, h);
 }
@@ -232,6 +237,7 @@ static bool has_room(struct ct__qring *r, uint64_t t)
  * position that found no room. */
 static int try_put(struct ct__qring *r, void *item, uint64_t *at)
 {
+	/* Relaxed: a guess for the CAS below. */
 	uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
 	for (;;) {
 		if (t & SHUT)
@@ -240,12 +246,19 @@ static int try_put(struct ct__qring *r, void *item, uint64_t *at)
 			*at = t;
 			return CT_EFULL;
 		}
+		/* Relaxed: the claim publishes nothing (the stamp's release below does), and
+		 * has_room()'s acquire already ordered our slot writes after the get that freed
+		 * it. */
 		if (!atomic_compare_exchange_weak_explicit(&r->tail, &t, next_pos(r, t),
 							   memory_order_relaxed,
 							   memory_order_relaxed))
 			continue;
 		struct slot *s = slot_of(r, t);
+		/* Relaxed: published by the stamp's release below. */
 		atomic_store_explicit(&s->item, item, memory_order_relaxed);
+		/* Release: pairs with stamp_of()'s acquire, so a getter that sees the stamp sees
+		 * the item. No acquire: a getter's WAITER mark carries nothing, and its wake-up
+		 * goes through the bucket lock. */
 		uint64_t old = atomic_exchange_explicit(&s->stamp, t + 1, memory_order_release);
 		/* From here a getter may take the item and free the ring: use
 		 * the key's address only. */
@@ -261,13 +274,18 @@ static int try_put(struct ct__qring *r, void *item, uint64_t *at)
  * slot, so getters never write to slots at all. */
 static int try_get(struct ct__qring *r, void **item, uint64_t *at)
 {
+	/* Relaxed: a guess for the CAS below. */
 	uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
 	for (;;) {
 		uint64_t pos = h & ~PUTWAIT;
 		struct slot *s = slot_of(r, pos);
 		uint64_t st = stamp_of(s);
 		if (st == pos + 1) {
+			/* Relaxed: after stamp_of()'s acquire, which published it. */
 			void *it = atomic_load_explicit(&s->item, memory_order_relaxed);
+			/* Release: pairs with has_room()'s acquire: the item is read before the
+			 * head moves, so a put that reuses the slot writes after it. A failure
+			 * only retries. */
 			if (!atomic_compare_exchange_weak_explicit(&r->head, &h, next_pos(r, pos),
 								   memory_order_release,
 								   memory_order_relaxed))
@@ -282,6 +300,7 @@ static int try_get(struct ct__qring *r, void **item, uint64_t *at)
 			return CT_EEMPTY;
 		}
 		ct__cpu_relax(); /* another get took pos: look again */
+		/* Relaxed: a guess for the CAS, as above. */
 		h = atomic_load_explicit(&r->head, memory_order_relaxed);
 	}
 }
@@ -299,8 +318,11 @@ struct ring_wait {
 static bool still_marked(void *ctx)
 {
 	struct ring_wait *w = ctx;
+	/* Relaxed: under the bucket lock, which a waker takes after changing the word. */
 	if (atomic_load_explicit(w->word, memory_order_relaxed) != w->marked)
 		return false;
+	/* Relaxed: under the bucket lock, which shutdown takes to wake everyone after setting
+	 * SHUT. */
 	uint64_t t = atomic_load_explicit(&w->r->tail, memory_order_relaxed);
 	/* A putter stops at shutdown; a getter once nothing is left to come. */
 	return !(t & SHUT) || (w->getter && (t & ~SHUT) != w->pos);
@@ -312,15 +334,19 @@ static int mark_and_park(struct ct__qring *r, _Atomic uint32_t *waiters, _Atomic
 			 uint64_t seen, uint64_t bit, uint64_t pos, int64_t deadline)
 {
 	if (!(seen & bit) &&
+	    /* Acq_rel (more than the mark needs: an RMW of the word is already ordered against
+	     * the waker's exchange or claim on it); a slow path. */
 	    !atomic_compare_exchange_strong_explicit(word, &seen, seen | bit, memory_order_acq_rel,
 						     memory_order_relaxed))
 		return 0; /* it moved on meanwhile */
 	static const struct ct__park_ops ops = {.validate = still_marked};
 	struct ring_wait w = {r, word, seen | bit, pos, waiters == &r->getters};
 	uintptr_t token;
+	/* Relaxed: read only by pass_on_*() after a park, and destroy's busy check; the bucket
+	 * lock and the parker order it (see pass_on_getters()). */
 	atomic_fetch_add_explicit(waiters, 1, memory_order_relaxed);
 	int rc = ct__park(waiters, &ops, &w, deadline, CT__PARK_INTERRUPTIBLE, &token);
-	atomic_fetch_sub_explicit(waiters, 1, memory_order_relaxed);
+	atomic_fetch_sub_explicit(waiters, 1, memory_order_relaxed); /* relaxed: as above */
 	return rc < 0 ? rc : 0;
 }
 
@@ -329,6 +355,8 @@ static int mark_and_park(struct ct__qring *r, _Atomic uint32_t *waiters, _Atomic
  * them, once the ring is shut down). */
 static void pass_on_getters(struct ct__qring *r)
 {
+	/* Acquire (more than needed): a waiter counts itself before the bucket lock that the
+	 * unpark which woke us passes through, so its count is seen anyway. */
 	while (atomic_load_explicit(&r->getters, memory_order_acquire) != 0) {
 		/* Shut down: no put will write the next slot, so a mark there
 		 * would wake nobody. Those still waiting (for puts claimed
@@ -337,14 +365,17 @@ static void pass_on_getters(struct ct__qring *r)
 			ct__unpark_all(&r->getters, CT__TOKEN_NORMAL);
 			return;
 		}
+		/* Acquire: pairs with the gets' release (try_get()), as in has_room(). */
 		uint64_t pos = atomic_load_explicit(&r->head, memory_order_acquire) & ~PUTWAIT;
 		struct slot *s = slot_of(r, pos);
+		/* Acquire: as stamp_of(). */
 		uint64_t raw = atomic_load_explicit(&s->stamp, memory_order_acquire);
 		if ((raw & ~WAITER) == pos + 1) {
 			ct__unpark_one(&r->getters, NULL, NULL);
 			return;
 		}
 		if ((raw & ~WAITER) < pos + 1 &&
+		    /* Acq_rel: as in mark_and_park(). */
 		    ((raw & WAITER) || atomic_compare_exchange_weak_explicit(
 					       &s->stamp, &raw, raw | WAITER, memory_order_acq_rel,
 					       memory_order_relaxed)))
@@ -356,16 +387,20 @@ static void pass_on_getters(struct ct__qring *r)
  * wait on, or wake one at once if there is room. */
 static void pass_on_putters(struct ct__qring *r)
 {
+	/* Acquire: as in pass_on_getters(). */
 	while (atomic_load_explicit(&r->putters, memory_order_acquire) != 0) {
+		/* Acquire: pairs with shutdown's RMW, so SHUT comes with the drain before it. */
 		uint64_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
 		if (t & SHUT)
 			return; /* shutdown wakes every putter */
+		/* Acquire: pairs with the gets' release, as in has_room(). */
 		uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
 		if (room_between(r, t, h)) {
 			ct__unpark_one(&r->putters, NULL, NULL);
 			return;
 		}
 		if ((h & PUTWAIT) ||
+		    /* Acq_rel: as in mark_and_park(). */
 		    atomic_compare_exchange_weak_explicit(
 			    &r->head, &h, h | PUTWAIT, memory_order_acq_rel, memory_order_relaxed))
 			return;
@@ -381,6 +416,8 @@ struct ring_spot {
 static bool room_now(const void *ctx)
 {
 	const struct ring_spot *w = ctx;
+	/* Relaxed: a spin's watch only; has_room() reads the head again with acquire before the
+	 * room is used. */
 	uint64_t h = atomic_load_explicit(&w->r->head, memory_order_relaxed);
 	return room_between(w->r, w->pos, h);
 }
@@ -397,6 +434,7 @@ static bool room_for_batch(const void *ctx)
 	const struct ring_spot *w = ctx;
 	uint64_t batch = w->r->cap / 8 < 1 ? 1 : w->r->cap / 8 < 64 ? w->r->cap / 8 : 64;
 	uint64_t put = count_before(w->r, w->pos);
+	/* Relaxed: a watch, as in room_now(). */
 	uint64_t got = count_before(w->r, atomic_load_explicit(&w->r->head, memory_order_relaxed));
 	return got >= put || put - got + batch <= w->r->cap;
 }
@@ -415,6 +453,7 @@ static bool written_now(const void *ctx)
  * fences, the stores and loads of each pair are sequentially consistent
  * instead (DEKKER). */
 #ifdef CT__FORK_TSAN
+/* Seq_cst on purpose: under ThreadSanitizer each Dekker pair's stores and loads (see above). */
 #define DEKKER(order) memory_order_seq_cst
 #else
 #define DEKKER(order) (order)
@@ -442,6 +481,8 @@ static uintptr_t uncount_woken(void *count, struct ct__unpark_result res)
 {
 	if (res.unparked == 0)
 		return CT__TOKEN_NORMAL;
+	/* Relaxed: under the bucket lock; the count is a hint whose store-load pairs are ordered
+	 * by the fences (see wake_sleeper()). */
 	atomic_fetch_sub_explicit((_Atomic uint32_t *)count, 1, memory_order_relaxed);
 	return TOKEN_UNCOUNTED;
 }
@@ -451,6 +492,9 @@ static uintptr_t uncount_woken(void *count, struct ct__unpark_result res)
 static inline void wake_sleeper(const void *key)
 {
 	_Atomic uint32_t *count = sleepers_of(key);
+	/* Relaxed: the caller's ct__fence_light() orders it after the store the sleeper waits
+	 * for; solo_park() counts itself, then makes a heavy fence and looks again: one of the
+	 * two sees the other. */
 	if (CT__UNLIKELY(atomic_load_explicit(count, DEKKER(memory_order_relaxed)) != 0))
 		ct__unpark_one(key, uncount_woken, (void *)count);
 }
@@ -468,7 +512,9 @@ struct sleeper_note {
 static void forget_sleeper(struct ct__fork_note *note)
 {
 	_Atomic uint32_t *count = ((struct sleeper_note *)note)->count;
+	/* Relaxed: in the one-thread fork child. */
 	uint32_t n = atomic_load_explicit(count, memory_order_relaxed);
+	/* Relaxed: as above. */
 	while (n != 0 && !atomic_compare_exchange_weak_explicit(
 				 count, &n, n - 1, memory_order_relaxed, memory_order_relaxed))
 		;
@@ -488,6 +534,8 @@ static void wait_until(bool (*done)(const struct ct__qring *r), const struct ct_
 
 static bool is_shared(const struct ct__qring *r)
 {
+	/* Acquire: pairs with share()'s release of SHARED, so the ring is seen as the switch
+	 * left it. */
 	return atomic_load_explicit(&r->mode, memory_order_acquire) == SHARED;
 }
 
@@ -495,6 +543,7 @@ static bool is_shared(const struct ct__qring *r)
  * in it. */
 static bool sections_closed(const struct ct__qring *r)
 {
+	/* Acquire: pairs with section_close()'s release (see above). */
 	return !atomic_load_explicit(&r->put_busy, DEKKER(memory_order_acquire)) &&
 	       !atomic_load_explicit(&r->get_busy, DEKKER(memory_order_acquire));
 }
@@ -505,6 +554,8 @@ static bool sections_closed(const struct ct__qring *r)
  * on). */
 static bool last_claim_written(const struct ct__qring *r)
 {
+	/* Acquire: the solo producer stored the tail before closing its section, whose release
+	 * sections_closed() has acquired; the stamp read below is acquire too. */
 	uint64_t t = atomic_load_explicit(&r->tail, memory_order_acquire) & ~SHUT;
 	if (t == 0)
 		return true;
@@ -521,6 +572,8 @@ static bool last_claim_written(const struct ct__qring *r)
 static CT__NOINLINE void share(struct ct__qring *r)
 {
 	uint32_t m = SOLO;
+	/* Acq_rel: ordered after what the solo threads published before, and the store half of
+	 * the Dekker with section_open(), completed by the heavy fence below. */
 	if (!atomic_compare_exchange_strong_explicit(&r->mode, &m, SWITCHING,
 						     DEKKER(memory_order_acq_rel),
 						     DEKKER(memory_order_acquire))) {
@@ -532,6 +585,8 @@ static CT__NOINLINE void share(struct ct__qring *r)
 	ct__unpark_all(&r->put_key, CT__TOKEN_NORMAL);
 	wait_until(sections_closed, r);
 	wait_until(last_claim_written, r);
+	/* Release: pairs with the acquire in is_shared() and solo_mine(), so the threads that go
+	 * on see the ring as the switch left it. */
 	atomic_store_explicit(&r->mode, SHARED, memory_order_release);
 }
 
@@ -540,16 +595,19 @@ static CT__NOINLINE void share(struct ct__qring *r)
  * first. A second one ends the solo mode. */
 static inline bool solo_mine(struct ct__qring *r, struct ct__thread *_Atomic *owner)
 {
+	/* Acquire: pairs with share()'s release of SHARED. */
 	uint32_t m = atomic_load_explicit(&r->mode, memory_order_acquire);
 	if (m != SOLO) {
 		if (CT__UNLIKELY(m == SWITCHING))
 			wait_until(is_shared, r);
 		return false;
 	}
-	struct ct__thread *self = ct__self(),
-			  *seen = atomic_load_explicit(owner, memory_order_relaxed);
+	struct ct__thread *self = ct__self();
+	/* Relaxed: compared with this thread's own id only; no data goes with it. */
+	struct ct__thread *seen = atomic_load_explicit(owner, memory_order_relaxed);
 	if (CT__LIKELY(seen == self))
 		return true;
+	/* Relaxed: who wins is all that matters: the field carries no data. */
 	if (seen == NULL && atomic_compare_exchange_strong_explicit(
 				    owner, &seen, self, memory_order_relaxed, memory_order_relaxed))
 		return true;
@@ -561,10 +619,14 @@ static inline bool solo_mine(struct ct__qring *r, struct ct__thread *_Atomic *ow
  * no longer SOLO. Pairs with share(): it sees our flag, or we its mode. */
 static inline bool section_open(struct ct__qring *r, _Atomic uint32_t *busy)
 {
+	/* Relaxed: ct__fence_light() below orders it before the mode's load, the pair of
+	 * share()'s CAS and heavy fence. */
 	atomic_store_explicit(busy, 1, DEKKER(memory_order_relaxed));
 	ct__fence_light();
+	/* Relaxed: after the fence: it sees SWITCHING, or share() sees our flag. */
 	if (CT__LIKELY(atomic_load_explicit(&r->mode, DEKKER(memory_order_relaxed)) == SOLO))
 		return true;
+	/* Release: as in section_close(). */
 	atomic_store_explicit(busy, 0, memory_order_release);
 	return false;
 }
@@ -572,7 +634,7 @@ static inline bool section_open(struct ct__qring *r, _Atomic uint32_t *busy)
 /* Release: share() that sees 0 sees the section's stores. */
 static inline void section_close(_Atomic uint32_t *busy)
 {
-	atomic_store_explicit(busy, 0, memory_order_release);
+	atomic_store_explicit(busy, 0, memory_order_release); /* release: see above */
 }
 
 enum { NOT_SOLO = 1 };
@@ -587,17 +649,23 @@ static int solo_try_put(struct ct__qring *r, void **item, uint64_t *at)
 {
 	if (!section_open(r, &r->put_busy))
 		return NOT_SOLO;
+	/* Relaxed: in solo mode the tail is the producer's alone. */
 	uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
 	if (!has_room(r, t)) {
 		section_close(&r->put_busy);
 		*at = t;
 		return CT_EFULL;
 	}
+	/* Relaxed: the producer's own index; others read it after section_close()'s release
+	 * (share()) or the stamp's. */
 	atomic_store_explicit(&r->tail, next_pos(r, t), memory_order_relaxed);
 	section_close(&r->put_busy);
 	struct slot *s = slot_of(r, t);
 	const char *key = &r->get_key;
+	/* Relaxed: published by the stamp's release below. */
 	atomic_store_explicit(&s->item, *item, memory_order_relaxed);
+	/* Release: pairs with the consumer's acquire of the stamp, so it sees the item; the
+	 * store half of the Dekker with solo_park(), with the light fence below. */
 	atomic_store_explicit(&s->stamp, t + 1, DEKKER(memory_order_release));
 	ct__fence_light(); /* pairs with solo_park() */
 	wake_sleeper(key);
@@ -611,13 +679,16 @@ static int solo_try_get(struct ct__qring *r, void **item, uint64_t *at)
 {
 	if (!section_open(r, &r->get_busy))
 		return NOT_SOLO;
+	/* Relaxed: in solo mode the head is the consumer's alone. */
 	uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
 	struct slot *s = slot_of(r, h);
+	/* Acquire: pairs with the solo put's release of the stamp. */
 	if (atomic_load_explicit(&s->stamp, memory_order_acquire) != h + 1) {
 		section_close(&r->get_busy);
 		*at = h;
 		return CT_EEMPTY;
 	}
+	/* Relaxed: after the stamp's acquire. */
 	*item = atomic_load_explicit(&s->item, memory_order_relaxed);
 	/* Release: a put that sees the new head reuses the slot after our
 	 * read of it. */
@@ -632,6 +703,8 @@ static int solo_try_get(struct ct__qring *r, void **item, uint64_t *at)
 static bool solo_must_wait(void *ctx)
 {
 	const struct ring_wait *w = ctx;
+	/* Relaxed: under the bucket lock, which share() takes to wake the solo waiters after
+	 * changing the mode. */
 	if (atomic_load_explicit(&w->r->mode, memory_order_relaxed) != SOLO)
 		return false;
 	struct ring_spot spot = {w->r, w->pos};
@@ -653,12 +726,16 @@ static int solo_park(struct ct__qring *r, _Atomic uint32_t *waiters, uint64_t po
 	struct ring_wait w = {.r = r, .pos = pos, .getter = getter};
 	uintptr_t token;
 	ct__note_push(self, &n.note, forget_sleeper);
+	/* Relaxed: the heavy fence below orders it before the looks under the bucket lock (the
+	 * pair of wake_sleeper()). */
 	atomic_fetch_add_explicit(n.count, 1, DEKKER(memory_order_relaxed));
+	/* Relaxed: as in mark_and_park(). */
 	atomic_fetch_add_explicit(waiters, 1, memory_order_relaxed);
 	ct__fence_heavy();
 	int rc = ct__park(key, &ops, &w, deadline, CT__PARK_INTERRUPTIBLE, &token);
-	atomic_fetch_sub_explicit(waiters, 1, memory_order_relaxed);
+	atomic_fetch_sub_explicit(waiters, 1, memory_order_relaxed); /* relaxed: as above */
 	if (rc != CT__PARK_UNPARKED || token != TOKEN_UNCOUNTED)
+		/* Relaxed: a hint; a stale count costs a wake-up call that finds nobody. */
 		atomic_fetch_sub_explicit(n.count, 1, memory_order_relaxed);
 	ct__note_pop(self, &n.note);
 	return rc < 0 ? rc : 0;
@@ -679,13 +756,15 @@ static uint64_t compact(struct ct__qring *r, uint64_t h, uint64_t t)
 		struct slot *s = slot_of(r, p), *d = slot_of(r, w);
 		if (stamp_of(s) != p + 1)
 			continue;
+		/* Relaxed: repair() runs alone (see there). */
 		atomic_store_explicit(&d->item,
 				      atomic_load_explicit(&s->item, memory_order_relaxed),
 				      memory_order_relaxed);
-		atomic_store_explicit(&d->stamp, w + 1, memory_order_relaxed);
+		atomic_store_explicit(&d->stamp, w + 1, memory_order_relaxed); /* relaxed: alone */
 		w = next_pos(r, w);
 	}
 	for (uint64_t p = w; p != t; p = next_pos(r, p))
+		/* Relaxed: alone. */
 		atomic_store_explicit(&slot_of(r, p)->stamp, 0, memory_order_relaxed);
 	return w;
 }
@@ -694,31 +773,39 @@ static uint64_t compact(struct ct__qring *r, uint64_t h, uint64_t t)
  * started what they had not finished. Nobody else is in the ring. */
 static void repair(struct ct__qring *r)
 {
+	/* Relaxed here and below: nobody else is in the ring while it is REPAIRING, and
+	 * after_fork() publishes the repair with the generation's release. */
 	uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	/* Relaxed: alone. */
 	uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed) & ~PUTWAIT;
 	uint64_t w = compact(r, h, t & ~SHUT);
 	for (size_t i = 0; i < r->cap; i++) { /* the getters that marked slots are gone */
+		/* Relaxed: alone. */
 		uint64_t st = atomic_load_explicit(&r->slots[i].stamp, memory_order_relaxed);
+		/* Relaxed: alone. */
 		atomic_store_explicit(&r->slots[i].stamp, st & ~WAITER, memory_order_relaxed);
 	}
-	atomic_store_explicit(&r->tail, w | (t & SHUT), memory_order_relaxed);
-	atomic_store_explicit(&r->head, h, memory_order_relaxed);
-	atomic_store_explicit(&r->head_seen, h, memory_order_relaxed);
-	/* The puts that never happened were never tasks either. */
+	atomic_store_explicit(&r->tail, w | (t & SHUT), memory_order_relaxed); /* relaxed: alone */
+	atomic_store_explicit(&r->head, h, memory_order_relaxed);	       /* relaxed: alone */
+	atomic_store_explicit(&r->head_seen, h, memory_order_relaxed);	       /* relaxed: alone */
+	/* The puts that never happened were never tasks either. Relaxed:
+	 * alone, as above. */
 	uint64_t done = atomic_load_explicit(&r->done, memory_order_relaxed) & ~JOINWAIT;
 	uint64_t put = count_before(r, w);
+	/* Relaxed: alone. */
 	atomic_store_explicit(&r->done, done < put ? done : put, memory_order_relaxed);
-	atomic_store_explicit(&r->getters, 0, memory_order_relaxed);
-	atomic_store_explicit(&r->putters, 0, memory_order_relaxed);
-	atomic_store_explicit(&r->joiners, 0, memory_order_relaxed);
+	atomic_store_explicit(&r->getters, 0, memory_order_relaxed); /* relaxed: alone */
+	atomic_store_explicit(&r->putters, 0, memory_order_relaxed); /* relaxed: alone */
+	atomic_store_explicit(&r->joiners, 0, memory_order_relaxed); /* relaxed: alone */
 	/* The solo threads may be gone, inside a section or a switch: the
-	 * first put and get choose again; a switch half done is done. */
+	 * first put and get choose again; a switch half done is done.
+	 * Relaxed: alone, as above. */
 	atomic_store_explicit(&r->producer, NULL, memory_order_relaxed);
-	atomic_store_explicit(&r->consumer, NULL, memory_order_relaxed);
-	atomic_store_explicit(&r->put_busy, 0, memory_order_relaxed);
-	atomic_store_explicit(&r->get_busy, 0, memory_order_relaxed);
-	if (atomic_load_explicit(&r->mode, memory_order_relaxed) == SWITCHING)
-		atomic_store_explicit(&r->mode, SHARED, memory_order_relaxed);
+	atomic_store_explicit(&r->consumer, NULL, memory_order_relaxed);       /* relaxed: alone */
+	atomic_store_explicit(&r->put_busy, 0, memory_order_relaxed);	       /* relaxed: alone */
+	atomic_store_explicit(&r->get_busy, 0, memory_order_relaxed);	       /* relaxed: alone */
+	if (atomic_load_explicit(&r->mode, memory_order_relaxed) == SWITCHING) /* relaxed: alone */
+		atomic_store_explicit(&r->mode, SHARED, memory_order_relaxed); /* relaxed: alone */
 }
 
 /* The first call in a new fork generation repairs the ring; the others
@@ -729,13 +816,18 @@ static CT__NOINLINE CT__COLD void after_fork(struct ct__qring *r)
 	uint32_t now = ct__fork_generation();
 	unsigned tries = 0;
 	ct__gate_enter();
+	/* Acquire: pairs with the release of a repaired generation below, so the repair is seen. */
 	uint32_t g = atomic_load_explicit(&r->gen, memory_order_acquire);
 	while (g != now) {
 		if (g != REPAIRING) {
+			/* Acquire both ways: a failure may read the repaired generation and
+			 * leave on it. */
 			if (atomic_compare_exchange_weak_explicit(&r->gen, &g, REPAIRING,
 								  memory_order_acquire,
 								  memory_order_acquire)) {
 				repair(r);
+				/* Release: publishes the repair to the acquire loads of the
+				 * generation. */
 				atomic_store_explicit(&r->gen, now, memory_order_release);
 				break;
 			}
@@ -747,6 +839,7 @@ static CT__NOINLINE CT__COLD void after_fork(struct ct__qring *r)
 		else
 			sched_yield();
 		ct__gate_enter();
+		/* Acquire: as above. */
 		g = atomic_load_explicit(&r->gen, memory_order_acquire);
 	}
 	ct__gate_exit();
@@ -756,6 +849,7 @@ static CT__NOINLINE CT__COLD void after_fork(struct ct__qring *r)
  * for a call that comes after another thread's repair. */
 static inline void check_fork(const struct ct__qring *r)
 {
+	/* Acquire: as said above the function. */
 	if (CT__UNLIKELY(atomic_load_explicit(&((struct ct__qring *)r)->gen,
 					      memory_order_acquire) != ct__fork_generation()))
 		after_fork((struct ct__qring *)r);
@@ -776,6 +870,7 @@ static int shared_put(struct ct__qring *r, void *item, int64_t deadline)
 			ct__spin_until(room_now, &(struct ring_spot){r, t});
 			continue;
 		}
+		/* Acquire: as in has_room(). */
 		uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
 		if (room_between(r, t, h))
 			continue;
@@ -793,6 +888,8 @@ static int shared_get(struct ct__qring *r, void **item, int64_t deadline)
 	int rc, waited = 0;
 	uint64_t h;
 	while ((rc = try_get(r, item, &h)) == CT_EEMPTY) {
+		/* Acquire: pairs with shutdown's RMW, so a getter that returns CT_ESHUTDOWN is
+		 * ordered after it. */
 		uint64_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
 		if ((t & SHUT) && (t & ~SHUT) == h) {
 			rc = CT_ESHUTDOWN;
@@ -808,6 +905,7 @@ static int shared_get(struct ct__qring *r, void **item, int64_t deadline)
 			continue;
 		}
 		struct slot *s = slot_of(r, h);
+		/* Acquire: as stamp_of(). */
 		uint64_t raw = atomic_load_explicit(&s->stamp, memory_order_acquire);
 		if ((raw & ~WAITER) >= h + 1)
 			continue;
@@ -877,14 +975,18 @@ static size_t ring_qsize(const ct_queue_t *q)
 {
 	const struct ct__qring *r = q->ct__ring;
 	check_fork(r);
-	/* Head first: the tail read after it is at least as far along. */
+	/* Head first: the tail read after it is at least as far along.
+	 * Acquire: pairs with the release of the get that moved the head,
+	 * which came after the put of its item had claimed the tail. */
 	uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
+	/* Acquire (more than needed): the head's acquire above is what orders it. */
 	uint64_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
 	return (size_t)(count_before(r, t) - count_before(r, h));
 }
 
 static bool ring_is_shut(const ct_queue_t *q)
 {
+	/* Relaxed: a snapshot that orders nothing. */
 	return atomic_load_explicit(&q->ct__ring->tail, memory_order_relaxed) & SHUT;
 }
 
@@ -901,7 +1003,8 @@ static int add_done(struct ct__qring *r, uint64_t n)
 	for (;;) {
 		/* The tail is read before the update: once the update is
 		 * visible, a joiner may free the ring. A stale (smaller) tail
-		 * only makes "last" true too early: a spurious wake-up. */
+		 * only makes "last" true too early: a spurious wake-up.
+		 * Acquire: see above. */
 		uint64_t put =
 			count_before(r, atomic_load_explicit(&r->tail, memory_order_acquire));
 		uint64_t finished = d & ~JOINWAIT;
@@ -909,6 +1012,8 @@ static int add_done(struct ct__qring *r, uint64_t n)
 			return CT_ETASKDONE;
 		uint64_t now = finished + n < put ? finished + n : put;
 		bool last = now == put;
+		/* Acq_rel: the release half carries the task's work to the joiners' acquire of
+		 * done; the acquire half (and the failure's) as said above. */
 		if (atomic_compare_exchange_weak_explicit(
 			    &r->done, &d, now | (last ? 0 : d & JOINWAIT), memory_order_acq_rel,
 			    memory_order_acquire)) {
@@ -928,12 +1033,15 @@ static int ring_task_done(ct_queue_t *q)
 static bool tasks_unfinished(struct ct__qring *r, uint64_t done)
 {
 	return (done & ~JOINWAIT) <
+	       /* Acquire: as in add_done(). */
 	       count_before(r, atomic_load_explicit(&r->tail, memory_order_acquire));
 }
 
 static bool join_must_wait(void *ctx)
 {
 	struct ct__qring *r = ctx;
+	/* Relaxed: under the bucket lock, which add_done() takes to wake after clearing
+	 * JOINWAIT. */
 	uint64_t d = atomic_load_explicit(&r->done, memory_order_relaxed);
 	return (d & JOINWAIT) && tasks_unfinished(r, d);
 }
@@ -945,6 +1053,8 @@ static int ring_join(ct_queue_t *q, int64_t deadline)
 	static const struct ct__park_ops ops = {.validate = join_must_wait};
 	int waited = 0;
 	for (;;) {
+		/* Acquire: pairs with add_done()'s release, so a join returns seeing the tasks'
+		 * work. */
 		uint64_t d = atomic_load_explicit(&r->done, memory_order_acquire);
 		if (!tasks_unfinished(r, d))
 			return 0;
@@ -952,13 +1062,16 @@ static int ring_join(ct_queue_t *q, int64_t deadline)
 			return waited == CT_ESTOPPED ? CT_ESTOPPED : CT_ETIMEDOUT;
 		if (!(d & JOINWAIT) &&
 		    !atomic_compare_exchange_weak_explicit(
+			    /* Acq_rel: as in mark_and_park(). */
 			    &r->done, &d, d | JOINWAIT, memory_order_acq_rel, memory_order_relaxed))
 			continue;
 		uintptr_t token;
+		/* Relaxed: as the waiter counts of mark_and_park(). */
 		atomic_fetch_add_explicit(&r->joiners, 1, memory_order_relaxed);
 		/* Waiting for whole tasks is long by nature: do not spin. */
 		int rc = ct__park(&r->joiners, &ops, r, deadline,
 				  CT__PARK_INTERRUPTIBLE | CT__PARK_NO_SPIN, &token);
+		/* Relaxed: as above. */
 		atomic_fetch_sub_explicit(&r->joiners, 1, memory_order_relaxed);
 		waited = rc < 0 ? rc : 0;
 	}
@@ -979,6 +1092,7 @@ static uint64_t drain(struct ct__qring *r, void (*free_item)(void *item))
 			n++;
 			continue;
 		}
+		/* Acquire: pairs with shutdown's RMW, as in get_wait(). */
 		if ((atomic_load_explicit(&r->tail, memory_order_acquire) & ~SHUT) == h)
 			return n;
 		if (++spins < 1000)
@@ -995,6 +1109,8 @@ static void ring_shutdown(ct_queue_t *q, bool immediate)
 	/* The solo producer stores the tail without a read-modify-write, which
 	 * would lose the SHUT bit: end the solo mode first. */
 	share(r);
+	/* Acq_rel: release so that a getter that sees SHUT sees what came before; acquire so
+	 * that the drain below sees the puts claimed before it. */
 	atomic_fetch_or_explicit(&r->tail, SHUT, memory_order_acq_rel);
 	/* Drop first, wake after: a join that returns because of the drop
 	 * finds the items freed. */
@@ -1010,6 +1126,7 @@ static int ring_destroy(ct_queue_t *q)
 	check_fork(r);
 	if (atomic_load(&r->getters) || atomic_load(&r->putters) || atomic_load(&r->joiners))
 		return CT_EBUSY;
+	/* Relaxed: nobody else uses the ring (checked above); it is the caller's alone. */
 	atomic_fetch_or_explicit(&r->tail, SHUT, memory_order_relaxed);
 	drain(r, q->ct__free_item);
 	ct__free(r->mem);

@@ -97,6 +97,7 @@ int ct__qstore_push(ct_queue_t *q, void *item)
 		size_t i = q->ct__head + n;
 		((void **)q->ct__buf)[i < q->ct__cap ? i : i - q->ct__cap] = item;
 	}
+	/* Relaxed: under the queue's lock (see ct__queue_count()). */
 	atomic_store_explicit(&q->ct__count, n + 1, memory_order_relaxed);
 	return 0;
 }
@@ -116,6 +117,7 @@ static void *take(ct_queue_t *q)
 	} else {
 		item = ct__qheap_pop(q, n);
 	}
+	/* Relaxed: under the queue's lock. */
 	atomic_store_explicit(&q->ct__count, n - 1, memory_order_relaxed);
 	return item;
 }
@@ -140,6 +142,7 @@ void ct__qstore_detach(ct_queue_t *q, ct_queue_t *to)
 	q->ct__buf = NULL;
 	q->ct__cap = 0;
 	q->ct__head = 0;
+	/* Relaxed: under the queue's lock. */
 	atomic_store_explicit(&q->ct__count, 0, memory_order_relaxed);
 }
 

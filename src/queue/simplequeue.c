@@ -118,7 +118,7 @@ static int destroyed_or_forked(ct_simplequeue_t *q, uint64_t seen)
  * it whole. */
 static inline int check_fork(ct_simplequeue_t *q, _Atomic uint64_t *word)
 {
-	uint64_t seen = atomic_load_explicit(word, memory_order_acquire);
+	uint64_t seen = atomic_load_explicit(word, memory_order_acquire); /* acquire: see above */
 	if (CT__UNLIKELY((seen & ~POS_MASK) != gen_now()))
 		return destroyed_or_forked(q, seen);
 	return 0;
@@ -129,7 +129,9 @@ void ct_simplequeue_init(ct_simplequeue_t *q)
 	if (CT__UNLIKELY(!q))
 		return;
 	*q = (ct_simplequeue_t)CT_SIMPLEQUEUE_INIT;
+	/* Relaxed: not shared yet (an initialisation). */
 	atomic_store_explicit(&q->ct__tail, gen_now(), memory_order_relaxed);
+	/* Relaxed: as above. */
 	atomic_store_explicit(&q->ct__head, gen_now(), memory_order_relaxed);
 }
 
@@ -150,7 +152,10 @@ int ct_simplequeue_destroy(ct_simplequeue_t *q)
 	}
 	ct__free(atomic_load(&q->ct__spare));
 	ct_simplequeue_init(q);
+	/* Relaxed: destroy is not concurrent with other calls on the queue; whatever orders a
+	 * later call after it orders these stores too. */
 	atomic_store_explicit(&q->ct__tail, gen_now() | DEAD, memory_order_relaxed);
+	/* Relaxed: as above. */
 	atomic_store_explicit(&q->ct__head, gen_now() | DEAD, memory_order_relaxed);
 	return 0;
 }
@@ -159,6 +164,7 @@ int ct_simplequeue_destroy(ct_simplequeue_t *q)
  * out of memory). */
 static struct ct__sq_segment *new_segment(ct_simplequeue_t *q)
 {
+	/* Acquire: pairs with recycle()'s release, so the spare's cleared slots are seen. */
 	struct ct__sq_segment *s =
 		atomic_exchange_explicit(&q->ct__spare, NULL, memory_order_acquire);
 	return s ? s : ct__calloc(1, sizeof *s);
@@ -167,9 +173,13 @@ static struct ct__sq_segment *new_segment(ct_simplequeue_t *q)
 /* Keeps @p s (unlinked, nobody uses it) as the spare, or frees it. */
 static void recycle(ct_simplequeue_t *q, struct ct__sq_segment *s)
 {
+	/* Relaxed: the segment is nobody's; the exchange's release below publishes it. */
 	atomic_store_explicit(&s->next, NULL, memory_order_relaxed);
 	for (unsigned i = 0; i < SEG; i++)
+		/* Relaxed: as above. */
 		atomic_store_explicit(&s->slots[i].state, 0, memory_order_relaxed);
+	/* Acq_rel: release publishes the cleared segment to new_segment(); acquire orders the
+	 * free of the old spare after its recycle(). */
 	ct__free(atomic_exchange_explicit(&q->ct__spare, s, memory_order_acq_rel));
 }
 
@@ -177,12 +187,15 @@ static void recycle(ct_simplequeue_t *q, struct ct__sq_segment *s)
  * so that a getter never sees a tail segment without a head one. */
 static int install_first(ct_simplequeue_t *q)
 {
+	/* Acquire: pairs with the CAS's release below, so the segment is seen initialised. */
 	struct ct__sq_segment *s = atomic_load_explicit(&q->ct__head_seg, memory_order_acquire);
 	if (!s) {
 		struct ct__sq_segment *fresh = new_segment(q);
 		if (!fresh)
 			return CT_ENOMEM;
 		fresh->base = 0;
+		/* Acq_rel: release publishes the fresh segment to the getters' acquire of
+		 * ct__head_seg; acquire on failure too: the winner's segment is used below. */
 		if (atomic_compare_exchange_strong_explicit(&q->ct__head_seg, &s, fresh,
 							    memory_order_acq_rel,
 							    memory_order_acquire)) {
@@ -194,6 +207,8 @@ static int install_first(ct_simplequeue_t *q)
 		}
 	}
 	struct ct__sq_segment *none = NULL;
+	/* Release: publishes the segment to the putters' acquire of ct__tail_seg; a failure
+	 * means another put installed it, and reads nothing. */
 	atomic_compare_exchange_strong_explicit(&q->ct__tail_seg, &none, s, memory_order_release,
 						memory_order_relaxed);
 	return 0;
@@ -202,6 +217,8 @@ static int install_first(ct_simplequeue_t *q)
 static void publish(struct ct__sq_slot *slot, void *item)
 {
 	slot->item = item;
+	/* Acq_rel: release publishes the item to the getter's acquire of the state; the acquire
+	 * half is more than needed (nothing the getter wrote is read after it). */
 	uint32_t old = atomic_fetch_or_explicit(&slot->state, WRITTEN, memory_order_acq_rel);
 	/* From here the getter may take the item and retire the segment: the
 	 * wake uses the slot's address as a key only. */
@@ -226,6 +243,9 @@ int ct_simplequeue_put(ct_simplequeue_t *q, void *item)
 	struct ct__sq_segment *fresh = NULL; /* for the next segment, if we link it */
 	unsigned spins = 0;
 	for (;;) {
+		/* Acquire: pairs with the linker's release store of the tail (the claims after
+		 * it are RMWs of its release sequence), so ct__tail_seg read below is p's
+		 * segment; and with a repair's release. */
 		uint64_t p = atomic_load_explicit(&q->ct__tail, memory_order_acquire);
 		if (CT__UNLIKELY((p & ~POS_MASK) != gen_now())) {
 			if (destroyed_or_forked(q, p) < 0) {
@@ -241,7 +261,8 @@ int ct_simplequeue_put(ct_simplequeue_t *q, void *item)
 		}
 		/* Loaded after p, this is p's segment if the claim below
 		 * succeeds: the tail segment changes only while the tail
-		 * position sits on a linking offset. */
+		 * position sits on a linking offset. Acquire: pairs with the
+		 * linker's release, so the segment is seen initialised. */
 		struct ct__sq_segment *s =
 			atomic_load_explicit(&q->ct__tail_seg, memory_order_acquire);
 		if (!s) {
@@ -252,13 +273,20 @@ int ct_simplequeue_put(ct_simplequeue_t *q, void *item)
 		}
 		if (off + 1 == SEG && !fresh && !(fresh = new_segment(q)))
 			return CT_ENOMEM;
+		/* Acq_rel (the acquire loads above already order what the put reads; the release
+		 * keeps the linker's release sequence going, which any RMW would). */
 		if (!atomic_compare_exchange_weak_explicit(
 			    &q->ct__tail, &p, p + 1, memory_order_acq_rel, memory_order_relaxed))
 			continue;
 		if (off + 1 == SEG) {
 			fresh->base = pos(p) + 2;
+			/* Release: pairs with the getter's acquire of next (take()), so it sees
+			 * the new segment's cleared slots. */
 			atomic_store_explicit(&s->next, fresh, memory_order_release);
+			/* Release: pairs with the putters' acquire of ct__tail_seg. */
 			atomic_store_explicit(&q->ct__tail_seg, fresh, memory_order_release);
+			/* Release: pairs with the putters' acquire of the tail, so whoever sees
+			 * p + 2 sees the new ct__tail_seg. */
 			atomic_store_explicit(&q->ct__tail, p + 2, memory_order_release);
 			fresh = NULL;
 		}
@@ -277,6 +305,8 @@ int ct_simplequeue_put_nowait(ct_simplequeue_t *q, void *item)
 static bool no_segment_yet(void *ctx)
 {
 	ct_simplequeue_t *q = ctx;
+	/* Relaxed: under the bucket lock, which install_first() takes to wake the getters after
+	 * installing the segment. */
 	return atomic_load_explicit(&q->ct__head_seg, memory_order_relaxed) == NULL;
 }
 
@@ -285,6 +315,8 @@ static int head_segment(ct_simplequeue_t *q, int64_t deadline, struct ct__sq_seg
 {
 	static const struct ct__park_ops ops = {.validate = no_segment_yet};
 	for (;;) {
+		/* Acquire: pairs with install_first()'s release; a retired segment's successor
+		 * is stored under the get lock, which orders it too. */
 		*out = atomic_load_explicit(&q->ct__head_seg, memory_order_acquire);
 		if (*out)
 			return 0;
@@ -294,6 +326,7 @@ static int head_segment(ct_simplequeue_t *q, int64_t deadline, struct ct__sq_seg
 		CT__DEBUG_HOOK(waits_on(q, CT__OBJ_SIMPLEQUEUE));
 		int rc = ct__park(&q->ct__head_seg, &ops, q, deadline, CT__PARK_INTERRUPTIBLE,
 				  &token);
+		/* Acquire: as above. */
 		if (rc < 0 && !atomic_load_explicit(&q->ct__head_seg, memory_order_acquire))
 			return rc;
 	}
@@ -302,6 +335,7 @@ static int head_segment(ct_simplequeue_t *q, int64_t deadline, struct ct__sq_seg
 static bool slot_written(const void *ctx)
 {
 	const struct ct__sq_slot *slot = ctx;
+	/* Acquire: pairs with publish()'s release, so the item is seen. */
 	return atomic_load_explicit(&slot->state, memory_order_acquire) & WRITTEN;
 }
 
@@ -310,17 +344,21 @@ static int wait_written(struct ct__sq_slot *slot, int64_t deadline)
 {
 	if (deadline != 0)
 		ct__spin_until(slot_written, slot);
+	/* Acquire: as slot_written(). */
 	uint32_t s = atomic_load_explicit(&slot->state, memory_order_acquire);
 	for (;;) {
 		if (s & WRITTEN)
 			return 0;
 		if (ct__expired(deadline))
 			return CT_ETIMEDOUT;
+		/* Acquire both ways: a failure may read WRITTEN and return on it (the success's
+		 * acquire is more than needed). */
 		if (!(s & WAITER) && !atomic_compare_exchange_weak_explicit(
 					     &slot->state, &s, s | WAITER, memory_order_acquire,
 					     memory_order_acquire))
 			continue;
 		int rc = ct__park_wait(&slot->state, WAITER, deadline, CT__PARK_INTERRUPTIBLE);
+		/* Acquire: as slot_written(). */
 		s = atomic_load_explicit(&slot->state, memory_order_acquire);
 		if (rc < 0 && !(s & WRITTEN))
 			return rc;
@@ -334,6 +372,7 @@ static int take(ct_simplequeue_t *q, void **item, int64_t deadline)
 	int rc = head_segment(q, deadline, &s);
 	if (rc < 0)
 		return rc;
+	/* Relaxed: the head is written only under the get lock, which we hold. */
 	uint64_t h = atomic_load_explicit(&q->ct__head, memory_order_relaxed);
 	uint64_t off = pos(h) % LAP;
 	rc = wait_written(&s->slots[off], deadline);
@@ -341,14 +380,22 @@ static int take(ct_simplequeue_t *q, void **item, int64_t deadline)
 		return rc;
 	*item = s->slots[off].item;
 	if (off + 1 < SEG) {
-		atomic_store_explicit(&q->ct__head, h + 1, memory_order_relaxed);
+		/* Release: pairs with qsize()'s acquire of the head, so the put
+		 * of this item, whose claim of the tail came before the state
+		 * we acquired, is seen there too: it never finds the head past
+		 * the tail. (Under the get lock, relaxed would do for getters.) */
+		atomic_store_explicit(&q->ct__head, h + 1, memory_order_release);
 		return 0;
 	}
 	/* The last slot: its put linked the next segment before writing it. */
+	/* Acquire: pairs with the linker's release of next (put()), so the
+	 * new segment is seen cleared; the store is relaxed, under the get
+	 * lock, which orders it for the next getter. */
 	atomic_store_explicit(&q->ct__head_seg,
 			      atomic_load_explicit(&s->next, memory_order_acquire),
 			      memory_order_relaxed);
-	atomic_store_explicit(&q->ct__head, h + 2, memory_order_relaxed);
+	/* Release: as above, for qsize(). */
+	atomic_store_explicit(&q->ct__head, h + 2, memory_order_release);
 	recycle(q, s);
 	return 0;
 }
@@ -384,8 +431,12 @@ size_t ct_simplequeue_qsize(const ct_simplequeue_t *q)
 		return 0;
 	if (check_fork((ct_simplequeue_t *)q, &((ct_simplequeue_t *)q)->ct__head) < 0)
 		return 0;
-	/* Head first: the tail read after it is at least as far along. */
+	/* Head first: the tail read after it is at least as far along. Acquire:
+	 * pairs with the getter's release of the head (take()), which came after
+	 * it acquired the put's state, itself after the put's claim of the tail;
+	 * so the tail read next is at least as far as every item got. */
 	uint64_t h = atomic_load_explicit(&q->ct__head, memory_order_acquire);
+	/* Acquire (more than needed: the head's acquire above orders it). */
 	uint64_t t = atomic_load_explicit(&q->ct__tail, memory_order_acquire);
 	return (size_t)(items_before(t) - items_before(h));
 }
@@ -407,12 +458,14 @@ static void advance(struct ct__sq_segment **seg, uint64_t *p)
 		return;
 	}
 	*p += 2;
+	/* Relaxed: only repair() walks the segments this way, alone (see there). */
 	*seg = atomic_load_explicit(&(*seg)->next, memory_order_relaxed);
 }
 
 static void free_chain(struct ct__sq_segment *s)
 {
 	while (s) {
+		/* Relaxed: the queue's alone (destroy, or repair()). */
 		struct ct__sq_segment *next = atomic_load_explicit(&s->next, memory_order_relaxed);
 		ct__free(s);
 		s = next;
@@ -431,18 +484,22 @@ static void compact(struct ct__sq_segment *hs, uint64_t h, uint64_t t, uint64_t 
 	*ws = hs;
 	for (uint64_t p = h; p < t && rs; advance(&rs, &p)) {
 		struct ct__sq_slot *src = &rs->slots[p % LAP];
+		/* Relaxed: repair() runs alone, and after_fork()'s generation publishes its
+		 * work. */
 		if (!(atomic_load_explicit(&src->state, memory_order_relaxed) & WRITTEN))
 			continue;
 		struct ct__sq_slot *dst = &(*ws)->slots[*w % LAP];
 		dst->item = src->item;
+		/* Relaxed: alone. */
 		atomic_store_explicit(&dst->state, WRITTEN, memory_order_relaxed);
 		/* Past a written last slot, its put had linked the next one. */
 		advance(ws, w);
 	}
 	for (uint64_t off = *w % LAP; off < SEG; off++)
+		/* Relaxed: alone. */
 		atomic_store_explicit(&(*ws)->slots[off].state, 0, memory_order_relaxed);
-	free_chain(atomic_load_explicit(&(*ws)->next, memory_order_relaxed));
-	atomic_store_explicit(&(*ws)->next, NULL, memory_order_relaxed);
+	free_chain(atomic_load_explicit(&(*ws)->next, memory_order_relaxed)); /* relaxed: alone */
+	atomic_store_explicit(&(*ws)->next, NULL, memory_order_relaxed);      /* relaxed: alone */
 }
 
 /* Makes the queue what it would be had the threads gone with a fork never
@@ -452,7 +509,9 @@ static void repair(ct_simplequeue_t *q, uint64_t gen, uint64_t h)
 {
 	/* A getter that is gone held it while it waited for a slot. */
 	ct_lock_init(&q->ct__get_lock);
+	/* Relaxed: alone; the release stores of the tail and head below publish the repair. */
 	struct ct__sq_segment *hs = atomic_load_explicit(&q->ct__head_seg, memory_order_relaxed);
+	/* Relaxed: alone. */
 	uint64_t t = pos(atomic_load_explicit(&q->ct__tail, memory_order_relaxed));
 	if (hs) {
 		/* A getter gone between moving to the next segment and moving
@@ -461,9 +520,13 @@ static void repair(ct_simplequeue_t *q, uint64_t gen, uint64_t h)
 			h += 2;
 		struct ct__sq_segment *ws;
 		compact(hs, h, t, &t, &ws);
+		/* Relaxed: published by the release stores below. */
 		atomic_store_explicit(&q->ct__tail_seg, ws, memory_order_relaxed);
 	}
+	/* Release: pairs with check_fork()'s and put()'s acquire of the tail, so the repair is
+	 * seen whole. */
 	atomic_store_explicit(&q->ct__tail, gen | t, memory_order_release);
+	/* Release: as above, for the head and the getters. */
 	atomic_store_explicit(&q->ct__head, gen | h, memory_order_release);
 }
 
@@ -475,9 +538,12 @@ static CT__NOINLINE CT__COLD void after_fork(ct_simplequeue_t *q)
 	uint64_t gen = gen_now();
 	unsigned tries = 0;
 	ct__gate_enter();
+	/* Acquire: pairs with repair()'s release of the head. */
 	uint64_t h = atomic_load_explicit(&q->ct__head, memory_order_acquire);
 	while ((h & ~POS_MASK) != gen) {
 		if (!(h & REPAIR)) {
+			/* Acquire both ways: a failure may read the repaired head and leave on
+			 * it. */
 			if (atomic_compare_exchange_weak_explicit(&q->ct__head, &h, h | REPAIR,
 								  memory_order_acquire,
 								  memory_order_acquire)) {
@@ -489,6 +555,7 @@ static CT__NOINLINE CT__COLD void after_fork(ct_simplequeue_t *q)
 		ct__gate_exit(); /* another thread repairs: a few microseconds */
 		wait_for_link(&tries);
 		ct__gate_enter();
+		/* Acquire: as above. */
 		h = atomic_load_explicit(&q->ct__head, memory_order_acquire);
 	}
 	ct__gate_exit();

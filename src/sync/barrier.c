@@ -69,14 +69,19 @@ static void forget_round(struct ct__fork_note *note)
 	struct ct__waiter *self = ct__tls_waiter;
 	if (self && noted(atomic_load(&self->notes), forget_round, b)) {
 		/* The forking thread runs the action, holding the Lock: it
-		 * ends the round, the only party left in it. */
+		 * ends the round, the only party left in it. Relaxed: in the
+		 * one-thread fork child. */
 		atomic_store_explicit(&b->ct__count, 1, memory_order_relaxed);
 		return;
 	}
 	ct_lock_init(&b->ct__lock);
+	/* Relaxed: in the one-thread fork child, like the stores below. */
 	if (atomic_load_explicit(&b->ct__state, memory_order_relaxed) != BROKEN)
+		/* Relaxed: fork child, as above. */
 		atomic_store_explicit(&b->ct__state, FILLING, memory_order_relaxed);
+	/* Relaxed: fork child, as above. */
 	atomic_store_explicit(&b->ct__count, 0, memory_order_relaxed);
+	/* Relaxed: fork child, as above. */
 	atomic_fetch_add_explicit(&b->ct__epoch, 1, memory_order_relaxed);
 }
 
@@ -113,6 +118,8 @@ int ct_barrier_init(ct_barrier_t *barrier, unsigned parties, ct_barrier_action_f
 
 static int32_t get_state(ct_barrier_t *b)
 {
+	/* Relaxed: read under the Lock, which orders every change of the state (the atomics only
+	 * serve the lock-free snapshots of barrier.h). */
 	return atomic_load_explicit(&b->ct__state, memory_order_relaxed);
 }
 
@@ -120,7 +127,10 @@ static int32_t get_state(ct_barrier_t *b)
  * wake_all() once the Lock is released. */
 static void set_state(ct_barrier_t *b, int32_t state, bool *wake)
 {
+	/* Relaxed: under the Lock, which publishes the change to the waiters: they retake it
+	 * after waking. */
 	atomic_store_explicit(&b->ct__state, state, memory_order_relaxed);
+	/* Relaxed: under the Lock, as above. */
 	atomic_fetch_add_explicit(&b->ct__epoch, 1, memory_order_relaxed);
 	*wake = true;
 }
@@ -134,6 +144,8 @@ static void wake_all(ct_barrier_t *b)
  * held: 0, CT_ETIMEDOUT or CT_ESTOPPED. */
 static int wait_change(ct_barrier_t *b, int64_t deadline)
 {
+	/* Relaxed: under the Lock; park_wait re-checks the epoch under the bucket lock, so a
+	 * change after this read is not missed. */
 	uint32_t epoch = atomic_load_explicit(&b->ct__epoch, memory_order_relaxed);
 	ct_lock_release(&b->ct__lock);
 	CT__DEBUG_HOOK(waits_on(b, CT__OBJ_BARRIER));
@@ -197,14 +209,18 @@ int ct_barrier_wait(ct_barrier_t *barrier, double timeout)
 	ct_lock_acquire(&barrier->ct__lock);
 	rc = enter(barrier);
 	if (rc == 0) {
+		/* Relaxed: under the Lock, as every access to the count. */
 		uint32_t index = atomic_load_explicit(&barrier->ct__count, memory_order_relaxed);
+		/* Relaxed: under the Lock. */
 		atomic_store_explicit(&barrier->ct__count, index + 1, memory_order_relaxed);
 		if (index + 1 == barrier->ct__parties)
 			rc = trip(barrier, &wake);
 		else
 			rc = await_trip(barrier, deadline, &wake);
 		/* Python's _exit: the last one out of a finished round. */
+		/* Relaxed: under the Lock (retaken by the wait), as above. */
 		uint32_t left = atomic_load_explicit(&barrier->ct__count, memory_order_relaxed) - 1;
+		/* Relaxed: under the Lock. */
 		atomic_store_explicit(&barrier->ct__count, left, memory_order_relaxed);
 		if (left == 0 &&
 		    (get_state(barrier) == DRAINING || get_state(barrier) == RESETTING))
@@ -237,6 +253,7 @@ static void change_state(ct_barrier_t *barrier, bool reset)
 	ct_lock_acquire(&barrier->ct__lock);
 	int32_t s =
 		reset ? after_reset(get_state(barrier),
+				    /* Relaxed: under the Lock. */
 				    atomic_load_explicit(&barrier->ct__count, memory_order_relaxed))
 		      : BROKEN;
 	set_state(barrier, s, &wake);

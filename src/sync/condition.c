@@ -129,6 +129,7 @@ struct waiter {
 static bool enqueue(void *ctx)
 {
 	struct waiter *w = ctx;
+	/* Relaxed: under the condition's lock (see "Memory orders" above). */
 	atomic_fetch_add_explicit(&w->cond->ct__waiters, 1, memory_order_relaxed);
 	return true;
 }
@@ -147,6 +148,7 @@ static void left_queue(void *ctx, const void *key, bool was_last)
 {
 	struct waiter *w = ctx;
 	if (key == w->cond) {
+		/* Relaxed: under the bucket lock (see above). */
 		atomic_fetch_sub_explicit(&w->cond->ct__waiters, 1, memory_order_relaxed);
 		return;
 	}
@@ -170,6 +172,7 @@ struct cond_note {
 static void forget_waiters(struct ct__fork_note *note)
 {
 	ct_condition_t *cond = ((struct cond_note *)note)->cond;
+	/* Relaxed: in the fork child, which has only this thread. */
 	atomic_store_explicit(&cond->ct__waiters, 0, memory_order_relaxed);
 }
 
@@ -251,6 +254,7 @@ static struct ct__requeue_plan plan_notify(void *ctx)
 static uintptr_t notified(void *ctx, struct ct__unpark_result r)
 {
 	struct notify *nt = ctx;
+	/* Relaxed: under the bucket lock; see "Memory orders" above. */
 	atomic_fetch_sub_explicit(&nt->cond->ct__waiters, r.unparked + r.requeued,
 				  memory_order_relaxed);
 	/* The lock was free: the woken thread will take it, and its release
@@ -268,6 +272,8 @@ int ct_condition_notify(ct_condition_t *cond, unsigned n)
 		return CT_EINVAL;
 	if (!owned(cond))
 		return CT_ENOTIFYUNOWNED;
+	/* Relaxed: the caller holds the lock, which orders it against the waiters' increments
+	 * (see "Memory orders" above). */
 	if (n == 0 || atomic_load_explicit(&cond->ct__waiters, memory_order_relaxed) == 0)
 		return 0;
 	struct notify nt = {cond, n, false};

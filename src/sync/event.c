@@ -65,6 +65,7 @@ void ct_event_clear(ct_event_t *event)
 {
 	if (CT__UNLIKELY(!event))
 		return;
+	/* Relaxed: clear() publishes nothing (see "Memory orders" above). */
 	atomic_fetch_and_explicit(&event->ct__state, ~CT__EVENT_SET, memory_order_relaxed);
 }
 
@@ -83,11 +84,15 @@ int ct_event_wait(ct_event_t *event, double timeout)
 		return rc;
 	struct ct__parked_wait w = {&event->ct__state, ~0u, 0, CT__EVENT_PARKED};
 	for (;;) {
+		/* Acquire: pairs with set()'s release, so a waiter that returns sees the
+		 * setter's writes. */
 		uint32_t s = atomic_load_explicit(&event->ct__state, memory_order_acquire);
 		if (was_set(w.want, s))
 			return 0;
 		if (deadline == 0)
 			return CT_ETIMEDOUT;
+		/* Relaxed: PARKED is a hint, checked again under the bucket lock before
+		 * sleeping. */
 		if (!(s & CT__EVENT_PARKED) && !atomic_compare_exchange_weak_explicit(
 						       &event->ct__state, &s, s | CT__EVENT_PARKED,
 						       memory_order_relaxed, memory_order_relaxed))
@@ -97,6 +102,7 @@ int ct_event_wait(ct_event_t *event, double timeout)
 		CT__DEBUG_HOOK(waits_on(event, CT__OBJ_EVENT));
 		rc = ct__park_parked(event, &w, deadline, CT__PARK_INTERRUPTIBLE, &token);
 		if (rc < 0)
+			/* Acquire: as the load at the top of the loop. */
 			return was_set(w.want, atomic_load_explicit(&event->ct__state,
 								    memory_order_acquire))
 				       ? 0

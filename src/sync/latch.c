@@ -49,6 +49,8 @@ int ct_latch_count_down(ct_latch_t *latch, unsigned n)
 		next = s - n * CT__LATCH_ONE;
 		if (next < CT__LATCH_ONE)
 			next = 0;
+		/* Acq_rel: each count-down a release RMW of one release sequence; acquire for the
+		 * one reaching zero (see "Memory orders" above). */
 	} while (!atomic_compare_exchange_weak_explicit(
 		&latch->ct__state, &s, next, memory_order_acq_rel, memory_order_relaxed));
 	if (next == 0 && (s & CT__LATCH_PARKED))
@@ -59,6 +61,7 @@ int ct_latch_count_down(ct_latch_t *latch, unsigned n)
 static bool still_counting_and_parked(void *ctx)
 {
 	const struct ct__parked_wait *w = ctx;
+	/* Relaxed: under the bucket lock, which orders it against every PARKED change. */
 	uint32_t s = atomic_load_explicit(w->word, memory_order_relaxed);
 	return s >= CT__LATCH_ONE && (s & CT__LATCH_PARKED);
 }
@@ -71,11 +74,14 @@ static const struct ct__park_ops latch_park_ops = {
 static int wait_until(ct_latch_t *latch, int64_t deadline)
 {
 	for (;;) {
+		/* Acquire: pairs with the count-downs' release sequence, so a waiter that sees
+		 * zero sees every counter's writes. */
 		uint32_t s = atomic_load_explicit(&latch->ct__state, memory_order_acquire);
 		if (s < CT__LATCH_ONE)
 			return 0;
 		if (ct__expired(deadline))
 			return CT_ETIMEDOUT;
+		/* Relaxed: PARKED is a hint, re-validated under the bucket lock. */
 		if (!(s & CT__LATCH_PARKED) && !atomic_compare_exchange_weak_explicit(
 						       &latch->ct__state, &s, s | CT__LATCH_PARKED,
 						       memory_order_relaxed, memory_order_relaxed))

@@ -45,6 +45,7 @@
 static bool still_locked_and_parked(void *ctx)
 {
 	ct_lock_t *lock = ctx;
+	/* Relaxed: under the bucket lock, which orders it against every PARKED change. */
 	return atomic_load_explicit(&lock->ct__state, memory_order_relaxed) ==
 	       (CT__LOCK_LOCKED | CT__LOCK_PARKED);
 }
@@ -103,6 +104,7 @@ int ct__lock_acquire_until(ct_lock_t *lock, int64_t deadline, unsigned flags)
 			spun += backoff;
 			if (backoff < SPIN_BACKOFF_MAX)
 				backoff *= 2;
+			/* Relaxed: a guess, the CAS re-checks. */
 			s = atomic_load_explicit(&lock->ct__state, memory_order_relaxed);
 			continue;
 		}
@@ -122,6 +124,7 @@ int ct__lock_acquire_until(ct_lock_t *lock, int64_t deadline, unsigned flags)
 		spun = 0;
 		backoff = 1;
 		limit = ct__spin_budget(self);
+		/* Relaxed: a guess, the CAS re-checks. */
 		s = atomic_load_explicit(&lock->ct__state, memory_order_relaxed);
 	}
 }
@@ -129,8 +132,11 @@ int ct__lock_acquire_until(ct_lock_t *lock, int64_t deadline, unsigned flags)
 /* ct_lock_try_acquire() without the debugging hooks. */
 static bool try_plain(ct_lock_t *lock)
 {
+	/* Relaxed: a guess for the CAS, which acquires. */
 	uint32_t s = atomic_load_explicit(&lock->ct__state, memory_order_relaxed);
 	while (!(s & CT__LOCK_LOCKED)) {
+		/* Acquire: pairs with the release that freed the word; a failed CAS takes
+		 * nothing. */
 		if (atomic_compare_exchange_weak_explicit(&lock->ct__state, &s, s | CT__LOCK_LOCKED,
 							  memory_order_acquire,
 							  memory_order_relaxed))
@@ -214,6 +220,8 @@ static uintptr_t decide_after_unpark(void *ctx, struct ct__unpark_result r)
 	}
 	if (r.unparked && (r.be_fair || c->force_fair)) {
 		if (!r.have_more)
+			/* Relaxed: the new owner is ordered after us by the parker's unpark
+			 * (release) and its wait's load (acquire); others only see LOCKED. */
 			atomic_store_explicit(&c->lock->ct__state, CT__LOCK_LOCKED,
 					      memory_order_relaxed);
 		return CT__TOKEN_HANDOFF;
@@ -237,6 +245,7 @@ int ct__lock_release_slow(ct_lock_t *lock)
 	if (CT__UNLIKELY(!lock))
 		return CT_EINVAL;
 	CT__DEBUG_HOOK(released(lock));
+	/* Relaxed: a guess; the CAS below releases. */
 	uint32_t s = atomic_load_explicit(&lock->ct__state, memory_order_relaxed);
 	for (;;) {
 		if (!(s & CT__LOCK_LOCKED))
@@ -254,8 +263,10 @@ int ct__lock_release_slow(ct_lock_t *lock)
  * under the bucket lock before requeueing waiters onto the lock). */
 bool ct__lock_mark_parked_if_locked(ct_lock_t *lock)
 {
+	/* Relaxed: a guess for the CAS below. */
 	uint32_t s = atomic_load_explicit(&lock->ct__state, memory_order_relaxed);
 	while (s & CT__LOCK_LOCKED) {
+		/* Relaxed: only the PARKED hint moves, under the bucket lock (see above). */
 		if (atomic_compare_exchange_weak_explicit(&lock->ct__state, &s, s | CT__LOCK_PARKED,
 							  memory_order_relaxed,
 							  memory_order_relaxed))

@@ -45,11 +45,15 @@ struct runner_note {
 static void forget_run(struct ct__fork_note *note)
 {
 	ct_once_t *once = ((struct runner_note *)note)->once;
+	/* Relaxed: in the one-thread fork child (see "Memory orders" below). */
 	void *runner = atomic_load_explicit(&once->ct__runner, memory_order_relaxed);
+	/* Relaxed: fork child, as above. */
 	uint32_t s = atomic_load_explicit(&once->ct__state, memory_order_relaxed);
 	if (s == CT__ONCE_DONE || (runner && runner == (void *)ct__tls_waiter))
 		return;
+	/* Relaxed: fork child, as above. */
 	atomic_store_explicit(&once->ct__runner, NULL, memory_order_relaxed);
+	/* Relaxed: fork child, as above. */
 	atomic_store_explicit(&once->ct__state, ONCE_NEW, memory_order_relaxed);
 }
 
@@ -62,9 +66,14 @@ static void forget_run(struct ct__fork_note *note)
  * be its id); forget_run runs in a one-thread fork child. */
 static int run(ct_once_t *once, int (*fn)(void *arg), void *arg)
 {
+	/* Relaxed: ct__runner is compared with a thread's own id only (see "Memory orders"
+	 * above). */
 	atomic_store_explicit(&once->ct__runner, (void *)ct__waiter_self(), memory_order_relaxed);
 	int rc = fn(arg);
+	/* Relaxed: as above. */
 	atomic_store_explicit(&once->ct__runner, NULL, memory_order_relaxed);
+	/* Acq_rel: the release publishes the function's writes to every DONE load; the acquire
+	 * orders a retry after a failed run. */
 	uint32_t old = atomic_exchange_explicit(
 		&once->ct__state, rc == 0 ? CT__ONCE_DONE : ONCE_NEW, memory_order_acq_rel);
 	if (old & ONCE_PARKED)
@@ -76,6 +85,8 @@ int ct__once_slow(ct_once_t *once, int (*fn)(void *arg), void *arg)
 {
 	if (CT__UNLIKELY(!once || !fn))
 		return CT_EINVAL;
+	/* Acquire: pairs with the exchange that marks DONE, so a return on DONE sees the
+	 * function's writes. */
 	uint32_t s = atomic_load_explicit(&once->ct__state, memory_order_acquire);
 	for (;;) {
 		if (s == CT__ONCE_DONE)
@@ -84,6 +95,8 @@ int ct__once_slow(ct_once_t *once, int (*fn)(void *arg), void *arg)
 			struct runner_note n = {.once = once};
 			struct ct__waiter *self = ct__waiter_self();
 			ct__note_push(self, &n.note, forget_run);
+			/* Acquire both ways: a success orders this run after a failed earlier
+			 * one; a failure may read DONE and return on it. */
 			bool mine = atomic_compare_exchange_weak_explicit(
 				&once->ct__state, &s, ONCE_RUNNING, memory_order_acquire,
 				memory_order_acquire);
@@ -94,15 +107,18 @@ int ct__once_slow(ct_once_t *once, int (*fn)(void *arg), void *arg)
 			continue;
 		}
 		/* Running: our own function calling us back would wait forever. */
+		/* Relaxed: compared with this thread's own id only (see above). */
 		if (atomic_load_explicit(&once->ct__runner, memory_order_relaxed) ==
 		    (void *)ct__waiter_self())
 			return CT_EDEADLK;
+		/* Acquire both ways: a failure may read DONE, and the loop returns on it. */
 		if (!(s & ONCE_PARKED) && !atomic_compare_exchange_weak_explicit(
 						  &once->ct__state, &s, s | ONCE_PARKED,
 						  memory_order_acquire, memory_order_acquire))
 			continue;
 		CT__DEBUG_HOOK(waits_on(once, CT__OBJ_ONCE));
 		ct__park_wait(&once->ct__state, ONCE_RUNNING | ONCE_PARKED, CT__NO_DEADLINE, 0);
+		/* Acquire: as at the top. */
 		s = atomic_load_explicit(&once->ct__state, memory_order_acquire);
 	}
 }

@@ -4,6 +4,8 @@
 static bool still_as_parked(void *ctx)
 {
 	const struct ct__parked_wait *w = ctx;
+	/* Relaxed: under the bucket lock, which orders it against every PARKED change (the waker
+	 * clears the bit under it too). */
 	return (atomic_load_explicit(w->word, memory_order_relaxed) & w->mask) == w->want;
 }
 
@@ -12,6 +14,8 @@ void ct__parked_wait_left(void *ctx, const void *key, bool was_last)
 	const struct ct__parked_wait *w = ctx;
 	(void)key;
 	if (was_last)
+		/* Relaxed: the hint only, under the bucket lock; the word's own value is
+		 * published by its other accesses. */
 		atomic_fetch_and_explicit(w->word, ~w->parked, memory_order_relaxed);
 }
 

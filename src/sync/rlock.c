@@ -28,6 +28,8 @@ static bool owned_by(const ct_rlock_t *rlock, uintptr_t self)
 
 static void take(ct_rlock_t *rlock, uintptr_t self, uint32_t depth)
 {
+	/* Relaxed: read only to compare with the reader's own id (see top); the inner lock
+	 * orders the data. */
 	atomic_store_explicit(&rlock->ct__owner, self, memory_order_relaxed);
 	rlock->ct__depth = depth;
 }
@@ -110,6 +112,7 @@ int ct_rlock_release(ct_rlock_t *rlock)
 	if (!owned_by(rlock, me()))
 		return CT_ENOTOWNER;
 	if (--rlock->ct__depth == 0) {
+		/* Relaxed: as in take(). */
 		atomic_store_explicit(&rlock->ct__owner, 0, memory_order_relaxed);
 		ct_lock_release(&rlock->ct__lock);
 	}
@@ -127,6 +130,7 @@ uint32_t ct__rlock_release_save(ct_rlock_t *rlock)
 {
 	uint32_t depth = rlock->ct__depth;
 	rlock->ct__depth = 0;
+	/* Relaxed: as in take(). */
 	atomic_store_explicit(&rlock->ct__owner, 0, memory_order_relaxed);
 	ct_lock_release(&rlock->ct__lock);
 	return depth;

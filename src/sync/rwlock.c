@@ -64,6 +64,8 @@ static int read_until(ct_rwlock_t *rw, int64_t deadline, unsigned flags)
 	for (;;) {
 		uint32_t s = state(rw);
 		if (!(s & CT__RW_WRITER)) {
+			/* Acquire: pairs with the release of the last writer, whose writes this
+			 * reader then sees. */
 			if (atomic_compare_exchange_weak_explicit(
 				    &rw->ct__state, &s, s + CT__RW_READER, memory_order_acquire,
 				    memory_order_relaxed))
@@ -72,6 +74,7 @@ static int read_until(ct_rwlock_t *rw, int64_t deadline, unsigned flags)
 		}
 		if (ct__expired(deadline))
 			return CT_ETIMEDOUT;
+		/* Relaxed: PARKED is a hint, re-validated under the bucket lock. */
 		if (!(s & CT__RW_PARKED) && !atomic_compare_exchange_weak_explicit(
 						    &rw->ct__state, &s, s | CT__RW_PARKED,
 						    memory_order_relaxed, memory_order_relaxed))
@@ -113,6 +116,8 @@ int ct__rwlock_read_release_slow(ct_rwlock_t *rw)
 	do {
 		if (s < CT__RW_READER)
 			return CT_EUNLOCKED;
+		/* Release: this reader's reads happen before the next writer's writes (whose
+		 * acquire pairs with it). */
 	} while (!atomic_compare_exchange_weak_explicit(
 		&rw->ct__state, &s, s - CT__RW_READER, memory_order_release, memory_order_relaxed));
 	/* The last reader out, with a writer waiting for exactly that. */
@@ -139,6 +144,7 @@ static void forget_writer(struct ct__fork_note *note)
 	uint32_t s = state(rw);
 	if ((s & CT__RW_WRITER) && s < CT__RW_READER)
 		return;
+	/* Relaxed: in the one-thread fork child. */
 	atomic_store_explicit(&rw->ct__state, s & ~(CT__RW_WRITER | CT__RW_PARKED),
 			      memory_order_relaxed);
 	ct_lock_init(&rw->ct__writers);
@@ -170,6 +176,8 @@ static uintptr_t admit_readers(void *ctx, struct ct__unpark_result r)
 	uint32_t next;
 	do {
 		next = (s & ~(CT__RW_WRITER | CT__RW_PARKED)) + r.unparked * CT__RW_READER;
+		/* Release: the admitted readers see this writer's writes; they are woken
+		 * through the parker, whose unpark is a release too. */
 	} while (!atomic_compare_exchange_weak_explicit(
 		&rw->ct__state, &s, next, memory_order_release, memory_order_relaxed));
 	return CT__TOKEN_HANDOFF;
@@ -181,6 +189,8 @@ static void open_to_readers(ct_rwlock_t *rw)
 {
 	uint32_t s = state(rw);
 	while (!(s & CT__RW_PARKED)) {
+		/* Release: pairs with the acquire of the readers that join next, so they see
+		 * this writer's writes. */
 		if (atomic_compare_exchange_weak_explicit(&rw->ct__state, &s, s & ~CT__RW_WRITER,
 							  memory_order_release,
 							  memory_order_relaxed))
@@ -210,6 +220,7 @@ static int drain_until(ct_rwlock_t *rw, int64_t deadline, unsigned flags)
 	 * leaving: their reads happen before this writer's writes. */
 	atomic_fetch_or_explicit(&rw->ct__state, CT__RW_WRITER, memory_order_relaxed);
 	for (;;) {
+		/* Acquire: pairs with the leaving readers' release (see above). */
 		if (atomic_load_explicit(&rw->ct__state, memory_order_acquire) < CT__RW_READER)
 			return 0;
 		uintptr_t token;
@@ -218,6 +229,7 @@ static int drain_until(ct_rwlock_t *rw, int64_t deadline, unsigned flags)
 					       : ct__park(drain_key(rw), &drain_park_ops, rw,
 							  deadline, flags, &token);
 		if (rc < 0) {
+			/* Acquire: as above. */
 			if (atomic_load_explicit(&rw->ct__state, memory_order_acquire) <
 			    CT__RW_READER)
 				return 0;
@@ -270,6 +282,8 @@ static bool try_write(ct_rwlock_t *rw)
 		return false;
 	uint32_t s = state(rw);
 	while (s < CT__RW_READER) {
+		/* Acquire: pairs with the releases of the readers that left, so their reads come
+		 * before this writer's writes. */
 		if (atomic_compare_exchange_weak_explicit(&rw->ct__state, &s, s | CT__RW_WRITER,
 							  memory_order_acquire,
 							  memory_order_relaxed))

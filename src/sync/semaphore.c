@@ -59,8 +59,9 @@ int ct_bounded_semaphore_init(ct_bounded_semaphore_t *sem, long value)
  * release()'s CAS is a release and taking a unit (the CAS below and
  * try_acquire's) an acquire; a unit handed over by a fair release
  * (decide_after_unpark) travels through the parker instead, whose unpark
- * is a release and whose woken wait an acquire. PARKED is a hint moved by
- * relaxed RMWs and re-validated under the bucket lock before anyone
+ * is a release and whose woken wait an acquire; the releaser takes it
+ * with acquire, since it may have come from another thread's release().
+ * PARKED is a hint moved by relaxed RMWs and re-validated under the bucket lock before anyone
  * sleeps; first loads are only the CAS's guesses: relaxed. */
 int ct__semaphore_acquire_slow(ct_semaphore_t *sem, double timeout)
 {
@@ -69,8 +70,10 @@ int ct__semaphore_acquire_slow(ct_semaphore_t *sem, double timeout)
 	if (rc < 0)
 		return rc;
 	for (;;) {
+		/* Relaxed: a guess for the CASes below (see "Memory orders" above). */
 		uint32_t s = atomic_load_explicit(&sem->ct__state, memory_order_relaxed);
 		if (s >= CT__SEM_UNIT) {
+			/* Acquire: taking a unit pairs with the release that added it. */
 			if (atomic_compare_exchange_weak_explicit(
 				    &sem->ct__state, &s, s - CT__SEM_UNIT, memory_order_acquire,
 				    memory_order_relaxed))
@@ -79,6 +82,7 @@ int ct__semaphore_acquire_slow(ct_semaphore_t *sem, double timeout)
 		}
 		if (ct__expired(deadline))
 			return CT_ETIMEDOUT;
+		/* Relaxed: PARKED is a hint, re-validated under the bucket lock. */
 		if (s != CT__SEM_PARKED && !atomic_compare_exchange_weak_explicit(
 						   &sem->ct__state, &s, CT__SEM_PARKED,
 						   memory_order_relaxed, memory_order_relaxed))
@@ -101,16 +105,21 @@ static uintptr_t decide_after_unpark(void *ctx, struct ct__unpark_result r)
 {
 	ct_semaphore_t *sem = ctx;
 	uint32_t clear = r.have_more ? 0 : CT__SEM_PARKED;
+	/* Relaxed: a guess for the CAS below, under the bucket lock. */
 	uint32_t s = atomic_load_explicit(&sem->ct__state, memory_order_relaxed);
 	if (r.unparked && r.be_fair) {
 		while (s >= CT__SEM_UNIT) {
+			/* Acquire: the unit taken may have come from another thread's release();
+			 * reading it with acquire orders that release before ours, and the
+			 * parker's unpark then carries both to the woken thread. */
 			if (atomic_compare_exchange_weak_explicit(
 				    &sem->ct__state, &s, (s - CT__SEM_UNIT) & ~clear,
-				    memory_order_relaxed, memory_order_relaxed))
+				    memory_order_acquire, memory_order_relaxed))
 				return CT__TOKEN_HANDOFF;
 		}
 	}
 	if (clear)
+		/* Relaxed: PARKED is a hint, moved under the bucket lock. */
 		atomic_fetch_and_explicit(&sem->ct__state, ~clear, memory_order_relaxed);
 	return CT__TOKEN_NORMAL;
 }
@@ -123,10 +132,12 @@ int ct_semaphore_release(ct_semaphore_t *sem, unsigned n)
 		return CT_EINVAL;
 	uint32_t max =
 		sem->ct__bound < CT_SEMAPHORE_VALUE_MAX ? sem->ct__bound : CT_SEMAPHORE_VALUE_MAX;
+	/* Relaxed: a guess for the CAS below. */
 	uint32_t s = atomic_load_explicit(&sem->ct__state, memory_order_relaxed);
 	do {
 		if (n > max - s / CT__SEM_UNIT)
 			return CT_EOVERRELEASE;
+		/* Release: pairs with the acquire of whoever takes one of these units. */
 	} while (!atomic_compare_exchange_weak_explicit(&sem->ct__state, &s, s + n * CT__SEM_UNIT,
 							memory_order_release,
 							memory_order_relaxed));

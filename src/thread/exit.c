@@ -46,6 +46,8 @@ static void mark_main_finished(void)
 	struct ct__thread *self = ct__self_peek();
 	if (!self || self != ct__main_rec)
 		return;
+	/* Release: pairs with the joiners' acquire (ct__thread_wait_finished()), so they see
+	 * what the main thread did before finishing. */
 	atomic_store_explicit(&self->state, CT__T_FINISHED, memory_order_release);
 	ct__park_wake(&self->state, ~0u);
 }

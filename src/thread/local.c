@@ -37,16 +37,21 @@ void ct_local_init(ct_local_t *local, void (*dtor)(void *))
 /* The local's slot, taking one on first use; 0 when none is free. */
 static uint32_t slot_of(ct_local_t *local)
 {
+	/* Acquire: pairs with the release below, so the slot's generation, bumped under
+	 * slots_lock by the local that had the slot before, is seen. */
 	uint32_t slot = atomic_load_explicit(&local->ct__slot, memory_order_acquire);
 	if (CT__LIKELY(slot != 0))
 		return slot;
 	ct__gate_enter();
 	ct_lock_acquire(&slots_lock);
+	/* Relaxed: under slots_lock, which orders every store of a slot. */
 	slot = atomic_load_explicit(&local->ct__slot, memory_order_relaxed);
 	for (uint32_t i = 1; slot == 0 && i <= MAX_SLOTS; i++) {
 		if (!slot_used[i]) {
 			slot_used[i] = true;
 			slot = i;
+			/* Release: pairs with the acquire loads of the slot (above and in
+			 * ct_local_get()). */
 			atomic_store_explicit(&local->ct__slot, slot, memory_order_release);
 		}
 	}
@@ -66,8 +71,11 @@ void *ct_local_get(ct_local_t *local)
 {
 	if (CT__UNLIKELY(!local))
 		return NULL;
+	/* Acquire: as in slot_of(). */
 	uint32_t slot = atomic_load_explicit(&local->ct__slot, memory_order_acquire);
 	struct ct__local_entry *e = entry_of(ct__self(), slot);
+	/* Relaxed: the slot's acquire above orders the bump of an earlier local's destroy; a
+	 * destroy concurrent with a get is the program's race. */
 	if (!e || e->gen != atomic_load_explicit(&slot_gen[slot], memory_order_relaxed))
 		return NULL;
 	return e->value;
@@ -115,6 +123,7 @@ int ct_local_set(ct_local_t *local, void *value)
 	if (slot > self->nlocals && grow(self, slot) < 0)
 		return CT_ENOMEM;
 	struct ct__local_entry *e = &self->locals[slot - 1];
+	/* Relaxed: as in ct_local_get(). */
 	uint32_t gen = atomic_load_explicit(&slot_gen[slot], memory_order_relaxed);
 	if (e->gen != gen && e->value && e->dtor) {
 		/* A value left by a destroyed local that had this slot. */
@@ -130,10 +139,12 @@ void ct_local_destroy(ct_local_t *local)
 {
 	if (CT__UNLIKELY(!local))
 		return;
+	/* Acquire: as in slot_of(). */
 	uint32_t slot = atomic_load_explicit(&local->ct__slot, memory_order_acquire);
 	if (slot == 0)
 		return;
 	struct ct__local_entry *e = entry_of(ct__self(), slot);
+	/* Relaxed: as in ct_local_get(). */
 	if (e && e->gen == atomic_load_explicit(&slot_gen[slot], memory_order_relaxed)) {
 		void *value = e->value;
 		e->value = NULL;
@@ -142,8 +153,11 @@ void ct_local_destroy(ct_local_t *local)
 	}
 	ct__gate_enter();
 	ct_lock_acquire(&slots_lock);
+	/* Relaxed: under slots_lock; the next owner of the slot publishes it with the slot's
+	 * release (slot_of()). */
 	atomic_fetch_add_explicit(&slot_gen[slot], 1, memory_order_relaxed);
 	slot_used[slot] = false;
+	/* Relaxed: under slots_lock, as above. */
 	atomic_store_explicit(&local->ct__slot, 0, memory_order_relaxed);
 	ct_lock_release(&slots_lock);
 	ct__gate_exit();

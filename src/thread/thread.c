@@ -41,6 +41,8 @@ const struct ct__thread_gil_hooks *_Atomic ct__gil_hooks;
 
 void ct__thread_set_gil_hooks(const struct ct__thread_gil_hooks *hooks)
 {
+	/* Release: pairs with the acquire in ct__gil_hook() (thread_private.h), so the hooks'
+	 * table is seen fully built. */
 	atomic_store_explicit(&ct__gil_hooks, hooks, memory_order_release);
 }
 
@@ -85,23 +87,28 @@ static struct ct__thread *rec_alloc(void)
 {
 	struct ct__thread *rec = ct__calloc(1, sizeof *rec);
 	if (rec)
+		/* Relaxed: a count for leak checks; whoever reads it has joined the threads it
+		 * counts. */
 		atomic_fetch_add_explicit(&records_live, 1, memory_order_relaxed);
 	return rec;
 }
 
 static void rec_free(struct ct__thread *rec)
 {
-	atomic_fetch_sub_explicit(&records_live, 1, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&records_live, 1, memory_order_relaxed); /* relaxed: as above */
 	ct__free(rec);
 }
 
 size_t ct__thread_records_live(void)
 {
+	/* Relaxed: see rec_alloc(). */
 	return atomic_load_explicit(&records_live, memory_order_relaxed);
 }
 
 void ct__rec_unref(struct ct__thread *rec)
 {
+	/* Acq_rel: the usual reference count; release so that this holder's uses come before the
+	 * free, acquire so that the last one sees every other holder's. */
 	if (atomic_fetch_sub_explicit(&rec->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	ct__waiter_destroy(&rec->own_waiter);
@@ -214,6 +221,8 @@ ct_thread_t *ct_thread_ref(ct_thread_t *t)
 {
 	struct ct__thread *rec = ct__rec_of(t);
 	if (rec && rec->kind == CT__KIND_STARTED)
+		/* Relaxed: the caller already holds a reference, so the count cannot reach 0
+		 * meanwhile. */
 		atomic_fetch_add_explicit(&rec->refs, 1, memory_order_relaxed);
 	return t;
 }
@@ -234,8 +243,11 @@ void ct__thread_report_failure(int status)
 
 static void run_hook(_Atomic(ct_thread_hook_fn) *slot, struct ct__thread *rec)
 {
+	/* Acquire: pairs with the release in ct_set_thread_hooks(), so the hook's argument
+	 * stored before it is seen. */
 	ct_thread_hook_fn fn = atomic_load_explicit(slot, memory_order_acquire);
 	if (fn)
+		/* Relaxed: ordered by the acquire above. */
 		fn(rec->self, atomic_load_explicit(&hooks.arg, memory_order_relaxed));
 }
 
@@ -269,6 +281,8 @@ static void *trampoline(void *p)
 	 * then counts live threads no longer counts this one. */
 	ct__os_name_own(rec, false); /* no rename reaches this thread from here */
 	ct__registry_leave(rec);
+	/* Release: pairs with the joiners' acquire (ct__thread_wait_finished()), so a join sees
+	 * everything the thread did. */
 	atomic_store_explicit(&rec->state, CT__T_FINISHED, memory_order_release);
 	ct__park_wake(&rec->state, ~0u);
 	ct__waiter_detach(rec->w);
@@ -335,12 +349,14 @@ int ct_thread_start(ct_thread_t *t)
 int ct__thread_wait_finished(struct ct__thread *rec, int64_t deadline, unsigned flags)
 {
 	for (;;) {
+		/* Acquire: pairs with the release that marks the thread FINISHED. */
 		uint32_t s = atomic_load_explicit(&rec->state, memory_order_acquire);
 		if (s != CT__T_RUNNING)
 			return s == CT__T_FINISHED ? 0 : CT_ENOTSTARTED;
 		CT__DEBUG_HOOK(waits_on(rec->self, CT__OBJ_THREAD));
 		int rc = ct__park_wait(&rec->state, s, deadline, flags);
 		if (rc < 0) {
+			/* Acquire: as above. */
 			s = atomic_load_explicit(&rec->state, memory_order_acquire);
 			return s == CT__T_RUNNING ? rc : s == CT__T_FINISHED ? 0 : CT_ENOTSTARTED;
 		}
@@ -446,6 +462,8 @@ int ct_thread_request_stop(ct_thread_t *t)
 
 bool ct_stop_requested(void)
 {
+	/* Relaxed: a flag that carries no data; seeing it late only moves the stop to the next
+	 * check. */
 	return atomic_load_explicit(&ct__waiter_self()->stop, memory_order_relaxed) != 0;
 }
 
@@ -525,7 +543,10 @@ void ct_excepthook_default(const ct_excepthook_args *args)
 
 void ct_set_thread_hooks(ct_thread_hook_fn on_start, ct_thread_hook_fn on_exit, void *arg)
 {
+	/* Relaxed: published by the releases below, which the loads in run_hook() acquire. */
 	atomic_store_explicit(&hooks.arg, arg, memory_order_relaxed);
+	/* Release: pairs with run_hook()'s acquire. */
 	atomic_store_explicit(&hooks.on_start, on_start, memory_order_release);
+	/* Release: as above. */
 	atomic_store_explicit(&hooks.on_exit, on_exit, memory_order_release);
 }

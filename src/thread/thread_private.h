@@ -31,6 +31,7 @@ extern const struct ct__thread_gil_hooks *_Atomic ct__gil_hooks;
 /* Calls the GIL layer's @p what hook on @p rec, if a GIL layer is there. */
 #define ct__gil_hook(what, rec)                                                     \
 	do {                                                                        \
+		/* Acquire: pairs with ct__thread_set_gil_hooks()'s release. */     \
 		const struct ct__thread_gil_hooks *h_ =                             \
 			atomic_load_explicit(&ct__gil_hooks, memory_order_acquire); \
 		if (h_)                                                             \
