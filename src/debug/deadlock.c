@@ -366,15 +366,20 @@ static void park_end(int rc)
 	if (!me)
 		return;
 	const void *obj = atomic_load_explicit(&me->wait_obj, memory_order_relaxed);
+	unsigned kind = atomic_load_explicit(&me->wait_kind, memory_order_relaxed);
+	uint32_t mode = atomic_load_explicit(&dbg.mode, memory_order_relaxed);
+	/* A wait for the GIL is recorded whole by the GIL's own hooks. */
+	if (kind == CT__OBJ_GIL)
+		mode &= ~(uint32_t)(DBG_PROFILE | DBG_TRACE);
 	if (obj && !me->acquiring) {
-		unsigned kind = atomic_load_explicit(&me->wait_kind, memory_order_relaxed);
-		int64_t since = atomic_load_explicit(&me->wait_since, memory_order_relaxed);
-		int64_t now = ct__dbg_now();
-		uint32_t mode = atomic_load_explicit(&dbg.mode, memory_order_relaxed);
-		if (mode & DBG_PROFILE)
-			ct__dbg_profile_waited(obj, kind, now - since);
-		if (mode & DBG_TRACE)
-			ct__dbg_trace_span(me, DBG_SPAN_WAIT, obj, kind, since, now, rc);
+		if (mode & (DBG_PROFILE | DBG_TRACE)) {
+			int64_t since = atomic_load_explicit(&me->wait_since, memory_order_relaxed);
+			int64_t now = ct__dbg_now();
+			if (mode & DBG_PROFILE)
+				ct__dbg_profile_waited(obj, kind, now - since);
+			if (mode & DBG_TRACE)
+				ct__dbg_trace_span(me, DBG_SPAN_WAIT, obj, kind, since, now, rc);
+		}
 		atomic_store_explicit(&me->wait_obj, NULL, memory_order_relaxed);
 	}
 	ct__dbg_leave(me);
@@ -459,7 +464,7 @@ static bool drop_held(struct dthread *me, struct dthread *t, const void *obj)
 		int64_t now = ct__dbg_now();
 		uint32_t mode = atomic_load_explicit(&dbg.mode, memory_order_relaxed);
 		if (mode & DBG_PROFILE)
-			ct__dbg_profile_released(obj, now - since);
+			ct__dbg_profile_released(obj, kind, now - since);
 		if ((mode & DBG_TRACE) && now - since >= ct__dbg_hold_span_ticks)
 			ct__dbg_trace_span(me, DBG_SPAN_HOLD, obj, kind, since, now, 0);
 	}
@@ -490,4 +495,11 @@ const struct ct__debug_hooks ct__dbg_hooks = {
 	.acquiring = acquiring,
 	.acquired = acquired,
 	.released = released,
+	.gil_wait = ct__dbg_gil_wait,
+	.gil_taken = ct__dbg_gil_taken,
+	.gil_given = ct__dbg_gil_given,
+	.now = ct__dbg_now,
+	.task_begin = ct__dbg_task_begin,
+	.task_end = ct__dbg_task_end,
+	.depth = ct__dbg_depth,
 };
