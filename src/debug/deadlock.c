@@ -355,8 +355,10 @@ static void park_begin(const void *key, int64_t deadline)
 	unsigned kind = me->pending_obj ? me->pending_kind : key ? CT__OBJ_UNKNOWN : CT__OBJ_SLEEP;
 	me->pending_obj = NULL;
 	/* An acquire's wait goes on across its parks; its start stays. */
-	if (!(me->acquiring && atomic_load_explicit(&me->wait_obj, memory_order_relaxed) == obj))
+	if (!(me->acquiring && atomic_load_explicit(&me->wait_obj, memory_order_relaxed) == obj)) {
 		set_wait(me, obj, kind, NULL);
+		me->park_at = atomic_load_explicit(&me->wait_since, memory_order_relaxed);
+	}
 	ct__dbg_leave(me);
 }
 
@@ -367,6 +369,7 @@ static void park_end(int rc)
 		return;
 	const void *obj = atomic_load_explicit(&me->wait_obj, memory_order_relaxed);
 	unsigned kind = atomic_load_explicit(&me->wait_kind, memory_order_relaxed);
+	me->park_at = 0;
 	uint32_t mode = atomic_load_explicit(&dbg.mode, memory_order_relaxed);
 	/* A wait for the GIL is recorded whole by the GIL's own hooks. */
 	if (kind == CT__OBJ_GIL)
@@ -461,7 +464,8 @@ static bool drop_held(struct dthread *me, struct dthread *t, const void *obj)
 			 &h->obj, &expected, NULL, memory_order_relaxed, memory_order_relaxed))
 		return false;
 	if (since) {
-		int64_t now = ct__dbg_now();
+		/* Released by a park of ours (before it sleeps): when it began. */
+		int64_t now = t == me && me->park_at ? me->park_at : ct__dbg_now();
 		uint32_t mode = atomic_load_explicit(&dbg.mode, memory_order_relaxed);
 		if (mode & DBG_PROFILE)
 			ct__dbg_profile_released(obj, kind, now - since);

@@ -62,7 +62,11 @@ struct dthread {
 	const void *pending_obj; /* from waits_on, for the next park */
 	uint32_t pending_kind;
 	bool acquiring; /* the wait is an acquire's: the park does not end it */
-	unsigned busy;	/* inside the debugging layer: hooks do nothing */
+	/* Inside a park that began a wait: its start, which a release made
+	 * by the park before it sleeps (a condition's lock) takes as its
+	 * time instead of reading the clock again; else 0. */
+	int64_t park_at;
+	unsigned busy; /* inside the debugging layer: hooks do nothing */
 	struct tbuf *trace;
 	/* Recording (record.c): since when the thread waits for / holds the
 	 * GIL (0: it does not), runs an executor's task, and when that task
