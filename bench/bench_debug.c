@@ -13,11 +13,10 @@
  *    <= 50 ns).
  *  - trace_counter_event: a put or a get on an unbounded queue, one
  *    thread, no waits: with `trace` on, each records one depth counter
- *    event (a hook, a clock read, a slot of the ring). The queue's own
- *    Lock is followed too, as every Lock is: its acquire and release each
- *    read the clock for the hold's time, though holds this short are not
- *    recorded. So the extra time is one event plus two followed lock
- *    operations.
+ *    event (a hook, a clock read, a slot of the ring), and the put's or
+ *    get's waits_on hook runs (no clock read). The queue's own Lock is
+ *    the library's and not followed. So the extra time is about the cost
+ *    of one recorded event.
  *
  * The switch is process-wide: each "on" run turns it on for its own loop
  * and off again before it returns.
