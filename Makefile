@@ -48,7 +48,7 @@ BENCH_OUT ?= $(BUILD)/bench
 BENCH_README = bench/results
 BENCH_ARGS ?=
 
-.PHONY: all demo test bench bench-readme install docs clean format package stress coverage \
+.PHONY: all demo test bench bench-readme install docs timeline clean format package stress coverage \
         test-bare test-normal test-tsan test-asan test-fallback release \
         test-extra test-native-extra test-qemu $(addprefix test-,$(EXTRA_BUILDS))
 
@@ -232,6 +232,23 @@ docs:
 	mkdir -p $(BUILD)/docs
 	doxygen docs/Doxyfile
 	@echo "API reference: $(BUILD)/docs/html/index.html"
+
+# The tutorial's timeline pictures (docs/img/timeline-*.png), drawn by
+# tools/timeline.py from real traces of the GIL lesson (ex7) and the
+# producer/consumer lesson (ex5d); skipped without gnuplot or python3.
+TIMELINE = $(BUILD)/timeline
+timeline: release
+	@command -v gnuplot >/dev/null && command -v python3 >/dev/null || \
+		{ echo "make timeline needs python3 and gnuplot (apt-get install gnuplot): skipped"; exit 0; }; \
+	set -e; mkdir -p $(TIMELINE) docs/img; \
+	CTHREADING=trace=$(TIMELINE)/ex7.json $(BUILD)/release/examples/ex7_gil >/dev/null; \
+	CTHREADING=trace=$(TIMELINE)/ex5d.json $(BUILD)/release/examples/ex5d_queue >/dev/null; \
+	python3 tools/timeline.py $(TIMELINE)/ex7.json -o docs/img/timeline-gil-increments.png \
+		--only gil --cluster 1 --title "ex7: five threads add to num under the GIL, one after the other"; \
+	python3 tools/timeline.py $(TIMELINE)/ex7.json -o docs/img/timeline-gil-cpu.png \
+		--only gil --cluster 2 --title "ex7: two CPU-bound threads under the GIL take turns"; \
+	python3 tools/timeline.py $(TIMELINE)/ex5d.json -o docs/img/timeline-queue.png \
+		--title "ex5d: two producers and three consumers on a Queue"
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

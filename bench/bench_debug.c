@@ -11,6 +11,12 @@
  *    one wait span per operation, plus the lock's hooks; its extra time
  *    per operation bounds the cost of one recorded event (the target:
  *    <= 50 ns).
+ *  - trace_counter_event: a put or a get on an unbounded queue, one
+ *    thread, no waits: with `trace` on, each records one depth counter
+ *    event (a hook, a clock read, a slot of the ring), and the put's or
+ *    get's waits_on hook runs (no clock read). The queue's own Lock is
+ *    the library's and not followed. So the extra time is about the cost
+ *    of one recorded event.
  *
  * The switch is process-wide: each "on" run turns it on for its own loop
  * and off again before it returns.
@@ -190,3 +196,36 @@ static const struct bench_workload trace_event = {
 	.impls = {{"cthreading", event_off}, {"trace_on", event_on}},
 };
 BENCH_REGISTER(trace_event)
+
+/* ---- one counter event, alone ------------------------------------------ */
+
+static double put_get_pairs(long ops)
+{
+	ct_queue_t q;
+	if (ct_queue_init(&q, NULL) != 0)
+		return -1;
+	int64_t t0 = bench_now();
+	for (long i = 0; i < ops; i++) {
+		void *item;
+		if (ct_queue_put(&q, (void *)(intptr_t)(i + 1), 0) != 0 ||
+		    ct_queue_get(&q, &item, 0) != 0)
+			return -1;
+		BENCH_KEEP(item);
+	}
+	double t = (double)(bench_now() - t0);
+	ct_queue_destroy(&q);
+	return t / 2; /* per put or get: one event each */
+}
+
+OFF_ON(counter, put_get_pairs, "trace=/dev/null")
+
+static const struct bench_workload trace_counter_event = {
+	.name = "trace_counter_event",
+	.what = "a put or a get on an unbounded queue, one thread, trace off / on (one depth "
+		"counter event each)",
+	.family = "debug",
+	.ops = 2000000,
+	.no_best_peer = true,
+	.impls = {{"cthreading", counter_off}, {"trace_on", counter_on}},
+};
+BENCH_REGISTER(trace_counter_event)

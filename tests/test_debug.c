@@ -705,6 +705,173 @@ TEST(trace_is_json_with_spans_and_names)
 	free(path);
 }
 
+/* The trace's events are one a line: the thread id of the thread named
+ * @p name, from its thread_name line (-1 if there is none). */
+static long traced_tid(const char *text, const char *name)
+{
+	char needle[128];
+	snprintf(needle, sizeof needle, "\"args\":{\"name\":\"%s\"}", name);
+	const char *at = strstr(text, needle);
+	if (!at)
+		return -1;
+	const char *line = at;
+	while (line > text && line[-1] != '\n')
+		line--;
+	const char *tid = strstr(line, "\"tid\":");
+	return tid && tid < at ? strtol(tid + 6, NULL, 10) : -1;
+}
+
+/* The number of event lines of thread @p tid that hold every needle. */
+static int count_events(const char *text, long tid, const char *const *needles)
+{
+	char want[48];
+	snprintf(want, sizeof want, "\"tid\":%ld,", tid);
+	int n = 0;
+	for (const char *line = text; *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		char *copy = strndup(line, len);
+		CHECK(copy);
+		if (strstr(copy, want) && has_all(copy, needles))
+			n++;
+		free(copy);
+		line += len + (end != NULL);
+	}
+	return n;
+}
+
+/* The trace written now, checked to be JSON (the caller frees it). */
+static char *written_trace(void)
+{
+	char *path = temp_path("trace.json");
+	CHECK_OK(ct_trace_write(path));
+	char *text = read_file(path);
+	const char *end = json_value(text);
+	if (!end || *json_ws(end))
+		ht_fail(__FILE__, __LINE__, "not JSON:\n%s", text);
+	unlink(path);
+	free(path);
+	return text;
+}
+
+#define CHECK_EVENTS(text, thread, n, ...)                                                         \
+	do {                                                                                       \
+		const char *const needles_[] = {__VA_ARGS__, NULL};                                \
+		long tid_ = traced_tid((text), (thread));                                          \
+		CHECK(tid_ > 0);                                                                   \
+		int got_ = count_events((text), tid_, needles_);                                   \
+		if (got_ != (n))                                                                   \
+			ht_fail(__FILE__, __LINE__, "%d events of \"%s\" with %s..., not %d:\n%s", \
+				got_, (thread), needles_[0], (n), (text));                         \
+	} while (0)
+
+static ct_gil_t traced_gil = CT_GIL_INIT;
+
+static int take_the_gil(void *arg)
+{
+	(void)arg;
+	CHECK_OK(ct_gil_acquire(&traced_gil));
+	CHECK_OK(ct_gil_release(&traced_gil));
+	return 0;
+}
+
+TEST(trace_shows_gil_holding_and_waiting)
+{
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	ct_object_set_name(&traced_gil, "the GIL");
+	CHECK_OK(ct_gil_acquire(&traced_gil));
+	ct_thread_t *t = start_named(take_the_gil, "gil-taker");
+	ht_wait_parked(t); /* waits for the GIL */
+	CHECK_OK(ct_gil_release(&traced_gil));
+	sh_join(t);
+	char *text = written_trace();
+	CHECK_EVENTS(text, "MainThread", 1, "\"cat\":\"hold\"",
+		     "\"name\":\"hold GIL \\\"the GIL\\\"\"", "\"kind\":\"gil\"");
+	CHECK_EVENTS(text, "MainThread", 0, "\"name\":\"wait GIL");
+	CHECK_EVENTS(text, "gil-taker", 1, "\"cat\":\"wait\"",
+		     "\"name\":\"wait GIL \\\"the GIL\\\"\"", "\"kind\":\"gil\"",
+		     "\"outcome\":\"ok\"");
+	CHECK_EVENTS(text, "gil-taker", 1, "\"cat\":\"hold\"",
+		     "\"name\":\"hold GIL \\\"the GIL\\\"\"");
+	free(text);
+}
+
+static ct_event_t task_go = CT_EVENT_INIT;
+
+/* Not static: an unnamed task's span is named by its function. */
+int traced_task(void *arg, void **result);
+
+int traced_task(void *arg, void **result)
+{
+	(void)arg;
+	*result = NULL;
+	return ct_event_wait(&task_go, CT_FOREVER) == 0 ? 0 : 1;
+}
+
+#define TASKS 5
+
+/* Runs TASKS tasks on a pool "pool" of one worker "pool_0": the first
+ * named "job-1", each submitted while the previous one waits, so that
+ * their queueing delays are real. */
+static void run_tasks(ct_executor_t *ex)
+{
+	ct_executor_opts o = {.max_workers = 1, .thread_name_prefix = "pool"};
+	CHECK_OK(ct_executor_init(ex, &o));
+	ct_object_set_name(ex, "pool");
+	ct_future_t *f[TASKS];
+	for (int i = 0; i < TASKS; i++)
+		CHECK_OK(ct_executor_submit(ex, traced_task, NULL, &f[i]));
+	ct_object_set_name(f[0], "job-1");
+	ct_event_set(&task_go);
+	for (int i = 0; i < TASKS; i++) {
+		void *r;
+		CHECK_OK(ct_future_result(f[i], CT_FOREVER, &r));
+		ct_future_release(f[i]);
+	}
+	CHECK_OK(ct_executor_shutdown(ex, true, false));
+}
+
+TEST(trace_shows_executor_tasks)
+{
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	ct_executor_t ex;
+	run_tasks(&ex);
+	char *text = written_trace();
+	CHECK_EVENTS(text, "pool_0", 1, "\"cat\":\"task\"", "\"name\":\"task job-1\"",
+		     "\"executor\":\"executor \\\"pool\\\"\"", "\"queued_us\":");
+	CHECK_EVENTS(text, "pool_0", TASKS - 1, "\"cat\":\"task\"",
+		     "\"name\":\"task traced_task+0x0");
+	CHECK_EVENTS(text, "MainThread", 0, "\"cat\":\"task\"");
+	ct_executor_destroy(&ex);
+	free(text);
+}
+
+TEST(trace_counts_queue_depth)
+{
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	ct_queue_t q;
+	ct_queue_opts o = {.maxsize = 2};
+	CHECK_OK(ct_queue_init(&q, &o));
+	ct_object_set_name(&q, "jobs");
+	void *item;
+	CHECK_OK(ct_queue_put(&q, (void *)1, CT_FOREVER));
+	CHECK_OK(ct_queue_put(&q, (void *)2, CT_FOREVER));
+	CHECK_OK(ct_queue_get(&q, &item, CT_FOREVER));
+	CHECK_OK(ct_queue_get(&q, &item, CT_FOREVER));
+	CHECK_RC(ct_queue_get(&q, &item, 0), CT_EEMPTY);
+	char *text = written_trace();
+	const char *depth = "\"name\":\"queue \\\"jobs\\\" depth\"";
+	CHECK_EVENTS(text, "MainThread", 4, "\"ph\":\"C\"", depth);
+	CHECK_EVENTS(text, "MainThread", 1, depth, "\"args\":{\"depth\":0}");
+	CHECK_EVENTS(text, "MainThread", 2, depth, "\"args\":{\"depth\":1}");
+	CHECK_EVENTS(text, "MainThread", 1, depth, "\"args\":{\"depth\":2}");
+	/* In order: 1, 2, 1, 0. */
+	const char *a = strstr(text, "\"depth\":1}"), *b = strstr(text, "\"depth\":2}");
+	CHECK(a && b && a < b && strstr(b, "\"depth\":1}") < strstr(b, "\"depth\":0}"));
+	ct_queue_destroy(&q);
+	free(text);
+}
+
 /* ---- profile ------------------------------------------------------------- */
 
 #define PROFILE_ROUNDS 20
@@ -726,6 +893,113 @@ TEST(profile_counts_contended_acquisitions)
 	snprintf(want, sizeof want, "lock \"profiled\": %d acquisitions, %d contended,",
 		 2 * PROFILE_ROUNDS, PROFILE_ROUNDS);
 	CHECK_HAS(buf, want);
+	free(buf);
+}
+
+static ct_queue_t waited_queue;
+
+static int get_one(void *arg)
+{
+	(void)arg;
+	void *item;
+	return ct_queue_get(&waited_queue, &item, CT_FOREVER) == 0 ? 0 : 1;
+}
+
+static int put_one(void *arg)
+{
+	(void)arg;
+	return ct_queue_put(&waited_queue, (void *)1, CT_FOREVER) == 0 ? 0 : 1;
+}
+
+#define QUEUE_ROUNDS 4
+
+TEST(profile_counts_queue_waits_on_empty_and_full)
+{
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	ct_queue_opts o = {.maxsize = 1};
+	CHECK_OK(ct_queue_init(&waited_queue, &o));
+	ct_object_set_name(&waited_queue, "waited");
+	void *item;
+	for (int i = 0; i < QUEUE_ROUNDS; i++) { /* a get waits on empty */
+		ct_thread_t *t = sh_start(get_one, NULL);
+		ht_wait_parked(t);
+		CHECK_OK(ct_queue_put(&waited_queue, (void *)1, CT_FOREVER));
+		sh_join(t);
+	}
+	CHECK_OK(ct_queue_put(&waited_queue, (void *)1, CT_FOREVER));
+	for (int i = 0; i < QUEUE_ROUNDS - 1; i++) { /* a put waits on full */
+		ct_thread_t *t = sh_start(put_one, NULL);
+		ht_wait_parked(t);
+		CHECK_OK(ct_queue_get(&waited_queue, &item, CT_FOREVER));
+		sh_join(t);
+	}
+	char *buf = report_text(ct_profile_report);
+	char want[128];
+	snprintf(want, sizeof want, "queue \"waited\": %d waits (%d on empty, %d on full),",
+		 2 * QUEUE_ROUNDS - 1, QUEUE_ROUNDS, QUEUE_ROUNDS - 1);
+	CHECK_HAS(buf, want);
+	free(buf);
+	CHECK_OK(ct_queue_get(&waited_queue, &item, CT_FOREVER));
+	ct_queue_destroy(&waited_queue);
+}
+
+TEST(profile_counts_executor_tasks)
+{
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	ct_executor_t ex;
+	run_tasks(&ex);
+	char *buf = report_text(ct_profile_report);
+	char want[128];
+	snprintf(want, sizeof want, "executor \"pool\": %d tasks, run time ", TASKS);
+	CHECK_HAS(buf, want);
+	CHECK_HAS(buf, "queueing delay (submit to start) ");
+	ct_executor_destroy(&ex);
+	free(buf);
+}
+
+static ct_rwlock_t shared = CT_RWLOCK_INIT;
+
+static int read_once(void *arg)
+{
+	(void)arg;
+	ct_rwlock_read_acquire(&shared);
+	ct_rwlock_read_release(&shared);
+	return 0;
+}
+
+static int write_once(void *arg)
+{
+	(void)arg;
+	ct_rwlock_write_acquire(&shared);
+	ct_rwlock_write_release(&shared);
+	return 0;
+}
+
+TEST(rwlock_readers_in_profile_and_dump)
+{
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	ct_object_set_name(&shared, "table");
+	/* A reader waits for the writer (this thread)... */
+	ct_rwlock_write_acquire(&shared);
+	ct_thread_t *r = start_named(read_once, "reader");
+	ht_wait_parked(r);
+	ct_rwlock_write_release(&shared);
+	sh_join(r);
+	/* ...and a writer for the reader (this thread) to leave. */
+	ct_rwlock_read_acquire(&shared);
+	ct_thread_t *w = start_named(write_once, "writer");
+	ht_wait_parked(w);
+	const char *const needles[] = {
+		"waiting on rwlock (its readers) \"table\"",
+		"held for reading by 1 thread (readers are counted, not named)",
+		NULL,
+	};
+	dump_until(needles);
+	ct_rwlock_read_release(&shared);
+	sh_join(w);
+	char *buf = report_text(ct_profile_report);
+	CHECK_HAS(buf, "rwlock \"table\": 2 acquisitions, 0 contended, 2 waits (1 by readers, 1 by "
+		       "a writer for readers to leave),");
 	free(buf);
 }
 

@@ -36,12 +36,21 @@ extern "C" {
  *   dumper thread; the dump is written there.
  * - `trace=FILE`: a timeline in Chrome's Trace Event Format (chrome://tracing,
  *   https://ui.perfetto.dev): one track per thread with its name, a span for
- *   every wait (object, outcome) and for every lock held 10 µs or more.
- *   Written at exit and by ct_trace_write().
+ *   every wait (object, outcome), for every lock held 10 µs or more, for
+ *   every time a thread held or waited for a GIL, and for every executor
+ *   task a worker ran (named by its future's name, else its function, with
+ *   its queueing delay); a counter ("ph":"C") of each queue's depth after
+ *   every successful put and get. Written at exit and by ct_trace_write();
+ *   tools/timeline.py draws it as a picture. A future's name counts if it
+ *   was given before its task ended.
  * - `profile=FILE` (`profile` alone: stderr): per object, acquisitions,
  *   contended acquisitions, total and longest wait, total hold time, and
- *   waits on every other object (queues, conditions, events...), sorted by
- *   total wait. Written at exit and by ct_profile_report().
+ *   waits on every other object (conditions, events...): a queue's split
+ *   into gets waiting on empty and puts waiting on full, an RWLock's into
+ *   readers' waits and a writer's waits for readers to leave, the GIL's
+ *   with its hold time; per executor, its tasks' count, run time (total,
+ *   longest) and queueing delay from submit to start (total, longest).
+ *   Sorted by total wait. Written at exit and by ct_profile_report().
  * - `log=FILE`: where reports and signal dumps go: a file (appended to),
  *   `stdout`, or `-` for stderr (the default).
  * - `off`: everything off again.
@@ -77,10 +86,12 @@ CT_API size_t ct_object_get_name(const void *object, char *buf, size_t size);
  *  its name, ident, native id, daemon flag, state (running, waiting,
  *  sleeping, new), what it waits on and for how long, what it holds (Lock,
  *  RLock and its depth, RWLock's write side, the GIL), who holds what it
- *  waits for; then a deadlock section for each cycle of waits. The state,
- *  and the object a waiting thread is parked on, are always known; what it
- *  waits for by kind and name, for how long, what each thread holds and the
- *  deadlock section, while `deadlock`, `trace` or `profile` is on.
+ *  waits for (an RWLock held for reading: how many readers, not which
+ *  threads, as the read side's inline fast path is not followed); then a
+ *  deadlock section for each cycle of waits. The state, and the object a
+ *  waiting thread is parked on, are always known; what it waits for by
+ *  kind and name, for how long, what each thread holds and the deadlock
+ *  section, while `deadlock`, `trace` or `profile` is on.
  *  Returns 0 or CT_EINVAL (NULL). */
 CT_API int ct_dump(FILE *out);
 

@@ -13,6 +13,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cthreading/common.h"
@@ -29,7 +30,9 @@ enum ct__obj_kind {
 	CT__OBJ_BARRIER,
 	CT__OBJ_LATCH,
 	CT__OBJ_ONCE,
-	CT__OBJ_QUEUE,
+	CT__OBJ_QUEUE,	     /* a join of the queue */
+	CT__OBJ_QUEUE_EMPTY, /* a get waiting for an item */
+	CT__OBJ_QUEUE_FULL,  /* a put waiting for room */
 	CT__OBJ_SIMPLEQUEUE,
 	CT__OBJ_FUTURE,
 	CT__OBJ_EXECUTOR,
@@ -62,7 +65,27 @@ struct ct__debug_hooks {
 			 bool blocking);
 	/* A lock-like object is released (by any thread). */
 	void (*released)(const void *object);
+
+	/* Recording (trace or profile on: CT__DEBUG_RECORD), by the thread
+	 * concerned. The GIL: the caller starts waiting for @p gil, has
+	 * taken it (after a gil_wait or at once), gives it up. */
+	void (*gil_wait)(const void *gil);
+	void (*gil_taken)(const void *gil);
+	void (*gil_given)(const void *gil);
+	/* The layer's clock, for a time kept below (a task's submit). */
+	int64_t (*now)(void);
+	/* A worker of @p executor (the handle) starts a task submitted at
+	 * @p queued (a now() reading; 0: not known), and ends it: @p future
+	 * names it (ct_object_set_name), else @p fn's address. */
+	void (*task_begin)(const void *executor, int64_t queued);
+	void (*task_end)(const void *executor, const void *future, void (*fn)(void));
+	/* @p object (a queue) holds @p depth items after a put or a get. */
+	void (*depth)(const void *object, unsigned kind, size_t depth);
 };
+
+/* Set while trace or profile is on: the recording hooks above are called.
+ * (CT__DEBUG_LOCKS 1u and CT__DEBUG_OBJECTS 2u are in cthreading/common.h.) */
+#define CT__DEBUG_RECORD 4u
 
 /* Set once, before the first flag is turned on; never unset. */
 extern const struct ct__debug_hooks *_Atomic ct__debug_hooks_ptr;
@@ -82,6 +105,13 @@ static inline const struct ct__debug_hooks *ct__debug(void)
 	do {                                       \
 		if (CT__DEBUG_ON(CT__DEBUG_LOCKS)) \
 			ct__debug()->call;         \
+	} while (0)
+
+/* Calls a recording hook when trace or profile is on. */
+#define CT__DEBUG_RECORD_HOOK(call)                 \
+	do {                                        \
+		if (CT__DEBUG_ON(CT__DEBUG_RECORD)) \
+			ct__debug()->call;          \
 	} while (0)
 
 /* The caller of the function this appears in: a call site for reports. */

@@ -365,8 +365,11 @@ static void park_begin(const void *key, int64_t deadline)
 	unsigned kind = me->pending_obj ? me->pending_kind : key ? CT__OBJ_UNKNOWN : CT__OBJ_SLEEP;
 	me->pending_obj = NULL;
 	/* An acquire's wait goes on across its parks; its start stays. */
-	if (!(me->acquiring && atomic_load_explicit(&me->wait_obj, memory_order_relaxed) == obj))
+	if (!(me->acquiring && atomic_load_explicit(&me->wait_obj, memory_order_relaxed) == obj)) {
 		set_wait(me, obj, kind, NULL);
+		/* Relaxed: the thread's own record (debug_internal.h). */
+		me->park_at = atomic_load_explicit(&me->wait_since, memory_order_relaxed);
+	}
 	ct__dbg_leave(me);
 }
 
@@ -377,19 +380,25 @@ static void park_end(int rc)
 		return;
 	/* Relaxed: the thread's own record (debug_internal.h). */
 	const void *obj = atomic_load_explicit(&me->wait_obj, memory_order_relaxed);
+	/* Relaxed: the thread's own record (debug_internal.h). */
+	unsigned kind = atomic_load_explicit(&me->wait_kind, memory_order_relaxed);
+	me->park_at = 0;
+	/* Relaxed: a switch (debug_internal.h). */
+	uint32_t mode = atomic_load_explicit(&dbg.mode, memory_order_relaxed);
+	/* A wait for the GIL is recorded whole by the GIL's own hooks. */
+	if (kind == CT__OBJ_GIL)
+		mode &= ~(uint32_t)(DBG_PROFILE | DBG_TRACE);
 	if (obj && !me->acquiring) {
-		/* Relaxed: own record. */
-		unsigned kind = atomic_load_explicit(&me->wait_kind, memory_order_relaxed);
-		/* Relaxed: own record. */
-		int64_t since = atomic_load_explicit(&me->wait_since, memory_order_relaxed);
-		int64_t now = ct__dbg_now();
-		/* Relaxed: a switch (debug_internal.h). */
-		uint32_t mode = atomic_load_explicit(&dbg.mode, memory_order_relaxed);
-		if (mode & DBG_PROFILE)
-			ct__dbg_profile_waited(obj, kind, now - since);
-		if (mode & DBG_TRACE)
-			ct__dbg_trace_span(me, DBG_SPAN_WAIT, obj, kind, since, now, rc);
-		/* Relaxed: nothing is published by clearing it. */
+		if (mode & (DBG_PROFILE | DBG_TRACE)) {
+			/* Relaxed: the thread's own record (debug_internal.h). */
+			int64_t since = atomic_load_explicit(&me->wait_since, memory_order_relaxed);
+			int64_t now = ct__dbg_now();
+			if (mode & DBG_PROFILE)
+				ct__dbg_profile_waited(obj, kind, now - since);
+			if (mode & DBG_TRACE)
+				ct__dbg_trace_span(me, DBG_SPAN_WAIT, obj, kind, since, now, rc);
+		}
+		/* Relaxed: the thread's own record (debug_internal.h). */
 		atomic_store_explicit(&me->wait_obj, NULL, memory_order_relaxed);
 	}
 	ct__dbg_leave(me);
@@ -487,11 +496,12 @@ static bool drop_held(struct dthread *me, struct dthread *t, const void *obj)
 			 &h->obj, &expected, NULL, memory_order_relaxed, memory_order_relaxed))
 		return false;
 	if (since) {
-		int64_t now = ct__dbg_now();
+		/* Released by a park of ours (before it sleeps): when it began. */
+		int64_t now = t == me && me->park_at ? me->park_at : ct__dbg_now();
 		/* Relaxed: a switch (debug_internal.h). */
 		uint32_t mode = atomic_load_explicit(&dbg.mode, memory_order_relaxed);
 		if (mode & DBG_PROFILE)
-			ct__dbg_profile_released(obj, now - since);
+			ct__dbg_profile_released(obj, kind, now - since);
 		if ((mode & DBG_TRACE) && now - since >= ct__dbg_hold_span_ticks)
 			ct__dbg_trace_span(me, DBG_SPAN_HOLD, obj, kind, since, now, 0);
 	}
@@ -523,4 +533,11 @@ const struct ct__debug_hooks ct__dbg_hooks = {
 	.acquiring = acquiring,
 	.acquired = acquired,
 	.released = released,
+	.gil_wait = ct__dbg_gil_wait,
+	.gil_taken = ct__dbg_gil_taken,
+	.gil_given = ct__dbg_gil_given,
+	.now = ct__dbg_now,
+	.task_begin = ct__dbg_task_begin,
+	.task_end = ct__dbg_task_end,
+	.depth = ct__dbg_depth,
 };

@@ -307,6 +307,8 @@ static const char *const kind_names[CT__OBJ_KINDS] = {
 	[CT__OBJ_LATCH] = "latch",
 	[CT__OBJ_ONCE] = "once",
 	[CT__OBJ_QUEUE] = "queue",
+	[CT__OBJ_QUEUE_EMPTY] = "queue",
+	[CT__OBJ_QUEUE_FULL] = "queue",
 	[CT__OBJ_SIMPLEQUEUE] = "simple queue",
 	[CT__OBJ_FUTURE] = "future",
 	[CT__OBJ_EXECUTOR] = "executor",
@@ -581,6 +583,8 @@ int ct_debug_configure(const char *settings)
 	uint32_t flags = atomic_load(&ct__debug_flags) & CT__DEBUG_OBJECTS;
 	if (mode & (DBG_DEADLOCK | DBG_TRACE | DBG_PROFILE))
 		flags |= CT__DEBUG_LOCKS | CT__DEBUG_OBJECTS;
+	if (mode & (DBG_TRACE | DBG_PROFILE))
+		flags |= CT__DEBUG_RECORD;
 	ct__debug_install(&ct__dbg_hooks, flags);
 	pthread_mutex_unlock(&config_lock);
 	return result;

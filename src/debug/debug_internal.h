@@ -76,8 +76,17 @@ struct dthread {
 	const void *pending_obj; /* from waits_on, for the next park */
 	uint32_t pending_kind;
 	bool acquiring; /* the wait is an acquire's: the park does not end it */
-	unsigned busy;	/* inside the debugging layer: hooks do nothing */
+	/* Inside a park that began a wait: its start, which a release made
+	 * by the park before it sleeps (a condition's lock) takes as its
+	 * time instead of reading the clock again; else 0. */
+	int64_t park_at;
+	unsigned busy; /* inside the debugging layer: hooks do nothing */
 	struct tbuf *trace;
+	/* Recording (record.c): since when the thread waits for / holds the
+	 * GIL (0: it does not), runs an executor's task, and when that task
+	 * was submitted. */
+	int64_t gil_wait_since, gil_hold_since;
+	int64_t task_since, task_queued;
 };
 
 struct dbg_state {
@@ -169,11 +178,18 @@ struct dheld *ct__dbg_held_slot(struct dthread *t, const void *obj);
 /* record.c: profile and trace. */
 void ct__dbg_profile_acquired(const void *obj, unsigned kind, void *site, int64_t waited_ns,
 			      bool contended);
-void ct__dbg_profile_released(const void *obj, int64_t held_ns);
+void ct__dbg_profile_released(const void *obj, unsigned kind, int64_t held_ns);
 void ct__dbg_profile_waited(const void *obj, unsigned kind, int64_t waited_ns);
 void ct__dbg_trace_span(struct dthread *me, int type, const void *obj, unsigned kind, int64_t begin,
 			int64_t end, int rc);
-enum { DBG_SPAN_WAIT, DBG_SPAN_HOLD };
+enum { DBG_SPAN_WAIT, DBG_SPAN_HOLD, DBG_SPAN_TASK, DBG_COUNTER };
+/* The recording hooks (debug_hooks.h). */
+void ct__dbg_gil_wait(const void *gil);
+void ct__dbg_gil_taken(const void *gil);
+void ct__dbg_gil_given(const void *gil);
+void ct__dbg_task_begin(const void *executor, int64_t queued);
+void ct__dbg_task_end(const void *executor, const void *future, void (*fn)(void));
+void ct__dbg_depth(const void *object, unsigned kind, size_t depth);
 /* Holds at least this long become trace spans. */
 #define DBG_HOLD_SPAN_NS 10000
 void ct__dbg_write_at_exit(void);

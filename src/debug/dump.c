@@ -5,6 +5,7 @@
 
 #include "cthreading/gil.h"
 #include "cthreading/rlock.h"
+#include "cthreading/rwlock.h"
 #include "debug/debug_internal.h"
 #include "thread/thread_internal.h"
 
@@ -148,9 +149,22 @@ static void print_wait(FILE *out, struct rows *rows, const struct row *r, int64_
 		return;
 	}
 	ct__dbg_describe_stored(obj, kind, what, sizeof what);
-	fprintf(out, "    waiting on %s for %.3f s", what, (double)(now - since) * scale / 1e9);
+	fprintf(out, "    waiting on %s%s for %.3f s", what,
+		kind == CT__OBJ_QUEUE_EMPTY  ? " (empty)"
+		: kind == CT__OBJ_QUEUE_FULL ? " (full)"
+					     : "",
+		(double)(now - since) * scale / 1e9);
+	/* The object is alive while a thread waits on it. Readers are
+	 * counted, not named: the read side's inline fast path is one CAS
+	 * that no hook sees. */
+	unsigned readers = kind == CT__OBJ_RWLOCK || kind == CT__OBJ_RWLOCK_READERS
+				   ? ct_rwlock_readers(obj)
+				   : 0;
 	if (hr)
 		fprintf(out, ", held by \"%s\" (ident %lu)", hr->name, hr->ident);
+	else if (readers)
+		fprintf(out, ", held for reading by %u thread%s (readers are counted, not named)",
+			readers, readers == 1 ? "" : "s");
 	else if (ct__dbg_lock_like(kind))
 		fprintf(out, ", holder not known");
 	fputc('\n', out);

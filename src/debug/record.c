@@ -27,6 +27,13 @@ struct prof {
 	void *site; /* first taken at */
 	uint64_t acquisitions, contended, waits;
 	int64_t wait_total, wait_max, hold_total;
+	/* Which waits (of `waits`): a queue's gets on empty and puts on full;
+	 * an RWLock's readers, and its writer waiting for readers to leave. */
+	uint64_t waits_empty, waits_full, read_waits, drain_waits;
+	/* An executor's tasks: their queueing delay (submit to start) is the
+	 * entry's wait; their run time here. */
+	uint64_t tasks;
+	int64_t run_total, run_max;
 };
 
 static struct {
@@ -89,10 +96,10 @@ void ct__dbg_profile_acquired(const void *obj, unsigned kind, void *site, int64_
 	ct__rawlock_unlock(&prof.lock);
 }
 
-void ct__dbg_profile_released(const void *obj, int64_t held_ns)
+void ct__dbg_profile_released(const void *obj, unsigned kind, int64_t held_ns)
 {
 	ct__rawlock_lock(&prof.lock);
-	struct prof *p = prof_entry(obj, CT__OBJ_LOCK);
+	struct prof *p = prof_entry(obj, kind);
 	if (p)
 		p->hold_total += held_ns;
 	ct__rawlock_unlock(&prof.lock);
@@ -100,13 +107,46 @@ void ct__dbg_profile_released(const void *obj, int64_t held_ns)
 
 void ct__dbg_profile_waited(const void *obj, unsigned kind, int64_t waited_ns)
 {
+	bool queue = kind == CT__OBJ_QUEUE_EMPTY || kind == CT__OBJ_QUEUE_FULL;
+	bool rwlock = kind == CT__OBJ_RWLOCK_READERS;
 	ct__rawlock_lock(&prof.lock);
-	struct prof *p = prof_entry(obj, kind);
+	struct prof *p = prof_entry(obj, queue ? CT__OBJ_QUEUE : rwlock ? CT__OBJ_RWLOCK : kind);
 	if (p) {
 		p->waits++;
+		p->waits_empty += kind == CT__OBJ_QUEUE_EMPTY;
+		p->waits_full += kind == CT__OBJ_QUEUE_FULL;
+		p->read_waits += kind == CT__OBJ_RWLOCK; /* a writer's waits are acquisitions */
+		p->drain_waits += rwlock;
 		add_wait(p, waited_ns);
 	}
 	ct__rawlock_unlock(&prof.lock);
+}
+
+/* A task of @p executor waited @p delay from its submit to its start, then
+ * ran for @p run (ticks). */
+static void profile_task(const void *executor, int64_t delay, int64_t run)
+{
+	ct__rawlock_lock(&prof.lock);
+	struct prof *p = prof_entry(executor, CT__OBJ_EXECUTOR);
+	if (p) {
+		p->tasks++;
+		add_wait(p, delay);
+		p->run_total += run;
+		if (run > p->run_max)
+			p->run_max = run;
+	}
+	ct__rawlock_unlock(&prof.lock);
+}
+
+/* The details of an entry's waits, after "N waits". */
+static void print_waits(FILE *out, const struct prof *p)
+{
+	if (p->waits_empty || p->waits_full)
+		fprintf(out, " (%llu on empty, %llu on full)", (unsigned long long)p->waits_empty,
+			(unsigned long long)p->waits_full);
+	if (p->read_waits || p->drain_waits)
+		fprintf(out, " (%llu by readers, %llu by a writer for readers to leave)",
+			(unsigned long long)p->read_waits, (unsigned long long)p->drain_waits);
 }
 
 static int by_total_wait(const void *a, const void *b)
@@ -145,11 +185,22 @@ int ct_profile_report(FILE *out)
 			fprintf(out, " %llu acquisitions, %llu contended,",
 				(unsigned long long)p->acquisitions,
 				(unsigned long long)p->contended);
-		if (p->waits)
-			fprintf(out, " %llu waits,", (unsigned long long)p->waits);
-		fprintf(out, " total wait %.3f ms, longest %.3f ms", (double)p->wait_total * ms,
-			(double)p->wait_max * ms);
-		if (p->acquisitions)
+		if (p->waits) {
+			fprintf(out, " %llu waits", (unsigned long long)p->waits);
+			print_waits(out, p);
+			fputc(',', out);
+		}
+		if (p->tasks)
+			fprintf(out,
+				" %llu tasks, run time %.3f ms, longest %.3f ms, queueing delay"
+				" (submit to start) %.3f ms, longest %.3f ms",
+				(unsigned long long)p->tasks, (double)p->run_total * ms,
+				(double)p->run_max * ms, (double)p->wait_total * ms,
+				(double)p->wait_max * ms);
+		else
+			fprintf(out, " total wait %.3f ms, longest %.3f ms",
+				(double)p->wait_total * ms, (double)p->wait_max * ms);
+		if (p->acquisitions || p->hold_total)
 			fprintf(out, ", held %.3f ms", (double)p->hold_total * ms);
 		if (p->site) {
 			ct__dbg_site(p->site, site, sizeof site);
@@ -168,11 +219,14 @@ int ct_profile_report(FILE *out)
 
 /* ---- trace --------------------------------------------------------------- */
 
-#define TRACE_EVENTS 16384 /* per thread: 512 KiB */
+#define TRACE_EVENTS 16384 /* per thread: 768 KiB (48-byte events) */
 
+/* One event: a span [begin, end] of a wait, hold or task, or a counter's
+ * value (aux) at begin. A task's obj is its function or, when its future
+ * was named, the interned name; obj2 its executor; aux its queueing delay. */
 struct tevent {
-	_Atomic int64_t begin, end;
-	_Atomic(const void *) obj;
+	_Atomic int64_t begin, end, aux;
+	_Atomic(const void *) obj, obj2;
 	_Atomic uint32_t kind_type; /* kind << 8 | type */
 	_Atomic int32_t rc;
 };
@@ -182,30 +236,196 @@ struct tbuf {
 	struct tevent ev[TRACE_EVENTS];
 };
 
-void ct__dbg_trace_span(struct dthread *me, int type, const void *obj, unsigned kind, int64_t begin,
-			int64_t end, int rc)
+/* The next event slot of @p me's ring (made on first use), or NULL. Its
+ * writer fills it, then publishes it with commit(). Only the owner writes;
+ * the release store of n is the one ordering the ring needs (plain stores
+ * on x86-64 and one barrier on Arm). */
+static struct tevent *slot(struct dthread *me, struct tbuf **bp)
 {
 	struct tbuf *b = me->trace;
-	if (!b) {
+	if (CT__UNLIKELY(!b)) {
 		b = calloc(1, sizeof *b);
 		if (!b)
-			return;
+			return NULL;
 		/* Release: the buffer before a reader finds it. */
 		__atomic_store_n(&me->trace, b, __ATOMIC_RELEASE);
 	}
+	*bp = b;
 	/* Relaxed: the owner's own count. */
-	uint64_t n = atomic_load_explicit(&b->n, memory_order_relaxed);
-	struct tevent *e = &b->ev[n % TRACE_EVENTS];
-	/* Relaxed: published by the count's release below; a reader that races with the ring's
-	 * wrap may read an event being overwritten (debug_internal.h). */
+	return &b->ev[atomic_load_explicit(&b->n, memory_order_relaxed) % TRACE_EVENTS];
+}
+
+static void put(struct tevent *e, int type, unsigned kind, int64_t begin, int64_t end,
+		const void *obj, int rc)
+{
+	/* Relaxed: published by commit()'s release of the count. */
 	atomic_store_explicit(&e->begin, begin, memory_order_relaxed);
 	atomic_store_explicit(&e->end, end, memory_order_relaxed); /* relaxed: as above */
 	atomic_store_explicit(&e->obj, obj, memory_order_relaxed); /* relaxed: as above */
 	/* Relaxed: as above. */
 	atomic_store_explicit(&e->kind_type, kind << 8 | (unsigned)type, memory_order_relaxed);
-	atomic_store_explicit(&e->rc, rc, memory_order_relaxed);   /* relaxed: as above */
-	atomic_store_explicit(&b->n, n + 1, memory_order_release); /* release: see above */
+	/* Relaxed: published by commit()'s release of the count. */
+	atomic_store_explicit(&e->rc, rc, memory_order_relaxed);
 }
+
+static void commit(struct tbuf *b)
+{
+	/* Relaxed: the owner's own count. */
+	atomic_store_explicit(&b->n, atomic_load_explicit(&b->n, memory_order_relaxed) + 1,
+			      memory_order_release);
+}
+
+void ct__dbg_trace_span(struct dthread *me, int type, const void *obj, unsigned kind, int64_t begin,
+			int64_t end, int rc)
+{
+	struct tbuf *b;
+	struct tevent *e = slot(me, &b);
+	if (!e)
+		return;
+	put(e, type, kind, begin, end, obj, rc);
+	commit(b);
+}
+
+/* ---- the recording hooks ------------------------------------------------- */
+
+void ct__dbg_gil_wait(const void *gil)
+{
+	(void)gil;
+	struct dthread *me = ct__dbg_enter();
+	if (!me)
+		return;
+	me->gil_wait_since = ct__dbg_now();
+	ct__dbg_leave(me);
+}
+
+/* A wait for or hold of @p gil from *@p since to @p now, into the profile
+ * and the trace; *@p since is then 0 (nothing under way). */
+static void gil_span(struct dthread *me, int type, const void *gil, int64_t *since, int64_t now)
+{
+	/* Relaxed: a switch (debug_internal.h). */
+	uint32_t mode = atomic_load_explicit(&dbg.mode, memory_order_relaxed);
+	if ((mode & DBG_PROFILE) && type == DBG_SPAN_WAIT)
+		ct__dbg_profile_waited(gil, CT__OBJ_GIL, now - *since);
+	else if (mode & DBG_PROFILE)
+		ct__dbg_profile_released(gil, CT__OBJ_GIL, now - *since);
+	if (mode & DBG_TRACE)
+		ct__dbg_trace_span(me, type, gil, CT__OBJ_GIL, *since, now, 0);
+	*since = 0;
+}
+
+void ct__dbg_gil_taken(const void *gil)
+{
+	struct dthread *me = ct__dbg_enter();
+	if (!me)
+		return;
+	int64_t now = ct__dbg_now();
+	if (me->gil_wait_since)
+		gil_span(me, DBG_SPAN_WAIT, gil, &me->gil_wait_since, now);
+	me->gil_hold_since = now;
+	ct__dbg_leave(me);
+}
+
+void ct__dbg_gil_given(const void *gil)
+{
+	struct dthread *me = ct__dbg_enter();
+	if (!me)
+		return;
+	if (me->gil_hold_since)
+		gil_span(me, DBG_SPAN_HOLD, gil, &me->gil_hold_since, ct__dbg_now());
+	ct__dbg_leave(me);
+}
+
+void ct__dbg_task_begin(const void *executor, int64_t queued)
+{
+	(void)executor;
+	struct dthread *me = ct__dbg_enter();
+	if (!me)
+		return;
+	me->task_queued = queued;
+	me->task_since = ct__dbg_now();
+	ct__dbg_leave(me);
+}
+
+/* Names given to futures, copied when their task ends (the future may be
+ * gone when the trace is written); kept to the end, each once. */
+static struct {
+	struct ct__rawlock lock;
+	struct interned {
+		struct interned *next;
+		char name[];
+	} * list;
+} interned = {.lock = CT__RAWLOCK_INIT};
+
+static const char *intern(const char *name)
+{
+	ct__rawlock_lock(&interned.lock);
+	struct interned *i = interned.list;
+	while (i && strcmp(i->name, name) != 0)
+		i = i->next;
+	size_t len = strlen(name);
+	if (!i && (i = malloc(sizeof *i + len + 1))) {
+		memcpy(i->name, name, len + 1);
+		i->next = interned.list;
+		interned.list = i;
+	}
+	ct__rawlock_unlock(&interned.lock);
+	return i ? i->name : NULL;
+}
+
+void ct__dbg_task_end(const void *executor, const void *future, void (*fn)(void))
+{
+	struct dthread *me = ct__dbg_enter();
+	if (!me)
+		return;
+	if (me->task_since) {
+		int64_t now = ct__dbg_now();
+		int64_t delay = me->task_queued ? me->task_since - me->task_queued : 0;
+		/* Relaxed: a switch (debug_internal.h). */
+		uint32_t mode = atomic_load_explicit(&dbg.mode, memory_order_relaxed);
+		if (mode & DBG_PROFILE)
+			profile_task(executor, delay > 0 ? delay : 0, now - me->task_since);
+		struct tbuf *b;
+		struct tevent *e = (mode & DBG_TRACE) ? slot(me, &b) : NULL;
+		if (e) {
+			char name[DBG_NAME_MAX];
+			const char *named =
+				ct_object_get_name(future, name, sizeof name) ? intern(name) : NULL;
+			/* A function's address becomes a name at write time. */
+			put(e, DBG_SPAN_TASK, CT__OBJ_EXECUTOR, me->task_since, now,
+			    named ? (const void *)named : (const void *)(uintptr_t)fn,
+			    named != NULL);
+			/* Relaxed: published by commit()'s release of the count. */
+			atomic_store_explicit(&e->obj2, executor, memory_order_relaxed);
+			/* Relaxed: published by commit()'s release of the count. */
+			atomic_store_explicit(&e->aux, delay, memory_order_relaxed);
+			commit(b);
+		}
+		me->task_since = 0;
+	}
+	ct__dbg_leave(me);
+}
+
+void ct__dbg_depth(const void *object, unsigned kind, size_t depth)
+{
+	/* Relaxed: a switch (debug_internal.h). */
+	if (!(atomic_load_explicit(&dbg.mode, memory_order_relaxed) & DBG_TRACE))
+		return;
+	struct dthread *me = ct__dbg_enter();
+	if (!me)
+		return;
+	struct tbuf *b;
+	struct tevent *e = slot(me, &b);
+	if (e) {
+		int64_t now = ct__dbg_now();
+		put(e, DBG_COUNTER, kind, now, now, object, 0);
+		/* Relaxed: published by commit()'s release of the count. */
+		atomic_store_explicit(&e->aux, (int64_t)depth, memory_order_relaxed);
+		commit(b);
+	}
+	ct__dbg_leave(me);
+}
+
+/* ---- the writer ---------------------------------------------------------- */
 
 static void json_string(FILE *f, const char *s)
 {
@@ -247,12 +467,90 @@ static void label(const void *obj, unsigned kind, char *buf, size_t size)
 		ct__dbg_describe_stored(obj, kind, buf, size);
 }
 
+/* What the kind is called in an event's args (the timeline script's key). */
+static const char *kind_key(unsigned kind)
+{
+	switch (kind) {
+	case CT__OBJ_QUEUE_EMPTY:
+	case CT__OBJ_QUEUE_FULL:
+	case CT__OBJ_QUEUE:
+	case CT__OBJ_SIMPLEQUEUE:
+		return "queue";
+	case CT__OBJ_GIL:
+		return "gil";
+	default:
+		return ct__dbg_kind_name(kind);
+	}
+}
+
+/* One event, after the ",\n{" that opens it. */
+static void write_event(FILE *f, long pid, long tid, double scale, const struct tevent *e)
+{
+	/* Relaxed: after the count's acquire in write_trace(). */
+	int64_t begin = atomic_load_explicit(&e->begin, memory_order_relaxed);
+	/* Relaxed: after the count's acquire in write_trace(). */
+	int64_t end = atomic_load_explicit(&e->end, memory_order_relaxed);
+	/* Relaxed: after the count's acquire in write_trace(). */
+	int64_t aux = atomic_load_explicit(&e->aux, memory_order_relaxed);
+	/* Relaxed: after the count's acquire in write_trace(). */
+	const void *obj = atomic_load_explicit(&e->obj, memory_order_relaxed);
+	/* Relaxed: after the count's acquire in write_trace(). */
+	uint32_t kt = atomic_load_explicit(&e->kind_type, memory_order_relaxed);
+	/* Relaxed: after the count's acquire in write_trace(). */
+	int rc = atomic_load_explicit(&e->rc, memory_order_relaxed);
+	unsigned kind = kt >> 8, type = kt & 0xff;
+	char what[200], name[240], address[32];
+	double ts = (double)ct__dbg_to_ns(begin, scale) / 1e3;
+	if (type == DBG_COUNTER) {
+		label(obj, kind, what, sizeof what);
+		snprintf(name, sizeof name, "%s depth", what);
+		fprintf(f,
+			"\"ph\":\"C\",\"cat\":\"depth\",\"pid\":%ld,\"tid\":%ld,\"ts\":%.3f,"
+			"\"name\":",
+			pid, tid, ts);
+		json_string(f, name);
+		fprintf(f, ",\"args\":{\"depth\":%lld}}", (long long)aux);
+		return;
+	}
+	static const char *const cats[] = {"wait", "hold", "task"};
+	fprintf(f, "\"ph\":\"X\",\"cat\":\"%s\",\"pid\":%ld,\"tid\":%ld,\"ts\":%.3f,\"dur\":%.3f,",
+		cats[type < 3 ? type : 0], pid, tid, ts, (double)(end - begin) * scale / 1e3);
+	if (type == DBG_SPAN_TASK) {
+		if (rc)
+			snprintf(what, sizeof what, "%s", (const char *)obj);
+		else
+			ct__dbg_site((void *)(uintptr_t)obj, what, sizeof what);
+		snprintf(name, sizeof name, "task %s", what);
+		fprintf(f, "\"name\":");
+		json_string(f, name);
+		/* Relaxed: after the count's acquire in write_trace(). */
+		label(atomic_load_explicit(&e->obj2, memory_order_relaxed), CT__OBJ_EXECUTOR, what,
+		      sizeof what);
+		fprintf(f, ",\"args\":{\"kind\":\"task\",\"executor\":");
+		json_string(f, what);
+		fprintf(f, ",\"queued_us\":%.3f}}", (double)aux * scale / 1e3);
+		return;
+	}
+	label(obj, kind, what, sizeof what);
+	snprintf(name, sizeof name, "%s %s", type == DBG_SPAN_HOLD ? "hold" : "wait", what);
+	fprintf(f, "\"name\":");
+	json_string(f, name);
+	snprintf(address, sizeof address, "%p", obj);
+	fprintf(f, ",\"args\":{\"kind\":\"%s\",\"address\":", kind_key(kind));
+	json_string(f, address);
+	if (kind == CT__OBJ_QUEUE_EMPTY || kind == CT__OBJ_QUEUE_FULL)
+		fprintf(f, ",\"side\":\"%s\"", kind == CT__OBJ_QUEUE_EMPTY ? "get" : "put");
+	if (type == DBG_SPAN_WAIT)
+		fprintf(f, ",\"outcome\":\"%s\"", outcome(rc));
+	fprintf(f, "}}");
+}
+
 static int write_trace(FILE *f)
 {
 	long pid = (long)getpid();
 	uint64_t dropped = 0;
 	bool first = true;
-	char tname[DBG_NAME_MAX], what[200], full[200];
+	char tname[DBG_NAME_MAX];
 	double scale = ct__dbg_scale();
 	fprintf(f, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
 	/* Acquire: the list of records (debug_internal.h). */
@@ -277,35 +575,8 @@ static int write_trace(FILE *f)
 		uint64_t from = n > TRACE_EVENTS ? n - TRACE_EVENTS : 0;
 		dropped += from;
 		for (uint64_t i = from; i < n; i++) {
-			struct tevent *e = &b->ev[i % TRACE_EVENTS];
-			/* Relaxed: after the count's acquire. */
-			int64_t begin = atomic_load_explicit(&e->begin, memory_order_relaxed);
-			/* Relaxed: as above. */
-			int64_t end = atomic_load_explicit(&e->end, memory_order_relaxed);
-			/* Relaxed: as above. */
-			const void *obj = atomic_load_explicit(&e->obj, memory_order_relaxed);
-			/* Relaxed: as above. */
-			uint32_t kt = atomic_load_explicit(&e->kind_type, memory_order_relaxed);
-			/* Relaxed: as above. */
-			int rc = atomic_load_explicit(&e->rc, memory_order_relaxed);
-			unsigned kind = kt >> 8, type = kt & 0xff;
-			label(obj, kind, what, sizeof what);
-			snprintf(full, sizeof full, "%p", obj);
-			fprintf(f,
-				",\n{\"ph\":\"X\",\"cat\":\"%s\",\"pid\":%ld,\"tid\":%ld,"
-				"\"ts\":%.3f,\"dur\":%.3f,\"name\":",
-				type == DBG_SPAN_HOLD ? "hold" : "wait", pid, tid,
-				(double)ct__dbg_to_ns(begin, scale) / 1e3,
-				(double)(end - begin) * scale / 1e3);
-			char name[220];
-			snprintf(name, sizeof name, "%s %s",
-				 type == DBG_SPAN_HOLD ? "hold" : "wait", what);
-			json_string(f, name);
-			fprintf(f, ",\"args\":{\"address\":");
-			json_string(f, full);
-			if (type == DBG_SPAN_WAIT)
-				fprintf(f, ",\"outcome\":\"%s\"", outcome(rc));
-			fprintf(f, "}}");
+			fprintf(f, ",\n{");
+			write_event(f, pid, tid, scale, &b->ev[i % TRACE_EVENTS]);
 		}
 	}
 	fprintf(f, "\n],\"otherData\":{\"droppedEvents\":%llu}}\n", (unsigned long long)dropped);

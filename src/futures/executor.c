@@ -146,6 +146,7 @@ struct ct__executor {
 	ct_initializer_fn initializer;
 	void *initarg;
 	char *prefix;
+	const ct_executor_t *handle; /* debugging: the key of its name and profile */
 	/* Every worker record, newest first (added under `lock`, freed with
 	 * the pool): thieves and drains walk it without a lock. */
 	struct worker *_Atomic workers;
@@ -635,7 +636,12 @@ static void run_work(struct worker *me, struct ct__work *w)
 		ct__future_abandon(f, code);
 	} else if (ct__future_start(f)) {
 		void *result = NULL;
+		bool recording = CT__DEBUG_ON(CT__DEBUG_RECORD); /* debugging: the task's span */
+		if (recording)
+			ct__debug()->task_begin(ex->handle, f->queued);
 		int status = f->fn(f->arg, &result);
+		if (recording)
+			ct__debug()->task_end(ex->handle, f, (void (*)(void))f->fn);
 		if (deque_size(&me->dq) == 0)
 			set_busy(me, false);
 		ct__future_finish_unref(f, status, result);
@@ -967,6 +973,7 @@ int ct_executor_init(ct_executor_t *handle, const ct_executor_opts *opts)
 	ex->max_workers = opts->max_workers ? (uint32_t)opts->max_workers : default_max_workers();
 	ex->initializer = opts->initializer;
 	ex->initarg = opts->initarg;
+	ex->handle = handle;
 	ct_lock_init(&ex->lock);
 	ct_lock_init(&ex->consumer_lock);
 	atomic_init(&ex->stub.next, NULL);
@@ -1026,6 +1033,8 @@ int ct_executor_submit(ct_executor_t *handle, ct_task_fn fn, void *arg, ct_futur
 	struct ct_future *f = ct__future_new(fn, arg, future ? 2 : 1);
 	if (!f)
 		return CT_ENOMEM;
+	if (CT__DEBUG_ON(CT__DEBUG_RECORD)) /* debugging: the start of its queueing delay */
+		f->queued = ct__debug()->now();
 	int rc = submit_local(ex, &f->work);
 	if (rc == 0)
 		rc = ct__executor_enqueue(ex, &f->work, &f->work, 1);

@@ -151,6 +151,7 @@ struct ct_future *ct__future_new(ct_task_fn fn, void *arg, uint32_t refs)
 	f->waiters = NULL;
 	f->callbacks = NULL;
 	f->callbacks_tail = &f->callbacks;
+	f->queued = 0;
 	return f;
 }
 

@@ -98,7 +98,8 @@ struct ct_future {
 	ct_lock_t lock;
 	struct ct__waiter_link *waiters;
 	struct ct__callback *callbacks, **callbacks_tail;
-	void *block; /* what the allocation returned (the future is aligned in it) */
+	void *block;	/* what the allocation returned (the future is aligned in it) */
+	int64_t queued; /* debugging: when submitted, in the layer's clock (0: not known) */
 };
 
 /* The future's lock, taken inside fork's gate (fork.h): a fork never

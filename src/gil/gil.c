@@ -302,6 +302,7 @@ static void publish_holder(ct_gil_t *g, struct ct__thread *t, int64_t now)
 static void now_holding(ct_gil_t *g, struct ct__thread *self, int64_t waited_ns)
 {
 	self->w->holds = g;
+	CT__DEBUG_RECORD_HOOK(gil_taken(g)); /* debugging: a hold begins */
 	stat_add(g, CT__GIL_ACQUISITIONS, 1);
 	if (g->ct__last_holder != self) {
 		g->ct__last_holder = self;
@@ -507,6 +508,7 @@ static void take_slow(ct_gil_t *g, struct ct__thread *self, bool resuming)
 	struct ct__gil_waiter w;
 	init_waiter(&w, g, self, resuming, now);
 	enqueue(g, &w);
+	CT__DEBUG_RECORD_HOOK(gil_wait(g)); /* debugging: a wait begins */
 	wait_turn(g, &w, NULL);
 	now_holding(g, self, ct__now_ns() - w.since);
 }
@@ -548,6 +550,7 @@ static void give_slow(ct_gil_t *g)
 /* Gives the GIL up; the caller holds it. */
 static void give(ct_gil_t *g, struct ct__thread *self)
 {
+	CT__DEBUG_RECORD_HOOK(gil_given(g)); /* debugging: the hold ends */
 	self->w->holds = NULL;
 	/* Relaxed: a waiter that still reads this thread only sets a drop bit that it clears on
 	 * its next take; the release below publishes what it did. */
@@ -577,6 +580,10 @@ static int switch_out(ct_gil_t *g, struct ct__thread *self, enum why_switch why)
 		return 0;
 	}
 	stat_add(g, why == FORCED ? CT__GIL_FORCED_DROPS : CT__GIL_YIELDS, 1);
+	if (CT__DEBUG_ON(CT__DEBUG_RECORD)) { /* debugging: the hold ends, a wait begins */
+		ct__debug()->gil_given(g);
+		ct__debug()->gil_wait(g);
+	}
 	int64_t now = ct__now_ns();
 	self->w->holds = NULL;
 	set_breaker(&ct__gil_tls_breaker, 0);

@@ -41,6 +41,7 @@
 #include "park/park.h"
 #include "queue/queue_internal.h"
 #include "queue/queue_ring.h"
+#include "sync/lock_internal.h"
 
 static bool is_full(const ct_queue_t *q)
 {
@@ -91,12 +92,12 @@ static bool has_room_or_shut(const void *ctx)
 static void qlock(ct_queue_t *q)
 {
 	ct__gate_enter();
-	ct_lock_acquire(&q->ct__lock);
+	ct__lock_acquire_quiet(&q->ct__lock); /* the queue's own: not the program's */
 }
 
 static void qunlock(ct_queue_t *q)
 {
-	ct_lock_release(&q->ct__lock);
+	(void)ct__lock_release_quiet(&q->ct__lock);
 	ct__gate_exit();
 }
 
@@ -144,7 +145,9 @@ static int wait_on(ct_queue_t *q, uint32_t *waiters, int64_t deadline, unsigned 
 	uintptr_t token;
 	ct__note_push(self, &n.note, forget_waiters);
 	(*waiters)++;
-	CT__DEBUG_HOOK(waits_on(q, CT__OBJ_QUEUE));
+	CT__DEBUG_HOOK(waits_on(q, waiters == &q->ct__getters	? CT__OBJ_QUEUE_EMPTY
+				   : waiters == &q->ct__putters ? CT__OBJ_QUEUE_FULL
+								: CT__OBJ_QUEUE));
 	int rc = ct__park(waiters, &queue_park_ops, q, deadline, flags, &token);
 	qlock(q);
 	(*waiters)--;
@@ -411,8 +414,11 @@ int ct_queue_put(ct_queue_t *q, void *item, double timeout)
 	int rc = ct__object_deadline(q, timeout, &deadline);
 	if (rc < 0)
 		return rc;
-	CT__DEBUG_HOOK(waits_on(q, CT__OBJ_QUEUE)); /* debugging: what a wait is for */
-	return ops(q)->put(q, item, deadline);
+	CT__DEBUG_HOOK(waits_on(q, CT__OBJ_QUEUE_FULL)); /* debugging: what a wait is for */
+	rc = ops(q)->put(q, item, deadline);
+	if (CT__DEBUG_ON(CT__DEBUG_RECORD) && rc == 0) /* debugging: the depth counter */
+		ct__debug()->depth(q, CT__OBJ_QUEUE, ops(q)->qsize(q));
+	return rc;
 }
 
 int ct_queue_put_nowait(ct_queue_t *q, void *item)
@@ -426,8 +432,11 @@ int ct_queue_get(ct_queue_t *q, void **item, double timeout)
 	int rc = ct__queue_get_args(q, item, timeout, &deadline);
 	if (rc < 0)
 		return rc;
-	CT__DEBUG_HOOK(waits_on(q, CT__OBJ_QUEUE)); /* debugging: what a wait is for */
-	return ops(q)->get(q, item, deadline);
+	CT__DEBUG_HOOK(waits_on(q, CT__OBJ_QUEUE_EMPTY)); /* debugging: what a wait is for */
+	rc = ops(q)->get(q, item, deadline);
+	if (CT__DEBUG_ON(CT__DEBUG_RECORD) && rc == 0) /* debugging: the depth counter */
+		ct__debug()->depth(q, CT__OBJ_QUEUE, ops(q)->qsize(q));
+	return rc;
 }
 
 int ct_queue_get_nowait(ct_queue_t *q, void **item)

@@ -245,6 +245,11 @@ int ct__lock_release_slow(ct_lock_t *lock)
 	if (CT__UNLIKELY(!lock))
 		return CT_EINVAL;
 	CT__DEBUG_HOOK(released(lock));
+	return ct__lock_release_quiet(lock);
+}
+
+int ct__lock_release_quiet(ct_lock_t *lock)
+{
 	/* Relaxed: a guess; the CAS below releases. */
 	uint32_t s = atomic_load_explicit(&lock->ct__state, memory_order_relaxed);
 	for (;;) {

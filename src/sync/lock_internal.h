@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/internal.h" /* CT__NO_DEADLINE, <stdatomic.h> */
 #include "cthreading/lock.h"
 
 /* Acquires with an absolute deadline and park flags. */
@@ -17,6 +18,22 @@ int ct__lock_acquire_until(ct_lock_t *lock, int64_t deadline, unsigned flags);
  * as @p object's, asked for at @p site. */
 int ct__lock_acquire_as(ct_lock_t *lock, const void *object, unsigned kind, int64_t deadline,
 			unsigned flags, void *site);
+
+/* A Lock the library takes for itself (a queue's): acquired and released
+ * as ct_lock_acquire() and ct_lock_release() do, but the debugging hooks
+ * never see it, so that it costs no clock reads while trace or profile is
+ * on and shows in no report as the program's lock (a wait for it still
+ * shows in a dump). */
+static inline void ct__lock_acquire_quiet(ct_lock_t *lock)
+{
+	uint32_t expected = 0;
+	/* Acquire, as ct_lock_acquire(). */
+	if (!atomic_compare_exchange_weak_explicit(&lock->ct__state, &expected, CT__LOCK_LOCKED,
+						   memory_order_acquire, memory_order_relaxed))
+		(void)ct__lock_acquire_until(lock, CT__NO_DEADLINE, 0);
+}
+
+int ct__lock_release_quiet(ct_lock_t *lock);
 
 /* Release when PARKED is set; @p force_fair hands the lock over. */
 int ct__lock_release_parked(ct_lock_t *lock, bool force_fair);
