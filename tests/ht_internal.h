@@ -25,10 +25,13 @@ static inline bool ht_is_parked(const ct_thread_t *t)
 	return s == CT__PK_PARKED || s == CT__PK_SLEEPING || s == CT__PK_INTERRUPTED;
 }
 
-/* Waits until @p t is parked (its first park in the tests that use it). */
+/* Waits until @p t is parked (its first park in the tests that use it), or
+ * has finished: a wait with a timeout may be over, and the thread gone,
+ * before this looks, and then it would never be parked again. (A started
+ * thread's waiter record is in its thread record, which the handle keeps.) */
 static inline void ht_wait_parked(const ct_thread_t *t)
 {
-	while (!ht_is_parked(t))
+	while (!ht_is_parked(t) && ct_thread_is_alive(t))
 		sched_yield();
 }
 

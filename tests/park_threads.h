@@ -14,12 +14,19 @@
 #include "park/park.h"
 #include "park/waiter.h"
 
+/* A thread whose function has returned stays until pk_join(), waiting on a
+ * pthread condition (not in the parking core, whose queues the tests
+ * count): its waiter record, which lives in its TLS, stays valid for
+ * pk_is_parked() and pk_stop() until then. */
 typedef struct pk_thread {
 	pthread_t pt;
 	int (*fn)(void *arg);
 	void *arg;
 	struct ct__waiter *_Atomic w; /* the thread's record, once it has one */
 	atomic_bool returned;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool released; /* under mu: pk_join() lets the thread end */
 } pk_thread;
 
 static void *pk_run(void *p)
@@ -28,6 +35,10 @@ static void *pk_run(void *p)
 	atomic_store(&t->w, ct__waiter_self());
 	t->fn(t->arg);
 	atomic_store(&t->returned, true);
+	pthread_mutex_lock(&t->mu);
+	while (!t->released)
+		pthread_cond_wait(&t->cv, &t->mu);
+	pthread_mutex_unlock(&t->mu);
 	return NULL;
 }
 
@@ -37,6 +48,8 @@ static inline void pk_start(pk_thread **out, int (*fn)(void *arg), void *arg)
 	CHECK(t != NULL);
 	t->fn = fn;
 	t->arg = arg;
+	CHECK_EQ(pthread_mutex_init(&t->mu, NULL), 0);
+	CHECK_EQ(pthread_cond_init(&t->cv, NULL), 0);
 	CHECK_EQ(pthread_create(&t->pt, NULL, pk_run, t), 0);
 	*out = t;
 }
@@ -51,10 +64,11 @@ static inline bool pk_is_parked(pk_thread *t)
 	return s == CT__PK_PARKED || s == CT__PK_SLEEPING || s == CT__PK_INTERRUPTED;
 }
 
-/* Waits until @p t is parked (its first park in the tests that use it). */
+/* Waits until @p t is parked (its first park in the tests that use it), or
+ * has returned: a park with a deadline may be over before this looks. */
 static inline void pk_wait_parked(pk_thread *t)
 {
-	while (!pk_is_parked(t))
+	while (!pk_is_parked(t) && !atomic_load(&t->returned))
 		sched_yield();
 }
 
@@ -78,7 +92,13 @@ static inline pthread_t pk_pthread(pk_thread *t)
 
 static inline void pk_join(pk_thread *t)
 {
+	pthread_mutex_lock(&t->mu);
+	t->released = true;
+	pthread_cond_signal(&t->cv);
+	pthread_mutex_unlock(&t->mu);
 	CHECK_EQ(pthread_join(t->pt, NULL), 0);
+	pthread_mutex_destroy(&t->mu);
+	pthread_cond_destroy(&t->cv);
 	free(t);
 }
 

@@ -229,7 +229,15 @@ TEST(threadpoolexecutortest_map_timeout)
 	double t0 = ht_now();
 	CHECK_RC(ct_executor_map(ex, sleep_task, args, 3, 0.5, results, NULL), CT_ETIMEDOUT);
 	CP_CHECK_NOT_EARLY(t0, 0.5);
-	CHECK(results[0] == NULL && results[1] == NULL); /* [None, None] */
+	/* [None, None], the values before the item that timed out; on a
+	 * machine too slow for the two sleep(0) items to be done within the
+	 * timeout, the values stop at the first of them not done in time
+	 * (the timeout hit that one). Item 2 never has a value. */
+	size_t done = 0;
+	while (done < 2 && results[done] == NULL)
+		done++;
+	for (size_t i = done; i < 3; i++)
+		CHECK(results[i] == (void *)1);
 	ct_event_set(&g.go);
 	ct_executor_destroy(ex);
 }

@@ -122,8 +122,20 @@ static atomic_int inside;
 static long plain_counter; /* guarded by the GIL alone */
 static long mx_iterations;
 
+static atomic_int mx_started;
+
 static int mx_worker(void *arg)
 {
+	/* Until every worker runs, the GIL changes hands by yields alone:
+	 * a worker that starts later waits for the GIL, so the holder's yield
+	 * hands it over, and the loop below starts with every worker there.
+	 * (Otherwise, on a loaded machine, each worker could run its whole
+	 * loop before the next one even started, and nothing would switch.) */
+	atomic_fetch_add(&mx_started, 1);
+	while (atomic_load(&mx_started) < MX_THREADS) {
+		CHECK(ct_gil_yield(arg) >= 0);
+		sched_yield();
+	}
 	for (long i = 0; i < mx_iterations; i++) {
 		CHECK_EQ(atomic_fetch_add(&inside, 1), 0);
 		CHECK(ct_gil_held(arg));

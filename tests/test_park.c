@@ -187,9 +187,12 @@ static void *hammer_run(void *arg)
 }
 
 /* A parked thread that stays alive (so that signalling it stays valid)
- * until `done` is set. */
+ * until `done` is set. With `wait_ms`, it first waits for `go`, and its
+ * deadline is `wait_ms` from then. */
 struct signalled {
 	struct waiter w;
+	int wait_ms;
+	struct pk_flag go;
 	atomic_bool returned;
 	struct pk_flag done;
 };
@@ -197,6 +200,10 @@ struct signalled {
 static int park_then_linger(void *arg)
 {
 	struct signalled *s = arg;
+	if (s->wait_ms) {
+		pk_flag_wait(&s->go);
+		s->w.deadline = in_ms(s->wait_ms);
+	}
 	park_target(&s->w);
 	atomic_store(&s->returned, true);
 	pk_flag_wait(&s->done);
@@ -221,20 +228,25 @@ TEST(eintr_never_ends_a_wait_early)
 	install_signal_handler();
 	_Atomic uint32_t word = 0;
 	struct signalled timed = {0}, forever = {0};
-	timed.w = (struct waiter){.word = &word, .deadline = in_ms(200), .flags = CT__PARK_NO_SPIN};
+	timed.w = (struct waiter){.word = &word, .flags = CT__PARK_NO_SPIN};
+	timed.wait_ms = 200;
 	forever.w = (struct waiter){.word = &word, .deadline = CT__NO_DEADLINE};
 	struct hammer h = {.ntargets = 0};
 	start_signalled(&timed, &h);
 	start_signalled(&forever, &h);
 	pthread_t pt;
 	CHECK_EQ(pthread_create(&pt, NULL, hammer_run, &h), 0);
-	/* Signals rain on both until the timed one's deadline passes. */
+	/* The timed wait starts once the signals rain (its deadline counted
+	 * from there, not from before the hammer ran); they rain on both
+	 * until its deadline passes. */
+	while (atomic_load(&h.sent) == 0)
+		sched_yield();
+	pk_flag_set(&timed.go);
 	while (!atomic_load(&timed.returned))
 		sched_yield();
 	CHECK_RC(timed.w.rc, CT_ETIMEDOUT);
 	CHECK(timed.w.returned_at >= timed.w.deadline);
 	CHECK(!atomic_load(&forever.returned));
-	CHECK(atomic_load(&h.sent) > 0);
 	/* The wait without deadline is still queued: exactly one to wake. */
 	CHECK_EQ(ct__park_wake(&word, ~0u), 1);
 	while (!atomic_load(&forever.returned))

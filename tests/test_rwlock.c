@@ -252,7 +252,9 @@ TEST(writer_timeout_admits_parked_readers)
 	ct_rwlock_read_acquire(&rw);
 	struct job w = {.rw = &rw, .timeout = 0.2, .write = true};
 	ct_thread_t *tw = sh_start(job, &w);
-	while (!ct_rwlock_write_locked(&rw))
+	/* The writer waits for our share; on a slow machine its 0.2 s may
+	 * be over before we look (then the reader below simply gets in). */
+	while (!ct_rwlock_write_locked(&rw) && !atomic_load(&w.done))
 		sched_yield();
 	struct job r = {.rw = &rw, .timeout = CT_FOREVER};
 	ct_thread_t *tr = sh_start(job, &r);
