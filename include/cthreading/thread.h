@@ -41,7 +41,8 @@ extern "C" {
  * **The exit rule.** As in Python, when `main` returns or `exit()` is
  * called, the process first waits for every live non-daemon thread; daemon
  * threads are abandoned. `_exit()` and `quick_exit()` skip the wait.
- * Threads are refused (CT_EEXITING) once the wait has begun.
+ * A thread started while the wait runs is waited for too, as in Python;
+ * once the wait has found none left, new threads are refused (CT_EEXITING).
  *
  * **Stop requests**, which Python lacks: ct_thread_request_stop() asks a
  * thread to stop; every interruptible wait of that thread (sleep, join,
