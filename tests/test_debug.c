@@ -540,6 +540,31 @@ TEST(dump_by_signal)
 	free(log);
 }
 
+/* dump= alone (no deadlock, trace or profile) must give what the README
+ * promises for it: each thread's wait, its holder and what it holds. */
+TEST(dump_alone_records_waits_and_holds)
+{
+	CHECK_OK(ct_debug_configure("dump=SIGUSR2"));
+	start_waiters();
+	dump_until(dump_needles);
+	end_waiters();
+}
+
+/* With nothing recording, a dump cannot know the waits: it must say so
+ * rather than call a blocked thread "running". */
+TEST(dump_without_recording_says_so)
+{
+	start_waiters();
+	/* The event's waiter is parked for good once the flag is still clear
+	 * and it is alive; the dump may not claim it runs. */
+	char *text = report_text(ct_dump);
+	CHECK_HAS(text, "waits and holds are not recorded");
+	CHECK(strstr(text, "\"on-event\"") != NULL);
+	CHECK(strstr(text, ", running\n") == NULL);
+	free(text);
+	end_waiters();
+}
+
 TEST(dump_shows_a_deadlock)
 {
 	/* Two daemon threads deadlock for good (deadlock=report keeps them

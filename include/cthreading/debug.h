@@ -33,7 +33,8 @@ extern "C" {
  *   cycle of one. `deadlock=report` reports and keeps waiting instead.
  * - `dump=SIGQUIT` (any signal name, with or without `SIG`, or a number): a
  *   thread dump (ct_dump()) on that signal. The handler only wakes a
- *   dumper thread; the dump is written there.
+ *   dumper thread; the dump is written there. It turns on the recording
+ *   of waits and holds (at `deadlock`'s cost on the lock fast paths).
  * - `trace=FILE`: a timeline in Chrome's Trace Event Format (chrome://tracing,
  *   https://ui.perfetto.dev): one track per thread with its name, a span for
  *   every wait (object, outcome) and for every lock held 10 µs or more.
@@ -79,7 +80,9 @@ CT_API size_t ct_object_get_name(const void *object, char *buf, size_t size);
  *  sleeping, new), what it waits on and for how long, what it holds (Lock,
  *  RLock and its depth, RWLock's write side, the GIL), who holds what it
  *  waits for; then a deadlock section for each cycle of waits. What a
- *  thread holds is known while `deadlock`, `trace` or `profile` is on.
+ *  thread waits on and holds is known while `dump`, `deadlock`, `trace` or
+ *  `profile` is on; otherwise the dump says so, and calls each started
+ *  thread `alive`, not knowing whether it runs or waits.
  *  Returns 0 or CT_EINVAL (NULL). */
 CT_API int ct_dump(FILE *out);
 

@@ -470,7 +470,10 @@ static int apply(const char *key, const char *value, uint32_t *mode)
 		int sig = value ? signal_number(value) : SIGQUIT;
 		if (!sig)
 			return CT_EINVAL;
-		return start_dumper(sig);
+		int rc = start_dumper(sig);
+		if (rc == 0)
+			*mode |= DBG_DUMP; /* a dump without the waits would say little */
+		return rc;
 	}
 	if (strcmp(key, "trace") == 0) {
 		if (!value || !*value)
@@ -554,7 +557,7 @@ int ct_debug_configure(const char *settings)
 	if (mode & (DBG_TRACE | DBG_PROFILE))
 		pthread_once(&atexit_once, register_at_exit);
 	uint32_t flags = atomic_load(&ct__debug_flags) & CT__DEBUG_OBJECTS;
-	if (mode & (DBG_DEADLOCK | DBG_TRACE | DBG_PROFILE))
+	if (mode & (DBG_DEADLOCK | DBG_TRACE | DBG_PROFILE | DBG_DUMP))
 		flags |= CT__DEBUG_LOCKS | CT__DEBUG_OBJECTS;
 	ct__debug_install(&ct__dbg_hooks, flags);
 	pthread_mutex_unlock(&config_lock);

@@ -43,12 +43,14 @@ static void collect(ct_thread_t *t, void *arg)
 	r->d = NULL;
 }
 
-static const char *state_name(const struct row *r)
+static const char *state_name(const struct row *r, bool recording)
 {
 	if (r->state == CT__T_NEW)
 		return "new";
 	if (r->state == CT__T_FINISHED)
 		return "done";
+	if (!recording)
+		return "alive"; /* running or waiting: nothing says which */
 	if (!r->d)
 		return "running";
 	const void *obj = atomic_load_explicit(&r->d->wait_obj, memory_order_relaxed);
@@ -223,10 +225,16 @@ int ct_dump(FILE *out)
 		rows.n == 1 ? "" : "s");
 	if (total > rows.n + 1)
 		fprintf(out, "(%zu more not shown)\n", total - rows.n);
+	bool recording =
+		atomic_load_explicit(&ct__debug_flags, memory_order_relaxed) & CT__DEBUG_LOCKS;
+	if (!recording)
+		fprintf(out, "(waits and holds are not recorded: CTHREADING=dump=..., deadlock, "
+			     "trace or profile records them)\n");
 	for (size_t i = 0; i < rows.n; i++) {
 		struct row *r = &rows.v[i];
 		fprintf(out, "\n\"%s\" ident %lu, native id %ld, %s, %s\n", r->name, r->ident,
-			r->native_id, r->daemon ? "daemon" : "not daemon", state_name(r));
+			r->native_id, r->daemon ? "daemon" : "not daemon",
+			state_name(r, recording));
 		print_wait(out, &rows, r, now, scale);
 		print_holds(out, r);
 	}
