@@ -783,6 +783,21 @@ TEST(stack_size_too_large_to_round_is_refused_not_ignored)
 	}
 }
 
+/* A thread object whose init failed can be destroyed (the usual clean-up
+ * path), and the thread functions report it, whatever the memory held. */
+TEST(failed_init_then_destroy)
+{
+	ct_thread_t t;
+	memset(&t, 0xAB, sizeof t);
+	CHECK_RC(ct_thread_init(&t, nothing, NULL, &(ct_thread_opts){.stack_size = 1}),
+		 CT_ESTACKSIZE);
+	CHECK_RC(ct_thread_start(&t), CT_EINVAL);
+	CHECK_RC(ct_thread_join(&t, 0), CT_EINVAL);
+	CHECK(!ct_thread_is_alive(&t));
+	ct_thread_destroy(&t);
+	ct_thread_destroy(&t);
+}
+
 /* ---- hooks and the excepthook ---------------------------------------------- */
 
 static struct {

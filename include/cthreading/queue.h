@@ -164,7 +164,9 @@ typedef struct ct_queue {
  * puts never allocate; a larger bound grows on demand up to maxsize, as an
  * unbounded queue does.
  * Errors: CT_EINVAL (q NULL, unknown kind, PRIORITY without compare),
- * CT_ENOMEM. */
+ * CT_ENOMEM. After a failure the queue reads as destroyed, whatever its
+ * memory held (ct_queue_destroy() does nothing, put and get report
+ * CT_EINVAL). */
 CT_API int ct_queue_init(ct_queue_t *q, const ct_queue_opts *opts);
 
 /** Releases a queue: calls `free_item` for every item still queued, then

@@ -108,7 +108,9 @@ CT_API int ct_thread_spawn_named(ct_target_fn target, const char *target_name, v
  * records the target's name, as Python does, which is why this is a macro
  * over ct_thread_init_named() (variadic, so that the commas of a compound
  * literal pass through).
- * Errors: CT_EINVAL (t NULL), CT_ESTACKSIZE, CT_ENOMEM. */
+ * Errors: CT_EINVAL (t NULL), CT_ESTACKSIZE, CT_ENOMEM. After a failure
+ * @p t holds no thread: ct_thread_destroy() does nothing on it and the
+ * other functions report CT_EINVAL. */
 #define ct_thread_init(t, target, ...) ct_thread_init_named((t), (target), #target, __VA_ARGS__)
 
 /** Allocates and initialises a thread object: `Thread(target=..., args=...)`.

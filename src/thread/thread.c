@@ -167,6 +167,7 @@ int ct_thread_init_named(ct_thread_t *t, ct_target_fn target, const char *target
 {
 	if (!t)
 		return CT_EINVAL;
+	t->ct__impl = NULL; /* a failed init leaves an object destroy accepts */
 	struct ct__thread *rec;
 	return thread_create(t, target, target_name, arg, opts, &rec);
 }
