@@ -4,8 +4,10 @@
  *
  * Cases whose process must abort run the scenario in a forked child (forked
  * before it starts any thread) and read the report it left in its log. */
+#include <locale.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <wchar.h>
 
 #include "harness.h"
 #include "ht_internal.h"
@@ -698,6 +700,52 @@ TEST(trace_is_json_with_spans_and_names)
 	CHECK_HAS(text, "\"outcome\":\"timed out\"");
 	CHECK_HAS(text, "\"outcome\":\"ok\"");
 	CHECK_HAS(text, "\"name\":\"hold lock \\\"traced\\\"\"");
+	free(text);
+	unlink(path);
+	free(path);
+}
+
+/* JSON text is UTF-8 (RFC 8259): a name that is not, or that the
+ * debugging layer cuts to its 64 bytes inside a character, must not make
+ * the trace unreadable. */
+static bool valid_utf8(const char *text)
+{
+	mbstate_t st;
+	memset(&st, 0, sizeof st);
+	size_t left = strlen(text);
+	while (left > 0) {
+		wchar_t wc;
+		size_t n = mbrtowc(&wc, text, left, &st);
+		if (n == (size_t)-1 || n == (size_t)-2 || n == 0)
+			return false;
+		text += n;
+		left -= n;
+	}
+	return true;
+}
+
+TEST(trace_is_utf8_whatever_the_names)
+{
+	if (!setlocale(LC_CTYPE, "C.UTF-8"))
+		ht_skip("no C.UTF-8 locale to check UTF-8 with");
+	char *path = temp_path("names.json");
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	/* 1 + 3 * 24 bytes: the 63-byte copy ends inside a character. */
+	ct_object_set_name(&go, "\xff\xfe not UTF-8, cut \xe2\x82");
+	ct_thread_t *t = start_named(hold_then_release,
+				     "a\u65e5\u672c\u8a9e\u65e5\u672c\u8a9e\u65e5\u672c\u8a9e"
+				     "\u65e5\u672c\u8a9e\u65e5\u672c\u8a9e\u65e5\u672c\u8a9e"
+				     "\u65e5\u672c\u8a9e\u65e5\u672c\u8a9e");
+	sh_join(t);
+	CHECK_RC(ct_event_wait(&go, 0.001), CT_ETIMEDOUT);
+	CHECK_OK(ct_trace_write(path));
+	char *text = read_file(path);
+	const char *end = json_value(text);
+	if (!end || *json_ws(end))
+		ht_fail(__FILE__, __LINE__, "not JSON:\n%s", text);
+	if (!valid_utf8(text))
+		ht_fail(__FILE__, __LINE__, "not UTF-8:\n%s", text);
+	CHECK_HAS(text, "\\ufffd\\ufffd not UTF-8, cut \\ufffd\\ufffd");
 	free(text);
 	unlink(path);
 	free(path);

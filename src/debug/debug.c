@@ -142,10 +142,16 @@ void ct__dbg_refresh_name(struct dthread *me)
 	uint32_t s = atomic_load_explicit(&me->name_seq, memory_order_relaxed);
 	atomic_store_explicit(&me->name_seq, s + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
-	size_t i = 0;
-	for (; name && name[i] && i < DBG_NAME_MAX - 1; i++)
+	size_t n = 0;
+	while (name && name[n] && n < DBG_NAME_MAX - 1)
+		n++;
+	/* Cut before a whole UTF-8 character, not inside one. */
+	if (name && name[n])
+		while (n > 0 && ((unsigned char)name[n] & 0xC0) == 0x80)
+			n--;
+	for (size_t i = 0; i < n; i++)
 		__atomic_store_n(&me->name[i], name[i], __ATOMIC_RELAXED);
-	__atomic_store_n(&me->name[i], 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&me->name[n], 0, __ATOMIC_RELAXED);
 	atomic_store_explicit(&me->name_seq, s + 2, memory_order_release);
 }
 
