@@ -4,8 +4,10 @@
  *
  * Cases whose process must abort run the scenario in a forked child (forked
  * before it starts any thread) and read the report it left in its log. */
+#include <locale.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <wchar.h>
 
 #include "harness.h"
 #include "ht_internal.h"
@@ -567,6 +569,50 @@ TEST(dump_by_signal)
 	free(log);
 }
 
+/* dump= alone (no deadlock, trace or profile) must give what the README
+ * promises for it: each thread's wait, its holder and what it holds. */
+TEST(dump_alone_records_waits_and_holds)
+{
+	CHECK_OK(ct_debug_configure("dump=SIGUSR2"));
+	start_waiters();
+	dump_until(dump_needles);
+	end_waiters();
+}
+
+/* With nothing recording, a dump cannot know the waits: it must say so
+ * rather than call a blocked thread "running". */
+TEST(dump_without_recording_says_so)
+{
+	start_waiters();
+	/* Nothing records waits: the dump says so, and still shows each
+	 * waiter parked, not running. */
+	static const char *const needles[] = {
+		"waits and holds are not recorded",
+		"\"on-lock\" ident",
+		"\"on-event\" ident",
+		"\"on-join\" ident",
+		NULL,
+	};
+	dump_until(needles);
+	for (;;) {
+		char *text = report_text(ct_dump);
+		bool parked = true;
+		for (const char *name = "on-lock\0on-queue\0on-event\0on-join\0"; *name;
+		     name += strlen(name) + 1) {
+			char want[64];
+			snprintf(want, sizeof want, "\"%s\" ident", name);
+			const char *at = strstr(text, want);
+			const char *eol = at ? strchr(at, '\n') : NULL;
+			parked &= eol && eol - at > 9 && strncmp(eol - 9, ", waiting", 9) == 0;
+		}
+		free(text);
+		if (parked)
+			break;
+		ct_sleep(0.001); /* the waiters park on their own time */
+	}
+	end_waiters();
+}
+
 TEST(dump_shows_a_deadlock)
 {
 	/* Two daemon threads deadlock for good (deadlock=report keeps them
@@ -870,6 +916,52 @@ TEST(trace_counts_queue_depth)
 	CHECK(a && b && a < b && strstr(b, "\"depth\":1}") < strstr(b, "\"depth\":0}"));
 	ct_queue_destroy(&q);
 	free(text);
+}
+
+/* JSON text is UTF-8 (RFC 8259): a name that is not, or that the
+ * debugging layer cuts to its 64 bytes inside a character, must not make
+ * the trace unreadable. */
+static bool valid_utf8(const char *text)
+{
+	mbstate_t st;
+	memset(&st, 0, sizeof st);
+	size_t left = strlen(text);
+	while (left > 0) {
+		wchar_t wc;
+		size_t n = mbrtowc(&wc, text, left, &st);
+		if (n == (size_t)-1 || n == (size_t)-2 || n == 0)
+			return false;
+		text += n;
+		left -= n;
+	}
+	return true;
+}
+
+TEST(trace_is_utf8_whatever_the_names)
+{
+	if (!setlocale(LC_CTYPE, "C.UTF-8"))
+		ht_skip("no C.UTF-8 locale to check UTF-8 with");
+	char *path = temp_path("names.json");
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	/* 1 + 3 * 24 bytes: the 63-byte copy ends inside a character. */
+	ct_object_set_name(&go, "\xff\xfe not UTF-8, cut \xe2\x82");
+	ct_thread_t *t = start_named(hold_then_release,
+				     "a\u65e5\u672c\u8a9e\u65e5\u672c\u8a9e\u65e5\u672c\u8a9e"
+				     "\u65e5\u672c\u8a9e\u65e5\u672c\u8a9e\u65e5\u672c\u8a9e"
+				     "\u65e5\u672c\u8a9e\u65e5\u672c\u8a9e");
+	sh_join(t);
+	CHECK_RC(ct_event_wait(&go, 0.001), CT_ETIMEDOUT);
+	CHECK_OK(ct_trace_write(path));
+	char *text = read_file(path);
+	const char *end = json_value(text);
+	if (!end || *json_ws(end))
+		ht_fail(__FILE__, __LINE__, "not JSON:\n%s", text);
+	if (!valid_utf8(text))
+		ht_fail(__FILE__, __LINE__, "not UTF-8:\n%s", text);
+	CHECK_HAS(text, "\\ufffd\\ufffd not UTF-8, cut \\ufffd\\ufffd");
+	free(text);
+	unlink(path);
+	free(path);
 }
 
 /* ---- profile ------------------------------------------------------------- */

@@ -5,6 +5,7 @@
  * limit). */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/fault.h"
 #include "harness.h"
@@ -139,6 +140,37 @@ TEST(destroyed_queue_refuses_operations)
 	static ct_queue_t st = CT_QUEUE_INIT;
 	CHECK_OK(ct_queue_destroy(&st));
 	CHECK_RC(ct_queue_put(&st, &st, 0), CT_EINVAL);
+}
+
+/* Whatever the memory held before, a queue whose init failed reads as
+ * destroyed: the usual clean-up path (init failed, destroy) and any later
+ * call are reported, never undefined. */
+static void check_failed_init(ct_queue_opts opts, bool alloc_fails)
+{
+	ct_queue_t q;
+	void *item;
+	memset(&q, 0xAB, sizeof q);
+	if (alloc_fails)
+		ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	int rc = ct_queue_init(&q, &opts);
+	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+	CHECK_RC(rc, alloc_fails ? CT_ENOMEM : CT_EINVAL);
+	CHECK_RC(ct_queue_put(&q, &q, 0), CT_EINVAL);
+	CHECK_RC(ct_queue_get(&q, &item, 0), CT_EINVAL);
+	CHECK_EQ(ct_queue_qsize(&q), 0);
+	CHECK_OK(ct_queue_destroy(&q));
+	CHECK_OK(ct_queue_destroy(&q));
+	CHECK_OK(ct_queue_init(&q, &(ct_queue_opts){.maxsize = 2}));
+	CHECK_OK(ct_queue_put(&q, &q, 0));
+	CHECK_OK(ct_queue_destroy(&q));
+}
+
+TEST(failed_init_leaves_a_destroyed_queue)
+{
+	check_failed_init((ct_queue_opts){.kind = 99}, false);
+	check_failed_init((ct_queue_opts){.kind = CT_QUEUE_PRIORITY}, false);
+	check_failed_init((ct_queue_opts){.maxsize = 4}, true);
+	check_failed_init((ct_queue_opts){.maxsize = 4, .kind = CT_QUEUE_LIFO}, true);
 }
 
 TEST(fifo_order_unbounded)

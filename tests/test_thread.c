@@ -757,6 +757,47 @@ TEST(stack_size)
 	CHECK_EQ(ct_stack_size_get(), 0);
 }
 
+/* A size too large to round up to whole pages must not wrap round to a
+ * small one that pthreads refuses, leaving the thread on the default stack:
+ * the OS cannot give such a stack, so the start fails (CT_EAGAIN), as a
+ * merely too large size does, and the object may start later. */
+TEST(stack_size_too_large_to_round_is_refused_not_ignored)
+{
+	size_t huge[] = {SIZE_MAX, SIZE_MAX - 1};
+	for (size_t i = 0; i < sizeof huge / sizeof *huge; i++) {
+		ct_thread_t *t;
+		size_t got = 0;
+		CHECK_OK(ct_thread_new(&t, report_stack_size, &got,
+				       &(ct_thread_opts){.stack_size = huge[i]}));
+		CHECK_RC(ct_thread_start(t), CT_EAGAIN);
+		ct_thread_release(t);
+
+		CHECK_OK(ct_stack_size_set(huge[i]));
+		CHECK_OK(ct_thread_new(&t, report_stack_size, &got, NULL));
+		CHECK_RC(ct_thread_start(t), CT_EAGAIN);
+		CHECK_OK(ct_stack_size_set(0));
+		CHECK_OK(ct_thread_start(t)); /* nothing leaked: it starts later */
+		CHECK_OK(ct_thread_join(t, CT_FOREVER));
+		CHECK(got > 0);
+		ct_thread_release(t);
+	}
+}
+
+/* A thread object whose init failed can be destroyed (the usual clean-up
+ * path), and the thread functions report it, whatever the memory held. */
+TEST(failed_init_then_destroy)
+{
+	ct_thread_t t;
+	memset(&t, 0xAB, sizeof t);
+	CHECK_RC(ct_thread_init(&t, nothing, NULL, &(ct_thread_opts){.stack_size = 1}),
+		 CT_ESTACKSIZE);
+	CHECK_RC(ct_thread_start(&t), CT_EINVAL);
+	CHECK_RC(ct_thread_join(&t, 0), CT_EINVAL);
+	CHECK(!ct_thread_is_alive(&t));
+	ct_thread_destroy(&t);
+	ct_thread_destroy(&t);
+}
+
 /* ---- hooks and the excepthook ---------------------------------------------- */
 
 static struct {

@@ -1,7 +1,9 @@
 /* Timer: fires after its interval in its own named thread, cancel works
  * only while it waits, stop requests cancel it, and it obeys the exit
  * rule. */
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sync_helpers.h"
 
@@ -72,6 +74,22 @@ static int record(void *arg)
 	f->thread = ct_current_thread();
 	atomic_fetch_add(&f->count, 1);
 	return f->status;
+}
+
+/* A timer whose init failed can be destroyed (the usual clean-up path),
+ * and its thread functions report it, whatever the memory held. */
+TEST(failed_init_then_destroy)
+{
+	ct_timer_t tm;
+	memset(&tm, 0xAB, sizeof tm);
+	CHECK_RC(ct_timer_init(&tm, NAN, nop, NULL, NULL), CT_EINVAL);
+	CHECK_RC(ct_timer_start(&tm), CT_EINVAL);
+	CHECK_RC(ct_timer_join(&tm, 0), CT_EINVAL);
+	ct_timer_cancel(&tm);
+	ct_timer_destroy(&tm);
+	memset(&tm, 0xAB, sizeof tm);
+	CHECK_RC(ct_timer_init(&tm, 1, NULL, NULL, NULL), CT_EINVAL);
+	ct_timer_destroy(&tm);
 }
 
 TEST(fires_after_interval_in_its_thread)

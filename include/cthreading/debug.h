@@ -33,7 +33,8 @@ extern "C" {
  *   cycle of one. `deadlock=report` reports and keeps waiting instead.
  * - `dump=SIGQUIT` (any signal name, with or without `SIG`, or a number): a
  *   thread dump (ct_dump()) on that signal. The handler only wakes a
- *   dumper thread; the dump is written there.
+ *   dumper thread; the dump is written there. It turns on the recording
+ *   of waits and holds (at `deadlock`'s cost on the lock fast paths).
  * - `trace=FILE`: a timeline in Chrome's Trace Event Format (chrome://tracing,
  *   https://ui.perfetto.dev): one track per thread with its name, a span for
  *   every wait (object, outcome), for every lock held 10 µs or more, for
@@ -91,7 +92,8 @@ CT_API size_t ct_object_get_name(const void *object, char *buf, size_t size);
  *  deadlock section for each cycle of waits. The state, and the object a
  *  waiting thread is parked on, are always known; what it waits for by
  *  kind and name, for how long, what each thread holds and the deadlock
- *  section, while `deadlock`, `trace` or `profile` is on.
+ *  section, while `dump`, `deadlock`, `trace` or `profile` is on (a dump
+ *  made while none is says so).
  *  Returns 0 or CT_EINVAL (NULL). */
 CT_API int ct_dump(FILE *out);
 

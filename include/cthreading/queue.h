@@ -160,10 +160,13 @@ typedef struct ct_queue {
 /** Initialises a queue: `Queue(maxsize)`, `LifoQueue(maxsize)` or
  *  `PriorityQueue(maxsize)`. @p opts may be NULL (unbounded FIFO).
  *
- * A bounded queue gets its whole ring here (up to 65536 slots; beyond that
- * it grows on demand up to maxsize), so puts never allocate.
+ * A bounded queue of up to 65536 items gets its whole storage here, so its
+ * puts never allocate; a larger bound grows on demand up to maxsize, as an
+ * unbounded queue does.
  * Errors: CT_EINVAL (q NULL, unknown kind, PRIORITY without compare),
- * CT_ENOMEM. */
+ * CT_ENOMEM. After a failure the queue reads as destroyed, whatever its
+ * memory held (ct_queue_destroy() does nothing, put and get report
+ * CT_EINVAL). */
 CT_API int ct_queue_init(ct_queue_t *q, const ct_queue_opts *opts);
 
 /** Releases a queue: calls `free_item` for every item still queued, then
@@ -182,8 +185,9 @@ CT_API int ct_queue_destroy(ct_queue_t *q);
  *
  * Returns 0, or CT_EFULL if still full at the timeout (0: at once),
  * CT_ESHUTDOWN if the queue is shut down (also for putters blocked when it
- * happens), CT_ENOMEM if an unbounded queue could not grow (the item is not
- * added; the queue is unchanged and usable), CT_EINVAL (NaN), CT_ETOOLARGE.
+ * happens), CT_ENOMEM if a queue that grows (unbounded, or bounded above
+ * 65536 items) could not grow (the item is not added; the queue is
+ * unchanged and usable), CT_EINVAL (NaN), CT_ETOOLARGE.
  * Interruptible: CT_ESTOPPED. Releases the caller's GIL while it waits. */
 CT_API int ct_queue_put(ct_queue_t *q, void *item, double timeout);
 

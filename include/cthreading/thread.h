@@ -41,7 +41,8 @@ extern "C" {
  * **The exit rule.** As in Python, when `main` returns or `exit()` is
  * called, the process first waits for every live non-daemon thread; daemon
  * threads are abandoned. `_exit()` and `quick_exit()` skip the wait.
- * Threads are refused (CT_EEXITING) once the wait has begun.
+ * A thread started while the wait runs is waited for too, as in Python;
+ * once the wait has found none left, new threads are refused (CT_EEXITING).
  *
  * **Stop requests**, which Python lacks: ct_thread_request_stop() asks a
  * thread to stop; every interruptible wait of that thread (sleep, join,
@@ -107,7 +108,9 @@ CT_API int ct_thread_spawn_named(ct_target_fn target, const char *target_name, v
  * records the target's name, as Python does, which is why this is a macro
  * over ct_thread_init_named() (variadic, so that the commas of a compound
  * literal pass through).
- * Errors: CT_EINVAL (t NULL), CT_ESTACKSIZE, CT_ENOMEM. */
+ * Errors: CT_EINVAL (t NULL), CT_ESTACKSIZE, CT_ENOMEM. After a failure
+ * @p t holds no thread: ct_thread_destroy() does nothing on it and the
+ * other functions report CT_EINVAL. */
 #define ct_thread_init(t, target, ...) ct_thread_init_named((t), (target), #target, __VA_ARGS__)
 
 /** Allocates and initialises a thread object: `Thread(target=..., args=...)`.

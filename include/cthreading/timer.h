@@ -58,7 +58,9 @@ typedef struct ct_timer {
  * thread's options (NULL: Python's defaults); `opts->run` must be NULL.
  *
  * Errors: CT_EINVAL (NULL timer or function, NaN interval, opts->run set),
- * CT_ETOOLARGE, and those of ct_thread_init() (CT_ESTACKSIZE, CT_ENOMEM). */
+ * CT_ETOOLARGE, and those of ct_thread_init() (CT_ESTACKSIZE, CT_ENOMEM).
+ * After a failure ct_timer_destroy() does nothing on the timer and the
+ * other functions report CT_EINVAL. */
 CT_API int ct_timer_init(ct_timer_t *timer, double interval, ct_target_fn function, void *arg,
 			 const ct_thread_opts *opts);
 

@@ -151,10 +151,16 @@ void ct__dbg_refresh_name(struct dthread *me)
 	uint32_t s = atomic_load_explicit(&me->name_seq, memory_order_relaxed);
 	atomic_store_explicit(&me->name_seq, s + 1, memory_order_relaxed); /* relaxed: see above */
 	atomic_thread_fence(memory_order_release); /* release fence: seqlock, see above */
-	size_t i = 0;
-	for (; name && name[i] && i < DBG_NAME_MAX - 1; i++)
+	size_t n = 0;
+	while (name && name[n] && n < DBG_NAME_MAX - 1)
+		n++;
+	/* Cut before a whole UTF-8 character, not inside one. */
+	if (name && name[n])
+		while (n > 0 && ((unsigned char)name[n] & 0xC0) == 0x80)
+			n--;
+	for (size_t i = 0; i < n; i++)
 		__atomic_store_n(&me->name[i], name[i], __ATOMIC_RELAXED); /* relaxed: seqlock */
-	__atomic_store_n(&me->name[i], 0, __ATOMIC_RELAXED);		   /* relaxed: seqlock */
+	__atomic_store_n(&me->name[n], 0, __ATOMIC_RELAXED);		   /* relaxed: seqlock */
 	/* Release: the even number after the name. */
 	atomic_store_explicit(&me->name_seq, s + 2, memory_order_release);
 }
@@ -497,7 +503,10 @@ static int apply(const char *key, const char *value, uint32_t *mode)
 		int sig = value ? signal_number(value) : SIGQUIT;
 		if (!sig)
 			return CT_EINVAL;
-		return start_dumper(sig);
+		int rc = start_dumper(sig);
+		if (rc == 0)
+			*mode |= DBG_DUMP; /* a dump without the waits would say little */
+		return rc;
 	}
 	if (strcmp(key, "trace") == 0) {
 		if (!value || !*value)
@@ -581,7 +590,7 @@ int ct_debug_configure(const char *settings)
 	if (mode & (DBG_TRACE | DBG_PROFILE))
 		pthread_once(&atexit_once, register_at_exit);
 	uint32_t flags = atomic_load(&ct__debug_flags) & CT__DEBUG_OBJECTS;
-	if (mode & (DBG_DEADLOCK | DBG_TRACE | DBG_PROFILE))
+	if (mode & (DBG_DEADLOCK | DBG_TRACE | DBG_PROFILE | DBG_DUMP))
 		flags |= CT__DEBUG_LOCKS | CT__DEBUG_OBJECTS;
 	if (mode & (DBG_TRACE | DBG_PROFILE))
 		flags |= CT__DEBUG_RECORD;

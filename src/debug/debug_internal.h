@@ -44,6 +44,7 @@ enum {
 	DBG_PROFILE = 1u << 1,
 	DBG_TRACE = 1u << 2,
 	DBG_KEEP_WAITING = 1u << 3, /* deadlock=report */
+	DBG_DUMP = 1u << 4,	    /* dump=SIGNAL: record waits and holds for its dumps */
 };
 
 #define DBG_HELD_MAX 16

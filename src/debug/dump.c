@@ -76,7 +76,7 @@ static void print_parked(FILE *out, const struct row *r)
 	char what[160];
 	ct__dbg_describe_stored(r->parked_on, CT__OBJ_UNKNOWN, what, sizeof what);
 	fprintf(out,
-		"    parked on %s (with deadlock, trace or profile on: what it waits for, "
+		"    parked on %s (with dump, deadlock, trace or profile on: what it waits for, "
 		"how long, and who holds it)\n",
 		what);
 }
@@ -269,6 +269,12 @@ int ct_dump(FILE *out)
 		rows.n == 1 ? "" : "s");
 	if (total > rows.n + 1)
 		fprintf(out, "(%zu more not shown)\n", total - rows.n);
+	/* Relaxed: a switch, read once for this dump. */
+	bool recording =
+		atomic_load_explicit(&ct__debug_flags, memory_order_relaxed) & CT__DEBUG_LOCKS;
+	if (!recording)
+		fprintf(out, "(waits and holds are not recorded: CTHREADING=dump=..., deadlock, "
+			     "trace or profile records them; a parked thread shows where)\n");
 	for (size_t i = 0; i < rows.n; i++) {
 		struct row *r = &rows.v[i];
 		fprintf(out, "\n\"%s\" ident %lu, native id %ld, %s, %s\n", r->name, r->ident,

@@ -427,17 +427,48 @@ void ct__dbg_depth(const void *object, unsigned kind, size_t depth)
 
 /* ---- the writer ---------------------------------------------------------- */
 
-static void json_string(FILE *f, const char *s)
+/* The length of the well-formed UTF-8 character at @p s (RFC 3629: no
+ * overlong form, no surrogate, nothing past U+10FFFF), or 0. */
+static size_t utf8_length(const unsigned char *s)
 {
+	size_t n = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : 2;
+	if (s[0] < 0xC2 || s[0] > 0xF4)
+		return 0;
+	uint32_t cp = s[0] & (0x7Fu >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80) /* the terminator stops here too */
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3Fu);
+	}
+	bool overlong = (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000);
+	if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return n;
+}
+
+/* A JSON string: JSON text must be UTF-8, so a byte that does not start a
+ * well-formed character (a name that is not UTF-8, or one cut inside a
+ * character) is written as U+FFFD. */
+static void json_string(FILE *f, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
 	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	while (*s) {
+		unsigned char c = *s;
+		size_t n = 1;
 		if (c == '"' || c == '\\')
 			fprintf(f, "\\%c", c);
 		else if (c < 0x20)
 			fprintf(f, "\\u%04x", c);
-		else
+		else if (c < 0x80)
 			fputc(c, f);
+		else if ((n = utf8_length(s)) != 0)
+			fwrite(s, 1, n, f);
+		else {
+			fputs("\\ufffd", f);
+			n = 1;
+		}
+		s += n;
 	}
 	fputc('"', f);
 }

@@ -368,6 +368,17 @@ static const struct ct__queue_ops *ops(const ct_queue_t *q)
 	return storages[q->ct__storage];
 }
 
+/* A queue whose init failed reads as destroyed, whatever its memory held
+ * before: destroy does nothing, put and get report CT_EINVAL. */
+static int init_failed(ct_queue_t *q, int rc)
+{
+	*q = (ct_queue_t){.ct__storage = CT__QUEUE_LOCKED};
+	/* Relaxed: the object is not shared yet; whoever is given it later is
+	 * given it by a release of the caller's. */
+	atomic_store_explicit(&q->ct__shut, DESTROYED, memory_order_relaxed);
+	return rc;
+}
+
 int ct_queue_init(ct_queue_t *q, const ct_queue_opts *opts)
 {
 	static const ct_queue_opts defaults = {0};
@@ -377,9 +388,9 @@ int ct_queue_init(ct_queue_t *q, const ct_queue_opts *opts)
 		opts = &defaults;
 	if (opts->kind != CT_QUEUE_FIFO && opts->kind != CT_QUEUE_LIFO &&
 	    opts->kind != CT_QUEUE_PRIORITY)
-		return CT_EINVAL;
+		return init_failed(q, CT_EINVAL);
 	if (opts->kind == CT_QUEUE_PRIORITY && !opts->compare)
-		return CT_EINVAL;
+		return init_failed(q, CT_EINVAL);
 	*q = (ct_queue_t){
 		.ct__kind = (uint8_t)opts->kind,
 		.ct__storage = CT__QUEUE_LOCKED,
@@ -387,10 +398,10 @@ int ct_queue_init(ct_queue_t *q, const ct_queue_opts *opts)
 		.ct__compare = opts->compare,
 		.ct__free_item = opts->free_item,
 	};
-	if (q->ct__kind == CT_QUEUE_FIFO && q->ct__maxsize != 0 &&
-	    q->ct__maxsize <= CT__QUEUE_PREALLOC_MAX)
-		return ct__qring_init(q);
-	return ct__qstore_init(q);
+	bool ring = q->ct__kind == CT_QUEUE_FIFO && q->ct__maxsize != 0 &&
+		    q->ct__maxsize <= CT__QUEUE_PREALLOC_MAX;
+	int rc = ring ? ct__qring_init(q) : ct__qstore_init(q);
+	return rc < 0 ? init_failed(q, rc) : rc;
 }
 
 /* A destroyed queue uses the locked store's table, which refuses it. */

@@ -174,6 +174,7 @@ int ct_thread_init_named(ct_thread_t *t, ct_target_fn target, const char *target
 {
 	if (!t)
 		return CT_EINVAL;
+	t->ct__impl = NULL; /* a failed init leaves an object destroy accepts */
 	struct ct__thread *rec;
 	return thread_create(t, target, target_name, arg, opts, &rec);
 }
@@ -290,16 +291,23 @@ static void *trampoline(void *p)
 	return NULL;
 }
 
-static pthread_attr_t *thread_attr(struct ct__thread *rec, pthread_attr_t *attr)
+/* The attributes for the thread's stack size: NULL for the system's
+ * default, or @p attr set up. *@p err is CT_EAGAIN when pthreads refuses
+ * the size: the thread must not start on a stack it was not asked for. */
+static pthread_attr_t *thread_attr(struct ct__thread *rec, pthread_attr_t *attr, int *err)
 {
 	size_t size = rec->stack_size ? rec->stack_size : atomic_load(&default_stack_size);
 	if (size == 0)
 		return NULL;
 	long page = sysconf(_SC_PAGESIZE);
-	if (page > 0)
+	/* Rounded up to whole pages, unless that would wrap round to a small
+	 * size: unrounded, such a size is one no system can map, and the
+	 * start fails as for any other stack the OS cannot give. */
+	if (page > 0 && size <= SIZE_MAX - ((size_t)page - 1))
 		size = (size + (size_t)page - 1) / (size_t)page * (size_t)page;
 	pthread_attr_init(attr);
-	pthread_attr_setstacksize(attr, size);
+	if (pthread_attr_setstacksize(attr, size) != 0)
+		*err = CT_EAGAIN;
 	return attr;
 }
 
@@ -320,11 +328,10 @@ int ct_thread_start(ct_thread_t *t)
 	if (exiting) {
 		err = CT_EEXITING;
 	} else {
-		pthread_attr_t attr, *attrp = thread_attr(rec, &attr);
+		pthread_attr_t attr, *attrp = thread_attr(rec, &attr, &err);
 		pthread_t pt;
-		if (ct__fault_hit(CT__FAULT_THREAD_CREATE))
-			err = CT_EAGAIN;
-		else if (pthread_create(&pt, attrp, trampoline, rec) != 0)
+		if (err == 0 && (ct__fault_hit(CT__FAULT_THREAD_CREATE) ||
+				 pthread_create(&pt, attrp, trampoline, rec) != 0))
 			err = CT_EAGAIN;
 		if (attrp)
 			pthread_attr_destroy(attrp);

@@ -23,7 +23,10 @@ static int timer_run(ct_thread_t *self)
 int ct_timer_init(ct_timer_t *timer, double interval, ct_target_fn function, void *arg,
 		  const ct_thread_opts *opts)
 {
-	if (!timer || !function || (opts && opts->run))
+	if (!timer)
+		return CT_EINVAL;
+	timer->thread.ct__impl = NULL; /* a failed init leaves a timer destroy accepts */
+	if (!function || (opts && opts->run))
 		return CT_EINVAL;
 	/* Python's Timer fires at once when the interval is negative (its
 	 * Event.wait treats a negative timeout as 0): a computed interval
