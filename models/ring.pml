@@ -37,14 +37,15 @@
  *               (its deadline may pass at any check or sleep)
  *   -DPUTTERS   an untimed putter and a timed one, one getter of two items
  *               (the second get timed: the timed put may not happen)
- *   -DSOLO      putter 0 (two items) and getter 0 (three) start the ring
- *               in solo mode; a second putter (one item) arrives at any
+ *   -DSOLO      putter 0 (one item) and getter 0 (two) start the ring in
+ *               solo mode; a second putter (one item) arrives at any
  *               moment and ends it. With -DGETTERS instead, putter 0 puts
  *               two items, getter 0 gets one and a second getter one.
- *   -DSHUTDOWN  one putter of two items, getter 0 of two and getter 1 of
- *               one, all untimed, and a shutdown at any moment (with
- *               -DIMMEDIATE it drains the ring); with -DSOLO, the
- *               shutdown ends a solo mode of putter 0 and getter 0.
+ *   -DSHUTDOWN  one putter of two items and a getter of two, untimed, and
+ *               a shutdown at any moment (-DIMMEDIATE: it drains the
+ *               ring); with -DGETTERS, a putter of one item and two
+ *               getters of one; with -DSOLO, the shutdown ends the solo
+ *               mode of the putter and the getter.
  * try_put, try_get, mark_and_park (with still_marked), the pass_on_*
  * loops, solo_mine, share, section_open, solo_try_put, solo_try_get,
  * solo_park (with solo_must_wait), wake_sleeper, drain and shutdown follow
