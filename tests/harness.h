@@ -89,7 +89,14 @@ _Noreturn void ht_fail(const char *file, int line, const char *fmt, ...)
  * _exit() would drop: the code only a fork child runs is counted too. */
 #ifdef CT_TEST_GCOV_DUMP
 void __gcov_dump(void);
-#define HT_CHILD_EXIT(status) (__gcov_dump(), _exit(status))
+/* A function, not a comma expression: @p status (the child's checks) is
+ * computed before the counts are written. */
+static inline _Noreturn void ht_child_exit(int status)
+{
+	__gcov_dump();
+	_exit(status);
+}
+#define HT_CHILD_EXIT(status) ht_child_exit(status)
 #else
 #define HT_CHILD_EXIT(status) _exit(status)
 #endif
