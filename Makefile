@@ -157,7 +157,7 @@ stress:
 coverage:
 	@command -v gcovr >/dev/null || { echo "make coverage needs gcovr: apt-get install gcovr"; exit 1; }
 	$(CMAKE) -S . -B $(BUILD)/coverage -DCMAKE_BUILD_TYPE=Debug -DCT_BUILD_BENCH=OFF \
-		-DCMAKE_C_FLAGS="--coverage -fprofile-update=atomic" -DCMAKE_EXE_LINKER_FLAGS=--coverage \
+		-DCMAKE_C_FLAGS="--coverage -fprofile-update=atomic -DCT_TEST_GCOV_DUMP" -DCMAKE_EXE_LINKER_FLAGS=--coverage \
 		-DCMAKE_SHARED_LINKER_FLAGS=--coverage
 	$(CMAKE) --build $(BUILD)/coverage -j$(JOBS)
 	find $(BUILD)/coverage -name '*.gcda' -delete

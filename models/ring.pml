@@ -1,34 +1,62 @@
 /* The bounded ring's slot sequence protocol and its waiter marks
- * (src/queue/queue_ring.c), on the parking core.
+ * (src/queue/queue_ring.c), on the parking core; with -DSOLO its solo mode
+ * (one producer and one consumer without read-modify-writes) and the
+ * switch to the shared mode, with -DSHUTDOWN a shutdown.
  *
  * Positions are plain counts here (the C packs lap | index, which only
  * changes how the slot and the next position are computed); the slot of
- * position p is p % CAP. Shutdown and fork repair are left out.
+ * position p is p % CAP. The fork repair is left out (the fork litmus
+ * tests run it), and so are the memory orders: the model is sequentially
+ * consistent, which the C's fences (ct__fence_light/heavy, Dekker's pairs
+ * of section_open() with share() and of solo_park() with wake_sleeper())
+ * are there to give.
  *
- *   tail, head      r->tail, r->head (PUTWAIT = bit 7 of head here)
+ *   tail, head      r->tail (SHUT = bit 7), r->head (PUTWAIT = bit 7)
  *   head_seen       r->head_seen, the producers' cached head
  *   stamp[s]        a slot's stamp: p + 1 once written for position p, with
  *                   WAITER (bit 6) when a getter waits for it
  *   item[s]         a slot's item (0: none)
- *   getters/putters the waiter counts (mark_and_park)
+ *   getters/putters the waiter counts (mark_and_park, solo_park)
  *   gq[i], pq[i]    thread i queued on the getters' / putters' key; one
  *                   lock per key (lg, lp); unpark_one takes any of them
  *                   (FIFO in the C: any order covers it)
  *   gun[i], pun[i]  their parkers are UNPARKED
+ *   mode            r->mode: SOLO, SWITCHING, SHARED (SHARED throughout
+ *                   without -DSOLO)
+ *   producer, consumer  r->producer, r->consumer (_pid + 1; 0: NULL)
+ *   put_busy, get_busy  r->put_busy, r->get_busy (the solo sections)
+ *   sleep_get, sleep_put  sleepers[] of r->get_key, r->put_key
+ *   sgq, sgu, sgt   thread i queued on r->get_key, unparked, and its token
+ *                   TOKEN_UNCOUNTED; spq, spu, spt the same on r->put_key;
+ *                   lsg, lsp their bucket locks
  *   posof, taken    ghosts: where item x was put, how many gets returned it
+ *   shut            ghost: the shutdown has set SHUT
  *
  * Threads (CAP 1, so a put after the first meets a full ring):
  *   default     one putter of two items, an untimed getter and a timed one
  *               (its deadline may pass at any check or sleep)
  *   -DPUTTERS   an untimed putter and a timed one, one getter of two items
  *               (the second get timed: the timed put may not happen)
- * try_put, try_get, mark_and_park (with still_marked) and the pass_on_*
- * loops follow the C step by step; the spinning before a wait only delays.
+ *   -DSOLO      putter 0 (one item) and getter 0 (two) start the ring in
+ *               solo mode; a second putter (one item) arrives at any
+ *               moment and ends it. With -DGETTERS instead, putter 0 puts
+ *               two items, getter 0 gets one and a second getter one.
+ *   -DSHUTDOWN  one putter of two items and a getter of two, untimed, and
+ *               a shutdown at any moment (-DIMMEDIATE: it drains the
+ *               ring); with -DGETTERS, a putter of one item and two
+ *               getters of one; with -DSOLO, the shutdown ends the solo
+ *               mode of the putter and the getter.
+ * try_put, try_get, mark_and_park (with still_marked), the pass_on_*
+ * loops, solo_mine, share, section_open, solo_try_put, solo_try_get,
+ * solo_park (with solo_must_wait), wake_sleeper, drain and shutdown follow
+ * the C step by step; the spinning before a wait only delays.
  *
  * Checked (safety): no item is got twice; a get returns the item put at
- * its position; at the end every item put was got or is still in the ring
- * (puts - gets = tail - head); and every thread ends (no wake-up of a
- * putter or a getter is lost, including through pass_on_*).
+ * its position; at the end every item put was got (or drained) or is
+ * still in the ring (puts - gets = tail - head); a shutdown's SHUT is
+ * never lost; and every thread ends: no wake-up of a putter or a getter
+ * is lost (through pass_on_*, across the switch from solo to shared, or
+ * at a shutdown, which must release every blocked put and get).
  *
  * Mutants:
  *   MUT_NO_WAITER_CHECK  a put that does not look for WAITER in the stamp
@@ -39,16 +67,35 @@
  *                        not pass the mark on (pass_on_getters/_putters):
  *                        the mark it made is gone and a waiter still
  *                        parked sleeps for ever
+ *   MUT_SHARE_NO_LAST    share() does not wait for the solo producer's
+ *                        last stamp: its plain store erases the WAITER
+ *                        mark of a getter that went shared meanwhile
+ *   MUT_SHARE_NO_SECTIONS  share() does not wait for the solo sections to
+ *                        close: the solo producer's plain store of the
+ *                        tail undoes a shared put's claim
+ *   MUT_SOLO_NO_WAKE     share() does not wake the solo waiters, which
+ *                        sleep on a key no shared call wakes
+ *   MUT_SHUT_NO_SHARE    a shutdown that does not end the solo mode: the
+ *                        solo producer's plain store loses SHUT
+ *   MUT_STILL_MARKED_NO_SHUT  still_marked() ignores the shutdown: a
+ *                        getter that marked before the shutdown and parks
+ *                        after its wake-ups sleeps for ever
  */
 #ifndef CAP
 #define CAP 1
 #endif
 #define PUTWAIT 128
+#define SHUT 128
 #define WAITER 64
 #define OK 0
 #define FULL 1
 #define EMPTY 2
+#define RC_SHUTDOWN 3
+#define NOT_SOLO 4
 #define AGAIN 255
+#define M_SOLO 0
+#define M_SWITCHING 1
+#define M_SHARED 2
 
 #define room_between(t, h) ((h) >= (t) || (t) - (h) < CAP)
 
@@ -62,11 +109,23 @@ bool gun[2], pun[2];
 byte posof[5];
 byte taken[5];
 byte ngot, nput, finished;
+bool shut;
+#ifdef SOLO
+byte mode = M_SOLO;
+byte producer, consumer;
+bool put_busy, get_busy;
+byte sleep_get, sleep_put;
+bool lsg, lsp;
+bool sgq[2], sgu[2], sgt[2], spq[2], spu[2], spt[2];
+#else
+byte mode = M_SHARED;
+#endif
 
 inline lock(l) { atomic { !l -> l = true } }
 
-/* ct__unpark_one(key): any queued thread of that key */
-#define WAKE_ONE(name, l, q, un)						\
+/* ct__unpark_one(key): any queued thread of that key; with @p count, the
+ * solo wake_sleeper()'s uncount_woken() callback, under the bucket lock */
+#define WAKE_ONE(name, l, q, un, UNCOUNT)				\
 inline name() {								\
 	lock(l);							\
 	w = AGAIN;							\
@@ -75,20 +134,33 @@ inline name() {								\
 	:: q[1] -> w = 1						\
 	:: else -> skip							\
 	fi;								\
-	if :: w != AGAIN -> q[w] = false :: else -> skip fi;		\
+	if :: w != AGAIN -> q[w] = false; UNCOUNT :: else -> skip fi;	\
 	l = false;							\
 	if :: w != AGAIN -> un[w] = true; w = 0 :: else -> w = 0 fi	\
 }
-WAKE_ONE(wake_getter, lg, gq, gun)
-WAKE_ONE(wake_putter, lp, pq, pun)
+WAKE_ONE(wake_getter, lg, gq, gun, skip)
+WAKE_ONE(wake_putter, lp, pq, pun, skip)
 
-/* ct__park(key, still_marked) after mark_and_park's mark: sleeps unless
- * the word moved on; a timed thread may time out and leave the queue. */
-#define PARK_MARKED(name, l, q, un)					\
-inline name(word, marked) {						\
+/* ct__unpark_all(key, CT__TOKEN_NORMAL) */
+#define WAKE_ALL(name, l, q, un)					\
+inline name() {								\
+	lock(l);							\
+	for (w : 0 .. 1) {						\
+		if :: q[w] -> q[w] = false; un[w] = true :: else -> skip fi \
+	}								\
+	w = 0;								\
+	l = false							\
+}
+WAKE_ALL(wake_all_getters, lg, gq, gun)
+WAKE_ALL(wake_all_putters, lp, pq, pun)
+
+/* ct__park(key, validate): sleeps if @p must_wait holds under the bucket
+ * lock; a timed thread may time out and leave the queue. woke: UNPARKED. */
+#define PARK(name, l, q, un)						\
+inline name(must_wait) {						\
 	lock(l);							\
 	if								\
-	:: (word) != (marked) -> l = false				\
+	:: !(must_wait) -> l = false					\
 	:: else ->							\
 		un[i] = false; q[i] = true; l = false;			\
 		if							\
@@ -99,23 +171,146 @@ inline name(word, marked) {						\
 			l = false;					\
 			if :: !expired -> un[i] :: else -> skip fi	\
 		fi;							\
+		woke = un[i];						\
 		un[i] = false						\
 	fi								\
 }
-PARK_MARKED(park_getter, lg, gq, gun)
-PARK_MARKED(park_putter, lp, pq, pun)
+PARK(park_getter, lg, gq, gun)
+PARK(park_putter, lp, pq, pun)
+
+#ifdef SOLO
+WAKE_ONE(wake_solo_getter, lsg, sgq, sgu, sleep_get--; sgt[w] = true)
+WAKE_ONE(wake_solo_putter, lsp, spq, spu, sleep_put--; spt[w] = true)
+WAKE_ALL(wake_all_solo_getters, lsg, sgq, sgu)
+WAKE_ALL(wake_all_solo_putters, lsp, spq, spu)
+PARK(park_solo_getter, lsg, sgq, sgu)
+PARK(park_solo_putter, lsp, spq, spu)
+
+/* last_claim_written(): read at once, the tail being still while it waits */
+#define LAST_CLAIM_WRITTEN						\
+	((tail & ~SHUT) == 0 || (stamp[((tail & ~SHUT) - 1) % CAP] & ~WAITER) >= (tail & ~SHUT))
+
+/* share() */
+inline share() {
+	atomic { if :: mode == M_SOLO -> mode = M_SWITCHING; won = true :: else -> skip fi };
+	if
+	:: won ->
+#ifndef MUT_SOLO_NO_WAKE
+		wake_all_solo_getters();
+		wake_all_solo_putters();
+#endif
+#ifndef MUT_SHARE_NO_SECTIONS
+		!put_busy;
+		!get_busy;
+#endif
+#ifndef MUT_SHARE_NO_LAST
+		LAST_CLAIM_WRITTEN;
+#endif
+		mode = M_SHARED;
+		won = false
+	:: else -> mode == M_SHARED
+	fi
+}
+
+/* solo_mine(): solo = the caller may take the solo path as @p owner */
+inline solo_mine(owner) {
+	if
+	:: mode != M_SOLO -> mode == M_SHARED	/* wait_until(is_shared) if SWITCHING */
+	:: else ->
+		atomic { if :: owner == _pid + 1 || owner == 0 -> owner = _pid + 1; solo = true :: else -> skip fi };
+		if :: !solo -> share() :: else -> skip fi
+	fi
+}
+#endif
+
+/* try_get(): rc OK (item taken), EMPTY with h the position not written */
+inline try_get() {
+	h = head;
+	do
+	:: atomic { pos = h & ~PUTWAIT; st = stamp[pos % CAP] & ~WAITER };
+		if
+		:: st == pos + 1 ->
+			it = item[pos % CAP];
+			atomic { if :: head == h -> head = pos + 1; rc = OK :: else -> h = head; rc = AGAIN fi };
+			if
+			:: rc == OK ->
+				assert(posof[it] == pos);
+				d_step { taken[it]++; ngot++ };
+				assert(taken[it] == 1);
+				it = 0;
+#ifndef MUT_GET_NO_PUTWAIT
+				if :: h & PUTWAIT -> wake_putter() :: else -> skip fi;
+#endif
+				break
+			:: else -> skip
+			fi
+		:: st < pos + 1 -> rc = EMPTY; h = pos; break
+		:: else -> h = head
+		fi
+	od
+}
 
 proctype putter(byte i; byte n; bool timed)
 {
 	byte t, h, old, w, rc, seen, k, x;
-	bool parked, expired;
+	bool parked, expired, woke, solo, won;
 	for (k : 1 .. n) {
 	x = i * 2 + k;
+#ifdef SOLO
+	solo_mine(producer);
+	if
+	:: solo ->
+		/* solo_call(solo_try_put) */
+		do
+		:: /* solo_try_put: section_open */
+			put_busy = true;
+			if
+			:: mode != M_SOLO -> put_busy = false; rc = NOT_SOLO; break
+			:: else -> skip
+			fi;
+			t = tail;
+			if
+			:: room_between(t, head_seen) -> rc = OK
+			:: else ->
+				h = head & ~PUTWAIT;
+				atomic { head_seen = h; rc = (room_between(t, h) -> OK : FULL) }
+			fi;
+			if
+			:: rc == FULL ->
+				put_busy = false;
+				if :: timed -> expired = true :: true -> skip fi;
+				if :: expired -> break :: else -> skip fi;
+				/* solo_park */
+				sleep_put++;
+				putters++;
+				park_solo_putter(mode == M_SOLO && !room_between(t, head & ~PUTWAIT));
+				putters--;
+				if :: !(woke && spt[i]) -> sleep_put-- :: else -> skip fi;
+				atomic { spt[i] = false; woke = false }
+			:: else ->
+				tail = t + 1;	/* a plain store: the claim */
+				put_busy = false;
+				item[t % CAP] = x;
+				atomic { stamp[t % CAP] = t + 1; posof[x] = t; nput++ };	/* plain */
+				/* wake_sleeper(&r->get_key) */
+				if :: sleep_get != 0 -> wake_solo_getter() :: else -> skip fi;
+				break
+			fi
+		od;
+		if :: rc == NOT_SOLO -> mode == M_SHARED :: else -> skip fi
+	:: else -> skip
+	fi;
+	if
+	:: solo && rc != NOT_SOLO -> skip
+	:: else ->
+#endif
 	do
 	:: /* try_put */
 		t = tail;
 		do
-		:: /* has_room: head_seen first, then the real head */
+		:: t & SHUT -> rc = RC_SHUTDOWN; break
+		:: else ->
+			/* has_room: head_seen first, then the real head */
 			if
 			:: room_between(t, head_seen) -> rc = OK
 			:: else ->
@@ -144,7 +339,7 @@ proctype putter(byte i; byte n; bool timed)
 				fi
 			fi
 		od;
-		if :: rc == OK -> break :: else -> skip fi;
+		if :: rc != FULL -> break :: else -> skip fi;
 		/* full: the deadline, the head again, then mark_and_park */
 		if :: timed -> expired = true :: true -> skip fi;
 		if :: expired -> break :: else -> skip fi;
@@ -162,16 +357,19 @@ proctype putter(byte i; byte n; bool timed)
 			if
 			:: rc == OK ->
 				putters++;
-				park_putter(head, seen | PUTWAIT);
-				putters--;
+#ifdef MUT_STILL_MARKED_NO_SHUT
+				park_putter(head == (seen | PUTWAIT));
+#else
+				park_putter(head == (seen | PUTWAIT) && !(tail & SHUT));
+#endif
+				atomic { putters--; woke = false };
 				parked = true
 			:: else -> skip
 			fi;
 			seen = 0
 		fi
 	od;
-	atomic { t = 0; h = 0; rc = 0; expired = false }
-	}
+	atomic { t = 0; h = 0; rc = 0; expired = false; woke = false; solo = false }
 #ifndef MUT_NO_PASS_ON
 	/* pass_on_putters */
 	do
@@ -179,50 +377,83 @@ proctype putter(byte i; byte n; bool timed)
 	:: else ->
 		t = tail; h = head;
 		if
-		:: room_between(t, h & ~PUTWAIT) -> wake_putter(); break
-		:: (h & PUTWAIT) != 0 -> break
+		:: t & SHUT -> break
 		:: else ->
-			atomic { if :: head == h -> head = h | PUTWAIT; rc = OK :: else -> rc = AGAIN fi };
-			if :: rc == OK -> break :: else -> skip fi
+			if
+			:: room_between(t, h & ~PUTWAIT) -> wake_putter(); break
+			:: (h & PUTWAIT) != 0 -> break
+			:: else ->
+				atomic { if :: head == h -> head = h | PUTWAIT; rc = OK :: else -> rc = AGAIN fi };
+				if :: rc == OK -> break :: else -> skip fi
+			fi
 		fi
 	od;
 #endif
+#ifdef SOLO
+	fi;
+#endif
+	atomic { t = 0; h = 0; rc = 0; parked = false }
+	}
 	finished++
 }
 
 proctype getter(byte i; byte n; bool always_timed; bool last_timed)
 {
-	byte h, pos, st, raw, it, w, rc, k;
-	bool parked, expired, timed;
+	byte h, pos, st, raw, it, w, rc, k, t;
+	bool parked, expired, timed, woke, solo, won;
 	for (k : 1 .. n) {
 	timed = always_timed || (last_timed && k == n);
-	do
-	:: /* try_get */
-		h = head;
+#ifdef SOLO
+	solo_mine(consumer);
+	if
+	:: solo ->
+		/* solo_call(solo_try_get) */
 		do
-		:: atomic { pos = h & ~PUTWAIT; st = stamp[pos % CAP] & ~WAITER };
+		:: /* solo_try_get: section_open */
+			get_busy = true;
 			if
-			:: st == pos + 1 ->
-				it = item[pos % CAP];
-				atomic { if :: head == h -> head = pos + 1; rc = OK :: else -> h = head; rc = AGAIN fi };
-				if
-				:: rc == OK ->
-					assert(posof[it] == pos);
-					d_step { taken[it]++; ngot++ };
-					assert(taken[it] == 1);
-					it = 0;
-#ifndef MUT_GET_NO_PUTWAIT
-					if :: h & PUTWAIT -> wake_putter() :: else -> skip fi;
-#endif
-					break
-				:: else -> skip
-				fi
-			:: st < pos + 1 -> rc = EMPTY; h = pos; break
-			:: else -> h = head
+			:: mode != M_SOLO -> get_busy = false; rc = NOT_SOLO; break
+			:: else -> skip
+			fi;
+			h = head;
+			if
+			:: stamp[h % CAP] != h + 1 ->
+				get_busy = false;
+				if :: timed -> expired = true :: true -> skip fi;
+				if :: expired -> break :: else -> skip fi;
+				/* solo_park */
+				sleep_get++;
+				getters++;
+				park_solo_getter(mode == M_SOLO && (stamp[h % CAP] & ~WAITER) < h + 1);
+				getters--;
+				if :: !(woke && sgt[i]) -> sleep_get-- :: else -> skip fi;
+				atomic { sgt[i] = false; woke = false }
+			:: else ->
+				it = item[h % CAP];
+				head = h + 1;	/* a plain store */
+				assert(posof[it] == h);
+				d_step { taken[it]++; ngot++ };
+				assert(taken[it] == 1);
+				get_busy = false;
+				/* wake_sleeper(&r->put_key) */
+				if :: sleep_put != 0 -> wake_solo_putter() :: else -> skip fi;
+				rc = OK;
+				break
 			fi
 		od;
+		if :: rc == NOT_SOLO -> mode == M_SHARED :: else -> skip fi
+	:: else -> skip
+	fi;
+	if
+	:: solo && rc != NOT_SOLO -> skip
+	:: else ->
+#endif
+	do
+	:: try_get();
 		if :: rc == OK -> break :: else -> skip fi;
 		atomic { st = 0; it = 0 }
+		atomic { t = tail; if :: (t & SHUT) && (t & ~SHUT) == h -> rc = RC_SHUTDOWN :: else -> skip fi; t = 0 };
+		if :: rc == RC_SHUTDOWN -> break :: else -> skip fi;
 		/* empty at position h: the deadline, the stamp again, mark_and_park */
 		if :: timed -> expired = true :: true -> skip fi;
 		if :: expired -> break :: else -> skip fi;
@@ -239,52 +470,115 @@ proctype getter(byte i; byte n; bool always_timed; bool last_timed)
 			if
 			:: rc == OK ->
 				getters++;
-				park_getter(stamp[h % CAP], raw | WAITER);
-				getters--;
+#ifdef MUT_STILL_MARKED_NO_SHUT
+				park_getter(stamp[h % CAP] == (raw | WAITER));
+#else
+				park_getter(stamp[h % CAP] == (raw | WAITER) &&
+					    (!(tail & SHUT) || (tail & ~SHUT) != h));
+#endif
+				atomic { getters--; woke = false };
 				parked = true
 			:: else -> skip
 			fi;
 			raw = 0
 		fi
 	od;
-	atomic { h = 0; pos = 0; rc = 0; expired = false }
-	}
+	atomic { h = 0; pos = 0; st = 0; it = 0; raw = 0; rc = 0; expired = false; woke = false; solo = false }
 #ifndef MUT_NO_PASS_ON
 	/* pass_on_getters */
 	do
 	:: !parked || getters == 0 -> break
 	:: else ->
-		pos = head & ~PUTWAIT;
-		raw = stamp[pos % CAP];
 		if
-		:: (raw & ~WAITER) == pos + 1 -> wake_getter(); break
-		:: (raw & ~WAITER) < pos + 1 && (raw & WAITER) -> break
-		:: (raw & ~WAITER) < pos + 1 && (raw & WAITER) == 0 ->
-			atomic { if :: stamp[pos % CAP] == raw -> stamp[pos % CAP] = raw | WAITER; rc = OK :: else -> rc = AGAIN fi };
-			if :: rc == OK -> break :: else -> skip fi
-		:: else -> skip
+		:: tail & SHUT -> wake_all_getters(); break
+		:: else ->
+			pos = head & ~PUTWAIT;
+			raw = stamp[pos % CAP];
+			if
+			:: (raw & ~WAITER) == pos + 1 -> wake_getter(); break
+			:: (raw & ~WAITER) < pos + 1 && (raw & WAITER) -> break
+			:: (raw & ~WAITER) < pos + 1 && (raw & WAITER) == 0 ->
+				atomic { if :: stamp[pos % CAP] == raw -> stamp[pos % CAP] = raw | WAITER; rc = OK :: else -> rc = AGAIN fi };
+				if :: rc == OK -> break :: else -> skip fi
+			:: else -> skip
+			fi
 		fi
 	od;
 #endif
+#ifdef SOLO
+	fi;
+#endif
+	atomic { pos = 0; raw = 0; rc = 0; parked = false }
+	}
+	finished++
+}
+
+/* ring_shutdown(): share(), SHUT, the drain if immediate, the wake-ups */
+proctype shutdown()
+{
+	byte h, pos, st, it, w, rc;
+	bool won;
+#if defined(SOLO) && !defined(MUT_SHUT_NO_SHARE)
+	share();
+#endif
+	atomic { tail = tail | SHUT; shut = true };
+#ifdef IMMEDIATE
+	/* drain() */
+	do
+	:: try_get();
+		if
+		:: rc == OK -> skip
+		:: (tail & ~SHUT) == h -> break
+		:: else -> (stamp[h % CAP] & ~WAITER) >= h + 1	/* spins for the put claimed before */
+		fi
+	od;
+#endif
+	wake_all_getters();
+	wake_all_putters();
 	finished++
 }
 
 init
 {
-	byte k;
+	byte k, nthreads;
 	atomic {
-#ifdef PUTTERS
+#if defined(SHUTDOWN) && defined(GETTERS)
+		run putter(0, 1, false);
+		run getter(0, 1, false, false);
+		run getter(1, 1, false, false);
+		run shutdown();
+		nthreads = 4
+#elif defined(SHUTDOWN)
+		run putter(0, 2, false);
+		run getter(0, 2, false, false);
+		run shutdown();
+		nthreads = 3
+#elif defined(SOLO) && defined(GETTERS)
+		run putter(0, 2, false);
+		run getter(0, 1, false, false);
+		run getter(1, 1, false, false);
+		nthreads = 3
+#elif defined(SOLO)
+		run putter(0, 1, false);
+		run getter(0, 2, false, false);
+		run putter(1, 1, false);
+		nthreads = 3
+#elif defined(PUTTERS)
 		run putter(0, 1, false);
 		run putter(1, 1, true);
-		run getter(0, 2, false, true)
+		run getter(0, 2, false, true);
+		nthreads = 3
 #else
 		run putter(0, 2, false);
 		run getter(0, 1, false, false);
-		run getter(1, 1, true, false)
+		run getter(1, 1, true, false);
+		nthreads = 3
 #endif
 	}
-	finished == 3;
+	finished == nthreads;
 	/* nothing lost, nothing duplicated */
-	assert(ngot + (tail - (head & ~PUTWAIT)) == nput);
+	assert(ngot + ((tail & ~SHUT) - (head & ~PUTWAIT)) == nput);
 	for (k : 1 .. 4) { assert(taken[k] <= 1) }
+	/* a shutdown is for good */
+	assert(!shut || (tail & SHUT))
 }

@@ -108,7 +108,7 @@ static inline int fh_in_child(int (*fn)(void *arg), void *arg)
 	fflush(stderr);
 	pid_t pid = fork();
 	if (pid == 0)
-		_exit(fn(arg));
+		HT_CHILD_EXIT(fn(arg));
 	return pid < 0 ? -1 : fh_reap(pid, fh_child_limit());
 }
 

@@ -82,6 +82,24 @@ _Noreturn void ht_fail(const char *file, int line, const char *fmt, ...)
 /* Ends the case as skipped (CTest's SKIP_RETURN_CODE), saying why: only
  * for a case whose tool is missing (python3 for the docs' originals). */
 #define HT_SKIP_STATUS 77
+
+/* How a fork child of a test ends: _exit(), which runs none of the
+ * parent's exit handlers a second time. Under `make coverage`
+ * (CT_TEST_GCOV_DUMP), it first writes the child's coverage counts, which
+ * _exit() would drop: the code only a fork child runs is counted too. */
+#ifdef CT_TEST_GCOV_DUMP
+void __gcov_dump(void);
+/* A function, not a comma expression: @p status (the child's checks) is
+ * computed before the counts are written. */
+static inline _Noreturn void ht_child_exit(int status)
+{
+	__gcov_dump();
+	_exit(status);
+}
+#define HT_CHILD_EXIT(status) ht_child_exit(status)
+#else
+#define HT_CHILD_EXIT(status) _exit(status)
+#endif
 _Noreturn void ht_skip(const char *why);
 
 /* Monotonic seconds, for checks that a wait did not end before its

@@ -1556,7 +1556,7 @@ TEST(pool_works_in_a_fork_child)
 		ct_executor_t other;
 		ok = ok && ct_executor_init(&other, NULL) == 0;
 		ct_executor_destroy(&other);
-		_exit(ok ? 0 : 1);
+		HT_CHILD_EXIT(ok ? 0 : 1);
 	}
 	if (FORK_WORKS) {
 		int status;

@@ -55,7 +55,7 @@ static int fork_one(struct stress *st, int (*child)(void *obj))
 	fflush(stderr);
 	pid_t pid = fork();
 	if (pid == 0)
-		_exit(child(st->obj));
+		HT_CHILD_EXIT(child(st->obj));
 	ct_event_clear(&st->go);
 	atomic_store_explicit(&st->paused, true, memory_order_release);
 	int status = pid < 0 ? -1 : fh_reap(pid, fh_child_limit());

@@ -623,7 +623,7 @@ static void fork_and_check(bool held_by_forker)
 	pid_t pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0)
-		_exit(in_fork_child(held_by_forker));
+		HT_CHILD_EXIT(in_fork_child(held_by_forker));
 	int status;
 	CT_GIL_ALLOW_THREADS
 	{
@@ -686,7 +686,7 @@ TEST(fork_resets_gils_after_a_second_init)
 	pid_t pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0) /* its holder does not exist here */
-		_exit(ct_gil_acquire(ct_gil_default()) == 0 ? 0 : 1);
+		HT_CHILD_EXIT(ct_gil_acquire(ct_gil_default()) == 0 ? 0 : 1);
 	int status;
 	CHECK_EQ(waitpid(pid, &status, 0), pid);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);

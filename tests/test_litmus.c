@@ -6,6 +6,13 @@
  * the histogram so far; the others are printed at the end, and those seen
  * in under 1% of the runs are marked rare.
  *
+ * Fork: each fork_* scenario adds an actor that calls fork() in the middle
+ * of the others' operations. The child, alone with the object as the
+ * others left it, checks that it is consistent and usable (its child
+ * function); it reports through its exit status what it found (0-9), or
+ * a failure (with the reason on stderr), and the runner adds
+ * "child=..." to the outcome: a child that failed or hung is forbidden.
+ *
  * How long: CT_LITMUS_ITERS runs per scenario (default 20000, 2000 under a
  * sanitizer), stopped early after CT_LITMUS_SECONDS (default 3) so that
  * the whole file stays within a minute on a loaded machine. `make stress`
@@ -17,6 +24,7 @@
 #include <stdatomic.h>
 #include <time.h>
 
+#include "fork_helpers.h"
 #include "harness.h"
 
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
@@ -42,6 +50,8 @@ struct scenario {
 	/* Writes the outcome into buf; returns NULL, or why it is forbidden. */
 	const char *(*judge)(char *buf, size_t len);
 	void (*teardown)(void);
+	/* Fork scenarios: what the child checks (see fork_now()). */
+	int (*child)(void);
 };
 
 /* ---- the runner ------------------------------------------------------------ */
@@ -49,6 +59,41 @@ struct scenario {
 static _Atomic unsigned arrived, generation;
 static _Atomic bool quitting;
 static const struct scenario *current;
+static pid_t forked; /* the fork actor's child of this run, or 0 */
+
+/* The child's verdict: CK (fork_helpers.h) returns 1 for a check that
+ * failed; a child that passed exits with FOUND + what it found (0-9). */
+#define FOUND 10
+
+/* The fork actor: the child runs the scenario's check alone and leaves
+ * with _exit() (none of the parent's exit handlers run twice). */
+static void fork_now(void)
+{
+	pid_t pid = fork();
+	if (pid == 0)
+		HT_CHILD_EXIT(current->child());
+	CHECK(pid > 0);
+	forked = pid;
+}
+
+/* Adds the child's verdict to the outcome @p key; the reason if it is
+ * forbidden. */
+static const char *reap_child(char *key, size_t len)
+{
+	int status = fh_reap(forked, fh_child_limit());
+	forked = 0;
+	size_t used = strlen(key);
+	if (status >= FOUND && status < FOUND + 10) {
+		snprintf(key + used, len - used, " child=%d", status - FOUND);
+		return NULL;
+	}
+	snprintf(key + used, len - used, " child=%s",
+		 status == FH_HUNG ? "hung"
+		 : status == 1	   ? "failed"
+				   : "died");
+	return status == FH_HUNG ? "the fork child hung"
+				 : "the fork child found the object broken (its stderr says how)";
+}
 
 /* All actors and the runner: a sense-reversing barrier that spins, then
  * yields (there may be more threads than CPUs). */
@@ -116,6 +161,15 @@ static void run_scenario(const struct scenario *s)
 	unsigned nbins = 0;
 	pthread_t tids[MAX_ACTORS];
 
+#if defined(FH_TSAN) || defined(FH_ASAN)
+	/* As test_fork_stress.c: the sanitizers' runtimes (GCC 12's) do not
+	 * support a child forked while other threads run (ThreadSanitizer
+	 * refuses the child's threads; AddressSanitizer's allocator may hang
+	 * it). The fork scenarios run in the normal and fallback builds. */
+	if (s->child)
+		ht_skip("the sanitizer's runtime does not support a fork() while other threads "
+			"run");
+#endif
 	current = s;
 	atomic_store(&quitting, false);
 	for (unsigned i = 0; i < s->actors; i++)
@@ -129,6 +183,8 @@ static void run_scenario(const struct scenario *s)
 		spin_barrier(s->actors + 1); /* done */
 		char key[sizeof bins[0].key];
 		const char *why = s->judge(key, sizeof key);
+		const char *child_why = s->child ? reap_child(key, sizeof key) : NULL;
+		why = why ? why : child_why;
 		s->teardown();
 		unsigned b = 0;
 		while (b < nbins && strcmp(bins[b].key, key) != 0)
@@ -208,7 +264,8 @@ TEST(event_set_vs_waiters)
 					ev_setup,
 					{ev_set, ev_wait_forever, ev_wait_poll, ev_wait_timed},
 					ev_judge,
-					ev_teardown});
+					ev_teardown,
+					NULL});
 }
 
 /* A pulse (set, then clear) against a timed waiter and a reader. */
@@ -240,7 +297,8 @@ TEST(event_pulse_vs_waiter)
 					ev_setup,
 					{ev_pulse, ev_wait_timed, ev_read},
 					pulse_judge,
-					ev_teardown});
+					ev_teardown,
+					NULL});
 }
 
 /* ---- Lock: a release (hand-off) against timing-out acquires ----------------- */
@@ -299,7 +357,8 @@ TEST(lock_handoff_vs_timeout)
 					lk_setup,
 					{lk_release, lk_acq_a, lk_acq_b, lk_acq_c},
 					lk_judge,
-					lk_teardown});
+					lk_teardown,
+					NULL});
 }
 
 /* ---- Queue: put and get at the full and empty boundaries -------------------- */
@@ -377,7 +436,8 @@ TEST(queue_put_get_at_full)
 					q_setup_full,
 					{q_put_b, q_get_one},
 					q_full_judge,
-					q_teardown});
+					q_teardown,
+					NULL});
 }
 
 TEST(queue_put_get_at_empty)
@@ -387,7 +447,8 @@ TEST(queue_put_get_at_empty)
 					q_setup_empty,
 					{q_put_b, q_get_one},
 					q_empty_judge,
-					q_teardown});
+					q_teardown,
+					NULL});
 }
 
 /* ---- Queue: shutdown against put, get and join ------------------------------ */
@@ -432,7 +493,8 @@ TEST(queue_shutdown_vs_put_get_join)
 					q_setup_shut,
 					{q_shutdown, q_put_b, q_get_done, q_join_short},
 					q_shut_judge,
-					q_teardown});
+					q_teardown,
+					NULL});
 }
 
 /* ---- qsize against a put and a get ------------------------------------------- */
@@ -601,7 +663,8 @@ TEST(future_cancel_vs_start)
 					fut_setup,
 					{fut_do_cancel, fut_do_start},
 					fut_judge,
-					fut_teardown});
+					fut_teardown,
+					NULL});
 }
 
 /* ---- Barrier: abort against the last arrival --------------------------------- */
@@ -651,7 +714,8 @@ TEST(barrier_abort_vs_last_arrival)
 					bar_setup,
 					{bar_wait_a, bar_wait_b, bar_abort},
 					bar_judge,
-					bar_teardown});
+					bar_teardown,
+					NULL});
 }
 
 /* ---- A stop request against a wake-up ------------------------------------ */
@@ -697,7 +761,8 @@ TEST(stop_request_vs_wakeup)
 					stop_setup,
 					{ev_set, stop_request},
 					stop_judge,
-					stop_teardown});
+					stop_teardown,
+					NULL});
 }
 
 /* ---- Executor: shutdown against submit ---------------------------------------- */
@@ -761,5 +826,270 @@ TEST(executor_shutdown_vs_submit)
 					ex_setup,
 					{ex_do_shutdown, ex_do_submit},
 					ex_judge,
-					ex_teardown});
+					ex_teardown,
+					NULL});
+}
+
+/* ---- fork against each of these --------------------------------------------- */
+
+/* Event: a fork during a set and clear and a timed wait. The child finds
+ * the flag set or clear (1 or 0), and a wait, set and clear that agree. */
+static int ev_child(void)
+{
+	bool was = ct_event_is_set(&ev);
+	CK(ct_event_wait(&ev, 0) == (was ? 0 : CT_ETIMEDOUT));
+	ct_event_set(&ev);
+	CK(ct_event_wait(&ev, CT_FOREVER) == 0);
+	ct_event_clear(&ev);
+	CK(ct_event_wait(&ev, 0.001) == CT_ETIMEDOUT);
+	return FOUND + was;
+}
+static const char *ev_fork_judge(char *buf, size_t len)
+{
+	snprintf(buf, len, "timed=%s set=%d", rc_name(ev_timed), ct_event_is_set(&ev));
+	if (ev_timed != 0 && ev_timed != CT_ETIMEDOUT)
+		return "a wait returned an error";
+	return ct_event_is_set(&ev) ? "the pulse's clear came last, yet the event is set" : NULL;
+}
+
+TEST(fork_vs_event_set_clear)
+{
+	run_scenario(&(struct scenario){"fork_vs_event_set_clear",
+					3,
+					ev_setup,
+					{ev_pulse, ev_wait_timed, fork_now},
+					ev_fork_judge,
+					ev_teardown,
+					ev_child});
+}
+
+/* Lock: a fork during a hand-off to a timed acquire. The child finds the
+ * lock free (0), or held (1) by a thread that is gone, which it stays, as
+ * in Python; the lock word agrees with what an acquire gets. */
+static int lk_child(void)
+{
+	bool locked = ct_lock_locked(&lk);
+	bool got = ct_lock_try_acquire(&lk);
+	CK(got == !locked);
+	if (got) {
+		CK(ct_lock_release(&lk) == 0);
+		CK(ct_lock_acquire_timeout(&lk, 1.0) == 0);
+		CK(ct_lock_release(&lk) == 0);
+	} else {
+		CK(ct_lock_acquire_timeout(&lk, 0.001) == CT_ETIMEDOUT);
+	}
+	return FOUND + locked;
+}
+static const char *lk_fork_judge(char *buf, size_t len)
+{
+	snprintf(buf, len, "timed=%s locked=%d", rc_name(lk_a), ct_lock_locked(&lk));
+	if (lk_a != 0 && lk_a != CT_ETIMEDOUT)
+		return "an acquire returned an error";
+	if (ct_lock_locked(&lk) != (lk_a == 0))
+		return "the lock word disagrees with who holds the lock";
+	return NULL;
+}
+
+TEST(fork_vs_lock_handoff)
+{
+	run_scenario(&(struct scenario){"fork_vs_lock_handoff",
+					3,
+					lk_setup,
+					{lk_release, lk_acq_a, fork_now},
+					lk_fork_judge,
+					lk_teardown,
+					lk_child});
+}
+
+/* Queue of one slot: a fork during a put and a get at the full or the
+ * empty boundary. The child finds n items (0-2), each A or B, A first,
+ * none twice, as many as qsize() says; then the queue works to its bound
+ * and can be destroyed. */
+/* In a child: takes every item with @p take_nowait into @p got; whether
+ * they are the @p n that qsize() said, at most A and B, each once. */
+static bool drained_a_b(int (*take_nowait)(void **item), size_t n, void *got[2])
+{
+	void *item;
+	size_t k = 0;
+	while (take_nowait(&item) == 0) {
+		if (k == 2 || (item != &item_a && item != &item_b) || (k == 1 && got[0] == item))
+			return false;
+		got[k++] = item;
+	}
+	return k == n;
+}
+static int q_take_nowait(void **item)
+{
+	return ct_queue_get_nowait(&q, item);
+}
+static int q_child(void)
+{
+	size_t n = ct_queue_qsize(&q);
+	void *got[2] = {NULL, NULL}, *item;
+	CK(drained_a_b(q_take_nowait, n, got));
+	CK(n < 2 || got[0] == &item_a);
+	CK(ct_queue_put_nowait(&q, &item_b) == 0);
+	CK(ct_queue_put_nowait(&q, &item_a) == CT_EFULL);
+	CK(ct_queue_get(&q, &item, 1.0) == 0 && item == &item_b);
+	CK(ct_queue_get(&q, &item, 0.001) == CT_EEMPTY);
+	CK(ct_queue_destroy(&q) == 0);
+	return FOUND + (int)n;
+}
+
+TEST(fork_vs_queue_put_get_at_full)
+{
+	run_scenario(&(struct scenario){"fork_vs_queue_put_get_at_full",
+					3,
+					q_setup_full,
+					{q_put_b, q_get_one, fork_now},
+					q_full_judge,
+					q_teardown,
+					q_child});
+}
+
+TEST(fork_vs_queue_put_get_at_empty)
+{
+	run_scenario(&(struct scenario){"fork_vs_queue_put_get_at_empty",
+					3,
+					q_setup_empty,
+					{q_put_b, q_get_one, fork_now},
+					q_empty_judge,
+					q_teardown,
+					q_child});
+}
+
+/* SimpleQueue: a fork during two puts and a get at the empty boundary.
+ * The child finds what qsize() says, A and B at most once each, and a
+ * queue that works and can be destroyed. */
+static ct_simplequeue_t sq;
+static int sq_get;
+static void *sq_item;
+
+static void sq_setup(void)
+{
+	ct_simplequeue_init(&sq);
+	sq_get = 99;
+	sq_item = NULL;
+}
+static void sq_teardown(void)
+{
+	void *item;
+	while (ct_simplequeue_get_nowait(&sq, &item) == 0)
+		;
+	CHECK_OK(ct_simplequeue_destroy(&sq));
+}
+static void sq_put_a(void)
+{
+	CHECK_OK(ct_simplequeue_put(&sq, &item_a));
+}
+static void sq_put_b(void)
+{
+	CHECK_OK(ct_simplequeue_put(&sq, &item_b));
+}
+static void sq_get_one(void)
+{
+	sq_get = ct_simplequeue_get(&sq, &sq_item, SHORT);
+}
+static const char *sq_judge(char *buf, size_t len)
+{
+	size_t n = ct_simplequeue_qsize(&sq);
+	snprintf(buf, len, "get=%s item=%s size=%zu", rc_name(sq_get), item_name(sq_item), n);
+	if (sq_get != 0 && sq_get != CT_EEMPTY)
+		return "a get returned an error";
+	if (sq_get == 0 && sq_item != &item_a && sq_item != &item_b)
+		return "a get returned an item nobody put";
+	return n == 2u - (sq_get == 0) ? NULL : "an item was lost or duplicated";
+}
+static int sq_take_nowait(void **item)
+{
+	return ct_simplequeue_get_nowait(&sq, item);
+}
+static int sq_child(void)
+{
+	size_t n = ct_simplequeue_qsize(&sq);
+	void *got[2] = {NULL, NULL}, *item;
+	CK(drained_a_b(sq_take_nowait, n, got));
+	CK(ct_simplequeue_put(&sq, &item_b) == 0);
+	CK(ct_simplequeue_get(&sq, &item, 1.0) == 0 && item == &item_b);
+	CK(ct_simplequeue_get(&sq, &item, 0.001) == CT_EEMPTY);
+	CK(ct_simplequeue_destroy(&sq) == 0);
+	return FOUND + (int)n;
+}
+
+TEST(fork_vs_simplequeue_put_get)
+{
+	run_scenario(&(struct scenario){"fork_vs_simplequeue_put_get",
+					4,
+					sq_setup,
+					{sq_put_a, sq_put_b, sq_get_one, fork_now},
+					sq_judge,
+					sq_teardown,
+					sq_child});
+}
+
+/* Future: a fork during a cancel against the worker starting it. The
+ * child finds it pending (0), cancelled (1), finished (2) or running (3:
+ * its worker is gone between the start and the result), and every next
+ * step it may take from there works. */
+static int fut_child(void)
+{
+	void *res = NULL;
+	if (ct_future_cancelled(fut)) {
+		CK(ct_future_done(fut) && ct_future_result(fut, 0, &res) == CT_ECANCELLED);
+		return FOUND + 1;
+	}
+	if (ct_future_done(fut)) {
+		CK(ct_future_result(fut, 0, &res) == 0 && res == &item_a);
+		return FOUND + 2;
+	}
+	CK(ct_future_result(fut, 0.001, &res) == CT_ETIMEDOUT);
+	if (ct_future_running(fut)) {
+		CK(!ct_future_cancel(fut));
+		CK(ct_future_set_result(fut, &item_b) == 0);
+		CK(ct_future_result(fut, 0, &res) == 0 && res == &item_b);
+		return FOUND + 3;
+	}
+	CK(ct_future_cancel(fut) && ct_future_result(fut, 0, &res) == CT_ECANCELLED);
+	return FOUND + 0;
+}
+
+TEST(fork_vs_future_cancel_start)
+{
+	run_scenario(&(struct scenario){"fork_vs_future_cancel_start",
+					3,
+					fut_setup,
+					{fut_do_cancel, fut_do_start, fork_now},
+					fut_judge,
+					fut_teardown,
+					fut_child});
+}
+
+/* Executor: a fork during a submit. The child's pool starts new workers
+ * and runs a task of its own, then shuts down. */
+static int ex_child(void)
+{
+	ct_future_t *g = NULL;
+	void *res = (void *)1;
+	CK(ct_executor_submit(&exe, ex_task, NULL, &g) == 0);
+	CK(ct_future_result(g, 10.0, &res) == 0 && res == NULL);
+	ct_future_release(g);
+	CK(ct_executor_shutdown(&exe, true, false) == 0);
+	return FOUND + 0;
+}
+static const char *ex_submit_judge(char *buf, size_t len)
+{
+	snprintf(buf, len, "submit=%s", rc_name(ex_submit));
+	return ex_submit == 0 ? NULL : "a submit to an open pool failed";
+}
+
+TEST(fork_vs_executor_submit)
+{
+	ht_need_threads_after_fork();
+	run_scenario(&(struct scenario){"fork_vs_executor_submit",
+					2,
+					ex_setup,
+					{ex_do_submit, fork_now},
+					ex_submit_judge,
+					ex_teardown,
+					ex_child});
 }

@@ -1110,7 +1110,7 @@ static int fork_and_check(void *arg)
 	struct fork_probe *p = arg;
 	pid_t pid = fork();
 	if (pid == 0)
-		_exit(child_checks(p));
+		HT_CHILD_EXIT(child_checks(p));
 	p->status = -1;
 	if (pid > 0)
 		waitpid(pid, &p->status, 0);
@@ -1192,7 +1192,8 @@ static int fork_alone(void *arg)
 	ct_event_wait(&b->go, CT_FOREVER);
 	pid_t pid = fork();
 	if (pid == 0)
-		_exit(ct_active_count() == 1 && ct_current_thread() == ct_main_thread() ? 0 : 20);
+		HT_CHILD_EXIT(
+			ct_active_count() == 1 && ct_current_thread() == ct_main_thread() ? 0 : 20);
 	if (pid > 0)
 		waitpid(pid, &b->status, 0);
 	ct_event_set(&b->forked);
