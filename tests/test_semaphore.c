@@ -336,8 +336,7 @@ static int consumer(void *arg)
 TEST(stress_producers_consumers)
 {
 	enum { PAIRS = 2 };
-	struct flow f = {.sem = CT_SEMAPHORE_INIT(0),
-			 .per_thread = ht_slowed() ? 20000 : 200000};
+	struct flow f = {.sem = CT_SEMAPHORE_INIT(0), .per_thread = ht_slowed() ? 20000 : 200000};
 	ct_thread_t *t[2 * PAIRS];
 	for (int i = 0; i < PAIRS; i++) {
 		t[2 * i] = sh_start(consumer, &f);
