@@ -98,13 +98,17 @@ int ct__deadline(double timeout, int64_t *deadline)
 		*deadline = 0; /* already past: try once */
 		return 0;
 	}
-	double ns = ceil(timeout * 1e9);
-	int64_t now = ct__now_ns();
-	/* CT_TIMEOUT_MAX in ns is just under INT64_MAX, so only the sum can
+	/* Rounded up to whole ns by hand, not with ceil(): the library needs
+	 * no libm, so a static link needs no -lm. CT_TIMEOUT_MAX in ns is just
+	 * under INT64_MAX, so the conversion fits and only the sum can
 	 * overflow; saturate to "effectively forever" instead. */
-	if (ns >= (double)(CT__NO_DEADLINE - now))
+	double x = timeout * 1e9;
+	int64_t ns = (int64_t)x;
+	ns += (double)ns < x;
+	int64_t now = ct__now_ns();
+	if (ns >= CT__NO_DEADLINE - now)
 		*deadline = CT__NO_DEADLINE - 1;
 	else
-		*deadline = now + (int64_t)ns;
+		*deadline = now + ns;
 	return 0;
 }
