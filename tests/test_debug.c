@@ -4,9 +4,11 @@
  *
  * Cases whose process must abort run the scenario in a forked child (forked
  * before it starts any thread) and read the report it left in its log. */
+#include <errno.h>
 #include <locale.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <wchar.h>
 
 #include "harness.h"
@@ -1096,6 +1098,54 @@ TEST(rwlock_readers_in_profile_and_dump)
 }
 
 /* ---- the switch ---------------------------------------------------------- */
+
+TEST(settings_may_have_spaces_around)
+{
+	CHECK_OK(ct_debug_configure(" deadlock , log = - ,off "));
+	CHECK_OK(ct_debug_configure("deadlock "));
+	CHECK_OK(ct_debug_configure("off"));
+}
+
+/* A setting understood but failing (a log file that cannot be opened) is
+ * reported as such, with the system's reason, not as "not understood". */
+TEST(unopenable_log_reported_with_its_reason)
+{
+	char *path = temp_path("stderr.txt");
+	fflush(stderr);
+	int saved = dup(2);
+	FILE *f = fopen(path, "w");
+	CHECK(saved >= 0 && f);
+	CHECK(dup2(fileno(f), 2) == 2);
+	int rc = ct_debug_configure("log=/nonexistent-folder/log.txt");
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	fclose(f);
+	CHECK_RC(rc, -ENOENT);
+	char *text = read_file(path);
+	CHECK_HAS(text, "setting \"log=/nonexistent-folder/log.txt\" could not be applied "
+			"(No such file or directory)");
+	free(text);
+	unlink(path);
+	free(path);
+}
+
+/* A name cannot add a line to a report: control characters show as '?'. */
+TEST(dump_names_cannot_fake_lines)
+{
+	ct_object_set_name(&dump_lock, "the\nlock");
+	ct_lock_acquire(&dump_lock);
+	ct_thread_t *t = start_named(wait_lock, "evil\nFAKE LINE");
+	static const char *const needles[] = {"\"evil?FAKE LINE\" ident", "object \"the?lock\"",
+					      NULL};
+	dump_until(needles);
+	char *text = report_text(ct_dump);
+	CHECK(strstr(text, "\nFAKE LINE") == NULL);
+	CHECK(strstr(text, "the\nlock") == NULL);
+	free(text);
+	ct_lock_release(&dump_lock);
+	sh_join(t);
+}
 
 TEST(unknown_settings_rejected)
 {

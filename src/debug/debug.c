@@ -133,8 +133,10 @@ void ct__dbg_thread_name(struct dthread *t, char *buf, size_t size)
 		/* Acquire fence: the characters before the re-check. */
 		atomic_thread_fence(memory_order_acquire);
 		/* Relaxed: after the fence above. */
-		if (atomic_load_explicit(&t->name_seq, memory_order_relaxed) == s)
+		if (atomic_load_explicit(&t->name_seq, memory_order_relaxed) == s) {
+			ct__dbg_printable(buf);
 			return;
+		}
 	}
 	snprintf(buf, size, "?");
 }
@@ -328,14 +330,23 @@ const char *ct__dbg_kind_name(unsigned kind)
 	return kind < CT__OBJ_KINDS && kind_names[kind] ? kind_names[kind] : "object";
 }
 
+void ct__dbg_printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 void ct__dbg_describe_stored(const void *obj, unsigned kind, char *buf, size_t size)
 {
 	char name[DBG_NAME_MAX];
 	const char *k = ct__dbg_kind_name(kind);
-	if (ct_object_get_name(obj, name, sizeof name))
+	if (ct_object_get_name(obj, name, sizeof name)) {
+		ct__dbg_printable(name);
 		snprintf(buf, size, "%s \"%s\"", k, name);
-	else
+	} else {
 		snprintf(buf, size, "%s %p", k, obj);
+	}
 }
 
 void ct__dbg_describe(const void *obj, unsigned kind, char *buf, size_t size)
@@ -544,6 +555,30 @@ static int apply(const char *key, const char *value, uint32_t *mode)
 	return CT_EINVAL;
 }
 
+/* @p s without the spaces around it (in place). */
+static char *trim(char *s)
+{
+	while (*s == ' ')
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && s[n - 1] == ' ')
+		s[--n] = 0;
+	return s;
+}
+
+/* A setting that was not applied, on stderr: not understood (CT_EINVAL),
+ * or understood and failed (a log file that cannot be opened...). */
+static void report_setting(const char *key, const char *value, int rc)
+{
+	const char *why = rc == CT_EINVAL ? "not understood" : "could not be applied";
+	/* An errno value (a file's error) may have no cthreading message. */
+	const char *detail = ct_strerror(rc);
+	if (strcmp(detail, "unknown error") == 0 && rc > -4000)
+		detail = strerror(-rc);
+	fprintf(stderr, "cthreading: CTHREADING: setting \"%s%s%s\" %s (%s)\n", key,
+		value ? "=" : "", value ? value : "", why, detail);
+}
+
 static pthread_once_t atexit_once = PTHREAD_ONCE_INIT;
 
 static void register_at_exit(void)
@@ -567,21 +602,18 @@ int ct_debug_configure(const char *settings)
 	}
 	for (char *save = NULL, *item = strtok_r(copy, ",", &save); item;
 	     item = strtok_r(NULL, ",", &save)) {
-		while (*item == ' ')
-			item++;
-		if (!*item)
-			continue;
 		char *eq = strchr(item, '=');
-		const char *value = NULL;
+		char *value = NULL;
 		if (eq) {
 			*eq = 0;
-			value = eq + 1;
+			value = trim(eq + 1);
 		}
+		item = trim(item);
+		if (!*item && !value)
+			continue;
 		int rc = apply(item, value, &mode);
 		if (rc < 0) {
-			fprintf(stderr,
-				"cthreading: CTHREADING: setting \"%s%s%s\" not understood (%s)\n",
-				item, value ? "=" : "", value ? value : "", ct_strerror(rc));
+			report_setting(item, value, rc);
 			result = rc == CT_EINVAL || result == 0 ? rc : result;
 		}
 	}

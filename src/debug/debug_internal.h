@@ -134,6 +134,9 @@ static inline struct dthread *ct__dbg_self(void)
 void ct__dbg_refresh_name(struct dthread *me);
 /* Copies @p t's name into @p buf (a consistent copy, or "?"). */
 void ct__dbg_thread_name(struct dthread *t, char *buf, size_t size);
+/* Replaces each control character of @p s by '?': a name cannot add or
+ * fake a line of a report. */
+void ct__dbg_printable(char *s);
 
 /* "lock \"name\" (0x...)" or "lock 0x..."; a thread joined by its own
  * name (while it is known to be alive: a join waits on it). */

@@ -37,6 +37,7 @@ static void collect(ct_thread_t *t, void *arg)
 		return;
 	struct row *r = &rows->v[rows->n++];
 	snprintf(r->name, sizeof r->name, "%s", ct_thread_name(t));
+	ct__dbg_printable(r->name);
 	r->ident = ident;
 	r->native_id = (long)atomic_load(&rec->native_id);
 	r->daemon = atomic_load(&rec->daemon);
