@@ -566,15 +566,27 @@ static char *trim(char *s)
 	return s;
 }
 
+/* The system's text for @p err, thread-safely (strerror_r, in glibc's
+ * form or in POSIX's). */
+static const char *errno_text(int err, char *buf, size_t size)
+{
+#if defined(__GLIBC__) && defined(_GNU_SOURCE)
+	return strerror_r(err, buf, size);
+#else
+	return strerror_r(err, buf, size) == 0 ? buf : "unknown error";
+#endif
+}
+
 /* A setting that was not applied, on stderr: not understood (CT_EINVAL),
  * or understood and failed (a log file that cannot be opened...). */
 static void report_setting(const char *key, const char *value, int rc)
 {
 	const char *why = rc == CT_EINVAL ? "not understood" : "could not be applied";
 	/* An errno value (a file's error) may have no cthreading message. */
+	char buf[128];
 	const char *detail = ct_strerror(rc);
 	if (strcmp(detail, "unknown error") == 0 && rc > -4000)
-		detail = strerror(-rc);
+		detail = errno_text(-rc, buf, sizeof buf);
 	fprintf(stderr, "cthreading: CTHREADING: setting \"%s%s%s\" %s (%s)\n", key,
 		value ? "=" : "", value ? value : "", why, detail);
 }
