@@ -419,6 +419,15 @@ int ct_queue_destroy(ct_queue_t *q)
 	return rc;
 }
 
+/* After a put or a get that returned @p rc: the queue's depth into the
+ * trace, while recording (debugging). Returns @p rc. */
+static int depth_recorded(ct_queue_t *q, int rc)
+{
+	if (CT__DEBUG_ON(CT__DEBUG_RECORD) && rc == 0)
+		ct__debug()->depth(q, CT__OBJ_QUEUE, ops(q)->qsize(q));
+	return rc;
+}
+
 int ct_queue_put(ct_queue_t *q, void *item, double timeout)
 {
 	int64_t deadline;
@@ -426,10 +435,7 @@ int ct_queue_put(ct_queue_t *q, void *item, double timeout)
 	if (rc < 0)
 		return rc;
 	CT__DEBUG_HOOK(waits_on(q, CT__OBJ_QUEUE_FULL)); /* debugging: what a wait is for */
-	rc = ops(q)->put(q, item, deadline);
-	if (CT__DEBUG_ON(CT__DEBUG_RECORD) && rc == 0) /* debugging: the depth counter */
-		ct__debug()->depth(q, CT__OBJ_QUEUE, ops(q)->qsize(q));
-	return rc;
+	return depth_recorded(q, ops(q)->put(q, item, deadline));
 }
 
 int ct_queue_put_nowait(ct_queue_t *q, void *item)
@@ -444,10 +450,7 @@ int ct_queue_get(ct_queue_t *q, void **item, double timeout)
 	if (rc < 0)
 		return rc;
 	CT__DEBUG_HOOK(waits_on(q, CT__OBJ_QUEUE_EMPTY)); /* debugging: what a wait is for */
-	rc = ops(q)->get(q, item, deadline);
-	if (CT__DEBUG_ON(CT__DEBUG_RECORD) && rc == 0) /* debugging: the depth counter */
-		ct__debug()->depth(q, CT__OBJ_QUEUE, ops(q)->qsize(q));
-	return rc;
+	return depth_recorded(q, ops(q)->get(q, item, deadline));
 }
 
 int ct_queue_get_nowait(ct_queue_t *q, void **item)
