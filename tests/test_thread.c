@@ -510,6 +510,15 @@ TEST(os_name_truncated_at_a_character_boundary)
 	run_in_thread(rename_self, &p, NULL);
 	CHECK_OK(p.rc);
 	CHECK_STR(p.comm, "0123456789abcde");
+
+	/* No character boundary at all (continuation bytes only): nothing
+	 * of it is a whole character, so the OS name is empty. */
+	p = (struct comm_probe){.rename_to = "\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80"
+					     "\x80\x80\x80\x80\x80\x80\x80\x80",
+				.rc = 1};
+	run_in_thread(rename_self, &p, NULL);
+	CHECK_OK(p.rc);
+	CHECK_STR(p.comm, "");
 }
 
 /* ---- ident, native_id ----------------------------------------------------- */
@@ -556,6 +565,41 @@ TEST(ident_and_native_id)
 	CHECK_EQ(ct_get_native_id(), gettid_now());
 	CHECK_EQ(ct_thread_ident(ct_main_thread()), (unsigned long)pthread_self());
 	CHECK_EQ(ct_thread_native_id(ct_main_thread()), gettid_now());
+}
+
+/* A thread the library never met has no record: its native id comes
+ * straight from the OS, and asking for it does not register it. */
+static void *foreign_native_id(void *arg)
+{
+	long *ids = arg;
+	ids[0] = ct_get_native_id();
+	ids[1] = gettid_now();
+	return NULL;
+}
+
+TEST(native_id_of_a_foreign_thread)
+{
+	size_t before = ct_active_count();
+	long ids[2] = {0, 0};
+	pthread_t pt;
+	CHECK_EQ(pthread_create(&pt, NULL, foreign_native_id, ids), 0);
+	CHECK_EQ(pthread_join(pt, NULL), 0);
+	CHECK(ids[1] > 0);
+	CHECK_EQ(ids[0], ids[1]);
+	CHECK_EQ(ct_active_count(), before);
+}
+
+/* The main thread's handle is not counted: a reference to it is the
+ * handle itself, and a release leaves it whole. */
+TEST(ref_and_release_of_the_main_thread)
+{
+	ct_thread_t *main_thread = ct_main_thread();
+	CHECK(ct_thread_ref(main_thread) == main_thread);
+	ct_thread_release(main_thread);
+	ct_thread_release(main_thread);
+	CHECK(ct_thread_is_alive(main_thread));
+	CHECK_STR(ct_thread_name(main_thread), "MainThread");
+	CHECK(ct_current_thread() == main_thread);
 }
 
 /* ---- daemon ------------------------------------------------------------- */

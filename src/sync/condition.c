@@ -218,8 +218,6 @@ int ct_condition_wait_for(ct_condition_t *cond, bool (*predicate)(void *arg), vo
 	int rc = ct__deadline(timeout, &deadline);
 	if (rc < 0)
 		return rc;
-	if (!predicate)
-		return CT_EINVAL;
 	if (!owned(cond))
 		return CT_EWAITUNOWNED;
 	/* As Python's wait_for: the first wait happens whatever the timeout;

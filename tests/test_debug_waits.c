@@ -1,0 +1,205 @@
+/* The lower layers' debugging hooks: with the lock hooks on (`deadlock`),
+ * every kind of wait shows in a thread dump, a try-acquire is seen, and a
+ * destroyed object's name is forgotten. Each case turns debugging on for
+ * its own process. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cthreading/debug.h"
+#include "cthreading/gil.h"
+#include "cthreading/latch.h"
+#include "cthreading/once.h"
+#include "cthreading/rlock.h"
+#include "cthreading/semaphore.h"
+#include "cthreading/thread.h"
+#include "sync_helpers.h"
+
+/* Polls ct_dump() until it shows @p needle (the thread gets to its wait
+ * on its own time); fails after 30 s with the last dump. */
+static void dump_until(const char *needle)
+{
+	double limit = ht_now() + 30;
+	for (;;) {
+		char *buf = NULL;
+		size_t size = 0;
+		FILE *f = open_memstream(&buf, &size);
+		CHECK(f);
+		CHECK_OK(ct_dump(f));
+		fclose(f);
+		bool found = strstr(buf, needle) != NULL;
+		if (!found && ht_now() > limit)
+			ht_fail(__FILE__, __LINE__, "the dump never showed \"%s\":\n%s", needle,
+				buf);
+		free(buf);
+		if (found)
+			return;
+		CHECK_OK(ct_sleep(0));
+	}
+}
+
+static ct_latch_t latch;
+
+static int wait_latch(void *arg)
+{
+	(void)arg;
+	CHECK_OK(ct_latch_wait(&latch, CT_FOREVER));
+	return 0;
+}
+
+TEST(latch_wait_shows_in_dump)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	CHECK_OK(ct_latch_init(&latch, 1));
+	CHECK_OK(ct_object_set_name(&latch, "the latch"));
+	ct_thread_t *t = sh_start(wait_latch, NULL);
+	dump_until("waiting on latch \"the latch\"");
+	CHECK_OK(ct_latch_count_down(&latch, 1));
+	sh_join(t);
+}
+
+static ct_semaphore_t sem;
+
+static int wait_semaphore(void *arg)
+{
+	(void)arg;
+	CHECK_OK(ct_semaphore_acquire(&sem, CT_FOREVER));
+	return 0;
+}
+
+TEST(semaphore_wait_shows_in_dump)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	CHECK_OK(ct_semaphore_init(&sem, 0));
+	CHECK_OK(ct_object_set_name(&sem, "the semaphore"));
+	ct_thread_t *t = sh_start(wait_semaphore, NULL);
+	dump_until("waiting on semaphore \"the semaphore\"");
+	CHECK_OK(ct_semaphore_release(&sem, 1));
+	sh_join(t);
+	CHECK(!ct_semaphore_try_acquire(&sem));
+}
+
+static ct_once_t once = CT_ONCE_INIT;
+static ct_event_t once_may_end;
+static ct_event_t once_running;
+
+static int slow_init(void *arg)
+{
+	(void)arg;
+	ct_event_set(&once_running);
+	CHECK_OK(ct_event_wait(&once_may_end, CT_FOREVER));
+	return 0;
+}
+
+static int run_once(void *arg)
+{
+	(void)arg;
+	CHECK_OK(ct_once(&once, slow_init, NULL));
+	return 0;
+}
+
+TEST(once_wait_shows_in_dump)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_event_init(&once_may_end);
+	ct_event_init(&once_running);
+	CHECK_OK(ct_object_set_name(&once, "the once"));
+	ct_thread_t *runner = sh_start(run_once, NULL);
+	CHECK_OK(ct_event_wait(&once_running, CT_FOREVER));
+	ct_thread_t *waiter = sh_start(run_once, NULL);
+	dump_until("waiting on once \"the once\"");
+	ct_event_set(&once_may_end);
+	sh_join(runner);
+	sh_join(waiter);
+}
+
+static ct_lock_t lock;
+
+static int try_lock(void *arg)
+{
+	*(bool *)arg = ct_lock_try_acquire(&lock);
+	return 0;
+}
+
+/* With the hooks on, a try-acquire goes out of line: it still takes a
+ * free lock and fails on a held one. */
+TEST(lock_try_acquire_with_hooks)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_lock_init(&lock);
+	CHECK(ct_lock_try_acquire(&lock));
+	bool other = true;
+	sh_join(sh_start(try_lock, &other));
+	CHECK(!other);
+	CHECK_OK(ct_lock_release(&lock));
+	sh_join(sh_start(try_lock, &other));
+	CHECK(other);
+	CHECK_OK(ct_lock_release(&lock));
+}
+
+static int acquire_now(void *arg)
+{
+	*(int *)arg = ct_lock_acquire_timeout(&lock, 0);
+	return 0;
+}
+
+/* A timeout of 0 fails at once on a held lock without asking the
+ * deadlock detector, which would only see a wait. */
+TEST(lock_timeout_zero_with_hooks)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_lock_init(&lock);
+	ct_lock_acquire(&lock);
+	int rc = 0;
+	sh_join(sh_start(acquire_now, &rc));
+	CHECK_RC(rc, CT_ETIMEDOUT);
+	CHECK_OK(ct_lock_release(&lock));
+	sh_join(sh_start(acquire_now, &rc));
+	CHECK_OK(rc);
+	CHECK_OK(ct_lock_release(&lock));
+}
+
+/* An RLock's acquire, blocking or not, is seen by the hooks. */
+TEST(rlock_holder_shows_in_dump)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_rlock_t r;
+	ct_rlock_init(&r);
+	CHECK_OK(ct_object_set_name(&r, "the rlock"));
+	ct_rlock_acquire(&r);
+	CHECK(ct_rlock_try_acquire(&r));
+	dump_until("holds rlock \"the rlock\"");
+	CHECK_OK(ct_rlock_release(&r));
+	CHECK_OK(ct_rlock_release(&r));
+	ct_rlock_destroy(&r);
+}
+
+/* Names are kept for objects: destroying one forgets its name, so that
+ * another object at the same address does not inherit it. */
+TEST(destroy_forgets_the_name)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	char buf[32];
+	ct_lock_t l;
+	ct_lock_init(&l);
+	ct_condition_t c;
+	ct_condition_init(&c, &l);
+	CHECK_OK(ct_object_set_name(&c, "the condition"));
+	CHECK(ct_object_get_name(&c, buf, sizeof buf) > 0);
+	ct_condition_destroy(&c);
+	CHECK_EQ(ct_object_get_name(&c, buf, sizeof buf), 0);
+
+	ct_rlock_t r;
+	ct_rlock_init(&r);
+	CHECK_OK(ct_object_set_name(&r, "the rlock"));
+	CHECK(ct_object_get_name(&r, buf, sizeof buf) > 0);
+	ct_rlock_destroy(&r);
+	CHECK_EQ(ct_object_get_name(&r, buf, sizeof buf), 0);
+
+	ct_gil_t g;
+	ct_gil_init(&g);
+	CHECK_OK(ct_object_set_name(&g, "the gil"));
+	CHECK(ct_object_get_name(&g, buf, sizeof buf) > 0);
+	CHECK_OK(ct_gil_destroy(&g));
+	CHECK_EQ(ct_object_get_name(&g, buf, sizeof buf), 0);
+}
