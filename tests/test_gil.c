@@ -85,6 +85,27 @@ TEST(init_destroy_reuse)
 	free(g);
 }
 
+/* A GIL never taken was never listed for fork(): its destroy has
+ * nothing to unlist. One taken after another is unlisted from behind it,
+ * and the other stays usable. */
+TEST(destroy_unused_and_in_any_order)
+{
+	ct_gil_t a, b, unused;
+	ct_gil_init(&unused);
+	CHECK_OK(ct_gil_destroy(&unused));
+	ct_gil_init(&a);
+	ct_gil_init(&b);
+	CHECK_OK(ct_gil_acquire(&a));
+	CHECK_OK(ct_gil_release(&a));
+	CHECK_OK(ct_gil_acquire(&b)); /* listed in front of a */
+	CHECK_OK(ct_gil_release(&b));
+	CHECK_OK(ct_gil_destroy(&a));
+	CHECK_OK(ct_gil_acquire(&b));
+	CHECK(ct_gil_held(&b));
+	CHECK_OK(ct_gil_release(&b));
+	CHECK_OK(ct_gil_destroy(&b));
+}
+
 static int holds_its_gil(void *arg)
 {
 	CHECK(ct_gil_held(arg));
@@ -555,6 +576,53 @@ TEST(ensure_from_a_raw_pthread)
 		pthread_join(pt, NULL);
 	}
 	CHECK_OK(ct_gil_release(&gil));
+}
+
+/* A thread the library never met holds no GIL: save has nothing to
+ * give up. */
+static void *save_in_foreign(void *arg)
+{
+	*(ct_gil_t **)arg = ct_gil_save();
+	return NULL;
+}
+
+TEST(save_from_a_foreign_thread)
+{
+	ct_gil_t *saved = &gil;
+	pthread_t pt;
+	CHECK_EQ(pthread_create(&pt, NULL, save_in_foreign, &saved), 0);
+	CHECK_EQ(pthread_join(pt, NULL), 0);
+	CHECK(saved == NULL);
+}
+
+/* A fork from a thread the library never met: the child's GILs are
+ * reset as after any fork, and the forker can take one there. */
+static void *fork_from_foreign(void *arg)
+{
+	int *status = arg;
+	pid_t pid = fork();
+	if (pid == 0) {
+		int rc = ct_gil_acquire(&gil);
+		if (rc == 0)
+			rc = ct_gil_release(&gil);
+		HT_CHILD_EXIT(rc == 0 && !ct_gil_held(&gil) ? 0 : 1);
+	}
+	if (pid < 0 || waitpid(pid, status, 0) != pid)
+		*status = -1;
+	return NULL;
+}
+
+TEST(fork_from_a_foreign_thread)
+{
+	ht_need_threads_after_fork();
+	CHECK_OK(ct_gil_acquire(&gil));
+	CHECK_OK(ct_gil_release(&gil));
+	int status = -1;
+	pthread_t pt;
+	CHECK_EQ(pthread_create(&pt, NULL, fork_from_foreign, &status), 0);
+	CHECK_EQ(pthread_join(pt, NULL), 0);
+	CHECK(WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 0);
 }
 
 static void *ensure_and_leave(void *arg)
