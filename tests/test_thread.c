@@ -324,6 +324,11 @@ TEST(default_names_follow_python)
 	/* A subclass with its own run and no target. */
 	CHECK_OK(ct_thread_init(&e.thread, NULL, NULL, &(ct_thread_opts){.run = counter_run}));
 	check_name(&e.thread, "Thread-", k + 4, "");
+	/* A target whose name is not given: "Thread-N" alone. */
+	ct_thread_t *unnamed;
+	CHECK_OK(ct_thread_new_named(&unnamed, foo, NULL, NULL, NULL));
+	check_name(unnamed, "Thread-", k + 5, "");
+	ct_thread_release(unnamed);
 	ct_thread_release(a);
 	ct_thread_release(b);
 	ct_thread_release(c);
@@ -587,6 +592,37 @@ TEST(native_id_of_a_foreign_thread)
 	CHECK(ids[1] > 0);
 	CHECK_EQ(ids[0], ids[1]);
 	CHECK_EQ(ct_active_count(), before);
+}
+
+/* A thread the library never met, waiting from a thread-specific data
+ * destructor that runs after the library's own (its key is newer): its
+ * waiter, detached by then, is attached again for the wait and detached
+ * again after it. */
+static pthread_key_t late_key;
+static ct_event_t never_set = CT_EVENT_INIT;
+static atomic_int late_rc = 1;
+
+static void wait_in_destructor(void *value)
+{
+	(void)value;
+	atomic_store(&late_rc, ct_event_wait(&never_set, 0.001));
+}
+
+static void *wait_then_exit(void *arg)
+{
+	(void)arg;
+	CHECK_RC(ct_event_wait(&never_set, 0.001), CT_ETIMEDOUT);
+	CHECK_EQ(pthread_key_create(&late_key, wait_in_destructor), 0);
+	CHECK_EQ(pthread_setspecific(late_key, &late_key), 0);
+	return NULL;
+}
+
+TEST(foreign_thread_waiting_in_a_tls_destructor)
+{
+	pthread_t pt;
+	CHECK_EQ(pthread_create(&pt, NULL, wait_then_exit, NULL), 0);
+	CHECK_EQ(pthread_join(pt, NULL), 0);
+	CHECK_RC(atomic_load(&late_rc), CT_ETIMEDOUT);
 }
 
 /* The main thread's handle is not counted: a reference to it is the
