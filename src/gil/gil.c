@@ -261,7 +261,10 @@ static bool holds(const struct ct__thread *self, const ct_gil_t *g)
 static void register_gil(ct_gil_t *g)
 {
 	ct__rawlock_lock(&registry_lock);
+	/* GCOVR_EXCL_BR_START: another thread registering the same GIL between the hint and the
+	 * lock: a race */
 	if (!(atomic_load(&g->ct__state) & REGISTERED)) {
+		/* GCOVR_EXCL_BR_STOP */
 		bool listed = false;
 		for (ct_gil_t *r = registry; r && !listed; r = r->ct__next)
 			listed = r == g;
@@ -487,9 +490,12 @@ static void take_slow(ct_gil_t *g, struct ct__thread *self, bool resuming)
 		if (!(s & LOCKED)) {
 			/* Acquire: pairs with the release that freed the GIL, so the last
 			 * holder's writes are seen. */
+			/* GCOVR_EXCL_BR_START: a weak CAS failing (a race, or spuriously) is not
+			 * something a test can force */
 			if (atomic_compare_exchange_weak_explicit(&g->ct__state, &s, s | LOCKED,
 								  memory_order_acquire,
 								  memory_order_relaxed)) {
+				/* GCOVR_EXCL_BR_STOP */
 				publish_holder(g, self, now);
 				gil_unlock(g);
 				now_holding(g, self, 0);
@@ -500,10 +506,13 @@ static void take_slow(ct_gil_t *g, struct ct__thread *self, bool resuming)
 		/* Held: mark it so that its release takes the slow path.
 		 * Acquire: it synchronises with the last release, so the
 		 * holder we may read later is never an earlier one. */
+		/* GCOVR_EXCL_BR_START: a weak CAS failing (a race, or spuriously) is not something
+		 * a test can force */
 		if ((s & WAITERS) || atomic_compare_exchange_weak_explicit(
 					     &g->ct__state, &s, s | WAITERS, memory_order_acquire,
 					     memory_order_relaxed))
 			break;
+		/* GCOVR_EXCL_BR_STOP */
 	}
 	struct ct__gil_waiter w;
 	init_waiter(&w, g, self, resuming, now);
@@ -571,7 +580,9 @@ static void give(ct_gil_t *g, struct ct__thread *self)
 static int switch_out(ct_gil_t *g, struct ct__thread *self, enum why_switch why)
 {
 	gil_lock(g);
+	/* GCOVR_EXCL_BR_START: a drop request whose waiter was served meanwhile: a race */
 	if (!g->ct__waiters) {
+		/* GCOVR_EXCL_BR_STOP */
 		/* A stale request (its waiter was served meanwhile) or nobody
 		 * to yield to. */
 		g->ct__drop = 0;
