@@ -349,6 +349,33 @@ static int wait_forever(void *arg)
 	return rc;
 }
 
+struct stopped_wait_for {
+	ct_condition_t c;
+	atomic_int rc;
+};
+
+static int wait_for_never(void *arg)
+{
+	struct stopped_wait_for *s = arg;
+	ct_condition_acquire(&s->c);
+	atomic_store(&s->rc, ct_condition_wait_for(&s->c, never, NULL, CT_FOREVER));
+	CHECK(ct_rlock_is_owned(&s->c.ct__own));
+	CHECK_OK(ct_condition_release(&s->c));
+	return 0;
+}
+
+/* A stop request ends wait_for with CT_ESTOPPED, whatever the predicate
+ * says, the lock taken back. */
+TEST(stop_ends_wait_for)
+{
+	struct stopped_wait_for s = {.c = CT_CONDITION_INIT, .rc = 1};
+	ct_thread_t *t = sh_start(wait_for_never, &s);
+	ht_wait_parked(t);
+	CHECK_OK(ct_thread_request_stop(t));
+	sh_join(t);
+	CHECK_RC(atomic_load(&s.rc), CT_ESTOPPED);
+}
+
 /* notify(0) wakes nobody, even with a waiter there. */
 TEST(notify_zero_wakes_nobody)
 {

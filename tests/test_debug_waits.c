@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cthreading/condition.h"
 #include "cthreading/debug.h"
 #include "cthreading/gil.h"
 #include "cthreading/latch.h"
@@ -111,6 +112,69 @@ TEST(once_wait_shows_in_dump)
 	ct_event_set(&once_may_end);
 	sh_join(runner);
 	sh_join(waiter);
+}
+
+static ct_condition_t cond = CT_CONDITION_INIT;
+static atomic_int notified;
+
+static int wait_condition(void *arg)
+{
+	(void)arg;
+	ct_condition_acquire(&cond);
+	while (!atomic_load(&notified))
+		CHECK_OK(ct_condition_wait(&cond, CT_FOREVER));
+	CHECK_OK(ct_condition_release(&cond));
+	return 0;
+}
+
+TEST(condition_wait_shows_in_dump)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	CHECK_OK(ct_object_set_name(&cond, "the condition"));
+	ct_thread_t *t = sh_start(wait_condition, NULL);
+	dump_until("waiting on condition \"the condition\"");
+	ct_condition_acquire(&cond);
+	atomic_store(&notified, 1);
+	CHECK_EQ(ct_condition_notify(&cond, 1), 1);
+	CHECK_OK(ct_condition_release(&cond));
+	sh_join(t);
+}
+
+/* With the profile on, a holder yielding to a waiter records the hold's
+ * end and its own wait: the GIL shows in the report. */
+static ct_gil_t gil = CT_GIL_INIT;
+
+static int under_gil(void *arg)
+{
+	(void)arg;
+	CHECK(ct_gil_held(&gil));
+	return 0;
+}
+
+TEST(gil_yield_recorded_in_profile)
+{
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	CHECK_OK(ct_object_set_name(&gil, "the gil"));
+	CHECK_OK(ct_gil_acquire(&gil));
+	ct_thread_t *t;
+	CHECK_OK(ct_thread_new(&t, under_gil, NULL, &(ct_thread_opts){.gil = &gil}));
+	CHECK_OK(ct_thread_start(t));
+	ht_wait_parked(t);
+	CHECK_EQ(ct_gil_yield(&gil), 1); /* it ran, and we have the GIL back */
+	ct_gil_stats_t st;
+	CHECK_OK(ct_gil_stats(&gil, &st));
+	CHECK_EQ(st.yields, 1);
+	CHECK_OK(ct_gil_release(&gil));
+	sh_join(t);
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	CHECK(f);
+	CHECK_OK(ct_profile_report(f));
+	fclose(f);
+	if (!strstr(buf, "the gil"))
+		ht_fail(__FILE__, __LINE__, "the GIL is not in the profile:\n%s", buf);
+	free(buf);
 }
 
 static ct_lock_t lock;

@@ -302,3 +302,36 @@ TEST(stale_value_destroyed_when_its_slot_is_reused)
 	ct_local_destroy(&new_local);
 	CHECK_EQ(atomic_load(&destroyed), 3);
 }
+
+/* The same with a local that has no destructor: its stale value is
+ * dropped silently when the slot's next local is set. */
+static ct_local_t plain_old = CT_LOCAL_INIT(NULL);
+static ct_local_t plain_new = CT_LOCAL_INIT(count_dtor);
+static ct_event_t plain_set, may_set_plain;
+
+static int keep_plain_value(void *arg)
+{
+	(void)arg;
+	CHECK_OK(ct_local_set(&plain_old, "stale"));
+	ct_event_set(&plain_set);
+	CHECK_OK(ct_event_wait(&may_set_plain, CT_FOREVER));
+	CHECK_OK(ct_local_set(&plain_new, (void *)(intptr_t)5));
+	CHECK(ct_local_get(&plain_new) == (void *)(intptr_t)5);
+	return 0;
+}
+
+TEST(stale_value_without_destructor_dropped)
+{
+	ct_event_init(&plain_set);
+	ct_event_init(&may_set_plain);
+	ct_thread_t *t = sh_start(keep_plain_value, NULL);
+	CHECK_OK(ct_event_wait(&plain_set, CT_FOREVER));
+	uint32_t slot = atomic_load(&plain_old.ct__slot);
+	ct_local_destroy(&plain_old);
+	ct_event_set(&may_set_plain);
+	sh_join(t); /* only its 5, at exit */
+	CHECK_EQ(atomic_load(&plain_new.ct__slot), slot);
+	CHECK_EQ(atomic_load(&destroyed), 1);
+	CHECK_EQ(atomic_load(&destroyed_sum), 5);
+	ct_local_destroy(&plain_new);
+}

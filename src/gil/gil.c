@@ -266,9 +266,14 @@ static void register_gil(ct_gil_t *g)
 	if (!(atomic_load(&g->ct__state) & REGISTERED)) {
 		/* GCOVR_EXCL_BR_STOP */
 		bool listed = false;
+		/* GCOVR_EXCL_BR_START: a GIL in the list always has REGISTERED (init unlists it,
+		 * destroy clears both): the list never has it here */
 		for (ct_gil_t *r = registry; r && !listed; r = r->ct__next)
 			listed = r == g;
+		/* GCOVR_EXCL_BR_STOP */
+		/* GCOVR_EXCL_BR_START: as above: never listed here */
 		if (!listed) {
+			/* GCOVR_EXCL_BR_STOP */
 			g->ct__next = registry;
 			registry = g;
 		}
@@ -361,8 +366,11 @@ static bool ask_to_drop(ct_gil_t *g, const struct ct__gil_waiter *w)
 	/* Acquire: pairs with publish_holder()'s release, so the holder's breaker address is
 	 * seen. */
 	struct ct__thread *h = atomic_load_explicit(&g->ct__holder, memory_order_acquire);
+	/* GCOVR_EXCL_BR_START: the holder between its compare-and-swap and publishing itself: a
+	 * race */
 	if (!h)
 		return false;
+	/* GCOVR_EXCL_BR_STOP */
 	g->ct__drop = 1;
 	/* Relaxed: a request (see above); the holder acts on it at its next checkpoint. */
 	atomic_fetch_or_explicit(h->gil_breaker, DROP, memory_order_relaxed);
@@ -379,8 +387,10 @@ static int64_t next_check(ct_gil_t *g, const struct ct__gil_waiter *w, int64_t n
 	int64_t at = request_time(g, w);
 	if (now < at)
 		return at;
+	/* GCOVR_EXCL_BR_START: ask_to_drop() fails only in the race above */
 	if (!g->ct__drop && !ask_to_drop(g, w))
 		return now + RETRY_NS;
+	/* GCOVR_EXCL_BR_STOP */
 	/* Asked (by us or another waiter): CPython re-asks every interval
 	 * without a switch; a switch pokes us if we must look sooner. */
 	return now + interval_ns(g);
@@ -544,7 +554,10 @@ static void give_slow(ct_gil_t *g)
 	gil_lock(g);
 	/* A request may have reached our breaker since we cleared it. */
 	set_breaker(&ct__gil_tls_breaker, 0);
+	/* GCOVR_EXCL_BR_START: WAITERS is set and cleared under gil_lock together with the queue,
+	 * and only WAITERS leads here: a waiter is queued */
 	if (g->ct__waiters) {
+		/* GCOVR_EXCL_BR_STOP */
 		w = hand_over(g, ct__now_ns());
 	} else {
 		g->ct__drop = 0;
@@ -552,8 +565,10 @@ static void give_slow(ct_gil_t *g)
 		atomic_fetch_and_explicit(&g->ct__state, ~(LOCKED | WAITERS), memory_order_release);
 	}
 	gil_unlock(g);
+	/* GCOVR_EXCL_BR_START: as above: a waiter is queued */
 	if (w)
 		grant(w);
+	/* GCOVR_EXCL_BR_STOP */
 }
 
 /* Gives the GIL up; the caller holds it. */
@@ -685,8 +700,11 @@ int ct__gil_checkpoint_slow(ct_gil_t *gil)
 	if (!holds(self, gil))
 		return CT_EGILNOTHELD;
 	/* Relaxed: the thread's own breaker (see ct_gil_checkpoint() in gil.h). */
+	/* GCOVR_EXCL_BR_START: holding the GIL, this thread's breaker is the GIL's address plus
+	 * DROP when asked: the inline checkpoint comes here only with DROP */
 	if (!(atomic_load_explicit(&ct__gil_tls_breaker, memory_order_relaxed) & DROP))
 		return 0;
+	/* GCOVR_EXCL_BR_STOP */
 	return switch_out(gil, self, FORCED);
 }
 
@@ -837,7 +855,10 @@ static void after_fork_child(struct ct__thread *self)
 	for (unsigned i = 0; i < NLOCKS; i++)
 		ct__rawlock_reinit(&locks[i].lock);
 	ct__rawlock_reinit(&registry_lock);
+	/* GCOVR_EXCL_BR_START: the registry's child handler always passes a record (it adopts one
+	 * for a forker that had none) */
 	ct_gil_t *mine = self ? ct__thread_gil(self) : NULL;
+	/* GCOVR_EXCL_BR_STOP */
 	int64_t now = ct__now_ns();
 	for (ct_gil_t *g = registry; g; g = g->ct__next) {
 		g->ct__waiters = NULL;

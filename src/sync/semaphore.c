@@ -111,7 +111,10 @@ static uintptr_t decide_after_unpark(void *ctx, struct ct__unpark_result r)
 	/* Relaxed: a guess for the CAS below, under the bucket lock. */
 	uint32_t s = atomic_load_explicit(&sem->ct__state, memory_order_relaxed);
 	if (r.unparked && r.be_fair) {
+		/* GCOVR_EXCL_BR_START: the release just added a unit: none left means another
+		 * thread took it in between, a race */
 		while (s >= CT__SEM_UNIT) {
+			/* GCOVR_EXCL_BR_STOP */
 			/* Acquire: the unit taken may have come from another thread's release();
 			 * reading it with acquire orders that release before ours, and the
 			 * parker's unpark then carries both to the woken thread. */
