@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cthreading/barrier.h"
 #include "cthreading/condition.h"
 #include "cthreading/debug.h"
 #include "cthreading/gil.h"
@@ -63,6 +64,25 @@ TEST(latch_wait_shows_in_dump)
 	ct_thread_t *t = sh_start(wait_latch, NULL);
 	dump_until("waiting on latch \"the latch\"");
 	CHECK_OK(ct_latch_count_down(&latch, 1));
+	sh_join(t);
+}
+
+static ct_barrier_t barrier = CT_BARRIER_INIT(2);
+
+static int wait_barrier(void *arg)
+{
+	(void)arg;
+	CHECK_EQ(ct_barrier_wait(&barrier, CT_FOREVER), 0);
+	return 0;
+}
+
+TEST(barrier_wait_shows_in_dump)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	CHECK_OK(ct_object_set_name(&barrier, "the barrier"));
+	ct_thread_t *t = sh_start(wait_barrier, NULL);
+	dump_until("waiting on barrier \"the barrier\"");
+	CHECK_EQ(ct_barrier_wait(&barrier, CT_FOREVER), 1);
 	sh_join(t);
 }
 

@@ -261,8 +261,7 @@ static void change_state(ct_barrier_t *barrier, bool reset)
 		      : BROKEN;
 	set_state(barrier, s, &wake);
 	ct_lock_release(&barrier->ct__lock);
-	if (wake)
-		wake_all(barrier);
+	wake_all(barrier); /* a state set: there is always a change to see */
 	note_pop(&n);
 }
 
