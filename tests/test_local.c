@@ -199,6 +199,18 @@ TEST(main_thread_values_destroyed_at_exit)
 	CHECK_EQ(ht_run(argv_alone, &out, NULL), 0);
 	CHECK_STR(out, "main returns\ndestroyed main\n");
 	free(out);
+	/* Another thread, one the library never met, ends the process: the
+	 * main thread did not end, its values stay. */
+	const char *argv_foreign[] = {CT_TEST_PROGRAMS "/local_main_exit", "thread", "foreign",
+				      NULL};
+	CHECK_EQ(ht_run(argv_foreign, &out, NULL), 0);
+	CHECK_STR(out, "destroyed worker\nforeign exits\n");
+	free(out);
+	/* The same before any thread was started (no exit rule yet). */
+	const char *argv_foreign_alone[] = {CT_TEST_PROGRAMS "/local_main_exit", "foreign", NULL};
+	CHECK_EQ(ht_run(argv_foreign_alone, &out, NULL), 0);
+	CHECK_STR(out, "foreign exits\n");
+	free(out);
 }
 
 /* Every slot taken: a set fails with CT_ENOMEM and stores nothing; a

@@ -625,6 +625,41 @@ TEST(foreign_thread_waiting_in_a_tls_destructor)
 	CHECK_RC(atomic_load(&late_rc), CT_ETIMEDOUT);
 }
 
+/* A fork from a thread the library has seen but did not start: in the
+ * child it becomes the main thread, named "MainThread" as in Python; with
+ * no memory for the new name it keeps its old one, and is the main
+ * thread all the same. */
+static void *fork_from_dummy(void *arg)
+{
+	int *status = arg;
+	const char *name = ct_thread_name(ct_current_thread());
+	bool dummy = strncmp(name, "Dummy-", 6) == 0;
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	pid_t pid = fork();
+	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+	if (pid == 0) {
+		ct_thread_t *self = ct_current_thread();
+		HT_CHILD_EXIT(dummy && self == ct_main_thread() &&
+					      strncmp(ct_thread_name(self), "Dummy-", 6) == 0 &&
+					      !ct_thread_daemon(self)
+				      ? 0
+				      : 1);
+	}
+	if (pid < 0 || waitpid(pid, status, 0) != pid)
+		*status = -1;
+	return NULL;
+}
+
+TEST(fork_from_a_dummy_thread_without_memory)
+{
+	int status = -1;
+	pthread_t pt;
+	CHECK_EQ(pthread_create(&pt, NULL, fork_from_dummy, &status), 0);
+	CHECK_EQ(pthread_join(pt, NULL), 0);
+	CHECK(WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 0);
+}
+
 /* The main thread's handle is not counted: a reference to it is the
  * handle itself, and a release leaves it whole. */
 TEST(ref_and_release_of_the_main_thread)

@@ -196,12 +196,12 @@ static int wait_until(ct_condition_t *cond, int64_t deadline)
 		CT__DEBUG_HOOK(
 			acquired(inner_lock(cond), CT__OBJ_LOCK, CT__CALLER(), 0, false, true));
 	ct_rlock_t *r = rlock_of(cond);
-	/* GCOVR_EXCL_BR_START: true only for a waiter that left from the lock's queue, the race
-	 * above */
 	if (r)
 		ct__rlock_restore(r, w.depth);
-	/* GCOVR_EXCL_BR_STOP */
+	/* GCOVR_EXCL_BR_START: true only for a waiter that left from the lock's queue, the race
+	 * above */
 	return w.requeued ? 0 : rc;
+	/* GCOVR_EXCL_BR_STOP */
 }
 
 int ct_condition_wait(ct_condition_t *cond, double timeout)
