@@ -199,6 +199,56 @@ TEST(gil_yield_recorded_in_profile)
 	free(buf);
 }
 
+/* A thread holding a GIL that would close a cycle of waits: the detector
+ * makes sure of the cycle (a short sleep that keeps the GIL), then the
+ * timed acquire fails with CT_EDEADLK, the GIL still held. */
+static ct_lock_t lock_a = CT_LOCK_INIT, lock_b = CT_LOCK_INIT;
+static ct_gil_t cycle_gil = CT_GIL_INIT;
+static ct_event_t a_held, may_close;
+static atomic_int cycle_rc = 1;
+
+static int hold_a_then_want_b(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&lock_a);
+	ct_event_set(&a_held);
+	CHECK_OK(ct_event_wait(&may_close, CT_FOREVER));
+	int rc = ct_lock_acquire_timeout(&lock_b, 30);
+	CHECK(ct_gil_held(&cycle_gil));
+	atomic_store(&cycle_rc, rc);
+	CHECK_OK(ct_lock_release(&lock_a));
+	return 0;
+}
+
+static int hold_b_then_want_a(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&lock_b);
+	CHECK_OK(ct_event_wait(&a_held, CT_FOREVER));
+	ct_lock_acquire(&lock_a);
+	CHECK_OK(ct_lock_release(&lock_a));
+	CHECK_OK(ct_lock_release(&lock_b));
+	return 0;
+}
+
+TEST(cycle_found_by_a_gil_holder)
+{
+	CHECK_OK(ct_debug_configure("deadlock,log=/dev/null"));
+	ct_event_init(&a_held);
+	ct_event_init(&may_close);
+	ct_thread_t *t1;
+	CHECK_OK(
+		ct_thread_new(&t1, hold_a_then_want_b, NULL, &(ct_thread_opts){.gil = &cycle_gil}));
+	CHECK_OK(ct_thread_start(t1));
+	ct_thread_t *t2 = sh_start(hold_b_then_want_a, NULL);
+	CHECK_OK(ct_event_wait(&a_held, CT_FOREVER));
+	ht_wait_parked(t2); /* waiting for a, holding b */
+	ct_event_set(&may_close);
+	sh_join(t1);
+	sh_join(t2);
+	CHECK_RC(atomic_load(&cycle_rc), CT_EDEADLK);
+}
+
 static ct_lock_t lock;
 
 static int try_lock(void *arg)

@@ -8,7 +8,9 @@
 #include <sys/wait.h>
 
 #include "core/internal.h"
+#include "cthreading/queue.h"
 #include "harness.h"
+#include "ht_internal.h"
 
 static ct_gil_t gil = CT_GIL_INIT;
 
@@ -623,6 +625,45 @@ TEST(fork_from_a_foreign_thread)
 	CHECK_EQ(pthread_join(pt, NULL), 0);
 	CHECK(WIFEXITED(status));
 	CHECK_EQ(WEXITSTATUS(status), 0);
+}
+
+/* A GIL holder waiting for a queue's own lock waits inside fork's gate:
+ * it keeps its GIL (the lock's holder needs none to get out). The lock is
+ * held by a thread whose comparison spins until told. */
+static atomic_int cmp_spinning, cmp_may_end;
+
+static int spinning_compare(const void *a, const void *b)
+{
+	atomic_store(&cmp_spinning, 1);
+	while (!atomic_load(&cmp_may_end))
+		sched_yield();
+	return (int)((intptr_t)a - (intptr_t)b);
+}
+
+static int put_one(void *arg)
+{
+	return ct_queue_put(arg, (void *)(intptr_t)2, CT_FOREVER);
+}
+
+TEST(waiting_inside_the_fork_gate_keeps_the_gil)
+{
+	ct_queue_t q;
+	CHECK_OK(ct_queue_init(
+		&q, &(ct_queue_opts){.kind = CT_QUEUE_PRIORITY, .compare = spinning_compare}));
+	CHECK_OK(ct_queue_put(&q, (void *)(intptr_t)1, CT_FOREVER));
+	ct_thread_t *comparer;
+	CHECK_OK(ct_thread_new(&comparer, put_one, &q, NULL));
+	CHECK_OK(ct_thread_start(comparer));
+	while (!atomic_load(&cmp_spinning)) /* it holds the queue's lock now */
+		sched_yield();
+	ct_thread_t *holder = start_under(put_one, &q, &gil);
+	ht_wait_parked(holder);
+	CHECK(atomic_load(&gil.ct__state) & 2u); /* LOCKED: still held while it waits */
+	atomic_store(&cmp_may_end, 1);
+	join(comparer);
+	join(holder);
+	CHECK_EQ(ct_queue_qsize(&q), 3);
+	CHECK_OK(ct_queue_destroy(&q));
 }
 
 static void *ensure_and_leave(void *arg)

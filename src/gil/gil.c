@@ -810,9 +810,9 @@ int ct_gil_state_release(ct_gil_t *gil, int state)
 static void *sleep_suspend(struct ct__waiter *w, unsigned park_flags)
 {
 	struct ct__thread *self = w->owner;
-	ct_gil_t *gil = w->holds;
+	ct_gil_t *gil = w->holds; /* not NULL: the parking core asks only a GIL's holder */
 	/* Relaxed: the thread's own gate count. */
-	if (CT__LIKELY(gil == NULL) || (park_flags & CT__PARK_KEEP_GIL) ||
+	if ((park_flags & CT__PARK_KEEP_GIL) ||
 	    atomic_load_explicit(&w->gate, memory_order_relaxed) != 0)
 		return NULL;
 	give(gil, self);
