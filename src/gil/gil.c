@@ -474,7 +474,10 @@ static void wait_turn(ct_gil_t *g, struct ct__gil_waiter *w, struct ct__gil_wait
 			grant(to_grant);
 			to_grant = NULL;
 		}
+		/* GCOVR_EXCL_BR_START: the grant coming between dropping gil_lock and parking: a
+		 * race */
 		if (sig != SIG_GRANTED) {
+			/* GCOVR_EXCL_BR_STOP */
 			CT__DEBUG_HOOK(waits_on(g, CT__OBJ_GIL));
 			ct__park_wait(&w->signal, sig, deadline, flags);
 		}
