@@ -87,8 +87,11 @@ static struct bucket *lock_node_bucket(struct wait_node *n)
 		const void *key = node_key(n);
 		struct bucket *b = bucket_of(key);
 		bucket_lock(b);
+		/* GCOVR_EXCL_BR_START: the node requeued between reading its key and locking that
+		 * bucket: a race */
 		if (node_key(n) == key)
 			return b;
+		/* GCOVR_EXCL_BR_STOP */
 		bucket_unlock(b);
 	}
 }
@@ -402,7 +405,9 @@ struct ct__unpark_result ct__unpark_requeue(const void *from, const void *to,
 		n->queued = true;
 		append(bt, n);
 	}
+	/* GCOVR_EXCL_BR_START: every caller (Condition, RWLock) passes a done callback */
 	uintptr_t token = done ? done(ctx, r) : CT__TOKEN_NORMAL;
+	/* GCOVR_EXCL_BR_STOP */
 	set_tokens(woken, token);
 	unlock_pair(bf, bt);
 	wake_list(woken);

@@ -165,7 +165,10 @@ int ct__lock_acquire_as(ct_lock_t *lock, const void *object, unsigned kind, int6
 			unsigned flags, void *site)
 {
 	const struct ct__debug_hooks *h = ct__debug();
+	/* GCOVR_EXCL_BR_START: the hooks are NULL only for a thread that sees the flag before the
+	 * hooks' pointer, a race at the instant debugging is turned on */
 	if (!CT__DEBUG_ON(CT__DEBUG_LOCKS) || !h) {
+		/* GCOVR_EXCL_BR_STOP */
 		if (try_plain(lock))
 			return 0;
 		return deadline == 0 ? CT_ETIMEDOUT : ct__lock_acquire_until(lock, deadline, flags);
@@ -201,8 +204,11 @@ bool ct__lock_try_acquire_slow(ct_lock_t *lock)
 	if (CT__UNLIKELY(!lock))
 		return false;
 	bool held = try_plain(lock);
+	/* GCOVR_EXCL_BR_START: the inline path comes here only with the hooks on: off here means
+	 * debugging was turned off in between, a race */
 	CT__DEBUG_HOOK(
 		acquired(lock, CT__OBJ_LOCK, CT__CALLER(), held ? 0 : CT_ETIMEDOUT, false, false));
+	/* GCOVR_EXCL_BR_STOP */
 	return held;
 }
 
@@ -228,7 +234,10 @@ static uintptr_t decide_after_unpark(void *ctx, struct ct__unpark_result r)
 	/* Under the bucket lock: relaxed reads and the hand-off store below
 	 * need no more, since the new owner is ordered after us by the
 	 * parker's unpark (release) and its wait's load (acquire). */
+	/* GCOVR_EXCL_BR_START: two threads releasing the lock at once: a race (the models check it)
+	 */
 	if (!(atomic_load_explicit(&c->lock->ct__state, memory_order_relaxed) & CT__LOCK_LOCKED)) {
+		/* GCOVR_EXCL_BR_STOP */
 		/* Two threads released concurrently: the other one won. The
 		 * thread we woke (if any) just retries. */
 		c->rc = CT_EUNLOCKED;
@@ -286,7 +295,10 @@ bool ct__lock_mark_parked_if_locked(ct_lock_t *lock)
 {
 	/* Relaxed: a guess for the CAS below. */
 	uint32_t s = atomic_load_explicit(&lock->ct__state, memory_order_relaxed);
+	/* GCOVR_EXCL_BR_START: a weak CAS failing (a race, or spuriously) is not something a test
+	 * can force */
 	while (s & CT__LOCK_LOCKED) {
+		/* GCOVR_EXCL_BR_STOP */
 		/* Relaxed: only the PARKED hint moves, under the bucket lock (see above). */
 		if (atomic_compare_exchange_weak_explicit(&lock->ct__state, &s, s | CT__LOCK_PARKED,
 							  memory_order_relaxed,
