@@ -623,10 +623,9 @@ TEST(the_spin_budget_shrinks_when_spins_do_not_pay_and_grows_back)
 }
 
 /* A thread woken from its sleep (NO_SPIN: it sleeps at once), which then
- * wakes the main thread once that one has slept for longer than any spin. */
+ * wakes the main thread once that one has waited for longer than any spin. */
 struct relay {
 	const void *first, *second;
-	struct ct__waiter *sleeper;
 };
 
 static int relay_run(void *arg)
@@ -635,9 +634,10 @@ static int relay_run(void *arg)
 	uintptr_t token;
 	CHECK_EQ(ct__park(r->first, &no_ops, NULL, CT__NO_DEADLINE, CT__PARK_NO_SPIN, &token),
 		 CT__PARK_UNPARKED);
-	while (atomic_load(&r->sleeper->parker.state) != CT__PK_SLEEPING)
+	while (ct__park_queued(r->second) == 0)
 		sched_yield();
-	/* The scenario is a long wait: one a full spin would not have caught. */
+	/* The scenario is a long wait: one a full spin would not have caught
+	 * (the sleeper's spin is down to its floor, a few pauses). */
 	int64_t until = ct__now_ns() + 2 * CT__SPIN_NS;
 	while (ct__now_ns() < until)
 		sched_yield();
@@ -658,7 +658,7 @@ TEST(a_wait_ended_by_a_waker_that_slept_does_not_shrink_the_spin_budget)
 		ct__spin_paid(w, false);
 	CHECK_EQ(ct__spin_budget(w), floor);
 	int first, second;
-	struct relay r = {.first = &first, .second = &second, .sleeper = w};
+	struct relay r = {.first = &first, .second = &second};
 	pk_thread *t;
 	pk_start(&t, relay_run, &r);
 	pk_wait_parked(t);
