@@ -966,6 +966,141 @@ TEST(trace_is_utf8_whatever_the_names)
 	free(path);
 }
 
+/* The number in the trace line @p line after @p key ("\"ts\":"), or -1. */
+static double number_after(const char *line, const char *key)
+{
+	const char *at = strstr(line, key);
+	return at ? strtod(at + strlen(key), NULL) : -1;
+}
+
+/* The first line of @p text holding @p needle (the caller frees it). */
+static char *line_with(const char *text, const char *needle)
+{
+	const char *at = strstr(text, needle);
+	if (!at)
+		ht_fail(__FILE__, __LINE__, "\"%s\" not found in:\n%s", needle, text);
+	const char *start = at, *end = strchr(at, '\n');
+	while (start > text && start[-1] != '\n')
+		start--;
+	char *line = strndup(start, end ? (size_t)(end - start) : strlen(start));
+	CHECK(line);
+	return line;
+}
+
+/* A condition's wait ends where the hold of its lock, taken back at once,
+ * begins: the acquire reuses the reading that ended the wait. */
+TEST(trace_condition_hold_begins_where_its_wait_ends)
+{
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	ct_lock_t l;
+	ct_condition_t c;
+	ct_lock_init(&l);
+	ct_condition_init(&c, &l);
+	ct_object_set_name(&c, "cv");
+	ct_object_set_name(&l, "cv-lock");
+	ct_condition_acquire(&c);
+	CHECK_RC(ct_condition_wait(&c, 0), CT_ETIMEDOUT);
+	/* Hold it long enough (50 us) to become a span (10 us and more). */
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < 50000);
+	ct_condition_release(&c);
+	char *text = written_trace();
+	char *wait = line_with(text, "\"name\":\"wait condition \\\"cv\\\"\"");
+	char *hold = line_with(text, "\"name\":\"hold lock \\\"cv-lock\\\"\"");
+	double wait_end = number_after(wait, "\"ts\":") + number_after(wait, "\"dur\":");
+	double hold_begin = number_after(hold, "\"ts\":");
+	/* Equal, but for the rounding of three printed figures (1 ns each). */
+	double gap = hold_begin - wait_end;
+	if (wait_end < 0 || gap > 0.0035 || gap < -0.0035)
+		ht_fail(__FILE__, __LINE__,
+			"the wait ends at %.3f us, the hold begins at %.3f:\n%s", wait_end,
+			hold_begin, text);
+	free(wait);
+	free(hold);
+	free(text);
+	ct_condition_destroy(&c);
+	ct_lock_destroy(&l);
+}
+
+static ct_simplequeue_t simple;
+
+static int put_simple(void *arg)
+{
+	(void)arg;
+	CHECK_OK(ct_simplequeue_put(&simple, (void *)1));
+	return 0;
+}
+
+static int wait_then_put_simple(void *arg)
+{
+	(void)arg;
+	CHECK_RC(ct_event_wait(&go, 0.001), CT_ETIMEDOUT); /* a span: its trace buffer */
+	CHECK_OK(ct_simplequeue_put(&simple, (void *)2));
+	return 0;
+}
+
+/* A SimpleQueue's put is lock-free and reentrant: it records its depth
+ * only into a trace buffer its thread has already (a thread's first event
+ * allocates one); its get records it always. */
+TEST(trace_counts_simplequeue_depth)
+{
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	ct_simplequeue_init(&simple);
+	ct_object_set_name(&simple, "simple");
+	sh_join(start_named(put_simple, "fresh-putter"));     /* depth 1, not recorded */
+	sh_join(start_named(wait_then_put_simple, "putter")); /* depth 2 */
+	void *item;
+	CHECK_OK(ct_simplequeue_get(&simple, &item, CT_FOREVER)); /* 1 */
+	CHECK_OK(ct_simplequeue_get(&simple, &item, CT_FOREVER)); /* 0 */
+	CHECK_RC(ct_simplequeue_get(&simple, &item, 0), CT_EEMPTY);
+	char *text = written_trace();
+	const char *depth = "\"name\":\"simple queue \\\"simple\\\" depth\"";
+	int all = 0;
+	for (const char *at = text; (at = strstr(at, depth)) != NULL; at++)
+		all++;
+	CHECK_EQ(all, 3);
+	CHECK_EVENTS(text, "putter", 1, "\"ph\":\"C\"", depth, "\"args\":{\"depth\":2}");
+	CHECK_EVENTS(text, "MainThread", 1, "\"ph\":\"C\"", depth, "\"args\":{\"depth\":1}");
+	CHECK_EVENTS(text, "MainThread", 1, "\"ph\":\"C\"", depth, "\"args\":{\"depth\":0}");
+	const char *one = strstr(text, "\"depth\":1}"), *zero = strstr(text, "\"depth\":0}");
+	CHECK(one && zero && one < zero);
+	CHECK_OK(ct_simplequeue_destroy(&simple));
+	free(text);
+}
+
+/* Not static: the span is named by the function. */
+int mapped_item(void *arg, void **result);
+
+int mapped_item(void *arg, void **result)
+{
+	*result = arg;
+	return 0;
+}
+
+/* A map's helper runs its items under one span, named after the function. */
+TEST(trace_shows_map_spans)
+{
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	ct_executor_t ex;
+	ct_executor_opts o = {.max_workers = 1, .thread_name_prefix = "mapper"};
+	CHECK_OK(ct_executor_init(&ex, &o));
+	ct_object_set_name(&ex, "pool");
+	void *args[4] = {(void *)1, (void *)2, (void *)3, (void *)4}, *results[4];
+	CHECK_OK(ct_executor_map(&ex, mapped_item, args, 4, CT_FOREVER, results, NULL));
+	CHECK(results[3] == (void *)4);
+	CHECK_OK(ct_executor_shutdown(&ex, true, false));
+	char *text = written_trace();
+	CHECK_EVENTS(text, "mapper_0", 1, "\"cat\":\"task\"", "\"name\":\"map mapped_item+0x0",
+		     "\"executor\":\"executor \\\"pool\\\"\"", "\"queued_us\":");
+	CHECK_EVENTS(text, "mapper_0", 1, "\"cat\":\"task\"");
+	CHECK_EVENTS(text, "MainThread", 0, "\"cat\":\"task\"");
+	ct_executor_destroy(&ex);
+	free(text);
+}
+
 /* ---- profile ------------------------------------------------------------- */
 
 #define PROFILE_ROUNDS 20
@@ -1145,6 +1280,34 @@ TEST(dump_names_cannot_fake_lines)
 	free(text);
 	ct_lock_release(&dump_lock);
 	sh_join(t);
+}
+
+static int return_at_once(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+/* A thread dumped just after its start may not have stored its ident and
+ * native id yet: the dump says so, and never shows a 0 for either. The
+ * window is short: the dumps run while threads start, again and again; a
+ * dump that caught a thread in it must say "not yet known". */
+TEST(dump_ids_not_yet_known_rather_than_zero)
+{
+	int caught = 0;
+	for (int i = 0; i < 300; i++) {
+		ct_thread_t *t;
+		CHECK_OK(ct_thread_new(&t, return_at_once, NULL, NULL));
+		CHECK_OK(ct_thread_start(t));
+		char *text = report_text(ct_dump);
+		if (strstr(text, "ident 0,") || strstr(text, "native id 0,"))
+			ht_fail(__FILE__, __LINE__, "a 0 shown as an id:\n%s", text);
+		caught += strstr(text, "native id not yet known") != NULL;
+		free(text);
+		CHECK_OK(ct_thread_join(t, CT_FOREVER));
+		ct_thread_release(t);
+	}
+	fprintf(stderr, "%d of 300 dumps caught a thread before it stored its native id\n", caught);
 }
 
 TEST(unknown_settings_rejected)

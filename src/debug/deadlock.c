@@ -364,6 +364,7 @@ static void park_begin(const void *key, int64_t deadline)
 	const void *obj = me->pending_obj ? me->pending_obj : key ? key : &sleeping;
 	unsigned kind = me->pending_obj ? me->pending_kind : key ? CT__OBJ_UNKNOWN : CT__OBJ_SLEEP;
 	me->pending_obj = NULL;
+	me->resume_at = 0;
 	/* An acquire's wait goes on across its parks; its start stays. */
 	if (!(me->acquiring && atomic_load_explicit(&me->wait_obj, memory_order_relaxed) == obj)) {
 		set_wait(me, obj, kind, NULL);
@@ -397,6 +398,14 @@ static void park_end(int rc)
 				ct__dbg_profile_waited(obj, kind, now - since);
 			if (mode & DBG_TRACE)
 				ct__dbg_trace_span(me, DBG_SPAN_WAIT, obj, kind, since, now, rc);
+			/* A condition's wait takes its lock back at once (the
+			 * next acquired): its hold begins now. */
+			if (kind == CT__OBJ_CONDITION) {
+				me->resume_at = now;
+				/* Relaxed: the settings' generation, compared only. */
+				me->resume_gen =
+					atomic_load_explicit(&dbg.gen, memory_order_relaxed);
+			}
 		}
 		/* Relaxed: the thread's own record (debug_internal.h). */
 		atomic_store_explicit(&me->wait_obj, NULL, memory_order_relaxed);
@@ -430,6 +439,16 @@ static int acquiring(const void *obj, unsigned kind, int64_t deadline, void *sit
 	return rc;
 }
 
+/* True when this acquire takes back a condition's lock right after its
+ * wait (park_end noted when), with no wait of its own, under the same
+ * settings: no user code ran since that reading. */
+static bool resumes(const struct dthread *me)
+{
+	/* Relaxed: the settings' generation, compared only. */
+	return me->resume_at && !me->acquiring &&
+	       me->resume_gen == atomic_load_explicit(&dbg.gen, memory_order_relaxed);
+}
+
 static void acquired(const void *obj, unsigned kind, void *site, int rc, bool waited, bool blocking)
 {
 	struct dthread *me = ct__dbg_enter();
@@ -437,7 +456,10 @@ static void acquired(const void *obj, unsigned kind, void *site, int rc, bool wa
 		return;
 	/* Relaxed: a switch (debug_internal.h). */
 	uint32_t mode = atomic_load_explicit(&dbg.mode, memory_order_relaxed);
-	int64_t now = mode & (DBG_PROFILE | DBG_TRACE) ? ct__dbg_now() : 0;
+	int64_t now = 0;
+	if (mode & (DBG_PROFILE | DBG_TRACE))
+		now = resumes(me) ? me->resume_at : ct__dbg_now();
+	me->resume_at = 0;
 	int64_t waited_ticks = 0;
 	if (me->acquiring) {
 		/* Relaxed: own record (debug_internal.h). */
@@ -536,8 +558,9 @@ const struct ct__debug_hooks ct__dbg_hooks = {
 	.gil_wait = ct__dbg_gil_wait,
 	.gil_taken = ct__dbg_gil_taken,
 	.gil_given = ct__dbg_gil_given,
-	.now = ct__dbg_now,
+	.now = ct__dbg_clock,
 	.task_begin = ct__dbg_task_begin,
 	.task_end = ct__dbg_task_end,
 	.depth = ct__dbg_depth,
+	.depth_reentrant = ct__dbg_depth_reentrant,
 };

@@ -33,13 +33,12 @@ static struct {
 
 int64_t ct__dbg_hold_span_ticks = DBG_HOLD_SPAN_NS;
 
-#if defined(__x86_64__)
-#include <x86intrin.h>
-int64_t ct__dbg_now(void)
+int64_t ct__dbg_clock(void)
 {
-	return (int64_t)__rdtsc();
+	return ct__dbg_now();
 }
 
+#if defined(__x86_64__)
 static void calibrate(void)
 {
 	clk.ticks0 = ct__dbg_now();
@@ -53,11 +52,6 @@ static void calibrate(void)
 	ct__dbg_hold_span_ticks = (int64_t)(DBG_HOLD_SPAN_NS / clk.scale);
 }
 #else
-int64_t ct__dbg_now(void)
-{
-	return ct__now_ns();
-}
-
 static void calibrate(void)
 {
 	clk.ticks0 = clk.ns0 = ct__now_ns();
@@ -631,6 +625,7 @@ int ct_debug_configure(const char *settings)
 	}
 	free(copy);
 	atomic_store(&dbg.mode, mode);
+	atomic_fetch_add(&dbg.gen, 1);
 	if (mode & (DBG_TRACE | DBG_PROFILE))
 		pthread_once(&atexit_once, register_at_exit);
 	uint32_t flags = atomic_load(&ct__debug_flags) & CT__DEBUG_OBJECTS;

@@ -69,6 +69,22 @@ static const char *state_name(const struct row *r)
 	return r->parked_on == &ct__sleep_key ? "sleeping" : "waiting";
 }
 
+/* "ident 1234, native id 56": a thread started a moment ago has not stored
+ * them yet (its start stores the ident after pthread_create() returns, and
+ * the thread its native id when it begins), and no thread has 0 for
+ * either. */
+static void print_ids(FILE *out, const struct row *r)
+{
+	if (r->ident)
+		fprintf(out, "ident %lu, ", r->ident);
+	else
+		fprintf(out, "ident not yet known, ");
+	if (r->native_id)
+		fprintf(out, "native id %ld", r->native_id);
+	else
+		fprintf(out, "native id not yet known");
+}
+
 /* A parked thread the hooks did not follow: where it is parked. */
 static void print_parked(FILE *out, const struct row *r)
 {
@@ -278,8 +294,9 @@ int ct_dump(FILE *out)
 			     "trace or profile records them; a parked thread shows where)\n");
 	for (size_t i = 0; i < rows.n; i++) {
 		struct row *r = &rows.v[i];
-		fprintf(out, "\n\"%s\" ident %lu, native id %ld, %s, %s\n", r->name, r->ident,
-			r->native_id, r->daemon ? "daemon" : "not daemon", state_name(r));
+		fprintf(out, "\n\"%s\" ", r->name);
+		print_ids(out, r);
+		fprintf(out, ", %s, %s\n", r->daemon ? "daemon" : "not daemon", state_name(r));
 		print_wait(out, &rows, r, now, scale);
 		print_holds(out, r);
 	}

@@ -223,7 +223,9 @@ int ct_profile_report(FILE *out)
 
 /* One event: a span [begin, end] of a wait, hold or task, or a counter's
  * value (aux) at begin. A task's obj is its function or, when its future
- * was named, the interned name; obj2 its executor; aux its queueing delay. */
+ * was named, the interned name; obj2 its executor; aux its queueing delay;
+ * rc says which (TASK_*). */
+enum { TASK_FUNCTION, TASK_NAMED, TASK_MAP };
 struct tevent {
 	_Atomic int64_t begin, end, aux;
 	_Atomic(const void *) obj, obj2;
@@ -388,12 +390,15 @@ void ct__dbg_task_end(const void *executor, const void *future, void (*fn)(void)
 		struct tevent *e = (mode & DBG_TRACE) ? slot(me, &b) : NULL;
 		if (e) {
 			char name[DBG_NAME_MAX];
-			const char *named =
-				ct_object_get_name(future, name, sizeof name) ? intern(name) : NULL;
+			const char *named = future && ct_object_get_name(future, name, sizeof name)
+						    ? intern(name)
+						    : NULL;
 			/* A function's address becomes a name at write time. */
 			put(e, DBG_SPAN_TASK, CT__OBJ_EXECUTOR, me->task_since, now,
 			    named ? (const void *)named : (const void *)(uintptr_t)fn,
-			    named != NULL);
+			    named    ? TASK_NAMED
+			    : future ? TASK_FUNCTION
+				     : TASK_MAP);
 			/* Relaxed: published by commit()'s release of the count. */
 			atomic_store_explicit(&e->obj2, executor, memory_order_relaxed);
 			/* Relaxed: published by commit()'s release of the count. */
@@ -405,14 +410,9 @@ void ct__dbg_task_end(const void *executor, const void *future, void (*fn)(void)
 	ct__dbg_leave(me);
 }
 
-void ct__dbg_depth(const void *object, unsigned kind, size_t depth)
+/* A counter event: @p object holds @p depth items now. */
+static void record_depth(struct dthread *me, const void *object, unsigned kind, size_t depth)
 {
-	/* Relaxed: a switch (debug_internal.h). */
-	if (!(atomic_load_explicit(&dbg.mode, memory_order_relaxed) & DBG_TRACE))
-		return;
-	struct dthread *me = ct__dbg_enter();
-	if (!me)
-		return;
 	struct tbuf *b;
 	struct tevent *e = slot(me, &b);
 	if (e) {
@@ -422,7 +422,35 @@ void ct__dbg_depth(const void *object, unsigned kind, size_t depth)
 		atomic_store_explicit(&e->aux, (int64_t)depth, memory_order_relaxed);
 		commit(b);
 	}
+}
+
+void ct__dbg_depth(const void *object, unsigned kind, size_t depth)
+{
+	/* Relaxed: a switch (debug_internal.h). */
+	if (!(atomic_load_explicit(&dbg.mode, memory_order_relaxed) & DBG_TRACE))
+		return;
+	struct dthread *me = ct__dbg_enter();
+	if (!me)
+		return;
+	record_depth(me, object, kind, depth);
 	ct__dbg_leave(me);
+}
+
+/* From a lock-free, reentrant put: no record or buffer is made here
+ * (that takes a lock and allocates), so a thread that has neither yet
+ * records nothing; the busy count keeps a put from a signal handler out
+ * of an event its thread is writing. */
+void ct__dbg_depth_reentrant(const void *object, unsigned kind, size_t depth)
+{
+	/* Relaxed: a switch (debug_internal.h). */
+	if (!(atomic_load_explicit(&dbg.mode, memory_order_relaxed) & DBG_TRACE))
+		return;
+	struct dthread *me = ct__dbg_self();
+	if (!me || me->busy || !me->trace)
+		return;
+	me->busy++;
+	record_depth(me, object, kind, depth);
+	me->busy--;
 }
 
 /* ---- the writer ---------------------------------------------------------- */
@@ -547,11 +575,11 @@ static void write_event(FILE *f, long pid, long tid, double scale, const struct 
 	fprintf(f, "\"ph\":\"X\",\"cat\":\"%s\",\"pid\":%ld,\"tid\":%ld,\"ts\":%.3f,\"dur\":%.3f,",
 		cats[type < 3 ? type : 0], pid, tid, ts, (double)(end - begin) * scale / 1e3);
 	if (type == DBG_SPAN_TASK) {
-		if (rc)
+		if (rc == TASK_NAMED)
 			snprintf(what, sizeof what, "%s", (const char *)obj);
 		else
 			ct__dbg_site((void *)(uintptr_t)obj, what, sizeof what);
-		snprintf(name, sizeof name, "task %s", what);
+		snprintf(name, sizeof name, "%s %s", rc == TASK_MAP ? "map" : "task", what);
 		fprintf(f, "\"name\":");
 		json_string(f, name);
 		/* Relaxed: after the count's acquire in write_trace(). */

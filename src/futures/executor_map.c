@@ -22,6 +22,7 @@
  */
 #include "cthreading/executor.h"
 
+#include "core/debug_hooks.h"
 #include "futures/executor_internal.h"
 #include "park/park.h"
 
@@ -48,6 +49,10 @@ struct map_job {
 	_Atomic int cancel_code; /* what cancelled items report */
 	atomic_bool swept_by_pool;
 	_Atomic size_t next; /* the next item to claim */
+	/* debugging: the map's handle (a key, never read) and when it was
+	 * called, in the layer's clock (0: not known). */
+	const ct_executor_t *handle;
+	int64_t queued;
 	ct_task_fn fn;
 	size_t n;
 	struct map_helper *helpers;
@@ -109,6 +114,7 @@ void ct__map_run(struct ct__work *w, struct ct__executor *ex)
 {
 	struct map_job *job = ((struct map_helper *)w)->job;
 	size_t done = 0;
+	bool recording = false; /* debugging: a span over the items this helper claims */
 	for (;;) {
 		int code = ct__executor_abandoned(ex);
 		if (code) {
@@ -120,6 +126,8 @@ void ct__map_run(struct ct__work *w, struct ct__executor *ex)
 		size_t i = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
 		if (i >= job->n)
 			break;
+		if (!recording && (recording = CT__DEBUG_ON(CT__DEBUG_RECORD))) /* debugging */
+			ct__debug()->task_begin(job->handle, job->queued);
 		if (run_item(job, &job->items[i])) {
 			items_settled(job, done + 1, true);
 			done = 0;
@@ -127,6 +135,8 @@ void ct__map_run(struct ct__work *w, struct ct__executor *ex)
 			done++;
 		}
 	}
+	if (recording) /* debugging: the span's end */
+		ct__debug()->task_end(job->handle, NULL, (void (*)(void))job->fn);
 	if (done)
 		items_settled(job, done, false);
 	job_unref(job);
@@ -264,6 +274,8 @@ int ct_executor_map(ct_executor_t *handle, ct_task_fn fn, void *const *args, siz
 	struct map_job *job = job_new(fn, args, n, helpers);
 	if (!job)
 		return CT_ENOMEM;
+	job->handle = handle; /* debugging: the span's key and its queueing delay's start */
+	job->queued = CT__DEBUG_ON(CT__DEBUG_RECORD) ? ct__debug()->now() : 0;
 	rc = ct__executor_enqueue(ex, &job->helpers[0].work, &job->helpers[helpers - 1].work,
 				  helpers);
 	if (rc < 0) {
