@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "core/fault.h"
 #include "harness.h"
 #include "ht_internal.h"
 #include "park/park.h"
@@ -54,6 +55,26 @@ static void configure(const char *settings_, const char *path)
 	char settings[512];
 	snprintf(settings, sizeof settings, "%s%s", settings_, path);
 	CHECK_OK(ct_debug_configure(settings));
+}
+
+/* Applies @p settings with "log=" a fresh file; returns its path. */
+static char *configure_logged(const char *settings, const char *name)
+{
+	char *log = temp_path(name);
+	char s[512];
+	snprintf(s, sizeof s, "%s,log=%s", settings, log);
+	CHECK_OK(ct_debug_configure(s));
+	return log;
+}
+
+/* What went to @p log; reports go back to stderr, and the file is gone. */
+static char *logged(char *log)
+{
+	char *text = read_file(log);
+	CHECK_OK(ct_debug_configure("log=-"));
+	unlink(log);
+	free(log);
+	return text;
 }
 
 #define CHECK_HAS(text, needle)                                                                    \
@@ -1099,6 +1120,332 @@ TEST(trace_shows_map_spans)
 	CHECK_EVENTS(text, "MainThread", 0, "\"cat\":\"task\"");
 	ct_executor_destroy(&ex);
 	free(text);
+}
+
+static int wait_until_stopped(void *arg)
+{
+	(void)arg;
+	CHECK_RC(ct_event_wait(&go, CT_FOREVER), CT_ESTOPPED);
+	return 0;
+}
+
+/* Every outcome, kind and label a span can have, and names JSON must
+ * escape or replace. */
+TEST(trace_outcomes_kinds_and_odd_names)
+{
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	/* A quote, a backslash; then four ill-formed
+	 * UTF-8 sequences: overlong in 3 and 4 bytes, past U+10FFFF, a
+	 * surrogate. */
+	ct_object_set_name(&go, "q\"b\\c|\xe0\x80\x80|\xf0\x80\x80\x80|\xf4\x90\x80\x80|"
+				"\xed\xa0\x80|");
+	ct_thread_t *t = start_named(wait_until_stopped, "stopped");
+	ht_wait_parked(t);
+	CHECK_OK(ct_thread_request_stop(t));
+	sh_join(t);
+	CHECK_OK(ct_sleep(0.0001));
+	ct_queue_t q;
+	ct_queue_opts o = {.maxsize = 1};
+	CHECK_OK(ct_queue_init(&q, &o));
+	ct_object_set_name(&q, "q1");
+	CHECK_OK(ct_queue_put(&q, (void *)1, CT_FOREVER));
+	CHECK_RC(ct_queue_put(&q, (void *)2, 0.0001), CT_EFULL); /* waits on full */
+	CHECK_RC(ct_queue_join(&q, 0.0001), CT_ETIMEDOUT);	 /* a task unfinished */
+	ct_simplequeue_t sq;
+	ct_simplequeue_init(&sq);
+	ct_object_set_name(&sq, "sq");
+	void *item;
+	CHECK_RC(ct_simplequeue_get(&sq, &item, 0.0001), CT_EEMPTY); /* waits for a segment */
+	char *text = written_trace();
+	CHECK_EVENTS(
+		text, "stopped", 1, "\"outcome\":\"stopped\"",
+		"\"name\":\"wait event \\\"q\\\"b\\\\c|\\ufffd\\ufffd\\ufffd|"
+		"\\ufffd\\ufffd\\ufffd\\ufffd|\\ufffd\\ufffd\\ufffd\\ufffd|\\ufffd\\ufffd\\ufffd|");
+	CHECK_EVENTS(text, "MainThread", 1, "\"name\":\"wait sleep\"", "\"outcome\":\"ok\"");
+	CHECK_EVENTS(text, "MainThread", 1, "\"name\":\"wait queue \\\"q1\\\"\"",
+		     "\"side\":\"put\"", "\"outcome\":\"timed out\"");
+	CHECK_EVENTS(text, "MainThread", 2,
+		     /* the put's and the join's */ "\"name\":\"wait queue \\\"q1\\\"\"",
+		     "\"kind\":\"queue\"", "\"outcome\":\"timed out\"");
+	CHECK_EVENTS(text, "MainThread", 1, "\"name\":\"wait simple queue \\\"sq\\\"\"",
+		     "\"kind\":\"queue\"", "\"outcome\":\"timed out\"");
+	free(text);
+	CHECK_OK(ct_simplequeue_destroy(&sq));
+	ct_queue_destroy(&q);
+}
+
+TEST(trace_write_errors_reported)
+{
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	CHECK_RC(ct_event_wait(&go, 0.0001), CT_ETIMEDOUT);
+	CHECK_RC(ct_trace_write("/nonexistent-dir/trace.json"), -ENOENT);
+	if (access("/dev/full", W_OK) == 0)
+		CHECK_RC(ct_trace_write("/dev/full"), -ENOSPC);
+}
+
+/* A timed acquire of a Lock the thread holds: the cycle of one, reported,
+ * CT_EDEADLK, and the wait's span says so. */
+TEST(timed_self_deadlock_returns_edeadlk_and_is_traced)
+{
+	char *log = configure_logged("deadlock,trace=/dev/null", "self.log");
+	ct_object_set_name(&lock_a, "mine");
+	ct_lock_acquire(&lock_a);
+	CHECK_RC(ct_lock_acquire_timeout(&lock_a, 1.0), CT_EDEADLK);
+	ct_lock_release(&lock_a);
+	char *text = logged(log);
+	CHECK_HAS(text, "self-deadlock: thread \"MainThread\" asks for lock \"mine\"");
+	CHECK_HAS(text, "the timed call returns CT_EDEADLK");
+	free(text);
+	text = written_trace();
+	CHECK_EVENTS(text, "MainThread", 1, "\"name\":\"wait lock \\\"mine\\\"\"",
+		     "\"outcome\":\"deadlock\"");
+	free(text);
+}
+
+/* ---- allocation failures -------------------------------------------------- */
+
+TEST(name_without_memory_is_enomem)
+{
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	CHECK_RC(ct_object_set_name(&lock_a, "A"), CT_ENOMEM);
+	CHECK_EQ(ct_object_get_name(&lock_a, NULL, 0), 0);
+	CHECK_OK(ct_object_set_name(&lock_a, "A"));
+	CHECK_EQ(ct_object_get_name(&lock_a, NULL, 0), 1);
+}
+
+TEST(configure_without_memory_is_enomem)
+{
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	CHECK_RC(ct_debug_configure("deadlock"), CT_ENOMEM);
+	/* The path cannot be copied: the setting fails, and is not on. */
+	ct__fault_set(CT__FAULT_ALLOC, 1, 1);
+	CHECK_RC(ct_debug_configure("trace=/dev/null"), CT_ENOMEM);
+	ct__fault_set(CT__FAULT_ALLOC, 1, 1);
+	CHECK_RC(ct_debug_configure("profile=/dev/null"), CT_ENOMEM);
+	CHECK(!(ct__debug_flags & 4u)); /* CT__DEBUG_RECORD: nothing records */
+	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+}
+
+/* A thread whose record cannot be made is not followed until it can be. */
+TEST(record_without_memory_follows_nothing)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_object_set_name(&lock_a, "A");
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	ct_lock_acquire(&lock_a);
+	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+	char *text = report_text(ct_dump);
+	CHECK(strstr(text, "holds lock \"A\"") == NULL);
+	free(text);
+	ct_lock_release(&lock_a);
+	ct_lock_acquire(&lock_a);
+	text = report_text(ct_dump);
+	CHECK_HAS(text, "holds lock \"A\"");
+	free(text);
+	ct_lock_release(&lock_a);
+}
+
+TEST(dump_without_memory_is_enomem)
+{
+	FILE *f = fopen("/dev/null", "w");
+	CHECK(f);
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	CHECK_RC(ct_dump(f), CT_ENOMEM);
+	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+	CHECK_OK(ct_dump(f));
+	fclose(f);
+}
+
+/* A thread's trace buffer that cannot be had: its events are lost until
+ * one can. */
+TEST(trace_buffer_without_memory_drops_events)
+{
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	ct_object_set_name(&go, "go");
+	ct_lock_acquire(&lock_a); /* the record, before the failure */
+	ct_lock_release(&lock_a);
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	CHECK_RC(ct_event_wait(&go, 0.0001), CT_ETIMEDOUT); /* lost */
+	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+	CHECK_RC(ct_event_wait(&go, 0.0001), CT_ETIMEDOUT);
+	char *text = written_trace();
+	CHECK_EVENTS(text, "MainThread", 1, "\"name\":\"wait event \\\"go\\\"\"");
+	free(text);
+}
+
+TEST(profile_without_memory)
+{
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	ct_object_set_name(&lock_a, "A");
+	char *text = report_text(ct_profile_report);
+	CHECK_HAS(text, "0 objects");
+	free(text);
+	ct_lock_acquire(&lock_a);
+	ct_lock_release(&lock_a);
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	CHECK_RC(ct_profile_report(stderr), CT_ENOMEM); /* its copy of the table */
+	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+	text = report_text(ct_profile_report);
+	CHECK_HAS(text, "1 object, by total wait");
+	CHECK_HAS(text, "lock \"A\": 1 acquisitions");
+	free(text);
+}
+
+TEST(profile_table_without_memory_counts_nothing)
+{
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	/* The thread's record is made, the table is not: the acquire is not
+	 * counted; the release (which makes the table) is. */
+	ct__fault_set(CT__FAULT_ALLOC, 1, 1);
+	ct_lock_acquire(&lock_b);
+	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+	ct_lock_release(&lock_b);
+	char *text = report_text(ct_profile_report);
+	CHECK_HAS(text, "1 object, by total wait");
+	CHECK(strstr(text, "acquisitions") == NULL);
+	free(text);
+}
+
+TEST(lock_orders_without_memory_checked_later)
+{
+	char *log = configure_logged("deadlock", "orders.log");
+	ct_object_set_name(&lock_a, "A");
+	ct_object_set_name(&lock_b, "B");
+	ct_lock_acquire(&lock_a);
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	ct_lock_acquire(&lock_b); /* A -> B: no table, not remembered */
+	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+	ct_lock_release(&lock_b);
+	ct_lock_release(&lock_a);
+	ct_lock_acquire(&lock_b);
+	ct_lock_acquire(&lock_a); /* B -> A: remembered, nothing to report */
+	ct_lock_release(&lock_a);
+	ct_lock_release(&lock_b);
+	ct_lock_acquire(&lock_a);
+	ct_lock_acquire(&lock_b); /* A -> B now: the inversion */
+	ct_lock_release(&lock_b);
+	ct_lock_release(&lock_a);
+	char *text = logged(log);
+	CHECK_HAS(text,
+		  "lock-order inversion (a possible deadlock) between lock \"B\" and lock \"A\"");
+	free(text);
+}
+
+/* ---- full tables ---------------------------------------------------------- */
+
+#define MANY_LOCKS 12400 /* more than the 12288 lock orders remembered */
+
+TEST(lock_orders_table_full_said_once)
+{
+	char *log = configure_logged("deadlock", "full.log");
+	ct_lock_t *many = calloc(MANY_LOCKS, sizeof *many);
+	CHECK(many);
+	ct_lock_acquire(&lock_a);
+	for (int i = 0; i < MANY_LOCKS; i++) {
+		ct_lock_init(&many[i]);
+		ct_lock_acquire(&many[i]); /* the order A -> many[i] */
+		ct_lock_release(&many[i]);
+	}
+	ct_lock_release(&lock_a);
+	char *text = logged(log);
+	CHECK_HAS(text, "lock orders known, no room for more; new orders are not checked\n");
+	CHECK_EQ(ht_count(text, "no room"), 1);
+	free(text);
+	for (int i = 0; i < MANY_LOCKS; i++)
+		ct_lock_destroy(&many[i]);
+	free(many);
+}
+
+/* An order forgotten with its lock, then taken again: it goes back into
+ * the slot it was deleted from, and is checked as before. */
+TEST(lock_order_taken_again_after_destroy)
+{
+	char *log = configure_logged("deadlock", "again.log");
+	ct_lock_t c;
+	ct_lock_init(&c);
+	ct_object_set_name(&lock_a, "A");
+	ct_object_set_name(&c, "C");
+	ct_lock_acquire(&lock_a);
+	ct_lock_acquire(&c); /* A -> C */
+	ct_lock_release(&c);
+	ct_lock_release(&lock_a);
+	ct_lock_destroy(&c); /* A -> C forgotten */
+	ct_lock_init(&c);
+	ct_object_set_name(&c, "C");
+	ct_lock_acquire(&lock_a);
+	ct_lock_acquire(&c); /* A -> C again, in the deleted slot */
+	ct_lock_release(&c);
+	ct_lock_release(&lock_a);
+	ct_lock_acquire(&c);
+	ct_lock_acquire(&lock_a); /* C -> A: the inversion */
+	ct_lock_release(&lock_a);
+	ct_lock_release(&c);
+	char *text = logged(log);
+	CHECK_HAS(text, "between lock \"A\" and lock \"C\"");
+	free(text);
+	ct_lock_destroy(&c);
+}
+
+#define PROFILED 3100 /* more than the 3072 objects profiled */
+
+TEST(profile_table_full_counts_the_rest_as_lost)
+{
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	ct_lock_t *many = calloc(PROFILED, sizeof *many);
+	CHECK(many);
+	for (int i = 0; i < PROFILED; i++) {
+		ct_lock_init(&many[i]);
+		ct_lock_acquire(&many[i]);
+		ct_lock_release(&many[i]);
+	}
+	char *text = report_text(ct_profile_report);
+	CHECK_HAS(text, "cthreading contention profile: 3072 objects");
+	/* 28 acquisitions and 28 releases not counted. */
+	CHECK_HAS(text, "(56 updates for objects beyond the table's room not counted)");
+	free(text);
+	free(many);
+}
+
+/* ---- settings ------------------------------------------------------------- */
+
+TEST(settings_every_form)
+{
+	CHECK_OK(ct_debug_configure("deadlock=abort"));
+	CHECK_OK(ct_debug_configure("deadlock=report"));
+	CHECK_OK(ct_debug_configure("deadlock=off"));
+	CHECK_RC(ct_debug_configure("deadlock=sometimes"), CT_EINVAL);
+	CHECK_OK(ct_debug_configure("dump=USR2"));
+	CHECK_OK(ct_debug_configure("dump=SIGUSR2"));
+	char s[64];
+	snprintf(s, sizeof s, "dump=%d", SIGUSR2);
+	CHECK_OK(ct_debug_configure(s));
+	CHECK_OK(ct_debug_configure("dump"));
+	CHECK_RC(ct_debug_configure("dump=0"), CT_EINVAL);
+	CHECK_RC(ct_debug_configure("dump=12x"), CT_EINVAL);
+	CHECK_RC(ct_debug_configure("dump="), CT_EINVAL);
+	CHECK_RC(ct_debug_configure("dump=99999"), CT_EINVAL);
+	CHECK_RC(ct_debug_configure("trace"), CT_EINVAL);
+	CHECK_RC(ct_debug_configure("trace="), CT_EINVAL);
+	CHECK_OK(ct_debug_configure("profile"));
+	CHECK_OK(ct_debug_configure("profile=-"));
+	CHECK_RC(ct_debug_configure("log"), CT_EINVAL);
+	CHECK_RC(ct_debug_configure("log="), CT_EINVAL);
+	CHECK_OK(ct_debug_configure("log=stdout"));
+	CHECK_OK(ct_debug_configure("log=-"));
+	char *log = temp_path("settings.log");
+	snprintf(s, sizeof s, "log=%s", log);
+	CHECK_OK(ct_debug_configure(s));
+	CHECK_OK(ct_debug_configure("log=-")); /* closes it */
+	unlink(log);
+	free(log);
+	CHECK_RC(ct_debug_configure("off=now"), CT_EINVAL);
+	CHECK_OK(ct_debug_configure(",, ,"));
+	/* The first failure's code, unless a later one did not understand. */
+	CHECK_RC(ct_debug_configure("log=/nonexistent-dir/a,log=/nonexistent-dir/b"), -ENOENT);
+	CHECK_RC(ct_debug_configure("log=/nonexistent-dir/a,deadlock=x"), CT_EINVAL);
+	CHECK_RC(ct_debug_configure("deadlock=x,log=/nonexistent-dir/a"), CT_EINVAL);
+	CHECK_OK(ct_debug_configure("off"));
 }
 
 /* ---- profile ------------------------------------------------------------- */

@@ -85,12 +85,13 @@ static unsigned edge_hash(const void *from, const void *to)
 	return (unsigned)(h >> (64 - EDGES_LOG2));
 }
 
-/* The edge from -> to, or where it would go (NULL if the table is full). */
+/* The edge from -> to, or where it would go. At most 3/4 of the slots are
+ * ever used (deleted ones included), so an empty slot ends every search. */
 static struct edge *edge_find(const void *from, const void *to, bool *found)
 {
 	struct edge *free_slot = NULL;
 	*found = false;
-	for (unsigned i = edge_hash(from, to), n = 0; n < EDGES; i = (i + 1) & (EDGES - 1), n++) {
+	for (unsigned i = edge_hash(from, to);; i = (i + 1) & (EDGES - 1)) {
 		struct edge *e = &orders.table[i];
 		if (!e->from)
 			return free_slot ? free_slot : e;
@@ -101,7 +102,6 @@ static struct edge *edge_find(const void *from, const void *to, bool *found)
 		if (!e->to && !free_slot)
 			free_slot = e;
 	}
-	return free_slot;
 }
 
 void ct__dbg_orders_fork(int phase)
@@ -163,11 +163,16 @@ static void check_order(struct dthread *me, const void *obj, unsigned kind, void
 		struct inversion inv;
 		bool report = false;
 		ct__rawlock_lock(&orders.lock);
-		if (!orders.table)
-			orders.table = calloc(EDGES, sizeof *orders.table);
-		bool found = false;
-		struct edge *e = orders.table ? edge_find(held, obj, &found) : NULL;
-		if (!found && e && orders.used < EDGES * 3 / 4) {
+		if (!orders.table &&
+		    !(orders.table = ct__dbg_alloc(EDGES * sizeof *orders.table))) {
+			ct__rawlock_unlock(&orders.lock);
+			return; /* no memory for the table: not checked this time */
+		}
+		bool found;
+		struct edge *e = edge_find(held, obj, &found);
+		if (found) {
+			/* known already */
+		} else if (orders.used < EDGES * 3 / 4) {
 			if (!e->from)
 				orders.used++;
 			e->from = held;
@@ -185,7 +190,7 @@ static void check_order(struct dthread *me, const void *obj, unsigned kind, void
 				inv.second = *e;
 				report = true;
 			}
-		} else if (!found && !orders.full_said) {
+		} else if (!orders.full_said) {
 			orders.full_said = true;
 			fprintf(ct__dbg_log(),
 				"cthreading: deadlock: %u lock orders known, no room "

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "core/fault.h"
 #include "core/internal.h"
 #include "cthreading/thread.h"
 
@@ -70,6 +71,11 @@ double ct__dbg_scale(void)
 int64_t ct__dbg_to_ns(int64_t ticks, double scale)
 {
 	return clk.ns0 + (int64_t)((double)(ticks - clk.ticks0) * scale);
+}
+
+void *ct__dbg_alloc(size_t size)
+{
+	return ct__fault_hit(CT__FAULT_ALLOC) ? NULL : calloc(1, size);
 }
 
 FILE *ct__dbg_log(void)
@@ -178,7 +184,7 @@ struct dthread *ct__dbg_new_record(void)
 			break;
 		}
 	if (!me) {
-		me = calloc(1, sizeof *me);
+		me = ct__dbg_alloc(sizeof *me);
 		if (me) {
 			/* Relaxed: under threads_lock. */
 			me->next = atomic_load_explicit(&dbg.threads, memory_order_relaxed);
@@ -251,7 +257,7 @@ int ct_object_set_name(const void *object, const char *name)
 	struct name_entry *e = NULL;
 	if (name) {
 		size_t len = strlen(name);
-		e = malloc(sizeof *e + len + 1);
+		e = ct__dbg_alloc(sizeof *e + len + 1);
 		if (!e)
 			return CT_ENOMEM;
 		e->obj = object;
@@ -481,10 +487,12 @@ static int start_dumper(int sig)
 
 /* ---- settings ----------------------------------------------------------- */
 
-static void replace_path(char **slot, const char *value)
+/* 0, or CT_ENOMEM when @p value cannot be copied (the slot is then NULL). */
+static int replace_path(char **slot, const char *value)
 {
-	free(*slot);
-	*slot = value ? strdup(value) : NULL;
+	ct__free(*slot);
+	*slot = value ? ct__strdup(value) : NULL;
+	return value && !*slot ? CT_ENOMEM : 0;
 }
 
 static int apply(const char *key, const char *value, uint32_t *mode)
@@ -516,13 +524,15 @@ static int apply(const char *key, const char *value, uint32_t *mode)
 	if (strcmp(key, "trace") == 0) {
 		if (!value || !*value)
 			return CT_EINVAL;
-		replace_path(&dbg.trace_path, value);
+		if (replace_path(&dbg.trace_path, value) < 0)
+			return CT_ENOMEM;
 		*mode |= DBG_TRACE;
 		return 0;
 	}
 	if (strcmp(key, "profile") == 0) {
 		bool to_stderr = !value || strcmp(value, "-") == 0;
-		replace_path(&dbg.profile_path, to_stderr ? NULL : value);
+		if (replace_path(&dbg.profile_path, to_stderr ? NULL : value) < 0)
+			return CT_ENOMEM;
 		dbg.profile_stderr = to_stderr;
 		*mode |= DBG_PROFILE;
 		return 0;
@@ -576,11 +586,10 @@ static const char *errno_text(int err, char *buf, size_t size)
 static void report_setting(const char *key, const char *value, int rc)
 {
 	const char *why = rc == CT_EINVAL ? "not understood" : "could not be applied";
-	/* An errno value (a file's error) may have no cthreading message. */
+	/* The others are errno values (a file's error), which may have no
+	 * cthreading message: apply() returns no other code. */
 	char buf[128];
-	const char *detail = ct_strerror(rc);
-	if (strcmp(detail, "unknown error") == 0 && rc > -4000)
-		detail = errno_text(-rc, buf, sizeof buf);
+	const char *detail = rc == CT_EINVAL ? ct_strerror(rc) : errno_text(-rc, buf, sizeof buf);
 	fprintf(stderr, "cthreading: CTHREADING: setting \"%s%s%s\" %s (%s)\n", key,
 		value ? "=" : "", value ? value : "", why, detail);
 }
@@ -601,7 +610,7 @@ int ct_debug_configure(const char *settings)
 	(void)ct__dbg_scale(); /* calibrates the clock, once */
 	uint32_t mode = atomic_load(&dbg.mode);
 	int result = 0;
-	char *copy = strdup(settings);
+	char *copy = ct__strdup(settings);
 	if (!copy) {
 		pthread_mutex_unlock(&config_lock);
 		return CT_ENOMEM;
@@ -623,7 +632,7 @@ int ct_debug_configure(const char *settings)
 			result = rc == CT_EINVAL || result == 0 ? rc : result;
 		}
 	}
-	free(copy);
+	ct__free(copy);
 	atomic_store(&dbg.mode, mode);
 	atomic_fetch_add(&dbg.gen, 1);
 	if (mode & (DBG_TRACE | DBG_PROFILE))

@@ -108,6 +108,11 @@ struct dbg_state {
 };
 extern struct dbg_state dbg;
 
+/* calloc(1, @p size), failing when a test injects allocation failures
+ * (core/fault.h): the layer's allocations (copies of strings use
+ * ct__strdup(), which does the same). */
+void *ct__dbg_alloc(size_t size);
+
 /* The calling thread's record (NULL until its first hook). */
 extern _Thread_local struct dthread *ct__dbg_tls CT__TLS_MODEL;
 struct dthread *ct__dbg_new_record(void);

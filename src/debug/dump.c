@@ -258,7 +258,7 @@ int ct_dump(FILE *out)
 	if (me)
 		me->busy++; /* the registry's lock is not the program's */
 	struct rows rows = {.cap = 4096};
-	rows.v = calloc(rows.cap, sizeof *rows.v);
+	rows.v = ct__dbg_alloc(rows.cap * sizeof *rows.v);
 	if (!rows.v) {
 		if (me)
 			me->busy--;
