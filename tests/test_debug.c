@@ -5,8 +5,11 @@
  * Cases whose process must abort run the scenario in a forked child (forked
  * before it starts any thread) and read the report it left in its log. */
 #include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
+#include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <wchar.h>
@@ -1446,6 +1449,306 @@ TEST(settings_every_form)
 	CHECK_RC(ct_debug_configure("log=/nonexistent-dir/a,deadlock=x"), CT_EINVAL);
 	CHECK_RC(ct_debug_configure("deadlock=x,log=/nonexistent-dir/a"), CT_EINVAL);
 	CHECK_OK(ct_debug_configure("off"));
+}
+
+/* ---- threads cthreading did not start, hooks without a record ------------ */
+
+static void *sleep_without_memory(void *arg)
+{
+	(void)arg;
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	CHECK_OK(ct_sleep(0.0001)); /* its begin cannot make the record; its end can */
+	return NULL;
+}
+
+static void *wait_without_memory(void *arg)
+{
+	(void)arg;
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	CHECK_RC(ct_event_wait(&go, 0.0001), CT_ETIMEDOUT); /* waits_on cannot */
+	return NULL;
+}
+
+static void *acquire_without_memory(void *arg)
+{
+	(void)arg;
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	ct_lock_acquire(&lock_a); /* acquiring cannot make the record */
+	ct_lock_release(&lock_a);
+	return NULL;
+}
+
+static void run_foreign(void *(*fn)(void *))
+{
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, fn, NULL) == 0);
+	CHECK(pthread_join(t, NULL) == 0);
+}
+
+/* Threads cthreading did not start, whose first hook cannot make their
+ * record: that hook does nothing, the next one makes it. */
+TEST(foreign_threads_first_hook_without_memory)
+{
+	CHECK_OK(ct_debug_configure("deadlock,trace=/dev/null"));
+	ct_object_set_name(&go, "go");
+	run_foreign(sleep_without_memory);
+	run_foreign(wait_without_memory);
+	ct_lock_acquire(&lock_a);
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, acquire_without_memory, NULL) == 0);
+	while (ct__park_queued(&lock_a) != 1) /* its acquire waits */
+		sched_yield();
+	ct_lock_release(&lock_a);
+	CHECK(pthread_join(t, NULL) == 0);
+	char *text = written_trace();
+	/* The sleep's end and the event's wait were seen (kind unknown: the
+	 * object was said by the hook that could not run). */
+	CHECK_HAS(text, "\"args\":{\"name\":\"(a thread cthreading does not know yet)\"}");
+	free(text);
+}
+
+static int hold_lock_a(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&lock_a);
+	return 0; /* ends holding it */
+}
+
+/* Any thread may release a Lock: the hold ends in its holder's record. */
+TEST(lock_released_by_another_thread)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_object_set_name(&lock_a, "A");
+	ct_thread_t *t = start_named(hold_lock_a, "holder");
+	CHECK_OK(ct_thread_join(t, CT_FOREVER));
+	char *text = report_text(ct_dump);
+	CHECK(strstr(text, "holds lock \"A\"") == NULL); /* the holder is done */
+	free(text);
+	ct_thread_release(t);
+	ct_lock_release(&lock_a);
+	CHECK(!ct_lock_locked(&lock_a));
+	/* A holder that is alive. */
+	t = start_named(hold_lock_a, "holder-2");
+	CHECK_OK(ct_thread_join(t, CT_FOREVER));
+	ct_thread_release(t);
+	ct_lock_release(&lock_a);
+}
+
+#define HELD 17 /* one more than a record keeps */
+
+TEST(more_locks_held_than_a_record_keeps)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_lock_t locks[HELD];
+	for (int i = 0; i < HELD; i++) {
+		ct_lock_init(&locks[i]);
+		char name[16];
+		snprintf(name, sizeof name, "L%d", i);
+		ct_object_set_name(&locks[i], name);
+		ct_lock_acquire(&locks[i]);
+	}
+	char *text = report_text(ct_dump);
+	CHECK_HAS(text, "holds lock \"L15\"");
+	CHECK(strstr(text, "holds lock \"L16\"") == NULL); /* no room: not followed */
+	free(text);
+	for (int i = HELD - 1; i >= 0; i--) {
+		ct_lock_release(&locks[i]);
+		ct_lock_destroy(&locks[i]);
+	}
+}
+
+#define NAMED 300 /* more than the table's 256 buckets: some share one */
+
+TEST(many_names_kept_and_dropped)
+{
+	static ct_lock_t locks[NAMED];
+	for (int i = 0; i < NAMED; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "n%d", i);
+		CHECK_OK(ct_object_set_name(&locks[i], name));
+	}
+	for (int i = 0; i < NAMED; i++) {
+		char name[16], want[16];
+		snprintf(want, sizeof want, "n%d", i);
+		CHECK_EQ(ct_object_get_name(&locks[i], name, sizeof name), strlen(want));
+		CHECK(strcmp(name, want) == 0);
+		CHECK_EQ(ct_object_get_name(&locks[i], name, 0), strlen(want)); /* no copy */
+	}
+	for (int i = 0; i < NAMED; i++)
+		CHECK_OK(ct_object_set_name(&locks[i], NULL));
+	for (int i = 0; i < NAMED; i++)
+		CHECK_EQ(ct_object_get_name(&locks[i], NULL, 0), 0);
+}
+
+/* ---- reports on stderr, and at exit -------------------------------------- */
+
+/* Runs @p fn with stderr going to a file; returns what was written. */
+static char *stderr_of(void (*fn)(void))
+{
+	char *path = temp_path("stderr.txt");
+	fflush(stderr);
+	int saved = dup(2);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CHECK(saved >= 0 && fd >= 0);
+	CHECK(dup2(fd, 2) == 2);
+	close(fd);
+	fn();
+	fflush(stderr);
+	CHECK(dup2(saved, 2) == 2);
+	close(saved);
+	char *text = read_file(path);
+	unlink(path);
+	free(path);
+	return text;
+}
+
+static void timed_self_deadlock(void)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_object_set_name(&lock_a, "mine");
+	ct_lock_acquire(&lock_a);
+	CHECK_RC(ct_lock_acquire_timeout(&lock_a, 1.0), CT_EDEADLK);
+	ct_lock_release(&lock_a);
+}
+
+TEST(reports_go_to_stderr_by_default)
+{
+	char *text = stderr_of(timed_self_deadlock);
+	CHECK_HAS(text, "cthreading: self-deadlock: thread \"MainThread\" asks for lock \"mine\"");
+	free(text);
+}
+
+/* Runs @p settings in a forked child that then calls exit(): the trace
+ * and the profile are written at exit. Returns the child's stderr. */
+static char *at_exit_of(const char *settings)
+{
+	char *path = temp_path("exit.txt");
+	fflush(NULL);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || dup2(fd, 2) != 2 || ct_debug_configure(settings) != 0)
+			_exit(3);
+		ct_lock_acquire(&lock_a);
+		ct_lock_release(&lock_a);
+		exit(0); /* the handlers at exit write */
+	}
+	int status;
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	char *text = read_file(path);
+	unlink(path);
+	free(path);
+	return text;
+}
+
+TEST(written_at_exit)
+{
+	char *text = at_exit_of("trace=/nonexistent-dir/t.json,profile=/nonexistent-dir/p.txt");
+	CHECK_HAS(text, "cthreading: could not write the trace to /nonexistent-dir/t.json");
+	CHECK_HAS(text, "cthreading: could not write the profile to /nonexistent-dir/p.txt");
+	free(text);
+	text = at_exit_of("profile");
+	CHECK_HAS(text, "cthreading contention profile: 1 object");
+	free(text);
+	char *prof = temp_path("exit-profile.txt"), *trace = temp_path("exit-trace.json");
+	char s[512];
+	snprintf(s, sizeof s, "profile=%s,trace=%s", prof, trace);
+	text = at_exit_of(s);
+	CHECK(strcmp(text, "") == 0);
+	free(text);
+	text = read_file(prof);
+	CHECK_HAS(text, "cthreading contention profile: 1 object");
+	free(text);
+	text = read_file(trace);
+	CHECK_HAS(text, "\"traceEvents\":[");
+	free(text);
+	unlink(prof);
+	unlink(trace);
+	free(prof);
+	free(trace);
+}
+
+/* ---- more settings -------------------------------------------------------- */
+
+TEST(settings_odd_forms)
+{
+	CHECK_RC(ct_debug_configure(",=x"), CT_EINVAL);	   /* a value without a name */
+	CHECK_RC(ct_debug_configure("dump=9"), CT_EINVAL); /* SIGKILL cannot be caught */
+	CHECK_OK(ct_debug_configure("off"));
+}
+
+static void dump_without_descriptors(void)
+{
+	struct rlimit rl = {3, 3}; /* stdin, stdout, stderr: no room for the pipe */
+	CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+	CHECK_RC(ct_debug_configure("dump=USR1"), -EMFILE);
+}
+
+TEST(dump_without_descriptors_fails)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		dump_without_descriptors();
+		HT_CHILD_EXIT(0);
+	}
+	int status;
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* A trace or a dump asked for by a thread that has no record yet. */
+TEST(written_by_a_thread_without_a_record)
+{
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	char *text = written_trace();
+	CHECK_HAS(text, "\"traceEvents\":[");
+	free(text);
+	text = report_text(ct_dump);
+	CHECK_HAS(text, "\"MainThread\"");
+	free(text);
+}
+
+/* Writing to a full disk: the stream's error, or its close's. */
+TEST(trace_to_a_full_disk)
+{
+	if (access("/dev/full", W_OK) != 0)
+		ht_skip("no /dev/full");
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	for (int i = 0; i < 200; i++) /* more than a stdio buffer of events */
+		CHECK_RC(ct_event_wait(&go, 0.000001), CT_ETIMEDOUT);
+	CHECK_RC(ct_trace_write("/dev/full"), -EIO); /* the stream's error */
+}
+
+/* Names JSON must escape: a future's name goes into a task's span as it
+ * is (a control character), and a character past the surrogates. */
+TEST(trace_escapes_task_names)
+{
+	if (!setlocale(LC_CTYPE, "C.UTF-8"))
+		ht_skip("no C.UTF-8 locale to check UTF-8 with");
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	ct_executor_t ex;
+	ct_executor_opts o = {.max_workers = 1, .thread_name_prefix = "pool"};
+	CHECK_OK(ct_executor_init(&ex, &o));
+	ct_object_set_name(&ex, "\xee\x80\x80"); /* U+E000 */
+	ct_future_t *f;
+	CHECK_OK(ct_executor_submit(&ex, traced_task, NULL, &f)); /* waits for task_go */
+	ct_object_set_name(f, "job\x01");
+	ct_event_set(&task_go);
+	void *r;
+	CHECK_OK(ct_future_result(f, CT_FOREVER, &r));
+	ct_future_release(f);
+	CHECK_OK(ct_executor_shutdown(&ex, true, false));
+	char *text = written_trace();
+	if (!valid_utf8(text))
+		ht_fail(__FILE__, __LINE__, "not UTF-8:\n%s", text);
+	CHECK_HAS(text, "\"name\":\"task job\\u0001\"");
+	CHECK_HAS(text, "\"executor\":\"executor \\\"\xee\x80\x80\\\"\"");
+	ct_executor_destroy(&ex);
+	free(text);
 }
 
 /* ---- profile ------------------------------------------------------------- */

@@ -89,7 +89,7 @@ CT_API size_t ct_object_get_name(const void *object, char *buf, size_t size);
 /** Writes a thread dump to @p out: every thread known to cthreading, with
  *  its name, ident, native id ("not yet known" for a thread started a
  *  moment ago that has not stored it), daemon flag, state (running,
- *  waiting, sleeping, new), what it waits on and for how long, what it holds (Lock,
+ *  waiting, sleeping), what it waits on and for how long, what it holds (Lock,
  *  RLock and its depth, RWLock's write side, the GIL), who holds what it
  *  waits for (an RWLock held for reading: how many readers, not which
  *  threads, as the read side's inline fast path is not followed); then a

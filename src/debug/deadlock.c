@@ -39,7 +39,7 @@ struct dheld *ct__dbg_held_slot(struct dthread *t, const void *obj)
 
 struct dthread *ct__dbg_holder_locked(struct dthread *waiter, const void *obj, unsigned kind)
 {
-	if (!obj || !ct__dbg_lock_like(kind))
+	if (!ct__dbg_lock_like(kind)) /* obj is never NULL: every caller looked */
 		return NULL;
 	unsigned long ident = 0;
 	/* Relaxed: snapshots (debug_internal.h), below too. */
@@ -68,7 +68,6 @@ struct edge {
 	const void *from, *to; /* from NULL: empty; to NULL: deleted */
 	void *site_from, *site_to;
 	char thread[DBG_NAME_MAX];
-	bool reported;
 };
 
 static struct {
@@ -99,7 +98,7 @@ static struct edge *edge_find(const void *from, const void *to, bool *found)
 			*found = true;
 			return e;
 		}
-		if (!e->to && !free_slot)
+		if (!e->to) /* deleted: any one on the way will do */
 			free_slot = e;
 	}
 }
@@ -112,7 +111,7 @@ void ct__dbg_orders_fork(int phase)
 void ct__dbg_forget_orders(const void *obj)
 {
 	ct__rawlock_lock(&orders.lock);
-	if (orders.table && orders.used)
+	if (orders.used) /* used: the table exists */
 		for (unsigned i = 0; i < EDGES; i++) {
 			struct edge *e = &orders.table[i];
 			if (e->from && e->to && (e->from == obj || e->to == obj))
@@ -180,12 +179,11 @@ static void check_order(struct dthread *me, const void *obj, unsigned kind, void
 			e->site_from = /* relaxed: own record */
 				atomic_load_explicit(&me->held[i].site, memory_order_relaxed);
 			e->site_to = site;
-			e->reported = false;
-			ct__dbg_thread_name(me, e->thread, sizeof e->thread);
+			ct__dbg_thread_name(me, e->thread);
 			bool back_found;
 			struct edge *back = edge_find(obj, held, &back_found);
-			if (back_found && !back->reported) {
-				back->reported = e->reported = true;
+			/* Once per pair: from now on both edges are found. */
+			if (back_found) {
 				inv.first = *back;
 				inv.second = *e;
 				report = true;
@@ -261,7 +259,7 @@ static void report_cycle(const struct cycle_step *steps, unsigned n, void *site,
 	FILE *out = ct__dbg_log();
 	if (n == 1) {
 		ct__dbg_describe(steps[0].obj, steps[0].kind, what, sizeof what);
-		ct__dbg_thread_name(steps[0].t, who, sizeof who);
+		ct__dbg_thread_name(steps[0].t, who);
 		ct__dbg_site(site, where, sizeof where);
 		struct dheld *h = ct__dbg_held_slot(steps[0].t, steps[0].obj);
 		ct__dbg_site(h ? atomic_load(&h->site) : NULL, taken, sizeof taken);
@@ -275,9 +273,9 @@ static void report_cycle(const struct cycle_step *steps, unsigned n, void *site,
 		fprintf(out, "cthreading: deadlock: a cycle of %u threads waiting for each other\n",
 			n);
 		for (unsigned i = 0; i < n; i++) {
-			ct__dbg_describe_stored(steps[i].obj, steps[i].kind, what, sizeof what);
-			ct__dbg_thread_name(steps[i].t, who, sizeof who);
-			ct__dbg_thread_name(steps[i].holder, whom, sizeof whom);
+			ct__dbg_describe(steps[i].obj, steps[i].kind, what, sizeof what);
+			ct__dbg_thread_name(steps[i].t, who);
+			ct__dbg_thread_name(steps[i].holder, whom);
 			void *at = i == 0 ? site : atomic_load(&steps[i].t->wait_site);
 			ct__dbg_site(at, where, sizeof where);
 			if (steps[i].kind == CT__OBJ_THREAD) { /* the handle may be gone */
@@ -306,6 +304,19 @@ static void report_cycle(const struct cycle_step *steps, unsigned n, void *site,
 	ct__rawlock_unlock(&dbg.report_lock);
 }
 
+#ifdef CT_TEST_GCOV_DUMP
+void __gcov_dump(void);
+#endif
+
+/* Ends the process after a deadlock's report. */
+static _Noreturn void report_abort(void)
+{
+#ifdef CT_TEST_GCOV_DUMP
+	__gcov_dump(); /* coverage builds: abort() would drop the counts */
+#endif
+	abort();
+}
+
 /* 0, or CT_EDEADLK when the wait @p me is about to begin closes a cycle. */
 static int check_cycle(struct dthread *me, const void *obj, unsigned kind, int64_t deadline,
 		       void *site)
@@ -332,7 +343,7 @@ static int check_cycle(struct dthread *me, const void *obj, unsigned kind, int64
 	if (timed)
 		return CT_EDEADLK;
 	if (!keep)
-		abort();
+		report_abort();
 	return 0;
 }
 

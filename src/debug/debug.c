@@ -47,9 +47,8 @@ static void calibrate(void)
 	int64_t ns;
 	while ((ns = ct__now_ns()) - clk.ns0 < 2000000)
 		ct__cpu_relax();
-	int64_t ticks = ct__dbg_now();
-	if (ticks > clk.ticks0)
-		clk.scale = (double)(ns - clk.ns0) / (double)(ticks - clk.ticks0);
+	/* The TSC runs at a constant rate: it advanced over those 2 ms. */
+	clk.scale = (double)(ns - clk.ns0) / (double)(ct__dbg_now() - clk.ticks0);
 	ct__dbg_hold_span_ticks = (int64_t)(DBG_HOLD_SPAN_NS / clk.scale);
 }
 #else
@@ -63,7 +62,7 @@ double ct__dbg_scale(void)
 {
 	pthread_once(&clk.once, calibrate);
 	int64_t ticks = ct__dbg_now(), ns = ct__now_ns();
-	if (ns - clk.ns0 > 100000000 && ticks > clk.ticks0)
+	if (ns - clk.ns0 > 100000000) /* and the ticks advanced with them */
 		return (double)(ns - clk.ns0) / (double)(ticks - clk.ticks0);
 	return clk.scale;
 }
@@ -113,7 +112,7 @@ static void make_exit_key(void)
 	(void)pthread_key_create(&exit_key, thread_gone);
 }
 
-void ct__dbg_thread_name(struct dthread *t, char *buf, size_t size)
+void ct__dbg_thread_name(struct dthread *t, char buf[DBG_NAME_MAX])
 {
 	for (int tries = 0; tries < 100; tries++) {
 		/* Acquire: the name's sequence number (a seqlock): pairs with the writer's
@@ -122,7 +121,7 @@ void ct__dbg_thread_name(struct dthread *t, char *buf, size_t size)
 		if (s & 1)
 			continue;
 		size_t i = 0;
-		for (; i + 1 < size && i < DBG_NAME_MAX - 1; i++) {
+		for (; i < DBG_NAME_MAX - 1; i++) {
 			/* Relaxed: checked by the sequence number. */
 			char c = __atomic_load_n(&t->name[i], __ATOMIC_RELAXED);
 			if (!c)
@@ -138,7 +137,7 @@ void ct__dbg_thread_name(struct dthread *t, char *buf, size_t size)
 			return;
 		}
 	}
-	snprintf(buf, size, "?");
+	snprintf(buf, DBG_NAME_MAX, "?");
 }
 
 void ct__dbg_refresh_name(struct dthread *me)
@@ -154,10 +153,10 @@ void ct__dbg_refresh_name(struct dthread *me)
 	atomic_store_explicit(&me->name_seq, s + 1, memory_order_relaxed); /* relaxed: see above */
 	atomic_thread_fence(memory_order_release); /* release fence: seqlock, see above */
 	size_t n = 0;
-	while (name && name[n] && n < DBG_NAME_MAX - 1)
+	while (name[n] && n < DBG_NAME_MAX - 1) /* ct_thread_name() is never NULL */
 		n++;
 	/* Cut before a whole UTF-8 character, not inside one. */
-	if (name && name[n])
+	if (name[n])
 		while (n > 0 && ((unsigned char)name[n] & 0xC0) == 0x80)
 			n--;
 	for (size_t i = 0; i < n; i++)
@@ -327,7 +326,7 @@ static const char *const kind_names[CT__OBJ_KINDS] = {
 
 const char *ct__dbg_kind_name(unsigned kind)
 {
-	return kind < CT__OBJ_KINDS && kind_names[kind] ? kind_names[kind] : "object";
+	return kind_names[kind]; /* every kind is named above */
 }
 
 void ct__dbg_printable(char *s)
@@ -337,7 +336,7 @@ void ct__dbg_printable(char *s)
 			*s = '?';
 }
 
-void ct__dbg_describe_stored(const void *obj, unsigned kind, char *buf, size_t size)
+void ct__dbg_describe(const void *obj, unsigned kind, char *buf, size_t size)
 {
 	char name[DBG_NAME_MAX];
 	const char *k = ct__dbg_kind_name(kind);
@@ -347,15 +346,6 @@ void ct__dbg_describe_stored(const void *obj, unsigned kind, char *buf, size_t s
 	} else {
 		snprintf(buf, size, "%s %p", k, obj);
 	}
-}
-
-void ct__dbg_describe(const void *obj, unsigned kind, char *buf, size_t size)
-{
-	if (kind == CT__OBJ_THREAD && obj) {
-		/* A join: the thread's own name. */
-		snprintf(buf, size, "thread \"%s\"", ct_thread_name(obj));
-	} else
-		ct__dbg_describe_stored(obj, kind, buf, size);
 }
 
 void ct__dbg_site(void *pc, char *buf, size_t size)

@@ -145,16 +145,15 @@ static inline struct dthread *ct__dbg_self(void)
 /* Copies the calling thread's name into its record. */
 void ct__dbg_refresh_name(struct dthread *me);
 /* Copies @p t's name into @p buf (a consistent copy, or "?"). */
-void ct__dbg_thread_name(struct dthread *t, char *buf, size_t size);
+void ct__dbg_thread_name(struct dthread *t, char buf[DBG_NAME_MAX]);
 /* Replaces each control character of @p s by '?': a name cannot add or
  * fake a line of a report. */
 void ct__dbg_printable(char *s);
 
-/* "lock \"name\" (0x...)" or "lock 0x..."; a thread joined by its own
- * name (while it is known to be alive: a join waits on it). */
+/* "lock \"name\"" or "lock 0x...": never reads the object, which may be
+ * gone (trace, profile). (A join, kind thread, is reported by the names
+ * of the threads, from their records.) */
 void ct__dbg_describe(const void *obj, unsigned kind, char *buf, size_t size);
-/* The same for an object that may be gone (trace, profile): never reads it. */
-void ct__dbg_describe_stored(const void *obj, unsigned kind, char *buf, size_t size);
 const char *ct__dbg_kind_name(unsigned kind);
 /* "function+0x1c (program)" for a return address. */
 void ct__dbg_site(void *pc, char *buf, size_t size);

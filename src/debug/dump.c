@@ -15,7 +15,6 @@ struct row {
 	unsigned long ident;
 	long native_id;
 	bool daemon;
-	uint32_t state;
 	const void *gil;
 	const void *parked_on; /* the parking core's hint (waiter.h) */
 	struct dthread *d;     /* its record here, if it has one */
@@ -41,7 +40,6 @@ static void collect(ct_thread_t *t, void *arg)
 	r->ident = ident;
 	r->native_id = (long)atomic_load(&rec->native_id);
 	r->daemon = atomic_load(&rec->daemon);
-	r->state = atomic_load(&rec->state);
 	/* Relaxed: a snapshot (debug_internal.h). */
 	r->gil = __atomic_load_n(&rec->w->holds, __ATOMIC_RELAXED);
 	/* Relaxed: a hint (waiter.h). */
@@ -51,10 +49,9 @@ static void collect(ct_thread_t *t, void *arg)
 
 static const char *state_name(const struct row *r)
 {
-	if (r->state == CT__T_NEW)
-		return "new";
-	if (r->state == CT__T_FINISHED)
-		return "done";
+	/* Every thread in the registry has started and not yet finished: a
+	 * thread enters it once started and leaves before it is marked
+	 * finished (a fork child takes out the threads it lost). */
 	/* Relaxed: a snapshot (debug_internal.h). */
 	const void *obj = r->d ? atomic_load_explicit(&r->d->wait_obj, memory_order_relaxed) : NULL;
 	if (obj)
@@ -91,7 +88,7 @@ static void print_parked(FILE *out, const struct row *r)
 	if (!r->parked_on || r->parked_on == &ct__sleep_key)
 		return;
 	char what[160];
-	ct__dbg_describe_stored(r->parked_on, CT__OBJ_UNKNOWN, what, sizeof what);
+	ct__dbg_describe(r->parked_on, CT__OBJ_UNKNOWN, what, sizeof what);
 	fprintf(out,
 		"    parked on %s (with dump, deadlock, trace or profile on: what it waits for, "
 		"how long, and who holds it)\n",
@@ -165,7 +162,7 @@ static void print_wait(FILE *out, struct rows *rows, const struct row *r, int64_
 			(double)(now - since) * scale / 1e9);
 		return;
 	}
-	ct__dbg_describe_stored(obj, kind, what, sizeof what);
+	ct__dbg_describe(obj, kind, what, sizeof what);
 	fprintf(out, "    waiting on %s%s for %.3f s", what,
 		kind == CT__OBJ_QUEUE_EMPTY  ? " (empty)"
 		: kind == CT__OBJ_QUEUE_FULL ? " (full)"
@@ -238,7 +235,7 @@ static unsigned print_cycles(FILE *out, struct rows *rows)
 		for (unsigned k = 0; k < n; k++) {
 			struct row *r = row_of(rows, path[k]);
 			struct row *h = row_of(rows, path[(k + 1) % n]);
-			ct__dbg_describe_stored(objs[k], kinds[k], what, sizeof what);
+			ct__dbg_describe(objs[k], kinds[k], what, sizeof what);
 			if (kinds[k] == CT__OBJ_THREAD)
 				fprintf(out, "  \"%s\" joins thread \"%s\"\n", r ? r->name : "?",
 					h ? h->name : "?");
