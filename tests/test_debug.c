@@ -207,7 +207,7 @@ static char *in_child(const char *settings, void (*scenario)(void), int *status)
 		if (ct_debug_configure(s) != 0)
 			_exit(3);
 		scenario();
-		_exit(0);
+		HT_CHILD_EXIT(0);
 	}
 	CHECK(waitpid(pid, status, 0) == pid);
 	char *text = read_file(log);
@@ -1749,6 +1749,357 @@ TEST(trace_escapes_task_names)
 	CHECK_HAS(text, "\"executor\":\"executor \\\"\xee\x80\x80\\\"\"");
 	ct_executor_destroy(&ex);
 	free(text);
+}
+
+/* ---- dumps: every kind of wait and hold ---------------------------------- */
+
+static ct_gil_t dump_gil = CT_GIL_INIT;
+static ct_rlock_t dump_rlock = CT_RLOCK_INIT;
+static ct_rwlock_t dump_rw = CT_RWLOCK_INIT;
+static ct_event_t dump_done = CT_EVENT_INIT;
+static ct_lock_t lock_f = CT_LOCK_INIT;
+static ct_queue_t full_queue;
+
+static int put_on_full(void *arg)
+{
+	(void)arg;
+	CHECK_OK(ct_queue_put(&full_queue, (void *)2, CT_FOREVER));
+	return 0;
+}
+
+static int read_then_wait(void *arg)
+{
+	(void)arg;
+	ct_rwlock_read_acquire(&dump_rw);
+	CHECK_OK(ct_event_wait(&dump_done, CT_FOREVER));
+	CHECK_OK(ct_rwlock_read_release(&dump_rw));
+	return 0;
+}
+
+static int write_rw(void *arg)
+{
+	(void)arg;
+	ct_rwlock_write_acquire(&dump_rw);
+	CHECK_OK(ct_rwlock_write_release(&dump_rw));
+	return 0;
+}
+
+static int take_lock_f(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&lock_f);
+	ct_lock_release(&lock_f);
+	return 0;
+}
+
+/* A thread cthreading did not start holds lock F: it has a record here
+ * (it took the lock), but no row in the dump. */
+static void *foreign_holder(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&lock_f);
+	CHECK_OK(ct_event_wait(&dump_done, CT_FOREVER));
+	ct_lock_release(&lock_f);
+	return NULL;
+}
+
+TEST(dump_shows_gil_rlock_sleep_full_queue_readers_and_unknown_holders)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_object_set_name(&dump_gil, "G");
+	ct_object_set_name(&dump_rlock, "R");
+	ct_object_set_name(&dump_rw, "RW");
+	ct_object_set_name(&lock_f, "F");
+	ct_queue_opts o = {.maxsize = 1};
+	CHECK_OK(ct_queue_init(&full_queue, &o));
+	ct_object_set_name(&full_queue, "Q");
+	CHECK_OK(ct_queue_put(&full_queue, (void *)1, CT_FOREVER));
+	CHECK_OK(ct_gil_acquire(&dump_gil));
+	ct_rlock_acquire(&dump_rlock);
+	ct_rlock_acquire(&dump_rlock);
+	pthread_t foreign;
+	CHECK(pthread_create(&foreign, NULL, foreign_holder, NULL) == 0);
+	while (!ct_lock_locked(&lock_f))
+		sched_yield();
+	ct_thread_t *t[6] = {
+		start_named(sleep_until_stopped, "sleeper"),
+		start_named(put_on_full, "putter"),
+		start_named(read_then_wait, "reader-1"),
+		start_named(read_then_wait, "reader-2"),
+		start_named(take_lock_f, "on-f"),
+		NULL,
+	};
+	while (ct_rwlock_readers(&dump_rw) != 2)
+		sched_yield();
+	t[5] = start_named(write_rw, "writer");
+	static const char *const needles[] = {
+		"holds GIL \"G\"",
+		"holds rlock \"R\", depth 2",
+		"\"sleeper\" ident",
+		"    sleeping for ",
+		"waiting on queue \"Q\" (full)",
+		"held for reading by 2 threads (readers are counted, not named)",
+		"waiting on lock \"F\"",
+		", holder not known",
+		NULL,
+	};
+	dump_until(needles);
+	CHECK_OK(ct_gil_release(&dump_gil));
+	CHECK_OK(ct_rlock_release(&dump_rlock));
+	CHECK_OK(ct_rlock_release(&dump_rlock));
+	CHECK_OK(ct_thread_request_stop(t[0]));
+	void *item;
+	CHECK_OK(ct_queue_get(&full_queue, &item, CT_FOREVER));
+	ct_event_set(&dump_done);
+	CHECK(pthread_join(foreign, NULL) == 0);
+	for (int i = 0; i < 6; i++)
+		sh_join(t[i]);
+	ct_queue_destroy(&full_queue);
+}
+
+/* ---- dumps and cycles in a fork child ------------------------------------ */
+
+static ct_lock_t lock_1 = CT_LOCK_INIT, lock_2 = CT_LOCK_INIT, lock_3 = CT_LOCK_INIT,
+		 lock_4 = CT_LOCK_INIT;
+static ct_event_t both_hold = CT_EVENT_INIT;
+static ct_barrier_t two_hold = CT_BARRIER_INIT(3);
+static ct_thread_t *joined_k;
+
+static int deadlock_self(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&lock_1);
+	ct_lock_acquire(&lock_1); /* reported; keeps waiting (deadlock=report) */
+	return 0;
+}
+
+static int wait_for_lock_2(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&lock_2);
+	return 0;
+}
+
+static int hold_2_join_k(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&lock_2);
+	joined_k = start_named(wait_for_lock_2, "K");
+	CHECK_OK(ct_thread_join(joined_k, CT_FOREVER)); /* a cycle through a join */
+	return 0;
+}
+
+/* Holds lock @p arg's first, and once both threads hold theirs asks for
+ * its second: the two make a cycle. */
+static int hold_then_want(void *arg)
+{
+	ct_lock_t **pair = arg;
+	ct_lock_acquire(pair[0]);
+	CHECK(ct_barrier_wait(&two_hold, CT_FOREVER) >= 0);
+	CHECK_OK(ct_event_wait(&both_hold, CT_FOREVER));
+	ct_lock_acquire(pair[1]);
+	return 0;
+}
+
+static int want_3(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&lock_3); /* into a cycle it is not part of */
+	return 0;
+}
+
+/* A thread running @p fn(@p arg), named @p name, not started yet. */
+static ct_thread_t *start_with(ct_target_fn fn, void *arg, const char *name)
+{
+	ct_thread_opts o = {0};
+	o.name = name;
+	ct_thread_t *t;
+	CHECK_OK(ct_thread_new(&t, fn, arg, &o));
+	return t;
+}
+
+static void cycles_of_every_shape(void)
+{
+	ct_object_set_name(&lock_1, "L1");
+	ct_object_set_name(&lock_2, "L2");
+	ct_object_set_name(&lock_3, "L3");
+	ct_object_set_name(&lock_4, "L4");
+	start_named(deadlock_self, "S");
+	start_named(hold_2_join_k, "J");
+	static ct_lock_t *three_four[2] = {&lock_3, &lock_4}, *four_three[2] = {&lock_4, &lock_3};
+	CHECK_OK(ct_thread_start(start_with(hold_then_want, three_four, "T2")));
+	CHECK_OK(ct_thread_start(start_with(hold_then_want, four_three, "T3")));
+	CHECK(ct_barrier_wait(&two_hold, CT_FOREVER) >= 0);
+	ct_event_set(&both_hold);
+	start_named(want_3, "T1");
+	static const char *const needles[] = {
+		"Deadlock: 1 thread waiting for each other:\n  \"S\" waits for lock \"L1\", held "
+		"by "
+		"\"S\"",
+		"  \"J\" joins thread \"K\"\n",
+		"  \"K\" waits for lock \"L2\", held by \"J\"\n",
+		"  \"T2\" waits for lock \"L4\", held by \"T3\"\n",
+		"  \"T3\" waits for lock \"L3\", held by \"T2\"\n",
+		"\"T1\" ident",
+		NULL,
+	};
+	/* T1 waits too, and is in no cycle. */
+	for (;;) {
+		char *text = report_text(ct_dump);
+		bool done = has_all(text, needles) && strstr(text, "\"T1\" ident") &&
+			    strstr(strstr(text, "\"T1\" ident"), "waiting on lock \"L3\"");
+		CHECK(!strstr(text, "\"T1\" waits for"));
+		free(text);
+		if (done)
+			break;
+		ct_sleep(0.001);
+	}
+}
+
+/* In a fork child with deadlock=report, so that the threads stay where
+ * they are: the dump's deadlock section for a self-deadlock, a cycle
+ * through a join, and a thread waiting into a cycle it is not part of. */
+TEST(dump_cycles_of_every_shape)
+{
+	int status;
+	char *text = in_child("deadlock=report,log=", cycles_of_every_shape, &status);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK_HAS(text, "self-deadlock: thread \"S\" asks for lock \"L1\"");
+	CHECK_HAS(text, "the thread keeps waiting (deadlock=report)");
+	free(text);
+}
+
+/* The forking thread's records survive a fork; the others' end there. */
+TEST(dump_in_a_fork_child)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_object_set_name(&lock_a, "A");
+	ct_lock_acquire(&lock_a);
+	ct_thread_t *t = start_named(hold_then_release, "waiter");
+	ht_wait_parked(t);
+	fflush(NULL);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		char *text = report_text(ct_dump);
+		bool ok = strstr(text, "holds lock \"A\"") && !strstr(text, "\"waiter\"");
+		free(text);
+		ct_lock_release(&lock_a);
+		HT_CHILD_EXIT(ok ? 0 : 1);
+	}
+	int status;
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ct_lock_release(&lock_a);
+	sh_join(t);
+}
+
+/* ---- recording corners ---------------------------------------------------- */
+
+/* A depth counter whose thread cannot get a trace buffer is lost. */
+TEST(depth_without_a_buffer_is_lost)
+{
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	ct_queue_t q;
+	ct_queue_opts o = {.maxsize = 4}; /* its storage made here: puts allocate nothing */
+	CHECK_OK(ct_queue_init(&q, &o));
+	ct_object_set_name(&q, "q");
+	ct_lock_acquire(&lock_a); /* the record, without a buffer */
+	ct_lock_release(&lock_a);
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	CHECK_OK(ct_queue_put(&q, (void *)1, CT_FOREVER)); /* lost */
+	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+	CHECK_OK(ct_queue_put(&q, (void *)2, CT_FOREVER));
+	char *text = written_trace();
+	CHECK_EVENTS(text, "MainThread", 1, "\"ph\":\"C\"", "\"name\":\"queue \\\"q\\\" depth\"");
+	CHECK_EVENTS(text, "MainThread", 1, "\"args\":{\"depth\":2}");
+	free(text);
+	ct_queue_destroy(&q);
+}
+
+static ct_event_t named_go = CT_EVENT_INIT;
+
+/* Not static: the span is named by the function when its name is lost. */
+int forgetful_task(void *arg, void **result);
+
+int forgetful_task(void *arg, void **result)
+{
+	(void)arg;
+	*result = NULL;
+	CHECK_OK(ct_event_wait(&named_go, CT_FOREVER));
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1); /* the copy of its name fails */
+	return 0;
+}
+
+/* Two tasks of one name share its copy; a name that cannot be copied
+ * leaves the function's. */
+TEST(task_names_shared_or_lost)
+{
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	ct_executor_t ex;
+	ct_executor_opts o = {.max_workers = 1, .thread_name_prefix = "pool"};
+	CHECK_OK(ct_executor_init(&ex, &o));
+	ct_future_t *f[3];
+	CHECK_OK(ct_executor_submit(&ex, traced_task, NULL, &f[0]));
+	CHECK_OK(ct_executor_submit(&ex, traced_task, NULL, &f[1]));
+	ct_object_set_name(f[0], "same");
+	ct_object_set_name(f[1], "same");
+	ct_event_set(&task_go);
+	void *r;
+	for (int i = 0; i < 2; i++)
+		CHECK_OK(ct_future_result(f[i], CT_FOREVER, &r));
+	CHECK_OK(ct_executor_submit(&ex, forgetful_task, NULL, &f[2]));
+	ct_object_set_name(f[2], "forgotten");
+	ct_event_set(&named_go);
+	CHECK_OK(ct_future_result(f[2], CT_FOREVER, &r));
+	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+	for (int i = 0; i < 3; i++)
+		ct_future_release(f[i]);
+	CHECK_OK(ct_executor_shutdown(&ex, true, false));
+	char *text = written_trace();
+	CHECK_EVENTS(text, "pool_0", 2, "\"name\":\"task same\"");
+	CHECK_EVENTS(text, "pool_0", 1, "\"name\":\"task forgetful_task+0x0");
+	free(text);
+	ct_executor_destroy(&ex);
+}
+
+static int gil_then_release(void *arg)
+{
+	(void)arg;
+	CHECK_OK(ct_gil_acquire(&traced_gil));
+	CHECK_OK(ct_gil_release(&traced_gil));
+	return 0;
+}
+
+/* With the profile alone: the GIL's waits and holds; a queue waited on
+ * when full only, an RWLock by a writer for its readers only. */
+TEST(profile_gil_and_one_sided_waits)
+{
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	ct_object_set_name(&traced_gil, "G");
+	CHECK_OK(ct_gil_acquire(&traced_gil));
+	ct_thread_t *t = start_named(gil_then_release, "gil-taker");
+	ht_wait_parked(t);
+	CHECK_OK(ct_gil_release(&traced_gil));
+	sh_join(t);
+	ct_queue_t q;
+	ct_queue_opts o = {.maxsize = 1};
+	CHECK_OK(ct_queue_init(&q, &o));
+	ct_object_set_name(&q, "Q");
+	CHECK_OK(ct_queue_put(&q, (void *)1, CT_FOREVER));
+	CHECK_RC(ct_queue_put(&q, (void *)2, 0.0001), CT_EFULL);
+	ct_rwlock_t rw;
+	ct_rwlock_init(&rw);
+	ct_object_set_name(&rw, "RW");
+	ct_rwlock_read_acquire(&rw);
+	CHECK_RC(ct_rwlock_write_acquire_timeout(&rw, 0.0001), CT_ETIMEDOUT);
+	CHECK_OK(ct_rwlock_read_release(&rw));
+	char *text = report_text(ct_profile_report);
+	CHECK_HAS(text, "GIL \"G\": 1 waits");
+	CHECK_HAS(text, "queue \"Q\": 1 waits (0 on empty, 1 on full)");
+	CHECK_HAS(text, "(0 by readers, 1 by a writer for readers to leave)");
+	free(text);
+	ct_queue_destroy(&q);
 }
 
 /* ---- profile ------------------------------------------------------------- */
