@@ -847,15 +847,21 @@ static int take_the_gil(void *arg)
 	return 0;
 }
 
-TEST(trace_shows_gil_holding_and_waiting)
+/* This thread holds the GIL named @p name while "gil-taker" waits for it. */
+static void contend_for_the_gil(const char *name)
 {
-	CHECK_OK(ct_debug_configure("trace=/dev/null"));
-	ct_object_set_name(&traced_gil, "the GIL");
+	ct_object_set_name(&traced_gil, name);
 	CHECK_OK(ct_gil_acquire(&traced_gil));
 	ct_thread_t *t = start_named(take_the_gil, "gil-taker");
 	ht_wait_parked(t); /* waits for the GIL */
 	CHECK_OK(ct_gil_release(&traced_gil));
 	sh_join(t);
+}
+
+TEST(trace_shows_gil_holding_and_waiting)
+{
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	contend_for_the_gil("the GIL");
 	char *text = written_trace();
 	CHECK_EVENTS(text, "MainThread", 1, "\"cat\":\"hold\"",
 		     "\"name\":\"hold GIL \\\"the GIL\\\"\"", "\"kind\":\"gil\"");
@@ -2063,25 +2069,12 @@ TEST(task_names_shared_or_lost)
 	ct_executor_destroy(&ex);
 }
 
-static int gil_then_release(void *arg)
-{
-	(void)arg;
-	CHECK_OK(ct_gil_acquire(&traced_gil));
-	CHECK_OK(ct_gil_release(&traced_gil));
-	return 0;
-}
-
 /* With the profile alone: the GIL's waits and holds; a queue waited on
  * when full only, an RWLock by a writer for its readers only. */
 TEST(profile_gil_and_one_sided_waits)
 {
 	CHECK_OK(ct_debug_configure("profile=/dev/null"));
-	ct_object_set_name(&traced_gil, "G");
-	CHECK_OK(ct_gil_acquire(&traced_gil));
-	ct_thread_t *t = start_named(gil_then_release, "gil-taker");
-	ht_wait_parked(t);
-	CHECK_OK(ct_gil_release(&traced_gil));
-	sh_join(t);
+	contend_for_the_gil("G");
 	ct_queue_t q;
 	ct_queue_opts o = {.maxsize = 1};
 	CHECK_OK(ct_queue_init(&q, &o));
