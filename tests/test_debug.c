@@ -9,6 +9,7 @@
 #include <locale.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -874,6 +875,13 @@ TEST(trace_shows_gil_holding_and_waiting)
 	free(text);
 }
 
+/* A pool of one worker, @p prefix "_0". */
+static void one_worker_pool(ct_executor_t *ex, const char *prefix)
+{
+	ct_executor_opts o = {.max_workers = 1, .thread_name_prefix = prefix};
+	CHECK_OK(ct_executor_init(ex, &o));
+}
+
 static ct_event_t task_go = CT_EVENT_INIT;
 
 /* Not static: an unnamed task's span is named by its function. */
@@ -893,8 +901,7 @@ int traced_task(void *arg, void **result)
  * their queueing delays are real. */
 static void run_tasks(ct_executor_t *ex)
 {
-	ct_executor_opts o = {.max_workers = 1, .thread_name_prefix = "pool"};
-	CHECK_OK(ct_executor_init(ex, &o));
+	one_worker_pool(ex, "pool");
 	ct_object_set_name(ex, "pool");
 	ct_future_t *f[TASKS];
 	for (int i = 0; i < TASKS; i++)
@@ -1115,8 +1122,7 @@ TEST(trace_shows_map_spans)
 {
 	CHECK_OK(ct_debug_configure("trace=/dev/null"));
 	ct_executor_t ex;
-	ct_executor_opts o = {.max_workers = 1, .thread_name_prefix = "mapper"};
-	CHECK_OK(ct_executor_init(&ex, &o));
+	one_worker_pool(&ex, "mapper");
 	ct_object_set_name(&ex, "pool");
 	void *args[4] = {(void *)1, (void *)2, (void *)3, (void *)4}, *results[4];
 	CHECK_OK(ct_executor_map(&ex, mapped_item, args, 4, CT_FOREVER, results, NULL));
@@ -1737,8 +1743,7 @@ TEST(trace_escapes_task_names)
 		ht_skip("no C.UTF-8 locale to check UTF-8 with");
 	CHECK_OK(ct_debug_configure("trace=/dev/null"));
 	ct_executor_t ex;
-	ct_executor_opts o = {.max_workers = 1, .thread_name_prefix = "pool"};
-	CHECK_OK(ct_executor_init(&ex, &o));
+	one_worker_pool(&ex, "pool");
 	ct_object_set_name(&ex, "\xee\x80\x80"); /* U+E000 */
 	ct_future_t *f;
 	CHECK_OK(ct_executor_submit(&ex, traced_task, NULL, &f)); /* waits for task_go */
@@ -1866,9 +1871,9 @@ TEST(dump_shows_gil_rlock_sleep_full_queue_readers_and_unknown_holders)
 /* ---- dumps and cycles in a fork child ------------------------------------ */
 
 static ct_lock_t lock_1 = CT_LOCK_INIT, lock_2 = CT_LOCK_INIT, lock_3 = CT_LOCK_INIT,
-		 lock_4 = CT_LOCK_INIT;
+		 lock_4 = CT_LOCK_INIT, lock_5 = CT_LOCK_INIT, lock_6 = CT_LOCK_INIT;
 static ct_event_t both_hold = CT_EVENT_INIT;
-static ct_barrier_t two_hold = CT_BARRIER_INIT(3);
+static ct_barrier_t two_hold = CT_BARRIER_INIT(5); /* T2, T3, T5, F and the main thread */
 static ct_thread_t *joined_k;
 
 static int deadlock_self(void *arg)
@@ -1914,6 +1919,12 @@ static int want_3(void *arg)
 	return 0;
 }
 
+static void *foreign_hold_then_want(void *arg)
+{
+	(void)hold_then_want(arg);
+	return NULL;
+}
+
 /* A thread running @p fn(@p arg), named @p name, not started yet. */
 static ct_thread_t *start_with(ct_target_fn fn, void *arg, const char *name)
 {
@@ -1930,11 +1941,18 @@ static void cycles_of_every_shape(void)
 	ct_object_set_name(&lock_2, "L2");
 	ct_object_set_name(&lock_3, "L3");
 	ct_object_set_name(&lock_4, "L4");
+	ct_object_set_name(&lock_5, "L5");
+	ct_object_set_name(&lock_6, "L6");
 	start_named(deadlock_self, "S");
 	start_named(hold_2_join_k, "J");
 	static ct_lock_t *three_four[2] = {&lock_3, &lock_4}, *four_three[2] = {&lock_4, &lock_3};
 	CHECK_OK(ct_thread_start(start_with(hold_then_want, three_four, "T2")));
 	CHECK_OK(ct_thread_start(start_with(hold_then_want, four_three, "T3")));
+	/* A cycle through a thread cthreading did not start (no row). */
+	static ct_lock_t *five_six[2] = {&lock_5, &lock_6}, *six_five[2] = {&lock_6, &lock_5};
+	CHECK_OK(ct_thread_start(start_with(hold_then_want, six_five, "T5")));
+	pthread_t foreign;
+	CHECK(pthread_create(&foreign, NULL, foreign_hold_then_want, five_six) == 0);
 	CHECK(ct_barrier_wait(&two_hold, CT_FOREVER) >= 0);
 	ct_event_set(&both_hold);
 	start_named(want_3, "T1");
@@ -1946,6 +1964,8 @@ static void cycles_of_every_shape(void)
 		"  \"K\" waits for lock \"L2\", held by \"J\"\n",
 		"  \"T2\" waits for lock \"L4\", held by \"T3\"\n",
 		"  \"T3\" waits for lock \"L3\", held by \"T2\"\n",
+		"  \"T5\" waits for lock \"L5\", held by \"?\"\n",
+		"  \"?\" waits for lock \"L6\", held by \"T5\"\n",
 		"\"T1\" ident",
 		NULL,
 	};
@@ -2043,8 +2063,7 @@ TEST(task_names_shared_or_lost)
 {
 	CHECK_OK(ct_debug_configure("trace=/dev/null"));
 	ct_executor_t ex;
-	ct_executor_opts o = {.max_workers = 1, .thread_name_prefix = "pool"};
-	CHECK_OK(ct_executor_init(&ex, &o));
+	one_worker_pool(&ex, "pool");
 	ct_future_t *f[3];
 	CHECK_OK(ct_executor_submit(&ex, traced_task, NULL, &f[0]));
 	CHECK_OK(ct_executor_submit(&ex, traced_task, NULL, &f[1]));
@@ -2093,6 +2112,155 @@ TEST(profile_gil_and_one_sided_waits)
 	CHECK_HAS(text, "(0 by readers, 1 by a writer for readers to leave)");
 	free(text);
 	ct_queue_destroy(&q);
+}
+
+#define CHAIN 33 /* threads waiting in a row: longer than a cycle is followed */
+
+static ct_lock_t chain[CHAIN + 1];
+static ct_event_t chain_end = CT_EVENT_INIT;
+
+static int chain_link(void *arg)
+{
+	intptr_t i = (intptr_t)arg;
+	ct_lock_acquire(&chain[i]);
+	if (i == CHAIN)
+		CHECK_OK(ct_event_wait(&chain_end, CT_FOREVER));
+	else
+		ct_lock_acquire(&chain[i + 1]);
+	if (i != CHAIN)
+		ct_lock_release(&chain[i + 1]);
+	ct_lock_release(&chain[i]);
+	return 0;
+}
+
+/* A chain of waits longer than a cycle is followed (32 threads) is not a
+ * deadlock, for the check nor for the dump. */
+TEST(long_chain_of_waits_is_no_deadlock)
+{
+	char *log = configure_logged("deadlock", "chain.log");
+	ct_thread_t *t[CHAIN + 1];
+	for (int i = 0; i <= CHAIN; i++)
+		ct_lock_init(&chain[i]);
+	for (intptr_t i = CHAIN; i >= 1; i--) { /* from the end: each waits for the next */
+		t[i] = sh_start(chain_link, (void *)i);
+		ht_wait_parked(t[i]);
+	}
+	t[0] = sh_start(chain_link, (void *)0); /* the 34th link */
+	ht_wait_parked(t[0]);
+	char *text = report_text(ct_dump);
+	CHECK_HAS(text, "No deadlock found.");
+	free(text);
+	ct_event_set(&chain_end);
+	for (int i = 0; i <= CHAIN; i++)
+		sh_join(t[i]);
+	text = logged(log);
+	CHECK(strstr(text, "deadlock") == NULL);
+	free(text);
+}
+
+static ct_event_t late_go = CT_EVENT_INIT;
+
+static int wait_late_go(void *arg, void **result)
+{
+	(void)arg;
+	*result = NULL;
+	return ct_event_wait(&late_go, CT_FOREVER) == 0 ? 0 : 1;
+}
+
+/* A task submitted while nothing recorded has no queueing delay to show. */
+TEST(task_submitted_before_the_trace)
+{
+	ct_executor_t ex;
+	one_worker_pool(&ex, "pool");
+	ct_future_t *f[2];
+	CHECK_OK(ct_executor_submit(&ex, wait_late_go, NULL, &f[0]));
+	CHECK_OK(ct_executor_submit(&ex, traced_task, NULL, &f[1]));
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	ct_event_set(&task_go);
+	ct_event_set(&late_go);
+	void *r;
+	for (int i = 0; i < 2; i++) {
+		CHECK_OK(ct_future_result(f[i], CT_FOREVER, &r));
+		ct_future_release(f[i]);
+	}
+	CHECK_OK(ct_executor_shutdown(&ex, true, false));
+	char *text = written_trace();
+	CHECK_EVENTS(text, "pool_0", 1, "\"name\":\"task traced_task+0x0", "\"queued_us\":0.000");
+	free(text);
+	ct_executor_destroy(&ex);
+}
+
+static atomic_int gil_phase; /* 1: the thread is known; 2: it may go on */
+
+/* A thread cthreading did not start, known to it before the trace began
+ * (so that its first hook is the GIL's): runs @p gil_ops without memory
+ * for its record. */
+static void *gil_without_memory(void *arg)
+{
+	(void)arg;
+	(void)ct_current_thread(); /* its thread record, before the trace */
+	atomic_store(&gil_phase, 1);
+	while (atomic_load(&gil_phase) != 2)
+		sched_yield();
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	CHECK_OK(ct_gil_acquire(&traced_gil)); /* its first hook cannot make the record */
+	CHECK_OK(ct_gil_release(&traced_gil));
+	return NULL;
+}
+
+static pthread_t start_gil_without_memory(void)
+{
+	atomic_store(&gil_phase, 0);
+	CHECK_OK(ct_debug_configure("off"));
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, gil_without_memory, NULL) == 0);
+	while (atomic_load(&gil_phase) != 1)
+		sched_yield();
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	return t;
+}
+
+/* The GIL's hooks on threads whose record cannot be made: no span for
+ * what began without one (a hold from a free GIL; a wait, then its hold). */
+TEST(gil_hooks_without_memory)
+{
+	ct_object_set_name(&traced_gil, "G");
+	pthread_t t = start_gil_without_memory();
+	atomic_store(&gil_phase, 2); /* takes the free GIL */
+	CHECK(pthread_join(t, NULL) == 0);
+	t = start_gil_without_memory();
+	CHECK_OK(ct_gil_acquire(&traced_gil));
+	atomic_store(&gil_phase, 2);
+	ct_gil_stats_t st;
+	do { /* until it has waited long enough to ask for the GIL */
+		CHECK_OK(ct_gil_stats(&traced_gil, &st));
+		sched_yield();
+	} while (st.drop_requests == 0);
+	CHECK_OK(ct_gil_release(&traced_gil));
+	CHECK(pthread_join(t, NULL) == 0);
+	char *text = written_trace();
+	if (ht_count(text, "\"name\":\"wait GIL") != 0 ||
+	    ht_count(text, "\"name\":\"hold GIL") != 2)
+		ht_fail(__FILE__, __LINE__,
+			"one hold of the main thread's, one of the waiter's:\n%s", text);
+	free(text);
+}
+
+/* The profile alone keeps no depth: a SimpleQueue's put records nothing. */
+TEST(simplequeue_put_with_the_profile_alone)
+{
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	ct_simplequeue_t q;
+	ct_simplequeue_init(&q);
+	ct_lock_acquire(&lock_a); /* a record, to show the put is not kept out by that */
+	ct_lock_release(&lock_a);
+	CHECK_OK(ct_simplequeue_put(&q, (void *)1));
+	void *item;
+	CHECK_OK(ct_simplequeue_get(&q, &item, 0));
+	CHECK_OK(ct_simplequeue_destroy(&q));
+	char *text = report_text(ct_profile_report);
+	CHECK(strstr(text, "simple queue") == NULL);
+	free(text);
 }
 
 /* ---- profile ------------------------------------------------------------- */
