@@ -1263,6 +1263,9 @@ TEST(record_without_memory_follows_nothing)
 
 TEST(dump_without_memory_is_enomem)
 {
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_lock_acquire(&lock_a); /* this thread's record, kept quiet in the dump */
+	ct_lock_release(&lock_a);
 	FILE *f = fopen("/dev/null", "w");
 	CHECK(f);
 	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
@@ -1418,6 +1421,10 @@ TEST(profile_table_full_counts_the_rest_as_lost)
 	CHECK_HAS(text, "cthreading contention profile: 3072 objects");
 	/* 28 acquisitions and 28 releases not counted. */
 	CHECK_HAS(text, "(56 updates for objects beyond the table's room not counted)");
+	free(text);
+	CHECK_RC(ct_event_wait(&go, 0.0001), CT_ETIMEDOUT); /* a wait on one more */
+	text = report_text(ct_profile_report);
+	CHECK_HAS(text, "(57 updates for objects beyond the table's room not counted)");
 	free(text);
 	free(many);
 }
@@ -2263,6 +2270,54 @@ TEST(simplequeue_put_with_the_profile_alone)
 	free(text);
 }
 
+static int wait_a_moment(void *arg)
+{
+	(void)arg;
+	CHECK_RC(ct_event_wait(&go, 0.0001), CT_ETIMEDOUT);
+	return 0;
+}
+
+/* A thread's name is kept to 63 bytes, cut before a character; a name
+ * of nothing but continuation bytes is cut to nothing; DEL shows as '?'. */
+TEST(long_and_odd_thread_names_in_the_trace)
+{
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	char ascii[71], cont[71];
+	memset(ascii, 'a', 70);
+	ascii[70] = 0;
+	memset(cont, 0x80, 70);
+	cont[70] = 0;
+	sh_join(start_named(wait_a_moment, ascii));
+	sh_join(start_named(wait_a_moment, cont));
+	sh_join(start_named(wait_a_moment, "del\x7f"));
+	char *text = written_trace();
+	char want[128];
+	snprintf(want, sizeof want, "\"args\":{\"name\":\"%.63s\"}", ascii);
+	CHECK_HAS(text, want);
+	CHECK_HAS(text, "\"args\":{\"name\":\"\"}");
+	CHECK_HAS(text, "\"args\":{\"name\":\"del?\"}");
+	free(text);
+}
+
+/* A fork by a thread with no record: nothing of its own to keep quiet. */
+TEST(fork_by_a_thread_without_a_record)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	fflush(NULL);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		ct_lock_acquire(&lock_a); /* the child's hooks work */
+		char *text = report_text(ct_dump);
+		bool ok = strstr(text, "holds lock") != NULL;
+		free(text);
+		HT_CHILD_EXIT(ok ? 0 : 1);
+	}
+	int status;
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 /* ---- profile ------------------------------------------------------------- */
 
 #define PROFILE_ROUNDS 20
@@ -2495,6 +2550,15 @@ TEST(environment_read_at_start)
 	unsetenv("CTHREADING");
 	CHECK_EQ(rc, 0);
 	CHECK_HAS(err, "setting \"bogus\" not understood");
+	free(out);
+	free(err);
+	/* Set but empty: nothing is switched on, nothing said. */
+	const char *quiet[] = {self, "names_kept_and_dropped", NULL};
+	CHECK_EQ(setenv("CTHREADING", "", 1), 0);
+	rc = ht_run(quiet, &out, &err);
+	unsetenv("CTHREADING");
+	CHECK_EQ(rc, 0);
+	CHECK_STR(err, "");
 	free(out);
 	free(err);
 }

@@ -437,7 +437,8 @@ static int acquiring(const void *obj, unsigned kind, int64_t deadline, void *sit
 	int rc = 0;
 	if (kind == CT__OBJ_THREAD) { /* our own join: the handle is alive */
 		struct ct__thread *rec = ((const ct_thread_t *)obj)->ct__impl;
-		bool running = rec && atomic_load(&rec->state) == CT__T_RUNNING;
+		/* The join checked the handle: it has a record. */
+		bool running = atomic_load(&rec->state) == CT__T_RUNNING;
 		/* Relaxed: own record (debug_internal.h). */
 		atomic_store_explicit(&me->wait_ident, running ? atomic_load(&rec->ident) : 0,
 				      memory_order_relaxed);

@@ -29,7 +29,7 @@ static void collect(ct_thread_t *t, void *arg)
 {
 	struct rows *rows = arg;
 	struct ct__thread *rec = t->ct__impl;
-	if (!rec || rows->n == rows->cap)
+	if (rows->n == rows->cap) /* a thread in the registry has its record */
 		return;
 	unsigned long ident = atomic_load(&rec->ident);
 	if (ct__dbg_is_dumper(ident))
@@ -271,7 +271,7 @@ int ct_dump(FILE *out)
 		/* Relaxed: a snapshot. */
 		unsigned long ident = atomic_load_explicit(&d->ident, memory_order_relaxed);
 		for (size_t i = 0; i < rows.n; i++)
-			if (rows.v[i].ident == ident && !rows.v[i].d)
+			if (rows.v[i].ident == ident) /* no two live threads share one */
 				rows.v[i].d = d;
 	}
 	ct__rawlock_unlock(&dbg.threads_lock);

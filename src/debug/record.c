@@ -665,7 +665,8 @@ int ct_trace_write(const char *path)
 void ct__dbg_write_at_exit(void)
 {
 	uint32_t mode = atomic_load(&dbg.mode);
-	if ((mode & DBG_TRACE) && dbg.trace_path && ct_trace_write(dbg.trace_path) < 0)
+	/* trace= is on only with its path (debug.c's apply()). */
+	if ((mode & DBG_TRACE) && ct_trace_write(dbg.trace_path) < 0)
 		fprintf(stderr, "cthreading: could not write the trace to %s\n", dbg.trace_path);
 	if (mode & DBG_PROFILE) {
 		if (dbg.profile_stderr) {
