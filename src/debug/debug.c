@@ -405,11 +405,10 @@ static void *dumper(void *arg)
 	atomic_store(&dumper_ident, (unsigned long)pthread_self());
 	for (;;) {
 		char c;
-		ssize_t n = read(dump_pipe[0], &c, 1);
-		if (n < 0 && errno == EINTR)
+		/* The write end is never closed; a handler the program installed
+		 * without SA_RESTART may interrupt the read (EINTR): read again. */
+		if (read(dump_pipe[0], &c, 1) != 1)
 			continue;
-		if (n <= 0)
-			return NULL;
 		ct__rawlock_lock(&dbg.report_lock);
 		FILE *out = ct__dbg_log();
 		ct__rawlock_unlock(&dbg.report_lock);
