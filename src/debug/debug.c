@@ -399,7 +399,7 @@ static void on_dump_signal(int sig)
 	errno = saved;
 }
 
-static void *dumper(void *arg)
+static _Noreturn void *dumper(void *arg)
 {
 	(void)arg;
 	atomic_store(&dumper_ident, (unsigned long)pthread_self());
