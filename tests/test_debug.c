@@ -1166,6 +1166,9 @@ TEST(trace_outcomes_kinds_and_odd_names)
 	CHECK_OK(ct_queue_put(&q, (void *)1, CT_FOREVER));
 	CHECK_RC(ct_queue_put(&q, (void *)2, 0.0001), CT_EFULL); /* waits on full */
 	CHECK_RC(ct_queue_join(&q, 0.0001), CT_ETIMEDOUT);	 /* a task unfinished */
+	void *got;
+	CHECK_OK(ct_queue_get(&q, &got, 0));
+	CHECK_RC(ct_queue_get(&q, &got, 0.0001), CT_EEMPTY); /* waits on empty */
 	ct_simplequeue_t sq;
 	ct_simplequeue_init(&sq);
 	ct_object_set_name(&sq, "sq");
@@ -1179,9 +1182,11 @@ TEST(trace_outcomes_kinds_and_odd_names)
 	CHECK_EVENTS(text, "MainThread", 1, "\"name\":\"wait sleep\"", "\"outcome\":\"ok\"");
 	CHECK_EVENTS(text, "MainThread", 1, "\"name\":\"wait queue \\\"q1\\\"\"",
 		     "\"side\":\"put\"", "\"outcome\":\"timed out\"");
-	CHECK_EVENTS(text, "MainThread", 2,
-		     /* the put's and the join's */ "\"name\":\"wait queue \\\"q1\\\"\"",
+	CHECK_EVENTS(text, "MainThread", 3,
+		     /* the put's, the join's and the get's */ "\"name\":\"wait queue \\\"q1\\\"\"",
 		     "\"kind\":\"queue\"", "\"outcome\":\"timed out\"");
+	CHECK_EVENTS(text, "MainThread", 1, "\"name\":\"wait queue \\\"q1\\\"\"",
+		     "\"side\":\"get\"", "\"outcome\":\"timed out\"");
 	CHECK_EVENTS(text, "MainThread", 1, "\"name\":\"wait simple queue \\\"sq\\\"\"",
 		     "\"kind\":\"queue\"", "\"outcome\":\"timed out\"");
 	free(text);
@@ -1263,11 +1268,13 @@ TEST(record_without_memory_follows_nothing)
 
 TEST(dump_without_memory_is_enomem)
 {
+	FILE *f = fopen("/dev/null", "w");
+	CHECK(f);
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	CHECK_RC(ct_dump(f), CT_ENOMEM); /* by a thread without a record */
 	CHECK_OK(ct_debug_configure("deadlock"));
 	ct_lock_acquire(&lock_a); /* this thread's record, kept quiet in the dump */
 	ct_lock_release(&lock_a);
-	FILE *f = fopen("/dev/null", "w");
-	CHECK(f);
 	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
 	CHECK_RC(ct_dump(f), CT_ENOMEM);
 	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
@@ -1962,6 +1969,9 @@ static void cycles_of_every_shape(void)
 	CHECK(pthread_create(&foreign, NULL, foreign_hold_then_want, five_six) == 0);
 	CHECK(ct_barrier_wait(&two_hold, CT_FOREVER) >= 0);
 	ct_event_set(&both_hold);
+	static const char *const t2_t3[] = {"  \"T3\" waits for lock \"L3\", held by \"T2\"\n",
+					    NULL};
+	dump_until(t2_t3); /* T1's check then follows the cycle, and sees it is not in it */
 	start_named(want_3, "T1");
 	static const char *const needles[] = {
 		"Deadlock: 1 thread waiting for each other:\n  \"S\" waits for lock \"L1\", held "
@@ -2209,18 +2219,19 @@ static void *gil_without_memory(void *arg)
 	atomic_store(&gil_phase, 1);
 	while (atomic_load(&gil_phase) != 2)
 		sched_yield();
-	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
-	CHECK_OK(ct_gil_acquire(&traced_gil)); /* its first hook cannot make the record */
+	ct__fault_set(CT__FAULT_ALLOC, 0, (intptr_t)arg); /* its first hooks cannot make it */
+	CHECK_OK(ct_gil_acquire(&traced_gil));
 	CHECK_OK(ct_gil_release(&traced_gil));
 	return NULL;
 }
 
-static pthread_t start_gil_without_memory(void)
+/* Starts gil_without_memory() with @p failures allocations to fail. */
+static pthread_t start_gil_without_memory(intptr_t failures)
 {
 	atomic_store(&gil_phase, 0);
 	CHECK_OK(ct_debug_configure("off"));
 	pthread_t t;
-	CHECK(pthread_create(&t, NULL, gil_without_memory, NULL) == 0);
+	CHECK(pthread_create(&t, NULL, gil_without_memory, (void *)failures) == 0);
 	while (atomic_load(&gil_phase) != 1)
 		sched_yield();
 	CHECK_OK(ct_debug_configure("trace=/dev/null"));
@@ -2232,10 +2243,13 @@ static pthread_t start_gil_without_memory(void)
 TEST(gil_hooks_without_memory)
 {
 	ct_object_set_name(&traced_gil, "G");
-	pthread_t t = start_gil_without_memory();
-	atomic_store(&gil_phase, 2); /* takes the free GIL */
+	pthread_t t = start_gil_without_memory(1);
+	atomic_store(&gil_phase, 2); /* takes the free GIL: no hold began */
 	CHECK(pthread_join(t, NULL) == 0);
-	t = start_gil_without_memory();
+	t = start_gil_without_memory(2);
+	atomic_store(&gil_phase, 2); /* gil_given cannot make it either */
+	CHECK(pthread_join(t, NULL) == 0);
+	t = start_gil_without_memory(1);
 	CHECK_OK(ct_gil_acquire(&traced_gil));
 	atomic_store(&gil_phase, 2);
 	ct_gil_stats_t st;
