@@ -145,15 +145,17 @@ void ct__dbg_refresh_name(struct dthread *me)
 	/* Never makes the thread's record: that takes the registry's lock,
 	 * which the hook's caller may hold (fork's handler does). */
 	struct ct__thread *rec = ct__self_peek();
-	const char *name =
-		rec ? ct_thread_name(rec->self) : "(a thread cthreading does not know yet)";
+	/* One byte more than is kept: it says whether the name goes on. */
+	char name[DBG_NAME_MAX + 1];
+	snprintf(name, sizeof name, "%s",
+		 rec ? ct_thread_name(rec->self) : "(a thread cthreading does not know yet)");
 	/* Relaxed: only the owner writes its name; the fence below orders the odd number before
 	 * the characters. */
 	uint32_t s = atomic_load_explicit(&me->name_seq, memory_order_relaxed);
 	atomic_store_explicit(&me->name_seq, s + 1, memory_order_relaxed); /* relaxed: see above */
 	atomic_thread_fence(memory_order_release); /* release fence: seqlock, see above */
 	size_t n = 0;
-	while (name[n] && n < DBG_NAME_MAX - 1) /* ct_thread_name() is never NULL */
+	while (n < DBG_NAME_MAX - 1 && name[n])
 		n++;
 	/* Cut before a whole UTF-8 character, not inside one. */
 	if (name[n])
