@@ -5,12 +5,17 @@
  * Cases whose process must abort run the scenario in a forked child (forked
  * before it starts any thread) and read the report it left in its log. */
 #include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <wchar.h>
 
+#include "core/fault.h"
 #include "harness.h"
 #include "ht_internal.h"
 #include "park/park.h"
@@ -54,6 +59,26 @@ static void configure(const char *settings_, const char *path)
 	char settings[512];
 	snprintf(settings, sizeof settings, "%s%s", settings_, path);
 	CHECK_OK(ct_debug_configure(settings));
+}
+
+/* Applies @p settings with "log=" a fresh file; returns its path. */
+static char *configure_logged(const char *settings, const char *name)
+{
+	char *log = temp_path(name);
+	char s[512];
+	snprintf(s, sizeof s, "%s,log=%s", settings, log);
+	CHECK_OK(ct_debug_configure(s));
+	return log;
+}
+
+/* What went to @p log; reports go back to stderr, and the file is gone. */
+static char *logged(char *log)
+{
+	char *text = read_file(log);
+	CHECK_OK(ct_debug_configure("log=-"));
+	unlink(log);
+	free(log);
+	return text;
 }
 
 #define CHECK_HAS(text, needle)                                                                    \
@@ -183,7 +208,7 @@ static char *in_child(const char *settings, void (*scenario)(void), int *status)
 		if (ct_debug_configure(s) != 0)
 			_exit(3);
 		scenario();
-		_exit(0);
+		HT_CHILD_EXIT(0);
 	}
 	CHECK(waitpid(pid, status, 0) == pid);
 	char *text = read_file(log);
@@ -823,15 +848,21 @@ static int take_the_gil(void *arg)
 	return 0;
 }
 
-TEST(trace_shows_gil_holding_and_waiting)
+/* This thread holds the GIL named @p name while "gil-taker" waits for it. */
+static void contend_for_the_gil(const char *name)
 {
-	CHECK_OK(ct_debug_configure("trace=/dev/null"));
-	ct_object_set_name(&traced_gil, "the GIL");
+	ct_object_set_name(&traced_gil, name);
 	CHECK_OK(ct_gil_acquire(&traced_gil));
 	ct_thread_t *t = start_named(take_the_gil, "gil-taker");
 	ht_wait_parked(t); /* waits for the GIL */
 	CHECK_OK(ct_gil_release(&traced_gil));
 	sh_join(t);
+}
+
+TEST(trace_shows_gil_holding_and_waiting)
+{
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	contend_for_the_gil("the GIL");
 	char *text = written_trace();
 	CHECK_EVENTS(text, "MainThread", 1, "\"cat\":\"hold\"",
 		     "\"name\":\"hold GIL \\\"the GIL\\\"\"", "\"kind\":\"gil\"");
@@ -842,6 +873,13 @@ TEST(trace_shows_gil_holding_and_waiting)
 	CHECK_EVENTS(text, "gil-taker", 1, "\"cat\":\"hold\"",
 		     "\"name\":\"hold GIL \\\"the GIL\\\"\"");
 	free(text);
+}
+
+/* A pool of one worker, @p prefix "_0". */
+static void one_worker_pool(ct_executor_t *ex, const char *prefix)
+{
+	ct_executor_opts o = {.max_workers = 1, .thread_name_prefix = prefix};
+	CHECK_OK(ct_executor_init(ex, &o));
 }
 
 static ct_event_t task_go = CT_EVENT_INIT;
@@ -863,8 +901,7 @@ int traced_task(void *arg, void **result)
  * their queueing delays are real. */
 static void run_tasks(ct_executor_t *ex)
 {
-	ct_executor_opts o = {.max_workers = 1, .thread_name_prefix = "pool"};
-	CHECK_OK(ct_executor_init(ex, &o));
+	one_worker_pool(ex, "pool");
 	ct_object_set_name(ex, "pool");
 	ct_future_t *f[TASKS];
 	for (int i = 0; i < TASKS; i++)
@@ -964,6 +1001,1346 @@ TEST(trace_is_utf8_whatever_the_names)
 	free(text);
 	unlink(path);
 	free(path);
+}
+
+/* The number in the trace line @p line after @p key ("\"ts\":"), or -1. */
+static double number_after(const char *line, const char *key)
+{
+	const char *at = strstr(line, key);
+	return at ? strtod(at + strlen(key), NULL) : -1;
+}
+
+/* The first line of @p text holding @p needle (the caller frees it). */
+static char *line_with(const char *text, const char *needle)
+{
+	const char *at = strstr(text, needle);
+	if (!at)
+		ht_fail(__FILE__, __LINE__, "\"%s\" not found in:\n%s", needle, text);
+	const char *start = at, *end = strchr(at, '\n');
+	while (start > text && start[-1] != '\n')
+		start--;
+	char *line = strndup(start, end ? (size_t)(end - start) : strlen(start));
+	CHECK(line);
+	return line;
+}
+
+/* A condition's wait ends where the hold of its lock, taken back at once,
+ * begins: the acquire reuses the reading that ended the wait. */
+TEST(trace_condition_hold_begins_where_its_wait_ends)
+{
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	ct_lock_t l;
+	ct_condition_t c;
+	ct_lock_init(&l);
+	ct_condition_init(&c, &l);
+	ct_object_set_name(&c, "cv");
+	ct_object_set_name(&l, "cv-lock");
+	ct_condition_acquire(&c);
+	CHECK_RC(ct_condition_wait(&c, 0), CT_ETIMEDOUT);
+	/* Hold it long enough (50 us) to become a span (10 us and more). */
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < 50000);
+	ct_condition_release(&c);
+	char *text = written_trace();
+	const char *wait_needle = "\"name\":\"wait condition \\\"cv\\\"\"";
+	char *wait = line_with(text, wait_needle);
+	/* The hold after the wait (a slow build may show the one before it too). */
+	char *hold = line_with(strstr(text, wait_needle), "\"name\":\"hold lock \\\"cv-lock\\\"\"");
+	double wait_end = number_after(wait, "\"ts\":") + number_after(wait, "\"dur\":");
+	double hold_begin = number_after(hold, "\"ts\":");
+	/* Equal, but for the rounding of three printed figures (1 ns each). */
+	double gap = hold_begin - wait_end;
+	if (wait_end < 0 || gap > 0.0035 || gap < -0.0035)
+		ht_fail(__FILE__, __LINE__,
+			"the wait ends at %.3f us, the hold begins at %.3f:\n%s", wait_end,
+			hold_begin, text);
+	free(wait);
+	free(hold);
+	free(text);
+	ct_condition_destroy(&c);
+	ct_lock_destroy(&l);
+}
+
+static ct_simplequeue_t simple;
+
+/* A thread cthreading did not start: no record, no trace buffer. */
+static void *put_simple(void *arg)
+{
+	(void)arg;
+	CHECK_OK(ct_simplequeue_put(&simple, (void *)1));
+	return NULL;
+}
+
+static int wait_then_put_simple(void *arg)
+{
+	(void)arg;
+	CHECK_RC(ct_event_wait(&go, 0.001), CT_ETIMEDOUT); /* a span: its trace buffer */
+	CHECK_OK(ct_simplequeue_put(&simple, (void *)2));
+	return 0;
+}
+
+/* A SimpleQueue's put is lock-free and reentrant: it records its depth
+ * only into a trace buffer its thread has already (a thread's first event
+ * allocates one); its get records it always. */
+TEST(trace_counts_simplequeue_depth)
+{
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	ct_simplequeue_init(&simple);
+	ct_object_set_name(&simple, "simple");
+	pthread_t fresh;
+	CHECK(pthread_create(&fresh, NULL, put_simple, NULL) == 0);
+	CHECK(pthread_join(fresh, NULL) == 0);		      /* depth 1, not recorded */
+	sh_join(start_named(wait_then_put_simple, "putter")); /* depth 2 */
+	void *item;
+	CHECK_OK(ct_simplequeue_get(&simple, &item, CT_FOREVER)); /* 1 */
+	CHECK_OK(ct_simplequeue_get(&simple, &item, CT_FOREVER)); /* 0 */
+	CHECK_RC(ct_simplequeue_get(&simple, &item, 0), CT_EEMPTY);
+	char *text = written_trace();
+	const char *depth = "\"name\":\"simple queue \\\"simple\\\" depth\"";
+	int all = 0;
+	for (const char *at = text; (at = strstr(at, depth)) != NULL; at++)
+		all++;
+	CHECK_EQ(all, 3);
+	CHECK_EVENTS(text, "putter", 1, "\"ph\":\"C\"", depth, "\"args\":{\"depth\":2}");
+	CHECK_EVENTS(text, "MainThread", 1, "\"ph\":\"C\"", depth, "\"args\":{\"depth\":1}");
+	CHECK_EVENTS(text, "MainThread", 1, "\"ph\":\"C\"", depth, "\"args\":{\"depth\":0}");
+	const char *one = strstr(text, "\"depth\":1}"), *zero = strstr(text, "\"depth\":0}");
+	CHECK(one && zero && one < zero);
+	CHECK_OK(ct_simplequeue_destroy(&simple));
+	free(text);
+}
+
+/* Not static: the span is named by the function. */
+int mapped_item(void *arg, void **result);
+
+int mapped_item(void *arg, void **result)
+{
+	*result = arg;
+	return 0;
+}
+
+/* A map's helper runs its items under one span, named after the function. */
+TEST(trace_shows_map_spans)
+{
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	ct_executor_t ex;
+	one_worker_pool(&ex, "mapper");
+	ct_object_set_name(&ex, "pool");
+	void *args[4] = {(void *)1, (void *)2, (void *)3, (void *)4}, *results[4];
+	CHECK_OK(ct_executor_map(&ex, mapped_item, args, 4, CT_FOREVER, results, NULL));
+	CHECK(results[3] == (void *)4);
+	CHECK_OK(ct_executor_shutdown(&ex, true, false));
+	char *text = written_trace();
+	CHECK_EVENTS(text, "mapper_0", 1, "\"cat\":\"task\"", "\"name\":\"map mapped_item+0x0",
+		     "\"executor\":\"executor \\\"pool\\\"\"", "\"queued_us\":");
+	CHECK_EVENTS(text, "mapper_0", 1, "\"cat\":\"task\"");
+	CHECK_EVENTS(text, "MainThread", 0, "\"cat\":\"task\"");
+	ct_executor_destroy(&ex);
+	free(text);
+}
+
+static int wait_until_stopped(void *arg)
+{
+	(void)arg;
+	CHECK_RC(ct_event_wait(&go, CT_FOREVER), CT_ESTOPPED);
+	return 0;
+}
+
+/* Every outcome, kind and label a span can have, and names JSON must
+ * escape or replace. */
+TEST(trace_outcomes_kinds_and_odd_names)
+{
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	/* A quote, a backslash; then four ill-formed
+	 * UTF-8 sequences: overlong in 3 and 4 bytes, past U+10FFFF, a
+	 * surrogate. */
+	ct_object_set_name(&go, "q\"b\\c|\xe0\x80\x80|\xf0\x80\x80\x80|\xf4\x90\x80\x80|"
+				"\xed\xa0\x80|");
+	ct_thread_t *t = start_named(wait_until_stopped, "stopped");
+	ht_wait_parked(t);
+	CHECK_OK(ct_thread_request_stop(t));
+	sh_join(t);
+	CHECK_OK(ct_sleep(0.0001));
+	ct_queue_t q;
+	ct_queue_opts o = {.maxsize = 1};
+	CHECK_OK(ct_queue_init(&q, &o));
+	ct_object_set_name(&q, "q1");
+	CHECK_OK(ct_queue_put(&q, (void *)1, CT_FOREVER));
+	CHECK_RC(ct_queue_put(&q, (void *)2, 0.0001), CT_EFULL); /* waits on full */
+	CHECK_RC(ct_queue_join(&q, 0.0001), CT_ETIMEDOUT);	 /* a task unfinished */
+	void *got;
+	CHECK_OK(ct_queue_get(&q, &got, 0));
+	CHECK_RC(ct_queue_get(&q, &got, 0.0001), CT_EEMPTY); /* waits on empty */
+	ct_simplequeue_t sq;
+	ct_simplequeue_init(&sq);
+	ct_object_set_name(&sq, "sq");
+	void *item;
+	CHECK_RC(ct_simplequeue_get(&sq, &item, 0.0001), CT_EEMPTY); /* waits for a segment */
+	char *text = written_trace();
+	CHECK_EVENTS(
+		text, "stopped", 1, "\"outcome\":\"stopped\"",
+		"\"name\":\"wait event \\\"q\\\"b\\\\c|\\ufffd\\ufffd\\ufffd|"
+		"\\ufffd\\ufffd\\ufffd\\ufffd|\\ufffd\\ufffd\\ufffd\\ufffd|\\ufffd\\ufffd\\ufffd|");
+	CHECK_EVENTS(text, "MainThread", 1, "\"name\":\"wait sleep\"", "\"outcome\":\"ok\"");
+	CHECK_EVENTS(text, "MainThread", 1, "\"name\":\"wait queue \\\"q1\\\"\"",
+		     "\"side\":\"put\"", "\"outcome\":\"timed out\"");
+	CHECK_EVENTS(text, "MainThread", 3,
+		     /* the put's, the join's and the get's */ "\"name\":\"wait queue \\\"q1\\\"\"",
+		     "\"kind\":\"queue\"", "\"outcome\":\"timed out\"");
+	CHECK_EVENTS(text, "MainThread", 1, "\"name\":\"wait queue \\\"q1\\\"\"",
+		     "\"side\":\"get\"", "\"outcome\":\"timed out\"");
+	CHECK_EVENTS(text, "MainThread", 1, "\"name\":\"wait simple queue \\\"sq\\\"\"",
+		     "\"kind\":\"queue\"", "\"outcome\":\"timed out\"");
+	free(text);
+	CHECK_OK(ct_simplequeue_destroy(&sq));
+	ct_queue_destroy(&q);
+}
+
+TEST(trace_write_errors_reported)
+{
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	CHECK_RC(ct_event_wait(&go, 0.0001), CT_ETIMEDOUT);
+	CHECK_RC(ct_trace_write("/nonexistent-dir/trace.json"), -ENOENT);
+	if (access("/dev/full", W_OK) == 0)
+		CHECK_RC(ct_trace_write("/dev/full"), -ENOSPC);
+}
+
+/* A timed acquire of a Lock the thread holds: the cycle of one, reported,
+ * CT_EDEADLK, and the wait's span says so. */
+TEST(timed_self_deadlock_returns_edeadlk_and_is_traced)
+{
+	char *log = configure_logged("deadlock,trace=/dev/null", "self.log");
+	ct_object_set_name(&lock_a, "mine");
+	ct_lock_acquire(&lock_a);
+	CHECK_RC(ct_lock_acquire_timeout(&lock_a, 1.0), CT_EDEADLK);
+	ct_lock_release(&lock_a);
+	char *text = logged(log);
+	CHECK_HAS(text, "self-deadlock: thread \"MainThread\" asks for lock \"mine\"");
+	CHECK_HAS(text, "the timed call returns CT_EDEADLK");
+	free(text);
+	text = written_trace();
+	CHECK_EVENTS(text, "MainThread", 1, "\"name\":\"wait lock \\\"mine\\\"\"",
+		     "\"outcome\":\"deadlock\"");
+	free(text);
+}
+
+/* ---- allocation failures -------------------------------------------------- */
+
+TEST(name_without_memory_is_enomem)
+{
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	CHECK_RC(ct_object_set_name(&lock_a, "A"), CT_ENOMEM);
+	CHECK_EQ(ct_object_get_name(&lock_a, NULL, 0), 0);
+	CHECK_OK(ct_object_set_name(&lock_a, "A"));
+	CHECK_EQ(ct_object_get_name(&lock_a, NULL, 0), 1);
+}
+
+TEST(configure_without_memory_is_enomem)
+{
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	CHECK_RC(ct_debug_configure("deadlock"), CT_ENOMEM);
+	/* The path cannot be copied: the setting fails, and is not on. */
+	ct__fault_set(CT__FAULT_ALLOC, 1, 1);
+	CHECK_RC(ct_debug_configure("trace=/dev/null"), CT_ENOMEM);
+	ct__fault_set(CT__FAULT_ALLOC, 1, 1);
+	CHECK_RC(ct_debug_configure("profile=/dev/null"), CT_ENOMEM);
+	CHECK(!(ct__debug_flags & 4u)); /* CT__DEBUG_RECORD: nothing records */
+	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+}
+
+/* A thread whose record cannot be made is not followed until it can be. */
+TEST(record_without_memory_follows_nothing)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_object_set_name(&lock_a, "A");
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	ct_lock_acquire(&lock_a);
+	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+	char *text = report_text(ct_dump);
+	CHECK(strstr(text, "holds lock \"A\"") == NULL);
+	free(text);
+	ct_lock_release(&lock_a);
+	ct_lock_acquire(&lock_a);
+	text = report_text(ct_dump);
+	CHECK_HAS(text, "holds lock \"A\"");
+	free(text);
+	ct_lock_release(&lock_a);
+}
+
+TEST(dump_without_memory_is_enomem)
+{
+	FILE *f = fopen("/dev/null", "w");
+	CHECK(f);
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	CHECK_RC(ct_dump(f), CT_ENOMEM); /* by a thread without a record */
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_lock_acquire(&lock_a); /* this thread's record, kept quiet in the dump */
+	ct_lock_release(&lock_a);
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	CHECK_RC(ct_dump(f), CT_ENOMEM);
+	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+	CHECK_OK(ct_dump(f));
+	fclose(f);
+}
+
+/* A thread's trace buffer that cannot be had: its events are lost until
+ * one can. */
+TEST(trace_buffer_without_memory_drops_events)
+{
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	ct_object_set_name(&go, "go");
+	ct_lock_acquire(&lock_a); /* the record, before the failure */
+	ct_lock_release(&lock_a);
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	CHECK_RC(ct_event_wait(&go, 0.0001), CT_ETIMEDOUT); /* lost */
+	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+	CHECK_RC(ct_event_wait(&go, 0.0001), CT_ETIMEDOUT);
+	char *text = written_trace();
+	CHECK_EVENTS(text, "MainThread", 1, "\"name\":\"wait event \\\"go\\\"\"");
+	free(text);
+}
+
+TEST(profile_without_memory)
+{
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	ct_object_set_name(&lock_a, "A");
+	char *text = report_text(ct_profile_report);
+	CHECK_HAS(text, "0 objects");
+	free(text);
+	ct_lock_acquire(&lock_a);
+	ct_lock_release(&lock_a);
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	CHECK_RC(ct_profile_report(stderr), CT_ENOMEM); /* its copy of the table */
+	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+	text = report_text(ct_profile_report);
+	CHECK_HAS(text, "1 object, by total wait");
+	CHECK_HAS(text, "lock \"A\": 1 acquisitions");
+	free(text);
+}
+
+TEST(profile_table_without_memory_counts_nothing)
+{
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	/* The thread's record is made, the table is not: the acquire is not
+	 * counted; the release (which makes the table) is. */
+	ct__fault_set(CT__FAULT_ALLOC, 1, 1);
+	ct_lock_acquire(&lock_b);
+	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+	ct_lock_release(&lock_b);
+	char *text = report_text(ct_profile_report);
+	CHECK_HAS(text, "1 object, by total wait");
+	CHECK(strstr(text, "acquisitions") == NULL);
+	free(text);
+}
+
+TEST(lock_orders_without_memory_checked_later)
+{
+	char *log = configure_logged("deadlock", "orders.log");
+	ct_object_set_name(&lock_a, "A");
+	ct_object_set_name(&lock_b, "B");
+	ct_lock_acquire(&lock_a);
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	ct_lock_acquire(&lock_b); /* A -> B: no table, not remembered */
+	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+	ct_lock_release(&lock_b);
+	ct_lock_release(&lock_a);
+	ct_lock_acquire(&lock_b);
+	ct_lock_acquire(&lock_a); /* B -> A: remembered, nothing to report */
+	ct_lock_release(&lock_a);
+	ct_lock_release(&lock_b);
+	ct_lock_acquire(&lock_a);
+	ct_lock_acquire(&lock_b); /* A -> B now: the inversion */
+	ct_lock_release(&lock_b);
+	ct_lock_release(&lock_a);
+	char *text = logged(log);
+	CHECK_HAS(text,
+		  "lock-order inversion (a possible deadlock) between lock \"B\" and lock \"A\"");
+	free(text);
+}
+
+/* ---- full tables ---------------------------------------------------------- */
+
+#define MANY_LOCKS 12400 /* more than the 12288 lock orders remembered */
+
+TEST(lock_orders_table_full_said_once)
+{
+	char *log = configure_logged("deadlock", "full.log");
+	ct_lock_t *many = calloc(MANY_LOCKS, sizeof *many);
+	CHECK(many);
+	ct_lock_acquire(&lock_a);
+	for (int i = 0; i < MANY_LOCKS; i++) {
+		ct_lock_init(&many[i]);
+		ct_lock_acquire(&many[i]); /* the order A -> many[i] */
+		ct_lock_release(&many[i]);
+	}
+	ct_lock_release(&lock_a);
+	char *text = logged(log);
+	CHECK_HAS(text, "lock orders known, no room for more; new orders are not checked\n");
+	CHECK_EQ(ht_count(text, "no room"), 1);
+	free(text);
+	for (int i = 0; i < MANY_LOCKS; i++)
+		ct_lock_destroy(&many[i]);
+	free(many);
+}
+
+/* An order forgotten with its lock, then taken again: it goes back into
+ * the slot it was deleted from, and is checked as before. */
+TEST(lock_order_taken_again_after_destroy)
+{
+	char *log = configure_logged("deadlock", "again.log");
+	ct_lock_t c;
+	ct_lock_init(&c);
+	ct_object_set_name(&lock_a, "A");
+	ct_object_set_name(&c, "C");
+	ct_lock_acquire(&lock_a);
+	ct_lock_acquire(&c); /* A -> C */
+	ct_lock_release(&c);
+	ct_lock_release(&lock_a);
+	ct_lock_destroy(&c); /* A -> C forgotten */
+	ct_lock_init(&c);
+	ct_object_set_name(&c, "C");
+	ct_lock_acquire(&lock_a);
+	ct_lock_acquire(&c); /* A -> C again, in the deleted slot */
+	ct_lock_release(&c);
+	ct_lock_release(&lock_a);
+	ct_lock_acquire(&c);
+	ct_lock_acquire(&lock_a); /* C -> A: the inversion */
+	ct_lock_release(&lock_a);
+	ct_lock_release(&c);
+	char *text = logged(log);
+	CHECK_HAS(text, "between lock \"A\" and lock \"C\"");
+	free(text);
+	ct_lock_destroy(&c);
+}
+
+#define PROFILED 3100 /* more than the 3072 objects profiled */
+
+TEST(profile_table_full_counts_the_rest_as_lost)
+{
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	ct_lock_t *many = calloc(PROFILED, sizeof *many);
+	CHECK(many);
+	for (int i = 0; i < PROFILED; i++) {
+		ct_lock_init(&many[i]);
+		ct_lock_acquire(&many[i]);
+		ct_lock_release(&many[i]);
+	}
+	char *text = report_text(ct_profile_report);
+	CHECK_HAS(text, "cthreading contention profile: 3072 objects");
+	/* 28 acquisitions and 28 releases not counted. */
+	CHECK_HAS(text, "(56 updates for objects beyond the table's room not counted)");
+	free(text);
+	CHECK_RC(ct_event_wait(&go, 0.0001), CT_ETIMEDOUT); /* a wait on one more */
+	text = report_text(ct_profile_report);
+	CHECK_HAS(text, "(57 updates for objects beyond the table's room not counted)");
+	free(text);
+	free(many);
+}
+
+/* ---- settings ------------------------------------------------------------- */
+
+TEST(settings_every_form)
+{
+	CHECK_OK(ct_debug_configure("deadlock=abort"));
+	CHECK_OK(ct_debug_configure("deadlock=report"));
+	CHECK_OK(ct_debug_configure("deadlock=off"));
+	CHECK_RC(ct_debug_configure("deadlock=sometimes"), CT_EINVAL);
+	CHECK_OK(ct_debug_configure("dump=USR2"));
+	CHECK_OK(ct_debug_configure("dump=SIGUSR2"));
+	char s[64];
+	snprintf(s, sizeof s, "dump=%d", SIGUSR2);
+	CHECK_OK(ct_debug_configure(s));
+	CHECK_OK(ct_debug_configure("dump"));
+	CHECK_RC(ct_debug_configure("dump=0"), CT_EINVAL);
+	CHECK_RC(ct_debug_configure("dump=12x"), CT_EINVAL);
+	CHECK_RC(ct_debug_configure("dump="), CT_EINVAL);
+	CHECK_RC(ct_debug_configure("dump=99999"), CT_EINVAL);
+	CHECK_RC(ct_debug_configure("trace"), CT_EINVAL);
+	CHECK_RC(ct_debug_configure("trace="), CT_EINVAL);
+	CHECK_OK(ct_debug_configure("profile"));
+	CHECK_OK(ct_debug_configure("profile=-"));
+	CHECK_RC(ct_debug_configure("log"), CT_EINVAL);
+	CHECK_RC(ct_debug_configure("log="), CT_EINVAL);
+	CHECK_OK(ct_debug_configure("log=stdout"));
+	CHECK_OK(ct_debug_configure("log=-"));
+	char *log = temp_path("settings.log");
+	snprintf(s, sizeof s, "log=%s", log);
+	CHECK_OK(ct_debug_configure(s));
+	CHECK_OK(ct_debug_configure("log=-")); /* closes it */
+	unlink(log);
+	free(log);
+	CHECK_RC(ct_debug_configure("off=now"), CT_EINVAL);
+	CHECK_OK(ct_debug_configure(",, ,"));
+	/* The first failure's code, unless a later one did not understand. */
+	CHECK_RC(ct_debug_configure("log=/nonexistent-dir/a,log=/nonexistent-dir/b"), -ENOENT);
+	CHECK_RC(ct_debug_configure("log=/nonexistent-dir/a,deadlock=x"), CT_EINVAL);
+	CHECK_RC(ct_debug_configure("deadlock=x,log=/nonexistent-dir/a"), CT_EINVAL);
+	CHECK_OK(ct_debug_configure("off"));
+}
+
+/* ---- threads cthreading did not start, hooks without a record ------------ */
+
+static void *sleep_without_memory(void *arg)
+{
+	(void)arg;
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	CHECK_OK(ct_sleep(0.0001)); /* its begin cannot make the record; its end can */
+	return NULL;
+}
+
+static void *wait_without_memory(void *arg)
+{
+	(void)arg;
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	CHECK_RC(ct_event_wait(&go, 0.0001), CT_ETIMEDOUT); /* waits_on cannot */
+	return NULL;
+}
+
+static void *acquire_without_memory(void *arg)
+{
+	(void)arg;
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	ct_lock_acquire(&lock_a); /* acquiring cannot make the record */
+	ct_lock_release(&lock_a);
+	return NULL;
+}
+
+static void run_foreign(void *(*fn)(void *))
+{
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, fn, NULL) == 0);
+	CHECK(pthread_join(t, NULL) == 0);
+}
+
+/* Threads cthreading did not start, whose first hook cannot make their
+ * record: that hook does nothing, the next one makes it. */
+TEST(foreign_threads_first_hook_without_memory)
+{
+	CHECK_OK(ct_debug_configure("deadlock,trace=/dev/null"));
+	ct_object_set_name(&go, "go");
+	run_foreign(sleep_without_memory);
+	run_foreign(wait_without_memory);
+	ct_lock_acquire(&lock_a);
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, acquire_without_memory, NULL) == 0);
+	while (ct__park_queued(&lock_a) != 1) /* its acquire waits */
+		sched_yield();
+	ct_lock_release(&lock_a);
+	CHECK(pthread_join(t, NULL) == 0);
+	char *text = written_trace();
+	/* The sleep's end and the event's wait were seen (kind unknown: the
+	 * object was said by the hook that could not run). */
+	CHECK_HAS(text, "\"args\":{\"name\":\"(a thread cthreading does not know yet)\"}");
+	free(text);
+}
+
+static int hold_lock_a(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&lock_a);
+	return 0; /* ends holding it */
+}
+
+/* Any thread may release a Lock: the hold ends in its holder's record. */
+TEST(lock_released_by_another_thread)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_object_set_name(&lock_a, "A");
+	ct_thread_t *t = start_named(hold_lock_a, "holder");
+	CHECK_OK(ct_thread_join(t, CT_FOREVER));
+	char *text = report_text(ct_dump);
+	CHECK(strstr(text, "holds lock \"A\"") == NULL); /* the holder is done */
+	free(text);
+	ct_thread_release(t);
+	ct_lock_release(&lock_a);
+	CHECK(!ct_lock_locked(&lock_a));
+	/* A holder that is alive. */
+	t = start_named(hold_lock_a, "holder-2");
+	CHECK_OK(ct_thread_join(t, CT_FOREVER));
+	ct_thread_release(t);
+	ct_lock_release(&lock_a);
+}
+
+#define HELD 17 /* one more than a record keeps */
+
+TEST(more_locks_held_than_a_record_keeps)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_lock_t locks[HELD];
+	for (int i = 0; i < HELD; i++) {
+		ct_lock_init(&locks[i]);
+		char name[16];
+		snprintf(name, sizeof name, "L%d", i);
+		ct_object_set_name(&locks[i], name);
+		ct_lock_acquire(&locks[i]);
+	}
+	char *text = report_text(ct_dump);
+	CHECK_HAS(text, "holds lock \"L15\"");
+	CHECK(strstr(text, "holds lock \"L16\"") == NULL); /* no room: not followed */
+	free(text);
+	for (int i = HELD - 1; i >= 0; i--) {
+		ct_lock_release(&locks[i]);
+		ct_lock_destroy(&locks[i]);
+	}
+}
+
+#define NAMED 300 /* more than the table's 256 buckets: some share one */
+
+TEST(many_names_kept_and_dropped)
+{
+	static ct_lock_t locks[NAMED];
+	for (int i = 0; i < NAMED; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "n%d", i);
+		CHECK_OK(ct_object_set_name(&locks[i], name));
+	}
+	for (int i = 0; i < NAMED; i++) {
+		char name[16], want[16];
+		snprintf(want, sizeof want, "n%d", i);
+		CHECK_EQ(ct_object_get_name(&locks[i], name, sizeof name), strlen(want));
+		CHECK(strcmp(name, want) == 0);
+		CHECK_EQ(ct_object_get_name(&locks[i], name, 0), strlen(want)); /* no copy */
+	}
+	for (int i = 0; i < NAMED; i++)
+		CHECK_OK(ct_object_set_name(&locks[i], NULL));
+	for (int i = 0; i < NAMED; i++)
+		CHECK_EQ(ct_object_get_name(&locks[i], NULL, 0), 0);
+}
+
+/* ---- reports on stderr, and at exit -------------------------------------- */
+
+/* Runs @p fn with stderr going to a file; returns what was written. */
+static char *stderr_of(void (*fn)(void))
+{
+	char *path = temp_path("stderr.txt");
+	fflush(stderr);
+	int saved = dup(2);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CHECK(saved >= 0 && fd >= 0);
+	CHECK(dup2(fd, 2) == 2);
+	close(fd);
+	fn();
+	fflush(stderr);
+	CHECK(dup2(saved, 2) == 2);
+	close(saved);
+	char *text = read_file(path);
+	unlink(path);
+	free(path);
+	return text;
+}
+
+static void timed_self_deadlock(void)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_object_set_name(&lock_a, "mine");
+	ct_lock_acquire(&lock_a);
+	CHECK_RC(ct_lock_acquire_timeout(&lock_a, 1.0), CT_EDEADLK);
+	ct_lock_release(&lock_a);
+}
+
+TEST(reports_go_to_stderr_by_default)
+{
+	char *text = stderr_of(timed_self_deadlock);
+	CHECK_HAS(text, "cthreading: self-deadlock: thread \"MainThread\" asks for lock \"mine\"");
+	free(text);
+}
+
+/* Runs @p settings in a forked child that then calls exit(): the trace
+ * and the profile are written at exit. Returns the child's stderr. */
+static char *at_exit_of(const char *settings)
+{
+	char *path = temp_path("exit.txt");
+	fflush(NULL);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		free(path); /* exit() runs the leak check */
+		if (fd < 0 || dup2(fd, 2) != 2 || ct_debug_configure(settings) != 0)
+			_exit(3);
+		ct_lock_acquire(&lock_a);
+		ct_lock_release(&lock_a);
+		exit(0); /* the handlers at exit write */
+	}
+	int status;
+	CHECK(waitpid(pid, &status, 0) == pid);
+	char *text = read_file(path);
+	unlink(path);
+	free(path);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		ht_fail(__FILE__, __LINE__, "the child with %s ended with %d:\n%s", settings,
+			status, text);
+	return text;
+}
+
+TEST(written_at_exit)
+{
+	char *text = at_exit_of("trace=/nonexistent-dir/t.json,profile=/nonexistent-dir/p.txt");
+	CHECK_HAS(text, "cthreading: could not write the trace to /nonexistent-dir/t.json");
+	CHECK_HAS(text, "cthreading: could not write the profile to /nonexistent-dir/p.txt");
+	free(text);
+	text = at_exit_of("profile");
+	CHECK_HAS(text, "cthreading contention profile: 1 object");
+	free(text);
+	char *prof = temp_path("exit-profile.txt"), *trace = temp_path("exit-trace.json");
+	char s[512];
+	snprintf(s, sizeof s, "profile=%s,trace=%s", prof, trace);
+	text = at_exit_of(s);
+	CHECK(strcmp(text, "") == 0);
+	free(text);
+	text = read_file(prof);
+	CHECK_HAS(text, "cthreading contention profile: 1 object");
+	free(text);
+	text = read_file(trace);
+	CHECK_HAS(text, "\"traceEvents\":[");
+	free(text);
+	unlink(prof);
+	unlink(trace);
+	free(prof);
+	free(trace);
+}
+
+/* ---- more settings -------------------------------------------------------- */
+
+TEST(settings_odd_forms)
+{
+	CHECK_RC(ct_debug_configure(",=x"), CT_EINVAL);	   /* a value without a name */
+	CHECK_RC(ct_debug_configure("dump=9"), CT_EINVAL); /* SIGKILL cannot be caught */
+	CHECK_OK(ct_debug_configure("off"));
+}
+
+static void dump_without_descriptors(void)
+{
+	struct rlimit old, rl = {3, 3}; /* stdin, stdout, stderr: no room for the pipe */
+	CHECK(getrlimit(RLIMIT_NOFILE, &old) == 0);
+	rl.rlim_max = old.rlim_max;
+	CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+	CHECK_RC(ct_debug_configure("dump=USR1"), -EMFILE);
+	CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0); /* the coverage counts need files */
+}
+
+TEST(dump_without_descriptors_fails)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		dump_without_descriptors();
+		HT_CHILD_EXIT(0);
+	}
+	int status;
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* A trace or a dump asked for by a thread that has no record yet. */
+TEST(written_by_a_thread_without_a_record)
+{
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	char *text = written_trace();
+	CHECK_HAS(text, "\"traceEvents\":[");
+	free(text);
+	text = report_text(ct_dump);
+	CHECK_HAS(text, "\"MainThread\"");
+	free(text);
+}
+
+/* Writing to a full disk: the stream's error, or its close's. */
+TEST(trace_to_a_full_disk)
+{
+	if (access("/dev/full", W_OK) != 0)
+		ht_skip("no /dev/full");
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	for (int i = 0; i < 200; i++) /* more than a stdio buffer of events */
+		CHECK_RC(ct_event_wait(&go, 0.000001), CT_ETIMEDOUT);
+	CHECK_RC(ct_trace_write("/dev/full"), -EIO); /* the stream's error */
+}
+
+/* Names JSON must escape: a future's name goes into a task's span as it
+ * is (a control character), and a character past the surrogates. */
+TEST(trace_escapes_task_names)
+{
+	if (!setlocale(LC_CTYPE, "C.UTF-8"))
+		ht_skip("no C.UTF-8 locale to check UTF-8 with");
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	ct_executor_t ex;
+	one_worker_pool(&ex, "pool");
+	ct_object_set_name(&ex, "\xee\x80\x80"); /* U+E000 */
+	ct_future_t *f;
+	CHECK_OK(ct_executor_submit(&ex, traced_task, NULL, &f)); /* waits for task_go */
+	ct_object_set_name(f, "job\x01");
+	ct_event_set(&task_go);
+	void *r;
+	CHECK_OK(ct_future_result(f, CT_FOREVER, &r));
+	ct_future_release(f);
+	CHECK_OK(ct_executor_shutdown(&ex, true, false));
+	char *text = written_trace();
+	if (!valid_utf8(text))
+		ht_fail(__FILE__, __LINE__, "not UTF-8:\n%s", text);
+	CHECK_HAS(text, "\"name\":\"task job\\u0001\"");
+	CHECK_HAS(text, "\"executor\":\"executor \\\"\xee\x80\x80\\\"\"");
+	ct_executor_destroy(&ex);
+	free(text);
+}
+
+/* ---- dumps: every kind of wait and hold ---------------------------------- */
+
+static ct_gil_t dump_gil = CT_GIL_INIT;
+static ct_rlock_t dump_rlock = CT_RLOCK_INIT;
+static ct_rwlock_t dump_rw = CT_RWLOCK_INIT;
+static ct_event_t dump_done = CT_EVENT_INIT;
+static ct_lock_t lock_f = CT_LOCK_INIT;
+static ct_queue_t full_queue;
+
+static int put_on_full(void *arg)
+{
+	(void)arg;
+	CHECK_OK(ct_queue_put(&full_queue, (void *)2, CT_FOREVER));
+	return 0;
+}
+
+static int read_then_wait(void *arg)
+{
+	(void)arg;
+	ct_rwlock_read_acquire(&dump_rw);
+	CHECK_OK(ct_event_wait(&dump_done, CT_FOREVER));
+	CHECK_OK(ct_rwlock_read_release(&dump_rw));
+	return 0;
+}
+
+static int write_rw(void *arg)
+{
+	(void)arg;
+	ct_rwlock_write_acquire(&dump_rw);
+	CHECK_OK(ct_rwlock_write_release(&dump_rw));
+	return 0;
+}
+
+static int take_lock_f(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&lock_f);
+	ct_lock_release(&lock_f);
+	return 0;
+}
+
+/* A thread cthreading did not start holds lock F: it has a record here
+ * (it took the lock), but no row in the dump. */
+static void *foreign_holder(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&lock_f);
+	CHECK_OK(ct_event_wait(&dump_done, CT_FOREVER));
+	ct_lock_release(&lock_f);
+	return NULL;
+}
+
+TEST(dump_shows_gil_rlock_sleep_full_queue_readers_and_unknown_holders)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_object_set_name(&dump_gil, "G");
+	ct_object_set_name(&dump_rlock, "R");
+	ct_object_set_name(&dump_rw, "RW");
+	ct_object_set_name(&lock_f, "F");
+	ct_queue_opts o = {.maxsize = 1};
+	CHECK_OK(ct_queue_init(&full_queue, &o));
+	ct_object_set_name(&full_queue, "Q");
+	CHECK_OK(ct_queue_put(&full_queue, (void *)1, CT_FOREVER));
+	CHECK_OK(ct_gil_acquire(&dump_gil));
+	ct_rlock_acquire(&dump_rlock);
+	ct_rlock_acquire(&dump_rlock);
+	pthread_t foreign;
+	CHECK(pthread_create(&foreign, NULL, foreign_holder, NULL) == 0);
+	while (!ct_lock_locked(&lock_f))
+		sched_yield();
+	ct_thread_t *t[6] = {
+		start_named(sleep_until_stopped, "sleeper"),
+		start_named(put_on_full, "putter"),
+		start_named(read_then_wait, "reader-1"),
+		start_named(read_then_wait, "reader-2"),
+		start_named(take_lock_f, "on-f"),
+		NULL,
+	};
+	while (ct_rwlock_readers(&dump_rw) != 2)
+		sched_yield();
+	t[5] = start_named(write_rw, "writer");
+	static const char *const needles[] = {
+		"holds GIL \"G\"",
+		"holds rlock \"R\", depth 2",
+		"\"sleeper\" ident",
+		"    sleeping for ",
+		"waiting on queue \"Q\" (full)",
+		"held for reading by 2 threads (readers are counted, not named)",
+		"waiting on lock \"F\"",
+		", holder not known",
+		NULL,
+	};
+	dump_until(needles);
+	CHECK_OK(ct_gil_release(&dump_gil));
+	CHECK_OK(ct_rlock_release(&dump_rlock));
+	CHECK_OK(ct_rlock_release(&dump_rlock));
+	CHECK_OK(ct_thread_request_stop(t[0]));
+	void *item;
+	CHECK_OK(ct_queue_get(&full_queue, &item, CT_FOREVER));
+	ct_event_set(&dump_done);
+	CHECK(pthread_join(foreign, NULL) == 0);
+	for (int i = 0; i < 6; i++)
+		sh_join(t[i]);
+	ct_queue_destroy(&full_queue);
+}
+
+/* ---- dumps and cycles in a fork child ------------------------------------ */
+
+static ct_lock_t lock_1 = CT_LOCK_INIT, lock_2 = CT_LOCK_INIT, lock_3 = CT_LOCK_INIT,
+		 lock_4 = CT_LOCK_INIT, lock_5 = CT_LOCK_INIT, lock_6 = CT_LOCK_INIT;
+static ct_event_t both_hold = CT_EVENT_INIT;
+static ct_barrier_t two_hold = CT_BARRIER_INIT(5); /* T2, T3, T5, F and the main thread */
+static ct_thread_t *joined_k;
+
+static int deadlock_self(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&lock_1);
+	ct_lock_acquire(&lock_1); /* reported; keeps waiting (deadlock=report) */
+	return 0;
+}
+
+static int wait_for_lock_2(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&lock_2);
+	return 0;
+}
+
+static int hold_2_join_k(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&lock_2);
+	joined_k = start_named(wait_for_lock_2, "K");
+	CHECK_OK(ct_thread_join(joined_k, CT_FOREVER)); /* a cycle through a join */
+	return 0;
+}
+
+/* Holds lock @p arg's first, and once both threads hold theirs asks for
+ * its second: the two make a cycle. */
+static int hold_then_want(void *arg)
+{
+	ct_lock_t **pair = arg;
+	ct_lock_acquire(pair[0]);
+	CHECK(ct_barrier_wait(&two_hold, CT_FOREVER) >= 0);
+	CHECK_OK(ct_event_wait(&both_hold, CT_FOREVER));
+	ct_lock_acquire(pair[1]);
+	return 0;
+}
+
+static int want_3(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&lock_3); /* into a cycle it is not part of */
+	return 0;
+}
+
+static void *foreign_hold_then_want(void *arg)
+{
+	(void)hold_then_want(arg);
+	return NULL;
+}
+
+/* A thread running @p fn(@p arg), named @p name, not started yet. */
+static ct_thread_t *start_with(ct_target_fn fn, void *arg, const char *name)
+{
+	ct_thread_opts o = {0};
+	o.name = name;
+	ct_thread_t *t;
+	CHECK_OK(ct_thread_new(&t, fn, arg, &o));
+	return t;
+}
+
+static void cycles_of_every_shape(void)
+{
+	ct_object_set_name(&lock_1, "L1");
+	ct_object_set_name(&lock_2, "L2");
+	ct_object_set_name(&lock_3, "L3");
+	ct_object_set_name(&lock_4, "L4");
+	ct_object_set_name(&lock_5, "L5");
+	ct_object_set_name(&lock_6, "L6");
+	start_named(deadlock_self, "S");
+	start_named(hold_2_join_k, "J");
+	static ct_lock_t *three_four[2] = {&lock_3, &lock_4}, *four_three[2] = {&lock_4, &lock_3};
+	CHECK_OK(ct_thread_start(start_with(hold_then_want, three_four, "T2")));
+	CHECK_OK(ct_thread_start(start_with(hold_then_want, four_three, "T3")));
+	/* A cycle through a thread cthreading did not start (no row). */
+	static ct_lock_t *five_six[2] = {&lock_5, &lock_6}, *six_five[2] = {&lock_6, &lock_5};
+	CHECK_OK(ct_thread_start(start_with(hold_then_want, six_five, "T5")));
+	pthread_t foreign;
+	CHECK(pthread_create(&foreign, NULL, foreign_hold_then_want, five_six) == 0);
+	CHECK(ct_barrier_wait(&two_hold, CT_FOREVER) >= 0);
+	ct_event_set(&both_hold);
+	static const char *const t2_t3[] = {"  \"T3\" waits for lock \"L3\", held by \"T2\"\n",
+					    NULL};
+	dump_until(t2_t3); /* T1's check then follows the cycle, and sees it is not in it */
+	start_named(want_3, "T1");
+	static const char *const needles[] = {
+		"Deadlock: 1 thread waiting for each other:\n  \"S\" waits for lock \"L1\", held "
+		"by "
+		"\"S\"",
+		"  \"J\" joins thread \"K\"\n",
+		"  \"K\" waits for lock \"L2\", held by \"J\"\n",
+		"  \"T2\" waits for lock \"L4\", held by \"T3\"\n",
+		"  \"T3\" waits for lock \"L3\", held by \"T2\"\n",
+		"  \"T5\" waits for lock \"L5\", held by \"?\"\n",
+		"  \"?\" waits for lock \"L6\", held by \"T5\"\n",
+		"\"T1\" ident",
+		NULL,
+	};
+	/* T1 waits too, and is in no cycle. */
+	for (;;) {
+		char *text = report_text(ct_dump);
+		bool done = has_all(text, needles) && strstr(text, "\"T1\" ident") &&
+			    strstr(strstr(text, "\"T1\" ident"), "waiting on lock \"L3\"");
+		CHECK(!strstr(text, "\"T1\" waits for"));
+		free(text);
+		if (done)
+			break;
+		ct_sleep(0.001);
+	}
+}
+
+/* In a fork child with deadlock=report, so that the threads stay where
+ * they are: the dump's deadlock section for a self-deadlock, a cycle
+ * through a join, and a thread waiting into a cycle it is not part of. */
+TEST(dump_cycles_of_every_shape)
+{
+	int status;
+	char *text = in_child("deadlock=report,log=", cycles_of_every_shape, &status);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK_HAS(text, "self-deadlock: thread \"S\" asks for lock \"L1\"");
+	CHECK_HAS(text, "the thread keeps waiting (deadlock=report)");
+	free(text);
+}
+
+/* The forking thread's records survive a fork; the others' end there. */
+TEST(dump_in_a_fork_child)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_object_set_name(&lock_a, "A");
+	ct_lock_acquire(&lock_a);
+	ct_thread_t *t = start_named(hold_then_release, "waiter");
+	ht_wait_parked(t);
+	fflush(NULL);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		char *text = report_text(ct_dump);
+		bool ok = strstr(text, "holds lock \"A\"") && !strstr(text, "\"waiter\"");
+		free(text);
+		ct_lock_release(&lock_a);
+		HT_CHILD_EXIT(ok ? 0 : 1);
+	}
+	int status;
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ct_lock_release(&lock_a);
+	sh_join(t);
+}
+
+/* ---- recording corners ---------------------------------------------------- */
+
+/* A depth counter whose thread cannot get a trace buffer is lost. */
+TEST(depth_without_a_buffer_is_lost)
+{
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	ct_queue_t q;
+	ct_queue_opts o = {.maxsize = 4}; /* its storage made here: puts allocate nothing */
+	CHECK_OK(ct_queue_init(&q, &o));
+	ct_object_set_name(&q, "q");
+	ct_lock_acquire(&lock_a); /* the record, without a buffer */
+	ct_lock_release(&lock_a);
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	CHECK_OK(ct_queue_put(&q, (void *)1, CT_FOREVER)); /* lost */
+	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+	CHECK_OK(ct_queue_put(&q, (void *)2, CT_FOREVER));
+	char *text = written_trace();
+	CHECK_EVENTS(text, "MainThread", 1, "\"ph\":\"C\"", "\"name\":\"queue \\\"q\\\" depth\"");
+	CHECK_EVENTS(text, "MainThread", 1, "\"args\":{\"depth\":2}");
+	free(text);
+	ct_queue_destroy(&q);
+}
+
+static ct_event_t named_go = CT_EVENT_INIT;
+
+/* Not static: the span is named by the function when its name is lost. */
+int forgetful_task(void *arg, void **result);
+
+int forgetful_task(void *arg, void **result)
+{
+	(void)arg;
+	*result = NULL;
+	CHECK_OK(ct_event_wait(&named_go, CT_FOREVER));
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1); /* the copy of its name fails */
+	return 0;
+}
+
+/* Two tasks of one name share its copy; a name that cannot be copied
+ * leaves the function's. */
+TEST(task_names_shared_or_lost)
+{
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	ct_executor_t ex;
+	one_worker_pool(&ex, "pool");
+	ct_future_t *f[3];
+	CHECK_OK(ct_executor_submit(&ex, traced_task, NULL, &f[0]));
+	CHECK_OK(ct_executor_submit(&ex, traced_task, NULL, &f[1]));
+	ct_object_set_name(f[0], "same");
+	ct_object_set_name(f[1], "same");
+	ct_event_set(&task_go);
+	void *r;
+	for (int i = 0; i < 2; i++)
+		CHECK_OK(ct_future_result(f[i], CT_FOREVER, &r));
+	CHECK_OK(ct_executor_submit(&ex, forgetful_task, NULL, &f[2]));
+	ct_object_set_name(f[2], "forgotten");
+	ct_event_set(&named_go);
+	CHECK_OK(ct_future_result(f[2], CT_FOREVER, &r));
+	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+	for (int i = 0; i < 3; i++)
+		ct_future_release(f[i]);
+	CHECK_OK(ct_executor_shutdown(&ex, true, false));
+	char *text = written_trace();
+	CHECK_EVENTS(text, "pool_0", 2, "\"name\":\"task same\"");
+	CHECK_EVENTS(text, "pool_0", 1, "\"name\":\"task forgetful_task+0x0");
+	free(text);
+	ct_executor_destroy(&ex);
+}
+
+/* With the profile alone: the GIL's waits and holds; a queue waited on
+ * when full only, an RWLock by a writer for its readers only. */
+TEST(profile_gil_and_one_sided_waits)
+{
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	contend_for_the_gil("G");
+	ct_queue_t q;
+	ct_queue_opts o = {.maxsize = 1};
+	CHECK_OK(ct_queue_init(&q, &o));
+	ct_object_set_name(&q, "Q");
+	CHECK_OK(ct_queue_put(&q, (void *)1, CT_FOREVER));
+	CHECK_RC(ct_queue_put(&q, (void *)2, 0.0001), CT_EFULL);
+	ct_rwlock_t rw;
+	ct_rwlock_init(&rw);
+	ct_object_set_name(&rw, "RW");
+	ct_rwlock_read_acquire(&rw);
+	CHECK_RC(ct_rwlock_write_acquire_timeout(&rw, 0.0001), CT_ETIMEDOUT);
+	CHECK_OK(ct_rwlock_read_release(&rw));
+	char *text = report_text(ct_profile_report);
+	CHECK_HAS(text, "GIL \"G\": 1 waits");
+	CHECK_HAS(text, "queue \"Q\": 1 waits (0 on empty, 1 on full)");
+	CHECK_HAS(text, "(0 by readers, 1 by a writer for readers to leave)");
+	free(text);
+	ct_queue_destroy(&q);
+}
+
+#define CHAIN 33 /* threads waiting in a row: longer than a cycle is followed */
+
+static ct_lock_t chain[CHAIN + 1];
+static ct_event_t chain_end = CT_EVENT_INIT;
+
+static int chain_link(void *arg)
+{
+	intptr_t i = (intptr_t)arg;
+	ct_lock_acquire(&chain[i]);
+	if (i == CHAIN)
+		CHECK_OK(ct_event_wait(&chain_end, CT_FOREVER));
+	else
+		ct_lock_acquire(&chain[i + 1]);
+	if (i != CHAIN)
+		ct_lock_release(&chain[i + 1]);
+	ct_lock_release(&chain[i]);
+	return 0;
+}
+
+/* A chain of waits longer than a cycle is followed (32 threads) is not a
+ * deadlock, for the check nor for the dump. */
+TEST(long_chain_of_waits_is_no_deadlock)
+{
+	char *log = configure_logged("deadlock", "chain.log");
+	ct_thread_t *t[CHAIN + 1];
+	for (int i = 0; i <= CHAIN; i++)
+		ct_lock_init(&chain[i]);
+	for (intptr_t i = CHAIN; i >= 1; i--) { /* from the end: each waits for the next */
+		t[i] = sh_start(chain_link, (void *)i);
+		ht_wait_parked(t[i]);
+	}
+	t[0] = sh_start(chain_link, (void *)0); /* the 34th link */
+	ht_wait_parked(t[0]);
+	char *text = report_text(ct_dump);
+	CHECK_HAS(text, "No deadlock found.");
+	free(text);
+	ct_event_set(&chain_end);
+	for (int i = 0; i <= CHAIN; i++)
+		sh_join(t[i]);
+	text = logged(log);
+	CHECK(strstr(text, "deadlock") == NULL);
+	free(text);
+}
+
+static ct_event_t late_go = CT_EVENT_INIT;
+
+static int wait_late_go(void *arg, void **result)
+{
+	(void)arg;
+	*result = NULL;
+	return ct_event_wait(&late_go, CT_FOREVER) == 0 ? 0 : 1;
+}
+
+/* A task submitted while nothing recorded has no queueing delay to show. */
+TEST(task_submitted_before_the_trace)
+{
+	ct_executor_t ex;
+	one_worker_pool(&ex, "pool");
+	ct_future_t *f[2];
+	CHECK_OK(ct_executor_submit(&ex, wait_late_go, NULL, &f[0]));
+	CHECK_OK(ct_executor_submit(&ex, traced_task, NULL, &f[1]));
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	ct_event_set(&task_go);
+	ct_event_set(&late_go);
+	void *r;
+	for (int i = 0; i < 2; i++) {
+		CHECK_OK(ct_future_result(f[i], CT_FOREVER, &r));
+		ct_future_release(f[i]);
+	}
+	CHECK_OK(ct_executor_shutdown(&ex, true, false));
+	char *text = written_trace();
+	CHECK_EVENTS(text, "pool_0", 1, "\"name\":\"task traced_task+0x0", "\"queued_us\":0.000");
+	free(text);
+	ct_executor_destroy(&ex);
+}
+
+static atomic_int gil_phase; /* 1: the thread is known; 2: it may go on */
+
+/* A thread cthreading did not start, known to it before the trace began
+ * (so that its first hook is the GIL's): runs @p gil_ops without memory
+ * for its record. */
+static void *gil_without_memory(void *arg)
+{
+	(void)arg;
+	(void)ct_current_thread(); /* its thread record, before the trace */
+	atomic_store(&gil_phase, 1);
+	while (atomic_load(&gil_phase) != 2)
+		sched_yield();
+	ct__fault_set(CT__FAULT_ALLOC, 0, (intptr_t)arg); /* its first hooks cannot make it */
+	CHECK_OK(ct_gil_acquire(&traced_gil));
+	CHECK_OK(ct_gil_release(&traced_gil));
+	return NULL;
+}
+
+/* Starts gil_without_memory() with @p failures allocations to fail. */
+static pthread_t start_gil_without_memory(intptr_t failures)
+{
+	atomic_store(&gil_phase, 0);
+	CHECK_OK(ct_debug_configure("off"));
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, gil_without_memory, (void *)failures) == 0);
+	while (atomic_load(&gil_phase) != 1)
+		sched_yield();
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	return t;
+}
+
+/* The GIL's hooks on threads whose record cannot be made: no span for
+ * what began without one (a hold from a free GIL; a wait, then its hold). */
+TEST(gil_hooks_without_memory)
+{
+	ct_object_set_name(&traced_gil, "G");
+	pthread_t t = start_gil_without_memory(1);
+	atomic_store(&gil_phase, 2); /* takes the free GIL: no hold began */
+	CHECK(pthread_join(t, NULL) == 0);
+	t = start_gil_without_memory(2);
+	atomic_store(&gil_phase, 2); /* gil_given cannot make it either */
+	CHECK(pthread_join(t, NULL) == 0);
+	t = start_gil_without_memory(1);
+	CHECK_OK(ct_gil_acquire(&traced_gil));
+	atomic_store(&gil_phase, 2);
+	ct_gil_stats_t st;
+	do { /* until it has waited long enough to ask for the GIL */
+		CHECK_OK(ct_gil_stats(&traced_gil, &st));
+		sched_yield();
+	} while (st.drop_requests == 0);
+	CHECK_OK(ct_gil_release(&traced_gil));
+	CHECK(pthread_join(t, NULL) == 0);
+	char *text = written_trace();
+	if (ht_count(text, "\"name\":\"wait GIL") != 0 ||
+	    ht_count(text, "\"name\":\"hold GIL") != 2)
+		ht_fail(__FILE__, __LINE__,
+			"one hold of the main thread's, one of the waiter's:\n%s", text);
+	free(text);
+}
+
+/* The profile alone keeps no depth: a SimpleQueue's put records nothing. */
+TEST(simplequeue_put_with_the_profile_alone)
+{
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	ct_simplequeue_t q;
+	ct_simplequeue_init(&q);
+	ct_lock_acquire(&lock_a); /* a record, to show the put is not kept out by that */
+	ct_lock_release(&lock_a);
+	CHECK_OK(ct_simplequeue_put(&q, (void *)1));
+	void *item;
+	CHECK_OK(ct_simplequeue_get(&q, &item, 0));
+	CHECK_OK(ct_simplequeue_destroy(&q));
+	char *text = report_text(ct_profile_report);
+	CHECK(strstr(text, "simple queue") == NULL);
+	free(text);
+}
+
+static int wait_a_moment(void *arg)
+{
+	(void)arg;
+	CHECK_RC(ct_event_wait(&go, 0.0001), CT_ETIMEDOUT);
+	return 0;
+}
+
+/* A thread's name is kept to 63 bytes, cut before a character; a name
+ * of nothing but continuation bytes is cut to nothing; DEL shows as '?'. */
+TEST(long_and_odd_thread_names_in_the_trace)
+{
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	char ascii[71], cont[71];
+	memset(ascii, 'a', 70);
+	ascii[70] = 0;
+	memset(cont, 0x80, 70);
+	cont[70] = 0;
+	sh_join(start_named(wait_a_moment, ascii));
+	sh_join(start_named(wait_a_moment, cont));
+	sh_join(start_named(wait_a_moment, "del\x7f"));
+	char *text = written_trace();
+	char want[128];
+	snprintf(want, sizeof want, "\"args\":{\"name\":\"%.63s\"}", ascii);
+	CHECK_HAS(text, want);
+	CHECK_HAS(text, "\"args\":{\"name\":\"\"}");
+	CHECK_HAS(text, "\"args\":{\"name\":\"del?\"}");
+	free(text);
+}
+
+/* A fork by a thread with no record: nothing of its own to keep quiet. */
+TEST(fork_by_a_thread_without_a_record)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	fflush(NULL);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		ct_lock_acquire(&lock_a); /* the child's hooks work */
+		char *text = report_text(ct_dump);
+		bool ok = strstr(text, "holds lock") != NULL;
+		free(text);
+		HT_CHILD_EXIT(ok ? 0 : 1);
+	}
+	int status;
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 /* ---- profile ------------------------------------------------------------- */
@@ -1147,6 +2524,34 @@ TEST(dump_names_cannot_fake_lines)
 	sh_join(t);
 }
 
+static int return_at_once(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+/* A thread dumped just after its start may not have stored its ident and
+ * native id yet: the dump says so, and never shows a 0 for either. The
+ * window is short: the dumps run while threads start, again and again; a
+ * dump that caught a thread in it must say "not yet known". */
+TEST(dump_ids_not_yet_known_rather_than_zero)
+{
+	int caught = 0;
+	for (int i = 0; i < 300; i++) {
+		ct_thread_t *t;
+		CHECK_OK(ct_thread_new(&t, return_at_once, NULL, NULL));
+		CHECK_OK(ct_thread_start(t));
+		char *text = report_text(ct_dump);
+		if (strstr(text, "ident 0,") || strstr(text, "native id 0,"))
+			ht_fail(__FILE__, __LINE__, "a 0 shown as an id:\n%s", text);
+		caught += strstr(text, "native id not yet known") != NULL;
+		free(text);
+		CHECK_OK(ct_thread_join(t, CT_FOREVER));
+		ct_thread_release(t);
+	}
+	fprintf(stderr, "%d of 300 dumps caught a thread before it stored its native id\n", caught);
+}
+
 TEST(unknown_settings_rejected)
 {
 	CHECK_RC(ct_debug_configure("deadlock,frobnicate"), CT_EINVAL);
@@ -1170,6 +2575,15 @@ TEST(environment_read_at_start)
 	unsetenv("CTHREADING");
 	CHECK_EQ(rc, 0);
 	CHECK_HAS(err, "setting \"bogus\" not understood");
+	free(out);
+	free(err);
+	/* Set but empty: nothing is switched on, nothing said. */
+	const char *quiet[] = {self, "names_kept_and_dropped", NULL};
+	CHECK_EQ(setenv("CTHREADING", "", 1), 0);
+	rc = ht_run(quiet, &out, &err);
+	unsetenv("CTHREADING");
+	CHECK_EQ(rc, 0);
+	CHECK_STR(err, "");
 	free(out);
 	free(err);
 }

@@ -148,9 +148,14 @@ CT_API const char *ct_err_name(int code);
 #if defined(__GNUC__)
 #define CT__LIKELY(x) __builtin_expect(!!(x), 1)
 #define CT__UNLIKELY(x) __builtin_expect(!!(x), 0)
+/* Inlined at -O0 too: a fast path whose slow path reports its caller's
+ * address (the debugging layer's call sites) must not become a function
+ * of its own, or every call site would be that function. */
+#define CT__ALWAYS_INLINE __attribute__((always_inline))
 #else
 #define CT__LIKELY(x) (x)
 #define CT__UNLIKELY(x) (x)
+#define CT__ALWAYS_INLINE
 #endif
 
 /* Atomics, one layout and one memory ordering in C and C++.

@@ -40,10 +40,13 @@ extern "C" {
  *   every wait (object, outcome), for every lock held 10 µs or more, for
  *   every time a thread held or waited for a GIL, and for every executor
  *   task a worker ran (named by its future's name, else its function, with
- *   its queueing delay); a counter ("ph":"C") of each queue's depth after
- *   every successful put and get. Written at exit and by ct_trace_write();
- *   tools/timeline.py draws it as a picture. A future's name counts if it
- *   was given before its task ended.
+ *   its queueing delay) and every run of a map's items by a worker ("map"
+ *   and the function); a counter ("ph":"C") of each queue's depth after
+ *   every successful put and get (a SimpleQueue's put, lock-free and
+ *   reentrant, records it only on a thread that has a trace buffer
+ *   already, as it may not allocate one). Written at exit and by
+ *   ct_trace_write(); tools/timeline.py draws it as a picture. A future's
+ *   name counts if it was given before its task ended.
  * - `profile=FILE` (`profile` alone: stderr): per object, acquisitions,
  *   contended acquisitions, total and longest wait, total hold time, and
  *   waits on every other object (conditions, events...): a queue's split
@@ -84,8 +87,9 @@ CT_API int ct_object_set_name(const void *object, const char *name);
 CT_API size_t ct_object_get_name(const void *object, char *buf, size_t size);
 
 /** Writes a thread dump to @p out: every thread known to cthreading, with
- *  its name, ident, native id, daemon flag, state (running, waiting,
- *  sleeping, new), what it waits on and for how long, what it holds (Lock,
+ *  its name, ident, native id ("not yet known" for a thread started a
+ *  moment ago that has not stored it), daemon flag, state (running,
+ *  waiting, sleeping), what it waits on and for how long, what it holds (Lock,
  *  RLock and its depth, RWLock's write side, the GIL), who holds what it
  *  waits for (an RWLock held for reading: how many readers, not which
  *  threads, as the read side's inline fast path is not followed); then a

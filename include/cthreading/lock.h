@@ -108,7 +108,7 @@ CT_API bool ct__lock_try_acquire_slow(ct_lock_t *lock);
  * ct_lock_acquire_timeout() for a wait that can be stopped). Releases the
  * caller's GIL while it sleeps. NULL does nothing (ct_lock_acquire_timeout()
  * reports it: CT_EINVAL). */
-static inline void ct_lock_acquire(ct_lock_t *lock)
+static inline CT__ALWAYS_INLINE void ct_lock_acquire(ct_lock_t *lock)
 {
 	if (CT__UNLIKELY(lock == NULL))
 		return;
@@ -123,7 +123,7 @@ static inline void ct_lock_acquire(ct_lock_t *lock)
 
 /** `Lock.acquire(blocking=False)`: true if the lock was free and is now held;
  *  false for NULL. */
-static inline bool ct_lock_try_acquire(ct_lock_t *lock)
+static inline CT__ALWAYS_INLINE bool ct_lock_try_acquire(ct_lock_t *lock)
 {
 	if (CT__UNLIKELY(lock == NULL))
 		return false;

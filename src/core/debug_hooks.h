@@ -76,11 +76,16 @@ struct ct__debug_hooks {
 	int64_t (*now)(void);
 	/* A worker of @p executor (the handle) starts a task submitted at
 	 * @p queued (a now() reading; 0: not known), and ends it: @p future
-	 * names it (ct_object_set_name), else @p fn's address. */
+	 * names it (ct_object_set_name), else @p fn's address. A map's helper
+	 * calls them around the items it claims, with @p future NULL. */
 	void (*task_begin)(const void *executor, int64_t queued);
 	void (*task_end)(const void *executor, const void *future, void (*fn)(void));
 	/* @p object (a queue) holds @p depth items after a put or a get. */
 	void (*depth)(const void *object, unsigned kind, size_t depth);
+	/* The same from a call that promises to be lock-free and reentrant (a
+	 * SimpleQueue's put): takes no lock and allocates nothing, so it
+	 * records only into a trace buffer the thread has already. */
+	void (*depth_reentrant)(const void *object, unsigned kind, size_t depth);
 };
 
 /* Set while trace or profile is on: the recording hooks above are called.

@@ -39,7 +39,7 @@ struct dheld *ct__dbg_held_slot(struct dthread *t, const void *obj)
 
 struct dthread *ct__dbg_holder_locked(struct dthread *waiter, const void *obj, unsigned kind)
 {
-	if (!obj || !ct__dbg_lock_like(kind))
+	if (!ct__dbg_lock_like(kind)) /* obj is never NULL: every caller looked */
 		return NULL;
 	unsigned long ident = 0;
 	/* Relaxed: snapshots (debug_internal.h), below too. */
@@ -68,7 +68,6 @@ struct edge {
 	const void *from, *to; /* from NULL: empty; to NULL: deleted */
 	void *site_from, *site_to;
 	char thread[DBG_NAME_MAX];
-	bool reported;
 };
 
 static struct {
@@ -85,12 +84,13 @@ static unsigned edge_hash(const void *from, const void *to)
 	return (unsigned)(h >> (64 - EDGES_LOG2));
 }
 
-/* The edge from -> to, or where it would go (NULL if the table is full). */
+/* The edge from -> to, or where it would go. At most 3/4 of the slots are
+ * ever used (deleted ones included), so an empty slot ends every search. */
 static struct edge *edge_find(const void *from, const void *to, bool *found)
 {
 	struct edge *free_slot = NULL;
 	*found = false;
-	for (unsigned i = edge_hash(from, to), n = 0; n < EDGES; i = (i + 1) & (EDGES - 1), n++) {
+	for (unsigned i = edge_hash(from, to);; i = (i + 1) & (EDGES - 1)) {
 		struct edge *e = &orders.table[i];
 		if (!e->from)
 			return free_slot ? free_slot : e;
@@ -98,10 +98,9 @@ static struct edge *edge_find(const void *from, const void *to, bool *found)
 			*found = true;
 			return e;
 		}
-		if (!e->to && !free_slot)
+		if (!e->to) /* deleted: any one on the way will do */
 			free_slot = e;
 	}
-	return free_slot;
 }
 
 void ct__dbg_orders_fork(int phase)
@@ -112,7 +111,7 @@ void ct__dbg_orders_fork(int phase)
 void ct__dbg_forget_orders(const void *obj)
 {
 	ct__rawlock_lock(&orders.lock);
-	if (orders.table && orders.used)
+	if (orders.used) /* used: the table exists */
 		for (unsigned i = 0; i < EDGES; i++) {
 			struct edge *e = &orders.table[i];
 			if (e->from && e->to && (e->from == obj || e->to == obj))
@@ -163,11 +162,16 @@ static void check_order(struct dthread *me, const void *obj, unsigned kind, void
 		struct inversion inv;
 		bool report = false;
 		ct__rawlock_lock(&orders.lock);
-		if (!orders.table)
-			orders.table = calloc(EDGES, sizeof *orders.table);
-		bool found = false;
-		struct edge *e = orders.table ? edge_find(held, obj, &found) : NULL;
-		if (!found && e && orders.used < EDGES * 3 / 4) {
+		if (!orders.table &&
+		    !(orders.table = ct__dbg_alloc(EDGES * sizeof *orders.table))) {
+			ct__rawlock_unlock(&orders.lock);
+			return; /* no memory for the table: not checked this time */
+		}
+		bool found;
+		struct edge *e = edge_find(held, obj, &found);
+		if (found) {
+			/* known already */
+		} else if (orders.used < EDGES * 3 / 4) {
 			if (!e->from)
 				orders.used++;
 			e->from = held;
@@ -175,17 +179,16 @@ static void check_order(struct dthread *me, const void *obj, unsigned kind, void
 			e->site_from = /* relaxed: own record */
 				atomic_load_explicit(&me->held[i].site, memory_order_relaxed);
 			e->site_to = site;
-			e->reported = false;
-			ct__dbg_thread_name(me, e->thread, sizeof e->thread);
+			ct__dbg_thread_name(me, e->thread);
 			bool back_found;
 			struct edge *back = edge_find(obj, held, &back_found);
-			if (back_found && !back->reported) {
-				back->reported = e->reported = true;
+			/* Once per pair: from now on both edges are found. */
+			if (back_found) {
 				inv.first = *back;
 				inv.second = *e;
 				report = true;
 			}
-		} else if (!found && !orders.full_said) {
+		} else if (!orders.full_said) {
 			orders.full_said = true;
 			fprintf(ct__dbg_log(),
 				"cthreading: deadlock: %u lock orders known, no room "
@@ -256,7 +259,7 @@ static void report_cycle(const struct cycle_step *steps, unsigned n, void *site,
 	FILE *out = ct__dbg_log();
 	if (n == 1) {
 		ct__dbg_describe(steps[0].obj, steps[0].kind, what, sizeof what);
-		ct__dbg_thread_name(steps[0].t, who, sizeof who);
+		ct__dbg_thread_name(steps[0].t, who);
 		ct__dbg_site(site, where, sizeof where);
 		struct dheld *h = ct__dbg_held_slot(steps[0].t, steps[0].obj);
 		ct__dbg_site(h ? atomic_load(&h->site) : NULL, taken, sizeof taken);
@@ -270,9 +273,9 @@ static void report_cycle(const struct cycle_step *steps, unsigned n, void *site,
 		fprintf(out, "cthreading: deadlock: a cycle of %u threads waiting for each other\n",
 			n);
 		for (unsigned i = 0; i < n; i++) {
-			ct__dbg_describe_stored(steps[i].obj, steps[i].kind, what, sizeof what);
-			ct__dbg_thread_name(steps[i].t, who, sizeof who);
-			ct__dbg_thread_name(steps[i].holder, whom, sizeof whom);
+			ct__dbg_describe(steps[i].obj, steps[i].kind, what, sizeof what);
+			ct__dbg_thread_name(steps[i].t, who);
+			ct__dbg_thread_name(steps[i].holder, whom);
 			void *at = i == 0 ? site : atomic_load(&steps[i].t->wait_site);
 			ct__dbg_site(at, where, sizeof where);
 			if (steps[i].kind == CT__OBJ_THREAD) { /* the handle may be gone */
@@ -301,6 +304,19 @@ static void report_cycle(const struct cycle_step *steps, unsigned n, void *site,
 	ct__rawlock_unlock(&dbg.report_lock);
 }
 
+#ifdef CT_TEST_GCOV_DUMP
+void __gcov_dump(void);
+#endif
+
+/* Ends the process after a deadlock's report. */
+static _Noreturn void report_abort(void)
+{
+#ifdef CT_TEST_GCOV_DUMP
+	__gcov_dump(); /* coverage builds: abort() would drop the counts */
+#endif
+	abort();
+}
+
 /* 0, or CT_EDEADLK when the wait @p me is about to begin closes a cycle. */
 static int check_cycle(struct dthread *me, const void *obj, unsigned kind, int64_t deadline,
 		       void *site)
@@ -327,7 +343,7 @@ static int check_cycle(struct dthread *me, const void *obj, unsigned kind, int64
 	if (timed)
 		return CT_EDEADLK;
 	if (!keep)
-		abort();
+		report_abort();
 	return 0;
 }
 
@@ -364,6 +380,7 @@ static void park_begin(const void *key, int64_t deadline)
 	const void *obj = me->pending_obj ? me->pending_obj : key ? key : &sleeping;
 	unsigned kind = me->pending_obj ? me->pending_kind : key ? CT__OBJ_UNKNOWN : CT__OBJ_SLEEP;
 	me->pending_obj = NULL;
+	me->resume_at = 0;
 	/* An acquire's wait goes on across its parks; its start stays. */
 	if (!(me->acquiring && atomic_load_explicit(&me->wait_obj, memory_order_relaxed) == obj)) {
 		set_wait(me, obj, kind, NULL);
@@ -397,6 +414,14 @@ static void park_end(int rc)
 				ct__dbg_profile_waited(obj, kind, now - since);
 			if (mode & DBG_TRACE)
 				ct__dbg_trace_span(me, DBG_SPAN_WAIT, obj, kind, since, now, rc);
+			/* A condition's wait takes its lock back at once (the
+			 * next acquired): its hold begins now. */
+			if (kind == CT__OBJ_CONDITION) {
+				me->resume_at = now;
+				/* Relaxed: the settings' generation, compared only. */
+				me->resume_gen =
+					atomic_load_explicit(&dbg.gen, memory_order_relaxed);
+			}
 		}
 		/* Relaxed: the thread's own record (debug_internal.h). */
 		atomic_store_explicit(&me->wait_obj, NULL, memory_order_relaxed);
@@ -412,7 +437,8 @@ static int acquiring(const void *obj, unsigned kind, int64_t deadline, void *sit
 	int rc = 0;
 	if (kind == CT__OBJ_THREAD) { /* our own join: the handle is alive */
 		struct ct__thread *rec = ((const ct_thread_t *)obj)->ct__impl;
-		bool running = rec && atomic_load(&rec->state) == CT__T_RUNNING;
+		/* The join checked the handle: it has a record. */
+		bool running = atomic_load(&rec->state) == CT__T_RUNNING;
 		/* Relaxed: own record (debug_internal.h). */
 		atomic_store_explicit(&me->wait_ident, running ? atomic_load(&rec->ident) : 0,
 				      memory_order_relaxed);
@@ -430,6 +456,16 @@ static int acquiring(const void *obj, unsigned kind, int64_t deadline, void *sit
 	return rc;
 }
 
+/* True when this acquire takes back a condition's lock right after its
+ * wait (park_end noted when), with no wait of its own, under the same
+ * settings: no user code ran since that reading. */
+static bool resumes(const struct dthread *me)
+{
+	/* Relaxed: the settings' generation, compared only. */
+	return me->resume_at && !me->acquiring &&
+	       me->resume_gen == atomic_load_explicit(&dbg.gen, memory_order_relaxed);
+}
+
 static void acquired(const void *obj, unsigned kind, void *site, int rc, bool waited, bool blocking)
 {
 	struct dthread *me = ct__dbg_enter();
@@ -437,7 +473,10 @@ static void acquired(const void *obj, unsigned kind, void *site, int rc, bool wa
 		return;
 	/* Relaxed: a switch (debug_internal.h). */
 	uint32_t mode = atomic_load_explicit(&dbg.mode, memory_order_relaxed);
-	int64_t now = mode & (DBG_PROFILE | DBG_TRACE) ? ct__dbg_now() : 0;
+	int64_t now = 0;
+	if (mode & (DBG_PROFILE | DBG_TRACE))
+		now = resumes(me) ? me->resume_at : ct__dbg_now();
+	me->resume_at = 0;
 	int64_t waited_ticks = 0;
 	if (me->acquiring) {
 		/* Relaxed: own record (debug_internal.h). */
@@ -536,8 +575,9 @@ const struct ct__debug_hooks ct__dbg_hooks = {
 	.gil_wait = ct__dbg_gil_wait,
 	.gil_taken = ct__dbg_gil_taken,
 	.gil_given = ct__dbg_gil_given,
-	.now = ct__dbg_now,
+	.now = ct__dbg_clock,
 	.task_begin = ct__dbg_task_begin,
 	.task_end = ct__dbg_task_end,
 	.depth = ct__dbg_depth,
+	.depth_reentrant = ct__dbg_depth_reentrant,
 };

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "core/fault.h"
 #include "core/internal.h"
 #include "cthreading/thread.h"
 
@@ -33,13 +34,12 @@ static struct {
 
 int64_t ct__dbg_hold_span_ticks = DBG_HOLD_SPAN_NS;
 
-#if defined(__x86_64__)
-#include <x86intrin.h>
-int64_t ct__dbg_now(void)
+int64_t ct__dbg_clock(void)
 {
-	return (int64_t)__rdtsc();
+	return ct__dbg_now();
 }
 
+#if defined(__x86_64__)
 static void calibrate(void)
 {
 	clk.ticks0 = ct__dbg_now();
@@ -47,17 +47,11 @@ static void calibrate(void)
 	int64_t ns;
 	while ((ns = ct__now_ns()) - clk.ns0 < 2000000)
 		ct__cpu_relax();
-	int64_t ticks = ct__dbg_now();
-	if (ticks > clk.ticks0)
-		clk.scale = (double)(ns - clk.ns0) / (double)(ticks - clk.ticks0);
+	/* The TSC runs at a constant rate: it advanced over those 2 ms. */
+	clk.scale = (double)(ns - clk.ns0) / (double)(ct__dbg_now() - clk.ticks0);
 	ct__dbg_hold_span_ticks = (int64_t)(DBG_HOLD_SPAN_NS / clk.scale);
 }
 #else
-int64_t ct__dbg_now(void)
-{
-	return ct__now_ns();
-}
-
 static void calibrate(void)
 {
 	clk.ticks0 = clk.ns0 = ct__now_ns();
@@ -68,7 +62,7 @@ double ct__dbg_scale(void)
 {
 	pthread_once(&clk.once, calibrate);
 	int64_t ticks = ct__dbg_now(), ns = ct__now_ns();
-	if (ns - clk.ns0 > 100000000 && ticks > clk.ticks0)
+	if (ns - clk.ns0 > 100000000) /* and the ticks advanced with them */
 		return (double)(ns - clk.ns0) / (double)(ticks - clk.ticks0);
 	return clk.scale;
 }
@@ -76,6 +70,11 @@ double ct__dbg_scale(void)
 int64_t ct__dbg_to_ns(int64_t ticks, double scale)
 {
 	return clk.ns0 + (int64_t)((double)(ticks - clk.ticks0) * scale);
+}
+
+void *ct__dbg_alloc(size_t size)
+{
+	return ct__fault_hit(CT__FAULT_ALLOC) ? NULL : calloc(1, size);
 }
 
 FILE *ct__dbg_log(void)
@@ -113,7 +112,7 @@ static void make_exit_key(void)
 	(void)pthread_key_create(&exit_key, thread_gone);
 }
 
-void ct__dbg_thread_name(struct dthread *t, char *buf, size_t size)
+void ct__dbg_thread_name(struct dthread *t, char buf[DBG_NAME_MAX])
 {
 	for (int tries = 0; tries < 100; tries++) {
 		/* Acquire: the name's sequence number (a seqlock): pairs with the writer's
@@ -122,7 +121,7 @@ void ct__dbg_thread_name(struct dthread *t, char *buf, size_t size)
 		if (s & 1)
 			continue;
 		size_t i = 0;
-		for (; i + 1 < size && i < DBG_NAME_MAX - 1; i++) {
+		for (; i < DBG_NAME_MAX - 1; i++) {
 			/* Relaxed: checked by the sequence number. */
 			char c = __atomic_load_n(&t->name[i], __ATOMIC_RELAXED);
 			if (!c)
@@ -138,7 +137,7 @@ void ct__dbg_thread_name(struct dthread *t, char *buf, size_t size)
 			return;
 		}
 	}
-	snprintf(buf, size, "?");
+	snprintf(buf, DBG_NAME_MAX, "?");
 }
 
 void ct__dbg_refresh_name(struct dthread *me)
@@ -146,18 +145,20 @@ void ct__dbg_refresh_name(struct dthread *me)
 	/* Never makes the thread's record: that takes the registry's lock,
 	 * which the hook's caller may hold (fork's handler does). */
 	struct ct__thread *rec = ct__self_peek();
-	const char *name =
-		rec ? ct_thread_name(rec->self) : "(a thread cthreading does not know yet)";
+	/* One byte more than is kept: it says whether the name goes on. */
+	char name[DBG_NAME_MAX + 1];
+	snprintf(name, sizeof name, "%s",
+		 rec ? ct_thread_name(rec->self) : "(a thread cthreading does not know yet)");
 	/* Relaxed: only the owner writes its name; the fence below orders the odd number before
 	 * the characters. */
 	uint32_t s = atomic_load_explicit(&me->name_seq, memory_order_relaxed);
 	atomic_store_explicit(&me->name_seq, s + 1, memory_order_relaxed); /* relaxed: see above */
 	atomic_thread_fence(memory_order_release); /* release fence: seqlock, see above */
 	size_t n = 0;
-	while (name && name[n] && n < DBG_NAME_MAX - 1)
+	while (n < DBG_NAME_MAX - 1 && name[n])
 		n++;
 	/* Cut before a whole UTF-8 character, not inside one. */
-	if (name && name[n])
+	if (name[n])
 		while (n > 0 && ((unsigned char)name[n] & 0xC0) == 0x80)
 			n--;
 	for (size_t i = 0; i < n; i++)
@@ -184,7 +185,7 @@ struct dthread *ct__dbg_new_record(void)
 			break;
 		}
 	if (!me) {
-		me = calloc(1, sizeof *me);
+		me = ct__dbg_alloc(sizeof *me);
 		if (me) {
 			/* Relaxed: under threads_lock. */
 			me->next = atomic_load_explicit(&dbg.threads, memory_order_relaxed);
@@ -257,7 +258,7 @@ int ct_object_set_name(const void *object, const char *name)
 	struct name_entry *e = NULL;
 	if (name) {
 		size_t len = strlen(name);
-		e = malloc(sizeof *e + len + 1);
+		e = ct__dbg_alloc(sizeof *e + len + 1);
 		if (!e)
 			return CT_ENOMEM;
 		e->obj = object;
@@ -327,7 +328,7 @@ static const char *const kind_names[CT__OBJ_KINDS] = {
 
 const char *ct__dbg_kind_name(unsigned kind)
 {
-	return kind < CT__OBJ_KINDS && kind_names[kind] ? kind_names[kind] : "object";
+	return kind_names[kind]; /* every kind is named above */
 }
 
 void ct__dbg_printable(char *s)
@@ -337,7 +338,7 @@ void ct__dbg_printable(char *s)
 			*s = '?';
 }
 
-void ct__dbg_describe_stored(const void *obj, unsigned kind, char *buf, size_t size)
+void ct__dbg_describe(const void *obj, unsigned kind, char *buf, size_t size)
 {
 	char name[DBG_NAME_MAX];
 	const char *k = ct__dbg_kind_name(kind);
@@ -347,15 +348,6 @@ void ct__dbg_describe_stored(const void *obj, unsigned kind, char *buf, size_t s
 	} else {
 		snprintf(buf, size, "%s %p", k, obj);
 	}
-}
-
-void ct__dbg_describe(const void *obj, unsigned kind, char *buf, size_t size)
-{
-	if (kind == CT__OBJ_THREAD && obj) {
-		/* A join: the thread's own name. */
-		snprintf(buf, size, "thread \"%s\"", ct_thread_name(obj));
-	} else
-		ct__dbg_describe_stored(obj, kind, buf, size);
 }
 
 void ct__dbg_site(void *pc, char *buf, size_t size)
@@ -409,17 +401,16 @@ static void on_dump_signal(int sig)
 	errno = saved;
 }
 
-static void *dumper(void *arg)
+static _Noreturn void *dumper(void *arg)
 {
 	(void)arg;
 	atomic_store(&dumper_ident, (unsigned long)pthread_self());
 	for (;;) {
 		char c;
-		ssize_t n = read(dump_pipe[0], &c, 1);
-		if (n < 0 && errno == EINTR)
+		/* The write end is never closed; a handler the program installed
+		 * without SA_RESTART may interrupt the read (EINTR): read again. */
+		if (read(dump_pipe[0], &c, 1) != 1)
 			continue;
-		if (n <= 0)
-			return NULL;
 		ct__rawlock_lock(&dbg.report_lock);
 		FILE *out = ct__dbg_log();
 		ct__rawlock_unlock(&dbg.report_lock);
@@ -487,10 +478,12 @@ static int start_dumper(int sig)
 
 /* ---- settings ----------------------------------------------------------- */
 
-static void replace_path(char **slot, const char *value)
+/* 0, or CT_ENOMEM when @p value cannot be copied (the slot is then NULL). */
+static int replace_path(char **slot, const char *value)
 {
-	free(*slot);
-	*slot = value ? strdup(value) : NULL;
+	ct__free(*slot);
+	*slot = value ? ct__strdup(value) : NULL;
+	return value && !*slot ? CT_ENOMEM : 0;
 }
 
 static int apply(const char *key, const char *value, uint32_t *mode)
@@ -522,13 +515,15 @@ static int apply(const char *key, const char *value, uint32_t *mode)
 	if (strcmp(key, "trace") == 0) {
 		if (!value || !*value)
 			return CT_EINVAL;
-		replace_path(&dbg.trace_path, value);
+		if (replace_path(&dbg.trace_path, value) < 0)
+			return CT_ENOMEM;
 		*mode |= DBG_TRACE;
 		return 0;
 	}
 	if (strcmp(key, "profile") == 0) {
 		bool to_stderr = !value || strcmp(value, "-") == 0;
-		replace_path(&dbg.profile_path, to_stderr ? NULL : value);
+		if (replace_path(&dbg.profile_path, to_stderr ? NULL : value) < 0)
+			return CT_ENOMEM;
 		dbg.profile_stderr = to_stderr;
 		*mode |= DBG_PROFILE;
 		return 0;
@@ -582,11 +577,10 @@ static const char *errno_text(int err, char *buf, size_t size)
 static void report_setting(const char *key, const char *value, int rc)
 {
 	const char *why = rc == CT_EINVAL ? "not understood" : "could not be applied";
-	/* An errno value (a file's error) may have no cthreading message. */
+	/* The others are errno values (a file's error), which may have no
+	 * cthreading message: apply() returns no other code. */
 	char buf[128];
-	const char *detail = ct_strerror(rc);
-	if (strcmp(detail, "unknown error") == 0 && rc > -4000)
-		detail = errno_text(-rc, buf, sizeof buf);
+	const char *detail = rc == CT_EINVAL ? ct_strerror(rc) : errno_text(-rc, buf, sizeof buf);
 	fprintf(stderr, "cthreading: CTHREADING: setting \"%s%s%s\" %s (%s)\n", key,
 		value ? "=" : "", value ? value : "", why, detail);
 }
@@ -607,7 +601,7 @@ int ct_debug_configure(const char *settings)
 	(void)ct__dbg_scale(); /* calibrates the clock, once */
 	uint32_t mode = atomic_load(&dbg.mode);
 	int result = 0;
-	char *copy = strdup(settings);
+	char *copy = ct__strdup(settings);
 	if (!copy) {
 		pthread_mutex_unlock(&config_lock);
 		return CT_ENOMEM;
@@ -629,8 +623,9 @@ int ct_debug_configure(const char *settings)
 			result = rc == CT_EINVAL || result == 0 ? rc : result;
 		}
 	}
-	free(copy);
+	ct__free(copy);
 	atomic_store(&dbg.mode, mode);
+	atomic_fetch_add(&dbg.gen, 1);
 	if (mode & (DBG_TRACE | DBG_PROFILE))
 		pthread_once(&atexit_once, register_at_exit);
 	uint32_t flags = atomic_load(&ct__debug_flags) & CT__DEBUG_OBJECTS;

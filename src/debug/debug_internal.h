@@ -81,6 +81,12 @@ struct dthread {
 	 * by the park before it sleeps (a condition's lock) takes as its
 	 * time instead of reading the clock again; else 0. */
 	int64_t park_at;
+	/* The end of a condition's wait (its park_end's reading) and the
+	 * settings' generation then: the hold of the lock the wait takes back
+	 * next begins there, which spares that acquire a clock read (0:
+	 * none pending). */
+	int64_t resume_at;
+	uint32_t resume_gen;
 	unsigned busy; /* inside the debugging layer: hooks do nothing */
 	struct tbuf *trace;
 	/* Recording (record.c): since when the thread waits for / holds the
@@ -92,6 +98,7 @@ struct dthread {
 
 struct dbg_state {
 	_Atomic uint32_t mode; /* DBG_* */
+	_Atomic uint32_t gen;  /* raised by every ct_debug_configure() */
 	struct ct__rawlock threads_lock;
 	struct dthread *_Atomic threads;
 	struct ct__rawlock report_lock; /* one report at a time */
@@ -100,6 +107,11 @@ struct dbg_state {
 	bool profile_stderr;
 };
 extern struct dbg_state dbg;
+
+/* calloc(1, @p size), failing when a test injects allocation failures
+ * (core/fault.h): the layer's allocations (copies of strings use
+ * ct__strdup(), which does the same). */
+void *ct__dbg_alloc(size_t size);
 
 /* The calling thread's record (NULL until its first hook). */
 extern _Thread_local struct dthread *ct__dbg_tls CT__TLS_MODEL;
@@ -133,24 +145,37 @@ static inline struct dthread *ct__dbg_self(void)
 /* Copies the calling thread's name into its record. */
 void ct__dbg_refresh_name(struct dthread *me);
 /* Copies @p t's name into @p buf (a consistent copy, or "?"). */
-void ct__dbg_thread_name(struct dthread *t, char *buf, size_t size);
+void ct__dbg_thread_name(struct dthread *t, char buf[DBG_NAME_MAX]);
 /* Replaces each control character of @p s by '?': a name cannot add or
  * fake a line of a report. */
 void ct__dbg_printable(char *s);
 
-/* "lock \"name\" (0x...)" or "lock 0x..."; a thread joined by its own
- * name (while it is known to be alive: a join waits on it). */
+/* "lock \"name\"" or "lock 0x...": never reads the object, which may be
+ * gone (trace, profile). (A join, kind thread, is reported by the names
+ * of the threads, from their records.) */
 void ct__dbg_describe(const void *obj, unsigned kind, char *buf, size_t size);
-/* The same for an object that may be gone (trace, profile): never reads it. */
-void ct__dbg_describe_stored(const void *obj, unsigned kind, char *buf, size_t size);
 const char *ct__dbg_kind_name(unsigned kind);
 /* "function+0x1c (program)" for a return address. */
 void ct__dbg_site(void *pc, char *buf, size_t size);
 /* The stream reports go to. */
 FILE *ct__dbg_log(void);
 /* The layer's clock, in ticks (see debug.c); ticks * ct__dbg_scale() are
- * ns, ct__dbg_to_ns() gives CLOCK_MONOTONIC ns. */
-int64_t ct__dbg_now(void);
+ * ns, ct__dbg_to_ns() gives CLOCK_MONOTONIC ns. Inline: a hook reads it
+ * up to twice per event; ct__dbg_clock() is the same as a function. */
+#if defined(__x86_64__)
+#include <x86intrin.h>
+static inline int64_t ct__dbg_now(void)
+{
+	return (int64_t)__rdtsc();
+}
+#else
+#include "core/internal.h"
+static inline int64_t ct__dbg_now(void)
+{
+	return ct__now_ns();
+}
+#endif
+int64_t ct__dbg_clock(void);
 double ct__dbg_scale(void);
 int64_t ct__dbg_to_ns(int64_t ticks, double scale);
 extern int64_t ct__dbg_hold_span_ticks;
@@ -194,6 +219,7 @@ void ct__dbg_gil_given(const void *gil);
 void ct__dbg_task_begin(const void *executor, int64_t queued);
 void ct__dbg_task_end(const void *executor, const void *future, void (*fn)(void));
 void ct__dbg_depth(const void *object, unsigned kind, size_t depth);
+void ct__dbg_depth_reentrant(const void *object, unsigned kind, size_t depth);
 /* Holds at least this long become trace spans. */
 #define DBG_HOLD_SPAN_NS 10000
 void ct__dbg_write_at_exit(void);

@@ -15,7 +15,6 @@ struct row {
 	unsigned long ident;
 	long native_id;
 	bool daemon;
-	uint32_t state;
 	const void *gil;
 	const void *parked_on; /* the parking core's hint (waiter.h) */
 	struct dthread *d;     /* its record here, if it has one */
@@ -30,7 +29,7 @@ static void collect(ct_thread_t *t, void *arg)
 {
 	struct rows *rows = arg;
 	struct ct__thread *rec = t->ct__impl;
-	if (!rec || rows->n == rows->cap)
+	if (rows->n == rows->cap) /* a thread in the registry has its record */
 		return;
 	unsigned long ident = atomic_load(&rec->ident);
 	if (ct__dbg_is_dumper(ident))
@@ -41,7 +40,6 @@ static void collect(ct_thread_t *t, void *arg)
 	r->ident = ident;
 	r->native_id = (long)atomic_load(&rec->native_id);
 	r->daemon = atomic_load(&rec->daemon);
-	r->state = atomic_load(&rec->state);
 	/* Relaxed: a snapshot (debug_internal.h). */
 	r->gil = __atomic_load_n(&rec->w->holds, __ATOMIC_RELAXED);
 	/* Relaxed: a hint (waiter.h). */
@@ -51,10 +49,9 @@ static void collect(ct_thread_t *t, void *arg)
 
 static const char *state_name(const struct row *r)
 {
-	if (r->state == CT__T_NEW)
-		return "new";
-	if (r->state == CT__T_FINISHED)
-		return "done";
+	/* Every thread in the registry has started and not yet finished: a
+	 * thread enters it once started and leaves before it is marked
+	 * finished (a fork child takes out the threads it lost). */
 	/* Relaxed: a snapshot (debug_internal.h). */
 	const void *obj = r->d ? atomic_load_explicit(&r->d->wait_obj, memory_order_relaxed) : NULL;
 	if (obj)
@@ -69,13 +66,29 @@ static const char *state_name(const struct row *r)
 	return r->parked_on == &ct__sleep_key ? "sleeping" : "waiting";
 }
 
+/* "ident 1234, native id 56": a thread started a moment ago has not stored
+ * them yet (its start stores the ident after pthread_create() returns, and
+ * the thread its native id when it begins), and no thread has 0 for
+ * either. */
+static void print_ids(FILE *out, const struct row *r)
+{
+	if (r->ident)
+		fprintf(out, "ident %lu, ", r->ident);
+	else
+		fprintf(out, "ident not yet known, ");
+	if (r->native_id)
+		fprintf(out, "native id %ld", r->native_id);
+	else
+		fprintf(out, "native id not yet known");
+}
+
 /* A parked thread the hooks did not follow: where it is parked. */
 static void print_parked(FILE *out, const struct row *r)
 {
 	if (!r->parked_on || r->parked_on == &ct__sleep_key)
 		return;
 	char what[160];
-	ct__dbg_describe_stored(r->parked_on, CT__OBJ_UNKNOWN, what, sizeof what);
+	ct__dbg_describe(r->parked_on, CT__OBJ_UNKNOWN, what, sizeof what);
 	fprintf(out,
 		"    parked on %s (with dump, deadlock, trace or profile on: what it waits for, "
 		"how long, and who holds it)\n",
@@ -149,7 +162,7 @@ static void print_wait(FILE *out, struct rows *rows, const struct row *r, int64_
 			(double)(now - since) * scale / 1e9);
 		return;
 	}
-	ct__dbg_describe_stored(obj, kind, what, sizeof what);
+	ct__dbg_describe(obj, kind, what, sizeof what);
 	fprintf(out, "    waiting on %s%s for %.3f s", what,
 		kind == CT__OBJ_QUEUE_EMPTY  ? " (empty)"
 		: kind == CT__OBJ_QUEUE_FULL ? " (full)"
@@ -222,7 +235,7 @@ static unsigned print_cycles(FILE *out, struct rows *rows)
 		for (unsigned k = 0; k < n; k++) {
 			struct row *r = row_of(rows, path[k]);
 			struct row *h = row_of(rows, path[(k + 1) % n]);
-			ct__dbg_describe_stored(objs[k], kinds[k], what, sizeof what);
+			ct__dbg_describe(objs[k], kinds[k], what, sizeof what);
 			if (kinds[k] == CT__OBJ_THREAD)
 				fprintf(out, "  \"%s\" joins thread \"%s\"\n", r ? r->name : "?",
 					h ? h->name : "?");
@@ -242,7 +255,7 @@ int ct_dump(FILE *out)
 	if (me)
 		me->busy++; /* the registry's lock is not the program's */
 	struct rows rows = {.cap = 4096};
-	rows.v = calloc(rows.cap, sizeof *rows.v);
+	rows.v = ct__dbg_alloc(rows.cap * sizeof *rows.v);
 	if (!rows.v) {
 		if (me)
 			me->busy--;
@@ -258,7 +271,7 @@ int ct_dump(FILE *out)
 		/* Relaxed: a snapshot. */
 		unsigned long ident = atomic_load_explicit(&d->ident, memory_order_relaxed);
 		for (size_t i = 0; i < rows.n; i++)
-			if (rows.v[i].ident == ident && !rows.v[i].d)
+			if (rows.v[i].ident == ident) /* no two live threads share one */
 				rows.v[i].d = d;
 	}
 	ct__rawlock_unlock(&dbg.threads_lock);
@@ -278,8 +291,9 @@ int ct_dump(FILE *out)
 			     "trace or profile records them; a parked thread shows where)\n");
 	for (size_t i = 0; i < rows.n; i++) {
 		struct row *r = &rows.v[i];
-		fprintf(out, "\n\"%s\" ident %lu, native id %ld, %s, %s\n", r->name, r->ident,
-			r->native_id, r->daemon ? "daemon" : "not daemon", state_name(r));
+		fprintf(out, "\n\"%s\" ", r->name);
+		print_ids(out, r);
+		fprintf(out, ", %s, %s\n", r->daemon ? "daemon" : "not daemon", state_name(r));
 		print_wait(out, &rows, r, now, scale);
 		print_holds(out, r);
 	}

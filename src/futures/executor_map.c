@@ -34,6 +34,7 @@
  */
 #include "cthreading/executor.h"
 
+#include "core/debug_hooks.h"
 #include "futures/executor_internal.h"
 #include "park/park.h"
 
@@ -60,6 +61,10 @@ struct map_job {
 	_Atomic int cancel_code; /* what cancelled items report */
 	atomic_bool swept_by_pool;
 	_Atomic size_t next; /* the next item to claim */
+	/* debugging: the map's handle (a key, never read) and when it was
+	 * called, in the layer's clock (0: not known). */
+	const ct_executor_t *handle;
+	int64_t queued;
 	ct_task_fn fn;
 	size_t n;
 	uint32_t nhelpers;
@@ -180,9 +185,15 @@ void ct__map_run(struct ct__work *w, struct ct__executor *ex)
 {
 	struct map_job *job = ((struct map_helper *)w)->job;
 	size_t done = 0, i, end;
+	bool recording = false; /* debugging: a span over the items this helper claims */
 	bool stop = pool_gave_up(job, ex);
-	while (!stop && claim(job, &i, &end))
+	while (!stop && claim(job, &i, &end)) {
+		if (!recording && (recording = CT__DEBUG_ON(CT__DEBUG_RECORD))) /* debugging */
+			ct__debug()->task_begin(job->handle, job->queued);
 		done = run_claim(job, ex, i, end, done, &stop);
+	}
+	if (recording) /* debugging: the span's end */
+		ct__debug()->task_end(job->handle, NULL, (void (*)(void))job->fn);
 	if (done)
 		items_settled(job, done, false);
 	job_unref(job);
@@ -321,6 +332,8 @@ int ct_executor_map(ct_executor_t *handle, ct_task_fn fn, void *const *args, siz
 	struct map_job *job = job_new(fn, args, n, helpers);
 	if (!job)
 		return CT_ENOMEM;
+	job->handle = handle; /* debugging: the span's key and its queueing delay's start */
+	job->queued = CT__DEBUG_ON(CT__DEBUG_RECORD) ? ct__debug()->now() : 0;
 	rc = ct__executor_enqueue(ex, &job->helpers[0].work, &job->helpers[helpers - 1].work,
 				  helpers);
 	if (rc < 0) {

@@ -293,6 +293,9 @@ int ct_simplequeue_put(ct_simplequeue_t *q, void *item)
 		publish(&s->slots[off], item);
 		if (fresh)
 			recycle(q, fresh);
+		/* debugging: the depth, without a lock or an allocation */
+		CT__DEBUG_RECORD_HOOK(
+			depth_reentrant(q, CT__OBJ_SIMPLEQUEUE, ct_simplequeue_qsize(q)));
 		return 0;
 	}
 }
@@ -417,6 +420,8 @@ int ct_simplequeue_get(ct_simplequeue_t *q, void **item, double timeout)
 	}
 	rc = take(q, item, deadline);
 	ct_lock_release(&q->ct__get_lock);
+	if (rc == 0) /* debugging: the depth */
+		CT__DEBUG_RECORD_HOOK(depth(q, CT__OBJ_SIMPLEQUEUE, ct_simplequeue_qsize(q)));
 	return rc == CT_ETIMEDOUT ? CT_EEMPTY : rc;
 }
 
