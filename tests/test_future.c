@@ -702,6 +702,89 @@ static int exception_with_status_zero(void)
 	return rc;
 }
 
+/* ---- waiters and callbacks on one future ------------------------------------------------ */
+
+static void count_callback(ct_future_t *f, void *arg)
+{
+	(void)f;
+	atomic_fetch_add((atomic_int *)arg, 1);
+}
+
+/* A wait that gives up takes only its own link off the future: a done
+ * callback added before keeps the future hooked, and an as_completed
+ * iterator registered before (the next link on the future's list) still
+ * hears of the completion. */
+TEST(wait_gives_up_leaving_callbacks_and_other_waiters)
+{
+	ct_future_t *f;
+	CHECK_OK(ct_future_new(&f));
+	atomic_int calls = 0;
+	CHECK_OK(ct_future_add_done_callback(f, count_callback, &calls));
+	/* Alone on the list: its link goes, the callback stays. */
+	CHECK_RC(ct_wait(&f, 1, 0.001, CT_ALL_COMPLETED, NULL), CT_ETIMEDOUT);
+	ct_as_completed_t it;
+	CHECK_OK(ct_as_completed_init(&it, &f, 1, CT_FOREVER));
+	/* Registered after the iterator: first on the list, the iterator's
+	 * link after it. */
+	CHECK_RC(ct_wait(&f, 1, 0.001, CT_FIRST_COMPLETED, NULL), CT_ETIMEDOUT);
+	CHECK_EQ(calls, 0);
+	CHECK_EQ(ct_future_set_running_or_notify_cancel(f), 1);
+	CHECK_OK(ct_future_set_result(f, (void *)7));
+	CHECK_EQ(calls, 1);
+	ct_future_t *out = NULL;
+	CHECK_OK(ct_as_completed_next(&it, &out));
+	CHECK(out == f);
+	CHECK_EQ(ct_as_completed_remaining(&it), 0);
+	ct_as_completed_destroy(&it);
+	int status = -1;
+	CHECK_OK(ct_future_exception(f, 0, &status));
+	CHECK_EQ(status, 0);
+	CHECK_OK(ct_future_exception(f, 0, NULL)); /* the status is optional */
+	ct_future_release(f);
+}
+
+/* A future cancelled while queued is done, and told its callbacks, once:
+ * a shutdown with cancel_futures that then finds it on the queue leaves it
+ * as it is. */
+TEST(shutdown_cancel_leaves_a_cancelled_future_alone)
+{
+	struct held h;
+	hold(&h, 1);
+	atomic_int calls = 0;
+	ct_future_t *f = submit(&h.ex, square, (void *)2);
+	CHECK_OK(ct_future_add_done_callback(f, count_callback, &calls));
+	CHECK(ct_future_cancel(f));
+	CHECK_EQ(calls, 1);
+	CHECK_OK(ct_executor_shutdown(&h.ex, false, true));
+	CHECK_EQ(calls, 1);
+	CHECK(ct_future_cancelled(f));
+	CHECK_RC(ct_future_result(f, 0, NULL), CT_ECANCELLED);
+	ct_future_release(f);
+	unhold(&h);
+}
+
+/* A thread keeps at most 1024 freed futures for its next ones; the rest
+ * go back to malloc (the leak check of the AddressSanitizer build sees a
+ * future lost on the way). */
+TEST(futures_freed_beyond_the_thread_cache)
+{
+	enum { N = 1100 };
+	static ct_future_t *fs[N];
+	for (int round = 0; round < 2; round++) {
+		for (intptr_t i = 0; i < N; i++) {
+			CHECK_OK(ct_future_new(&fs[i]));
+			CHECK_EQ(ct_future_set_running_or_notify_cancel(fs[i]), 1);
+			CHECK_OK(ct_future_set_result(fs[i], (void *)i));
+		}
+		for (intptr_t i = 0; i < N; i++) {
+			void *v = NULL;
+			CHECK_OK(ct_future_result(fs[i], 0, &v));
+			CHECK_EQ((intptr_t)v, i);
+			ct_future_release(fs[i]);
+		}
+	}
+}
+
 /* ---- misuse ------------------------------------------------------------------------------- */
 
 static int result_nan_timeout(void)
@@ -749,10 +832,14 @@ MISUSE(wait_null_array, CT_EINVAL, "invalid argument",
        ct_wait(NULL, 2, CT_FOREVER, CT_ALL_COMPLETED, NULL))
 MISUSE(wait_null_future, CT_EINVAL, "invalid argument", wait_null_future())
 MISUSE(wait_bad_return_when, CT_EINVAL, "invalid argument", wait_bad_mode())
+MISUSE(wait_negative_return_when, CT_EINVAL, "invalid argument",
+       ct_wait(NULL, 0, CT_FOREVER, -1, NULL))
 MISUSE(wait_timeout_too_large, CT_ETOOLARGE, "timeout value is too large",
        ct_wait(NULL, 0, CT_TIMEOUT_MAX * 2, CT_ALL_COMPLETED, NULL))
 MISUSE(as_completed_null, CT_EINVAL, "invalid argument",
        ct_as_completed_init(NULL, NULL, 0, CT_FOREVER))
+MISUSE(as_completed_null_array, CT_EINVAL, "invalid argument",
+       ct_as_completed_init(&(ct_as_completed_t){NULL}, NULL, 2, CT_FOREVER))
 MISUSE(as_completed_next_uninitialised, CT_EINVAL, "invalid argument",
        ct_as_completed_next(&(ct_as_completed_t){NULL}, &(ct_future_t *){NULL}))
 MISUSE(cancelled_result, CT_ECANCELLED, "cancelled", cancelled_result())
