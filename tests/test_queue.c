@@ -970,6 +970,58 @@ TEST(growth_stops_at_the_bound)
 	}
 }
 
+/* ---- debugging -------------------------------------------------------------- */
+
+/* With waits recorded (profile), each wait in a locked queue counts as
+ * what it waits for: an item, room, or the tasks (join). */
+TEST(profile_counts_the_waits_of_a_locked_queue)
+{
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	static ct_queue_t q;
+	CHECK_OK(ct_queue_init(&q, &LOCKED));
+	CHECK_OK(ct_object_set_name(&q, "locked"));
+	struct call c = {.q = &q, .timeout = CT_FOREVER, .done = CT_EVENT_INIT};
+	ct_thread_t *t = start(do_get, &c);
+	until_waiting(&q, 1);
+	CHECK_OK(ct_queue_put_nowait(&q, P(1)));
+	finish(t);
+	CHECK_OK(c.rc);
+	CHECK_OK(ct_queue_task_done(&q));
+	int n = 0;
+	for (; ct_queue_put_nowait(&q, P(2)) == 0; n++)
+		;
+	c.item = P(3);
+	t = start(do_put, &c);
+	until_waiting(&q, 1);
+	void *item;
+	CHECK_OK(ct_queue_get_nowait(&q, &item));
+	finish(t);
+	CHECK_OK(c.rc);
+	t = start(do_join, &c);
+	until_waiting(&q, 1);
+	for (int i = 0; i <= n; i++)
+		CHECK_OK(ct_queue_task_done(&q));
+	finish(t);
+	CHECK_OK(c.rc);
+	/* Each side waited at least once (a waiter woken may wait again);
+	 * the waits neither on empty nor on full are the join's. */
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+	CHECK(f);
+	CHECK_OK(ct_profile_report(f));
+	fclose(f);
+	const char *row = strstr(text, "queue \"locked\": ");
+	int waits = 0, empty = 0, full = 0;
+	if (!row ||
+	    sscanf(row, "queue \"locked\": %d waits (%d on empty, %d on full)", &waits, &empty,
+		   &full) != 3 ||
+	    empty < 1 || full < 1 || waits <= empty + full)
+		ht_fail(__FILE__, __LINE__, "the profile:\n%s", text);
+	free(text);
+	CHECK_OK(ct_queue_destroy(&q));
+}
+
 /* ---- stop requests ---------------------------------------------------------- */
 
 static void check_stop_wakes(const ct_queue_opts *opts, ct_target_fn fn, bool fill)
