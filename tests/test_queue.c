@@ -1005,12 +1005,7 @@ TEST(profile_counts_the_waits_of_a_locked_queue)
 	CHECK_OK(c.rc);
 	/* Each side waited at least once (a waiter woken may wait again);
 	 * the waits neither on empty nor on full are the join's. */
-	char *text = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&text, &size);
-	CHECK(f);
-	CHECK_OK(ct_profile_report(f));
-	fclose(f);
+	char *text = ht_report_text(ct_profile_report);
 	const char *row = strstr(text, "queue \"locked\": ");
 	int waits = 0, empty = 0, full = 0;
 	if (!row ||

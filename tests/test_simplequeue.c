@@ -62,12 +62,7 @@ TEST(profile_counts_a_wait_for_the_first_put)
 	finish(t);
 	CHECK_OK(c.rc);
 	CHECK_EQ(U(c.item), 5);
-	char *text = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&text, &size);
-	CHECK(f);
-	CHECK_OK(ct_profile_report(f));
-	fclose(f);
+	char *text = ht_report_text(ct_profile_report);
 	if (!strstr(text, "simple queue \"first\": 1 waits"))
 		ht_fail(__FILE__, __LINE__, "the profile:\n%s", text);
 	free(text);
