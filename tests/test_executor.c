@@ -1144,13 +1144,14 @@ struct map_call {
 	ct_executor_t *ex;
 	void *const *args;
 	size_t n;
+	void **results; /* NULL: statuses only */
 	int statuses[4];
 };
 
-static int map_statuses_only(void *arg)
+static int map_statuses(void *arg)
 {
 	struct map_call *c = arg;
-	return ct_executor_map(c->ex, map_item, c->args, c->n, CT_FOREVER, NULL, c->statuses);
+	return ct_executor_map(c->ex, map_item, c->args, c->n, CT_FOREVER, c->results, c->statuses);
 }
 
 static void map_events_init(void)
@@ -1160,26 +1161,33 @@ static void map_events_init(void)
 	ct_event_init(&item_three_ran);
 }
 
-/* A map that collects statuses (no results) and whose caller is stopped
- * while item 1 runs: it returns the first failure (item 0's) and reports
- * the stop for item 1, and item 2 as it ended: whichever worker item 1
- * does not hold ran item 2 before item 3. */
+/* A map that collects statuses (with results or without) and whose caller
+ * is stopped while item 1 runs: it returns the first failure (item 0's)
+ * and reports the stop for item 1, and item 2 as it ended: whichever
+ * worker item 1 does not hold ran item 2 before item 3. */
 TEST(map_stopped_reports_each_status)
 {
-	map_events_init();
-	ct_executor_t *ex = new_pool(2);
 	static void *const args[4] = {(void *)0, (void *)1, (void *)2, (void *)3};
-	struct map_call c = {.ex = ex, .args = args, .n = 4};
-	struct blocker b;
-	blocker_start(&b, map_statuses_only, &c);
-	CHECK_OK(ct_event_wait(&item_three_ran, CT_FOREVER));
-	CHECK_EQ(blocker_stop(&b), 7);
-	CHECK_EQ(c.statuses[0], 7);
-	CHECK_RC(c.statuses[1], CT_ESTOPPED);
-	CHECK_OK(c.statuses[2]);
-	CHECK(c.statuses[3] == 0 || c.statuses[3] == CT_ESTOPPED);
-	ct_event_set(&item_go);
-	ct_executor_destroy(ex);
+	for (int with_results = 0; with_results < 2; with_results++) {
+		map_events_init();
+		ct_executor_t *ex = new_pool(2);
+		void *results[4] = {(void *)9, (void *)9, (void *)9, (void *)9};
+		struct map_call c = {
+			.ex = ex, .args = args, .n = 4, .results = with_results ? results : NULL};
+		struct blocker b;
+		blocker_start(&b, map_statuses, &c);
+		CHECK_OK(ct_event_wait(&item_three_ran, CT_FOREVER));
+		CHECK_EQ(blocker_stop(&b), 7);
+		CHECK_EQ(c.statuses[0], 7);
+		CHECK_RC(c.statuses[1], CT_ESTOPPED);
+		CHECK_OK(c.statuses[2]);
+		CHECK(c.statuses[3] == 0 || c.statuses[3] == CT_ESTOPPED);
+		/* The values of the items done (map_item gives none). */
+		CHECK(results[0] == (with_results ? NULL : (void *)9));
+		CHECK(results[2] == (with_results ? NULL : (void *)9));
+		ct_event_set(&item_go);
+		ct_executor_destroy(ex);
+	}
 }
 
 /* A shutdown with cancel_futures while one helper of a map runs item 1
@@ -1198,7 +1206,7 @@ TEST(map_helpers_ended_by_a_shutdown_sweep_once)
 	static void *const args[3] = {(void *)1, (void *)2, (void *)2};
 	struct map_call c = {.ex = &ex, .args = args, .n = 3};
 	struct blocker m;
-	blocker_start(&m, map_statuses_only, &c);
+	blocker_start(&m, map_statuses, &c);
 	CHECK_OK(ct_event_wait(&item_started, CT_FOREVER));
 	CHECK_OK(ct_executor_shutdown(&ex, false, true));
 	ct_event_set(&item_go);
