@@ -405,11 +405,14 @@ static void pass_on_putters(struct ct__qring *r)
 			ct__unpark_one(&r->putters, NULL, NULL);
 			return;
 		}
+		/* GCOVR_EXCL_BR_START: a race no test can aim at: a get moves the head between the
+		 * load and the CAS */
 		if ((h & PUTWAIT) ||
 		    /* Acq_rel: as in mark_and_park(). */
 		    atomic_compare_exchange_weak_explicit(
 			    &r->head, &h, h | PUTWAIT, memory_order_acq_rel, memory_order_relaxed))
 			return;
+		/* GCOVR_EXCL_BR_STOP */
 	}
 }
 
@@ -719,7 +722,10 @@ static bool solo_must_wait(void *ctx)
 	const struct ring_wait *w = ctx;
 	/* Relaxed: under the bucket lock, which share() takes to wake the solo waiters after
 	 * changing the mode. */
+	/* GCOVR_EXCL_BR_START: a race no test can aim at: the solo mode ends between the waiter's
+	 * spin and its park */
 	if (atomic_load_explicit(&w->r->mode, memory_order_relaxed) != SOLO)
+		/* GCOVR_EXCL_BR_STOP */
 		return false;
 	struct ring_spot spot = {w->r, w->pos};
 	return w->getter ? !written_now(&spot) : !room_now(&spot);
@@ -768,8 +774,12 @@ static uint64_t compact(struct ct__qring *r, uint64_t h, uint64_t t)
 	uint64_t w = h;
 	for (uint64_t p = h; p != t; p = next_pos(r, p)) {
 		struct slot *s = slot_of(r, p), *d = slot_of(r, w);
+		/* GCOVR_EXCL_BR_START: a fork that catches another thread mid-operation, which no
+		 * test can aim at (the fork stress reaches it by chance): a put gone between its
+		 * claim and its write */
 		if (stamp_of(s) != p + 1)
 			continue;
+		/* GCOVR_EXCL_BR_STOP */
 		/* Relaxed: repair() runs alone (see there). */
 		atomic_store_explicit(&d->item,
 				      atomic_load_explicit(&s->item, memory_order_relaxed),
@@ -777,7 +787,10 @@ static uint64_t compact(struct ct__qring *r, uint64_t h, uint64_t t)
 		atomic_store_explicit(&d->stamp, w + 1, memory_order_relaxed); /* relaxed: alone */
 		w = next_pos(r, w);
 	}
+	/* GCOVR_EXCL_BR_START: a fork that catches another thread mid-operation, which no test can
+	 * aim at (the fork stress reaches it by chance): as above */
 	for (uint64_t p = w; p != t; p = next_pos(r, p))
+		/* GCOVR_EXCL_BR_STOP */
 		/* Relaxed: alone. */
 		atomic_store_explicit(&slot_of(r, p)->stamp, 0, memory_order_relaxed);
 	return w;

@@ -192,7 +192,6 @@ static int install_first(ct_simplequeue_t *q)
 	 * segment, not yet the tail one */
 	struct ct__sq_segment *s = atomic_load_explicit(&q->ct__head_seg, memory_order_acquire);
 	if (!s) {
-		/* GCOVR_EXCL_BR_STOP */
 		struct ct__sq_segment *fresh = new_segment(q);
 		if (!fresh)
 			return CT_ENOMEM;
@@ -208,6 +207,7 @@ static int install_first(ct_simplequeue_t *q)
 		} else {
 			recycle(q, fresh);
 		}
+		/* GCOVR_EXCL_BR_STOP */
 	}
 	struct ct__sq_segment *none = NULL;
 	/* Release: publishes the segment to the putters' acquire of ct__tail_seg; a failure
