@@ -4,6 +4,9 @@
 
 #include "core/fault.h"
 #include "executor_helpers.h"
+#include "fork_helpers.h"
+#include "futures/future_internal.h"
+#include "ht_internal.h"
 
 /* A pool with one worker, held by a gated task, so that the futures
  * submitted after stay pending until the test lets the gate go. */
@@ -783,6 +786,57 @@ TEST(futures_freed_beyond_the_thread_cache)
 			ct_future_release(fs[i]);
 		}
 	}
+}
+
+/* ---- fork ------------------------------------------------------------------------------- */
+
+static ct_future_t *fork_fs[2];
+
+static int wait_for_both(void *arg)
+{
+	(void)arg;
+	return ct_wait(fork_fs, 2, CT_FOREVER, CT_ALL_COMPLETED, NULL);
+}
+
+/* Whether a wait is registered on @p f (under its lock, as the lists are). */
+static bool has_waiter(ct_future_t *f)
+{
+	ct__future_lock(f);
+	bool any = f->waiters != NULL;
+	ct__future_unlock(f);
+	return any;
+}
+
+static int child_finds_no_waiter(void *arg)
+{
+	(void)arg;
+	CK(!has_waiter(fork_fs[1]));
+	CK(ct_future_set_running_or_notify_cancel(fork_fs[1]) == 1);
+	CK(ct_future_set_result(fork_fs[1], NULL) == 0);
+	CK(ct_wait(fork_fs, 2, 0, CT_ALL_COMPLETED, NULL) == 0);
+	return 0;
+}
+
+/* A thread in wait() when another forks is gone in the child: its link
+ * leaves the future it waits for, and it had none on the future done
+ * before it came. */
+TEST(wait_forgotten_in_a_fork_child)
+{
+	for (int i = 0; i < 2; i++)
+		CHECK_OK(ct_future_new(&fork_fs[i]));
+	CHECK_EQ(ct_future_set_running_or_notify_cancel(fork_fs[0]), 1);
+	CHECK_OK(ct_future_set_result(fork_fs[0], NULL));
+	struct blocker b;
+	blocker_start(&b, wait_for_both, NULL);
+	ht_wait_parked(b.thread);
+	CHECK(has_waiter(fork_fs[1]));
+	FH_CHECK_CHILD(child_finds_no_waiter, NULL);
+	CHECK(has_waiter(fork_fs[1]));
+	CHECK_EQ(ct_future_set_running_or_notify_cancel(fork_fs[1]), 1);
+	CHECK_OK(ct_future_set_result(fork_fs[1], NULL));
+	CHECK_OK(blocker_join(&b));
+	for (int i = 0; i < 2; i++)
+		ct_future_release(fork_fs[i]);
 }
 
 /* ---- misuse ------------------------------------------------------------------------------- */
