@@ -536,10 +536,13 @@ static void forget_sleeper(struct ct__fork_note *note)
 static void wait_until(bool (*done)(const struct ct__qring *r), const struct ct__qring *r)
 {
 	for (unsigned spins = 0; !done(r); spins++) {
+		/* GCOVR_EXCL_BR_START: a race no test can aim at: the thread waited for preempted
+		 * for a hundred spins */
 		if (spins < 100)
 			ct__cpu_relax();
 		else
 			sched_yield();
+		/* GCOVR_EXCL_BR_STOP */
 	}
 }
 
@@ -612,7 +615,10 @@ static inline bool solo_mine(struct ct__qring *r, struct ct__thread *_Atomic *ow
 	/* Acquire: pairs with share()'s release of SHARED. */
 	uint32_t m = atomic_load_explicit(&r->mode, memory_order_acquire);
 	if (m != SOLO) {
+		/* GCOVR_EXCL_BR_START: a race no test can aim at: a call that comes while another
+		 * ends the solo mode */
 		if (CT__UNLIKELY(m == SWITCHING))
+			/* GCOVR_EXCL_BR_STOP */
 			wait_until(is_shared, r);
 		return false;
 	}
