@@ -1,6 +1,11 @@
 /* Barrier: Python's semantics (indices, the action once per round in the
  * last arrival, breaking by timeout, failing action, abort and reset), the
  * misuse table, stop requests and 1,000 reusable rounds. */
+#include <pthread.h>
+#include <sys/wait.h>
+
+#include "cthreading/gil.h"
+#include "cthreading/once.h"
 #include "sync_helpers.h"
 
 static int init_zero_parties(void)
@@ -243,6 +248,164 @@ TEST(stop_interrupts_and_breaks)
 	sh_join(t);
 	CHECK_RC(atomic_load(&p.rc), CT_ESTOPPED);
 	CHECK(ct_barrier_broken(&b));
+}
+
+/* ---- a round that cannot drain ------------------------------------------ */
+
+/* A party woken by the last arrival needs its GIL back before it can
+ * leave, and another thread holds that GIL without ever giving it up: the
+ * round stays DRAINING for as long as the test wants. */
+static ct_gil_t drain_gil = CT_GIL_INIT;
+static ct_event_t gil_taken;
+static atomic_int may_give_gil;
+
+static int hold_gil(void *arg)
+{
+	(void)arg;
+	ct_event_set(&gil_taken);
+	while (!atomic_load(&may_give_gil)) /* never a checkpoint */
+		sched_yield();
+	return 0;
+}
+
+static int stopped_party(void *arg)
+{
+	struct party *p = arg;
+	CHECK_OK(ct_thread_request_stop(ct_current_thread()));
+	atomic_store(&p->rc, ct_barrier_wait(p->b, p->timeout));
+	return 0;
+}
+
+static pid_t broken_child;
+
+static void *fork_broken(void *arg)
+{
+	ct_barrier_t *b = arg;
+	broken_child = fork();
+	if (broken_child == 0)
+		HT_CHILD_EXIT(ct_barrier_broken(b) && atomic_load(&b->ct__count) == 0 ? 0 : 1);
+	return NULL;
+}
+
+TEST(stop_reset_abort_and_fork_while_the_round_drains)
+{
+	ct_barrier_t b = CT_BARRIER_INIT(2);
+	ct_event_init(&gil_taken);
+	struct party w = {.b = &b, .timeout = CT_FOREVER, .rc = -100};
+	ct_thread_t *tw, *th;
+	CHECK_OK(ct_thread_new(&tw, party, &w, &(ct_thread_opts){.gil = &drain_gil}));
+	CHECK_OK(ct_thread_start(tw));
+	while (ct_barrier_n_waiting(&b) != 1)
+		sched_yield();
+	CHECK_OK(ct_thread_new(&th, hold_gil, NULL, &(ct_thread_opts){.gil = &drain_gil}));
+	CHECK_OK(ct_thread_start(th));
+	CHECK_OK(ct_event_wait(&gil_taken, CT_FOREVER));
+	CHECK_EQ(ct_barrier_wait(&b, CT_FOREVER), 1); /* the last arrival; w cannot leave */
+	CHECK_EQ(atomic_load(&b.ct__state), 1);	      /* DRAINING */
+
+	/* A stopped thread waiting for the round to drain gives up. */
+	struct party s = {.b = &b, .timeout = CT_FOREVER, .rc = -100};
+	sh_join(sh_start(stopped_party, &s));
+	CHECK_RC(atomic_load(&s.rc), CT_ESTOPPED);
+	/* A reset while it drains leaves it draining. */
+	ct_barrier_reset(&b);
+	CHECK_EQ(atomic_load(&b.ct__state), 1);
+	CHECK(!ct_barrier_broken(&b));
+	/* Broken, then reset with a party still inside: resetting until it
+	 * has left. */
+	ct_barrier_abort(&b);
+	CHECK(ct_barrier_broken(&b));
+	/* A fork child, where the party inside is gone: still broken, and
+	 * nobody inside. Forked by a thread the library never met. */
+	int status;
+	pthread_t pt;
+	CHECK_EQ(pthread_create(&pt, NULL, fork_broken, &b), 0);
+	CHECK_EQ(pthread_join(pt, NULL), 0);
+	CHECK(broken_child > 0);
+	CHECK_EQ(waitpid(broken_child, &status, 0), broken_child);
+	CHECK(WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 0);
+	ct_barrier_reset(&b);
+	CHECK(!ct_barrier_broken(&b));
+	CHECK_EQ(atomic_load(&b.ct__state), -1); /* RESETTING */
+	/* A stopped thread waiting for the reset to complete gives up too. */
+	s.rc = -100;
+	sh_join(sh_start(stopped_party, &s));
+	CHECK_RC(atomic_load(&s.rc), CT_ESTOPPED);
+
+	atomic_store(&may_give_gil, 1);
+	sh_join(th);
+	sh_join(tw);
+	CHECK_RC(atomic_load(&w.rc), CT_EBROKEN); /* its round was reset */
+	CHECK_EQ(atomic_load(&b.ct__state), 0);	  /* FILLING */
+	CHECK_EQ(atomic_load(&b.ct__count), 0);
+}
+
+/* ---- fork from the action ------------------------------------------------ */
+
+/* The last arrival's action forks: in the child the forking thread is the
+ * only party left in the round, and its wait completes it there. */
+static pid_t action_child;
+
+static int fork_in_action(void *arg)
+{
+	(void)arg;
+	action_child = fork();
+	return action_child < 0 ? 1 : 0;
+}
+
+/* The wait runs inside a ct_once() call, whose note the fork handlers
+ * see beside the barrier's. */
+struct once_wait {
+	ct_barrier_t *b;
+	int rc;
+};
+
+static int wait_once(void *arg)
+{
+	struct once_wait *w = arg;
+	w->rc = ct_barrier_wait(w->b, CT_FOREVER);
+	return 0;
+}
+
+static int not_again(void *arg)
+{
+	(void)arg;
+	return 1;
+}
+
+TEST(fork_from_the_action)
+{
+	ct_barrier_t b;
+	CHECK_OK(ct_barrier_init(&b, 2, fork_in_action, NULL, CT_FOREVER));
+	/* Another barrier with a party inside: in the child, where that
+	 * party is gone, it starts afresh. */
+	ct_barrier_t other = CT_BARRIER_INIT(2);
+	struct party p, q;
+	ct_thread_t *t, *u;
+	start_parties(&other, &q, &u, 1);
+	start_parties(&b, &p, &t, 1);
+	ct_once_t once = CT_ONCE_INIT;
+	struct once_wait w = {.b = &b, .rc = -100};
+	CHECK_OK(ct_once(&once, wait_once, &w));
+	int rc = w.rc;
+	if (action_child == 0) {
+		bool ok = rc == 1 && ct_once(&once, not_again, NULL) == 0 &&
+			  atomic_load(&b.ct__state) == 0 && atomic_load(&b.ct__count) == 0 &&
+			  !ct_barrier_broken(&b) && ct_barrier_n_waiting(&other) == 0 &&
+			  !ct_barrier_broken(&other);
+		HT_CHILD_EXIT(ok ? 0 : 1);
+	}
+	CHECK_EQ(rc, 1);
+	sh_join(t);
+	CHECK_OK(atomic_load(&p.rc));
+	CHECK_EQ(ct_barrier_wait(&other, CT_FOREVER), 1);
+	sh_join(u);
+	CHECK_OK(atomic_load(&q.rc));
+	int status;
+	CHECK_EQ(waitpid(action_child, &status, 0), action_child);
+	CHECK(WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 0);
 }
 
 /* ---- many rounds -------------------------------------------------------- */

@@ -106,6 +106,16 @@ static int wait_for_no_predicate(void)
 	return 0;
 }
 
+static int wait_for_nan(void)
+{
+	ct_condition_t c = CT_CONDITION_INIT;
+	CT_WITH_CONDITION(&c)
+	{
+		return ct_condition_wait_for(&c, never, NULL, 0.0 / 0.0);
+	}
+	return 0;
+}
+
 static int release_unowned(void)
 {
 	ct_condition_t c = CT_CONDITION_INIT;
@@ -123,6 +133,7 @@ MISUSE(notify_all_unowned, CT_ENOTIFYUNOWNED, "cannot notify on un-acquired lock
 MISUSE(wait_nan, CT_EINVAL, "invalid argument", wait_nan())
 MISUSE(wait_too_large, CT_ETOOLARGE, "timeout value is too large", wait_too_large())
 MISUSE(wait_for_no_predicate, CT_EINVAL, "invalid argument", wait_for_no_predicate())
+MISUSE(wait_for_nan, CT_EINVAL, "invalid argument", wait_for_nan())
 MISUSE(release_unowned, CT_ENOTOWNER, "cannot release un-acquired lock", release_unowned())
 
 /* The three kinds of condition, for the cases that run on each. */
@@ -325,6 +336,64 @@ TEST(wait_for_returns_the_predicates_last_value)
 	ct_thread_t *t = sh_start(set_flag, &s);
 	CHECK_EQ(ct_condition_wait_for(&c, flag_set, &s.flag, CT_FOREVER), 1);
 	CHECK(ct_rlock_is_owned(&c.ct__own));
+	CHECK_OK(ct_condition_release(&c));
+	sh_join(t);
+}
+
+static int wait_forever(void *arg)
+{
+	ct_condition_t *c = arg;
+	ct_condition_acquire(c);
+	int rc = ct_condition_wait(c, CT_FOREVER);
+	CHECK_OK(ct_condition_release(c));
+	return rc;
+}
+
+struct stopped_wait_for {
+	ct_condition_t c;
+	atomic_int rc;
+};
+
+static int wait_for_never(void *arg)
+{
+	struct stopped_wait_for *s = arg;
+	ct_condition_acquire(&s->c);
+	atomic_store(&s->rc, ct_condition_wait_for(&s->c, never, NULL, CT_FOREVER));
+	CHECK(ct_rlock_is_owned(&s->c.ct__own));
+	CHECK_OK(ct_condition_release(&s->c));
+	return 0;
+}
+
+/* A stop request ends wait_for with CT_ESTOPPED, whatever the predicate
+ * says, the lock taken back. */
+TEST(stop_ends_wait_for)
+{
+	struct stopped_wait_for s = {.c = CT_CONDITION_INIT, .rc = 1};
+	ct_thread_t *t = sh_start(wait_for_never, &s);
+	ht_wait_parked(t);
+	CHECK_OK(ct_thread_request_stop(t));
+	sh_join(t);
+	CHECK_RC(atomic_load(&s.rc), CT_ESTOPPED);
+}
+
+/* notify(0) wakes nobody, even with a waiter there. */
+TEST(notify_zero_wakes_nobody)
+{
+	ct_condition_t c = CT_CONDITION_INIT;
+	ct_condition_acquire(&c);
+	CHECK_EQ(ct_condition_notify(&c, 0), 0);
+	ct_thread_t *t = sh_start(wait_forever, &c);
+	CHECK_OK(ct_condition_release(&c));
+	for (;;) {
+		ct_condition_acquire(&c);
+		if (atomic_load(&c.ct__waiters) == 1)
+			break;
+		CHECK_OK(ct_condition_release(&c));
+		CHECK_OK(ct_sleep(0));
+	}
+	CHECK_EQ(ct_condition_notify(&c, 0), 0);
+	CHECK_EQ(atomic_load(&c.ct__waiters), 1);
+	CHECK_EQ(ct_condition_notify(&c, 1), 1);
 	CHECK_OK(ct_condition_release(&c));
 	sh_join(t);
 }

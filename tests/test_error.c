@@ -60,6 +60,11 @@ TEST(every_code_has_a_distinct_message_and_its_name)
 	CHECK_STR(ct_strerror(-3999), "unknown error");
 	CHECK_STR(ct_err_name(1), "CT_EUNKNOWN");
 	CHECK_STR(ct_err_name(-EPERM), "CT_EUNKNOWN");
+	/* The library's own test for a code of its own. */
+	CHECK(ct__is_error_code(CT_EINVAL));
+	CHECK(!ct__is_error_code(-3999));
+	CHECK(!ct__is_error_code(-EPERM));
+	CHECK(!ct__is_error_code(0));
 }
 
 /* As in libuv: a POSIX condition is its negated errno, so code mixing

@@ -8,7 +8,9 @@
 #include <sys/wait.h>
 
 #include "core/internal.h"
+#include "cthreading/queue.h"
 #include "harness.h"
+#include "ht_internal.h"
 
 static ct_gil_t gil = CT_GIL_INIT;
 
@@ -83,6 +85,27 @@ TEST(init_destroy_reuse)
 		CHECK_OK(ct_gil_destroy(g));
 	}
 	free(g);
+}
+
+/* A GIL never taken was never listed for fork(): its destroy has
+ * nothing to unlist. One taken after another is unlisted from behind it,
+ * and the other stays usable. */
+TEST(destroy_unused_and_in_any_order)
+{
+	ct_gil_t a, b, unused;
+	ct_gil_init(&unused);
+	CHECK_OK(ct_gil_destroy(&unused));
+	ct_gil_init(&a);
+	ct_gil_init(&b);
+	CHECK_OK(ct_gil_acquire(&a));
+	CHECK_OK(ct_gil_release(&a));
+	CHECK_OK(ct_gil_acquire(&b)); /* listed in front of a */
+	CHECK_OK(ct_gil_release(&b));
+	CHECK_OK(ct_gil_destroy(&a));
+	CHECK_OK(ct_gil_acquire(&b));
+	CHECK(ct_gil_held(&b));
+	CHECK_OK(ct_gil_release(&b));
+	CHECK_OK(ct_gil_destroy(&b));
 }
 
 static int holds_its_gil(void *arg)
@@ -557,6 +580,92 @@ TEST(ensure_from_a_raw_pthread)
 	CHECK_OK(ct_gil_release(&gil));
 }
 
+/* A thread the library never met holds no GIL: save has nothing to
+ * give up. */
+static void *save_in_foreign(void *arg)
+{
+	*(ct_gil_t **)arg = ct_gil_save();
+	return NULL;
+}
+
+TEST(save_from_a_foreign_thread)
+{
+	ct_gil_t *saved = &gil;
+	pthread_t pt;
+	CHECK_EQ(pthread_create(&pt, NULL, save_in_foreign, &saved), 0);
+	CHECK_EQ(pthread_join(pt, NULL), 0);
+	CHECK(saved == NULL);
+}
+
+/* A fork from a thread the library never met: the child's GILs are
+ * reset as after any fork, and the forker can take one there. */
+static void *fork_from_foreign(void *arg)
+{
+	int *status = arg;
+	pid_t pid = fork();
+	if (pid == 0) {
+		int rc = ct_gil_acquire(&gil);
+		if (rc == 0)
+			rc = ct_gil_release(&gil);
+		HT_CHILD_EXIT(rc == 0 && !ct_gil_held(&gil) ? 0 : 1);
+	}
+	if (pid < 0 || waitpid(pid, status, 0) != pid)
+		*status = -1;
+	return NULL;
+}
+
+TEST(fork_from_a_foreign_thread)
+{
+	ht_need_threads_after_fork();
+	CHECK_OK(ct_gil_acquire(&gil));
+	CHECK_OK(ct_gil_release(&gil));
+	int status = -1;
+	pthread_t pt;
+	CHECK_EQ(pthread_create(&pt, NULL, fork_from_foreign, &status), 0);
+	CHECK_EQ(pthread_join(pt, NULL), 0);
+	CHECK(WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 0);
+}
+
+/* A GIL holder waiting for a queue's own lock waits inside fork's gate:
+ * it keeps its GIL (the lock's holder needs none to get out). The lock is
+ * held by a thread whose comparison spins until told. */
+static atomic_int cmp_spinning, cmp_may_end;
+
+static int spinning_compare(const void *a, const void *b)
+{
+	atomic_store(&cmp_spinning, 1);
+	while (!atomic_load(&cmp_may_end))
+		sched_yield();
+	return (int)((intptr_t)a - (intptr_t)b);
+}
+
+static int put_one(void *arg)
+{
+	return ct_queue_put(arg, (void *)(intptr_t)2, CT_FOREVER);
+}
+
+TEST(waiting_inside_the_fork_gate_keeps_the_gil)
+{
+	ct_queue_t q;
+	CHECK_OK(ct_queue_init(
+		&q, &(ct_queue_opts){.kind = CT_QUEUE_PRIORITY, .compare = spinning_compare}));
+	CHECK_OK(ct_queue_put(&q, (void *)(intptr_t)1, CT_FOREVER));
+	ct_thread_t *comparer;
+	CHECK_OK(ct_thread_new(&comparer, put_one, &q, NULL));
+	CHECK_OK(ct_thread_start(comparer));
+	while (!atomic_load(&cmp_spinning)) /* it holds the queue's lock now */
+		sched_yield();
+	ct_thread_t *holder = start_under(put_one, &q, &gil);
+	ht_wait_parked(holder);
+	CHECK(atomic_load(&gil.ct__state) & 2u); /* LOCKED: still held while it waits */
+	atomic_store(&cmp_may_end, 1);
+	join(comparer);
+	join(holder);
+	CHECK_EQ(ct_queue_qsize(&q), 3);
+	CHECK_OK(ct_queue_destroy(&q));
+}
+
 static void *ensure_and_leave(void *arg)
 {
 	(void)arg;
@@ -681,6 +790,9 @@ TEST(fork_resets_gils_after_a_second_init)
 	CHECK_OK(ct_gil_acquire(&gil));
 	CHECK_OK(ct_gil_release(&gil));
 	ct_gil_init(&gil);
+	/* Taken again: still listed once (listed twice, the list would loop). */
+	CHECK_OK(ct_gil_acquire(&gil));
+	CHECK_OK(ct_gil_release(&gil));
 	ct_thread_t *t = start_under(hold_default_until_told, NULL, ct_gil_default());
 	CHECK_OK(ct_event_wait(&ev1, CT_FOREVER));
 	pid_t pid = fork();

@@ -276,6 +276,40 @@ TEST(fair_release_hands_off)
 	CHECK_EQ(atomic_load(&lock.ct__state), 0);
 }
 
+/* Two fair releases in a row, the second by another thread than the new
+ * owner (a Lock is anyone's to release, as in Python): each hands the lock
+ * to a parked waiter, whether or not the parking core's own fairness timer
+ * has run out since the first (it usually has not, microseconds later). */
+static int acquire_and_keep(void *arg)
+{
+	struct waiter *w = arg;
+	ct_lock_acquire(w->lock);
+	atomic_store(&w->done, 1);
+	return 0;
+}
+
+TEST(fair_releases_in_a_row_hand_off)
+{
+	ct_lock_t lock = CT_LOCK_INIT;
+	ct_lock_acquire(&lock);
+	struct waiter w[2] = {{.lock = &lock}, {.lock = &lock}};
+	ct_thread_t *t[2];
+	for (int i = 0; i < 2; i++) {
+		t[i] = sh_start(acquire_and_keep, &w[i]);
+		ht_wait_parked(t[i]);
+	}
+	CHECK_OK(ct__lock_release_parked(&lock, true));
+	CHECK_OK(ct__lock_release_parked(&lock, true));
+	for (int i = 0; i < 2; i++) {
+		sh_join(t[i]);
+		CHECK(atomic_load(&w[i].done));
+	}
+	/* Handed over both times: held (by the second), nobody parked. */
+	CHECK_EQ(atomic_load(&lock.ct__state), CT__LOCK_LOCKED);
+	CHECK_OK(ct_lock_release(&lock));
+	CHECK_EQ(atomic_load(&lock.ct__state), 0);
+}
+
 /* Four threads take the lock in a tight loop with a tiny critical section:
  * on this 2-CPU machine at least two are always waiting, and a barging lock
  * lets running threads re-take the lock while a woken one is still waking

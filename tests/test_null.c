@@ -479,6 +479,11 @@ TEST(null_lock_acquire_slow)
 	ct__lock_acquire_slow(NULL);
 }
 
+TEST(null_lock_try_acquire_slow)
+{
+	CHECK(!ct__lock_try_acquire_slow(NULL));
+}
+
 TEST(null_lock_release_slow)
 {
 	CHECK_RC(ct__lock_release_slow(NULL), CT_EINVAL);

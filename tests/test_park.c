@@ -622,6 +622,53 @@ TEST(the_spin_budget_shrinks_when_spins_do_not_pay_and_grows_back)
 	CHECK(ct__spin_allowed());
 }
 
+/* A thread woken from its sleep (NO_SPIN: it sleeps at once), which then
+ * wakes the main thread once that one has waited for longer than any spin. */
+struct relay {
+	const void *first, *second;
+};
+
+static int relay_run(void *arg)
+{
+	struct relay *r = arg;
+	uintptr_t token;
+	CHECK_EQ(ct__park(r->first, &no_ops, NULL, CT__NO_DEADLINE, CT__PARK_NO_SPIN, &token),
+		 CT__PARK_UNPARKED);
+	while (ct__park_queued(r->second) == 0)
+		sched_yield();
+	/* The scenario is a long wait: one a full spin would not have caught
+	 * (the sleeper's spin is down to its floor, a few pauses). */
+	int64_t until = ct__now_ns() + 2 * CT__SPIN_NS;
+	while (ct__now_ns() < until)
+		sched_yield();
+	CHECK_EQ(ct__unpark_n(r->second, 1, CT__TOKEN_NORMAL), 1);
+	return 0;
+}
+
+/* Two threads passing work back and forth, once one has slept, each wait
+ * for the other lasts an OS wake-up: that must not count against spinning,
+ * or both stop spinning for good (park.c, spin_worth_it). */
+TEST(a_wait_ended_by_a_waker_that_slept_does_not_shrink_the_spin_budget)
+{
+	struct ct__waiter *w = ct__waiter_self();
+	if (ct__spin_limit == 0)
+		return; /* one CPU: nothing spins */
+	unsigned floor = ct__spin_limit / 64 + 1;
+	for (int i = 0; i < 40; i++)
+		ct__spin_paid(w, false);
+	CHECK_EQ(ct__spin_budget(w), floor);
+	int first, second;
+	struct relay r = {.first = &first, .second = &second};
+	pk_thread *t;
+	pk_start(&t, relay_run, &r);
+	pk_wait_parked(t);
+	CHECK_EQ(ct__unpark_n(&first, 1, CT__TOKEN_NORMAL), 1);
+	uintptr_t token;
+	CHECK_EQ(ct__park(&second, &no_ops, NULL, CT__NO_DEADLINE, 0, &token), CT__PARK_UNPARKED);
+	CHECK_EQ(ct__spin_budget(w), 2 * floor);
+	pk_join(t);
+}
+
 /* ---- fork ------------------------------------------------------------------ */
 
 /* A thread parked with a note on its record when the process forks. */

@@ -333,3 +333,27 @@ TEST(stress_readers_and_writers)
 	CHECK(t.a >= 2 * t.per_thread * 6 / 7);
 	CHECK_EQ(atomic_load(&t.rw.ct__state), 0);
 }
+
+/* A writer waiting for the readers to leave has set WRITER, but does not
+ * hold the lock: a write release meanwhile is a release of an unlocked
+ * lock, and leaves the writer waiting. */
+static int write_then_release(void *arg)
+{
+	ct_rwlock_t *rw = arg;
+	ct_rwlock_write_acquire(rw);
+	return ct_rwlock_write_release(rw);
+}
+
+TEST(write_release_while_a_writer_waits_for_readers)
+{
+	ct_rwlock_t rw = CT_RWLOCK_INIT;
+	ct_rwlock_read_acquire(&rw);
+	ct_thread_t *t = sh_start(write_then_release, &rw);
+	while (!(atomic_load(&rw.ct__state) & CT__RW_WRITER))
+		CHECK_OK(ct_sleep(0));
+	CHECK_RC(ct_rwlock_write_release(&rw), CT_EUNLOCKED);
+	CHECK(atomic_load(&rw.ct__state) & CT__RW_WRITER);
+	CHECK_OK(ct_rwlock_read_release(&rw));
+	sh_join(t);
+	CHECK_EQ(atomic_load(&rw.ct__state), 0);
+}

@@ -324,6 +324,11 @@ TEST(default_names_follow_python)
 	/* A subclass with its own run and no target. */
 	CHECK_OK(ct_thread_init(&e.thread, NULL, NULL, &(ct_thread_opts){.run = counter_run}));
 	check_name(&e.thread, "Thread-", k + 4, "");
+	/* A target whose name is not given: "Thread-N" alone. */
+	ct_thread_t *unnamed;
+	CHECK_OK(ct_thread_new_named(&unnamed, foo, NULL, NULL, NULL));
+	check_name(unnamed, "Thread-", k + 5, "");
+	ct_thread_release(unnamed);
 	ct_thread_release(a);
 	ct_thread_release(b);
 	ct_thread_release(c);
@@ -510,6 +515,15 @@ TEST(os_name_truncated_at_a_character_boundary)
 	run_in_thread(rename_self, &p, NULL);
 	CHECK_OK(p.rc);
 	CHECK_STR(p.comm, "0123456789abcde");
+
+	/* No character boundary at all (continuation bytes only): nothing
+	 * of it is a whole character, so the OS name is empty. */
+	p = (struct comm_probe){.rename_to = "\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80"
+					     "\x80\x80\x80\x80\x80\x80\x80\x80",
+				.rc = 1};
+	run_in_thread(rename_self, &p, NULL);
+	CHECK_OK(p.rc);
+	CHECK_STR(p.comm, "");
 }
 
 /* ---- ident, native_id ----------------------------------------------------- */
@@ -556,6 +570,107 @@ TEST(ident_and_native_id)
 	CHECK_EQ(ct_get_native_id(), gettid_now());
 	CHECK_EQ(ct_thread_ident(ct_main_thread()), (unsigned long)pthread_self());
 	CHECK_EQ(ct_thread_native_id(ct_main_thread()), gettid_now());
+}
+
+/* A thread the library never met has no record: its native id comes
+ * straight from the OS, and asking for it does not register it. */
+static void *foreign_native_id(void *arg)
+{
+	long *ids = arg;
+	ids[0] = ct_get_native_id();
+	ids[1] = gettid_now();
+	return NULL;
+}
+
+TEST(native_id_of_a_foreign_thread)
+{
+	size_t before = ct_active_count();
+	long ids[2] = {0, 0};
+	pthread_t pt;
+	CHECK_EQ(pthread_create(&pt, NULL, foreign_native_id, ids), 0);
+	CHECK_EQ(pthread_join(pt, NULL), 0);
+	CHECK(ids[1] > 0);
+	CHECK_EQ(ids[0], ids[1]);
+	CHECK_EQ(ct_active_count(), before);
+}
+
+/* A thread the library never met, waiting from a thread-specific data
+ * destructor that runs after the library's own (its key is newer): its
+ * waiter, detached by then, is attached again for the wait and detached
+ * again after it. */
+static pthread_key_t late_key;
+static ct_event_t never_set = CT_EVENT_INIT;
+static atomic_int late_rc = 1;
+
+static void wait_in_destructor(void *value)
+{
+	(void)value;
+	atomic_store(&late_rc, ct_event_wait(&never_set, 0.001));
+}
+
+static void *wait_then_exit(void *arg)
+{
+	(void)arg;
+	CHECK_RC(ct_event_wait(&never_set, 0.001), CT_ETIMEDOUT);
+	CHECK_EQ(pthread_key_create(&late_key, wait_in_destructor), 0);
+	CHECK_EQ(pthread_setspecific(late_key, &late_key), 0);
+	return NULL;
+}
+
+TEST(foreign_thread_waiting_in_a_tls_destructor)
+{
+	pthread_t pt;
+	CHECK_EQ(pthread_create(&pt, NULL, wait_then_exit, NULL), 0);
+	CHECK_EQ(pthread_join(pt, NULL), 0);
+	CHECK_RC(atomic_load(&late_rc), CT_ETIMEDOUT);
+}
+
+/* A fork from a thread the library has seen but did not start: in the
+ * child it becomes the main thread, named "MainThread" as in Python; with
+ * no memory for the new name it keeps its old one, and is the main
+ * thread all the same. */
+static void *fork_from_dummy(void *arg)
+{
+	int *status = arg;
+	const char *name = ct_thread_name(ct_current_thread());
+	bool dummy = strncmp(name, "Dummy-", 6) == 0;
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	pid_t pid = fork();
+	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+	if (pid == 0) {
+		ct_thread_t *self = ct_current_thread();
+		HT_CHILD_EXIT(dummy && self == ct_main_thread() &&
+					      strncmp(ct_thread_name(self), "Dummy-", 6) == 0 &&
+					      !ct_thread_daemon(self)
+				      ? 0
+				      : 1);
+	}
+	if (pid < 0 || waitpid(pid, status, 0) != pid)
+		*status = -1;
+	return NULL;
+}
+
+TEST(fork_from_a_dummy_thread_without_memory)
+{
+	int status = -1;
+	pthread_t pt;
+	CHECK_EQ(pthread_create(&pt, NULL, fork_from_dummy, &status), 0);
+	CHECK_EQ(pthread_join(pt, NULL), 0);
+	CHECK(WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 0);
+}
+
+/* The main thread's handle is not counted: a reference to it is the
+ * handle itself, and a release leaves it whole. */
+TEST(ref_and_release_of_the_main_thread)
+{
+	ct_thread_t *main_thread = ct_main_thread();
+	CHECK(ct_thread_ref(main_thread) == main_thread);
+	ct_thread_release(main_thread);
+	ct_thread_release(main_thread);
+	CHECK(ct_thread_is_alive(main_thread));
+	CHECK_STR(ct_thread_name(main_thread), "MainThread");
+	CHECK(ct_current_thread() == main_thread);
 }
 
 /* ---- daemon ------------------------------------------------------------- */

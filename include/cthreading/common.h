@@ -2,7 +2,9 @@
  * cthreading: conventions shared by every module.
  *
  * Errors, timeouts, the version and a few helper macros. Every other public
- * header includes this one.
+ * header includes this one. Every convention of the API (lifetimes, error
+ * codes, timeouts, what returns void, the version) is listed on one page:
+ * docs/python-to-c.md, "The conventions behind every row".
  */
 #ifndef CTHREADING_COMMON_H
 #define CTHREADING_COMMON_H

@@ -19,17 +19,25 @@ unsigned ct__spin_limit;
 static unsigned calibrate_spin(void)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	/* GCOVR_EXCL_BR_START: one CPU only: the spin policy of a single-CPU machine (the test
+	 * machines have two or more) */
 	if (cpus == 1)
 		return 0;
+	/* GCOVR_EXCL_BR_STOP */
 	enum { PROBE = 256 };
 	int64_t t0 = ct__now_ns();
 	for (int i = 0; i < PROBE; i++)
 		ct__cpu_relax();
 	int64_t dt = ct__now_ns() - t0;
+	/* GCOVR_EXCL_BR_START: 256 pauses never take 0 ns on a monotonic clock */
 	if (dt <= 0)
 		dt = 1;
+	/* GCOVR_EXCL_BR_STOP */
 	int64_t iters = (int64_t)CT__SPIN_NS * PROBE / dt;
+	/* GCOVR_EXCL_BR_START: a calibration above the cap needs a pause hundreds of times faster
+	 * than any CPU's */
 	return (unsigned)(iters < 64 ? 64 : iters > 100000 ? 100000 : iters);
+	/* GCOVR_EXCL_BR_STOP */
 }
 
 /* Until this has run the limit is 0: no spinning, which is always safe. */

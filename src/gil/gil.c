@@ -261,11 +261,19 @@ static bool holds(const struct ct__thread *self, const ct_gil_t *g)
 static void register_gil(ct_gil_t *g)
 {
 	ct__rawlock_lock(&registry_lock);
+	/* GCOVR_EXCL_BR_START: another thread registering the same GIL between the hint and the
+	 * lock: a race */
 	if (!(atomic_load(&g->ct__state) & REGISTERED)) {
+		/* GCOVR_EXCL_BR_STOP */
 		bool listed = false;
+		/* GCOVR_EXCL_BR_START: a GIL in the list always has REGISTERED (init unlists it,
+		 * destroy clears both): the list never has it here */
 		for (ct_gil_t *r = registry; r && !listed; r = r->ct__next)
 			listed = r == g;
+		/* GCOVR_EXCL_BR_STOP */
+		/* GCOVR_EXCL_BR_START: as above: never listed here */
 		if (!listed) {
+			/* GCOVR_EXCL_BR_STOP */
 			g->ct__next = registry;
 			registry = g;
 		}
@@ -358,8 +366,11 @@ static bool ask_to_drop(ct_gil_t *g, const struct ct__gil_waiter *w)
 	/* Acquire: pairs with publish_holder()'s release, so the holder's breaker address is
 	 * seen. */
 	struct ct__thread *h = atomic_load_explicit(&g->ct__holder, memory_order_acquire);
+	/* GCOVR_EXCL_BR_START: the holder between its compare-and-swap and publishing itself: a
+	 * race */
 	if (!h)
 		return false;
+	/* GCOVR_EXCL_BR_STOP */
 	g->ct__drop = 1;
 	/* Relaxed: a request (see above); the holder acts on it at its next checkpoint. */
 	atomic_fetch_or_explicit(h->gil_breaker, DROP, memory_order_relaxed);
@@ -376,8 +387,10 @@ static int64_t next_check(ct_gil_t *g, const struct ct__gil_waiter *w, int64_t n
 	int64_t at = request_time(g, w);
 	if (now < at)
 		return at;
+	/* GCOVR_EXCL_BR_START: ask_to_drop() fails only in the race above */
 	if (!g->ct__drop && !ask_to_drop(g, w))
 		return now + RETRY_NS;
+	/* GCOVR_EXCL_BR_STOP */
 	/* Asked (by us or another waiter): CPython re-asks every interval
 	 * without a switch; a switch pokes us if we must look sooner. */
 	return now + interval_ns(g);
@@ -461,7 +474,10 @@ static void wait_turn(ct_gil_t *g, struct ct__gil_waiter *w, struct ct__gil_wait
 			grant(to_grant);
 			to_grant = NULL;
 		}
+		/* GCOVR_EXCL_BR_START: the grant coming between dropping gil_lock and parking: a
+		 * race */
 		if (sig != SIG_GRANTED) {
+			/* GCOVR_EXCL_BR_STOP */
 			CT__DEBUG_HOOK(waits_on(g, CT__OBJ_GIL));
 			ct__park_wait(&w->signal, sig, deadline, flags);
 		}
@@ -487,9 +503,12 @@ static void take_slow(ct_gil_t *g, struct ct__thread *self, bool resuming)
 		if (!(s & LOCKED)) {
 			/* Acquire: pairs with the release that freed the GIL, so the last
 			 * holder's writes are seen. */
+			/* GCOVR_EXCL_BR_START: a weak CAS failing (a race, or spuriously) is not
+			 * something a test can force */
 			if (atomic_compare_exchange_weak_explicit(&g->ct__state, &s, s | LOCKED,
 								  memory_order_acquire,
 								  memory_order_relaxed)) {
+				/* GCOVR_EXCL_BR_STOP */
 				publish_holder(g, self, now);
 				gil_unlock(g);
 				now_holding(g, self, 0);
@@ -500,10 +519,13 @@ static void take_slow(ct_gil_t *g, struct ct__thread *self, bool resuming)
 		/* Held: mark it so that its release takes the slow path.
 		 * Acquire: it synchronises with the last release, so the
 		 * holder we may read later is never an earlier one. */
+		/* GCOVR_EXCL_BR_START: a weak CAS failing (a race, or spuriously) is not something
+		 * a test can force */
 		if ((s & WAITERS) || atomic_compare_exchange_weak_explicit(
 					     &g->ct__state, &s, s | WAITERS, memory_order_acquire,
 					     memory_order_relaxed))
 			break;
+		/* GCOVR_EXCL_BR_STOP */
 	}
 	struct ct__gil_waiter w;
 	init_waiter(&w, g, self, resuming, now);
@@ -535,7 +557,10 @@ static void give_slow(ct_gil_t *g)
 	gil_lock(g);
 	/* A request may have reached our breaker since we cleared it. */
 	set_breaker(&ct__gil_tls_breaker, 0);
+	/* GCOVR_EXCL_BR_START: WAITERS is set and cleared under gil_lock together with the queue,
+	 * and only WAITERS leads here: a waiter is queued */
 	if (g->ct__waiters) {
+		/* GCOVR_EXCL_BR_STOP */
 		w = hand_over(g, ct__now_ns());
 	} else {
 		g->ct__drop = 0;
@@ -543,8 +568,10 @@ static void give_slow(ct_gil_t *g)
 		atomic_fetch_and_explicit(&g->ct__state, ~(LOCKED | WAITERS), memory_order_release);
 	}
 	gil_unlock(g);
+	/* GCOVR_EXCL_BR_START: as above: a waiter is queued */
 	if (w)
 		grant(w);
+	/* GCOVR_EXCL_BR_STOP */
 }
 
 /* Gives the GIL up; the caller holds it. */
@@ -571,7 +598,9 @@ static void give(ct_gil_t *g, struct ct__thread *self)
 static int switch_out(ct_gil_t *g, struct ct__thread *self, enum why_switch why)
 {
 	gil_lock(g);
+	/* GCOVR_EXCL_BR_START: a drop request whose waiter was served meanwhile: a race */
 	if (!g->ct__waiters) {
+		/* GCOVR_EXCL_BR_STOP */
 		/* A stale request (its waiter was served meanwhile) or nobody
 		 * to yield to. */
 		g->ct__drop = 0;
@@ -674,8 +703,11 @@ int ct__gil_checkpoint_slow(ct_gil_t *gil)
 	if (!holds(self, gil))
 		return CT_EGILNOTHELD;
 	/* Relaxed: the thread's own breaker (see ct_gil_checkpoint() in gil.h). */
+	/* GCOVR_EXCL_BR_START: holding the GIL, this thread's breaker is the GIL's address plus
+	 * DROP when asked: the inline checkpoint comes here only with DROP */
 	if (!(atomic_load_explicit(&ct__gil_tls_breaker, memory_order_relaxed) & DROP))
 		return 0;
+	/* GCOVR_EXCL_BR_STOP */
 	return switch_out(gil, self, FORCED);
 }
 
@@ -781,9 +813,9 @@ int ct_gil_state_release(ct_gil_t *gil, int state)
 static void *sleep_suspend(struct ct__waiter *w, unsigned park_flags)
 {
 	struct ct__thread *self = w->owner;
-	ct_gil_t *gil = w->holds;
+	ct_gil_t *gil = w->holds; /* not NULL: the parking core asks only a GIL's holder */
 	/* Relaxed: the thread's own gate count. */
-	if (CT__LIKELY(gil == NULL) || (park_flags & CT__PARK_KEEP_GIL) ||
+	if ((park_flags & CT__PARK_KEEP_GIL) ||
 	    atomic_load_explicit(&w->gate, memory_order_relaxed) != 0)
 		return NULL;
 	give(gil, self);
@@ -826,7 +858,10 @@ static void after_fork_child(struct ct__thread *self)
 	for (unsigned i = 0; i < NLOCKS; i++)
 		ct__rawlock_reinit(&locks[i].lock);
 	ct__rawlock_reinit(&registry_lock);
+	/* GCOVR_EXCL_BR_START: the registry's child handler always passes a record (it adopts one
+	 * for a forker that had none) */
 	ct_gil_t *mine = self ? ct__thread_gil(self) : NULL;
+	/* GCOVR_EXCL_BR_STOP */
 	int64_t now = ct__now_ns();
 	for (ct_gil_t *g = registry; g; g = g->ct__next) {
 		g->ct__waiters = NULL;

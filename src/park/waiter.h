@@ -44,6 +44,11 @@ struct ct__waiter {
 	/* This thread's spin budget, in rounds (ct__spin_budget); 0 until
 	 * first used. Only the thread itself touches it. */
 	unsigned spin;
+	/* This thread's last wait was ended by another thread's wake-up while
+	 * it slept in the OS, not while it spun: the threads it wakes learn
+	 * that of their waker (park.c, spin_worth_it). Only the thread itself
+	 * touches it. */
+	bool slept;
 	/* What the thread is parked on while it is: the key of ct__park(), or
 	 * &ct__sleep_key in ct__park_sleep(); NULL otherwise. Written by the
 	 * thread itself, read by thread dumps (which know a parked thread is
@@ -101,7 +106,10 @@ void ct__waiter_request_stop(struct ct__waiter *w);
  * the library: every spinning loop asks this first. */
 static inline bool ct__spin_allowed(void)
 {
+	/* GCOVR_EXCL_BR_START: one CPU only: the spin policy of a single-CPU machine (the test
+	 * machines have two or more) */
 	return ct__spin_limit != 0 && ct__waiter_self()->holds == NULL;
+	/* GCOVR_EXCL_BR_STOP */
 }
 
 /* How many rounds @p w's thread may spin now: 0 where ct__spin_allowed()
@@ -109,7 +117,8 @@ static inline bool ct__spin_allowed(void)
  * machine, about CT__SPIN_NS; each thread keeps its own budget under it,
  * doubled each time a spin pays off (the wait ends within it) or would
  * have paid at the full limit (the thread slept, but the whole wait took
- * less than CT__SPIN_NS), and halved each time a wait outlasts that.
+ * less than CT__SPIN_NS, or the waker had itself slept: park.c,
+ * spin_worth_it), and halved each time a wait outlasts that.
  * Where more threads want to run than there are CPUs, the thread waited
  * for is often not running, waits are long and a spin only takes a CPU
  * from it: spins then dwindle to a few rounds. They grow back as soon as
@@ -117,8 +126,11 @@ static inline bool ct__spin_allowed(void)
  * them. (glibc's adaptive mutex adapts its spinning the same way.) */
 static inline unsigned ct__spin_budget(struct ct__waiter *w)
 {
+	/* GCOVR_EXCL_BR_START: one CPU only: the spin policy of a single-CPU machine (the test
+	 * machines have two or more) */
 	if (ct__spin_limit == 0 || w->holds != NULL)
 		return 0;
+	/* GCOVR_EXCL_BR_STOP */
 	if (w->spin == 0)
 		w->spin = ct__spin_limit;
 	return w->spin;

@@ -51,8 +51,11 @@ int ct_latch_count_down(ct_latch_t *latch, unsigned n)
 			next = 0;
 		/* Acq_rel: each count-down a release RMW of one release sequence; acquire for the
 		 * one reaching zero (see "Memory orders" above). */
+		/* GCOVR_EXCL_BR_START: a weak CAS failing (a race, or spuriously) is not something
+		 * a test can force */
 	} while (!atomic_compare_exchange_weak_explicit(
 		&latch->ct__state, &s, next, memory_order_acq_rel, memory_order_relaxed));
+	/* GCOVR_EXCL_BR_STOP */
 	if (next == 0 && (s & CT__LATCH_PARKED))
 		ct__unpark_all(latch, CT__TOKEN_NORMAL);
 	return 0;
@@ -63,7 +66,10 @@ static bool still_counting_and_parked(void *ctx)
 	const struct ct__parked_wait *w = ctx;
 	/* Relaxed: under the bucket lock, which orders it against every PARKED change. */
 	uint32_t s = atomic_load_explicit(w->word, memory_order_relaxed);
+	/* GCOVR_EXCL_BR_START: the latch opened between the waiter's check and its parking: a race
+	 */
 	return s >= CT__LATCH_ONE && (s & CT__LATCH_PARKED);
+	/* GCOVR_EXCL_BR_STOP */
 }
 
 static const struct ct__park_ops latch_park_ops = {
@@ -82,17 +88,23 @@ static int wait_until(ct_latch_t *latch, int64_t deadline)
 		if (ct__expired(deadline))
 			return CT_ETIMEDOUT;
 		/* Relaxed: PARKED is a hint, re-validated under the bucket lock. */
+		/* GCOVR_EXCL_BR_START: a weak CAS failing (a race, or spuriously) is not something
+		 * a test can force */
 		if (!(s & CT__LATCH_PARKED) && !atomic_compare_exchange_weak_explicit(
 						       &latch->ct__state, &s, s | CT__LATCH_PARKED,
 						       memory_order_relaxed, memory_order_relaxed))
 			continue;
+		/* GCOVR_EXCL_BR_STOP */
 		struct ct__parked_wait w = {.word = &latch->ct__state, .parked = CT__LATCH_PARKED};
 		uintptr_t token;
 		CT__DEBUG_HOOK(waits_on(latch, CT__OBJ_LATCH));
 		int rc = ct__park(latch, &latch_park_ops, &w, deadline, CT__PARK_INTERRUPTIBLE,
 				  &token);
 		if (rc < 0)
+			/* GCOVR_EXCL_BR_START: the object becoming ready in the instant the wait
+			 * times out: a race no test can aim at */
 			return ct_latch_try_wait(latch) ? 0 : rc;
+		/* GCOVR_EXCL_BR_STOP */
 	}
 }
 

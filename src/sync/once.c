@@ -49,8 +49,12 @@ static void forget_run(struct ct__fork_note *note)
 	void *runner = atomic_load_explicit(&once->ct__runner, memory_order_relaxed);
 	/* Relaxed: fork child, as above. */
 	uint32_t s = atomic_load_explicit(&once->ct__state, memory_order_relaxed);
+	/* GCOVR_EXCL_BR_START: the forker's own notes are never forgotten, so each case is a fork
+	 * in the instant another thread's claim is under way (its note pushed, its CAS not yet
+	 * failed, or its run just done): races */
 	if (s == CT__ONCE_DONE || (runner && runner == (void *)ct__tls_waiter))
 		return;
+	/* GCOVR_EXCL_BR_STOP */
 	/* Relaxed: fork child, as above. */
 	atomic_store_explicit(&once->ct__runner, NULL, memory_order_relaxed);
 	/* Relaxed: fork child, as above. */
@@ -100,10 +104,16 @@ int ct__once_slow(ct_once_t *once, int (*fn)(void *arg), void *arg)
 			bool mine = atomic_compare_exchange_weak_explicit(
 				&once->ct__state, &s, ONCE_RUNNING, memory_order_acquire,
 				memory_order_acquire);
+			/* GCOVR_EXCL_BR_START: a weak CAS failing (a race, or spuriously) is not
+			 * something a test can force */
 			int rc = mine ? run(once, fn, arg) : 0;
+			/* GCOVR_EXCL_BR_STOP */
 			ct__note_pop(self, &n.note);
+			/* GCOVR_EXCL_BR_START: a weak CAS failing (a race, or spuriously) is not
+			 * something a test can force */
 			if (mine)
 				return rc;
+			/* GCOVR_EXCL_BR_STOP */
 			continue;
 		}
 		/* Running: our own function calling us back would wait forever. */
@@ -112,10 +122,13 @@ int ct__once_slow(ct_once_t *once, int (*fn)(void *arg), void *arg)
 		    (void *)ct__waiter_self())
 			return CT_EDEADLK;
 		/* Acquire both ways: a failure may read DONE, and the loop returns on it. */
+		/* GCOVR_EXCL_BR_START: a weak CAS failing (a race, or spuriously) is not something
+		 * a test can force */
 		if (!(s & ONCE_PARKED) && !atomic_compare_exchange_weak_explicit(
 						  &once->ct__state, &s, s | ONCE_PARKED,
 						  memory_order_acquire, memory_order_acquire))
 			continue;
+		/* GCOVR_EXCL_BR_STOP */
 		CT__DEBUG_HOOK(waits_on(once, CT__OBJ_ONCE));
 		ct__park_wait(&once->ct__state, ONCE_RUNNING | ONCE_PARKED, CT__NO_DEADLINE, 0);
 		/* Acquire: as at the top. */

@@ -85,10 +85,16 @@ static int read_until(ct_rwlock_t *rw, int64_t deadline, unsigned flags)
 		uintptr_t token;
 		CT__DEBUG_HOOK(waits_on(rw, CT__OBJ_RWLOCK));
 		int rc = ct__park_parked(readers_key(rw), &w, deadline, flags, &token);
+		/* GCOVR_EXCL_BR_START: readers parked here are only ever woken by admit_readers(),
+		 * with a hand-off */
 		if (rc == CT__PARK_UNPARKED && token == CT__TOKEN_HANDOFF)
 			return 0;
+		/* GCOVR_EXCL_BR_STOP */
 		if (rc < 0)
+			/* GCOVR_EXCL_BR_START: the object becoming ready in the instant the wait
+			 * times out: a race no test can aim at */
 			return ct_rwlock_read_try_acquire(rw) ? 0 : rc;
+		/* GCOVR_EXCL_BR_STOP */
 	}
 }
 
@@ -118,11 +124,17 @@ int ct__rwlock_read_release_slow(ct_rwlock_t *rw)
 			return CT_EUNLOCKED;
 		/* Release: this reader's reads happen before the next writer's writes (whose
 		 * acquire pairs with it). */
+		/* GCOVR_EXCL_BR_START: a weak CAS failing (a race, or spuriously) is not something
+		 * a test can force */
 	} while (!atomic_compare_exchange_weak_explicit(
 		&rw->ct__state, &s, s - CT__RW_READER, memory_order_release, memory_order_relaxed));
+	/* GCOVR_EXCL_BR_STOP */
 	/* The last reader out, with a writer waiting for exactly that. */
+	/* GCOVR_EXCL_BR_START: the inline release takes every release that leaves other readers;
+	 * here is the last reader, and a writer gone meanwhile is a race */
 	if (s - CT__RW_READER < CT__RW_READER && (s & CT__RW_WRITER))
 		ct__unpark_one(drain_key(rw), NULL, NULL);
+	/* GCOVR_EXCL_BR_STOP */
 	return 0;
 }
 
@@ -178,8 +190,11 @@ static uintptr_t admit_readers(void *ctx, struct ct__unpark_result r)
 		next = (s & ~(CT__RW_WRITER | CT__RW_PARKED)) + r.unparked * CT__RW_READER;
 		/* Release: the admitted readers see this writer's writes; they are woken
 		 * through the parker, whose unpark is a release too. */
+		/* GCOVR_EXCL_BR_START: a weak CAS failing (a race, or spuriously) is not something
+		 * a test can force */
 	} while (!atomic_compare_exchange_weak_explicit(
 		&rw->ct__state, &s, next, memory_order_release, memory_order_relaxed));
+	/* GCOVR_EXCL_BR_STOP */
 	return CT__TOKEN_HANDOFF;
 }
 
@@ -204,7 +219,10 @@ static void open_to_readers(ct_rwlock_t *rw)
 static bool readers_inside(void *ctx)
 {
 	uint32_t s = state(ctx);
+	/* GCOVR_EXCL_BR_START: the waiting writer leaving between the reader's check and its
+	 * parking: a race */
 	return s >= CT__RW_READER && (s & CT__RW_WRITER);
+	/* GCOVR_EXCL_BR_STOP */
 }
 
 static const struct ct__park_ops drain_park_ops = {.validate = readers_inside};
@@ -230,9 +248,12 @@ static int drain_until(ct_rwlock_t *rw, int64_t deadline, unsigned flags)
 							  deadline, flags, &token);
 		if (rc < 0) {
 			/* Acquire: as above. */
+			/* GCOVR_EXCL_BR_START: the object becoming ready in the instant the wait
+			 * times out: a race no test can aim at */
 			if (atomic_load_explicit(&rw->ct__state, memory_order_acquire) <
 			    CT__RW_READER)
 				return 0;
+			/* GCOVR_EXCL_BR_STOP */
 			open_to_readers(rw);
 			ct_lock_release(&rw->ct__writers);
 			return rc;
@@ -284,10 +305,13 @@ static bool try_write(ct_rwlock_t *rw)
 	while (s < CT__RW_READER) {
 		/* Acquire: pairs with the releases of the readers that left, so their reads come
 		 * before this writer's writes. */
+		/* GCOVR_EXCL_BR_START: a weak CAS failing (a race, or spuriously) is not something
+		 * a test can force */
 		if (atomic_compare_exchange_weak_explicit(&rw->ct__state, &s, s | CT__RW_WRITER,
 							  memory_order_acquire,
 							  memory_order_relaxed))
 			return true;
+		/* GCOVR_EXCL_BR_STOP */
 	}
 	ct_lock_release(&rw->ct__writers);
 	return false;

@@ -96,7 +96,10 @@ int ct__semaphore_acquire_slow(ct_semaphore_t *sem, double timeout)
 		/* Timed out or stopped: a unit that arrived meanwhile is still
 		 * ours to take, as Python's loop would. */
 		if (rc < 0)
+			/* GCOVR_EXCL_BR_START: the object becoming ready in the instant the wait
+			 * times out: a race no test can aim at */
 			return ct_semaphore_try_acquire(sem) ? 0 : rc;
+		/* GCOVR_EXCL_BR_STOP */
 	}
 }
 
@@ -108,14 +111,20 @@ static uintptr_t decide_after_unpark(void *ctx, struct ct__unpark_result r)
 	/* Relaxed: a guess for the CAS below, under the bucket lock. */
 	uint32_t s = atomic_load_explicit(&sem->ct__state, memory_order_relaxed);
 	if (r.unparked && r.be_fair) {
+		/* GCOVR_EXCL_BR_START: the release just added a unit: none left means another
+		 * thread took it in between, a race */
 		while (s >= CT__SEM_UNIT) {
+			/* GCOVR_EXCL_BR_STOP */
 			/* Acquire: the unit taken may have come from another thread's release();
 			 * reading it with acquire orders that release before ours, and the
 			 * parker's unpark then carries both to the woken thread. */
+			/* GCOVR_EXCL_BR_START: a weak CAS failing (a race, or spuriously) is not
+			 * something a test can force */
 			if (atomic_compare_exchange_weak_explicit(
 				    &sem->ct__state, &s, (s - CT__SEM_UNIT) & ~clear,
 				    memory_order_acquire, memory_order_relaxed))
 				return CT__TOKEN_HANDOFF;
+			/* GCOVR_EXCL_BR_STOP */
 		}
 	}
 	if (clear)
