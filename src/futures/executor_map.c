@@ -94,10 +94,7 @@ static void sweep(struct map_job *job, size_t from, int code)
 	for (size_t i = from; i < job->n; i++) {
 		_Atomic uint32_t *state = &job->items[i].state;
 		uint32_t old = ct__state_settle(state, CT__F_CANCELLED);
-		/* GCOVR_EXCL_BR_START: an item at or past the claim counter was never claimed, and
-		 * the exchange above leaves no item for a second sweep: each is still pending */
 		if (ct__f_phase(old) == CT__F_PENDING) {
-			/* GCOVR_EXCL_BR_STOP */
 			ct__state_wake(state, old);
 			cancelled++;
 		}
