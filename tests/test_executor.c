@@ -1145,7 +1145,7 @@ struct map_call {
 	void *const *args;
 	size_t n;
 	void **results; /* NULL: statuses only */
-	int statuses[4];
+	int statuses[64];
 };
 
 static int map_statuses(void *arg)
@@ -1190,10 +1190,11 @@ TEST(map_stopped_reports_each_status)
 	}
 }
 
-/* A shutdown with cancel_futures while one helper of a map runs item 1
- * and the map's other helpers wait: the first helper ended sweeps the
- * items nobody claimed; the others, and the running one when its item
- * is done, find the job swept. */
+/* A shutdown with cancel_futures while one helper of a map runs item 0
+ * (the first of the two items it claimed: 64 items, three helpers) and
+ * the map's other helpers wait: the first helper ended sweeps the items
+ * not started; the others, and the running one when its item is done,
+ * find the job swept. */
 TEST(map_helpers_ended_by_a_shutdown_sweep_once)
 {
 	map_events_init();
@@ -1203,8 +1204,11 @@ TEST(map_helpers_ended_by_a_shutdown_sweep_once)
 	ct_future_t *fa = submit_started(&ex, &a, 0, NULL);
 	ct_future_t *fb = submit_started(&ex, &b, 0, NULL);
 	/* Three helpers (one per worker), on the third worker only. */
-	static void *const args[3] = {(void *)1, (void *)2, (void *)2};
-	struct map_call c = {.ex = &ex, .args = args, .n = 3};
+	static void *args[64];
+	args[0] = (void *)1;
+	for (int i = 1; i < 64; i++)
+		args[i] = (void *)2;
+	struct map_call c = {.ex = &ex, .args = args, .n = 64};
 	struct blocker m;
 	blocker_start(&m, map_statuses, &c);
 	CHECK_OK(ct_event_wait(&item_started, CT_FOREVER));
@@ -1212,8 +1216,8 @@ TEST(map_helpers_ended_by_a_shutdown_sweep_once)
 	ct_event_set(&item_go);
 	CHECK_RC(blocker_join(&m), CT_ECANCELLED);
 	CHECK_OK(c.statuses[0]);
-	CHECK_RC(c.statuses[1], CT_ECANCELLED);
-	CHECK_RC(c.statuses[2], CT_ECANCELLED);
+	for (int i = 1; i < 64; i++)
+		CHECK_RC(c.statuses[i], CT_ECANCELLED);
 	ct_event_set(&a.go);
 	ct_event_set(&b.go);
 	CHECK_OK(ct_future_result(fa, CT_FOREVER, NULL));
