@@ -149,11 +149,13 @@ stress:
 # reason beside it. A failing test fails the target after the report.
 # Left out: threadtests_start_new_thread_failed, whose child runs under
 # a lowered limit in which libgcov cannot open its files and says so on
-# the stderr the test requires empty. Forked children end with _exit()
-# and their counts are lost: the code only a fork child runs (the repair
-# of each object) counts as never run. (Dumping them with __gcov_dump()
-# before _exit() was tried: with threads forked mid-update, gcov then
-# wrote negative counts that gcovr cannot read.)
+# the stderr the test requires empty. Forked children count too: a test's
+# fork child ends with HT_CHILD_EXIT() (tests/harness.h), which under
+# -DCT_TEST_GCOV_DUMP writes its counts with __gcov_dump() before
+# _exit(), and every fork child starts its counts from zero (the harness's
+# pthread_atfork() handler calls __gcov_reset()), so that it writes only
+# what it ran itself, never the parent's counts caught mid-update (from
+# which gcov derives negative branch counts that gcovr cannot read).
 coverage:
 	@command -v gcovr >/dev/null || { echo "make coverage needs gcovr: apt-get install gcovr"; exit 1; }
 	$(CMAKE) -S . -B $(BUILD)/coverage -DCMAKE_BUILD_TYPE=Debug -DCT_BUILD_BENCH=OFF \

@@ -175,6 +175,20 @@ void ht_need_threads_after_fork(void)
 			"this emulator (qemu-user 7.2 aborts it)");
 }
 
+char *ht_report_text(int (*report)(FILE *out))
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+	if (!f)
+		ht_fail(__FILE__, __LINE__, "open_memstream failed");
+	int rc = report(f);
+	fclose(f);
+	if (rc != 0)
+		ht_fail(__FILE__, __LINE__, "the report failed: %s", ct_strerror(rc));
+	return text;
+}
+
 int ht_run(const char *const argv[], char **out, char **err)
 {
 	int po[2], pe[2];

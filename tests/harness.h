@@ -119,6 +119,10 @@ bool ht_slowed(void);
  * its exit status, or 128 + signal, or -1 if it could not run. */
 int ht_run(const char *const argv[], char **out, char **err);
 
+/* What @p report (ct_profile_report, ct_dump...) writes, as a
+ * NUL-terminated string the caller frees; the case fails if it fails. */
+char *ht_report_text(int (*report)(FILE *out));
+
 /* Skips the case (with the reason) where a child forked from a process
  * with threads cannot start threads of its own. Everywhere the library
  * runs it can; qemu-user 7.2 (Debian 12's, which runs the ARM builds'

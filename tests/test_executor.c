@@ -7,6 +7,7 @@
 #include "core/fault.h"
 #include "executor_helpers.h"
 #include "futures/executor_internal.h"
+#include "thread/thread_internal.h"
 
 /* ---- submit and result -------------------------------------------------- */
 
@@ -1036,6 +1037,196 @@ TEST(task_submits_racing_shutdown)
 	free(racer.f);
 }
 
+/* ---- pools used from another pool's tasks ------------------------------------- */
+
+/* A task of one pool that makes a second pool, submits to it (not to its
+ * own worker's ring: the pool is not its own) and destroys it, which
+ * joins the second pool's worker from a worker of the first. */
+static int use_another_pool(void *arg, void **result)
+{
+	(void)arg;
+	ct_executor_t other;
+	if (ct_executor_init(&other, &(ct_executor_opts){.max_workers = 1}) < 0)
+		return 1;
+	ct_future_t *f = NULL;
+	void *v = NULL;
+	int rc = ct_executor_submit(&other, square, (void *)6, &f);
+	if (rc == 0)
+		rc = ct_future_result(f, CT_FOREVER, &v);
+	ct_future_release(f);
+	ct_executor_destroy(&other);
+	*result = v;
+	return rc;
+}
+
+TEST(task_submits_to_and_destroys_another_pool)
+{
+	ct_executor_t *ex = new_pool(1);
+	CHECK_EQ((intptr_t)run_one(ex, use_another_pool, NULL), 36);
+	/* The other pool's worker was joined: only the first pool's is left. */
+	CHECK_EQ(ct_active_count(), 2);
+	ct_executor_destroy(ex);
+	CHECK_EQ(ct_active_count(), 1);
+}
+
+/* A task's submit to its own pool once the pool is broken (a second
+ * worker's initializer failed while the task ran) is refused. */
+static atomic_int inits;
+static int second_init_fails(void *arg)
+{
+	(void)arg;
+	return atomic_fetch_add(&inits, 1) == 0 ? 0 : 5;
+}
+
+static ct_executor_t breaking_pool;
+static ct_event_t task_running, pool_broken;
+static int own_submit_rc;
+
+static int submit_to_own_pool_later(void *arg, void **result)
+{
+	(void)arg;
+	(void)result;
+	ct_event_set(&task_running);
+	ct_event_wait(&pool_broken, CT_FOREVER);
+	own_submit_rc = ct_executor_submit(&breaking_pool, square, NULL, NULL);
+	return 0;
+}
+
+TEST(task_submit_to_its_broken_pool_is_refused)
+{
+	ct_event_init(&task_running);
+	ct_event_init(&pool_broken);
+	CHECK_OK(ct_executor_init(
+		&breaking_pool,
+		&(ct_executor_opts){.max_workers = 2, .initializer = second_init_fails}));
+	ct_future_t *first = submit(&breaking_pool, submit_to_own_pool_later, NULL);
+	CHECK_OK(ct_event_wait(&task_running, CT_FOREVER));
+	/* Starts the second worker, whose initializer fails: the pool breaks
+	 * and this task, which nobody could take, ends with it. */
+	ct_future_t *second = NULL;
+	int rc = ct_executor_submit(&breaking_pool, square, NULL, &second);
+	if (rc == 0) {
+		rc = ct_future_result(second, CT_FOREVER, NULL);
+		ct_future_release(second);
+	}
+	CHECK_RC(rc, CT_EBROKEN);
+	ct_event_set(&pool_broken);
+	CHECK_OK(ct_future_result(first, CT_FOREVER, NULL));
+	CHECK_RC(own_submit_rc, CT_EBROKEN);
+	ct_future_release(first);
+	ct_executor_destroy(&breaking_pool);
+}
+
+/* ---- map: cancelled and stopped ------------------------------------------------ */
+
+static ct_event_t item_started, item_go, item_three_ran;
+
+/* Item 0 fails with 7, item 1 waits for item_go, item 3 says it ran. */
+static int map_item(void *arg, void **result)
+{
+	(void)result;
+	switch ((intptr_t)arg) {
+	case 0:
+		return 7;
+	case 1:
+		ct_event_set(&item_started);
+		ct_event_wait(&item_go, CT_FOREVER);
+		return 0;
+	case 3:
+		ct_event_set(&item_three_ran);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+struct map_call {
+	ct_executor_t *ex;
+	void *const *args;
+	size_t n;
+	void **results; /* NULL: statuses only */
+	int statuses[64];
+};
+
+static int map_statuses(void *arg)
+{
+	struct map_call *c = arg;
+	return ct_executor_map(c->ex, map_item, c->args, c->n, CT_FOREVER, c->results, c->statuses);
+}
+
+static void map_events_init(void)
+{
+	ct_event_init(&item_started);
+	ct_event_init(&item_go);
+	ct_event_init(&item_three_ran);
+}
+
+/* A map that collects statuses (with results or without) and whose caller
+ * is stopped while item 1 runs: it returns the first failure (item 0's)
+ * and reports the stop for item 1, and item 2 as it ended: whichever
+ * worker item 1 does not hold ran item 2 before item 3. */
+TEST(map_stopped_reports_each_status)
+{
+	static void *const args[4] = {(void *)0, (void *)1, (void *)2, (void *)3};
+	for (int with_results = 0; with_results < 2; with_results++) {
+		map_events_init();
+		ct_executor_t *ex = new_pool(2);
+		void *results[4] = {(void *)9, (void *)9, (void *)9, (void *)9};
+		struct map_call c = {
+			.ex = ex, .args = args, .n = 4, .results = with_results ? results : NULL};
+		struct blocker b;
+		blocker_start(&b, map_statuses, &c);
+		CHECK_OK(ct_event_wait(&item_three_ran, CT_FOREVER));
+		CHECK_EQ(blocker_stop(&b), 7);
+		CHECK_EQ(c.statuses[0], 7);
+		CHECK_RC(c.statuses[1], CT_ESTOPPED);
+		CHECK_OK(c.statuses[2]);
+		CHECK(c.statuses[3] == 0 || c.statuses[3] == CT_ESTOPPED);
+		/* The values of the items done (map_item gives none). */
+		CHECK(results[0] == (with_results ? NULL : (void *)9));
+		CHECK(results[2] == (with_results ? NULL : (void *)9));
+		ct_event_set(&item_go);
+		ct_executor_destroy(ex);
+	}
+}
+
+/* A shutdown with cancel_futures while one helper of a map runs item 0
+ * (the first of the two items it claimed: 64 items, three helpers) and
+ * the map's other helpers wait: the first helper ended sweeps the items
+ * not started; the others, and the running one when its item is done,
+ * find the job swept. */
+TEST(map_helpers_ended_by_a_shutdown_sweep_once)
+{
+	map_events_init();
+	ct_executor_t ex;
+	CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 3}));
+	struct gate a, b;
+	ct_future_t *fa = submit_started(&ex, &a, 0, NULL);
+	ct_future_t *fb = submit_started(&ex, &b, 0, NULL);
+	/* Three helpers (one per worker), on the third worker only. */
+	static void *args[64];
+	args[0] = (void *)1;
+	for (int i = 1; i < 64; i++)
+		args[i] = (void *)2;
+	struct map_call c = {.ex = &ex, .args = args, .n = 64};
+	struct blocker m;
+	blocker_start(&m, map_statuses, &c);
+	CHECK_OK(ct_event_wait(&item_started, CT_FOREVER));
+	CHECK_OK(ct_executor_shutdown(&ex, false, true));
+	ct_event_set(&item_go);
+	CHECK_RC(blocker_join(&m), CT_ECANCELLED);
+	CHECK_OK(c.statuses[0]);
+	for (int i = 1; i < 64; i++)
+		CHECK_RC(c.statuses[i], CT_ECANCELLED);
+	ct_event_set(&a.go);
+	ct_event_set(&b.go);
+	CHECK_OK(ct_future_result(fa, CT_FOREVER, NULL));
+	CHECK_OK(ct_future_result(fb, CT_FOREVER, NULL));
+	ct_future_release(fa);
+	ct_future_release(fb);
+	ct_executor_destroy(&ex);
+}
+
 /* ---- the exit rule -------------------------------------------------------- */
 
 static char *run_exit_program(const char *mode)
@@ -1059,6 +1250,16 @@ TEST(exit_rule_does_not_wait_for_idle_workers)
 {
 	char *out = run_exit_program("idle");
 	CHECK_STR(out, "task 0\n");
+	free(out);
+}
+
+/* A pool made once the exit hook has closed every pool (here by a task
+ * still running then) starts closed: Python refuses submits after
+ * interpreter shutdown. */
+TEST(exit_rule_closes_pools_made_after_it)
+{
+	char *out = run_exit_program("late");
+	CHECK_STR(out, "main returns\nlate pool refuses: 1\n");
 	free(out);
 }
 
@@ -1436,6 +1637,33 @@ static int map_with(void *const *args, size_t n, double timeout)
 	return rc;
 }
 
+static int map_null_fn(void)
+{
+	ct_executor_t ex;
+	CHECK_OK(ct_executor_init(&ex, NULL));
+	int rc = ct_executor_map(&ex, NULL, (void *[]){NULL}, 1, CT_FOREVER, NULL, NULL);
+	ct_executor_destroy(&ex);
+	return rc;
+}
+
+static void nothing_before_exit(void)
+{
+}
+
+/* The first pool of the process registers the exit hook (Python's
+ * _python_exit); with the table of such hooks full, it cannot, and no
+ * pool can be made. */
+static int init_with_exit_table_full(void)
+{
+	while (ct__before_exit_wait(nothing_before_exit) == 0)
+		;
+	ct_executor_t ex;
+	int rc = ct_executor_init(&ex, NULL);
+	CHECK(ex.ct__impl == NULL);
+	CHECK_RC(ct_executor_init(&ex, NULL), rc);
+	return rc;
+}
+
 static int shutdown_in_own_task(void)
 {
 	ct_executor_t ex;
@@ -1509,6 +1737,9 @@ MISUSE(submit_to_broken_pool, CT_EBROKEN,
 MISUSE(map_null_executor, CT_EINVAL, "invalid argument",
        ct_executor_map(NULL, square, NULL, 0, CT_FOREVER, NULL, NULL))
 MISUSE(map_null_args, CT_EINVAL, "invalid argument", map_with(NULL, 3, CT_FOREVER))
+MISUSE(map_null_task, CT_EINVAL, "invalid argument", map_null_fn())
+MISUSE(map_too_many_items, CT_ENOMEM, "out of memory", map_with((void *[]){NULL}, SIZE_MAX / 2, 0))
+MISUSE(init_without_the_exit_hook, CT_ENOMEM, "out of memory", init_with_exit_table_full())
 MISUSE(map_nan_timeout, CT_EINVAL, "invalid argument", map_with((void *[]){NULL}, 1, NAN))
 MISUSE(map_timeout_too_large, CT_ETOOLARGE, "timeout value is too large",
        map_with((void *[]){NULL}, 1, CT_TIMEOUT_MAX * 2))
@@ -1537,6 +1768,36 @@ MISUSE(shutdown_wait_in_own_task, CT_EJOINSELF, "cannot join current thread",
 #ifndef FORK_WORKS
 #define FORK_WORKS 1
 #endif
+
+/* In a fork child a pool has no worker left; the work its parent had
+ * queued is started by a shutdown, or, if no worker can start there, ends
+ * with CT_EBROKEN instead of waiting for workers that are gone. */
+TEST(fork_child_shutdown_breaks_queued_work_if_no_worker_starts)
+{
+	ct_executor_t ex;
+	struct gate a;
+	ct_future_t *fa = one_busy_worker(&ex, &a, 0, NULL);
+	ct_future_t *fb = submit(&ex, square, (void *)3);
+	pid_t pid = FORK_WORKS ? fork() : -1;
+	if (pid == 0) {
+		ct__fault_set(CT__FAULT_THREAD_CREATE, 0, 1000);
+		int ok = ct_executor_shutdown(&ex, false, false) == 0 &&
+			 ct_future_result(fb, 0, NULL) == CT_EBROKEN && !ct_future_done(fa);
+		HT_CHILD_EXIT(ok ? 0 : 1);
+	}
+	if (FORK_WORKS) {
+		int status;
+		CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	ct_event_set(&a.go);
+	void *v = NULL;
+	CHECK_OK(ct_future_result(fb, CT_FOREVER, &v));
+	CHECK_EQ((intptr_t)v, 9);
+	ct_future_release(fa);
+	ct_future_release(fb);
+	ct_executor_destroy(&ex);
+}
 
 /* A pool used before fork() works in the child: new workers start there. */
 TEST(pool_works_in_a_fork_child)

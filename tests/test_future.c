@@ -4,6 +4,9 @@
 
 #include "core/fault.h"
 #include "executor_helpers.h"
+#include "fork_helpers.h"
+#include "futures/future_internal.h"
+#include "ht_internal.h"
 
 /* A pool with one worker, held by a gated task, so that the futures
  * submitted after stay pending until the test lets the gate go. */
@@ -702,6 +705,140 @@ static int exception_with_status_zero(void)
 	return rc;
 }
 
+/* ---- waiters and callbacks on one future ------------------------------------------------ */
+
+static void count_callback(ct_future_t *f, void *arg)
+{
+	(void)f;
+	atomic_fetch_add((atomic_int *)arg, 1);
+}
+
+/* A wait that gives up takes only its own link off the future: a done
+ * callback added before keeps the future hooked, and an as_completed
+ * iterator registered before (the next link on the future's list) still
+ * hears of the completion. */
+TEST(wait_gives_up_leaving_callbacks_and_other_waiters)
+{
+	ct_future_t *f;
+	CHECK_OK(ct_future_new(&f));
+	atomic_int calls = 0;
+	CHECK_OK(ct_future_add_done_callback(f, count_callback, &calls));
+	/* Alone on the list: its link goes, the callback stays. */
+	CHECK_RC(ct_wait(&f, 1, 0.001, CT_ALL_COMPLETED, NULL), CT_ETIMEDOUT);
+	ct_as_completed_t it;
+	CHECK_OK(ct_as_completed_init(&it, &f, 1, CT_FOREVER));
+	/* Registered after the iterator: first on the list, the iterator's
+	 * link after it. */
+	CHECK_RC(ct_wait(&f, 1, 0.001, CT_FIRST_COMPLETED, NULL), CT_ETIMEDOUT);
+	CHECK_EQ(calls, 0);
+	CHECK_EQ(ct_future_set_running_or_notify_cancel(f), 1);
+	CHECK_OK(ct_future_set_result(f, (void *)7));
+	CHECK_EQ(calls, 1);
+	ct_future_t *out = NULL;
+	CHECK_OK(ct_as_completed_next(&it, &out));
+	CHECK(out == f);
+	CHECK_EQ(ct_as_completed_remaining(&it), 0);
+	ct_as_completed_destroy(&it);
+	int status = -1;
+	CHECK_OK(ct_future_exception(f, 0, &status));
+	CHECK_EQ(status, 0);
+	CHECK_OK(ct_future_exception(f, 0, NULL)); /* the status is optional */
+	ct_future_release(f);
+}
+
+/* A future cancelled while queued is done, and told its callbacks, once:
+ * a shutdown with cancel_futures that then finds it on the queue leaves it
+ * as it is. */
+TEST(shutdown_cancel_leaves_a_cancelled_future_alone)
+{
+	struct held h;
+	hold(&h, 1);
+	atomic_int calls = 0;
+	ct_future_t *f = submit(&h.ex, square, (void *)2);
+	CHECK_OK(ct_future_add_done_callback(f, count_callback, &calls));
+	CHECK(ct_future_cancel(f));
+	CHECK_EQ(calls, 1);
+	CHECK_OK(ct_executor_shutdown(&h.ex, false, true));
+	CHECK_EQ(calls, 1);
+	CHECK(ct_future_cancelled(f));
+	CHECK_RC(ct_future_result(f, 0, NULL), CT_ECANCELLED);
+	ct_future_release(f);
+	unhold(&h);
+}
+
+/* A thread keeps at most 1024 freed futures for its next ones; the rest
+ * go back to malloc (the leak check of the AddressSanitizer build sees a
+ * future lost on the way). */
+TEST(futures_freed_beyond_the_thread_cache)
+{
+	enum { N = 1100 };
+	static ct_future_t *fs[N];
+	for (int round = 0; round < 2; round++) {
+		for (intptr_t i = 0; i < N; i++) {
+			CHECK_OK(ct_future_new(&fs[i]));
+			CHECK_EQ(ct_future_set_running_or_notify_cancel(fs[i]), 1);
+			CHECK_OK(ct_future_set_result(fs[i], (void *)i));
+		}
+		for (intptr_t i = 0; i < N; i++) {
+			void *v = NULL;
+			CHECK_OK(ct_future_result(fs[i], 0, &v));
+			CHECK_EQ((intptr_t)v, i);
+			ct_future_release(fs[i]);
+		}
+	}
+}
+
+/* ---- fork ------------------------------------------------------------------------------- */
+
+static ct_future_t *fork_fs[2];
+
+static int wait_for_both(void *arg)
+{
+	(void)arg;
+	return ct_wait(fork_fs, 2, CT_FOREVER, CT_ALL_COMPLETED, NULL);
+}
+
+/* Whether a wait is registered on @p f (under its lock, as the lists are). */
+static bool has_waiter(ct_future_t *f)
+{
+	ct__future_lock(f);
+	bool any = f->waiters != NULL;
+	ct__future_unlock(f);
+	return any;
+}
+
+static int child_finds_no_waiter(void *arg)
+{
+	(void)arg;
+	CK(!has_waiter(fork_fs[1]));
+	CK(ct_future_set_running_or_notify_cancel(fork_fs[1]) == 1);
+	CK(ct_future_set_result(fork_fs[1], NULL) == 0);
+	CK(ct_wait(fork_fs, 2, 0, CT_ALL_COMPLETED, NULL) == 0);
+	return 0;
+}
+
+/* A thread in wait() when another forks is gone in the child: its link
+ * leaves the future it waits for, and it had none on the future done
+ * before it came. */
+TEST(wait_forgotten_in_a_fork_child)
+{
+	for (int i = 0; i < 2; i++)
+		CHECK_OK(ct_future_new(&fork_fs[i]));
+	CHECK_EQ(ct_future_set_running_or_notify_cancel(fork_fs[0]), 1);
+	CHECK_OK(ct_future_set_result(fork_fs[0], NULL));
+	struct blocker b;
+	blocker_start(&b, wait_for_both, NULL);
+	ht_wait_parked(b.thread);
+	CHECK(has_waiter(fork_fs[1]));
+	FH_CHECK_CHILD(child_finds_no_waiter, NULL);
+	CHECK(has_waiter(fork_fs[1]));
+	CHECK_EQ(ct_future_set_running_or_notify_cancel(fork_fs[1]), 1);
+	CHECK_OK(ct_future_set_result(fork_fs[1], NULL));
+	CHECK_OK(blocker_join(&b));
+	for (int i = 0; i < 2; i++)
+		ct_future_release(fork_fs[i]);
+}
+
 /* ---- misuse ------------------------------------------------------------------------------- */
 
 static int result_nan_timeout(void)
@@ -749,10 +886,14 @@ MISUSE(wait_null_array, CT_EINVAL, "invalid argument",
        ct_wait(NULL, 2, CT_FOREVER, CT_ALL_COMPLETED, NULL))
 MISUSE(wait_null_future, CT_EINVAL, "invalid argument", wait_null_future())
 MISUSE(wait_bad_return_when, CT_EINVAL, "invalid argument", wait_bad_mode())
+MISUSE(wait_negative_return_when, CT_EINVAL, "invalid argument",
+       ct_wait(NULL, 0, CT_FOREVER, -1, NULL))
 MISUSE(wait_timeout_too_large, CT_ETOOLARGE, "timeout value is too large",
        ct_wait(NULL, 0, CT_TIMEOUT_MAX * 2, CT_ALL_COMPLETED, NULL))
 MISUSE(as_completed_null, CT_EINVAL, "invalid argument",
        ct_as_completed_init(NULL, NULL, 0, CT_FOREVER))
+MISUSE(as_completed_null_array, CT_EINVAL, "invalid argument",
+       ct_as_completed_init(&(ct_as_completed_t){NULL}, NULL, 2, CT_FOREVER))
 MISUSE(as_completed_next_uninitialised, CT_EINVAL, "invalid argument",
        ct_as_completed_next(&(ct_as_completed_t){NULL}, &(ct_future_t *){NULL}))
 MISUSE(cancelled_result, CT_ECANCELLED, "cancelled", cancelled_result())

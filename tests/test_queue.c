@@ -945,6 +945,78 @@ TEST(shutdown_immediate_wakes_joiner_locked)
 	check_immediate_wakes_joiner(LOCKED);
 }
 
+/* ---- a bound beyond the storage allocated at init ---------------------------- */
+
+/* A bound above what is allocated at init: the storage doubles up to the
+ * bound and not past it, and the queue is full there. */
+TEST(growth_stops_at_the_bound)
+{
+	enum { BOUND = CT__QUEUE_PREALLOC_MAX + 1000 };
+	const ct_queue_kind kinds[] = {CT_QUEUE_FIFO, CT_QUEUE_LIFO};
+	for (int k = 0; k < 2; k++) {
+		ct_queue_t q;
+		CHECK_OK(ct_queue_init(&q, &(ct_queue_opts){.kind = kinds[k], .maxsize = BOUND}));
+		for (uintptr_t i = 1; i <= BOUND; i++)
+			CHECK_OK(ct_queue_put_nowait(&q, P(i)));
+		CHECK_EQ(q.ct__cap, BOUND);
+		CHECK(ct_queue_full(&q));
+		CHECK_RC(ct_queue_put_nowait(&q, P(0)), CT_EFULL);
+		for (uintptr_t i = 1; i <= BOUND; i++) {
+			void *item;
+			CHECK_OK(ct_queue_get_nowait(&q, &item));
+			CHECK_EQ(U(item), kinds[k] == CT_QUEUE_FIFO ? i : BOUND + 1 - i);
+		}
+		CHECK_OK(ct_queue_destroy(&q));
+	}
+}
+
+/* ---- debugging -------------------------------------------------------------- */
+
+/* With waits recorded (profile), each wait in a locked queue counts as
+ * what it waits for: an item, room, or the tasks (join). */
+TEST(profile_counts_the_waits_of_a_locked_queue)
+{
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	static ct_queue_t q;
+	CHECK_OK(ct_queue_init(&q, &LOCKED));
+	CHECK_OK(ct_object_set_name(&q, "locked"));
+	struct call c = {.q = &q, .timeout = CT_FOREVER, .done = CT_EVENT_INIT};
+	ct_thread_t *t = start(do_get, &c);
+	until_waiting(&q, 1);
+	CHECK_OK(ct_queue_put_nowait(&q, P(1)));
+	finish(t);
+	CHECK_OK(c.rc);
+	CHECK_OK(ct_queue_task_done(&q));
+	int n = 0;
+	for (; ct_queue_put_nowait(&q, P(2)) == 0; n++)
+		;
+	c.item = P(3);
+	t = start(do_put, &c);
+	until_waiting(&q, 1);
+	void *item;
+	CHECK_OK(ct_queue_get_nowait(&q, &item));
+	finish(t);
+	CHECK_OK(c.rc);
+	t = start(do_join, &c);
+	until_waiting(&q, 1);
+	for (int i = 0; i <= n; i++)
+		CHECK_OK(ct_queue_task_done(&q));
+	finish(t);
+	CHECK_OK(c.rc);
+	/* Each side waited at least once (a waiter woken may wait again);
+	 * the waits neither on empty nor on full are the join's. */
+	char *text = ht_report_text(ct_profile_report);
+	const char *row = strstr(text, "queue \"locked\": ");
+	int waits = 0, empty = 0, full = 0;
+	if (!row ||
+	    sscanf(row, "queue \"locked\": %d waits (%d on empty, %d on full)", &waits, &empty,
+		   &full) != 3 ||
+	    empty < 1 || full < 1 || waits <= empty + full)
+		ht_fail(__FILE__, __LINE__, "the profile:\n%s", text);
+	free(text);
+	CHECK_OK(ct_queue_destroy(&q));
+}
+
 /* ---- stop requests ---------------------------------------------------------- */
 
 static void check_stop_wakes(const ct_queue_opts *opts, ct_target_fn fn, bool fill)
@@ -972,6 +1044,26 @@ TEST(stop_wakes_get)
 {
 	check_stop_wakes(&RING, do_get, false);
 	check_stop_wakes(&LOCKED, do_get, false);
+}
+
+/* A getter of a ring that two consumers share (no longer on the one-
+ * consumer path) stopped while it waits. */
+TEST(stop_wakes_get_of_a_shared_ring)
+{
+	ct_queue_t q;
+	CHECK_OK(ct_queue_init(&q, &RING));
+	void *item;
+	CHECK_RC(ct_queue_get_nowait(&q, &item), CT_EEMPTY); /* the first consumer */
+	struct call c = {.q = &q, .timeout = CT_FOREVER, .done = CT_EVENT_INIT};
+	ct_thread_t *t = start(do_get, &c);
+	until_waiting(&q, 1);
+	CHECK_OK(ct_thread_request_stop(t));
+	finish(t);
+	CHECK_RC(c.rc, CT_ESTOPPED);
+	CHECK_OK(ct_queue_put_nowait(&q, P(8)));
+	CHECK_OK(ct_queue_get_nowait(&q, &item));
+	CHECK_EQ(U(item), 8);
+	CHECK_OK(ct_queue_destroy(&q));
 }
 
 TEST(stop_wakes_put)
@@ -1094,16 +1186,31 @@ TEST(destroy_frees_left_items)
 	CHECK_OK(ct_queue_destroy(&q));
 }
 
-static int destroy_while_waited(const ct_queue_opts *opts)
+/* Destroy refuses a queue while a thread waits in it: a getter (on an
+ * empty queue), a putter (on a full one) or a joiner (tasks unfinished).
+ * Once that thread is let go, the queue is destroyed. */
+static int destroy_while_waited(const ct_queue_opts *opts, ct_target_fn fn)
 {
 	ct_queue_t q;
 	CHECK_OK(ct_queue_init(&q, opts));
-	struct call c = {.q = &q, .timeout = CT_FOREVER, .done = CT_EVENT_INIT};
-	ct_thread_t *t = start(do_get, &c);
+	int n = 0;
+	if (fn != do_get)
+		for (; ct_queue_put_nowait(&q, P(1)) == 0; n++)
+			;
+	struct call c = {.q = &q, .item = P(2), .timeout = CT_FOREVER, .done = CT_EVENT_INIT};
+	ct_thread_t *t = start(fn, &c);
 	until_waiting(&q, 1);
 	int rc = ct_queue_destroy(&q);
-	CHECK_OK(ct_queue_put_nowait(&q, P(1)));
+	void *item;
+	if (fn == do_get)
+		CHECK_OK(ct_queue_put_nowait(&q, P(1)));
+	else if (fn == do_put)
+		CHECK_OK(ct_queue_get_nowait(&q, &item));
+	else
+		for (int i = 0; i < n; i++)
+			CHECK_OK(ct_queue_task_done(&q));
 	finish(t);
+	CHECK_OK(c.rc);
 	CHECK_OK(ct_queue_destroy(&q));
 	return rc;
 }
@@ -1284,9 +1391,18 @@ MISUSE(get_timeout_too_large, CT_ETOOLARGE, "timeout value is too large",
        get_with_timeout(CT_TIMEOUT_MAX * 2))
 MISUSE(put_timeout_too_large, CT_ETOOLARGE, "timeout value is too large", put_with_timeout(1e300))
 MISUSE(join_nan_timeout, CT_EINVAL, "invalid argument", join_with_timeout(0.0 / 0.0))
-MISUSE(destroy_while_waited_on_ring, CT_EBUSY, "the object is in use", destroy_while_waited(&RING))
+MISUSE(destroy_while_waited_on_ring, CT_EBUSY, "the object is in use",
+       destroy_while_waited(&RING, do_get))
 MISUSE(destroy_while_waited_on_locked, CT_EBUSY, "the object is in use",
-       destroy_while_waited(&LOCKED))
+       destroy_while_waited(&LOCKED, do_get))
+MISUSE(destroy_while_put_waits_ring, CT_EBUSY, "the object is in use",
+       destroy_while_waited(&RING, do_put))
+MISUSE(destroy_while_put_waits_locked, CT_EBUSY, "the object is in use",
+       destroy_while_waited(&LOCKED, do_put))
+MISUSE(destroy_while_joined_ring, CT_EBUSY, "the object is in use",
+       destroy_while_waited(&RING, do_join))
+MISUSE(destroy_while_joined_locked, CT_EBUSY, "the object is in use",
+       destroy_while_waited(&LOCKED, do_join))
 
 /* ---- stress ---------------------------------------------------------------------- */
 

@@ -6,6 +6,7 @@
 
 #include "core/fault.h"
 #include "harness.h"
+#include "ht_internal.h"
 
 #define P(x) ((void *)(uintptr_t)(x))
 #define U(p) ((uintptr_t)(p))
@@ -44,6 +45,30 @@ static int do_get(void *arg)
 	struct call *c = arg;
 	c->rc = ct_simplequeue_get(c->q, &c->item, c->timeout);
 	return 0;
+}
+
+/* With waits recorded (profile), a get before the first put counts as a
+ * wait on the queue; destroy forgets the queue's name. */
+TEST(profile_counts_a_wait_for_the_first_put)
+{
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	static ct_simplequeue_t q;
+	ct_simplequeue_init(&q);
+	CHECK_OK(ct_object_set_name(&q, "first"));
+	struct call c = {.q = &q, .timeout = CT_FOREVER};
+	ct_thread_t *t = start(do_get, &c);
+	ht_wait_parked(t);
+	CHECK_OK(ct_simplequeue_put(&q, P(5)));
+	finish(t);
+	CHECK_OK(c.rc);
+	CHECK_EQ(U(c.item), 5);
+	char *text = ht_report_text(ct_profile_report);
+	if (!strstr(text, "simple queue \"first\": 1 waits"))
+		ht_fail(__FILE__, __LINE__, "the profile:\n%s", text);
+	free(text);
+	CHECK_OK(ct_simplequeue_destroy(&q));
+	char name[16];
+	CHECK_EQ(ct_object_get_name(&q, name, sizeof name), 0);
 }
 
 TEST(fifo_order_across_segments)

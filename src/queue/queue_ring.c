@@ -325,7 +325,10 @@ static bool still_marked(void *ctx)
 	 * SHUT. */
 	uint64_t t = atomic_load_explicit(&w->r->tail, memory_order_relaxed);
 	/* A putter stops at shutdown; a getter once nothing is left to come. */
+	/* GCOVR_EXCL_BR_START: a race no test can aim at: a shutdown between the mark and the park
+	 */
 	return !(t & SHUT) || (w->getter && (t & ~SHUT) != w->pos);
+	/* GCOVR_EXCL_BR_STOP */
 }
 
 /* Sets @p bit in @p word, which held @p seen, and parks on @p waiters.
@@ -374,11 +377,14 @@ static void pass_on_getters(struct ct__qring *r)
 			ct__unpark_one(&r->getters, NULL, NULL);
 			return;
 		}
+		/* GCOVR_EXCL_BR_START: a race no test can aim at: a getter that is passed on to
+		 * finds the slot stale (another getter took it meanwhile) or its mark set */
 		if ((raw & ~WAITER) < pos + 1 &&
 		    /* Acq_rel: as in mark_and_park(). */
 		    ((raw & WAITER) || atomic_compare_exchange_weak_explicit(
 					       &s->stamp, &raw, raw | WAITER, memory_order_acq_rel,
 					       memory_order_relaxed)))
+			/* GCOVR_EXCL_BR_STOP */
 			return;
 	}
 }
@@ -399,11 +405,14 @@ static void pass_on_putters(struct ct__qring *r)
 			ct__unpark_one(&r->putters, NULL, NULL);
 			return;
 		}
+		/* GCOVR_EXCL_BR_START: a race no test can aim at: a get moves the head between the
+		 * load and the CAS */
 		if ((h & PUTWAIT) ||
 		    /* Acq_rel: as in mark_and_park(). */
 		    atomic_compare_exchange_weak_explicit(
 			    &r->head, &h, h | PUTWAIT, memory_order_acq_rel, memory_order_relaxed))
 			return;
+		/* GCOVR_EXCL_BR_STOP */
 	}
 }
 
@@ -515,9 +524,11 @@ static void forget_sleeper(struct ct__fork_note *note)
 	/* Relaxed: in the one-thread fork child. */
 	uint32_t n = atomic_load_explicit(count, memory_order_relaxed);
 	/* Relaxed: as above. */
+	/* GCOVR_EXCL_BR_START: the fork child has one thread: the CAS fails only spuriously */
 	while (n != 0 && !atomic_compare_exchange_weak_explicit(
 				 count, &n, n - 1, memory_order_relaxed, memory_order_relaxed))
 		;
+	/* GCOVR_EXCL_BR_STOP */
 }
 
 /* Waits for another thread's few instructions: spins, then yields in
@@ -525,10 +536,13 @@ static void forget_sleeper(struct ct__fork_note *note)
 static void wait_until(bool (*done)(const struct ct__qring *r), const struct ct__qring *r)
 {
 	for (unsigned spins = 0; !done(r); spins++) {
+		/* GCOVR_EXCL_BR_START: a race no test can aim at: the thread waited for preempted
+		 * for a hundred spins */
 		if (spins < 100)
 			ct__cpu_relax();
 		else
 			sched_yield();
+		/* GCOVR_EXCL_BR_STOP */
 	}
 }
 
@@ -544,8 +558,11 @@ static bool is_shared(const struct ct__qring *r)
 static bool sections_closed(const struct ct__qring *r)
 {
 	/* Acquire: pairs with section_close()'s release (see above). */
+	/* GCOVR_EXCL_BR_START: a race no test can aim at: a solo thread inside its section as a
+	 * switch looks */
 	return !atomic_load_explicit(&r->put_busy, DEKKER(memory_order_acquire)) &&
 	       !atomic_load_explicit(&r->get_busy, DEKKER(memory_order_acquire));
+	/* GCOVR_EXCL_BR_STOP */
 }
 
 /* The solo producer's last claim is written. Its section ends with the
@@ -598,7 +615,10 @@ static inline bool solo_mine(struct ct__qring *r, struct ct__thread *_Atomic *ow
 	/* Acquire: pairs with share()'s release of SHARED. */
 	uint32_t m = atomic_load_explicit(&r->mode, memory_order_acquire);
 	if (m != SOLO) {
+		/* GCOVR_EXCL_BR_START: a race no test can aim at: a call that comes while another
+		 * ends the solo mode */
 		if (CT__UNLIKELY(m == SWITCHING))
+			/* GCOVR_EXCL_BR_STOP */
 			wait_until(is_shared, r);
 		return false;
 	}
@@ -608,8 +628,11 @@ static inline bool solo_mine(struct ct__qring *r, struct ct__thread *_Atomic *ow
 	if (CT__LIKELY(seen == self))
 		return true;
 	/* Relaxed: who wins is all that matters: the field carries no data. */
+	/* GCOVR_EXCL_BR_START: a race no test can aim at: two threads becoming the first producer
+	 * (or consumer) at once */
 	if (seen == NULL && atomic_compare_exchange_strong_explicit(
 				    owner, &seen, self, memory_order_relaxed, memory_order_relaxed))
+		/* GCOVR_EXCL_BR_STOP */
 		return true;
 	share(r);
 	return false;
@@ -705,7 +728,10 @@ static bool solo_must_wait(void *ctx)
 	const struct ring_wait *w = ctx;
 	/* Relaxed: under the bucket lock, which share() takes to wake the solo waiters after
 	 * changing the mode. */
+	/* GCOVR_EXCL_BR_START: a race no test can aim at: the solo mode ends between the waiter's
+	 * spin and its park */
 	if (atomic_load_explicit(&w->r->mode, memory_order_relaxed) != SOLO)
+		/* GCOVR_EXCL_BR_STOP */
 		return false;
 	struct ring_spot spot = {w->r, w->pos};
 	return w->getter ? !written_now(&spot) : !room_now(&spot);
@@ -754,8 +780,12 @@ static uint64_t compact(struct ct__qring *r, uint64_t h, uint64_t t)
 	uint64_t w = h;
 	for (uint64_t p = h; p != t; p = next_pos(r, p)) {
 		struct slot *s = slot_of(r, p), *d = slot_of(r, w);
+		/* GCOVR_EXCL_BR_START: a fork that catches another thread mid-operation, which no
+		 * test can aim at (the fork stress reaches it by chance): a put gone between its
+		 * claim and its write */
 		if (stamp_of(s) != p + 1)
 			continue;
+		/* GCOVR_EXCL_BR_STOP */
 		/* Relaxed: repair() runs alone (see there). */
 		atomic_store_explicit(&d->item,
 				      atomic_load_explicit(&s->item, memory_order_relaxed),
@@ -763,7 +793,10 @@ static uint64_t compact(struct ct__qring *r, uint64_t h, uint64_t t)
 		atomic_store_explicit(&d->stamp, w + 1, memory_order_relaxed); /* relaxed: alone */
 		w = next_pos(r, w);
 	}
+	/* GCOVR_EXCL_BR_START: a fork that catches another thread mid-operation, which no test can
+	 * aim at (the fork stress reaches it by chance): as above */
 	for (uint64_t p = w; p != t; p = next_pos(r, p))
+		/* GCOVR_EXCL_BR_STOP */
 		/* Relaxed: alone. */
 		atomic_store_explicit(&slot_of(r, p)->stamp, 0, memory_order_relaxed);
 	return w;
@@ -801,10 +834,13 @@ static void repair(struct ct__qring *r)
 	 * first put and get choose again; a switch half done is done.
 	 * Relaxed: alone, as above. */
 	atomic_store_explicit(&r->producer, NULL, memory_order_relaxed);
-	atomic_store_explicit(&r->consumer, NULL, memory_order_relaxed);       /* relaxed: alone */
-	atomic_store_explicit(&r->put_busy, 0, memory_order_relaxed);	       /* relaxed: alone */
-	atomic_store_explicit(&r->get_busy, 0, memory_order_relaxed);	       /* relaxed: alone */
+	atomic_store_explicit(&r->consumer, NULL, memory_order_relaxed); /* relaxed: alone */
+	atomic_store_explicit(&r->put_busy, 0, memory_order_relaxed);	 /* relaxed: alone */
+	atomic_store_explicit(&r->get_busy, 0, memory_order_relaxed);	 /* relaxed: alone */
+	/* GCOVR_EXCL_BR_START: a fork that catches another thread mid-operation, which no test can
+	 * aim at (the fork stress reaches it by chance): a switch to the shared mode under way */
 	if (atomic_load_explicit(&r->mode, memory_order_relaxed) == SWITCHING) /* relaxed: alone */
+		/* GCOVR_EXCL_BR_STOP */
 		atomic_store_explicit(&r->mode, SHARED, memory_order_relaxed); /* relaxed: alone */
 }
 
@@ -818,6 +854,8 @@ static CT__NOINLINE CT__COLD void after_fork(struct ct__qring *r)
 	ct__gate_enter();
 	/* Acquire: pairs with the release of a repaired generation below, so the repair is seen. */
 	uint32_t g = atomic_load_explicit(&r->gen, memory_order_acquire);
+	/* GCOVR_EXCL_BR_START: a race no test can aim at: two threads of a fork child calling into
+	 * the ring at once, one finding the repair under way, done, or the CAS lost */
 	while (g != now) {
 		if (g != REPAIRING) {
 			/* Acquire both ways: a failure may read the repaired generation and
@@ -841,6 +879,7 @@ static CT__NOINLINE CT__COLD void after_fork(struct ct__qring *r)
 		ct__gate_enter();
 		/* Acquire: as above. */
 		g = atomic_load_explicit(&r->gen, memory_order_acquire);
+		/* GCOVR_EXCL_BR_STOP */
 	}
 	ct__gate_exit();
 }
@@ -891,7 +930,10 @@ static int shared_get(struct ct__qring *r, void **item, int64_t deadline)
 		/* Acquire: pairs with shutdown's RMW, so a getter that returns CT_ESHUTDOWN is
 		 * ordered after it. */
 		uint64_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
+		/* GCOVR_EXCL_BR_START: a race no test can aim at: shut down while a put claimed
+		 * before the shutdown is still writing its slot */
 		if ((t & SHUT) && (t & ~SHUT) == h) {
+			/* GCOVR_EXCL_BR_STOP */
 			rc = CT_ESHUTDOWN;
 			break;
 		}
@@ -1043,7 +1085,10 @@ static bool join_must_wait(void *ctx)
 	/* Relaxed: under the bucket lock, which add_done() takes to wake after clearing
 	 * JOINWAIT. */
 	uint64_t d = atomic_load_explicit(&r->done, memory_order_relaxed);
+	/* GCOVR_EXCL_BR_START: a race no test can aim at: the tasks finish between the joiner's
+	 * mark and its park */
 	return (d & JOINWAIT) && tasks_unfinished(r, d);
+	/* GCOVR_EXCL_BR_STOP */
 }
 
 static int ring_join(ct_queue_t *q, int64_t deadline)
@@ -1093,12 +1138,15 @@ static uint64_t drain(struct ct__qring *r, void (*free_item)(void *item))
 			continue;
 		}
 		/* Acquire: pairs with shutdown's RMW, as in get_wait(). */
+		/* GCOVR_EXCL_BR_START: a race no test can aim at: the drain finds a put claimed
+		 * before the shutdown still writing its slot */
 		if ((atomic_load_explicit(&r->tail, memory_order_acquire) & ~SHUT) == h)
 			return n;
 		if (++spins < 1000)
 			ct__cpu_relax();
 		else
 			sched_yield();
+		/* GCOVR_EXCL_BR_STOP */
 	}
 }
 

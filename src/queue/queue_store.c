@@ -57,7 +57,9 @@ static void unwrap_ring(const ct_queue_t *q, void **to)
 /* Moves the items to new storage of @p cap slots (cap >= count). */
 static int resize(ct_queue_t *q, size_t cap)
 {
+	/* GCOVR_EXCL_BR_START: would need more than SIZE_MAX / 16 items in memory first */
 	if (cap > SIZE_MAX / slot_size(q))
+		/* GCOVR_EXCL_BR_STOP */
 		return CT_ENOMEM;
 	void *buf = ct__malloc(cap * slot_size(q));
 	if (!buf)
@@ -76,7 +78,10 @@ static int resize(ct_queue_t *q, size_t cap)
 static int grow(ct_queue_t *q)
 {
 	size_t cap = q->ct__cap ? q->ct__cap * 2 : CT__QUEUE_MIN_CAP;
+	/* GCOVR_EXCL_BR_START: the doubling wraps only past SIZE_MAX / 2 slots, which no memory
+	 * holds */
 	if (cap < q->ct__cap)
+		/* GCOVR_EXCL_BR_STOP */
 		return CT_ENOMEM;
 	if (q->ct__maxsize && cap > q->ct__maxsize)
 		cap = q->ct__maxsize;
@@ -113,7 +118,10 @@ static void *take(ct_queue_t *q)
 		q->ct__head = q->ct__head + 1 == q->ct__cap ? 0 : q->ct__head + 1;
 	} else if (q->ct__kind == CT_QUEUE_LIFO) {
 		size_t i = q->ct__head + n - 1;
+		/* GCOVR_EXCL_BR_START: a LIFO ring keeps its head at 0 (only FIFO pops move it, a
+		 * resize resets it): the index never wraps */
 		item = ring[i < q->ct__cap ? i : i - q->ct__cap];
+		/* GCOVR_EXCL_BR_STOP */
 	} else {
 		item = ct__qheap_pop(q, n);
 	}

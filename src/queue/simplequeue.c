@@ -188,6 +188,8 @@ static void recycle(ct_simplequeue_t *q, struct ct__sq_segment *s)
 static int install_first(ct_simplequeue_t *q)
 {
 	/* Acquire: pairs with the CAS's release below, so the segment is seen initialised. */
+	/* GCOVR_EXCL_BR_START: a race no test can aim at: another first put has installed the head
+	 * segment, not yet the tail one */
 	struct ct__sq_segment *s = atomic_load_explicit(&q->ct__head_seg, memory_order_acquire);
 	if (!s) {
 		struct ct__sq_segment *fresh = new_segment(q);
@@ -205,6 +207,7 @@ static int install_first(ct_simplequeue_t *q)
 		} else {
 			recycle(q, fresh);
 		}
+		/* GCOVR_EXCL_BR_STOP */
 	}
 	struct ct__sq_segment *none = NULL;
 	/* Release: publishes the segment to the putters' acquire of ct__tail_seg; a failure
@@ -230,10 +233,13 @@ static void publish(struct ct__sq_slot *slot, void *item)
  * if it seems to have been preempted in between. */
 static void wait_for_link(unsigned *spins)
 {
+	/* GCOVR_EXCL_BR_START: a race no test can aim at: the linking put (or the repair) preempted
+	 * for a thousand spins */
 	if (++*spins < 1000)
 		ct__cpu_relax();
 	else
 		sched_yield();
+	/* GCOVR_EXCL_BR_STOP */
 }
 
 int ct_simplequeue_put(ct_simplequeue_t *q, void *item)
@@ -255,7 +261,10 @@ int ct_simplequeue_put(ct_simplequeue_t *q, void *item)
 			continue;
 		}
 		uint64_t off = pos(p) % LAP;
+		/* GCOVR_EXCL_BR_START: a race no test can aim at: a put that comes while another
+		 * links the next segment */
 		if (off == SEG) {
+			/* GCOVR_EXCL_BR_STOP */
 			wait_for_link(&spins);
 			continue;
 		}
@@ -330,7 +339,10 @@ static int head_segment(ct_simplequeue_t *q, int64_t deadline, struct ct__sq_seg
 		int rc = ct__park(&q->ct__head_seg, &ops, q, deadline, CT__PARK_INTERRUPTIBLE,
 				  &token);
 		/* Acquire: as above. */
+		/* GCOVR_EXCL_BR_START: a race no test can aim at: the first put lands as the wait
+		 * times out or is stopped */
 		if (rc < 0 && !atomic_load_explicit(&q->ct__head_seg, memory_order_acquire))
+			/* GCOVR_EXCL_BR_STOP */
 			return rc;
 	}
 }
@@ -356,14 +368,20 @@ static int wait_written(struct ct__sq_slot *slot, int64_t deadline)
 			return CT_ETIMEDOUT;
 		/* Acquire both ways: a failure may read WRITTEN and return on it (the success's
 		 * acquire is more than needed). */
+		/* GCOVR_EXCL_BR_START: a race no test can aim at: the put writes the slot between
+		 * the load and the CAS */
 		if (!(s & WAITER) && !atomic_compare_exchange_weak_explicit(
 					     &slot->state, &s, s | WAITER, memory_order_acquire,
 					     memory_order_acquire))
 			continue;
+		/* GCOVR_EXCL_BR_STOP */
 		int rc = ct__park_wait(&slot->state, WAITER, deadline, CT__PARK_INTERRUPTIBLE);
 		/* Acquire: as slot_written(). */
 		s = atomic_load_explicit(&slot->state, memory_order_acquire);
+		/* GCOVR_EXCL_BR_START: a race no test can aim at: the put lands as the wait times
+		 * out or is stopped */
 		if (rc < 0 && !(s & WRITTEN))
+			/* GCOVR_EXCL_BR_STOP */
 			return rc;
 	}
 }
@@ -469,7 +487,11 @@ static void advance(struct ct__sq_segment **seg, uint64_t *p)
 
 static void free_chain(struct ct__sq_segment *s)
 {
+	/* GCOVR_EXCL_BR_START: a fork that catches another thread mid-operation, which no test can
+	 * aim at (the fork stress reaches it by chance): a put gone after it linked the next
+	 * segment and before it wrote its slot, the last of its segment */
 	while (s) {
+		/* GCOVR_EXCL_BR_STOP */
 		/* Relaxed: the queue's alone (destroy, or repair()). */
 		struct ct__sq_segment *next = atomic_load_explicit(&s->next, memory_order_relaxed);
 		ct__free(s);
@@ -487,12 +509,19 @@ static void compact(struct ct__sq_segment *hs, uint64_t h, uint64_t t, uint64_t 
 	struct ct__sq_segment *rs = hs;
 	*w = h;
 	*ws = hs;
+	/* GCOVR_EXCL_BR_START: rs is never NULL below the tail: a put moves the tail past a
+	 * segment's end only after linking the next one */
 	for (uint64_t p = h; p < t && rs; advance(&rs, &p)) {
+		/* GCOVR_EXCL_BR_STOP */
 		struct ct__sq_slot *src = &rs->slots[p % LAP];
 		/* Relaxed: repair() runs alone, and after_fork()'s generation publishes its
 		 * work. */
+		/* GCOVR_EXCL_BR_START: a fork that catches another thread mid-operation, which no
+		 * test can aim at (the fork stress reaches it by chance): a put gone between its
+		 * claim and its write */
 		if (!(atomic_load_explicit(&src->state, memory_order_relaxed) & WRITTEN))
 			continue;
+		/* GCOVR_EXCL_BR_STOP */
 		struct ct__sq_slot *dst = &(*ws)->slots[*w % LAP];
 		dst->item = src->item;
 		/* Relaxed: alone. */
@@ -521,7 +550,11 @@ static void repair(ct_simplequeue_t *q, uint64_t gen, uint64_t h)
 	if (hs) {
 		/* A getter gone between moving to the next segment and moving
 		 * the head there: the last slot's item was its. */
+		/* GCOVR_EXCL_BR_START: a fork that catches another thread mid-operation, which no
+		 * test can aim at (the fork stress reaches it by chance): a getter gone between
+		 * moving to the next segment and moving the head */
 		if (h % LAP == SEG - 1 && hs->base == h + 2)
+			/* GCOVR_EXCL_BR_STOP */
 			h += 2;
 		struct ct__sq_segment *ws;
 		compact(hs, h, t, &t, &ws);
@@ -545,6 +578,8 @@ static CT__NOINLINE CT__COLD void after_fork(ct_simplequeue_t *q)
 	ct__gate_enter();
 	/* Acquire: pairs with repair()'s release of the head. */
 	uint64_t h = atomic_load_explicit(&q->ct__head, memory_order_acquire);
+	/* GCOVR_EXCL_BR_START: a race no test can aim at: two threads of a fork child calling into
+	 * the queue at once, one finding the repair under way, done, or the CAS lost */
 	while ((h & ~POS_MASK) != gen) {
 		if (!(h & REPAIR)) {
 			/* Acquire both ways: a failure may read the repaired head and leave on
@@ -562,6 +597,7 @@ static CT__NOINLINE CT__COLD void after_fork(ct_simplequeue_t *q)
 		ct__gate_enter();
 		/* Acquire: as above. */
 		h = atomic_load_explicit(&q->ct__head, memory_order_acquire);
+		/* GCOVR_EXCL_BR_STOP */
 	}
 	ct__gate_exit();
 }
