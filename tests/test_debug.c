@@ -461,18 +461,6 @@ static const char *const dump_needles[] = {
 	NULL,
 };
 
-/* What @p report (ct_dump, ct_profile_report) writes, as a string to free. */
-static char *report_text(int (*report)(FILE *))
-{
-	char *buf = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&buf, &size);
-	CHECK(f);
-	CHECK_OK(report(f));
-	fclose(f);
-	return buf;
-}
-
 static bool has_all(const char *text, const char *const *needles)
 {
 	for (; *needles; needles++)
@@ -487,7 +475,7 @@ static void dump_until(const char *const *needles)
 {
 	double limit = ht_now() + 30;
 	for (;;) {
-		char *buf = report_text(ct_dump);
+		char *buf = ht_report_text(ct_dump);
 		bool done = has_all(buf, needles);
 		if (!done && ht_now() > limit)
 			ht_fail(__FILE__, __LINE__, "the dump never showed every wait:\n%s", buf);
@@ -622,7 +610,7 @@ TEST(dump_without_recording_says_so)
 	};
 	dump_until(needles);
 	for (;;) {
-		char *text = report_text(ct_dump);
+		char *text = ht_report_text(ct_dump);
 		bool parked = true;
 		for (const char *name = "on-lock\0on-queue\0on-event\0on-join\0"; *name;
 		     name += strlen(name) + 1) {
@@ -1260,12 +1248,12 @@ TEST(record_without_memory_follows_nothing)
 	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
 	ct_lock_acquire(&lock_a);
 	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
-	char *text = report_text(ct_dump);
+	char *text = ht_report_text(ct_dump);
 	CHECK(strstr(text, "holds lock \"A\"") == NULL);
 	free(text);
 	ct_lock_release(&lock_a);
 	ct_lock_acquire(&lock_a);
-	text = report_text(ct_dump);
+	text = ht_report_text(ct_dump);
 	CHECK_HAS(text, "holds lock \"A\"");
 	free(text);
 	ct_lock_release(&lock_a);
@@ -1308,7 +1296,7 @@ TEST(profile_without_memory)
 {
 	CHECK_OK(ct_debug_configure("profile=/dev/null"));
 	ct_object_set_name(&lock_a, "A");
-	char *text = report_text(ct_profile_report);
+	char *text = ht_report_text(ct_profile_report);
 	CHECK_HAS(text, "0 objects");
 	free(text);
 	ct_lock_acquire(&lock_a);
@@ -1316,7 +1304,7 @@ TEST(profile_without_memory)
 	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
 	CHECK_RC(ct_profile_report(stderr), CT_ENOMEM); /* its copy of the table */
 	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
-	text = report_text(ct_profile_report);
+	text = ht_report_text(ct_profile_report);
 	CHECK_HAS(text, "1 object, by total wait");
 	CHECK_HAS(text, "lock \"A\": 1 acquisitions");
 	free(text);
@@ -1331,7 +1319,7 @@ TEST(profile_table_without_memory_counts_nothing)
 	ct_lock_acquire(&lock_b);
 	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
 	ct_lock_release(&lock_b);
-	char *text = report_text(ct_profile_report);
+	char *text = ht_report_text(ct_profile_report);
 	CHECK_HAS(text, "1 object, by total wait");
 	CHECK(strstr(text, "acquisitions") == NULL);
 	free(text);
@@ -1429,13 +1417,13 @@ TEST(profile_table_full_counts_the_rest_as_lost)
 		ct_lock_acquire(&many[i]);
 		ct_lock_release(&many[i]);
 	}
-	char *text = report_text(ct_profile_report);
+	char *text = ht_report_text(ct_profile_report);
 	CHECK_HAS(text, "cthreading contention profile: 3072 objects");
 	/* 28 acquisitions and 28 releases not counted. */
 	CHECK_HAS(text, "(56 updates for objects beyond the table's room not counted)");
 	free(text);
 	CHECK_RC(ct_event_wait(&go, 0.0001), CT_ETIMEDOUT); /* a wait on one more */
-	text = report_text(ct_profile_report);
+	text = ht_report_text(ct_profile_report);
 	CHECK_HAS(text, "(57 updates for objects beyond the table's room not counted)");
 	free(text);
 	free(many);
@@ -1552,7 +1540,7 @@ TEST(lock_released_by_another_thread)
 	ct_object_set_name(&lock_a, "A");
 	ct_thread_t *t = start_named(hold_lock_a, "holder");
 	CHECK_OK(ct_thread_join(t, CT_FOREVER));
-	char *text = report_text(ct_dump);
+	char *text = ht_report_text(ct_dump);
 	CHECK(strstr(text, "holds lock \"A\"") == NULL); /* the holder is done */
 	free(text);
 	ct_thread_release(t);
@@ -1578,7 +1566,7 @@ TEST(more_locks_held_than_a_record_keeps)
 		ct_object_set_name(&locks[i], name);
 		ct_lock_acquire(&locks[i]);
 	}
-	char *text = report_text(ct_dump);
+	char *text = ht_report_text(ct_dump);
 	CHECK_HAS(text, "holds lock \"L15\"");
 	CHECK(strstr(text, "holds lock \"L16\"") == NULL); /* no room: not followed */
 	free(text);
@@ -1744,7 +1732,7 @@ TEST(written_by_a_thread_without_a_record)
 	char *text = written_trace();
 	CHECK_HAS(text, "\"traceEvents\":[");
 	free(text);
-	text = report_text(ct_dump);
+	text = ht_report_text(ct_dump);
 	CHECK_HAS(text, "\"MainThread\"");
 	free(text);
 }
@@ -1999,7 +1987,7 @@ static void cycles_of_every_shape(void)
 	};
 	/* T1 waits too, and is in no cycle. */
 	for (;;) {
-		char *text = report_text(ct_dump);
+		char *text = ht_report_text(ct_dump);
 		bool done = has_all(text, needles) && strstr(text, "\"T1\" ident") &&
 			    strstr(strstr(text, "\"T1\" ident"), "waiting on lock \"L3\"");
 		CHECK(!strstr(text, "\"T1\" waits for"));
@@ -2035,7 +2023,7 @@ TEST(dump_in_a_fork_child)
 	pid_t pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0) {
-		char *text = report_text(ct_dump);
+		char *text = ht_report_text(ct_dump);
 		bool ok = strstr(text, "holds lock \"A\"") && !strstr(text, "\"waiter\"");
 		free(text);
 		ct_lock_release(&lock_a);
@@ -2134,7 +2122,7 @@ TEST(profile_gil_and_one_sided_waits)
 	ct_rwlock_read_acquire(&rw);
 	CHECK_RC(ct_rwlock_write_acquire_timeout(&rw, 0.0001), CT_ETIMEDOUT);
 	CHECK_OK(ct_rwlock_read_release(&rw));
-	char *text = report_text(ct_profile_report);
+	char *text = ht_report_text(ct_profile_report);
 	CHECK_HAS(text, "GIL \"G\": 1 waits");
 	CHECK_HAS(text, "queue \"Q\": 1 waits (0 on empty, 1 on full)");
 	CHECK_HAS(text, "(0 by readers, 1 by a writer for readers to leave)");
@@ -2175,7 +2163,7 @@ TEST(long_chain_of_waits_is_no_deadlock)
 	}
 	t[0] = sh_start(chain_link, (void *)0); /* the 34th link */
 	ht_wait_parked(t[0]);
-	char *text = report_text(ct_dump);
+	char *text = ht_report_text(ct_dump);
 	CHECK_HAS(text, "No deadlock found.");
 	free(text);
 	ct_event_set(&chain_end);
@@ -2290,7 +2278,7 @@ TEST(simplequeue_put_with_the_profile_alone)
 	void *item;
 	CHECK_OK(ct_simplequeue_get(&q, &item, 0));
 	CHECK_OK(ct_simplequeue_destroy(&q));
-	char *text = report_text(ct_profile_report);
+	char *text = ht_report_text(ct_profile_report);
 	CHECK(strstr(text, "simple queue") == NULL);
 	free(text);
 }
@@ -2333,7 +2321,7 @@ TEST(fork_by_a_thread_without_a_record)
 	CHECK(pid >= 0);
 	if (pid == 0) {
 		ct_lock_acquire(&lock_a); /* the child's hooks work */
-		char *text = report_text(ct_dump);
+		char *text = ht_report_text(ct_dump);
 		bool ok = strstr(text, "holds lock") != NULL;
 		free(text);
 		HT_CHILD_EXIT(ok ? 0 : 1);
@@ -2359,7 +2347,7 @@ TEST(profile_counts_contended_acquisitions)
 		ct_lock_release(&lock_a);
 		sh_join(t);
 	}
-	char *buf = report_text(ct_profile_report);
+	char *buf = ht_report_text(ct_profile_report);
 	char want[128];
 	snprintf(want, sizeof want, "lock \"profiled\": %d acquisitions, %d contended,",
 		 2 * PROFILE_ROUNDS, PROFILE_ROUNDS);
@@ -2404,7 +2392,7 @@ TEST(profile_counts_queue_waits_on_empty_and_full)
 		CHECK_OK(ct_queue_get(&waited_queue, &item, CT_FOREVER));
 		sh_join(t);
 	}
-	char *buf = report_text(ct_profile_report);
+	char *buf = ht_report_text(ct_profile_report);
 	char want[128];
 	snprintf(want, sizeof want, "queue \"waited\": %d waits (%d on empty, %d on full),",
 		 2 * QUEUE_ROUNDS - 1, QUEUE_ROUNDS, QUEUE_ROUNDS - 1);
@@ -2419,7 +2407,7 @@ TEST(profile_counts_executor_tasks)
 	CHECK_OK(ct_debug_configure("profile=/dev/null"));
 	ct_executor_t ex;
 	run_tasks(&ex);
-	char *buf = report_text(ct_profile_report);
+	char *buf = ht_report_text(ct_profile_report);
 	char want[128];
 	snprintf(want, sizeof want, "executor \"pool\": %d tasks, run time ", TASKS);
 	CHECK_HAS(buf, want);
@@ -2468,7 +2456,7 @@ TEST(rwlock_readers_in_profile_and_dump)
 	dump_until(needles);
 	ct_rwlock_read_release(&shared);
 	sh_join(w);
-	char *buf = report_text(ct_profile_report);
+	char *buf = ht_report_text(ct_profile_report);
 	CHECK_HAS(buf, "rwlock \"table\": 2 acquisitions, 0 contended, 2 waits (1 by readers, 1 by "
 		       "a writer for readers to leave),");
 	free(buf);
@@ -2516,7 +2504,7 @@ TEST(dump_names_cannot_fake_lines)
 	static const char *const needles[] = {"\"evil?FAKE LINE\" ident", "object \"the?lock\"",
 					      NULL};
 	dump_until(needles);
-	char *text = report_text(ct_dump);
+	char *text = ht_report_text(ct_dump);
 	CHECK(strstr(text, "\nFAKE LINE") == NULL);
 	CHECK(strstr(text, "the\nlock") == NULL);
 	free(text);
@@ -2541,7 +2529,7 @@ TEST(dump_ids_not_yet_known_rather_than_zero)
 		ct_thread_t *t;
 		CHECK_OK(ct_thread_new(&t, return_at_once, NULL, NULL));
 		CHECK_OK(ct_thread_start(t));
-		char *text = report_text(ct_dump);
+		char *text = ht_report_text(ct_dump);
 		if (strstr(text, "ident 0,") || strstr(text, "native id 0,"))
 			ht_fail(__FILE__, __LINE__, "a 0 shown as an id:\n%s", text);
 		caught += strstr(text, "native id not yet known") != NULL;

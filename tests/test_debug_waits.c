@@ -17,25 +17,13 @@
 #include "cthreading/thread.h"
 #include "sync_helpers.h"
 
-/* What @p report (ct_dump, ct_profile_report) writes, as a string to free. */
-static char *report_text(int (*report)(FILE *))
-{
-	char *buf = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&buf, &size);
-	CHECK(f);
-	CHECK_OK(report(f));
-	fclose(f);
-	return buf;
-}
-
 /* Polls ct_dump() until it shows @p needle (the thread gets to its wait
  * on its own time); fails after 30 s with the last dump. */
 static void dump_until(const char *needle)
 {
 	double limit = ht_now() + 30;
 	for (;;) {
-		char *buf = report_text(ct_dump);
+		char *buf = ht_report_text(ct_dump);
 		bool found = strstr(buf, needle) != NULL;
 		if (!found && ht_now() > limit)
 			ht_fail(__FILE__, __LINE__, "the dump never showed \"%s\":\n%s", needle,
@@ -193,7 +181,7 @@ TEST(gil_yield_recorded_in_profile)
 	CHECK_EQ(st.yields, 1);
 	CHECK_OK(ct_gil_release(&gil));
 	sh_join(t);
-	char *buf = report_text(ct_profile_report);
+	char *buf = ht_report_text(ct_profile_report);
 	if (!strstr(buf, "the gil"))
 		ht_fail(__FILE__, __LINE__, "the GIL is not in the profile:\n%s", buf);
 	free(buf);
