@@ -622,6 +622,27 @@ TEST(map_runs_items_on_several_workers)
 	ct_executor_destroy(&ex);
 }
 
+/* Item 0 waits until item 1 runs, in a map long enough that a helper
+ * claiming several items at once would hold both: Python's pool runs item
+ * 1 on the other worker, and so must this one. */
+TEST(map_item_waiting_for_a_later_item_finishes)
+{
+	enum { N = 64 };
+	ct_executor_t ex;
+	CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 2}));
+	struct gate g;
+	gate_init(&g, 0, NULL);
+	struct step steps[N];
+	void *args[N], *results[N];
+	steps_init(steps, args, N, &g, NULL, N);
+	steps[0].kind = 0;
+	steps[1].kind = 1;
+	CHECK_OK(ct_executor_map(&ex, do_step, args, N, CT_FOREVER, results, NULL));
+	for (int i = 2; i < N; i++)
+		CHECK(results[i] == &steps[i]);
+	ct_executor_destroy(&ex);
+}
+
 /* A map with one worker whose item 0 holds it until the test lets it go. */
 struct held_map {
 	ct_executor_t ex;

@@ -3,34 +3,31 @@
  * Python submits one future per item. Here a map is one job: an array of
  * items (each with its own state word, as a future's) and a claim counter.
  * The job goes on the pool's queue as K = min(n, max_workers) helper
- * entries; a worker that takes a helper claims a few items at a time, in
- * input order, until none is left, and runs them in order. So K workers
- * can run the items at once, as with n futures, but a map costs one
- * allocation and one push however long it is.
+ * entries; a worker that takes a helper claims items one at a time, in
+ * input order, until none is left. So K workers can run the items at once,
+ * as with n futures, but a map costs one allocation and one push however
+ * long it is.
  *
- * Why a few items a claim: the claim counter is the one word every helper
- * writes, and each claim pulls its cache line from the CPU that claimed
- * last. Claimed one at a time, two workers mapping a trivial function
- * spent 67-76 ns an item on a 2-CPU Intel Xeon VM, mostly on that line; a
- * claim takes up to CHUNK_MOST items, fewer as the items run out (an
- * eighth of what is left per helper), so that the last claims stay small
- * and the workers finish together.
+ * Why one at a time: claiming several at once saved a little (58-71
+ * against 67-86 ns an item for two workers mapping a trivial function on a
+ * 2-CPU VM), but a helper then holds items it has not started. An item
+ * that waits for a later one, which Python's pool runs on another worker,
+ * would wait forever if that later item sat in the same helper's claim;
+ * and a slow item would hold the rest of its claim back while other
+ * workers idle.
  *
  * An item that has not started can be cancelled, exactly as a pending
- * future, even once claimed: a helper starts each item by moving it from
- * PENDING to RUNNING, and a cancel moves every item still PENDING to
- * CANCELLED (after setting the claim counter to n, so that no helper
- * claims more); whichever comes first wins, as for a future. So running an
- * item costs that start, the one atomic update of its state word that
- * publishes its outcome (and wakes a caller parked on it), and a share of
- * a claim; a helper counts the items it finished in one update when it
- * runs out of them, or at once when one fails (the caller may stop
- * there). As in Python, where workers take futures from one queue, items
- * start roughly in input order, but up to K * CHUNK_MOST of them may be
- * claimed at once instead of K. The caller
- * cancels what is left after a failure or a timeout (Python's iterator
- * does it when it is dropped); the pool does on shutdown with
- * cancel_futures and when it breaks, for items no helper has claimed.
+ * future: a helper starts each item it claimed by moving it from PENDING
+ * to RUNNING, and a cancel moves every item still PENDING to CANCELLED
+ * (after setting the claim counter to n, so that no helper claims more);
+ * whichever comes first wins, as for a future. So running an item costs
+ * its claim, that start and the one atomic update of its state word that
+ * publishes its outcome (and wakes a caller parked on it); a helper
+ * counts the items it finished in one update when it runs out of them, or
+ * at once when one fails (the caller may stop there). The caller cancels
+ * what is left after a failure or a timeout (Python's iterator does it
+ * when it is dropped); the pool does on shutdown with cancel_futures and
+ * when it breaks, for items not started.
  */
 #include "cthreading/executor.h"
 
@@ -67,7 +64,6 @@ struct map_job {
 	int64_t queued;
 	ct_task_fn fn;
 	size_t n;
-	uint32_t nhelpers;
 	struct map_helper *helpers;
 	struct map_item items[];
 };
@@ -129,28 +125,12 @@ static bool run_item(struct map_job *job, struct map_item *it, bool *ran)
 	return status != 0;
 }
 
-/* The most items one claim takes (see the top of the file). */
-#define CHUNK_MOST 16
-
-/* Claims the next items: [*first, *end), or false when none is left. */
-static bool claim(struct map_job *job, size_t *first, size_t *end)
+/* Claims the next item: false when none is left. */
+static bool claim(struct map_job *job, size_t *i)
 {
-	/* Relaxed: only sizes the claim; the fetch_add below hands out the
-	 * indices, and each item's state publishes its own outcome. */
-	size_t seen = atomic_load_explicit(&job->next, memory_order_relaxed);
-	size_t left = seen < job->n ? job->n - seen : 0;
-	size_t chunk = left / (8 * (size_t)job->nhelpers);
-	chunk = chunk < 1 ? 1 : chunk > CHUNK_MOST ? CHUNK_MOST : chunk;
-	/* Relaxed: as above. */
-	size_t i = atomic_fetch_add_explicit(&job->next, chunk, memory_order_relaxed);
-	if (i >= job->n)
-		return false;
-	*first = i;
-	/* GCOVR_EXCL_BR_START: a race no test can aim at: another helper claims between the load
-	 * that sized the claim and the fetch_add, leaving fewer items than the chunk */
-	*end = job->n - i < chunk ? job->n : i + chunk;
-	/* GCOVR_EXCL_BR_STOP */
-	return true;
+	/* Relaxed: only hands out indices; each item's state publishes its own outcome. */
+	*i = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
+	return *i < job->n;
 }
 
 /* Whether the pool gave up on its work (shutdown with cancel_futures, or
@@ -163,16 +143,14 @@ static bool pool_gave_up(struct map_job *job, struct ct__executor *ex)
 	return code != 0;
 }
 
-/* Runs the claimed items [i, end) in order; how many finished. Stops
- * where the pool gave up (*stop). */
-static size_t run_claim(struct map_job *job, struct ct__executor *ex, size_t i, size_t end,
-			size_t done, bool *stop)
+void ct__map_run(struct ct__work *w, struct ct__executor *ex)
 {
-	for (; i < end; i++) {
-		if (pool_gave_up(job, ex)) {
-			*stop = true;
-			break;
-		}
+	struct map_job *job = ((struct map_helper *)w)->job;
+	size_t done = 0, i;
+	bool recording = false; /* debugging: a span over the items this helper claims */
+	while (!pool_gave_up(job, ex) && claim(job, &i)) {
+		if (!recording && (recording = CT__DEBUG_ON(CT__DEBUG_RECORD))) /* debugging */
+			ct__debug()->task_begin(job->handle, job->queued);
 		bool ran;
 		if (run_item(job, &job->items[i], &ran)) {
 			items_settled(job, done + 1, true);
@@ -180,20 +158,6 @@ static size_t run_claim(struct map_job *job, struct ct__executor *ex, size_t i, 
 		} else if (ran) {
 			done++;
 		}
-	}
-	return done;
-}
-
-void ct__map_run(struct ct__work *w, struct ct__executor *ex)
-{
-	struct map_job *job = ((struct map_helper *)w)->job;
-	size_t done = 0, i, end;
-	bool recording = false; /* debugging: a span over the items this helper claims */
-	bool stop = pool_gave_up(job, ex);
-	while (!stop && claim(job, &i, &end)) {
-		if (!recording && (recording = CT__DEBUG_ON(CT__DEBUG_RECORD))) /* debugging */
-			ct__debug()->task_begin(job->handle, job->queued);
-		done = run_claim(job, ex, i, end, done, &stop);
 	}
 	if (recording) /* debugging: the span's end */
 		ct__debug()->task_end(job->handle, NULL, (void (*)(void))job->fn);
@@ -228,7 +192,6 @@ static struct map_job *job_new(ct_task_fn fn, void *const *args, size_t n, uint3
 	atomic_init(&job->next, 0);
 	job->fn = fn;
 	job->n = n;
-	job->nhelpers = helpers;
 	for (size_t i = 0; i < n; i++) {
 		atomic_init(&job->items[i].state, CT__F_PENDING);
 		job->items[i].status = 0;
