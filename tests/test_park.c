@@ -622,8 +622,8 @@ TEST(the_spin_budget_shrinks_when_spins_do_not_pay_and_grows_back)
 	CHECK(ct__spin_allowed());
 }
 
-/* A thread woken from its sleep (NO_SPIN: it sleeps at once), which then
- * wakes the main thread once that one has waited for longer than any spin. */
+/* The waker of the test below: a thread woken from its sleep (NO_SPIN: it
+ * sleeps at once) by the opener, which then wakes the main thread. */
 struct relay {
 	const void *first, *second;
 };
@@ -634,8 +634,6 @@ static int relay_run(void *arg)
 	uintptr_t token;
 	CHECK_EQ(ct__park(r->first, &no_ops, NULL, CT__NO_DEADLINE, CT__PARK_NO_SPIN, &token),
 		 CT__PARK_UNPARKED);
-	while (ct__park_queued(r->second) == 0)
-		sched_yield();
 	/* The scenario is a long wait: one a full spin would not have caught
 	 * (the sleeper's spin is down to its floor, a few pauses). */
 	int64_t until = ct__now_ns() + 2 * CT__SPIN_NS;
@@ -645,10 +643,21 @@ static int relay_run(void *arg)
 	return 0;
 }
 
+/* Wakes the relay once the main thread is queued: so the relay's wake-up
+ * comes after the main thread's wait began. */
+static int opener_run(void *arg)
+{
+	struct relay *r = arg;
+	while (ct__park_queued(r->second) == 0)
+		sched_yield();
+	CHECK_EQ(ct__unpark_n(r->first, 1, CT__TOKEN_NORMAL), 1);
+	return 0;
+}
+
 /* Two threads passing work back and forth, once one has slept, each wait
  * for the other lasts an OS wake-up: that must not count against spinning,
- * or both stop spinning for good (park.c, spin_worth_it). */
-TEST(a_wait_ended_by_a_waker_that_slept_does_not_shrink_the_spin_budget)
+ * or both stop spinning for good (park.c, spin_lesson). */
+TEST(a_wait_ended_by_a_waker_woken_from_sleep_meanwhile_does_not_shrink_the_spin_budget)
 {
 	struct ct__waiter *w = ct__waiter_self();
 	if (ct__spin_limit == 0)
@@ -659,14 +668,66 @@ TEST(a_wait_ended_by_a_waker_that_slept_does_not_shrink_the_spin_budget)
 	CHECK_EQ(ct__spin_budget(w), floor);
 	int first, second;
 	struct relay r = {.first = &first, .second = &second};
-	pk_thread *t;
-	pk_start(&t, relay_run, &r);
-	pk_wait_parked(t);
-	CHECK_EQ(ct__unpark_n(&first, 1, CT__TOKEN_NORMAL), 1);
+	pk_thread *relay, *opener;
+	pk_start(&relay, relay_run, &r);
+	pk_wait_parked(relay);
+	pk_start(&opener, opener_run, &r);
 	uintptr_t token;
 	CHECK_EQ(ct__park(&second, &no_ops, NULL, CT__NO_DEADLINE, 0, &token), CT__PARK_UNPARKED);
 	CHECK_EQ(ct__spin_budget(w), 2 * floor);
-	pk_join(t);
+	pk_join(relay);
+	pk_join(opener);
+}
+
+/* A relay that says when it is awake, then wakes the main thread a long
+ * while after that one is queued. */
+struct early_relay {
+	const void *first, *second;
+	atomic_bool awake;
+};
+
+static int early_relay_run(void *arg)
+{
+	struct early_relay *r = arg;
+	uintptr_t token;
+	CHECK_EQ(ct__park(r->first, &no_ops, NULL, CT__NO_DEADLINE, CT__PARK_NO_SPIN, &token),
+		 CT__PARK_UNPARKED);
+	atomic_store(&r->awake, true);
+	while (ct__park_queued(r->second) == 0)
+		sched_yield();
+	int64_t until = ct__now_ns() + 2 * CT__SPIN_NS;
+	while (ct__now_ns() < until)
+		sched_yield();
+	CHECK_EQ(ct__unpark_n(r->second, 1, CT__TOKEN_NORMAL), 1);
+	return 0;
+}
+
+/* A waker woken from its sleep before the wait began says nothing of it:
+ * a long wait it ends still shrinks the budget, as where more threads want
+ * to run than there are CPUs, where every waker has slept at some time. */
+TEST(a_wait_ended_by_a_waker_that_slept_before_it_began_shrinks_the_spin_budget)
+{
+	struct ct__waiter *w = ct__waiter_self();
+	if (ct__spin_limit == 0)
+		return;
+	unsigned floor = ct__spin_limit / 64 + 1;
+	for (int i = 0; i < 40; i++)
+		ct__spin_paid(w, false);
+	ct__spin_paid(w, true);
+	CHECK_EQ(ct__spin_budget(w), 2 * floor);
+	int first, second;
+	struct early_relay r = {.first = &first, .second = &second};
+	atomic_init(&r.awake, false);
+	pk_thread *relay;
+	pk_start(&relay, early_relay_run, &r);
+	pk_wait_parked(relay);
+	CHECK_EQ(ct__unpark_n(&first, 1, CT__TOKEN_NORMAL), 1);
+	while (!atomic_load(&r.awake))
+		sched_yield();
+	uintptr_t token;
+	CHECK_EQ(ct__park(&second, &no_ops, NULL, CT__NO_DEADLINE, 0, &token), CT__PARK_UNPARKED);
+	CHECK_EQ(ct__spin_budget(w), floor);
+	pk_join(relay);
 }
 
 /* ---- fork ------------------------------------------------------------------ */

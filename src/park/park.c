@@ -34,8 +34,8 @@ struct wait_node {
 	_Atomic(const void *) key; /* changed only by a requeue, under both locks */
 	struct wait_node *next;
 	struct ct__parker *parker;
-	uintptr_t token;  /* published by the waker before it unparks */
-	bool waker_slept; /* likewise: whether the waker's own last wait slept */
+	uintptr_t token;       /* published by the waker before it unparks */
+	int64_t waker_woke_at; /* likewise: the waker's record's woke_at */
 	bool queued;
 };
 
@@ -159,19 +159,47 @@ static bool time_to_be_fair(struct bucket *b)
 
 static const struct ct__sleep_hook *_Atomic sleep_hook;
 
-/* What a wait that spun says of spinning (waiter.h, ct__spin_budget): it
- * was worth it if it ended while spinning (@p paid), or soon enough that a
- * full spin would have caught it, or if the thread that woke us had itself
- * been asleep (@p waker_slept). That last case is what two threads passing
- * work back and forth look like once one of them has slept: each wait
- * then lasts the other's OS wake-up, tens of microseconds on some virtual
+/* When a wait that may spin begins (0 for one that may not: NO_SPIN, one
+ * CPU, a deadline already past). Read before the thread is queued, so
+ * that whatever a waker does after it finds the thread queued comes after
+ * it on the clock. */
+static int64_t spin_clock_start(unsigned flags, int64_t deadline)
+{
+	if ((flags & CT__PARK_NO_SPIN) || ct__spin_limit == 0)
+		return 0;
+	int64_t now = ct__now_ns();
+	return deadline != CT__NO_DEADLINE && now >= deadline ? 0 : now;
+}
+
+/* What a wait that spun (since @p t0) says of spinning (waiter.h,
+ * ct__spin_budget): it was worth it if it ended while spinning (@p paid),
+ * or soon enough that a full spin would have caught it, or if the thread
+ * that woke us had itself been woken from the OS's sleep during our wait
+ * (@p waker_woke_at, after t0). That last case is what two threads passing
+ * work back and forth look like once one of them has slept: each wait then
+ * lasts the other's OS wake-up, tens of microseconds on some virtual
  * machines, and counting it against spinning made both threads stop
  * spinning for good: an event ping-pong went from 2-3 us to 23-34 us a
  * round trip on such a machine, pthread's own being 26-38 us. The wait
- * was long because the waker slept, not because spinning cannot pay. */
-static bool spin_worth_it(bool paid, int64_t t0, bool waker_slept)
+ * was long because the waker slept, not because spinning cannot pay. A
+ * waker that slept before our wait began says nothing of it: where more
+ * threads want to run than there are CPUs, every waker has slept at some
+ * time, and spins must still shrink there. Records, in the thread's own
+ * record, when it was woken from its sleep. */
+static void spin_lesson(struct ct__waiter *self, unsigned spin, int64_t t0, bool paid,
+			bool unparked, int64_t waker_woke_at)
 {
-	return paid || waker_slept || ct__now_ns() - t0 < CT__SPIN_NS;
+	if (paid) {
+		ct__spin_paid(self, true);
+		return;
+	}
+	if (!unparked && !spin)
+		return; /* a wait that timed out (or was stopped) without spinning */
+	int64_t now = ct__now_ns();
+	if (unparked)
+		self->woke_at = now;
+	if (spin)
+		ct__spin_paid(self, (unparked && waker_woke_at > t0) || now - t0 < CT__SPIN_NS);
 }
 
 void ct__park_set_sleep_hook(const struct ct__sleep_hook *hook)
@@ -202,6 +230,7 @@ int ct__park(const void *key, const struct ct__park_ops *ops, void *ctx, int64_t
 	struct ct__parker *p = &self->parker;
 	struct wait_node node = {.parker = p};
 	atomic_init(&node.key, key);
+	int64_t t0 = spin_clock_start(flags, deadline);
 
 	struct bucket *b = bucket_of(key);
 	bucket_lock(b);
@@ -233,19 +262,13 @@ int ct__park(const void *key, const struct ct__park_ops *ops, void *ctx, int64_t
 		r = CT__PKR_INTERRUPTED;
 	} else {
 		suspended = sleep_begin(self, flags);
-		/* No spinning for a wait that has already timed out (a condition
-		 * wait with timeout 0 releases the lock and takes it back). */
-		unsigned spin = (flags & CT__PARK_NO_SPIN) || ct__expired(deadline)
-					? 0
-					: ct__spin_budget(self);
-		int64_t t0 = spin ? ct__now_ns() : 0;
+		/* No spinning for a wait that had timed out when it began (a
+		 * condition wait with timeout 0 releases the lock and takes it
+		 * back), nor where spin_clock_start() says so. */
+		unsigned spin = t0 ? ct__spin_budget(self) : 0;
 		bool paid = false;
 		r = ct__parker_wait(p, deadline, interruptible, spin, &paid);
-		if (spin)
-			ct__spin_paid(
-				self,
-				spin_worth_it(paid, t0, r == CT__PKR_UNPARKED && node.waker_slept));
-		self->slept = !paid && r == CT__PKR_UNPARKED;
+		spin_lesson(self, spin, t0, paid, r == CT__PKR_UNPARKED, node.waker_woke_at);
 	}
 
 	int rc = CT__PARK_UNPARKED;
@@ -322,10 +345,10 @@ static void wake_list(struct wait_node *n)
 static void set_tokens(struct wait_node *n, uintptr_t token)
 {
 	struct ct__waiter *waker = ct__tls_waiter;
-	bool slept = waker && waker->slept;
+	int64_t woke_at = waker ? waker->woke_at : 0;
 	for (; n; n = n->next) {
 		n->token = token;
-		n->waker_slept = slept;
+		n->waker_woke_at = woke_at;
 	}
 }
 

@@ -44,11 +44,11 @@ struct ct__waiter {
 	/* This thread's spin budget, in rounds (ct__spin_budget); 0 until
 	 * first used. Only the thread itself touches it. */
 	unsigned spin;
-	/* This thread's last wait was ended by another thread's wake-up while
-	 * it slept in the OS, not while it spun: the threads it wakes learn
-	 * that of their waker (park.c, spin_worth_it). Only the thread itself
-	 * touches it. */
-	bool slept;
+	/* When this thread's last wait that did not end while spinning was
+	 * ended by another thread's wake-up (CLOCK_MONOTONIC ns; 0 for never):
+	 * the threads it wakes learn of their waker (park.c, spin_lesson).
+	 * Only the thread itself touches it. */
+	int64_t woke_at;
 	/* What the thread is parked on while it is: the key of ct__park(), or
 	 * &ct__sleep_key in ct__park_sleep(); NULL otherwise. Written by the
 	 * thread itself, read by thread dumps (which know a parked thread is
@@ -117,8 +117,9 @@ static inline bool ct__spin_allowed(void)
  * machine, about CT__SPIN_NS; each thread keeps its own budget under it,
  * doubled each time a spin pays off (the wait ends within it) or would
  * have paid at the full limit (the thread slept, but the whole wait took
- * less than CT__SPIN_NS, or the waker had itself slept: park.c,
- * spin_worth_it), and halved each time a wait outlasts that.
+ * less than CT__SPIN_NS, or the waker had itself been woken from its
+ * sleep during the wait: park.c, spin_lesson), and halved each time a
+ * wait outlasts that.
  * Where more threads want to run than there are CPUs, the thread waited
  * for is often not running, waits are long and a spin only takes a CPU
  * from it: spins then dwindle to a few rounds. They grow back as soon as
