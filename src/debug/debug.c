@@ -401,16 +401,21 @@ static void on_dump_signal(int sig)
 	errno = saved;
 }
 
-static _Noreturn void *dumper(void *arg)
+static void *dumper(void *arg)
 {
 	(void)arg;
 	atomic_store(&dumper_ident, (unsigned long)pthread_self());
 	for (;;) {
 		char c;
-		/* The write end is never closed; a handler the program installed
-		 * without SA_RESTART may interrupt the read (EINTR): read again. */
-		if (read(dump_pipe[0], &c, 1) != 1)
+		/* A handler the program installed without SA_RESTART may
+		 * interrupt the read (EINTR): read again. Anything else (the
+		 * program closed our descriptor, as a daemon closing every
+		 * descriptor does) ends the dumps rather than spinning. */
+		ssize_t got = read(dump_pipe[0], &c, 1);
+		if (got != 1 && errno == EINTR)
 			continue;
+		if (got != 1)
+			return NULL;
 		ct__rawlock_lock(&dbg.report_lock);
 		FILE *out = ct__dbg_log();
 		ct__rawlock_unlock(&dbg.report_lock);
@@ -479,11 +484,17 @@ static int start_dumper(int sig)
 /* ---- settings ----------------------------------------------------------- */
 
 /* 0, or CT_ENOMEM when @p value cannot be copied (the slot is then NULL). */
+/* The old path goes only once the new one is copied: a setting that
+ * fails for want of memory leaves a trace or profile that was on with the
+ * file it had. */
 static int replace_path(char **slot, const char *value)
 {
+	char *copy = value ? ct__strdup(value) : NULL;
+	if (value && !copy)
+		return CT_ENOMEM;
 	ct__free(*slot);
-	*slot = value ? ct__strdup(value) : NULL;
-	return value && !*slot ? CT_ENOMEM : 0;
+	*slot = copy;
+	return 0;
 }
 
 static int apply(const char *key, const char *value, uint32_t *mode)
