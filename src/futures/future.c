@@ -124,9 +124,7 @@ void ct__future_free(struct ct_future *f)
 		cache.registered = cache_key_ok && pthread_setspecific(cache_key, &cache) == 0;
 		/* GCOVR_EXCL_BR_STOP */
 	}
-	/* GCOVR_EXCL_BR_START: not registered only after those failures */
 	if (!cache.registered || cache.n == CACHE_MAX) {
-		/* GCOVR_EXCL_BR_STOP */
 		future_mfree(f);
 		return;
 	}
@@ -439,15 +437,12 @@ static int set_outcome(ct_future_t *f, int status, void *value)
 	/* Relaxed: a guess for the CAS below. */
 	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
 	do {
-		/* GCOVR_EXCL_BR_START: a race no test can aim at: two setters at once: the loser
-		 * finds CLAIMED, or the state changes between its load and its CAS */
 		if (ct__f_phase(s) != CT__F_RUNNING || (s & CT__F_CLAIMED))
 			return CT_EFUTURESTATE;
 		/* Relaxed: CLAIMED only elects the writer of the outcome; the phase change after it
 		 * publishes the outcome. */
 	} while (!atomic_compare_exchange_weak_explicit(
 		&f->state, &s, s | CT__F_CLAIMED, memory_order_relaxed, memory_order_relaxed));
-	/* GCOVR_EXCL_BR_STOP */
 	ct__future_finish(f, status, value);
 	return 0;
 }

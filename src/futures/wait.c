@@ -234,8 +234,6 @@ static bool register_all(struct ct__wait_set *w, struct ct__waiter_link *links,
 			 ct_future_t *const *fs, size_t n)
 {
 	size_t registered = 0;
-	/* GCOVR_EXCL_BR_START: a race no test can aim at: a future completes between
-	 * condition_holds() and its registration */
 	bool met = false;
 	for (size_t i = 0; i < n; i++) {
 		if (met) {
@@ -250,7 +248,6 @@ static bool register_all(struct ct__wait_set *w, struct ct__waiter_link *links,
 	}
 	if (met)
 		return true;
-	/* GCOVR_EXCL_BR_STOP */
 	/* Remove the bias: what is left is the registered futures not yet
 	 * done. Zero means they all completed during registration. */
 	size_t unbias = BIAS - registered;

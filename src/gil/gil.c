@@ -519,13 +519,10 @@ static void take_slow(ct_gil_t *g, struct ct__thread *self, bool resuming)
 		/* Held: mark it so that its release takes the slow path.
 		 * Acquire: it synchronises with the last release, so the
 		 * holder we may read later is never an earlier one. */
-		/* GCOVR_EXCL_BR_START: a weak CAS failing (a race, or spuriously) is not something
-		 * a test can force */
 		if ((s & WAITERS) || atomic_compare_exchange_weak_explicit(
 					     &g->ct__state, &s, s | WAITERS, memory_order_acquire,
 					     memory_order_relaxed))
 			break;
-		/* GCOVR_EXCL_BR_STOP */
 	}
 	struct ct__gil_waiter w;
 	init_waiter(&w, g, self, resuming, now);

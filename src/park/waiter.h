@@ -106,10 +106,7 @@ void ct__waiter_request_stop(struct ct__waiter *w);
  * the library: every spinning loop asks this first. */
 static inline bool ct__spin_allowed(void)
 {
-	/* GCOVR_EXCL_BR_START: one CPU only: the spin policy of a single-CPU machine (the test
-	 * machines have two or more) */
 	return ct__spin_limit != 0 && ct__waiter_self()->holds == NULL;
-	/* GCOVR_EXCL_BR_STOP */
 }
 
 /* How many rounds @p w's thread may spin now: 0 where ct__spin_allowed()
@@ -127,11 +124,8 @@ static inline bool ct__spin_allowed(void)
  * them. (glibc's adaptive mutex adapts its spinning the same way.) */
 static inline unsigned ct__spin_budget(struct ct__waiter *w)
 {
-	/* GCOVR_EXCL_BR_START: one CPU only: the spin policy of a single-CPU machine (the test
-	 * machines have two or more) */
 	if (ct__spin_limit == 0 || w->holds != NULL)
 		return 0;
-	/* GCOVR_EXCL_BR_STOP */
 	if (w->spin == 0)
 		w->spin = ct__spin_limit;
 	return w->spin;

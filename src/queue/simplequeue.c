@@ -188,8 +188,6 @@ static void recycle(ct_simplequeue_t *q, struct ct__sq_segment *s)
 static int install_first(ct_simplequeue_t *q)
 {
 	/* Acquire: pairs with the CAS's release below, so the segment is seen initialised. */
-	/* GCOVR_EXCL_BR_START: a race no test can aim at: another first put has installed the head
-	 * segment, not yet the tail one */
 	struct ct__sq_segment *s = atomic_load_explicit(&q->ct__head_seg, memory_order_acquire);
 	if (!s) {
 		struct ct__sq_segment *fresh = new_segment(q);
@@ -207,7 +205,6 @@ static int install_first(ct_simplequeue_t *q)
 		} else {
 			recycle(q, fresh);
 		}
-		/* GCOVR_EXCL_BR_STOP */
 	}
 	struct ct__sq_segment *none = NULL;
 	/* Release: publishes the segment to the putters' acquire of ct__tail_seg; a failure

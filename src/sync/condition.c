@@ -147,10 +147,7 @@ static void release_lock(void *ctx)
 static void left_queue(void *ctx, const void *key, bool was_last)
 {
 	struct waiter *w = ctx;
-	/* GCOVR_EXCL_BR_START: a waiter requeued onto the lock that then times out there: a race
-	 * (checked by the model) */
 	if (key == w->cond) {
-		/* GCOVR_EXCL_BR_STOP */
 		/* Relaxed: under the bucket lock (see above). */
 		atomic_fetch_sub_explicit(&w->cond->ct__waiters, 1, memory_order_relaxed);
 		return;
@@ -198,10 +195,7 @@ static int wait_until(ct_condition_t *cond, int64_t deadline)
 	ct_rlock_t *r = rlock_of(cond);
 	if (r)
 		ct__rlock_restore(r, w.depth);
-	/* GCOVR_EXCL_BR_START: true only for a waiter that left from the lock's queue, the race
-	 * above */
 	return w.requeued ? 0 : rc;
-	/* GCOVR_EXCL_BR_STOP */
 }
 
 int ct_condition_wait(ct_condition_t *cond, double timeout)

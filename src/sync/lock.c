@@ -165,10 +165,7 @@ int ct__lock_acquire_as(ct_lock_t *lock, const void *object, unsigned kind, int6
 			unsigned flags, void *site)
 {
 	const struct ct__debug_hooks *h = ct__debug();
-	/* GCOVR_EXCL_BR_START: the hooks are NULL only for a thread that sees the flag before the
-	 * hooks' pointer, a race at the instant debugging is turned on */
 	if (!CT__DEBUG_ON(CT__DEBUG_LOCKS) || !h) {
-		/* GCOVR_EXCL_BR_STOP */
 		if (try_plain(lock))
 			return 0;
 		return deadline == 0 ? CT_ETIMEDOUT : ct__lock_acquire_until(lock, deadline, flags);
@@ -204,11 +201,8 @@ bool ct__lock_try_acquire_slow(ct_lock_t *lock)
 	if (CT__UNLIKELY(!lock))
 		return false;
 	bool held = try_plain(lock);
-	/* GCOVR_EXCL_BR_START: the inline path comes here only with the hooks on: off here means
-	 * debugging was turned off in between, a race */
 	CT__DEBUG_HOOK(
 		acquired(lock, CT__OBJ_LOCK, CT__CALLER(), held ? 0 : CT_ETIMEDOUT, false, false));
-	/* GCOVR_EXCL_BR_STOP */
 	return held;
 }
 

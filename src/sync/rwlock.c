@@ -85,11 +85,8 @@ static int read_until(ct_rwlock_t *rw, int64_t deadline, unsigned flags)
 		uintptr_t token;
 		CT__DEBUG_HOOK(waits_on(rw, CT__OBJ_RWLOCK));
 		int rc = ct__park_parked(readers_key(rw), &w, deadline, flags, &token);
-		/* GCOVR_EXCL_BR_START: readers parked here are only ever woken by admit_readers(),
-		 * with a hand-off */
 		if (rc == CT__PARK_UNPARKED && token == CT__TOKEN_HANDOFF)
 			return 0;
-		/* GCOVR_EXCL_BR_STOP */
 		if (rc < 0)
 			/* GCOVR_EXCL_BR_START: the object becoming ready in the instant the wait
 			 * times out: a race no test can aim at */

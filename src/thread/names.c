@@ -72,9 +72,7 @@ char *ct__default_name(const char *prefix, ct_target_fn target, const char *targ
 	char buf[64];
 	int k = len ? snprintf(buf, sizeof buf, "%s-%u (%.*s)", prefix, n, (int)len, id)
 		    : snprintf(buf, sizeof buf, "%s-%u", prefix, n);
-	/* GCOVR_EXCL_BR_START: snprintf of a %s and a %u into a local buffer cannot fail (k < 0) */
 	if (k < 0 || (size_t)k >= sizeof buf) {
-		/* GCOVR_EXCL_BR_STOP */
 		/* A target name longer than the buffer: allocate exactly. */
 		char *s = ct__malloc((size_t)k + 1);
 		if (s)

@@ -309,10 +309,8 @@ static pthread_attr_t *thread_attr(struct ct__thread *rec, pthread_attr_t *attr,
 	/* Rounded up to whole pages, unless that would wrap round to a small
 	 * size: unrounded, such a size is one no system can map, and the
 	 * start fails as for any other stack the OS cannot give. */
-	/* GCOVR_EXCL_BR_START: sysconf(_SC_PAGESIZE) does not fail */
 	if (page > 0 && size <= SIZE_MAX - ((size_t)page - 1))
 		size = (size + (size_t)page - 1) / (size_t)page * (size_t)page;
-	/* GCOVR_EXCL_BR_STOP */
 	pthread_attr_init(attr);
 	/* GCOVR_EXCL_BR_START: glibc refuses only sizes below PTHREAD_STACK_MIN, 16 KiB on x86-64,
 	 * and sizes below STACK_MIN (32 KiB) are refused before: reachable only where
@@ -342,11 +340,9 @@ int ct_thread_start(ct_thread_t *t)
 	} else {
 		pthread_attr_t attr, *attrp = thread_attr(rec, &attr, &err);
 		pthread_t pt;
-		/* GCOVR_EXCL_BR_START: err is 0 unless the stack size was refused (above) */
 		if (err == 0 && (ct__fault_hit(CT__FAULT_THREAD_CREATE) ||
 				 pthread_create(&pt, attrp, trampoline, rec) != 0))
 			err = CT_EAGAIN;
-		/* GCOVR_EXCL_BR_STOP */
 		if (attrp)
 			pthread_attr_destroy(attrp);
 		if (err == 0) {
@@ -442,10 +438,8 @@ int ct_thread_set_daemon(ct_thread_t *t, bool daemon)
 	struct ct__thread *rec = ct__rec_of(t);
 	if (!rec)
 		return CT_EINVAL;
-	/* GCOVR_EXCL_BR_START: only a started thread's handle is ever new */
 	if (atomic_load(&rec->state) != CT__T_NEW || rec->kind != CT__KIND_STARTED)
 		return CT_EDAEMON;
-	/* GCOVR_EXCL_BR_STOP */
 	atomic_store(&rec->daemon, daemon);
 	return 0;
 }
