@@ -98,7 +98,8 @@ CT_API size_t ct_object_get_name(const void *object, char *buf, size_t size);
  *  kind and name, for how long, what each thread holds and the deadlock
  *  section, while `dump`, `deadlock`, `trace` or `profile` is on (a dump
  *  made while none is says so).
- *  Returns 0 or CT_EINVAL (NULL). */
+ *  Returns 0, CT_EINVAL (NULL) or CT_ENOMEM (no memory for the report's
+ *  tables: nothing is written). */
 CT_API int ct_dump(FILE *out);
 
 /** Writes the contention profile gathered so far to @p out (see

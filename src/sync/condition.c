@@ -261,7 +261,7 @@ static uintptr_t notified(void *ctx, struct ct__unpark_result r)
 	/* The lock was free: the woken thread will take it, and its release
 	 * must wake the ones now queued there, so the lock must say they are.
 	 * (Under the lock's bucket lock, like every change of that bit.) */
-	/* GCOVR_EXCL_BR_START: false only after the race above */
+	/* GCOVR_EXCL_BR_START: true only after the race above */
 	if (!nt->held && r.requeued)
 		atomic_fetch_or_explicit(&inner_lock(nt->cond)->ct__state, CT__LOCK_PARKED,
 					 memory_order_relaxed);

@@ -81,7 +81,8 @@ static const struct ct__park_ops lock_park_ops = {
  * VM, pthread's mutex 73-88 ns; looking every 16 to 64 pauses, 23-25 ns,
  * with the threads' shares within 0.97 of each other and a longest wait
  * of about 0.1 ms (medians of 5 runs). The price: a waiter notices a
- * release up to a quarter of a microsecond late. */
+ * release up to a quarter of a microsecond late at first, up to a
+ * microsecond once it has looked a few times. */
 static unsigned backoff_first(void)
 {
 	return ct__spin_limit / 20 + 1;
