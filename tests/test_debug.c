@@ -1279,9 +1279,9 @@ TEST(dump_without_memory_is_enomem)
  * one can. */
 TEST(trace_buffer_without_memory_drops_events)
 {
-	if (getenv("CT_TEST_EMULATOR"))
-		ht_skip("under an emulator a lock's hold can outlast the trace's hold threshold, "
-			"which makes the thread's trace buffer early");
+	if (ht_slowed())
+		ht_skip("under an emulator or a sanitizer a lock's hold can outlast the trace's "
+			"hold threshold, which makes the thread's trace buffer early");
 	CHECK_OK(ct_debug_configure("trace=/dev/null"));
 	ct_object_set_name(&go, "go");
 	ct_lock_acquire(&lock_a); /* the record, before the failure */
@@ -2044,9 +2044,9 @@ TEST(dump_in_a_fork_child)
 /* A depth counter whose thread cannot get a trace buffer is lost. */
 TEST(depth_without_a_buffer_is_lost)
 {
-	if (getenv("CT_TEST_EMULATOR"))
-		ht_skip("under an emulator a lock's hold can outlast the trace's hold threshold, "
-			"which makes the thread's trace buffer early");
+	if (ht_slowed())
+		ht_skip("under an emulator or a sanitizer a lock's hold can outlast the trace's "
+			"hold threshold, which makes the thread's trace buffer early");
 	CHECK_OK(ct_debug_configure("trace=/dev/null"));
 	ct_queue_t q;
 	ct_queue_opts o = {.maxsize = 4}; /* its storage made here: puts allocate nothing */

@@ -268,7 +268,10 @@ int ct__park(const void *key, const struct ct__park_ops *ops, void *ctx, int64_t
 		unsigned spin = t0 ? ct__spin_budget(self) : 0;
 		bool paid = false;
 		r = ct__parker_wait(p, deadline, interruptible, spin, &paid);
-		spin_lesson(self, spin, t0, paid, r == CT__PKR_UNPARKED, node.waker_woke_at);
+		/* The waker's note is read only once it has unparked us: until
+		 * then a waker may be writing it. */
+		bool unparked = r == CT__PKR_UNPARKED;
+		spin_lesson(self, spin, t0, paid, unparked, unparked ? node.waker_woke_at : 0);
 	}
 
 	int rc = CT__PARK_UNPARKED;
