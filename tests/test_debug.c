@@ -1240,6 +1240,38 @@ TEST(configure_without_memory_is_enomem)
 	CHECK_OK(ct_debug_configure("trace=/dev/null"));
 }
 
+/* A trace= that fails for want of memory leaves the trace that was on
+ * with the file it had: at exit the trace goes there. */
+TEST(a_failed_trace_setting_keeps_the_file_it_had)
+{
+	char *a = temp_path("a.json"), *b = temp_path("b.json");
+	char set_a[512], set_b[512];
+	snprintf(set_a, sizeof set_a, "trace=%s", a);
+	snprintf(set_b, sizeof set_b, "trace=%s", b);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		if (ct_debug_configure(set_a) != 0)
+			HT_CHILD_EXIT(2);
+		ct__fault_set(CT__FAULT_ALLOC, 1, 1); /* the new path's copy */
+		int rc = ct_debug_configure(set_b);
+		ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+		free(a);
+		free(b);
+		exit(rc == CT_ENOMEM ? 0 : 3); /* exit(), not _exit(): the trace is written */
+	}
+	int status;
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	char *text = read_file(a);
+	CHECK(json_value(text) != NULL);
+	CHECK(access(b, F_OK) != 0);
+	free(text);
+	unlink(a);
+	free(a);
+	free(b);
+}
+
 /* A thread whose record cannot be made is not followed until it can be. */
 TEST(record_without_memory_follows_nothing)
 {
