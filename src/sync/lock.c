@@ -96,7 +96,8 @@ static unsigned backoff_most(void)
 int ct__lock_acquire_until(ct_lock_t *lock, int64_t deadline, unsigned flags)
 {
 	struct ct__waiter *self = ct__waiter_self();
-	unsigned spun = 0, backoff = backoff_first(), limit = ct__spin_budget(self);
+	unsigned spun = 0, backoff = backoff_first(), most = backoff_most(),
+		 limit = ct__spin_budget(self);
 	/* Relaxed reads: only a guess for the CAS, which re-checks. */
 	uint32_t s = atomic_load_explicit(&lock->ct__state, memory_order_relaxed);
 	for (;;) {
@@ -119,7 +120,7 @@ int ct__lock_acquire_until(ct_lock_t *lock, int64_t deadline, unsigned flags)
 			for (unsigned i = 0; i < backoff; i++)
 				ct__cpu_relax();
 			spun += backoff;
-			if (backoff < backoff_most())
+			if (backoff < most)
 				backoff *= 2;
 			/* Relaxed: a guess, the CAS re-checks. */
 			s = atomic_load_explicit(&lock->ct__state, memory_order_relaxed);
