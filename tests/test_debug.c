@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "core/debug_hooks.h"
 #include "core/fault.h"
 #include "harness.h"
 #include "ht_internal.h"
@@ -1128,6 +1129,29 @@ TEST(trace_shows_map_spans)
 	CHECK_EVENTS(text, "MainThread", 0, "\"cat\":\"task\"");
 	ct_executor_destroy(&ex);
 	free(text);
+}
+
+/* A wait its caller announced but that never began (the word had
+ * changed before the park) labels no later wait: neither a wait on
+ * another word nor a sleep. Before, both were labelled "wait event". */
+TEST(an_announced_wait_that_never_began_labels_no_later_wait)
+{
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	ct_event_t ev;
+	ct_event_init(&ev);
+	ct_object_set_name(&ev, "announced");
+	static _Atomic uint32_t changed = 1, unchanged = 1;
+	CT__DEBUG_HOOK(waits_on(&ev, CT__OBJ_EVENT));
+	CHECK_OK(ct__park_wait(&changed, 0, CT__NO_DEADLINE, 0)); /* never parks */
+	CHECK_RC(ct__park_wait(&unchanged, 1, ct__now_ns() + 1000000, 0), CT_ETIMEDOUT);
+	CT__DEBUG_HOOK(waits_on(&ev, CT__OBJ_EVENT));
+	CHECK_OK(ct_sleep(0.0001));
+	char *text = written_trace();
+	CHECK_EVENTS(text, "MainThread", 0, "\"name\":\"wait event");
+	CHECK_EVENTS(text, "MainThread", 1, "\"name\":\"wait object ", "\"outcome\":\"timed out\"");
+	CHECK_EVENTS(text, "MainThread", 1, "\"name\":\"wait sleep\"", "\"outcome\":\"ok\"");
+	free(text);
+	ct_event_destroy(&ev);
 }
 
 static int wait_until_stopped(void *arg)

@@ -377,8 +377,10 @@ static void park_begin(const void *key, int64_t deadline)
 	if (!me)
 		return;
 	static const char sleeping; /* what a sleep waits on */
-	const void *obj = me->pending_obj ? me->pending_obj : key ? key : &sleeping;
-	unsigned kind = me->pending_obj ? me->pending_kind : key ? CT__OBJ_UNKNOWN : CT__OBJ_SLEEP;
+	/* A sleep (no key) is a sleep whatever was said before it. */
+	const void *pending = key ? me->pending_obj : NULL;
+	const void *obj = pending ? pending : key ? key : &sleeping;
+	unsigned kind = pending ? me->pending_kind : key ? CT__OBJ_UNKNOWN : CT__OBJ_SLEEP;
 	me->pending_obj = NULL;
 	me->resume_at = 0;
 	/* An acquire's wait goes on across its parks; its start stays. */

@@ -236,6 +236,9 @@ int ct__park(const void *key, const struct ct__park_ops *ops, void *ctx, int64_t
 	bucket_lock(b);
 	if (ops->validate && !ops->validate(ctx)) {
 		bucket_unlock(b);
+		/* Debugging: no wait began, so what the caller said it would
+		 * wait on must not label the next one (a sleep, say). */
+		CT__DEBUG_HOOK(waits_on(NULL, 0));
 		return CT__PARK_INVALID;
 	}
 	ct__parker_prepare(p);
