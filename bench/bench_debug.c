@@ -10,7 +10,11 @@
  *    parks past its deadline and takes the lock back), with `trace` on:
  *    one wait span per operation, plus the lock's hooks; its extra time
  *    per operation bounds the cost of one recorded event (the target:
- *    <= 50 ns).
+ *    <= 50 ns). Any setting turns on the recording of waits and holds
+ *    (what a dump shows); two more columns split the cost: `dump` alone
+ *    (that recording: the hooks, and the clock read when a wait begins)
+ *    and `dump` with `trace` (the trace's own part: the clock read when
+ *    the wait ends and the event written).
  *  - trace_counter_event: a put or a get on an unbounded queue, one
  *    thread, no waits: with `trace` on, each records one depth counter
  *    event (a hook, a clock read, a slot of the ring), and the put's or
@@ -42,6 +46,18 @@ static void debug_off(void)
 	(void)ct_debug_configure("off");
 }
 
+/* Defines NAME_on(ops, note): LOOP(ops) with SETTINGS on for the loop
+ * only. */
+#define ON(name, loop, settings)                      \
+	static double name##_on(long ops, char *note) \
+	{                                             \
+		(void)note;                           \
+		debug_on(settings);                   \
+		double t = loop(ops);                 \
+		debug_off();                          \
+		return t;                             \
+	}
+
 /* Defines NAME_off and NAME_on(ops, note): LOOP(ops) with debugging off,
  * and with SETTINGS on for the loop only. */
 #define OFF_ON(name, loop, settings)                   \
@@ -50,14 +66,7 @@ static void debug_off(void)
 		(void)note;                            \
 		return loop(ops);                      \
 	}                                              \
-	static double name##_on(long ops, char *note)  \
-	{                                              \
-		(void)note;                            \
-		debug_on(settings);                    \
-		double t = loop(ops);                  \
-		debug_off();                           \
-		return t;                              \
-	}
+	ON(name, loop, settings)
 
 /* ---- uncontended -------------------------------------------------------- */
 
@@ -186,14 +195,20 @@ static double condition_waits(long ops)
 }
 
 OFF_ON(event, condition_waits, "trace=/dev/null")
+ON(event_dump, condition_waits, "dump=SIGUSR2")
+ON(event_dump_trace, condition_waits, "dump=SIGUSR2,trace=/dev/null")
 
 static const struct bench_workload trace_event = {
 	.name = "trace_event",
-	.what = "condition wait with timeout 0 (one wait span each), trace off / on",
+	.what = "condition wait with timeout 0 (one wait span each): off, trace, dump, dump + "
+		"trace",
 	.family = "debug",
 	.ops = 1000000,
 	.no_best_peer = true,
-	.impls = {{"cthreading", event_off}, {"trace_on", event_on}},
+	.impls = {{"cthreading", event_off},
+		  {"trace_on", event_on},
+		  {"dump_on", event_dump_on},
+		  {"dump_trace_on", event_dump_trace_on}},
 };
 BENCH_REGISTER(trace_event)
 
