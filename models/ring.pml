@@ -13,20 +13,20 @@
  *
  *   tail, head      r->tail (SHUT = bit 7), r->head (PUTWAIT = bit 7)
  *   head_seen       r->head_seen, the producers' cached head
- *   stamp[s]        a slot's stamp: p + 1 once written for position p, with
- *                   WAITER (bit 6) when a getter waits for it
+ *   stamp[s]        a slot's stamp: p + 1 once written for position p
  *   item[s]         a slot's item (0: none)
- *   getters/putters the waiter counts (mark_and_park, solo_park)
- *   gq[i], pq[i]    thread i queued on the getters' / putters' key; one
- *                   lock per key (lg, lp); unpark_one takes any of them
- *                   (FIFO in the C: any order covers it)
- *   gun[i], pun[i]  their parkers are UNPARKED
+ *   getters/putters the waiter counts (mark_and_park, counted_park)
+ *   pq[i]           putter i queued on the shared putters' key (lock lp);
+ *                   unpark_one takes any of them (FIFO in the C: any
+ *                   order covers it)
+ *   pun[i]          its parker is UNPARKED
  *   mode            r->mode: SOLO, SWITCHING, SHARED (SHARED throughout
  *                   without -DSOLO)
  *   producer, consumer  r->producer, r->consumer (_pid + 1; 0: NULL)
  *   put_busy, get_busy  r->put_busy, r->get_busy (the solo sections)
- *   sleep_get, sleep_put  sleepers[] of r->get_key, r->put_key
- *   sgq, sgu, sgt   thread i queued on r->get_key, unparked, and its token
+ *   sleep_get, sleep_put  sleepers[] of r->get_key (every getter, solo
+ *                   or shared), r->put_key (the solo putter)
+ *   sgq, sgu, sgt   getter i queued on r->get_key, unparked, and its token
  *                   TOKEN_UNCOUNTED; spq, spu, spt the same on r->put_key;
  *                   lsg, lsp their bucket locks
  *   posof, taken    ghosts: where item x was put, how many gets returned it
@@ -46,9 +46,10 @@
  *               ring); with -DGETTERS, a putter of one item and two
  *               getters of one; with -DSOLO, the shutdown ends the solo
  *               mode of the putter and the getter.
- * try_put, try_get, mark_and_park (with still_marked), the pass_on_*
- * loops, solo_mine, share, section_open, solo_try_put, solo_try_get,
- * solo_park (with solo_must_wait), wake_sleeper, drain and shutdown follow
+ * try_put, try_get, mark_and_park (with still_marked), pass_on_putters,
+ * pass_on_getters, solo_mine, share, section_open, solo_try_put,
+ * solo_try_get, counted_park (with solo_must_wait and
+ * shared_get_must_wait), publish, wake_sleeper, drain and shutdown follow
  * the C step by step; the spinning before a wait only delays.
  *
  * Checked (safety): no item is got twice; a get returns the item put at
@@ -59,17 +60,19 @@
  * at a shutdown, which must release every blocked put and get).
  *
  * Mutants:
- *   MUT_NO_WAITER_CHECK  a put that does not look for WAITER in the stamp
- *                        it replaces: a parked getter is never woken
+ *   MUT_NO_SLEEPER_CHECK a shared put that does not look at the getters'
+ *                        count in sleepers[] after its stamp: a parked
+ *                        getter is never woken
  *   MUT_GET_NO_PUTWAIT   a get that clears PUTWAIT with its claim but does
  *                        not wake a putter
- *   MUT_NO_PASS_ON       a waiter that parked and leaves by timeout does
- *                        not pass the mark on (pass_on_getters/_putters):
- *                        the mark it made is gone and a waiter still
- *                        parked sleeps for ever
- *   MUT_SHARE_NO_LAST    share() does not wait for the solo producer's
- *                        last stamp: its plain store erases the WAITER
- *                        mark of a getter that went shared meanwhile
+ *   MUT_NO_PASS_ON       a waiter that slept and leaves does not pass on
+ *                        (pass_on_getters, pass_on_putters): after a
+ *                        shutdown, the put claimed before it wakes one
+ *                        getter, which takes the item, and the other
+ *                        sleeps for ever (-DSHUTDOWN -DGETTERS). No
+ *                        configuration here has two putters waiting at
+ *                        once, so pass_on_putters is followed but not
+ *                        shown to be needed.
  *   MUT_SHARE_NO_SECTIONS  share() does not wait for the solo sections to
  *                        close: the solo producer's plain store of the
  *                        tail undoes a shared put's claim
@@ -86,7 +89,6 @@
 #endif
 #define PUTWAIT 128
 #define SHUT 128
-#define WAITER 64
 #define OK 0
 #define FULL 1
 #define EMPTY 2
@@ -103,20 +105,23 @@ byte tail, head, head_seen;
 byte stamp[CAP];
 byte item[CAP];
 byte getters, putters;
-bool lg, lp;
-bool gq[2], pq[2];
-bool gun[2], pun[2];
+bool lp;
+bool pq[2];
+bool pun[2];
 byte posof[5];
 byte taken[5];
 byte ngot, nput, finished;
 bool shut;
+byte sleep_get;
+bool lsg;
+bool sgq[2], sgu[2], sgt[2];
 #ifdef SOLO
 byte mode = M_SOLO;
 byte producer, consumer;
 bool put_busy, get_busy;
-byte sleep_get, sleep_put;
-bool lsg, lsp;
-bool sgq[2], sgu[2], sgt[2], spq[2], spu[2], spt[2];
+byte sleep_put;
+bool lsp;
+bool spq[2], spu[2], spt[2];
 #else
 byte mode = M_SHARED;
 #endif
@@ -138,8 +143,8 @@ inline name() {								\
 	l = false;							\
 	if :: w != AGAIN -> un[w] = true; w = 0 :: else -> w = 0 fi	\
 }
-WAKE_ONE(wake_getter, lg, gq, gun, skip)
 WAKE_ONE(wake_putter, lp, pq, pun, skip)
+WAKE_ONE(wake_counted_getter, lsg, sgq, sgu, sleep_get--; sgt[w] = true)
 
 /* ct__unpark_all(key, CT__TOKEN_NORMAL) */
 #define WAKE_ALL(name, l, q, un)					\
@@ -151,8 +156,8 @@ inline name() {								\
 	w = 0;								\
 	l = false							\
 }
-WAKE_ALL(wake_all_getters, lg, gq, gun)
 WAKE_ALL(wake_all_putters, lp, pq, pun)
+WAKE_ALL(wake_all_counted_getters, lsg, sgq, sgu)
 
 /* ct__park(key, validate): sleeps if @p must_wait holds under the bucket
  * lock; a timed thread may time out and leave the queue. woke: UNPARKED. */
@@ -175,20 +180,13 @@ inline name(must_wait) {						\
 		un[i] = false						\
 	fi								\
 }
-PARK(park_getter, lg, gq, gun)
 PARK(park_putter, lp, pq, pun)
+PARK(park_counted_getter, lsg, sgq, sgu)
 
 #ifdef SOLO
-WAKE_ONE(wake_solo_getter, lsg, sgq, sgu, sleep_get--; sgt[w] = true)
 WAKE_ONE(wake_solo_putter, lsp, spq, spu, sleep_put--; spt[w] = true)
-WAKE_ALL(wake_all_solo_getters, lsg, sgq, sgu)
 WAKE_ALL(wake_all_solo_putters, lsp, spq, spu)
-PARK(park_solo_getter, lsg, sgq, sgu)
 PARK(park_solo_putter, lsp, spq, spu)
-
-/* last_claim_written(): read at once, the tail being still while it waits */
-#define LAST_CLAIM_WRITTEN						\
-	((tail & ~SHUT) == 0 || (stamp[((tail & ~SHUT) - 1) % CAP] & ~WAITER) >= (tail & ~SHUT))
 
 /* share() */
 inline share() {
@@ -196,15 +194,12 @@ inline share() {
 	if
 	:: won ->
 #ifndef MUT_SOLO_NO_WAKE
-		wake_all_solo_getters();
+		wake_all_counted_getters();
 		wake_all_solo_putters();
 #endif
 #ifndef MUT_SHARE_NO_SECTIONS
 		!put_busy;
 		!get_busy;
-#endif
-#ifndef MUT_SHARE_NO_LAST
-		LAST_CLAIM_WRITTEN;
 #endif
 		mode = M_SHARED;
 		won = false
@@ -227,7 +222,7 @@ inline solo_mine(owner) {
 inline try_get() {
 	h = head;
 	do
-	:: atomic { pos = h & ~PUTWAIT; st = stamp[pos % CAP] & ~WAITER };
+	:: atomic { pos = h & ~PUTWAIT; st = stamp[pos % CAP] };
 		if
 		:: st == pos + 1 ->
 			it = item[pos % CAP];
@@ -252,7 +247,7 @@ inline try_get() {
 
 proctype putter(byte i; byte n; bool timed)
 {
-	byte t, h, old, w, rc, seen, k, x;
+	byte t, h, w, rc, seen, k, x;
 	bool parked, expired, woke, solo, won;
 	for (k : 1 .. n) {
 	x = i * 2 + k;
@@ -293,7 +288,7 @@ proctype putter(byte i; byte n; bool timed)
 				item[t % CAP] = x;
 				atomic { stamp[t % CAP] = t + 1; posof[x] = t; nput++ };	/* plain */
 				/* wake_sleeper(&r->get_key) */
-				if :: sleep_get != 0 -> wake_solo_getter() :: else -> skip fi;
+				if :: sleep_get != 0 -> wake_counted_getter() :: else -> skip fi;
 				break
 			fi
 		od;
@@ -324,16 +319,12 @@ proctype putter(byte i; byte n; bool timed)
 				if
 				:: rc == OK ->
 					item[t % CAP] = x;	/* the claimer's own until the stamp says written */
-					atomic {	/* atomic_exchange of the stamp */
-						old = stamp[t % CAP];
-						stamp[t % CAP] = t + 1;
-						posof[x] = t;
-						nput++
-					};
-#ifndef MUT_NO_WAITER_CHECK
-					if :: old & WAITER -> wake_getter() :: else -> skip fi;
+					/* publish(): a plain store of the stamp */
+					atomic { stamp[t % CAP] = t + 1; posof[x] = t; nput++ };
+#ifndef MUT_NO_SLEEPER_CHECK
+					/* wake_sleeper(&r->get_key) */
+					if :: sleep_get != 0 -> wake_counted_getter() :: else -> skip fi;
 #endif
-					old = 0;
 					break
 				:: else -> skip
 				fi
@@ -399,7 +390,7 @@ proctype putter(byte i; byte n; bool timed)
 
 proctype getter(byte i; byte n; bool always_timed; bool last_timed)
 {
-	byte h, pos, st, raw, it, w, rc, k, t;
+	byte h, pos, st, it, w, rc, k, t;
 	bool parked, expired, timed, woke, solo, won;
 	for (k : 1 .. n) {
 	timed = always_timed || (last_timed && k == n);
@@ -424,7 +415,7 @@ proctype getter(byte i; byte n; bool always_timed; bool last_timed)
 				/* solo_park */
 				sleep_get++;
 				getters++;
-				park_solo_getter(mode == M_SOLO && (stamp[h % CAP] & ~WAITER) < h + 1);
+				park_counted_getter(mode == M_SOLO && stamp[h % CAP] < h + 1);
 				getters--;
 				if :: !(woke && sgt[i]) -> sleep_get-- :: else -> skip fi;
 				atomic { sgt[i] = false; woke = false }
@@ -454,61 +445,30 @@ proctype getter(byte i; byte n; bool always_timed; bool last_timed)
 		atomic { st = 0; it = 0 }
 		atomic { t = tail; if :: (t & SHUT) && (t & ~SHUT) == h -> rc = RC_SHUTDOWN :: else -> skip fi; t = 0 };
 		if :: rc == RC_SHUTDOWN -> break :: else -> skip fi;
-		/* empty at position h: the deadline, the stamp again, mark_and_park */
+		/* empty at position h: the deadline, then counted_park */
 		if :: timed -> expired = true :: true -> skip fi;
 		if :: expired -> break :: else -> skip fi;
-		raw = stamp[h % CAP];
-		if
-		:: (raw & ~WAITER) >= h + 1 -> skip
-		:: else ->
-			rc = OK;
-			if
-			:: (raw & WAITER) == 0 ->
-				atomic { if :: stamp[h % CAP] == raw -> stamp[h % CAP] = raw | WAITER :: else -> rc = AGAIN fi }
-			:: else -> skip
-			fi;
-			if
-			:: rc == OK ->
-				getters++;
+		sleep_get++;
+		getters++;
 #ifdef MUT_STILL_MARKED_NO_SHUT
-				park_getter(stamp[h % CAP] == (raw | WAITER));
+		park_counted_getter(stamp[h % CAP] < h + 1);
 #else
-				park_getter(stamp[h % CAP] == (raw | WAITER) &&
-					    (!(tail & SHUT) || (tail & ~SHUT) != h));
+		park_counted_getter(stamp[h % CAP] < h + 1 && (!(tail & SHUT) || (tail & ~SHUT) != h));
 #endif
-				atomic { getters--; woke = false };
-				parked = true
-			:: else -> skip
-			fi;
-			raw = 0
-		fi
+		getters--;
+		if :: !(woke && sgt[i]) -> sleep_get-- :: else -> skip fi;
+		atomic { sgt[i] = false; woke = false };
+		parked = true
 	od;
-	atomic { h = 0; pos = 0; st = 0; it = 0; raw = 0; rc = 0; expired = false; woke = false; solo = false }
+	atomic { h = 0; pos = 0; st = 0; it = 0; rc = 0; expired = false; woke = false; solo = false }
 #ifndef MUT_NO_PASS_ON
 	/* pass_on_getters */
-	do
-	:: !parked || getters == 0 -> break
-	:: else ->
-		if
-		:: tail & SHUT -> wake_all_getters(); break
-		:: else ->
-			pos = head & ~PUTWAIT;
-			raw = stamp[pos % CAP];
-			if
-			:: (raw & ~WAITER) == pos + 1 -> wake_getter(); break
-			:: (raw & ~WAITER) < pos + 1 && (raw & WAITER) -> break
-			:: (raw & ~WAITER) < pos + 1 && (raw & WAITER) == 0 ->
-				atomic { if :: stamp[pos % CAP] == raw -> stamp[pos % CAP] = raw | WAITER; rc = OK :: else -> rc = AGAIN fi };
-				if :: rc == OK -> break :: else -> skip fi
-			:: else -> skip
-			fi
-		fi
-	od;
+	if :: parked && getters != 0 && (tail & SHUT) -> wake_all_counted_getters() :: else -> skip fi;
 #endif
 #ifdef SOLO
 	fi;
 #endif
-	atomic { pos = 0; raw = 0; rc = 0; parked = false }
+	atomic { pos = 0; rc = 0; parked = false }
 	}
 	finished++
 }
@@ -529,11 +489,11 @@ proctype shutdown()
 		if
 		:: rc == OK -> skip
 		:: (tail & ~SHUT) == h -> break
-		:: else -> (stamp[h % CAP] & ~WAITER) >= h + 1	/* spins for the put claimed before */
+		:: else -> stamp[h % CAP] >= h + 1	/* spins for the put claimed before */
 		fi
 	od;
 #endif
-	wake_all_getters();
+	wake_all_counted_getters();
 	wake_all_putters();
 	finished++
 }
