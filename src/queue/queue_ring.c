@@ -424,10 +424,11 @@ static bool still_marked(void *ctx)
 	/* Relaxed: under the bucket lock, which shutdown takes to wake everyone after setting
 	 * SHUT. */
 	uint64_t t = atomic_load_explicit(&w->r->tail, memory_order_relaxed);
+	/* A putter stops at shutdown. */
 	/* GCOVR_EXCL_BR_START: a race no test can aim at: a shutdown between the mark and the park
 	 */
-	return !(t & SHUT); /* a putter stops at shutdown */
-			    /* GCOVR_EXCL_BR_STOP */
+	return !(t & SHUT);
+	/* GCOVR_EXCL_BR_STOP */
 }
 
 /* Sets @p bit in @p word, which held @p seen, and parks on @p waiters.
