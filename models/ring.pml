@@ -1,4 +1,4 @@
-/* The bounded ring's slot sequence protocol and its waiter marks
+/* The bounded ring's slot sequence protocol and how its waiters sleep
  * (src/queue/queue_ring.c), on the parking core; with -DSOLO its solo mode
  * (one producer and one consumer without read-modify-writes) and the
  * switch to the shared mode, with -DSHUTDOWN a shutdown.
@@ -8,7 +8,7 @@
  * position p is p % CAP. The fork repair is left out (the fork litmus
  * tests run it), and so are the memory orders: the model is sequentially
  * consistent, which the C's fences (ct__fence_light/heavy, Dekker's pairs
- * of section_open() with share() and of solo_park() with wake_sleeper())
+ * of section_open() with share() and of counted_park() with publish())
  * are there to give.
  *
  *   tail, head      r->tail (SHUT = bit 7), r->head (PUTWAIT = bit 7)
@@ -46,6 +46,10 @@
  *               ring); with -DGETTERS, a putter of one item and two
  *               getters of one; with -DSOLO, the shutdown ends the solo
  *               mode of the putter and the getter.
+ *   -DTWO_BY_TWO -DCAP=2  two putters of one item and two getters of one,
+ *               untimed, shared from the start: the two puts may publish
+ *               out of order, the second's wake-up going to a getter that
+ *               still waits for the first position.
  * try_put, try_get, mark_and_park (with still_marked), pass_on_putters,
  * pass_on_getters, solo_mine, share, section_open, solo_try_put,
  * solo_try_get, counted_park (with solo_must_wait and
@@ -66,13 +70,16 @@
  *   MUT_GET_NO_PUTWAIT   a get that clears PUTWAIT with its claim but does
  *                        not wake a putter
  *   MUT_NO_PASS_ON       a waiter that slept and leaves does not pass on
- *                        (pass_on_getters, pass_on_putters): after a
- *                        shutdown, the put claimed before it wakes one
- *                        getter, which takes the item, and the other
- *                        sleeps for ever (-DSHUTDOWN -DGETTERS). No
- *                        configuration here has two putters waiting at
- *                        once, so pass_on_putters is followed but not
- *                        shown to be needed.
+ *                        (pass_on_getters, pass_on_putters): with two
+ *                        puts publishing out of order, the getter woken
+ *                        for the later one sleeps again, the other takes
+ *                        the earlier item and leaves, and the later item
+ *                        waits beside a sleeping getter (-DTWO_BY_TWO);
+ *                        after a shutdown, the put claimed before it wakes
+ *                        one getter and the other sleeps for ever
+ *                        (-DSHUTDOWN -DGETTERS). No configuration here has
+ *                        two putters waiting at once, so pass_on_putters
+ *                        is followed but not shown to be needed.
  *   MUT_SHARE_NO_SECTIONS  share() does not wait for the solo sections to
  *                        close: the solo producer's plain store of the
  *                        tail undoes a shared put's claim
@@ -80,9 +87,10 @@
  *                        sleep on a key no shared call wakes
  *   MUT_SHUT_NO_SHARE    a shutdown that does not end the solo mode: the
  *                        solo producer's plain store loses SHUT
- *   MUT_STILL_MARKED_NO_SHUT  still_marked() ignores the shutdown: a
- *                        getter that marked before the shutdown and parks
- *                        after its wake-ups sleeps for ever
+ *   MUT_STILL_MARKED_NO_SHUT  still_marked() and shared_get_must_wait()
+ *                        ignore the shutdown: a getter that counted itself
+ *                        before the shutdown and parks after its wake-ups
+ *                        sleeps for ever
  */
 #ifndef CAP
 #define CAP 1
@@ -129,7 +137,7 @@ byte mode = M_SHARED;
 inline lock(l) { atomic { !l -> l = true } }
 
 /* ct__unpark_one(key): any queued thread of that key; with @p count, the
- * solo wake_sleeper()'s uncount_woken() callback, under the bucket lock */
+ * wake_sleeper()'s uncount_woken() callback, under the bucket lock */
 #define WAKE_ONE(name, l, q, un, UNCOUNT)				\
 inline name() {								\
 	lock(l);							\
@@ -245,10 +253,32 @@ inline try_get() {
 	od
 }
 
+/* pass_on_putters(): if putters still wait, wake one when there is room,
+ * else see PUTWAIT set in the head */
+inline pass_on_putters() {
+	do
+	:: putters == 0 -> break
+	:: else ->
+		pt = tail; ph = head;
+		if
+		:: pt & SHUT -> break
+		:: else ->
+			if
+			:: room_between(pt, ph & ~PUTWAIT) -> wake_putter(); break
+			:: (ph & PUTWAIT) != 0 -> break
+			:: else ->
+				atomic { if :: head == ph -> head = ph | PUTWAIT; prc = OK :: else -> prc = AGAIN fi };
+				if :: prc == OK -> break :: else -> skip fi
+			fi
+		fi
+	od;
+	atomic { pt = 0; ph = 0; prc = 0 }
+}
+
 proctype putter(byte i; byte n; bool timed)
 {
-	byte t, h, w, rc, seen, k, x;
-	bool parked, expired, woke, solo, won;
+	byte t, h, w, rc, seen, k, x, pt, ph, prc;
+	bool parked, passed, expired, woke, solo, won;
 	for (k : 1 .. n) {
 	x = i * 2 + k;
 #ifdef SOLO
@@ -275,7 +305,7 @@ proctype putter(byte i; byte n; bool timed)
 				put_busy = false;
 				if :: timed -> expired = true :: true -> skip fi;
 				if :: expired -> break :: else -> skip fi;
-				/* solo_park */
+				/* counted_park(solo_must_wait) */
 				sleep_put++;
 				putters++;
 				park_solo_putter(mode == M_SOLO && !room_between(t, head & ~PUTWAIT));
@@ -318,6 +348,10 @@ proctype putter(byte i; byte n; bool timed)
 				atomic { if :: tail == t -> tail = t + 1; rc = OK :: else -> t = tail; rc = AGAIN fi };
 				if
 				:: rc == OK ->
+#ifndef MUT_NO_PASS_ON
+					/* a put that slept passes on before its stamp */
+					if :: parked -> pass_on_putters(); passed = true :: else -> skip fi;
+#endif
 					item[t % CAP] = x;	/* the claimer's own until the stamp says written */
 					/* publish(): a plain store of the stamp */
 					atomic { stamp[t % CAP] = t + 1; posof[x] = t; nput++ };
@@ -362,28 +396,13 @@ proctype putter(byte i; byte n; bool timed)
 	od;
 	atomic { t = 0; h = 0; rc = 0; expired = false; woke = false; solo = false }
 #ifndef MUT_NO_PASS_ON
-	/* pass_on_putters */
-	do
-	:: !parked || putters == 0 -> break
-	:: else ->
-		t = tail; h = head;
-		if
-		:: t & SHUT -> break
-		:: else ->
-			if
-			:: room_between(t, h & ~PUTWAIT) -> wake_putter(); break
-			:: (h & PUTWAIT) != 0 -> break
-			:: else ->
-				atomic { if :: head == h -> head = h | PUTWAIT; rc = OK :: else -> rc = AGAIN fi };
-				if :: rc == OK -> break :: else -> skip fi
-			fi
-		fi
-	od;
+	/* a put that failed after it slept passes on as it leaves */
+	if :: parked && !passed -> pass_on_putters() :: else -> skip fi;
 #endif
 #ifdef SOLO
 	fi;
 #endif
-	atomic { t = 0; h = 0; rc = 0; parked = false }
+	atomic { t = 0; h = 0; rc = 0; parked = false; passed = false }
 	}
 	finished++
 }
@@ -412,7 +431,7 @@ proctype getter(byte i; byte n; bool always_timed; bool last_timed)
 				get_busy = false;
 				if :: timed -> expired = true :: true -> skip fi;
 				if :: expired -> break :: else -> skip fi;
-				/* solo_park */
+				/* counted_park(solo_must_wait) */
 				sleep_get++;
 				getters++;
 				park_counted_getter(mode == M_SOLO && stamp[h % CAP] < h + 1);
@@ -463,7 +482,13 @@ proctype getter(byte i; byte n; bool always_timed; bool last_timed)
 	atomic { h = 0; pos = 0; st = 0; it = 0; rc = 0; expired = false; woke = false; solo = false }
 #ifndef MUT_NO_PASS_ON
 	/* pass_on_getters */
-	if :: parked && getters != 0 && (tail & SHUT) -> wake_all_counted_getters() :: else -> skip fi;
+	if
+	:: parked && getters != 0 && (tail & SHUT) -> wake_all_counted_getters()
+	:: parked && getters != 0 && !(tail & SHUT) ->
+		pos = head & ~PUTWAIT;
+		if :: stamp[pos % CAP] >= pos + 1 -> wake_counted_getter() :: else -> skip fi
+	:: else -> skip
+	fi;
 #endif
 #ifdef SOLO
 	fi;
@@ -502,7 +527,13 @@ init
 {
 	byte k, nthreads;
 	atomic {
-#if defined(SHUTDOWN) && defined(GETTERS)
+#if defined(TWO_BY_TWO)
+		run putter(0, 1, false);
+		run putter(1, 1, false);
+		run getter(0, 1, false, false);
+		run getter(1, 1, false, false);
+		nthreads = 4
+#elif defined(SHUTDOWN) && defined(GETTERS)
 		run putter(0, 1, false);
 		run getter(0, 1, false, false);
 		run getter(1, 1, false, false);

@@ -21,8 +21,8 @@
  * `head_seen`, a recent head kept on the producers' own cache line, and
  * from the consumers' line only when that says "full". So on a busy queue
  * a slot's line moves once from producer to consumer and need not come
- * back, and a put and a get each make one atomic read-modify-write on
- * their own side's line plus, for the put, one on the slot.
+ * back, and a put and a get each make one atomic read-modify-write, on
+ * their own side's line.
  *
  * Python's rules on top of it, without a lock:
  *
@@ -43,9 +43,12 @@
  *    in it would need, stalls the producer until the slot's line, which
  *    the waiting consumer keeps reading, comes back (one producer and one
  *    consumer went from 90 to 40 ns an item without it, on a 2-CPU Intel
- *    Xeon virtual machine). Each put wakes one counted getter, and a
- *    woken getter takes an item or finds it taken by another: no wake-up
- *    is lost to a getter that leaves.
+ *    Xeon virtual machine). Each put wakes one counted getter, whatever
+ *    position it waits at: when two puts publish out of order, the later
+ *    position's wake-up may go to a getter still waiting for the earlier
+ *    one, which sleeps again. So a getter that slept passes on as it
+ *    leaves (pass_on_getters()): if others still sleep and the slot at
+ *    the head is written, it wakes one.
  *  - A putter that finds the ring full sets PUTWAIT in `head`; the get
  *    that moves the head clears it with its claim (a read-modify-write it
  *    makes anyway) and then wakes one putter. Joiners set JOINWAIT in
@@ -53,18 +56,21 @@
  *    the ring, makes no wake-up call unless someone waits, and after its
  *    claim (get) or stamp (put) touches nothing of the ring but a key
  *    address: the ring may be freed as soon as the last get has returned,
- *    even if that item's put is still in its wake-up.
+ *    even if that item's put is still in its wake-up. (A put that slept
+ *    passes on before it publishes, for that reason. With the debugging
+ *    layer recording, the queue's depth is read after a put, as before.)
  *  - A putter that parked and leaves while others still wait passes the
  *    mark on (pass_on_putters()): it marks the head they now wait on, or
  *    wakes one of them if there is room already, so no wake-up is lost to
- *    a thread that went away.
+ *    a thread that went away; a putter that leaves with its item in does
+ *    so between its claim and its stamp.
  *  - Before it sleeps, a waiter spins briefly watching its slot (or the
  *    head): most waits on a busy queue end there, with no system call on
  *    either side.
  *
  * One producer, one consumer (the solo mode). A locked read-modify-write
  * costs several plain accesses even on a cache line the thread owns, and a
- * put and a get above make three. So a ring starts SOLO: the first thread
+ * put and a get above make two. So a ring starts SOLO: the first thread
  * to put becomes its producer and the first to get its consumer, and as
  * long as no other thread comes, each side owns its index and moves it
  * with plain stores (solo_try_put(), solo_try_get()): the producer stores
@@ -338,9 +344,12 @@ static bool has_room(struct ct__qring *r, uint64_t t)
 	return room_between(r, t, h);
 }
 
+static void pass_on_putters(struct ct__qring *r);
+
 /* One put without waiting: 0, CT_ESHUTDOWN, or CT_EFULL with *at the tail
- * position that found no room. */
-static int try_put(struct ct__qring *r, void *item, uint64_t *at)
+ * position that found no room. A caller that @p slept passes on between
+ * the claim and the stamp: once the stamp is out, the ring may be freed. */
+static int try_put(struct ct__qring *r, void *item, bool slept, uint64_t *at)
 {
 	/* Relaxed: a guess for the CAS below. */
 	uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
@@ -358,6 +367,8 @@ static int try_put(struct ct__qring *r, void *item, uint64_t *at)
 							   memory_order_relaxed,
 							   memory_order_relaxed))
 			continue;
+		if (slept)
+			pass_on_putters(r);
 		struct slot *s = slot_of(r, t);
 		/* Relaxed: published by the stamp's release below. */
 		atomic_store_explicit(&s->item, item, memory_order_relaxed);
@@ -445,26 +456,36 @@ static int mark_and_park(struct ct__qring *r, _Atomic uint32_t *waiters, _Atomic
 	static const struct ct__park_ops ops = {.validate = still_marked};
 	struct ring_wait w = {r, word, seen | bit, pos, false};
 	uintptr_t token;
-	/* Relaxed: read only by pass_on_*() after a park, and destroy's busy check; the bucket
-	 * lock and the parker order it (see pass_on_getters()). */
+	/* Relaxed: read only by pass_on_putters() after a park, and destroy's busy check; the
+	 * bucket lock and the parker order it. */
 	atomic_fetch_add_explicit(waiters, 1, memory_order_relaxed);
 	int rc = ct__park(waiters, &ops, &w, deadline, CT__PARK_INTERRUPTIBLE, &token);
 	atomic_fetch_sub_explicit(waiters, 1, memory_order_relaxed); /* relaxed: as above */
 	return rc < 0 ? rc : 0;
 }
 
-/* A getter that slept leaves. Once the ring is shut down, no put will
- * come but those claimed before: the getters still asleep must all look
- * again, or those waiting for the item this one took (a put wakes one
- * getter) would sleep for ever. */
+/* A getter that slept leaves (with an item or not). A put wakes one
+ * counted getter whatever position it waits at, so a wake-up may have
+ * gone to a getter still waiting for an earlier position, which slept
+ * again: if others still sleep and the slot at the head is written, wake
+ * one (if it is not written, its put will). Once the ring is shut down, no
+ * put will come but those claimed before: every getter asleep must look
+ * again. */
 static void pass_on_getters(struct ct__qring *r)
 {
 	/* Acquire (more than needed): a waiter counts itself before the bucket lock that the
 	 * unpark which woke us passes through, so its count is seen anyway. */
-	if (atomic_load_explicit(&r->getters, memory_order_acquire) != 0 &&
-	    /* Acquire: pairs with shutdown's RMW. */
-	    (atomic_load_explicit(&r->tail, memory_order_acquire) & SHUT))
+	if (atomic_load_explicit(&r->getters, memory_order_acquire) == 0)
+		return;
+	/* Acquire: pairs with shutdown's RMW. */
+	if (atomic_load_explicit(&r->tail, memory_order_acquire) & SHUT) {
 		ct__unpark_all(&r->get_key, CT__TOKEN_NORMAL);
+		return;
+	}
+	/* Acquire: pairs with the gets' release (try_get()), as in has_room(). */
+	uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire) & ~PUTWAIT;
+	if (stamp_of(slot_of(r, h)) >= h + 1)
+		ct__unpark_one(&r->get_key, uncount_woken, (void *)sleepers_of(&r->get_key));
 }
 
 /* A putter that parked leaves: if others still wait, mark the head they
@@ -703,6 +724,16 @@ static int solo_try_get(struct ct__qring *r, void **item, uint64_t *at)
 	return 0;
 }
 
+/* Whether the slot of position @p pos is written, read as the load half of
+ * a counted getter's Dekker pair with publish() (sequentially consistent
+ * under ThreadSanitizer, which models no fences; see DEKKER). */
+static bool stamp_seen(struct ct__qring *r, uint64_t pos)
+{
+	/* Acquire: as stamp_of(). */
+	return atomic_load_explicit(&slot_of(r, pos)->stamp, DEKKER(memory_order_acquire)) >=
+	       pos + 1;
+}
+
 /* What a solo waiter waits for, checked again under the bucket lock. */
 static bool solo_must_wait(void *ctx)
 {
@@ -715,7 +746,7 @@ static bool solo_must_wait(void *ctx)
 		/* GCOVR_EXCL_BR_STOP */
 		return false;
 	struct ring_spot spot = {w->r, w->pos};
-	return w->getter ? !written_now(&spot) : !room_now(&spot);
+	return w->getter ? !stamp_seen(w->r, w->pos) : !room_now(&spot);
 }
 
 /* What a shared getter waits for, checked again under the bucket lock:
@@ -724,8 +755,7 @@ static bool solo_must_wait(void *ctx)
 static bool shared_get_must_wait(void *ctx)
 {
 	const struct ring_wait *w = ctx;
-	struct ring_spot spot = {w->r, w->pos};
-	if (written_now(&spot))
+	if (stamp_seen(w->r, w->pos))
 		return false;
 	/* Relaxed: under the bucket lock, which shutdown takes to wake the getters after setting
 	 * SHUT. */
@@ -893,7 +923,7 @@ static int shared_put(struct ct__qring *r, void *item, int64_t deadline)
 	bool spun = false, parked = false;
 	int rc, waited = 0;
 	uint64_t t;
-	while ((rc = try_put(r, item, &t)) == CT_EFULL) {
+	while ((rc = try_put(r, item, parked, &t)) == CT_EFULL) {
 		if (waited == CT_ESTOPPED || ct__expired(deadline)) {
 			rc = waited == CT_ESTOPPED ? CT_ESTOPPED : CT_EFULL;
 			break;
@@ -910,7 +940,7 @@ static int shared_put(struct ct__qring *r, void *item, int64_t deadline)
 		waited = mark_and_park(r, &r->putters, &r->head, h, PUTWAIT, t, deadline);
 		parked = true;
 	}
-	if (parked)
+	if (parked && rc != 0) /* a put that went in passed on in try_put() */
 		pass_on_putters(r);
 	return rc;
 }
