@@ -1784,6 +1784,18 @@ TEST(dump_without_descriptors_fails)
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* The dumper thread cannot start: the setting fails with pthread_create()'s
+ * error and leaves no half-made dumper behind, so that a later try starts
+ * it. Fails if the failure is not reported, or if it blocks the retry. */
+TEST(dump_without_a_dumper_thread_fails_then_starts)
+{
+	ct__fault_set(CT__FAULT_THREAD_CREATE, 0, 1);
+	CHECK_RC(ct_debug_configure("dump=USR2"), -EAGAIN);
+	ct__fault_set(CT__FAULT_THREAD_CREATE, 0, 0);
+	CHECK_OK(ct_debug_configure("dump=USR2"));
+	CHECK_OK(ct_debug_configure(""));
+}
+
 /* A trace or a dump asked for by a thread that has no record yet. */
 TEST(written_by_a_thread_without_a_record)
 {
@@ -2522,6 +2534,37 @@ TEST(rwlock_readers_in_profile_and_dump)
 	CHECK_HAS(buf, "rwlock \"table\": 2 acquisitions, 0 contended, 2 waits (1 by readers, 1 by "
 		       "a writer for readers to leave),");
 	free(buf);
+}
+
+/* A reader and a writer both wait while this thread holds the RWLock for
+ * writing: each waits on the rwlock itself (not on its readers), and the
+ * dump names this thread as the holder of both waits. Fails if either wait
+ * is missing, is shown as a wait for readers, or has no holder. */
+TEST(dump_names_the_writer_a_reader_and_a_writer_wait_for)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_object_set_name(&shared, "table");
+	ct_rwlock_write_acquire(&shared);
+	ct_thread_t *r = start_named(read_once, "reader");
+	ct_thread_t *w = start_named(write_once, "writer");
+	ht_wait_parked(r);
+	ht_wait_parked(w);
+	static const char *const needles[] = {"waiting on rwlock \"table\" for ", NULL};
+	dump_until(needles);
+	char *buf = ht_report_text(ct_dump);
+	int held = 0;
+	for (const char *p = buf; (p = strstr(p, "waiting on rwlock \"table\" for ")) != NULL;
+	     p++) {
+		const char *end = strchr(p, '\n');
+		const char *by = strstr(p, ", held by \"MainThread\"");
+		held += by && end && by < end;
+	}
+	CHECK_EQ(held, 2);
+	CHECK(!strstr(buf, "rwlock (its readers) \"table\""));
+	free(buf);
+	ct_rwlock_write_release(&shared);
+	sh_join(r);
+	sh_join(w);
 }
 
 /* ---- the switch ---------------------------------------------------------- */

@@ -460,7 +460,9 @@ static int start_dumper(int sig)
 			(void)fcntl(dump_pipe[1], F_SETFL, O_NONBLOCK);
 			pthread_attr_init(&attr);
 			pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-			int err = pthread_create(&th, &attr, dumper, NULL);
+			int err = ct__fault_hit(CT__FAULT_THREAD_CREATE)
+					  ? EAGAIN
+					  : pthread_create(&th, &attr, dumper, NULL);
 			pthread_attr_destroy(&attr);
 			if (err) {
 				close(dump_pipe[0]);
