@@ -864,6 +864,24 @@ TEST(trace_shows_gil_holding_and_waiting)
 	free(text);
 }
 
+/* Trace turned off keeps the traces already taken: a thread started after
+ * that gets a record of its own, and never takes over the record of a
+ * traced thread that has ended (nor of one alive), whose events the trace
+ * still writes under that thread's name. Fails if the ended thread's
+ * events are gone or written under the new thread's name. */
+TEST(trace_off_keeps_the_records_of_traced_threads)
+{
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	contend_for_the_gil("the GIL");
+	CHECK_OK(ct_debug_configure("off,deadlock"));
+	sh_join(start_named(take_the_gil, "untraced"));
+	char *text = written_trace();
+	CHECK_EVENTS(text, "gil-taker", 1, "\"cat\":\"wait\"",
+		     "\"name\":\"wait GIL \\\"the GIL\\\"\"");
+	CHECK_EVENTS(text, "untraced", 0, "\"cat\":");
+	free(text);
+}
+
 /* A pool of one worker, @p prefix "_0". */
 static void one_worker_pool(ct_executor_t *ex, const char *prefix)
 {
