@@ -2508,6 +2508,37 @@ TEST(profile_counts_executor_tasks)
 	free(buf);
 }
 
+static ct_event_t task_in = CT_EVENT_INIT;
+
+static int say_begun_then_wait(void *arg, void **result)
+{
+	ct_event_set(&task_in);
+	return traced_task(arg, result);
+}
+
+/* The profile turned on while a task runs: the task's start was not
+ * recorded, so its end counts nothing (no task, no run time since the
+ * clock's zero). Fails if the pool shows in the profile. */
+TEST(profile_turned_on_during_a_task_leaves_that_task_out)
+{
+	ct_executor_t ex;
+	one_worker_pool(&ex, "late");
+	ct_object_set_name(&ex, "late");
+	ct_future_t *f;
+	CHECK_OK(ct_executor_submit(&ex, say_begun_then_wait, NULL, &f));
+	CHECK_OK(ct_event_wait(&task_in, CT_FOREVER));
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	ct_event_set(&task_go);
+	void *r;
+	CHECK_OK(ct_future_result(f, CT_FOREVER, &r));
+	ct_future_release(f);
+	CHECK_OK(ct_executor_shutdown(&ex, true, false)); /* the worker's task end is over */
+	char *buf = ht_report_text(ct_profile_report);
+	CHECK(!strstr(buf, "executor \"late\""));
+	free(buf);
+	ct_executor_destroy(&ex);
+}
+
 static ct_rwlock_t shared = CT_RWLOCK_INIT;
 
 static int read_once(void *arg)
