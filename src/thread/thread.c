@@ -309,7 +309,10 @@ static pthread_attr_t *thread_attr(struct ct__thread *rec, pthread_attr_t *attr,
 	/* Rounded up to whole pages, unless that would wrap round to a small
 	 * size: unrounded, such a size is one no system can map, and the
 	 * start fails as for any other stack the OS cannot give. */
-	if (page > 0 && size <= SIZE_MAX - ((size_t)page - 1))
+	/* GCOVR_EXCL_BR_START: sysconf(_SC_PAGESIZE) does not fail on Linux */
+	if (page > 0 &&
+	    /* GCOVR_EXCL_BR_STOP */
+	    size <= SIZE_MAX - ((size_t)page - 1))
 		size = (size + (size_t)page - 1) / (size_t)page * (size_t)page;
 	pthread_attr_init(attr);
 	/* GCOVR_EXCL_BR_START: glibc refuses only sizes below PTHREAD_STACK_MIN, 16 KiB on x86-64,
