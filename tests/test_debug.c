@@ -2516,9 +2516,10 @@ static int say_begun_then_wait(void *arg, void **result)
 	return traced_task(arg, result);
 }
 
-/* The profile turned on while a task runs: the task's start was not
- * recorded, so its end counts nothing (no task, no run time since the
- * clock's zero). Fails if the pool shows in the profile. */
+/* The profile turned on while a task runs: the executor decided at the
+ * task's start not to record it, so its end counts nothing either (no
+ * task, no run time since the clock's zero). Fails if the pool shows in
+ * the profile. */
 TEST(profile_turned_on_during_a_task_leaves_that_task_out)
 {
 	ct_executor_t ex;

@@ -243,7 +243,10 @@ static bool register_all(struct ct__wait_set *w, struct ct__waiter_link *links,
 			links[i].waiter = NULL;
 		} else if (waiter_register(w, &links[i], i, fs[i])) {
 			registered++;
+			/* GCOVR_EXCL_BR_START: as above: a future completing during the
+			 * registration */
 		} else if (w->mode == CT_FIRST_COMPLETED ||
+			   /* GCOVR_EXCL_BR_STOP */
 			   (w->mode == CT_FIRST_EXCEPTION &&
 			    ct__future_failed(fs[i], state_of(fs[i])))) {
 			met = true;
