@@ -2540,6 +2540,36 @@ TEST(profile_turned_on_during_a_task_leaves_that_task_out)
 	ct_executor_destroy(&ex);
 }
 
+static int release_the_lock(void *arg)
+{
+	CHECK_OK(ct_lock_release(arg));
+	return 0;
+}
+
+/* A Lock released by a thread other than its holder (Python allows it)
+ * while the profile is on: the hold ends for the holder (a dump shows it
+ * holding nothing) and is counted as the holder's hold. Fails if the
+ * holder still holds the lock in the dump, or the profile lost the hold. */
+TEST(profile_counts_a_hold_another_thread_released)
+{
+	static ct_lock_t handed = CT_LOCK_INIT;
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	ct_object_set_name(&handed, "handed");
+	ct_lock_acquire(&handed);
+	char *buf = ht_report_text(ct_dump);
+	CHECK_HAS(buf, "holds lock \"handed\"");
+	free(buf);
+	sh_join(sh_start(release_the_lock, &handed));
+	CHECK(!ct_lock_locked(&handed));
+	buf = ht_report_text(ct_dump);
+	CHECK(!strstr(buf, "holds lock \"handed\""));
+	free(buf);
+	buf = ht_report_text(ct_profile_report);
+	CHECK_HAS(buf, "lock \"handed\": 1 acquisitions, 0 contended,");
+	CHECK_HAS(buf, ", held ");
+	free(buf);
+}
+
 static ct_rwlock_t shared = CT_RWLOCK_INIT;
 
 static int read_once(void *arg)
