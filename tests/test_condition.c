@@ -304,6 +304,48 @@ TEST(notify_all_requeues_instead_of_waking)
 	CHECK_EQ(atomic_load(&lock.ct__state), 0);
 }
 
+/* A stop request that reaches a waiter after notify has moved it onto the
+ * lock's queue: the wait was notified, so it succeeded (0, not
+ * CT_ESTOPPED); the waiter leaves the lock's queue and takes the lock the
+ * normal way once the notifier releases it. Fails if the stop turns the
+ * notified wait into a failure, or if the wait returns without the lock. */
+struct stopped_after_notify {
+	ct_condition_t *c;
+	atomic_int rc, released;
+};
+
+static int wait_then_release(void *arg)
+{
+	struct stopped_after_notify *s = arg;
+	ct_condition_acquire(s->c);
+	atomic_store(&s->rc, ct_condition_wait(s->c, CT_FOREVER));
+	atomic_store(&s->released, ct_condition_release(s->c));
+	return 0;
+}
+
+TEST(stop_after_notify_requeued_the_waiter_still_succeeds)
+{
+	ct_lock_t lock = CT_LOCK_INIT;
+	ct_condition_t c = CT_CONDITION_INIT_LOCK(&lock);
+	struct stopped_after_notify s = {.c = &c, .rc = 1, .released = 1};
+	ct_thread_t *t = sh_start(wait_then_release, &s);
+	ht_wait_parked(t);
+	ct_condition_acquire(&c);
+	CHECK_EQ(ct_condition_notify(&c, 1), 1);
+	/* Requeued, still asleep: the lock has a parked waiter. */
+	CHECK_EQ(atomic_load(&lock.ct__state), CT__LOCK_LOCKED | CT__LOCK_PARKED);
+	CHECK_OK(ct_thread_request_stop(t));
+	/* The stop ends its park on the lock's queue; it then waits for the
+	 * lock afresh, parked on the lock itself (or, wrongly, returns). */
+	while (atomic_load(&t->ct__impl->w->parked_on) != (const void *)&lock &&
+	       ct_thread_is_alive(t))
+		sched_yield();
+	CHECK_OK(ct_condition_release(&c));
+	sh_join(t);
+	CHECK_EQ(atomic_load(&s.rc), 0);
+	CHECK_EQ(atomic_load(&s.released), 0);
+}
+
 /* ---- wait_for ----------------------------------------------------------- */
 
 struct setter {

@@ -864,6 +864,24 @@ TEST(trace_shows_gil_holding_and_waiting)
 	free(text);
 }
 
+/* Trace turned off keeps the traces already taken: a thread started after
+ * that gets a record of its own, and never takes over the record of a
+ * traced thread that has ended (nor of one alive), whose events the trace
+ * still writes under that thread's name. Fails if the ended thread's
+ * events are gone or written under the new thread's name. */
+TEST(trace_off_keeps_the_records_of_traced_threads)
+{
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	contend_for_the_gil("the GIL");
+	CHECK_OK(ct_debug_configure("off,deadlock"));
+	sh_join(start_named(take_the_gil, "untraced"));
+	char *text = written_trace();
+	CHECK_EVENTS(text, "gil-taker", 1, "\"cat\":\"wait\"",
+		     "\"name\":\"wait GIL \\\"the GIL\\\"\"");
+	CHECK_EVENTS(text, "untraced", 0, "\"cat\":");
+	free(text);
+}
+
 /* A pool of one worker, @p prefix "_0". */
 static void one_worker_pool(ct_executor_t *ex, const char *prefix)
 {
@@ -1784,6 +1802,18 @@ TEST(dump_without_descriptors_fails)
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* The dumper thread cannot start: the setting fails with pthread_create()'s
+ * error and leaves no half-made dumper behind, so that a later try starts
+ * it. Fails if the failure is not reported, or if it blocks the retry. */
+TEST(dump_without_a_dumper_thread_fails_then_starts)
+{
+	ct__fault_set(CT__FAULT_THREAD_CREATE, 0, 1);
+	CHECK_RC(ct_debug_configure("dump=USR2"), -EAGAIN);
+	ct__fault_set(CT__FAULT_THREAD_CREATE, 0, 0);
+	CHECK_OK(ct_debug_configure("dump=USR2"));
+	CHECK_OK(ct_debug_configure(""));
+}
+
 /* A trace or a dump asked for by a thread that has no record yet. */
 TEST(written_by_a_thread_without_a_record)
 {
@@ -2478,6 +2508,68 @@ TEST(profile_counts_executor_tasks)
 	free(buf);
 }
 
+static ct_event_t task_in = CT_EVENT_INIT;
+
+static int say_begun_then_wait(void *arg, void **result)
+{
+	ct_event_set(&task_in);
+	return traced_task(arg, result);
+}
+
+/* The profile turned on while a task runs: the executor decided at the
+ * task's start not to record it, so its end counts nothing either (no
+ * task, no run time since the clock's zero). Fails if the pool shows in
+ * the profile. */
+TEST(profile_turned_on_during_a_task_leaves_that_task_out)
+{
+	ct_executor_t ex;
+	one_worker_pool(&ex, "late");
+	ct_object_set_name(&ex, "late");
+	ct_future_t *f;
+	CHECK_OK(ct_executor_submit(&ex, say_begun_then_wait, NULL, &f));
+	CHECK_OK(ct_event_wait(&task_in, CT_FOREVER));
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	ct_event_set(&task_go);
+	void *r;
+	CHECK_OK(ct_future_result(f, CT_FOREVER, &r));
+	ct_future_release(f);
+	CHECK_OK(ct_executor_shutdown(&ex, true, false)); /* the worker's task end is over */
+	char *buf = ht_report_text(ct_profile_report);
+	CHECK(!strstr(buf, "executor \"late\""));
+	free(buf);
+	ct_executor_destroy(&ex);
+}
+
+static int release_the_lock(void *arg)
+{
+	CHECK_OK(ct_lock_release(arg));
+	return 0;
+}
+
+/* A Lock released by a thread other than its holder (Python allows it)
+ * while the profile is on: the hold ends for the holder (a dump shows it
+ * holding nothing) and is counted as the holder's hold. Fails if the
+ * holder still holds the lock in the dump, or the profile lost the hold. */
+TEST(profile_counts_a_hold_another_thread_released)
+{
+	static ct_lock_t handed = CT_LOCK_INIT;
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	ct_object_set_name(&handed, "handed");
+	ct_lock_acquire(&handed);
+	char *buf = ht_report_text(ct_dump);
+	CHECK_HAS(buf, "holds lock \"handed\"");
+	free(buf);
+	sh_join(sh_start(release_the_lock, &handed));
+	CHECK(!ct_lock_locked(&handed));
+	buf = ht_report_text(ct_dump);
+	CHECK(!strstr(buf, "holds lock \"handed\""));
+	free(buf);
+	buf = ht_report_text(ct_profile_report);
+	CHECK_HAS(buf, "lock \"handed\": 1 acquisitions, 0 contended,");
+	CHECK_HAS(buf, ", held ");
+	free(buf);
+}
+
 static ct_rwlock_t shared = CT_RWLOCK_INIT;
 
 static int read_once(void *arg)
@@ -2522,6 +2614,37 @@ TEST(rwlock_readers_in_profile_and_dump)
 	CHECK_HAS(buf, "rwlock \"table\": 2 acquisitions, 0 contended, 2 waits (1 by readers, 1 by "
 		       "a writer for readers to leave),");
 	free(buf);
+}
+
+/* A reader and a writer both wait while this thread holds the RWLock for
+ * writing: each waits on the rwlock itself (not on its readers), and the
+ * dump names this thread as the holder of both waits. Fails if either wait
+ * is missing, is shown as a wait for readers, or has no holder. */
+TEST(dump_names_the_writer_a_reader_and_a_writer_wait_for)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_object_set_name(&shared, "table");
+	ct_rwlock_write_acquire(&shared);
+	ct_thread_t *r = start_named(read_once, "reader");
+	ct_thread_t *w = start_named(write_once, "writer");
+	ht_wait_parked(r);
+	ht_wait_parked(w);
+	static const char *const needles[] = {"waiting on rwlock \"table\" for ", NULL};
+	dump_until(needles);
+	char *buf = ht_report_text(ct_dump);
+	int held = 0;
+	for (const char *p = buf; (p = strstr(p, "waiting on rwlock \"table\" for ")) != NULL;
+	     p++) {
+		const char *end = strchr(p, '\n');
+		const char *by = strstr(p, ", held by \"MainThread\"");
+		held += by && end && by < end;
+	}
+	CHECK_EQ(held, 2);
+	CHECK(!strstr(buf, "rwlock (its readers) \"table\""));
+	free(buf);
+	ct_rwlock_write_release(&shared);
+	sh_join(r);
+	sh_join(w);
 }
 
 /* ---- the switch ---------------------------------------------------------- */

@@ -62,8 +62,11 @@ double ct__dbg_scale(void)
 {
 	pthread_once(&clk.once, calibrate);
 	int64_t ticks = ct__dbg_now(), ns = ct__now_ns();
+	/* GCOVR_EXCL_BR_START: a report more than 100 ms after the clock's calibration: tests do
+	 * not wait for time to pass */
 	if (ns - clk.ns0 > 100000000) /* and the ticks advanced with them */
 		return (double)(ns - clk.ns0) / (double)(ticks - clk.ticks0);
+	/* GCOVR_EXCL_BR_STOP */
 	return clk.scale;
 }
 
@@ -114,12 +117,18 @@ static void make_exit_key(void)
 
 void ct__dbg_thread_name(struct dthread *t, char buf[DBG_NAME_MAX])
 {
+	/* GCOVR_EXCL_BR_START: 100 tries all finding a rename under way: a race no test can aim at
+	 */
 	for (int tries = 0; tries < 100; tries++) {
+		/* GCOVR_EXCL_BR_STOP */
 		/* Acquire: the name's sequence number (a seqlock): pairs with the writer's
 		 * release of the even number. */
 		uint32_t s = atomic_load_explicit(&t->name_seq, memory_order_acquire);
+		/* GCOVR_EXCL_BR_START: the name read while its thread renames itself: a race no
+		 * test can aim at */
 		if (s & 1)
 			continue;
+		/* GCOVR_EXCL_BR_STOP */
 		size_t i = 0;
 		for (; i < DBG_NAME_MAX - 1; i++) {
 			/* Relaxed: checked by the sequence number. */
@@ -132,7 +141,9 @@ void ct__dbg_thread_name(struct dthread *t, char buf[DBG_NAME_MAX])
 		/* Acquire fence: the characters before the re-check. */
 		atomic_thread_fence(memory_order_acquire);
 		/* Relaxed: after the fence above. */
+		/* GCOVR_EXCL_BR_START: as above: a rename during the read */
 		if (atomic_load_explicit(&t->name_seq, memory_order_relaxed) == s) {
+			/* GCOVR_EXCL_BR_STOP */
 			ct__dbg_printable(buf);
 			return;
 		}
@@ -412,10 +423,14 @@ static void *dumper(void *arg)
 		 * program closed our descriptor, as a daemon closing every
 		 * descriptor does) ends the dumps rather than spinning. */
 		ssize_t got = read(dump_pipe[0], &c, 1);
+		/* GCOVR_EXCL_BR_START: the dumper's read failing: a signal aimed at the dumper
+		 * thread, or the program closing the descriptor while the dumper is between two
+		 * reads; neither can a test aim at */
 		if (got != 1 && errno == EINTR)
 			continue;
 		if (got != 1)
 			return NULL;
+		/* GCOVR_EXCL_BR_STOP */
 		ct__rawlock_lock(&dbg.report_lock);
 		FILE *out = ct__dbg_log();
 		ct__rawlock_unlock(&dbg.report_lock);
@@ -460,7 +475,9 @@ static int start_dumper(int sig)
 			(void)fcntl(dump_pipe[1], F_SETFL, O_NONBLOCK);
 			pthread_attr_init(&attr);
 			pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-			int err = pthread_create(&th, &attr, dumper, NULL);
+			int err = ct__fault_hit(CT__FAULT_THREAD_CREATE)
+					  ? EAGAIN
+					  : pthread_create(&th, &attr, dumper, NULL);
 			pthread_attr_destroy(&attr);
 			if (err) {
 				close(dump_pipe[0]);

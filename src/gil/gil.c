@@ -519,9 +519,13 @@ static void take_slow(ct_gil_t *g, struct ct__thread *self, bool resuming)
 		/* Held: mark it so that its release takes the slow path.
 		 * Acquire: it synchronises with the last release, so the
 		 * holder we may read later is never an earlier one. */
-		if ((s & WAITERS) || atomic_compare_exchange_weak_explicit(
-					     &g->ct__state, &s, s | WAITERS, memory_order_acquire,
-					     memory_order_relaxed))
+		if ((s & WAITERS) ||
+		    /* GCOVR_EXCL_BR_START: a weak CAS failing (a release or another waiter in
+		     * between, or spuriously): no test can force it */
+		    atomic_compare_exchange_weak_explicit(&g->ct__state, &s, s | WAITERS,
+							  memory_order_acquire,
+							  memory_order_relaxed))
+			/* GCOVR_EXCL_BR_STOP */
 			break;
 	}
 	struct ct__gil_waiter w;

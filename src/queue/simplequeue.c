@@ -189,16 +189,22 @@ static int install_first(ct_simplequeue_t *q)
 {
 	/* Acquire: pairs with the CAS's release below, so the segment is seen initialised. */
 	struct ct__sq_segment *s = atomic_load_explicit(&q->ct__head_seg, memory_order_acquire);
+	/* GCOVR_EXCL_BR_START: a head segment there already: another first put installed it
+	 * between our look at the tail and this one, a race no test can aim at */
 	if (!s) {
+		/* GCOVR_EXCL_BR_STOP */
 		struct ct__sq_segment *fresh = new_segment(q);
 		if (!fresh)
 			return CT_ENOMEM;
 		fresh->base = 0;
 		/* Acq_rel: release publishes the fresh segment to the getters' acquire of
 		 * ct__head_seg; acquire on failure too: the winner's segment is used below. */
+		/* GCOVR_EXCL_BR_START: two first puts racing to install the first segment: a race
+		 * no test can aim at */
 		if (atomic_compare_exchange_strong_explicit(&q->ct__head_seg, &s, fresh,
 							    memory_order_acq_rel,
 							    memory_order_acquire)) {
+			/* GCOVR_EXCL_BR_STOP */
 			s = fresh;
 			/* A getter may be parked waiting for this. */
 			ct__unpark_all(&q->ct__head_seg, CT__TOKEN_NORMAL);

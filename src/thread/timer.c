@@ -14,7 +14,11 @@ static int timer_run(ct_thread_t *self)
 	 * interval's end fires. */
 	int rc = ct_event_wait(&timer->ct__finished, timer->ct__interval);
 	int status = 0;
-	if (rc == CT_ETIMEDOUT && !ct_event_is_set(&timer->ct__finished))
+	if (rc == CT_ETIMEDOUT &&
+	    /* GCOVR_EXCL_BR_START: a cancel landing in the instant the interval ends: a race no
+	     * test can aim at */
+	    !ct_event_is_set(&timer->ct__finished))
+		/* GCOVR_EXCL_BR_STOP */
 		status = timer->ct__function(timer->ct__arg);
 	ct_event_set(&timer->ct__finished);
 	return status;
