@@ -203,6 +203,41 @@ TEST(static_initializers)
 	ct_condition_destroy(&a);
 }
 
+static atomic_int other_thread_rc;
+
+static int try_from_another_thread(void *arg)
+{
+	atomic_store(&other_thread_rc, ct_condition_acquire_timeout(arg, 0));
+	return 0;
+}
+
+/* No lock given to the forms that take one: the condition gets an RLock of
+ * its own, as Condition(None) does, not an acquire that does nothing
+ * (before, ct_condition_init_rlock(c, NULL) and the static initializers
+ * with NULL made such a condition: nothing excluded another thread). */
+TEST(a_condition_given_no_lock_has_one_of_its_own)
+{
+	static ct_condition_t s1 = CT_CONDITION_INIT_LOCK(NULL);
+	static ct_condition_t s2 = CT_CONDITION_INIT_RLOCK(NULL);
+	ct_condition_t d;
+	ct_condition_init_rlock(&d, NULL);
+	ct_condition_t *all[] = {&s1, &s2, &d};
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+		ct_condition_t *c = all[i];
+		ct_condition_acquire(c);
+		ct_condition_acquire(c); /* an RLock: the owner may take it again */
+		atomic_store(&other_thread_rc, 1);
+		sh_join(sh_start(try_from_another_thread, c));
+		/* held: the other thread timed out */
+		CHECK_EQ(atomic_load(&other_thread_rc), CT_ETIMEDOUT);
+		CHECK_RC(ct_condition_wait(c, 0), CT_ETIMEDOUT);
+		CHECK_OK(ct_condition_release(c));
+		CHECK_OK(ct_condition_release(c));
+		CHECK_RC(ct_condition_release(c), CT_ENOTOWNER); /* an RLock's message */
+	}
+	ct_condition_destroy(&d);
+}
+
 /* ---- notify ------------------------------------------------------------- */
 
 struct crowd {

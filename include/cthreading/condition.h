@@ -59,12 +59,14 @@ typedef struct ct_condition {
 	{                                            \
 		0, CT__COND_OWN, NULL, CT_RLOCK_INIT \
 	}
-/** Static initializer of `Condition(lock)` over a ct_lock_t. */
+/** Static initializer of `Condition(lock)` over a ct_lock_t (NULL: an
+ *  RLock of its own, as `CT_CONDITION_INIT`). */
 #define CT_CONDITION_INIT_LOCK(lock)                    \
 	{                                               \
 		0, CT__COND_LOCK, (lock), CT_RLOCK_INIT \
 	}
-/** Static initializer of `Condition(rlock)` over a ct_rlock_t. */
+/** Static initializer of `Condition(rlock)` over a ct_rlock_t (NULL: an
+ *  RLock of its own, as `CT_CONDITION_INIT`). */
 #define CT_CONDITION_INIT_RLOCK(rlock)                    \
 	{                                                 \
 		0, CT__COND_RLOCK, (rlock), CT_RLOCK_INIT \
@@ -74,7 +76,8 @@ typedef struct ct_condition {
  *  `Condition()` does. Cannot fail. */
 CT_API void ct_condition_init(ct_condition_t *cond, ct_lock_t *lock);
 
-/** `Condition(rlock)` over an RLock. Cannot fail. */
+/** `Condition(rlock)` over an RLock; NULL gives it an RLock of its own,
+ *  as `Condition()` does. Cannot fail. */
 CT_API void ct_condition_init_rlock(ct_condition_t *cond, ct_rlock_t *rlock);
 
 /** Releases a condition's resources (it has none; for symmetry). */

@@ -61,14 +61,13 @@ void ct_condition_destroy(ct_condition_t *cond)
 /* The RLock behind the condition, or NULL when it is over a plain Lock. */
 static ct_rlock_t *rlock_of(ct_condition_t *cond)
 {
-	switch (cond->ct__kind) {
-	case CT__COND_OWN:
+	/* No lock given (ct_condition_init_rlock(c, NULL), the static
+	 * initializers with NULL): an RLock of its own, as Condition(None)
+	 * and ct_condition_init(c, NULL), never a condition whose acquire
+	 * does nothing. */
+	if (cond->ct__kind == CT__COND_OWN || !cond->ct__lock)
 		return &cond->ct__own;
-	case CT__COND_RLOCK:
-		return cond->ct__lock;
-	default:
-		return NULL;
-	}
+	return cond->ct__kind == CT__COND_RLOCK ? cond->ct__lock : NULL;
 }
 
 /* The Lock word waiters are requeued onto. */
