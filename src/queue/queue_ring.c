@@ -316,7 +316,11 @@ static void forget_sleeper(struct ct__fork_note *note)
 /* Writes the stamp of slot @p s for position @p t (its item stored
  * before) and wakes a getter if one sleeps: the store half of the Dekker
  * with counted_park(). From the stamp on, a getter may take the item and
- * free the ring: only the key's address and sleepers[] are touched. */
+ * free the ring: only the key's address and sleepers[] are touched. (One
+ * hazard is left, as in any wake-up by address: were the ring freed and
+ * its memory reused, in that instant, by an object whose waiters park on
+ * that very address, the wake-up could find one of them and take a count
+ * of sleepers[] that is not its own.) */
 static inline void publish(struct ct__qring *r, struct slot *s, uint64_t t)
 {
 	const char *key = &r->get_key;
