@@ -7,12 +7,17 @@
 #include "core/internal.h"
 
 /* Per kind: operations still allowed to succeed, then failures to report.
- * `armed` keeps the hot path to one relaxed load when nothing is injected. */
+ * `armed` and the thread's own flag keep the hot path to two loads when
+ * nothing is injected. */
 static struct {
 	atomic_bool armed;
 	atomic_long skip;
 	atomic_long fail;
 } faults[CT__FAULT_KINDS];
+
+/* The calling thread's own faults (ct__fault_set_here()): only it reads
+ * or writes them. */
+static _Thread_local bool failing_here[CT__FAULT_KINDS] CT__TLS_MODEL;
 
 void ct__fault_set(enum ct__fault_kind kind, long skip, long count)
 {
@@ -21,8 +26,15 @@ void ct__fault_set(enum ct__fault_kind kind, long skip, long count)
 	atomic_store(&faults[kind].armed, count > 0);
 }
 
+void ct__fault_set_here(enum ct__fault_kind kind, bool on)
+{
+	failing_here[kind] = on;
+}
+
 bool ct__fault_hit(enum ct__fault_kind kind)
 {
+	if (CT__UNLIKELY(failing_here[kind]))
+		return true;
 	/* Relaxed: tests arm a fault before starting the threads that hit it (thread start
 	 * orders it); the counters below are seq_cst RMWs. */
 	if (CT__LIKELY(!atomic_load_explicit(&faults[kind].armed, memory_order_relaxed)))

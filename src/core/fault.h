@@ -1,8 +1,9 @@
 /* Fault injection, for the tests: make allocations or thread creations fail.
  *
- * Compiled into every build (a relaxed load per allocation is all it costs)
- * so that the sanitizer and fallback builds test the same error paths as the
- * normal one. Only the tests call ct__fault_set().
+ * Compiled into every build (a thread-local and a relaxed load per
+ * allocation is all it costs) so that the sanitizer and fallback builds
+ * test the same error paths as the normal one. Only the tests call
+ * ct__fault_set() and ct__fault_set_here().
  */
 #ifndef CT_FAULT_H
 #define CT_FAULT_H
@@ -18,6 +19,11 @@ enum ct__fault_kind {
 /* After @p skip successful operations of @p kind, the next @p count fail.
  * count 0 disarms. Counts are process-wide. */
 void ct__fault_set(enum ct__fault_kind kind, long skip, long count);
+
+/* While @p on, every operation of @p kind by the calling thread fails,
+ * whatever ct__fault_set() says (a test reaches one pool worker's
+ * allocations from a task it runs there). */
+void ct__fault_set_here(enum ct__fault_kind kind, bool on);
 
 /* Consumes one operation of @p kind; true when it must fail. */
 bool ct__fault_hit(enum ct__fault_kind kind);

@@ -17,6 +17,15 @@
 /* A deadline that never comes. */
 #define CT__NO_DEADLINE INT64_MAX
 
+/* The library's thread-local variables live in the initial TLS block:
+ * reached without a call into the dynamic loader, even from the shared
+ * library (which is meant to be linked, not dlopen()ed late). */
+#if defined(__GNUC__)
+#define CT__TLS_MODEL __attribute__((tls_model("initial-exec")))
+#else
+#define CT__TLS_MODEL
+#endif
+
 /* Nanoseconds on CLOCK_MONOTONIC: the only clock any wait looks at, so that
  * setting the wall clock never shortens or stretches a timeout. */
 static inline int64_t ct__now_ns(void)

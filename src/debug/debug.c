@@ -190,8 +190,10 @@ struct dthread *ct__dbg_new_record(void)
 	for (struct dthread *t = atomic_load_explicit(&dbg.threads, memory_order_relaxed); t;
 	     t = t->next)
 		if (!keep_dead && !t->trace &&
-		    /* Relaxed: under threads_lock. */
-		    !atomic_load_explicit(&t->live, memory_order_relaxed)) {
+		    /* Acquire: pairs with record_ends()'s release, which its thread makes
+		     * without threads_lock: what it did with the record before (its last
+		     * hook's busy count) comes before our use of it. */
+		    !atomic_load_explicit(&t->live, memory_order_acquire)) {
 			me = t;
 			break;
 		}
@@ -412,6 +414,34 @@ static void on_dump_signal(int sig)
 	errno = saved;
 }
 
+/* One dump to the log. Written to memory first, then to the log under
+ * report_lock: a `log=` setting may close the log's FILE meanwhile (it
+ * swaps it under that lock), and no other report cuts into the dump. */
+static void dump_to_log(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	/* GCOVR_EXCL_BR_START: open_memstream() failing for want of memory, which the fault
+	 * injection does not reach (libc allocates) */
+	if (mem) {
+		/* GCOVR_EXCL_BR_STOP */
+		(void)ct_dump(mem);
+		fclose(mem);
+	}
+	ct__rawlock_lock(&dbg.report_lock);
+	FILE *out = ct__dbg_log();
+	/* GCOVR_EXCL_BR_START: as above */
+	if (text)
+		/* GCOVR_EXCL_BR_STOP */
+		fwrite(text, 1, len, out);
+	else
+		fputs("cthreading: no memory for a thread dump\n", out);
+	fflush(out);
+	ct__rawlock_unlock(&dbg.report_lock);
+	free(text);
+}
+
 static void *dumper(void *arg)
 {
 	(void)arg;
@@ -423,18 +453,18 @@ static void *dumper(void *arg)
 		 * program closed our descriptor, as a daemon closing every
 		 * descriptor does) ends the dumps rather than spinning. */
 		ssize_t got = read(dump_pipe[0], &c, 1);
+		/* Only a failed read sets errno: a read that found the pipe
+		 * closed (0) with a stale EINTR in errno must end the dumps, not
+		 * spin. */
 		/* GCOVR_EXCL_BR_START: the dumper's read failing: a signal aimed at the dumper
 		 * thread, or the program closing the descriptor while the dumper is between two
 		 * reads; neither can a test aim at */
-		if (got != 1 && errno == EINTR)
+		if (got < 0 && errno == EINTR)
 			continue;
 		if (got != 1)
 			return NULL;
 		/* GCOVR_EXCL_BR_STOP */
-		ct__rawlock_lock(&dbg.report_lock);
-		FILE *out = ct__dbg_log();
-		ct__rawlock_unlock(&dbg.report_lock);
-		(void)ct_dump(out);
+		dump_to_log();
 	}
 }
 

@@ -61,12 +61,6 @@ struct ct__waiter {
 	bool ready; /* initialised (a TLS record is set up once) */
 };
 
-#if defined(__GNUC__)
-#define CT__TLS_MODEL __attribute__((tls_model("initial-exec")))
-#else
-#define CT__TLS_MODEL
-#endif
-
 /* What parked_on holds while a thread sleeps in ct__park_sleep(). */
 extern const char ct__sleep_key;
 

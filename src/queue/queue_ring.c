@@ -117,6 +117,7 @@
 #include <stdalign.h>
 #include <stdatomic.h>
 
+#include "core/debug_hooks.h"
 #include "core/internal.h"
 #include "park/fork.h"
 #include "park/park.h"
@@ -134,7 +135,8 @@ struct slot {
 struct ct__qring {
 	/* Read-only after creation, plus the waiter counts (written only by
 	 * waiting threads; nobody on the fast paths reads them). */
-	void *mem; /* the allocation, for free() */
+	void *mem;		 /* the allocation, for free() */
+	const ct_queue_t *queue; /* debugging: what its waits are on */
 	uint64_t cap, one_lap;
 	unsigned lap_shift;
 	_Atomic uint32_t gen; /* the fork generation it is valid in; see after_fork() */
@@ -170,6 +172,7 @@ int ct__qring_init(ct_queue_t *q)
 		return CT_ENOMEM;
 	struct ct__qring *r = (void *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
 	r->mem = mem;
+	r->queue = q;
 	r->cap = cap;
 	r->lap_shift = 0;
 	while ((UINT64_C(1) << r->lap_shift) <= cap)
@@ -463,6 +466,8 @@ static int mark_and_park(struct ct__qring *r, _Atomic uint32_t *waiters, _Atomic
 	/* Relaxed: read only by pass_on_putters() after a park, and destroy's busy check; the
 	 * bucket lock and the parker order it. */
 	atomic_fetch_add_explicit(waiters, 1, memory_order_relaxed);
+	/* Debugging: each park says what it waits on; one call may park many times. */
+	CT__DEBUG_HOOK(waits_on(r->queue, CT__OBJ_QUEUE_FULL));
 	int rc = ct__park(waiters, &ops, &w, deadline, CT__PARK_INTERRUPTIBLE, &token);
 	atomic_fetch_sub_explicit(waiters, 1, memory_order_relaxed); /* relaxed: as above */
 	return rc < 0 ? rc : 0;
@@ -792,6 +797,8 @@ static int counted_park(struct ct__qring *r, _Atomic uint32_t *waiters, uint64_t
 	/* Relaxed: as in mark_and_park(). */
 	atomic_fetch_add_explicit(waiters, 1, memory_order_relaxed);
 	ct__fence_heavy();
+	/* Debugging: as in mark_and_park(). */
+	CT__DEBUG_HOOK(waits_on(r->queue, getter ? CT__OBJ_QUEUE_EMPTY : CT__OBJ_QUEUE_FULL));
 	int rc = ct__park(key, ops, &w, deadline, CT__PARK_INTERRUPTIBLE, &token);
 	atomic_fetch_sub_explicit(waiters, 1, memory_order_relaxed); /* relaxed: as above */
 	if (rc != CT__PARK_UNPARKED || token != TOKEN_UNCOUNTED)
@@ -1138,6 +1145,8 @@ static int ring_join(ct_queue_t *q, int64_t deadline)
 		uintptr_t token;
 		/* Relaxed: as the waiter counts of mark_and_park(). */
 		atomic_fetch_add_explicit(&r->joiners, 1, memory_order_relaxed);
+		/* Debugging: as in mark_and_park(). */
+		CT__DEBUG_HOOK(waits_on(r->queue, CT__OBJ_QUEUE));
 		/* Waiting for whole tasks is long by nature: do not spin. */
 		int rc = ct__park(&r->joiners, &ops, r, deadline,
 				  CT__PARK_INTERRUPTIBLE | CT__PARK_NO_SPIN, &token);
