@@ -10,11 +10,29 @@
 #ifndef CT_TEST_HT_INTERNAL_H
 #define CT_TEST_HT_INTERNAL_H
 
+#include <pthread.h>
 #include <sched.h>
+#include <sys/wait.h>
 
 #include "harness.h"
 #include "park/parker.h"
 #include "thread/thread_internal.h"
+
+/* Runs @p fn(@p arg) on a plain pthread, one cthreading did not start,
+ * and joins it. */
+static inline void ht_in_foreign_thread(void *(*fn)(void *), void *arg)
+{
+	pthread_t pt;
+	CHECK_EQ(pthread_create(&pt, NULL, fn, arg), 0);
+	CHECK_EQ(pthread_join(pt, NULL), 0);
+}
+
+/* Checks that a child whose waitpid() status is @p status exited with 0. */
+#define HT_CHECK_EXITED_OK(status)                \
+	do {                                      \
+		CHECK(WIFEXITED(status));         \
+		CHECK_EQ(WEXITSTATUS(status), 0); \
+	} while (0)
 
 /* True while @p t is queued or asleep in the parking core. A thread is
  * PARKED from the moment it is queued (under the bucket lock), so a waker

@@ -470,6 +470,22 @@ static bool has_all(const char *text, const char *const *needles)
 	return true;
 }
 
+/* Polls the file @p log until it shows every needle (a dump the dumper
+ * thread writes on its own time) and returns what it holds, for the caller
+ * to free; fails after 30 s. */
+static char *log_until(const char *log, const char *const *needles)
+{
+	double limit = ht_now() + 30;
+	char *text;
+	while (!has_all(text = read_file(log), needles)) {
+		if (ht_now() > limit)
+			ht_fail(__FILE__, __LINE__, "no dump after the signal:\n%s", text);
+		free(text);
+		ct_sleep(0.001);
+	}
+	return text;
+}
+
 /* Polls ct_dump() until it shows every needle (the threads get to their
  * waits on their own time); fails after 30 s with the last dump. */
 static void dump_until(const char *const *needles)
@@ -570,14 +586,7 @@ TEST(dump_by_signal)
 	start_waiters();
 	dump_until(dump_needles); /* every thread is in its wait now */
 	CHECK(raise(SIGUSR1) == 0);
-	double limit = ht_now() + 30;
-	char *text;
-	while (!has_all(text = read_file(log), dump_needles)) {
-		if (ht_now() > limit)
-			ht_fail(__FILE__, __LINE__, "no dump after the signal:\n%s", text);
-		free(text);
-		ct_sleep(0.001);
-	}
+	char *text = log_until(log, dump_needles);
 	CHECK_HAS(text, "cthreading thread dump");
 	free(text);
 	end_waiters();
@@ -1886,15 +1895,8 @@ TEST(dump_without_a_dumper_thread_fails_then_starts)
 	char *log = temp_path("retry.log");
 	configure("dump=USR2,log=", log);
 	CHECK(raise(SIGUSR2) == 0);
-	double limit = ht_now() + 30;
-	char *text;
-	while (!strstr(text = read_file(log), "cthreading thread dump")) {
-		if (ht_now() > limit)
-			ht_fail(__FILE__, __LINE__, "no dump after the signal:\n%s", text);
-		free(text);
-		ct_sleep(0.001);
-	}
-	free(text);
+	static const char *const header[] = {"cthreading thread dump", NULL};
+	free(log_until(log, header));
 	CHECK_OK(ct_debug_configure("log=-"));
 	unlink(log);
 	free(log);

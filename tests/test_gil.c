@@ -620,11 +620,8 @@ TEST(fork_from_a_foreign_thread)
 	CHECK_OK(ct_gil_acquire(&gil));
 	CHECK_OK(ct_gil_release(&gil));
 	int status = -1;
-	pthread_t pt;
-	CHECK_EQ(pthread_create(&pt, NULL, fork_from_foreign, &status), 0);
-	CHECK_EQ(pthread_join(pt, NULL), 0);
-	CHECK(WIFEXITED(status));
-	CHECK_EQ(WEXITSTATUS(status), 0);
+	ht_in_foreign_thread(fork_from_foreign, &status);
+	HT_CHECK_EXITED_OK(status);
 }
 
 /* A GIL holder waiting for a queue's own lock waits inside fork's gate:

@@ -653,11 +653,8 @@ static void *fork_from_dummy(void *arg)
 TEST(fork_from_a_dummy_thread_without_memory)
 {
 	int status = -1;
-	pthread_t pt;
-	CHECK_EQ(pthread_create(&pt, NULL, fork_from_dummy, &status), 0);
-	CHECK_EQ(pthread_join(pt, NULL), 0);
-	CHECK(WIFEXITED(status));
-	CHECK_EQ(WEXITSTATUS(status), 0);
+	ht_in_foreign_thread(fork_from_dummy, &status);
+	HT_CHECK_EXITED_OK(status);
 }
 
 /* The main thread's handle is not counted: a reference to it is the

@@ -449,19 +449,21 @@ static bool still_marked(void *ctx)
 	/* GCOVR_EXCL_BR_STOP */
 }
 
-/* Sets @p bit in @p word, which held @p seen, and parks on @p waiters.
- * 0 to look again, CT_ETIMEDOUT or CT_ESTOPPED. */
-static int mark_and_park(struct ct__qring *r, _Atomic uint32_t *waiters, _Atomic uint64_t *word,
-			 uint64_t seen, uint64_t bit, uint64_t pos, int64_t deadline)
+/* A putter that found the ring full: sets PUTWAIT in the head, which
+ * held @p seen, and parks on the putters' key. 0 to look again,
+ * CT_ETIMEDOUT or CT_ESTOPPED. */
+static int mark_and_park(struct ct__qring *r, uint64_t seen, int64_t deadline)
 {
-	if (!(seen & bit) &&
+	_Atomic uint64_t *word = &r->head;
+	_Atomic uint32_t *waiters = &r->putters;
+	if (!(seen & PUTWAIT) &&
 	    /* Acq_rel (more than the mark needs: an RMW of the word is already ordered against
 	     * the waker's exchange or claim on it); a slow path. */
-	    !atomic_compare_exchange_strong_explicit(word, &seen, seen | bit, memory_order_acq_rel,
-						     memory_order_relaxed))
+	    !atomic_compare_exchange_strong_explicit(word, &seen, seen | PUTWAIT,
+						     memory_order_acq_rel, memory_order_relaxed))
 		return 0; /* it moved on meanwhile */
 	static const struct ct__park_ops ops = {.validate = still_marked};
-	struct ring_wait w = {r, word, seen | bit, pos, false};
+	struct ring_wait w = {.r = r, .word = word, .marked = seen | PUTWAIT};
 	uintptr_t token;
 	/* Relaxed: read only by pass_on_putters() after a park, and destroy's busy check; the
 	 * bucket lock and the parker order it. */
@@ -948,7 +950,7 @@ static int shared_put(struct ct__qring *r, void *item, int64_t deadline)
 		uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
 		if (room_between(r, t, h))
 			continue;
-		waited = mark_and_park(r, &r->putters, &r->head, h, PUTWAIT, t, deadline);
+		waited = mark_and_park(r, h, deadline);
 		parked = true;
 	}
 	if (parked && rc != 0) /* a put that went in passed on in try_put() */
