@@ -53,6 +53,16 @@ static inline void ht_wait_parked(const ct_thread_t *t)
 		sched_yield();
 }
 
+/* Waits until @p t is parked on @p key (a lock's address, say), not merely
+ * parked: a thread woken from an earlier wait may still look parked there
+ * until its waker's unpark reaches it. */
+static inline void ht_wait_parked_on(const ct_thread_t *t, const void *key)
+{
+	/* Relaxed: a hint, as the dumps read it (waiter.h). */
+	while (atomic_load_explicit(&t->ct__impl->w->parked_on, memory_order_relaxed) != key)
+		sched_yield();
+}
+
 /* Runs fn(arg) in a new thread, requests a stop for it once it is parked
  * (in its first wait) and joins it. Returns the finished thread, for the
  * caller to destroy. */

@@ -230,7 +230,7 @@ TEST(cycle_found_by_a_gil_holder)
 	CHECK_OK(ct_thread_start(t1));
 	ct_thread_t *t2 = sh_start(hold_b_then_want_a, NULL);
 	CHECK_OK(ct_event_wait(&a_held, CT_FOREVER));
-	ht_wait_parked(t2); /* waiting for a, holding b */
+	ht_wait_parked_on(t2, &lock_a); /* waiting for a, holding b */
 	ct_event_set(&may_close);
 	sh_join(t1);
 	sh_join(t2);
