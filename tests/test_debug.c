@@ -1188,6 +1188,11 @@ static int wait_until_stopped(void *arg)
 	return 0;
 }
 
+/* The timeout of a wait meant to park, then time out: under an emulator
+ * or a sanitizer a spin can take 10 ms, and a wait that spends its whole
+ * timeout spinning never parks, so nothing records it. */
+#define WAIT_TO_PARK (ht_slowed() ? 0.2 : 0.01)
+
 /* Every outcome, kind and label a span can have, and names JSON must
  * escape or replace. */
 TEST(trace_outcomes_kinds_and_odd_names)
@@ -1208,16 +1213,16 @@ TEST(trace_outcomes_kinds_and_odd_names)
 	CHECK_OK(ct_queue_init(&q, &o));
 	ct_object_set_name(&q, "q1");
 	CHECK_OK(ct_queue_put(&q, (void *)1, CT_FOREVER));
-	CHECK_RC(ct_queue_put(&q, (void *)2, 0.01), CT_EFULL); /* waits on full */
-	CHECK_RC(ct_queue_join(&q, 0.01), CT_ETIMEDOUT);       /* a task unfinished */
+	CHECK_RC(ct_queue_put(&q, (void *)2, WAIT_TO_PARK), CT_EFULL); /* waits on full */
+	CHECK_RC(ct_queue_join(&q, WAIT_TO_PARK), CT_ETIMEDOUT);       /* a task unfinished */
 	void *got;
 	CHECK_OK(ct_queue_get(&q, &got, 0));
-	CHECK_RC(ct_queue_get(&q, &got, 0.01), CT_EEMPTY); /* waits on empty */
+	CHECK_RC(ct_queue_get(&q, &got, WAIT_TO_PARK), CT_EEMPTY); /* waits on empty */
 	ct_simplequeue_t sq;
 	ct_simplequeue_init(&sq);
 	ct_object_set_name(&sq, "sq");
 	void *item;
-	CHECK_RC(ct_simplequeue_get(&sq, &item, 0.01), CT_EEMPTY); /* waits for a segment */
+	CHECK_RC(ct_simplequeue_get(&sq, &item, WAIT_TO_PARK), CT_EEMPTY); /* waits for a segment */
 	char *text = written_trace();
 	CHECK_EVENTS(
 		text, "stopped", 1, "\"outcome\":\"stopped\"",
@@ -2334,12 +2339,12 @@ TEST(profile_gil_and_one_sided_waits)
 	CHECK_OK(ct_queue_init(&q, &o));
 	ct_object_set_name(&q, "Q");
 	CHECK_OK(ct_queue_put(&q, (void *)1, CT_FOREVER));
-	CHECK_RC(ct_queue_put(&q, (void *)2, 0.01), CT_EFULL);
+	CHECK_RC(ct_queue_put(&q, (void *)2, WAIT_TO_PARK), CT_EFULL);
 	ct_rwlock_t rw;
 	ct_rwlock_init(&rw);
 	ct_object_set_name(&rw, "RW");
 	ct_rwlock_read_acquire(&rw);
-	CHECK_RC(ct_rwlock_write_acquire_timeout(&rw, 0.01), CT_ETIMEDOUT);
+	CHECK_RC(ct_rwlock_write_acquire_timeout(&rw, WAIT_TO_PARK), CT_ETIMEDOUT);
 	CHECK_OK(ct_rwlock_read_release(&rw));
 	char *text = ht_report_text(ct_profile_report);
 	CHECK_HAS(text, "GIL \"G\": 1 waits");
