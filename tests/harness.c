@@ -146,6 +146,27 @@ static void *no_op_thread(void *arg)
 	return arg;
 }
 
+/* The probe child's waitpid() status, or -1 when it has not ended within
+ * 30 s: an emulator that cannot start a thread there may also hang instead
+ * of aborting (seen under qemu-aarch64 on a loaded machine), and either way
+ * the answer is "cannot". A deadline on a probe, not a wait for a thread. */
+static int probe_child_status(pid_t pid)
+{
+	int status = -1;
+	struct timespec pause = {0, 1000000};
+	for (int ms = 0; ms < 30000; ms++) {
+		pid_t got = waitpid(pid, &status, WNOHANG);
+		if (got == pid)
+			return status;
+		if (got < 0 && errno != EINTR)
+			return -1;
+		nanosleep(&pause, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -1;
+}
+
 void ht_need_threads_after_fork(void)
 {
 	const char *emu = getenv("CT_TEST_EMULATOR");
@@ -166,7 +187,7 @@ void ht_need_threads_after_fork(void)
 	}
 	int status = -1;
 	if (pid > 0)
-		waitpid(pid, &status, 0);
+		status = probe_child_status(pid);
 	close(fds[1]);
 	pthread_join(blocked, NULL);
 	close(fds[0]);
