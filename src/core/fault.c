@@ -1,5 +1,6 @@
 #include "core/fault.h"
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,15 @@ void *ct__realloc(void *p, size_t size)
 	if (!ct__fault_hit(CT__FAULT_ALLOC))
 		ALLOCATING(q = realloc(p, size));
 	return q;
+}
+
+void *ct__aligned_alloc(size_t align, size_t size)
+{
+	void *p = NULL;
+	int rc = ENOMEM;
+	if (!ct__fault_hit(CT__FAULT_ALLOC))
+		ALLOCATING(rc = posix_memalign(&p, align, size));
+	return rc == 0 ? p : NULL;
 }
 
 void ct__free(void *p)

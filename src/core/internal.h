@@ -101,6 +101,9 @@ extern unsigned ct__spin_limit;
 void *ct__malloc(size_t size);
 void *ct__calloc(size_t n, size_t size);
 void *ct__realloc(void *p, size_t size);
+/* @p size bytes at a multiple of @p align (a power of two, at least
+ * sizeof(void *)); freed with ct__free. */
+void *ct__aligned_alloc(size_t align, size_t size);
 void ct__free(void *p);
 char *ct__strdup(const char *s);
 

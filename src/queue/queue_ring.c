@@ -135,7 +135,6 @@ struct slot {
 struct ct__qring {
 	/* Read-only after creation, plus the waiter counts (written only by
 	 * waiting threads; nobody on the fast paths reads them). */
-	void *mem;		 /* the allocation, for free() */
 	const ct_queue_t *queue; /* debugging: what its waits are on */
 	uint64_t cap, one_lap;
 	unsigned lap_shift;
@@ -167,11 +166,9 @@ int ct__qring_init(ct_queue_t *q)
 {
 	size_t cap = q->ct__maxsize;
 	size_t size = sizeof(struct ct__qring) + cap * sizeof(struct slot);
-	void *mem = ct__malloc(size + 63);
-	if (!mem)
+	struct ct__qring *r = ct__aligned_alloc(alignof(struct ct__qring), size);
+	if (!r)
 		return CT_ENOMEM;
-	struct ct__qring *r = (void *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
-	r->mem = mem;
 	r->queue = q;
 	r->cap = cap;
 	r->lap_shift = 0;
@@ -1213,7 +1210,7 @@ static int ring_destroy(ct_queue_t *q)
 	/* Relaxed: nobody else uses the ring (checked above); it is the caller's alone. */
 	atomic_fetch_or_explicit(&r->tail, SHUT, memory_order_relaxed);
 	drain(r, q->ct__free_item);
-	ct__free(r->mem);
+	ct__free(r);
 	q->ct__ring = NULL;
 	return 0;
 }
