@@ -2786,6 +2786,29 @@ TEST(dump_names_the_writer_a_reader_and_a_writer_wait_for)
 	sh_join(w);
 }
 
+/* A dump more than 100 ms after the layer's clock was calibrated reads the
+ * clock's rate over that whole span (debug.c): the wait it shows must still
+ * be at least as long as the time that passed. The test waits 0.15 s for
+ * the time to pass, not for a thread to get somewhere: the waiter is
+ * parked before the sleep begins. Fails if the dump shows a shorter wait
+ * (a wrong rate) or none. */
+TEST(dump_long_after_calibration_shows_the_whole_wait)
+{
+	CHECK_OK(ct_debug_configure("dump")); /* calibrates the clock */
+	ct_object_set_name(&dump_event, "the event");
+	ct_thread_t *t = start_named(wait_event, "on-event");
+	ht_wait_parked(t);
+	CHECK_OK(ct_sleep(0.15));
+	char *buf = ht_report_text(ct_dump);
+	const char *at = strstr(buf, "waiting on event \"the event\" for ");
+	CHECK(at != NULL);
+	double waited = strtod(at + strlen("waiting on event \"the event\" for "), NULL);
+	CHECK(waited >= 0.149 && waited < 1e4);
+	free(buf);
+	ct_event_set(&dump_event);
+	sh_join(t);
+}
+
 /* ---- the switch ---------------------------------------------------------- */
 
 TEST(settings_may_have_spaces_around)
