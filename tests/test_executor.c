@@ -1212,10 +1212,10 @@ TEST(map_stopped_reports_each_status)
 }
 
 /* A shutdown with cancel_futures while one helper of a map runs item 0
- * (the first of the two items it claimed: 64 items, three helpers) and
- * the map's other helpers wait: the first helper ended sweeps the items
- * not started; the others, and the running one when its item is done,
- * find the job swept. */
+ * (64 items, three helpers, each claiming one item at a time) and the
+ * map's other helpers wait: the first helper ended sweeps the items not
+ * started; the others, and the running one when its item is done, find
+ * the job swept. */
 TEST(map_helpers_ended_by_a_shutdown_sweep_once)
 {
 	map_events_init();
