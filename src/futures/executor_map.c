@@ -163,7 +163,9 @@ static bool run_item(struct map_job *job, struct map_item *it)
 /* Claims the next item: false when none is left. */
 static bool claim(struct map_job *job, size_t *i)
 {
-	/* Relaxed: only hands out indices; each item's state publishes its own outcome. */
+	/* Relaxed: only hands out indices. This and a cancel's exchange (stop_claims()) are
+	 * read-modify-writes of one word, so each index goes to exactly one of them whatever
+	 * the order; each item's state publishes its own outcome. */
 	*i = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
 	return *i < job->n;
 }
