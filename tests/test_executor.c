@@ -1212,10 +1212,10 @@ TEST(map_stopped_reports_each_status)
 }
 
 /* A shutdown with cancel_futures while one helper of a map runs item 0
- * (the first of the two items it claimed: 64 items, three helpers) and
- * the map's other helpers wait: the first helper ended sweeps the items
- * not started; the others, and the running one when its item is done,
- * find the job swept. */
+ * (64 items, three helpers, each claiming one item at a time) and the
+ * map's other helpers wait: the first helper ended sweeps the items not
+ * started; the others, and the running one when its item is done, find
+ * the job swept. */
 TEST(map_helpers_ended_by_a_shutdown_sweep_once)
 {
 	map_events_init();
@@ -1246,6 +1246,81 @@ TEST(map_helpers_ended_by_a_shutdown_sweep_once)
 	ct_future_release(fa);
 	ct_future_release(fb);
 	ct_executor_destroy(&ex);
+}
+
+/* A shutdown with cancel_futures (the pool's sweep) while a map's items
+ * are being claimed, from another thread once item 8 has started, and the
+ * caller's own sweep after a short timeout or at the first item cancelled,
+ * round after round so that the cancels meet the claims and each other in
+ * every order. Whatever the order, items are claimed in input order and a
+ * claimed item is never cancelled: those that ran are a prefix of the
+ * map, each run once, and the others never run (nor are left pending:
+ * the map returns, and so does the pool's destroy). */
+static atomic_int race_runs[64];
+static ct_event_t race_midway; /* item 8 started, or the map returned */
+
+static int count_race_run(void *arg, void **result)
+{
+	atomic_fetch_add(&race_runs[(intptr_t)arg], 1);
+	if ((intptr_t)arg == 8)
+		ct_event_set(&race_midway);
+	/* Work: time for a cancel to meet the claims (no check depends on it). */
+	for (volatile int spin = 0; spin < 20000; spin++)
+		;
+	*result = arg;
+	return 0;
+}
+
+static int shutdown_midway(void *ex)
+{
+	CHECK_OK(ct_event_wait(&race_midway, CT_FOREVER));
+	return ct_executor_shutdown(ex, false, true);
+}
+
+TEST(map_cancels_racing_claims_take_only_items_not_started)
+{
+	enum { N = 64 };
+	static void *args[N];
+	for (intptr_t i = 0; i < N; i++)
+		args[i] = (void *)i;
+	int rounds = ht_slowed() ? 60 : 400;
+	for (int round = 0; round < rounds; round++) {
+		ct_executor_t ex;
+		CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 2}));
+		start_every_worker(&ex, 2);
+		ct_event_init(&race_midway);
+		for (int i = 0; i < N; i++)
+			atomic_store(&race_runs[i], 0);
+		void *results[N] = {0};
+		int statuses[N];
+		struct blocker b;
+		blocker_start(&b, shutdown_midway, &ex);
+		/* Statuses, or Python's iterator (which stops at the first item
+		 * cancelled); no timeout, or one that may end the wait early. */
+		bool all = round % 2;
+		double timeout = round % 4 < 2 ? CT_FOREVER : (round % 16) * 100e-6;
+		int rc = ct_executor_map(&ex, count_race_run, args, N, timeout, results,
+					 all ? statuses : NULL);
+		ct_event_set(&race_midway);
+		CHECK_OK(blocker_join(&b));
+		ct_executor_destroy(&ex); /* every item claimed has run */
+		CHECK(rc == 0 || rc == CT_ECANCELLED || rc == CT_ETIMEDOUT);
+		int ran = 0;
+		while (ran < N && atomic_load(&race_runs[ran]) == 1)
+			ran++;
+		for (int i = ran; i < N; i++)
+			CHECK_EQ(atomic_load(&race_runs[i]), 0);
+		if (!all)
+			continue;
+		for (int i = 0; i < N; i++) {
+			if (i >= ran)
+				CHECK_RC(statuses[i], CT_ECANCELLED);
+			else if (statuses[i] == 0)
+				CHECK(results[i] == args[i]);
+			else /* still running when the wait ended */
+				CHECK_RC(statuses[i], CT_ETIMEDOUT);
+		}
+	}
 }
 
 /* ---- the exit rule -------------------------------------------------------- */

@@ -41,6 +41,7 @@
 
 #include "core/debug_hooks.h"
 #include "futures/executor_internal.h"
+#include "park/fork.h"
 #include "park/park.h"
 
 struct map_item {
@@ -102,14 +103,18 @@ static void job_unref(struct map_job *job)
 /* Stops the claims: returns the first item nobody claimed (n when every
  * item was). The first cancel takes the claim counter's value as it sets
  * it to n; a second one, which finds the counter at n already, takes the
- * value the first kept. */
+ * value the first kept. The STOPPING window is made inside fork's gate
+ * (park/fork.h): a fork child never finds it open, where a shutdown's
+ * drain or a worker's sweep would wait for it forever. */
 static size_t stop_claims(struct map_job *job)
 {
 	size_t expected = NOT_STOPPED;
+	ct__gate_enter();
 	if (atomic_compare_exchange_strong(&job->unclaimed, &expected, STOPPING)) {
 		size_t first = atomic_exchange(&job->next, job->n);
 		atomic_store(&job->unclaimed, first < job->n ? first : job->n);
 	}
+	ct__gate_exit();
 	size_t first;
 	/* The other cancel is between its two stores above: a few instructions,
 	 * unless its thread lost its CPU there. */
@@ -161,7 +166,9 @@ static bool run_item(struct map_job *job, struct map_item *it)
 /* Claims the next item: false when none is left. */
 static bool claim(struct map_job *job, size_t *i)
 {
-	/* Relaxed: only hands out indices; each item's state publishes its own outcome. */
+	/* Relaxed: only hands out indices. This and a cancel's exchange (stop_claims()) are
+	 * read-modify-writes of one word, so each index goes to exactly one of them whatever
+	 * the order; each item's state publishes its own outcome. */
 	*i = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
 	return *i < job->n;
 }

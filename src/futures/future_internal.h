@@ -7,6 +7,10 @@
  *   phase      PENDING -> RUNNING -> FINISHED      the task ran
  *              PENDING -> CANCELLED                cancel() won the race
  *              PENDING -> FINISHED                 the pool broke first
+ *              (A map's item skips RUNNING, as its claim starts it:
+ *              PENDING -> FINISHED, a fetch_add of 2, once it ran, and
+ *              PENDING -> CANCELLED when a cancel, a shutdown's or a
+ *              broken pool's, found it unclaimed: see executor_map.c.)
  *   PARKED     a thread sleeps in result() on this word: completion wakes
  *   HOOKED     waiters or callbacks are attached: completion takes the
  *              future's lock to notify them (futures only)
