@@ -52,8 +52,8 @@ const char *__asan_default_options(void)
 }
 #endif
 
-/* The status reap() reports for a child it had to kill: it hung. */
-#define FH_HUNG 200
+/* The status fh_in_child() reports for a child it had to kill: it hung. */
+#define FH_HUNG HT_HUNG
 
 /* In a child: on failure, say where and return 1 (the child's status). */
 #define CK(cond)                                                                              \
@@ -64,29 +64,6 @@ const char *__asan_default_options(void)
 			return 1;                                                             \
 		}                                                                             \
 	} while (0)
-
-/* The exit status of child @p pid, or FH_HUNG if it has not ended within
- * @p limit seconds (then it is killed). Polls: the child is another
- * process, with nothing of ours to wait on but waitpid(). */
-static inline int fh_reap(pid_t pid, double limit)
-{
-	double deadline = ht_now() + limit;
-	const struct timespec look_again = {0, 200000}; /* 0.2 ms */
-	for (;;) {
-		int status;
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-		if (r < 0 && errno != EINTR)
-			return -1;
-		if (ht_now() > deadline) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			return FH_HUNG;
-		}
-		nanosleep(&look_again, NULL);
-	}
-}
 
 /* How long a child may take before it counts as hung. (FH_CHILD_LIMIT
  * shortens it for a run that expects many hung children, such as one
@@ -109,7 +86,7 @@ static inline int fh_in_child(int (*fn)(void *arg), void *arg)
 	pid_t pid = fork();
 	if (pid == 0)
 		HT_CHILD_EXIT(fn(arg));
-	return pid < 0 ? -1 : fh_reap(pid, fh_child_limit());
+	return pid < 0 ? -1 : ht_reap(pid, fh_child_limit());
 }
 
 /* Runs fn(arg) in a child and fails the case unless it passed. */

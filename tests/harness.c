@@ -146,28 +146,24 @@ static void *no_op_thread(void *arg)
 	return arg;
 }
 
-/* A child's waitpid() status, or -1 when it has not ended within 30 s
- * (then it is killed). A deadline on a probe, not a wait for a thread. */
-static int child_status_within_30s(pid_t pid)
+int ht_reap(pid_t pid, double limit)
 {
-	int status = -1;
-	struct timespec pause = {0, 1000000};
-	for (int ms = 0; ms < 30000; ms++) {
-		pid_t got = waitpid(pid, &status, WNOHANG);
-		if (got == pid)
-			return status;
-		if (got < 0 && errno != EINTR)
+	double deadline = ht_now() + limit;
+	const struct timespec look_again = {0, 200000}; /* 0.2 ms */
+	for (;;) {
+		int status;
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		if (r < 0 && errno != EINTR)
 			return -1;
-		nanosleep(&pause, NULL);
+		if (ht_now() > deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return HT_HUNG;
+		}
+		nanosleep(&look_again, NULL);
 	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	return -1;
-}
-
-static bool exited_ok(int status)
-{
-	return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 /* The probe itself: a thread that stays blocked across a fork, and in the
@@ -186,11 +182,11 @@ static int probe_threads_after_fork(void)
 			      ? 0
 			      : 1);
 	}
-	int status = pid > 0 ? child_status_within_30s(pid) : -1;
+	int status = pid > 0 ? ht_reap(pid, 30.0) : -1;
 	close(fds[1]);
 	pthread_join(blocked, NULL);
 	close(fds[0]);
-	return exited_ok(status) ? 0 : 1;
+	return status == 0 ? 0 : 1;
 }
 
 /* The probe runs in a child of its own, behind a deadline: qemu-user 7.2
@@ -205,7 +201,7 @@ void ht_need_threads_after_fork(void)
 	pid_t pid = fork();
 	if (pid == 0)
 		_exit(probe_threads_after_fork());
-	if (pid < 0 || !exited_ok(child_status_within_30s(pid)))
+	if (pid < 0 || ht_reap(pid, 30.0) != 0)
 		ht_skip("a child forked from a process with threads cannot start threads under "
 			"this emulator (qemu-user 7.2 aborts it)");
 }

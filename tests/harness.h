@@ -106,6 +106,15 @@ _Noreturn void ht_skip(const char *why);
  * timeout (the only kind of time assertion the suite makes). */
 double ht_now(void);
 
+/* The status ht_reap() reports for a child it had to kill: it hung. */
+#define HT_HUNG 200
+
+/* The exit status of child @p pid (128 + the signal if one ended it), or
+ * HT_HUNG if it has not ended within @p limit seconds (then it is
+ * killed), or -1 if waitpid() failed. Polls: the child is another
+ * process, with nothing of ours to wait on but waitpid(). */
+int ht_reap(pid_t pid, double limit);
+
 /* True when built with a sanitizer. */
 bool ht_sanitized(void);
 

@@ -58,7 +58,7 @@ static int fork_one(struct stress *st, int (*child)(void *obj))
 		HT_CHILD_EXIT(child(st->obj));
 	ct_event_clear(&st->go);
 	atomic_store_explicit(&st->paused, true, memory_order_release);
-	int status = pid < 0 ? -1 : fh_reap(pid, fh_child_limit());
+	int status = pid < 0 ? -1 : ht_reap(pid, fh_child_limit());
 	atomic_store_explicit(&st->paused, false, memory_order_release);
 	ct_event_set(&st->go);
 	return status;

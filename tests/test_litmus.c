@@ -81,7 +81,7 @@ static void fork_now(void)
  * forbidden. */
 static const char *reap_child(char *key, size_t len)
 {
-	int status = fh_reap(forked, fh_child_limit());
+	int status = ht_reap(forked, fh_child_limit());
 	forked = 0;
 	size_t used = strlen(key);
 	if (status >= FOUND && status < FOUND + 10) {
