@@ -788,6 +788,26 @@ TEST(futures_freed_beyond_the_thread_cache)
 	}
 }
 
+/* The thread's cache of freed futures is where a new one comes from
+ * first; an allocation failing there still fails the call, and the cached
+ * future stays for the next. */
+TEST(allocation_failure_with_a_cached_future)
+{
+	ct_future_t *f = NULL;
+	CHECK_OK(ct_future_new(&f));
+	ct_future_release(f); /* into this thread's cache */
+	ct_future_t *g = NULL;
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1);
+	CHECK_RC(ct_future_new(&g), CT_ENOMEM);
+	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+	CHECK(g == NULL);
+	CHECK_OK(ct_future_new(&g));
+	CHECK(g == f); /* the cached one */
+	CHECK_EQ(ct_future_set_running_or_notify_cancel(g), 1);
+	CHECK_OK(ct_future_set_result(g, NULL));
+	ct_future_release(g);
+}
+
 /* ---- fork ------------------------------------------------------------------------------- */
 
 static ct_future_t *fork_fs[2];
@@ -837,6 +857,40 @@ TEST(wait_forgotten_in_a_fork_child)
 	CHECK_OK(blocker_join(&b));
 	for (int i = 0; i < 2; i++)
 		ct_future_release(fork_fs[i]);
+}
+
+/* ---- a wait notified while it sleeps ------------------------------------------------ */
+
+static ct_future_t *fe_fs[2];
+static bool fe_done[2];
+
+static int wait_first_exception_of_two(void *arg)
+{
+	(void)arg;
+	return ct_wait(fe_fs, 2, CT_FOREVER, CT_FIRST_EXCEPTION, fe_done);
+}
+
+/* A success while a FIRST_EXCEPTION wait sleeps counts it down and does not
+ * end it; the failure after it does. */
+TEST(wait_first_exception_sleeps_through_a_success)
+{
+	for (int i = 0; i < 2; i++) {
+		CHECK_OK(ct_future_new(&fe_fs[i]));
+		CHECK_EQ(ct_future_set_running_or_notify_cancel(fe_fs[i]), 1);
+	}
+	struct blocker b;
+	blocker_start(&b, wait_first_exception_of_two, NULL);
+	ht_wait_parked(b.thread);
+	CHECK(has_waiter(fe_fs[0]) && has_waiter(fe_fs[1]));
+	CHECK_OK(ct_future_set_result(fe_fs[0], NULL));
+	/* Still waiting: a wait the success ended would be over within this. */
+	CHECK_RC(ct_thread_join(b.thread, 0.05), CT_ETIMEDOUT);
+	CHECK_OK(ct_future_set_exception(fe_fs[1], 7));
+	CHECK_OK(blocker_join(&b));
+	/* A wait ended by the success would have found the second not done. */
+	CHECK(fe_done[0] && fe_done[1]);
+	for (int i = 0; i < 2; i++)
+		ct_future_release(fe_fs[i]);
 }
 
 /* ---- misuse ------------------------------------------------------------------------------- */

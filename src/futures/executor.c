@@ -383,7 +383,10 @@ static void drain(struct ct__executor *ex, int code)
 		if (w) {
 			atomic_fetch_add(&ex->taken, 1);
 			abandon_work(w, code);
+			/* GCOVR_EXCL_BR_START: a race no test can aim at: a submit counted but not
+			 * yet linked (queue_push() between its two steps) as the drain looks */
 		} else if (pending(ex, NULL) == 0) {
+			/* GCOVR_EXCL_BR_STOP */
 			break;
 		} else {
 			backoff(&tries);

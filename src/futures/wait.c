@@ -243,13 +243,15 @@ static bool register_all(struct ct__wait_set *w, struct ct__waiter_link *links,
 			links[i].waiter = NULL;
 		} else if (waiter_register(w, &links[i], i, fs[i])) {
 			registered++;
-			/* GCOVR_EXCL_BR_START: as above: a future completing during the
-			 * registration */
-		} else if (w->mode == CT_FIRST_COMPLETED ||
-			   /* GCOVR_EXCL_BR_STOP */
-			   (w->mode == CT_FIRST_EXCEPTION &&
-			    ct__future_failed(fs[i], state_of(fs[i])))) {
-			met = true;
+		} else if (w->mode == CT_FIRST_EXCEPTION) {
+			/* Done before the registration (or failed during it: a
+			 * race): a failure meets the condition. */
+			met = ct__future_failed(fs[i], state_of(fs[i]));
+		} else {
+			/* Done before the registration, one fewer to wait for (ALL_COMPLETED);
+			 * FIRST_COMPLETED's look found none done, so its future completed
+			 * during the registration (a race). Assigned, not branched on. */
+			met = w->mode == CT_FIRST_COMPLETED;
 		}
 	}
 	/* GCOVR_EXCL_BR_START: as above: met only by a race during the registration */
