@@ -3253,9 +3253,9 @@ TEST(profile_table_full_leaves_the_tasks_out)
 }
 
 /* A thread with a record but no trace buffer yet (its hooks ran while only
- * the deadlock check was on): its SimpleQueue puts, which make nothing,
- * record no depth until another event has made the buffer. Fails if the
- * first put's depth is in the trace. */
+ * the deadlock check was on): its SimpleQueue put, which makes nothing,
+ * records no depth; a get, which may allocate, makes the buffer, and the
+ * next put is recorded. Fails if the first put's depth is in the trace. */
 TEST(simplequeue_put_by_a_thread_without_a_buffer_is_lost)
 {
 	CHECK_OK(ct_debug_configure("deadlock"));
@@ -3263,18 +3263,18 @@ TEST(simplequeue_put_by_a_thread_without_a_buffer_is_lost)
 	ct_lock_release(&lock_a);
 	ct_simplequeue_init(&simple);
 	ct_object_set_name(&simple, "simple");
-	CHECK_OK(ct_simplequeue_put(&simple, (void *)1)); /* its first segment */
-	void *item;
-	CHECK_OK(ct_simplequeue_get(&simple, &item, 0)); /* not traced yet: no buffer */
 	CHECK_OK(ct_debug_configure("trace=/dev/null"));
-	CHECK_OK(ct_simplequeue_put(&simple, (void *)1));     /* depth 1: lost */
-	CHECK_RC(ct_event_wait(&go, 0.000001), CT_ETIMEDOUT); /* a span: the buffer */
-	CHECK_OK(ct_simplequeue_put(&simple, (void *)2));     /* depth 2 */
+	CHECK_OK(ct_simplequeue_put(&simple, (void *)1)); /* depth 1: lost */
+	void *item;
+	CHECK_OK(ct_simplequeue_get(&simple, &item, 0));  /* depth 0: the buffer */
+	CHECK_OK(ct_simplequeue_put(&simple, (void *)2)); /* depth 1 */
 	char *text = written_trace();
 	const char *depth = "\"name\":\"simple queue \\\"simple\\\" depth\"";
-	CHECK_EQ(ht_count(text, depth), 1);
-	CHECK_EVENTS(text, "MainThread", 1, "\"ph\":\"C\"", depth, "\"args\":{\"depth\":2}");
+	CHECK_EQ(ht_count(text, depth), 2);
+	CHECK_EVENTS(text, "MainThread", 1, "\"ph\":\"C\"", depth, "\"args\":{\"depth\":1}");
+	CHECK_EVENTS(text, "MainThread", 1, "\"ph\":\"C\"", depth, "\"args\":{\"depth\":0}");
 	free(text);
+	CHECK_OK(ct_simplequeue_get(&simple, &item, 0));
 	CHECK_OK(ct_simplequeue_destroy(&simple));
 }
 
