@@ -8,15 +8,19 @@
 #include <fcntl.h>
 #include <locale.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <wchar.h>
 
 #include "core/debug_hooks.h"
 #include "core/fault.h"
+#include "debug/debug_internal.h"
 #include "harness.h"
 #include "ht_internal.h"
 #include "park/park.h"
@@ -1569,9 +1573,10 @@ TEST(lock_order_taken_again_after_destroy)
 
 #define PROFILED 3100 /* more than the 3072 objects profiled */
 
-TEST(profile_table_full_counts_the_rest_as_lost)
+/* Fills the profile's table: PROFILED locks taken once each (the caller
+ * frees them). */
+static ct_lock_t *fill_the_profile(void)
 {
-	CHECK_OK(ct_debug_configure("profile=/dev/null"));
 	ct_lock_t *many = calloc(PROFILED, sizeof *many);
 	CHECK(many);
 	for (int i = 0; i < PROFILED; i++) {
@@ -1579,6 +1584,13 @@ TEST(profile_table_full_counts_the_rest_as_lost)
 		ct_lock_acquire(&many[i]);
 		ct_lock_release(&many[i]);
 	}
+	return many;
+}
+
+TEST(profile_table_full_counts_the_rest_as_lost)
+{
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	ct_lock_t *many = fill_the_profile();
 	char *text = ht_report_text(ct_profile_report);
 	CHECK_HAS(text, "cthreading contention profile: 3072 objects");
 	/* 28 acquisitions and 28 releases not counted. */
@@ -2936,4 +2948,384 @@ TEST(names_kept_and_dropped)
 	CHECK_STR(buf, "short");
 	ct_lock_destroy(&lock);
 	CHECK_EQ(ct_object_get_name(&lock, buf, sizeof buf), 0);
+}
+
+/* ---- corners of the hooks and of the reports ------------------------------ */
+
+/* The debugging record of thread @p t, once its first hook has made it. */
+static struct dthread *record_of(const ct_thread_t *t)
+{
+	unsigned long ident = ct_thread_ident(t);
+	for (struct dthread *d = atomic_load(&dbg.threads); d; d = d->next)
+		if (atomic_load(&d->live) && atomic_load(&d->ident) == ident)
+			return d;
+	return NULL;
+}
+
+/* Waits until thread @p t's record says it waits on @p obj; fails after
+ * 30 s. Reads the record, not a dump: it takes no lock of the layer. */
+static void wait_recorded(const ct_thread_t *t, const void *obj)
+{
+	double limit = ht_now() + 30;
+	for (;;) {
+		struct dthread *d = record_of(t);
+		if (d && atomic_load(&d->wait_obj) == obj)
+			return;
+		if (ht_now() > limit)
+			ht_fail(__FILE__, __LINE__, "the thread's record never showed the wait");
+		sched_yield();
+	}
+}
+
+static ct_gil_t acquire_gil = CT_GIL_INIT;
+
+static int acquire_under_the_gil(void *arg)
+{
+	(void)arg;
+	CHECK(ct_gil_held(&acquire_gil));
+	ct_lock_acquire(&lock_a); /* held by the main thread */
+	CHECK(ct_gil_held(&acquire_gil));
+	ct_lock_release(&lock_a);
+	return 0;
+}
+
+/* A thread holding a GIL waits for a lock: its park gives the GIL up, and
+ * once woken it must take the GIL back before its acquire goes on. That
+ * second wait, inside the acquire, is on the GIL, and the dump says so.
+ * Fails if the acquire's wait is kept across a park on another object:
+ * the record would go on saying "lock", and the wait below never ends. */
+TEST(gil_wait_inside_an_acquire_shows_in_dump)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_object_set_name(&acquire_gil, "the gil");
+	ct_object_set_name(&lock_a, "A");
+	ct_lock_acquire(&lock_a);
+	ct_thread_t *t;
+	CHECK_OK(ct_thread_new(&t, acquire_under_the_gil, NULL,
+			       &(ct_thread_opts){.name = "taker", .gil = &acquire_gil}));
+	CHECK_OK(ct_thread_start(t));
+	ht_wait_parked_on(t, &lock_a);
+	CHECK_OK(ct_gil_acquire(&acquire_gil)); /* once its park has given it up */
+	ct_lock_release(&lock_a);		/* wakes it, to wait for the GIL */
+	wait_recorded(t, &acquire_gil);
+	/* No park of this thread from here to the release of the GIL: a park
+	 * would give the GIL up. */
+	char *text = ht_report_text(ct_dump);
+	const char *row = strstr(text, "\n\"taker\" ident");
+	const char *eol = row ? strchr(row + 1, '\n') : NULL;
+	const char *wait = "\n    waiting on GIL \"the gil\" for ";
+	if (!eol || strncmp(eol, wait, strlen(wait)) != 0)
+		ht_fail(__FILE__, __LINE__, "the taker does not wait for the GIL:\n%s", text);
+	free(text);
+	CHECK_OK(ct_gil_release(&acquire_gil));
+	sh_join(t);
+}
+
+static ct_lock_t cv_lock = CT_LOCK_INIT;
+static ct_condition_t cv;
+
+static int wait_on_cv_until_stopped(void *arg)
+{
+	(void)arg;
+	ct_condition_acquire(&cv);
+	CHECK_RC(ct_condition_wait(&cv, CT_FOREVER), CT_ESTOPPED);
+	CHECK_OK(ct_condition_release(&cv));
+	return 0;
+}
+
+/* A condition's wait ends (a stop request) while this thread holds its
+ * lock: the waiter's taking back of the lock is an acquire with a wait of
+ * its own. This thread holds the layer's list of records, which the
+ * acquire's cycle check takes, and lets the lock go meanwhile: the acquire
+ * then takes the lock without a park. Its wait's span runs from its own
+ * start to the taking. Fails if the acquire reuses the reading that ended
+ * the condition's wait (as a lock taken back at once does): that reading
+ * is older than the acquire's start, and the span's duration negative. */
+TEST(trace_lock_taken_back_after_a_wait_of_its_own)
+{
+	CHECK_OK(ct_debug_configure("deadlock,trace=/dev/null"));
+	ct_condition_init(&cv, &cv_lock);
+	ct_object_set_name(&cv_lock, "cv-lock");
+	ct_thread_t *t = start_named(wait_on_cv_until_stopped, "waiter");
+	ht_wait_parked_on(t, &cv);
+	ct_condition_acquire(&cv); /* once the waiter's park has let it go */
+	ct__rawlock_lock(&dbg.threads_lock);
+	CHECK_OK(ct_thread_request_stop(t));
+	wait_recorded(t, &cv_lock); /* in its acquire, before the cycle check */
+	CHECK_OK(ct_condition_release(&cv));
+	ct__rawlock_unlock(&dbg.threads_lock);
+	sh_join(t);
+	char *text = written_trace();
+	const char *const wait[] = {"\"name\":\"wait lock \\\"cv-lock\\\"\"", NULL};
+	long tid = traced_tid(text, "waiter");
+	CHECK(tid > 0);
+	CHECK_EQ(count_events(text, tid, wait), 1);
+	char want[48];
+	snprintf(want, sizeof want, "\"tid\":%ld,", tid);
+	for (const char *line = text; *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		char *copy = strndup(line, len);
+		CHECK(copy);
+		double dur = number_after(copy, "\"dur\":");
+		if (strstr(copy, want) && strstr(copy, wait[0]) && dur < 0)
+			ht_fail(__FILE__, __LINE__, "the wait for the lock lasts %.3f us:\n%s", dur,
+				text);
+		free(copy);
+		line += len + (end != NULL);
+	}
+	free(text);
+	ct_condition_destroy(&cv);
+}
+
+static int hold_b_then_read(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&lock_b);
+	ct_rwlock_read_acquire(&shared); /* waits for the main thread, the writer */
+	ct_rwlock_read_release(&shared);
+	ct_lock_release(&lock_b);
+	return 0;
+}
+
+/* A reader's wait has no call site (the read side's acquire is not one the
+ * hooks see begin, only its park): a cycle through a reader says "at ?" for
+ * that step. Fails if the report prints the missing site otherwise (a null
+ * address as "(nil)" or "0"). */
+TEST(cycle_through_a_waiting_reader_names_no_site_for_it)
+{
+	char *log = temp_path("reader.log");
+	configure("deadlock,log=", log);
+	ct_object_set_name(&shared, "table");
+	ct_object_set_name(&lock_b, "B");
+	ct_rwlock_write_acquire(&shared);
+	ct_thread_t *r = start_named(hold_b_then_read, "reader");
+	static const char *const needles[] = {"waiting on rwlock \"table\"", NULL};
+	dump_until(needles);
+	CHECK_RC(ct_lock_acquire_timeout(&lock_b, 30), CT_EDEADLK);
+	ct_rwlock_write_release(&shared);
+	sh_join(r);
+	char *text = read_file(log);
+	CHECK_HAS(text, "a cycle of 2 threads");
+	CHECK_HAS(text, "  thread \"reader\" waits for rwlock \"table\"\n      at ?\n"
+			"    held by thread \"MainThread\"");
+	free(text);
+	unlink(log);
+	free(log);
+}
+
+/* The machine code of a task that returns 0, made at run time in an
+ * anonymous mapping (no object that dladdr() knows holds it), or NULL
+ * where the test has no code for the machine. */
+static ct_task_fn task_made_at_run_time(void)
+{
+#if defined(__x86_64__)
+	static const unsigned char code[] = {0xf3, 0x0f, 0x1e, 0xfa, /* endbr64 */
+					     0x31, 0xc0,	     /* xor %eax, %eax */
+					     0xc3};		     /* ret */
+#elif defined(__i386__)
+	static const unsigned char code[] = {0xf3, 0x0f, 0x1e, 0xfb, /* endbr32 */
+					     0x31, 0xc0,	     /* xor %eax, %eax */
+					     0xc3};		     /* ret */
+#elif defined(__aarch64__)
+	static const uint32_t code[] = {0x52800000,  /* mov w0, #0 */
+					0xd65f03c0}; /* ret */
+#elif defined(__arm__)
+	static const uint32_t code[] = {0xe3a00000,  /* mov r0, #0 (Arm state: an even address) */
+					0xe12fff1e}; /* bx lr */
+#else
+	return NULL;
+#endif
+#if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__) || defined(__arm__)
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	char *p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(p != MAP_FAILED);
+	memcpy(p, code, sizeof code);
+	__builtin___clear_cache(p, p + sizeof code);
+	if (mprotect(p, page, PROT_READ | PROT_EXEC) != 0) {
+		munmap(p, page);
+		return NULL;
+	}
+	ct_task_fn fn;
+	memcpy(&fn, &p, sizeof fn);
+	return fn;
+#endif
+}
+
+/* A task whose function is code made at run time: dladdr() knows no object
+ * that holds it, and the trace names the task by the bare address. Fails
+ * if the span's name is anything else. */
+TEST(trace_names_a_task_made_at_run_time_by_its_address)
+{
+	ct_task_fn fn = task_made_at_run_time();
+	if (!fn)
+		ht_skip("no code made at run time here (no machine code for this machine, or "
+			"no executable mapping)");
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	ct_executor_t ex;
+	one_worker_pool(&ex, "jit");
+	CHECK(run_on(&ex, fn, NULL) == NULL);
+	CHECK_OK(ct_executor_shutdown(&ex, true, false));
+	char *text = written_trace();
+	char want[64];
+	void *address;
+	memcpy(&address, &fn, sizeof address);
+	snprintf(want, sizeof want, "\"name\":\"task %p\"", address);
+	CHECK_HAS(text, want);
+	free(text);
+	ct_executor_destroy(&ex);
+}
+
+/* The call site of a profiled lock, in the main program. */
+void take_a_profiled_lock(void);
+
+void take_a_profiled_lock(void)
+{
+	ct_lock_t l;
+	ct_lock_init(&l);
+	ct_object_set_name(&l, "site-lock");
+	ct_lock_acquire(&l);
+	ct_lock_release(&l);
+	CHECK_OK(ct_profile_report(stdout));
+	ct_lock_destroy(&l);
+}
+
+/* dladdr() names the main program by its argv[0]: started under a bare
+ * name (no '/'), the program is named by that name whole. The case runs
+ * itself again under the name "bare" (a link in a directory of its own,
+ * its working directory), which prints a profile naming the site of a
+ * lock. Fails if the report names the program otherwise. */
+TEST(sites_of_a_program_started_by_a_bare_name)
+{
+	if (strcmp(program_invocation_name, "bare") == 0) { /* the run under the bare name */
+		CHECK_OK(ct_debug_configure("profile=/dev/null"));
+		take_a_profiled_lock();
+		return;
+	}
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	CHECK(n > 0);
+	exe[n] = 0;
+	char dir[] = "/tmp/ct_debug_bare_XXXXXX";
+	CHECK(mkdtemp(dir));
+	char link[sizeof dir + 8];
+	snprintf(link, sizeof link, "%s/bare", dir);
+	CHECK_EQ(symlink(exe, link), 0);
+	char cwd[4096];
+	CHECK(getcwd(cwd, sizeof cwd));
+	CHECK_EQ(chdir(dir), 0);
+	const char *const argv[] = {"bare", "sites_of_a_program_started_by_a_bare_name", NULL};
+	char *out, *err;
+	int status = ht_run(argv, &out, &err);
+	CHECK_EQ(chdir(cwd), 0);
+	unlink(link);
+	rmdir(dir);
+	if (status != 0 || !strstr(out, "lock \"site-lock\": 1 acquisitions") ||
+	    !(strstr(out, "; first taken at take_a_profiled_lock+0x") && strstr(out, " (bare)\n")))
+		ht_fail(__FILE__, __LINE__, "status %d\nstdout:\n%s\nstderr:\n%s", status, out,
+			err);
+	free(out);
+	free(err);
+}
+
+/* With the profile's table full, a pool's tasks find no entry for their
+ * pool: they count as lost, the pool shows no tasks. Fails by crashing if
+ * the missing entry is written to, or if the report counts the tasks. */
+TEST(profile_table_full_leaves_the_tasks_out)
+{
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	ct_lock_t *many = fill_the_profile();
+	ct_executor_t ex;
+	one_worker_pool(&ex, "pool");
+	ct_object_set_name(&ex, "pool");
+	ct_event_set(&task_go);
+	for (int i = 0; i < 3; i++)
+		CHECK(run_on(&ex, traced_task, NULL) == NULL);
+	CHECK_OK(ct_executor_shutdown(&ex, true, false));
+	char *text = ht_report_text(ct_profile_report);
+	CHECK_HAS(text, "cthreading contention profile: 3072 objects");
+	CHECK(strstr(text, "executor \"pool\"") == NULL);
+	CHECK(strstr(text, " tasks, run time ") == NULL);
+	CHECK_HAS(text, "updates for objects beyond the table's room not counted)");
+	free(text);
+	ct_executor_destroy(&ex);
+	free(many);
+}
+
+/* A thread with a record but no trace buffer yet (its hooks ran while only
+ * the deadlock check was on): its SimpleQueue put, which makes nothing,
+ * records no depth; a get, which may allocate, makes the buffer, and the
+ * next put is recorded. Fails if the first put's depth is in the trace. */
+TEST(simplequeue_put_by_a_thread_without_a_buffer_is_lost)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_lock_acquire(&lock_a); /* the record, while nothing is traced */
+	ct_lock_release(&lock_a);
+	ct_simplequeue_init(&simple);
+	ct_object_set_name(&simple, "simple");
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	CHECK_OK(ct_simplequeue_put(&simple, (void *)1)); /* depth 1: lost */
+	void *item;
+	CHECK_OK(ct_simplequeue_get(&simple, &item, 0));  /* depth 0: the buffer */
+	CHECK_OK(ct_simplequeue_put(&simple, (void *)2)); /* depth 1 */
+	char *text = written_trace();
+	const char *depth = "\"name\":\"simple queue \\\"simple\\\" depth\"";
+	CHECK_EQ(ht_count(text, depth), 2);
+	CHECK_EVENTS(text, "MainThread", 1, "\"ph\":\"C\"", depth, "\"args\":{\"depth\":1}");
+	CHECK_EVENTS(text, "MainThread", 1, "\"ph\":\"C\"", depth, "\"args\":{\"depth\":0}");
+	free(text);
+	CHECK_OK(ct_simplequeue_get(&simple, &item, 0));
+	CHECK_OK(ct_simplequeue_destroy(&simple));
+}
+
+static atomic_int handler_puts;
+
+/* SIGXFSZ's handler: a put, which promises to be reentrant. */
+static void put_from_a_handler(int sig)
+{
+	(void)sig;
+	if (ct_simplequeue_put(&simple, (void *)3) == 0)
+		atomic_fetch_add(&handler_puts, 1);
+}
+
+/* A SimpleQueue put from a signal handler that interrupts its thread inside
+ * the debugging layer (here, writing the trace: a write past the file size
+ * limit raises SIGXFSZ in the writing thread) records nothing: the thread's
+ * ring is being read, or written. Fails if the handler's put shows in the
+ * trace written afterwards. */
+TEST(simplequeue_put_from_a_handler_inside_the_layer_is_left_out)
+{
+	CHECK_OK(ct_debug_configure("trace=/dev/null"));
+	ct_simplequeue_init(&simple);
+	ct_object_set_name(&simple, "simple");
+	CHECK_OK(ct_simplequeue_put(&simple, (void *)1)); /* its first segment */
+	void *item;
+	CHECK_OK(ct_simplequeue_get(&simple, &item, 0)); /* depth 0: the buffer */
+	struct sigaction sa, old_sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = put_from_a_handler;
+	sigemptyset(&sa.sa_mask);
+	CHECK_EQ(sigaction(SIGXFSZ, &sa, &old_sa), 0);
+	struct rlimit old_limit, limit;
+	CHECK_EQ(getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+	limit = old_limit;
+	limit.rlim_cur = 16; /* less than the trace's first line */
+	CHECK_EQ(setrlimit(RLIMIT_FSIZE, &limit), 0);
+	char *path = temp_path("limited.json");
+	int rc = ct_trace_write(path);
+	CHECK_EQ(setrlimit(RLIMIT_FSIZE, &old_limit), 0);
+	CHECK_EQ(sigaction(SIGXFSZ, &old_sa, NULL), 0);
+	unlink(path);
+	free(path);
+	CHECK(rc < 0);
+	CHECK(atomic_load(&handler_puts) > 0);
+	CHECK_EQ(ct_simplequeue_qsize(&simple), (size_t)atomic_load(&handler_puts));
+	char *text = written_trace();
+	const char *depth = "\"name\":\"simple queue \\\"simple\\\" depth\"";
+	CHECK_EVENTS(text, "MainThread", 1, "\"ph\":\"C\"", depth, "\"args\":{\"depth\":0}");
+	CHECK_EQ(ht_count(text, depth), 1);
+	free(text);
+	while (ct_simplequeue_get(&simple, &item, 0) == 0)
+		;
+	CHECK_OK(ct_simplequeue_destroy(&simple));
 }

@@ -476,9 +476,13 @@ static int acquiring(const void *obj, unsigned kind, int64_t deadline, void *sit
  * settings: no user code ran since that reading. */
 static bool resumes(const struct dthread *me)
 {
-	/* Relaxed: the settings' generation, compared only. */
 	return me->resume_at && !me->acquiring &&
+	       /* GCOVR_EXCL_BR_START: the settings changed by another thread between this
+		* thread's park_end and here, a window of a few instructions in which this
+		* thread runs no user code: a race no test can aim at */
+	       /* Relaxed: the settings' generation, compared only. */
 	       me->resume_gen == atomic_load_explicit(&dbg.gen, memory_order_relaxed);
+	/* GCOVR_EXCL_BR_STOP */
 }
 
 static void acquired(const void *obj, unsigned kind, void *site, int rc, bool waited, bool blocking)
