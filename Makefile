@@ -228,8 +228,8 @@ test-native-extra:
 
 # An x86-64 kernel built or booted without IA-32 emulation cannot run
 # 32-bit x86 programs ("Exec format error"): the i686 build is then
-# skipped, saying so. (qemu-user's qemu-i386 7.2 is no way around it: its
-# futex waits with a timeout hang.) The probe runs the target's own
+# skipped, saying so. (qemu-user's qemu-i386 7.2 is no way around it: the
+# suite's threaded cases hang under it.) The probe runs the target's own
 # dynamic loader, a 32-bit program that every such toolchain installs.
 I686_RUNS = /usr/i686-linux-gnu/lib/ld-linux.so.2 --help
 I686_CANNOT = this kernel cannot run 32-bit x86 programs (IA-32 emulation off)
