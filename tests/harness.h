@@ -120,7 +120,9 @@ bool ht_sanitized(void);
 
 /* True when built with a sanitizer or run under an emulator (qemu-user, for
  * the cross builds), where every operation, and above all every thread
- * start, costs many times more: stress cases scale their rounds down. */
+ * start, costs many times more, or when the build asks for short stress
+ * (CT_TEST_SHORT_STRESS: CT_TEST_SHORT in the environment): stress cases
+ * scale their rounds down. */
 bool ht_slowed(void);
 
 /* Runs a program, collecting its standard output (and, if err is not NULL,
