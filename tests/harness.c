@@ -84,7 +84,8 @@ bool ht_sanitized(void)
 
 bool ht_slowed(void)
 {
-	return ht_sanitized() || getenv("CT_TEST_EMULATOR") != NULL || getenv("CT_TEST_SHORT") != NULL;
+	return ht_sanitized() || getenv("CT_TEST_EMULATOR") != NULL ||
+	       getenv("CT_TEST_SHORT") != NULL;
 }
 
 struct sink {

@@ -300,12 +300,12 @@ bool ct__lock_mark_parked_if_locked(ct_lock_t *lock)
 	/* GCOVR_EXCL_BR_START: a weak CAS failing (a race, or spuriously) is not something a test
 	 * can force */
 	while (s & CT__LOCK_LOCKED) {
-		/* GCOVR_EXCL_BR_STOP */
 		/* Relaxed: only the PARKED hint moves, under the bucket lock (see above). */
 		if (atomic_compare_exchange_weak_explicit(&lock->ct__state, &s, s | CT__LOCK_PARKED,
 							  memory_order_relaxed,
 							  memory_order_relaxed))
 			return true;
 	}
+	/* GCOVR_EXCL_BR_STOP */
 	return false;
 }
