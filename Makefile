@@ -134,6 +134,14 @@ test-bare:
 	@echo "test-bare: demo, install and bench work with no optional peer, and with no C++ compiler" \
 		"($$(( $$(date +%s) - $$(cat $(BARE)/.start) )) s)"
 
+# The litmus scenarios a tenth as long (2000 runs each, the sanitizers'
+# count) and a second each at most: for the builds whose runs are slow
+# (the sanitizers, the fallback parker) or that check the C library and
+# the ABI (musl, i686); the whole runs are the normal build's (and make
+# stress's). (Defined before the builds that use it: $(call) expands it
+# where they are made.)
+SHORT_LITMUS = -DCT_TEST_LITMUS_ITERS=2000 -DCT_TEST_LITMUS_SECONDS=1
+
 # $(1) name, $(2) extra CMake arguments, $(3) the tests left out
 define SUITE
 test-$(1):
@@ -145,8 +153,11 @@ test-$(1):
 endef
 
 $(eval $(call SUITE,normal,))
-$(eval $(call SUITE,tsan,-DCT_SANITIZE=thread $(if $(CLANG),-DCMAKE_C_COMPILER=$(CLANG))))
-$(eval $(call SUITE,asan,-DCT_SANITIZE=address))
+# The sanitizer builds run the litmus scenarios a second each at most (their
+# runs are slow; the normal build runs them whole) and leave out the source
+# conventions, which do not run the library's code.
+$(eval $(call SUITE,tsan,-DCT_SANITIZE=thread $(SHORT_LITMUS) $(if $(CLANG),-DCMAKE_C_COMPILER=$(CLANG)),^conventions[.]))
+$(eval $(call SUITE,asan,-DCT_SANITIZE=address $(SHORT_LITMUS),^conventions[.]))
 # The fallback build changes only the parking core: it leaves out, as the
 # extra builds do, the checks that do not run the library's code (EXTRA_EXCLUDE),
 # and the install tests (the normal build's show the install works), and
@@ -220,11 +231,6 @@ EXTRA_EXCLUDE = ^(docs|conventions|models|static|diff)[.]|^install[.](add_subdir
 # runs: under QEMU every case's process starts an emulator, and the two
 # QEMU builds cost more than any other.
 QEMU_EXCLUDE = $(EXTRA_EXCLUDE)|^litmus[.]|^(cpython_[a-z_]+|null|null_inline|examples|examples_[a-z]+|install)[.]
-# The musl and i686 builds run the litmus scenarios a tenth as long (2000
-# runs each, the sanitizers' count): they check the C library and the ABI;
-# the whole runs are the normal, sanitizer and fallback builds' (and make
-# stress's).
-SHORT_LITMUS = -DCT_TEST_LITMUS_ITERS=2000
 QEMU_JOBS ?= 4
 TOOLCHAINS = cmake/toolchains
 
