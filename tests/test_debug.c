@@ -3329,3 +3329,69 @@ TEST(simplequeue_put_from_a_handler_inside_the_layer_is_left_out)
 		;
 	CHECK_OK(ct_simplequeue_destroy(&simple));
 }
+
+/* ---- the library's own locks while debugging is on ------------------------ */
+
+static ct_event_t own_started = CT_EVENT_INIT, own_go = CT_EVENT_INIT, own_called = CT_EVENT_INIT;
+
+static void set_called(ct_future_t *f, void *arg)
+{
+	(void)f;
+	ct_event_set(arg);
+}
+
+static int start_then_wait(void *arg, void **result)
+{
+	ct_event_set(&own_started);
+	CHECK_OK(ct_event_wait(&own_go, CT_FOREVER));
+	*result = arg;
+	return 0;
+}
+
+/* With the Lock's hooks on, the locks the library takes for itself (a
+ * pool's, a future's, a barrier's, an RWLock's writers', the thread names')
+ * go out of line as the program's do: every call still does what it says,
+ * and none of them makes a lock-order report. */
+TEST(library_locks_work_with_lock_debugging_on)
+{
+	char *log = configure_logged("deadlock", "own.log");
+
+	CHECK_OK(ct_thread_set_name(ct_current_thread(), "renamed"));
+	CHECK_STR(ct_thread_name(ct_current_thread()), "renamed");
+
+	ct_rwlock_t rw = CT_RWLOCK_INIT;
+	CHECK(ct_rwlock_write_try_acquire(&rw));
+	CHECK_OK(ct_rwlock_write_release(&rw));
+
+	ct_barrier_t b;
+	CHECK_OK(ct_barrier_init(&b, 2, NULL, NULL, CT_FOREVER));
+	ct_barrier_abort(&b);
+	CHECK_RC(ct_barrier_wait(&b, CT_FOREVER), CT_EBROKEN);
+	ct_barrier_reset(&b);
+	CHECK(!ct_barrier_broken(&b));
+	ct_barrier_destroy(&b);
+
+	/* One worker, held by the first task: the second stays queued, and
+	 * the shutdown's drain cancels it. */
+	ct_executor_t ex;
+	CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 1}));
+	ct_future_t *running, *queued;
+	CHECK_OK(ct_executor_submit(&ex, start_then_wait, (void *)7, &running));
+	CHECK_OK(ct_event_wait(&own_started, CT_FOREVER));
+	CHECK_OK(ct_executor_submit(&ex, start_then_wait, (void *)8, &queued));
+	CHECK_OK(ct_executor_shutdown(&ex, false, true));
+	CHECK(ct_future_cancelled(queued));
+	CHECK_OK(ct_future_add_done_callback(running, set_called, &own_called));
+	ct_event_set(&own_go);
+	CHECK_OK(ct_event_wait(&own_called, CT_FOREVER));
+	void *value = NULL;
+	CHECK_OK(ct_future_result(running, CT_FOREVER, &value));
+	CHECK(value == (void *)7);
+	ct_future_release(running);
+	ct_future_release(queued);
+	ct_executor_destroy(&ex);
+
+	char *text = logged(log);
+	CHECK_STR(text, "");
+	free(text);
+}

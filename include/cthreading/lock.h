@@ -102,16 +102,13 @@ CT_API int ct__lock_release_slow(ct_lock_t *lock) CT__NOEXCEPT;
  *  because the inline fast path calls it. */
 CT_API bool ct__lock_try_acquire_slow(ct_lock_t *lock);
 
-/** `Lock.acquire()`: blocks until the lock is held.
- *
- * Not interruptible by stop requests (a lock is held briefly; use
- * ct_lock_acquire_timeout() for a wait that can be stopped). Releases the
- * caller's GIL while it sleeps. NULL does nothing (ct_lock_acquire_timeout()
- * reports it: CT_EINVAL). */
-static inline CT__ALWAYS_INLINE void ct_lock_acquire(ct_lock_t *lock)
+/** @cond internal */
+/* ct_lock_acquire() and ct_lock_try_acquire() without their NULL check:
+ * for callers inside the library, whose locks are never NULL (their
+ * address is a struct member or a static), so no branch of theirs tests
+ * a case that cannot happen. */
+static inline CT__ALWAYS_INLINE void ct__lock_acquire_nonnull(ct_lock_t *lock)
 {
-	if (CT__UNLIKELY(lock == NULL))
-		return;
 	uint32_t expected = 0;
 	/* Acquire: pairs with the release that freed the word, so the last
 	 * holder's writes are visible; a failed CAS takes nothing. */
@@ -121,12 +118,8 @@ static inline CT__ALWAYS_INLINE void ct_lock_acquire(ct_lock_t *lock)
 		ct__lock_acquire_slow(lock);
 }
 
-/** `Lock.acquire(blocking=False)`: true if the lock was free and is now held;
- *  false for NULL. */
-static inline CT__ALWAYS_INLINE bool ct_lock_try_acquire(ct_lock_t *lock)
+static inline CT__ALWAYS_INLINE bool ct__lock_try_acquire_nonnull(ct_lock_t *lock)
 {
-	if (CT__UNLIKELY(lock == NULL))
-		return false;
 	if (CT__DEBUG_ON(CT__DEBUG_LOCKS))
 		return ct__lock_try_acquire_slow(lock);
 	/* Relaxed: the CAS's guess; the CAS itself acquires, as above. */
@@ -139,6 +132,29 @@ static inline CT__ALWAYS_INLINE bool ct_lock_try_acquire(ct_lock_t *lock)
 			return true;
 	}
 	return false;
+}
+/** @endcond */
+
+/** `Lock.acquire()`: blocks until the lock is held.
+ *
+ * Not interruptible by stop requests (a lock is held briefly; use
+ * ct_lock_acquire_timeout() for a wait that can be stopped). Releases the
+ * caller's GIL while it sleeps. NULL does nothing (ct_lock_acquire_timeout()
+ * reports it: CT_EINVAL). */
+static inline CT__ALWAYS_INLINE void ct_lock_acquire(ct_lock_t *lock)
+{
+	if (CT__UNLIKELY(lock == NULL))
+		return;
+	ct__lock_acquire_nonnull(lock);
+}
+
+/** `Lock.acquire(blocking=False)`: true if the lock was free and is now held;
+ *  false for NULL. */
+static inline CT__ALWAYS_INLINE bool ct_lock_try_acquire(ct_lock_t *lock)
+{
+	if (CT__UNLIKELY(lock == NULL))
+		return false;
+	return ct__lock_try_acquire_nonnull(lock);
 }
 
 /** `Lock.acquire(timeout=...)`: 0 once held, CT_ETIMEDOUT if the timeout

@@ -374,10 +374,7 @@ static void abandon_work(struct ct__work *w, int code)
 static void drain(struct ct__executor *ex, int code)
 {
 	unsigned tries = 0;
-	/* GCOVR_EXCL_BR_START: ct_lock_acquire()'s NULL check, inlined here: the address of a
-	 * pool's lock is never NULL */
-	ct_lock_acquire(&ex->consumer_lock);
-	/* GCOVR_EXCL_BR_STOP */
+	ct__lock_acquire_nonnull(&ex->consumer_lock);
 	for (;;) {
 		struct ct__work *w = queue_pop(ex);
 		if (w) {
@@ -553,10 +550,7 @@ static struct ct__work *take_batch(struct worker *me)
 	 * fork child's reset): a stale value changes the batch size, not what runs. */
 	bool growing = atomic_load_explicit(&ex->nworkers, memory_order_relaxed) < ex->max_workers;
 	unsigned k = 0, most = growing ? 1 : BATCH_MAX;
-	/* GCOVR_EXCL_BR_START: ct_lock_acquire()'s NULL check, inlined here: the address of a
-	 * pool's lock is never NULL */
-	ct_lock_acquire(&ex->consumer_lock);
-	/* GCOVR_EXCL_BR_STOP */
+	ct__lock_acquire_nonnull(&ex->consumer_lock);
 	ct__gate_enter();
 	for (struct ct__work *w; k < most && (w = queue_pop(ex)) != NULL; k++) {
 		if (k == 0)
@@ -784,10 +778,7 @@ static int start_one(struct ct__executor *ex)
 static int start_workers(struct ct__executor *ex, uint64_t need)
 {
 	int rc = 0;
-	/* GCOVR_EXCL_BR_START: ct_lock_acquire()'s NULL check, inlined here: the address of a
-	 * pool's lock is never NULL */
-	ct_lock_acquire(&ex->lock);
-	/* GCOVR_EXCL_BR_STOP */
+	ct__lock_acquire_nonnull(&ex->lock);
 	while (rc == 0 && need > atomic_load(&ex->nworkers) &&
 	       atomic_load(&ex->nworkers) < ex->max_workers)
 		rc = start_one(ex);
@@ -832,7 +823,7 @@ int ct__executor_enqueue(struct ct__executor *ex, struct ct__work *first, struct
 static void registry_lock(void)
 {
 	ct__gate_enter();
-	ct_lock_acquire(&registry.lock);
+	ct__lock_acquire_nonnull(&registry.lock);
 }
 
 static void registry_unlock(void)
@@ -1094,10 +1085,7 @@ static int join_workers(struct ct__executor *ex, int64_t deadline, unsigned flag
 	int rc = 0;
 	unsigned tries = 0;
 	for (size_t i = 0;;) {
-		/* GCOVR_EXCL_BR_START: ct_lock_acquire()'s NULL check, inlined here: the address of
-		 * a pool's lock is never NULL */
-		ct_lock_acquire(&ex->lock);
-		/* GCOVR_EXCL_BR_STOP */
+		ct__lock_acquire_nonnull(&ex->lock);
 		ct_thread_t *t = i < ex->nthreads ? ex->threads[i] : NULL;
 		ct_lock_release(&ex->lock);
 		if (t) {

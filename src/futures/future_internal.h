@@ -111,10 +111,7 @@ struct ct_future {
 static inline void ct__future_lock(struct ct_future *f)
 {
 	ct__gate_enter();
-	/* GCOVR_EXCL_BR_START: ct_lock_acquire()'s NULL check, inlined here: the address of a
-	 * future's lock is never NULL */
-	ct_lock_acquire(&f->lock);
-	/* GCOVR_EXCL_BR_STOP */
+	ct__lock_acquire_nonnull(&f->lock);
 }
 
 static inline void ct__future_unlock(struct ct_future *f)

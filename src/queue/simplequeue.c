@@ -432,10 +432,7 @@ int ct_simplequeue_get(ct_simplequeue_t *q, void **item, double timeout)
 		return rc;
 	if (check_fork(q, &q->ct__head) < 0)
 		return CT_EINVAL;
-	/* GCOVR_EXCL_BR_START: ct_lock_try_acquire()'s NULL check, inlined here: the address of a
-	 * queue's lock is never NULL */
-	bool alone = ct_lock_try_acquire(&q->ct__get_lock);
-	/* GCOVR_EXCL_BR_STOP */
+	bool alone = ct__lock_try_acquire_nonnull(&q->ct__get_lock);
 	if (!alone) {
 		/* Another getter is inside: taking an item, or waiting for one
 		 * (then the queue is empty). Either way, queue behind it. */

@@ -150,10 +150,7 @@ static int wait_change(ct_barrier_t *b, int64_t deadline)
 	ct_lock_release(&b->ct__lock);
 	CT__DEBUG_HOOK(waits_on(b, CT__OBJ_BARRIER));
 	int rc = ct__park_wait(&b->ct__epoch, epoch, deadline, CT__PARK_INTERRUPTIBLE);
-	/* GCOVR_EXCL_BR_START: ct_lock_acquire()'s NULL check, inlined here: the address of a
-	 * barrier's lock is never NULL */
-	ct_lock_acquire(&b->ct__lock);
-	/* GCOVR_EXCL_BR_STOP */
+	ct__lock_acquire_nonnull(&b->ct__lock);
 	return rc;
 }
 
@@ -212,10 +209,7 @@ int ct_barrier_wait(ct_barrier_t *barrier, double timeout)
 	bool wake = false;
 	struct barrier_note n;
 	note_push(&n, barrier);
-	/* GCOVR_EXCL_BR_START: ct_lock_acquire()'s NULL check, inlined here: the address of a
-	 * barrier's lock is never NULL */
-	ct_lock_acquire(&barrier->ct__lock);
-	/* GCOVR_EXCL_BR_STOP */
+	ct__lock_acquire_nonnull(&barrier->ct__lock);
 	rc = enter(barrier);
 	if (rc == 0) {
 		/* Relaxed: under the Lock, as every access to the count. */
@@ -259,10 +253,7 @@ static void change_state(ct_barrier_t *barrier, bool reset)
 	bool wake = false;
 	struct barrier_note n;
 	note_push(&n, barrier);
-	/* GCOVR_EXCL_BR_START: ct_lock_acquire()'s NULL check, inlined here: the address of a
-	 * barrier's lock is never NULL */
-	ct_lock_acquire(&barrier->ct__lock);
-	/* GCOVR_EXCL_BR_STOP */
+	ct__lock_acquire_nonnull(&barrier->ct__lock);
 	int32_t s =
 		reset ? after_reset(get_state(barrier),
 				    /* Relaxed: under the Lock. */

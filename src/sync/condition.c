@@ -93,10 +93,7 @@ void ct_condition_acquire(ct_condition_t *cond)
 	if (r) {
 		ct_rlock_acquire(r);
 	} else {
-		/* GCOVR_EXCL_BR_START: ct_lock_acquire()'s NULL check, inlined here: rlock_of() is
-		 * NULL only over a Lock given */
-		ct_lock_acquire(cond->ct__lock);
-		/* GCOVR_EXCL_BR_STOP */
+		ct__lock_acquire_nonnull(cond->ct__lock);
 	}
 }
 
@@ -191,7 +188,7 @@ static int wait_until(ct_condition_t *cond, int64_t deadline)
 	ct__note_pop(self, &n.note);
 	/* A hand-off from the lock's fair release means we hold it already. */
 	if (token != CT__TOKEN_HANDOFF)
-		ct_lock_acquire(inner_lock(cond));
+		ct__lock_acquire_nonnull(inner_lock(cond));
 	else /* debugging: a hand-off is an acquire too */
 		CT__DEBUG_HOOK(
 			acquired(inner_lock(cond), CT__OBJ_LOCK, CT__CALLER(), 0, false, true));

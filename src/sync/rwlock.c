@@ -299,10 +299,7 @@ static bool try_write(ct_rwlock_t *rw)
 {
 	if (CT__UNLIKELY(!rw))
 		return false;
-	/* GCOVR_EXCL_BR_START: ct_lock_try_acquire()'s NULL check, inlined here: the address of
-	 * an RWLock's writers' Lock is never NULL */
-	bool first = ct_lock_try_acquire(&rw->ct__writers);
-	/* GCOVR_EXCL_BR_STOP */
+	bool first = ct__lock_try_acquire_nonnull(&rw->ct__writers);
 	if (!first)
 		return false;
 	uint32_t s = state(rw);

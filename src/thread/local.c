@@ -43,7 +43,7 @@ static uint32_t slot_of(ct_local_t *local)
 	if (CT__LIKELY(slot != 0))
 		return slot;
 	ct__gate_enter();
-	ct_lock_acquire(&slots_lock);
+	ct__lock_acquire_nonnull(&slots_lock);
 	/* Relaxed: under slots_lock, which orders every store of a slot. */
 	slot = atomic_load_explicit(&local->ct__slot, memory_order_relaxed);
 	for (uint32_t i = 1; slot == 0 && i <= MAX_SLOTS; i++) {
@@ -152,7 +152,7 @@ void ct_local_destroy(ct_local_t *local)
 			e->dtor(value);
 	}
 	ct__gate_enter();
-	ct_lock_acquire(&slots_lock);
+	ct__lock_acquire_nonnull(&slots_lock);
 	/* Relaxed: under slots_lock; the next owner of the slot publishes it with the slot's
 	 * release (slot_of()). */
 	atomic_fetch_add_explicit(&slot_gen[slot], 1, memory_order_relaxed);

@@ -101,11 +101,8 @@ int ct_thread_set_name(ct_thread_t *t, const char *name)
 	char *copy = ct__strdup(name);
 	if (!copy)
 		return CT_ENOMEM;
-	/* GCOVR_EXCL_BR_START: ct_lock_acquire()'s NULL check, inlined here: the address of a
-	 * static lock is never NULL (gcov puts the branch on the line before) */
 	bool from_self = rec == ct__self_peek();
-	ct_lock_acquire(&names_lock);
-	/* GCOVR_EXCL_BR_STOP */
+	ct__lock_acquire_nonnull(&names_lock);
 	char *old = atomic_exchange(&rec->name, copy);
 	/* A new thread that has yet to name itself in the OS will do it with
 	 * the new name. A thread renaming itself is running by definition: the
@@ -119,12 +116,9 @@ int ct_thread_set_name(ct_thread_t *t, const char *name)
 	return 0;
 }
 
-/* GCOVR_EXCL_BR_START: ct_lock_acquire()'s NULL check, inlined here: the address of a static lock
- * is never NULL (gcov puts the branch on the function's first line) */
 void ct__os_name_own(struct ct__thread *rec, bool named)
 {
-	ct_lock_acquire(&names_lock);
-	/* GCOVR_EXCL_BR_STOP */
+	ct__lock_acquire_nonnull(&names_lock);
 	if (named)
 		apply_os_name(rec, true);
 	rec->os_named = named;

@@ -40,22 +40,16 @@ static void registry_remove_locked(struct ct__thread *rec)
 	reg.count--;
 }
 
-/* GCOVR_EXCL_BR_START: ct_lock_acquire()'s NULL check, inlined here: the address of a static lock
- * is never NULL (gcov puts the branch on the function's first line) */
 void ct__registry_leave(struct ct__thread *rec)
 {
-	ct_lock_acquire(&reg.lock);
-	/* GCOVR_EXCL_BR_STOP */
+	ct__lock_acquire_nonnull(&reg.lock);
 	registry_remove_locked(rec);
 	ct_lock_release(&reg.lock);
 }
 
-/* GCOVR_EXCL_BR_START: ct_lock_acquire()'s NULL check, inlined here: the address of a static lock
- * is never NULL (gcov puts the branch on the function's first line) */
 bool ct__registry_enter(struct ct__thread *rec)
 {
-	ct_lock_acquire(&reg.lock);
-	/* GCOVR_EXCL_BR_STOP */
+	ct__lock_acquire_nonnull(&reg.lock);
 	bool open = !atomic_load(&ct__exiting);
 	if (open)
 		registry_insert_locked(rec);
@@ -65,11 +59,8 @@ bool ct__registry_enter(struct ct__thread *rec)
 
 struct ct__thread *ct__registry_next_non_daemon(struct ct__thread *self, bool final)
 {
-	/* GCOVR_EXCL_BR_START: ct_lock_acquire()'s NULL check, inlined here: the address of a
-	 * static lock is never NULL (gcov puts the branch on the line before) */
 	struct ct__thread *found = NULL;
-	ct_lock_acquire(&reg.lock);
-	/* GCOVR_EXCL_BR_STOP */
+	ct__lock_acquire_nonnull(&reg.lock);
 	for (struct ct__thread *r = reg.head.next; r != &reg.head; r = r->next) {
 		if (r != self && r->kind == CT__KIND_STARTED && !atomic_load(&r->daemon)) {
 			atomic_fetch_add(&r->refs, 1);
@@ -111,12 +102,16 @@ struct ct__thread *ct__self_slow(struct ct__waiter *w)
 	atomic_init(&rec->state, CT__T_RUNNING);
 	atomic_init(&rec->daemon, true);
 	atomic_store(&rec->ident, (unsigned long)pthread_self());
+	/* GCOVR_EXCL_BR_START: the slow path of the lock's acquire (gcov puts it on the line
+	 * before): at load only this thread runs, so the lock is free; and debugging is on
+	 * here only if the constructor that reads CTHREADING ran first, which the library's
+	 * link order never makes it do */
 	atomic_store(&rec->native_id, (uint32_t)ct__native_id_now());
 	/* Without memory for a name, the thread is just nameless. */
 	char *name = ct__default_name("Dummy", NULL, NULL);
 	atomic_init(&rec->name, name);
 	pthread_setspecific(dummy_key, rec);
-	ct_lock_acquire(&reg.lock);
+	ct__lock_acquire_nonnull(&reg.lock);
 	registry_insert_locked(rec);
 	ct_lock_release(&reg.lock);
 	return rec;
@@ -130,7 +125,7 @@ ct_thread_t *ct_main_thread(void)
 size_t ct_active_count(void)
 {
 	ct__self(); /* Python counts the caller, a dummy thread included */
-	ct_lock_acquire(&reg.lock);
+	ct__lock_acquire_nonnull(&reg.lock);
 	size_t n = reg.count;
 	ct_lock_release(&reg.lock);
 	return n;
@@ -139,7 +134,7 @@ size_t ct_active_count(void)
 size_t ct_enumerate(void (*fn)(ct_thread_t *t, void *arg), void *arg)
 {
 	ct__self();
-	ct_lock_acquire(&reg.lock);
+	ct__lock_acquire_nonnull(&reg.lock);
 	size_t n = reg.count;
 	if (fn)
 		for (struct ct__thread *r = reg.head.next; r != &reg.head; r = r->next)
@@ -183,12 +178,9 @@ static void promote_dummy_to_main(struct ct__thread *rec)
  * taken before the parking core closes fork's gate, and kept until the
  * fork is done. (So a fork from inside a ct_enumerate() callback, which
  * holds the lock, would deadlock.) */
-/* GCOVR_EXCL_BR_START: ct_lock_acquire()'s NULL check, inlined here: the address of a static lock
- * is never NULL (gcov puts the branch on the function's first line) */
 static void before_fork(void)
 {
-	ct_lock_acquire(&reg.lock);
-	/* GCOVR_EXCL_BR_STOP */
+	ct__lock_acquire_nonnull(&reg.lock);
 }
 
 static void after_fork_parent(void)
@@ -239,10 +231,12 @@ __attribute__((constructor)) static void ct__load(void)
 	atomic_init(&rec->name, NULL);
 	atomic_store(&rec->name, ct__strdup("MainThread"));
 	atomic_store(&rec->ident, (unsigned long)pthread_self());
-	/* GCOVR_EXCL_BR_START: ct_lock_acquire()'s NULL check, inlined here: the address of a
-	 * static lock is never NULL (gcov puts the branch on the line before) */
+	/* GCOVR_EXCL_BR_START: the slow path of the lock's acquire (gcov puts it on the line
+	 * before): at load only this thread runs, so the lock is free; and debugging is on
+	 * here only if the constructor that reads CTHREADING ran first, which the library's
+	 * link order never makes it do */
 	atomic_store(&rec->native_id, (uint32_t)ct__native_id_now());
-	ct_lock_acquire(&reg.lock);
+	ct__lock_acquire_nonnull(&reg.lock);
 	/* GCOVR_EXCL_BR_STOP */
 	registry_insert_locked(rec);
 	ct_lock_release(&reg.lock);
