@@ -62,7 +62,7 @@ void ct_rlock_acquire(ct_rlock_t *rlock)
 	if (CT__DEBUG_ON(CT__DEBUG_LOCKS)) /* debugging: the hooks see the RLock */
 		(void)ct__lock_acquire_as(&rlock->ct__lock, rlock, CT__OBJ_RLOCK, CT__NO_DEADLINE,
 					  0, CT__CALLER());
-	else /* debugging off: nothing for the hooks to see, as the test above found */
+	else /* debugging off, as the check above found: nothing for the hooks to see */
 		ct__lock_acquire_quiet(&rlock->ct__lock);
 	take(rlock, self, 1);
 }
