@@ -292,36 +292,86 @@ TEST(self_deadlock_reported)
 
 static ct_event_t go = CT_EVENT_INIT;
 
-static int hold_b_want_a(void *arg)
+/* What the thread of the cycle tests below waits for, held by the main
+ * thread: a Lock or an RLock. */
+struct wanted {
+	void *obj;
+	void (*take)(void *obj);
+	void (*give)(void *obj);
+};
+
+static void take_lock(void *obj)
 {
-	(void)arg;
+	ct_lock_acquire(obj);
+}
+
+static void give_lock(void *obj)
+{
+	CHECK_OK(ct_lock_release(obj));
+}
+
+static void take_rlock(void *obj)
+{
+	ct_rlock_acquire(obj);
+}
+
+static void give_rlock(void *obj)
+{
+	CHECK_OK(ct_rlock_release(obj));
+}
+
+static const struct wanted want_a = {&lock_a, take_lock, give_lock};
+
+/* Takes B, says so, then waits for what the main thread holds. */
+static int hold_b_want(void *arg)
+{
+	const struct wanted *w = arg;
 	ct_lock_acquire(&lock_b);
 	ct_event_set(&go);
-	ct_lock_acquire(&lock_a); /* waits for the main thread */
-	ct_lock_release(&lock_a);
+	w->take(w->obj); /* waits for the main thread */
+	w->give(w->obj);
 	ct_lock_release(&lock_b);
 	return 0;
 }
 
-TEST(timed_acquire_closing_a_cycle_returns_edeadlk)
+/* The main thread holds @p w's object, a thread holding B waits for it,
+ * and the main thread's timed acquire of B closes the cycle: CT_EDEADLK,
+ * and a report that the thread waits as @p wait says. */
+static void timed_acquire_closes_a_cycle_through(const struct wanted *w, const char *wait)
 {
 	char *log = temp_path("timed.log");
 	configure("deadlock,log=", log);
-	ct_object_set_name(&lock_a, "A");
 	ct_object_set_name(&lock_b, "B");
-	ct_lock_acquire(&lock_a);
-	ct_thread_t *t = sh_start(hold_b_want_a, NULL);
+	w->take(w->obj);
+	ct_thread_t *t = sh_start(hold_b_want, (void *)w);
 	CHECK_OK(ct_event_wait(&go, CT_FOREVER));
-	ht_wait_parked(t); /* in its acquire of A */
+	ht_wait_parked(t); /* in its acquire */
 	CHECK_RC(ct_lock_acquire_timeout(&lock_b, 30), CT_EDEADLK);
-	ct_lock_release(&lock_a); /* the cycle opens: the thread goes on */
+	w->give(w->obj); /* the cycle opens: the thread goes on */
 	sh_join(t);
 	char *text = read_file(log);
 	CHECK_HAS(text, "a cycle of 2 threads");
+	CHECK_HAS(text, wait);
 	CHECK_HAS(text, "returns CT_EDEADLK");
 	free(text);
 	unlink(log);
 	free(log);
+}
+
+TEST(timed_acquire_closing_a_cycle_returns_edeadlk)
+{
+	ct_object_set_name(&lock_a, "A");
+	timed_acquire_closes_a_cycle_through(&want_a, "waits for lock \"A\"");
+}
+
+static ct_rlock_t cycle_rlock = CT_RLOCK_INIT;
+
+/* The same through an RLock, which the cycle check follows as a Lock. */
+TEST(cycle_through_an_rlock_returns_edeadlk)
+{
+	ct_object_set_name(&cycle_rlock, "R");
+	static const struct wanted want_r = {&cycle_rlock, take_rlock, give_rlock};
+	timed_acquire_closes_a_cycle_through(&want_r, "waits for rlock \"R\"");
 }
 
 static ct_thread_t *joined;
@@ -376,7 +426,7 @@ TEST(plain_acquire_keeps_waiting_when_configured)
 	configure("deadlock=report,log=", keep_log);
 	ct_object_set_name(&lock_b, "B");
 	ct_lock_acquire(&lock_a);
-	ct_thread_t *t = sh_start(hold_b_want_a, NULL);
+	ct_thread_t *t = sh_start(hold_b_want, (void *)&want_a);
 	CHECK_OK(ct_event_wait(&go, CT_FOREVER));
 	ht_wait_parked(t);
 	ct_thread_t *r = sh_start(rescue, NULL);
@@ -2989,6 +3039,19 @@ static int acquire_under_the_gil(void *arg)
 	return 0;
 }
 
+/* Takes lock A, then starts a thread under the GIL that asks for it: returns
+ * once that thread is parked on A (having given the GIL up). */
+static ct_thread_t *start_taker_waiting_for_a(void)
+{
+	ct_lock_acquire(&lock_a);
+	ct_thread_t *t;
+	CHECK_OK(ct_thread_new(&t, acquire_under_the_gil, NULL,
+			       &(ct_thread_opts){.name = "taker", .gil = &acquire_gil}));
+	CHECK_OK(ct_thread_start(t));
+	ht_wait_parked_on(t, &lock_a);
+	return t;
+}
+
 /* A thread holding a GIL waits for a lock: its park gives the GIL up, and
  * once woken it must take the GIL back before its acquire goes on. That
  * second wait, inside the acquire, is on the GIL, and the dump says so.
@@ -2999,12 +3062,7 @@ TEST(gil_wait_inside_an_acquire_shows_in_dump)
 	CHECK_OK(ct_debug_configure("deadlock"));
 	ct_object_set_name(&acquire_gil, "the gil");
 	ct_object_set_name(&lock_a, "A");
-	ct_lock_acquire(&lock_a);
-	ct_thread_t *t;
-	CHECK_OK(ct_thread_new(&t, acquire_under_the_gil, NULL,
-			       &(ct_thread_opts){.name = "taker", .gil = &acquire_gil}));
-	CHECK_OK(ct_thread_start(t));
-	ht_wait_parked_on(t, &lock_a);
+	ct_thread_t *t = start_taker_waiting_for_a();
 	CHECK_OK(ct_gil_acquire(&acquire_gil)); /* once its park has given it up */
 	ct_lock_release(&lock_a);		/* wakes it, to wait for the GIL */
 	wait_recorded(t, &acquire_gil);
@@ -3019,6 +3077,49 @@ TEST(gil_wait_inside_an_acquire_shows_in_dump)
 	free(text);
 	CHECK_OK(ct_gil_release(&acquire_gil));
 	sh_join(t);
+}
+
+/* One round of the test below: true if this thread took the lock back
+ * while the taker waited for the GIL, and the taker then parked on it
+ * again, false if the release handed the lock over to the taker instead. */
+static bool gil_wait_inside_an_acquire_round(void)
+{
+	ct_thread_t *t = start_taker_waiting_for_a();
+	wait_recorded(t, &lock_a);
+	struct dthread *d = record_of(t);
+	void *site = atomic_load(&d->wait_site);
+	int64_t since = atomic_load(&d->wait_since);
+	CHECK(site != NULL);
+	CHECK_OK(ct_gil_acquire(&acquire_gil)); /* once its park has given it up */
+	ct_lock_release(&lock_a);		/* wakes it, to wait for the GIL */
+	wait_recorded(t, &acquire_gil);
+	/* The taker takes the GIL before it tries the lock again, so this
+	 * thread takes the lock back first, unless the release handed it
+	 * over (the fair hand-off: a bucket's first, then about every 0.5 ms). */
+	bool again = ct_lock_try_acquire(&lock_a);
+	CHECK_OK(ct_gil_release(&acquire_gil));
+	if (again) {
+		wait_recorded(t, &lock_a);
+		CHECK(atomic_load(&d->wait_site) == site);
+		CHECK_EQ(atomic_load(&d->wait_since), since);
+		ct_lock_release(&lock_a);
+	}
+	sh_join(t);
+	return again;
+}
+
+/* The taker of the test above, woken, waits for the GIL while this thread
+ * takes the lock back; given the GIL, the taker parks on the lock again.
+ * Its acquire's wait goes on: the record keeps the acquire's call site and
+ * start, which a cycle report prints, instead of a site unknown ("at ?")
+ * and a start reset to the second park. Rounds until one is not a
+ * hand-off (a thousand would be a bug of the fairness clock). */
+TEST(acquire_keeps_its_site_and_start_across_a_gil_wait)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	int rounds = 1;
+	while (!gil_wait_inside_an_acquire_round())
+		CHECK(++rounds < 1000);
 }
 
 static ct_lock_t cv_lock = CT_LOCK_INIT;
@@ -3394,4 +3495,56 @@ TEST(library_locks_work_with_lock_debugging_on)
 	char *text = logged(log);
 	CHECK_STR(text, "");
 	free(text);
+}
+
+/* ---- a join's target, for the cycle check --------------------------------- */
+
+static ct_lock_t stale_lock = CT_LOCK_INIT;
+static ct_event_t stale_go = CT_EVENT_INIT;
+static ct_thread_t *stale_waited; /* the non-daemon thread ct_shutdown() waits for */
+
+/* A daemon: once the main thread waits in ct_shutdown(), takes the lock the
+ * main thread holds. */
+static int take_the_main_threads_lock(void *arg)
+{
+	(void)arg;
+	CHECK_OK(ct_event_wait(&stale_go, CT_FOREVER));
+	ht_wait_parked_on(ct_main_thread(), &stale_waited->ct__impl->state);
+	ct_lock_acquire(&stale_lock);
+	ct_lock_release(&stale_lock);
+	return 0;
+}
+
+static ct_thread_t *stale_taker;
+
+/* The thread ct_shutdown() waits for: ends once the daemon waits for the lock. */
+static int end_once_the_daemon_waits(void *arg)
+{
+	(void)arg;
+	ht_wait_parked_on(stale_taker, &stale_lock);
+	return 0;
+}
+
+/* A wait of the exit rule's (here ct_shutdown()'s) names the thread it
+ * waits for, not the one the waiting thread last joined: the main thread
+ * joins the daemon (a timeout), then waits in ct_shutdown() for another
+ * thread while holding a lock the daemon then asks for. Judged by the
+ * last join, the main thread would wait for the daemon, which waits for
+ * the main thread: a cycle that is not there, and an abort. */
+TEST(exit_wait_is_not_judged_by_an_earlier_join)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_thread_t *daemon;
+	CHECK_OK(ct_thread_new(&daemon, take_the_main_threads_lock, NULL,
+			       &(ct_thread_opts){.daemon = CT_DAEMON}));
+	CHECK_OK(ct_thread_start(daemon));
+	stale_taker = daemon;
+	CHECK_RC(ct_thread_join(daemon, 0), CT_ETIMEDOUT); /* the main thread's last join */
+	ct_lock_acquire(&stale_lock);
+	stale_waited = sh_start(end_once_the_daemon_waits, NULL);
+	ct_event_set(&stale_go);
+	CHECK_OK(ct_shutdown(CT_FOREVER));
+	ct_lock_release(&stale_lock);
+	sh_join(daemon);
+	ct_thread_release(stale_waited);
 }

@@ -864,24 +864,31 @@ TEST(wait_forgotten_in_a_fork_child)
 static ct_future_t *fe_fs[2];
 static bool fe_done[2];
 
-static int wait_first_exception_of_two(void *arg)
+static int wait_for_two(void *arg)
 {
-	(void)arg;
-	return ct_wait(fe_fs, 2, CT_FOREVER, CT_FIRST_EXCEPTION, fe_done);
+	return ct_wait(fe_fs, 2, CT_FOREVER, (int)(intptr_t)arg, fe_done);
+}
+
+/* Two running futures, and a thread that waits for them in @p mode: returns
+ * once it sleeps, registered with both. */
+static void start_waiting_for_two(struct blocker *b, int mode)
+{
+	for (int i = 0; i < 2; i++) {
+		CHECK_OK(ct_future_new(&fe_fs[i]));
+		CHECK_EQ(ct_future_set_running_or_notify_cancel(fe_fs[i]), 1);
+		fe_done[i] = false;
+	}
+	blocker_start(b, wait_for_two, (void *)(intptr_t)mode);
+	ht_wait_parked(b->thread);
+	CHECK(has_waiter(fe_fs[0]) && has_waiter(fe_fs[1]));
 }
 
 /* A success while a FIRST_EXCEPTION wait sleeps counts it down and does not
  * end it; the failure after it does. */
 TEST(wait_first_exception_sleeps_through_a_success)
 {
-	for (int i = 0; i < 2; i++) {
-		CHECK_OK(ct_future_new(&fe_fs[i]));
-		CHECK_EQ(ct_future_set_running_or_notify_cancel(fe_fs[i]), 1);
-	}
 	struct blocker b;
-	blocker_start(&b, wait_first_exception_of_two, NULL);
-	ht_wait_parked(b.thread);
-	CHECK(has_waiter(fe_fs[0]) && has_waiter(fe_fs[1]));
+	start_waiting_for_two(&b, CT_FIRST_EXCEPTION);
 	CHECK_OK(ct_future_set_result(fe_fs[0], NULL));
 	/* Still waiting: a wait the success ended would be over within this. */
 	CHECK_RC(ct_thread_join(b.thread, 0.05), CT_ETIMEDOUT);
@@ -889,6 +896,20 @@ TEST(wait_first_exception_sleeps_through_a_success)
 	CHECK_OK(blocker_join(&b));
 	/* A wait ended by the success would have found the second not done. */
 	CHECK(fe_done[0] && fe_done[1]);
+	for (int i = 0; i < 2; i++)
+		ct_future_release(fe_fs[i]);
+}
+
+/* A success while a FIRST_COMPLETED wait sleeps ends it (a notification,
+ * not a look at a future done before the wait registered). */
+TEST(wait_first_completed_woken_by_a_success)
+{
+	struct blocker b;
+	start_waiting_for_two(&b, CT_FIRST_COMPLETED);
+	CHECK_OK(ct_future_set_result(fe_fs[1], NULL));
+	CHECK_OK(blocker_join(&b));
+	CHECK(!fe_done[0] && fe_done[1]);
+	CHECK_OK(ct_future_set_result(fe_fs[0], NULL));
 	for (int i = 0; i < 2; i++)
 		ct_future_release(fe_fs[i]);
 }

@@ -49,6 +49,10 @@ struct ct__debug_hooks {
 	 * may be a word inside it): said before each ct__park() of a slow
 	 * path, read by the next park_begin. */
 	void (*waits_on)(const void *object, unsigned kind);
+	/* As waits_on(), for a thread to finish (a join, or the exit rule's
+	 * wait): @p handle is only a key (it may be gone), @p ident the thread's
+	 * ident, by which the cycle check finds the thread waited for. */
+	void (*waits_on_thread)(const void *handle, unsigned long ident);
 	/* Around every sleep of the parking core (@p key NULL: ct_sleep). */
 	void (*park_begin)(const void *key, int64_t deadline);
 	void (*park_end)(int rc);

@@ -362,25 +362,48 @@ static int check_cycle(struct dthread *me, const void *obj, unsigned kind, int64
 
 /* ---- the hooks ----------------------------------------------------------- */
 
-static void set_wait(struct dthread *me, const void *obj, unsigned kind, void *site)
+static void set_wait_since(struct dthread *me, const void *obj, unsigned kind, void *site,
+			   int64_t since)
 {
 	/* Relaxed: the fields read with the object; the object's release below publishes them to
 	 * the dumps (debug_internal.h). */
 	atomic_store_explicit(&me->wait_kind, kind, memory_order_relaxed);
 	atomic_store_explicit(&me->wait_site, site, memory_order_relaxed); /* relaxed: as above */
 	/* Relaxed: as above. */
-	atomic_store_explicit(&me->wait_since, ct__dbg_now(), memory_order_relaxed);
+	atomic_store_explicit(&me->wait_since, since, memory_order_relaxed);
 	atomic_store_explicit(&me->wait_obj, obj, memory_order_release); /* release: see above */
 }
 
-static void waits_on(const void *obj, unsigned kind)
+static void set_wait(struct dthread *me, const void *obj, unsigned kind, void *site)
+{
+	set_wait_since(me, obj, kind, site, ct__dbg_now());
+}
+
+/* What the next park waits on: @p obj of @p kind, and for a thread to
+ * finish, that thread's @p ident. */
+static void note_wait(const void *obj, unsigned kind, unsigned long ident)
 {
 	struct dthread *me = ct__dbg_enter();
 	if (!me)
 		return;
 	me->pending_obj = obj;
 	me->pending_kind = kind;
+	/* Relaxed: own record (debug_internal.h). Set for every wait for a
+	 * thread, not only a join's (acquiring()): the exit rule's would
+	 * otherwise be judged by the ident of the last thread this one joined. */
+	if (kind == CT__OBJ_THREAD)
+		atomic_store_explicit(&me->wait_ident, ident, memory_order_relaxed);
 	ct__dbg_leave(me);
+}
+
+static void waits_on(const void *obj, unsigned kind)
+{
+	note_wait(obj, kind, 0);
+}
+
+static void waits_on_thread(const void *handle, unsigned long ident)
+{
+	note_wait(handle, CT__OBJ_THREAD, ident);
 }
 
 static void park_begin(const void *key, int64_t deadline)
@@ -396,8 +419,13 @@ static void park_begin(const void *key, int64_t deadline)
 	unsigned kind = pending ? me->pending_kind : key ? CT__OBJ_UNKNOWN : CT__OBJ_SLEEP;
 	me->pending_obj = NULL;
 	me->resume_at = 0;
-	/* An acquire's wait goes on across its parks; its start stays. */
-	if (!(me->acquiring && atomic_load_explicit(&me->wait_obj, memory_order_relaxed) == obj)) {
+	/* An acquire's wait goes on across its parks; its start and site stay,
+	 * also when a wait on another object (its GIL) came between. */
+	if (me->acquiring && obj == me->acq.obj) {
+		/* Relaxed: the thread's own record (debug_internal.h). */
+		if (atomic_load_explicit(&me->wait_obj, memory_order_relaxed) != obj)
+			set_wait_since(me, obj, me->acq.kind, me->acq.site, me->acq.since);
+	} else {
 		set_wait(me, obj, kind, NULL);
 		/* Relaxed: the thread's own record (debug_internal.h). */
 		me->park_at = atomic_load_explicit(&me->wait_since, memory_order_relaxed);
@@ -460,6 +488,11 @@ static int acquiring(const void *obj, unsigned kind, int64_t deadline, void *sit
 	}
 	set_wait(me, obj, kind, site);
 	me->acquiring = true;
+	/* Relaxed: the thread's own record (debug_internal.h). */
+	me->acq.since = atomic_load_explicit(&me->wait_since, memory_order_relaxed);
+	me->acq.obj = obj;
+	me->acq.kind = kind;
+	me->acq.site = site;
 	/* Relaxed: a switch (debug_internal.h). */
 	if (atomic_load_explicit(&dbg.mode, memory_order_relaxed) & DBG_DEADLOCK) {
 		ct__dbg_refresh_name(me);
@@ -589,6 +622,7 @@ static void released(const void *obj)
 const struct ct__debug_hooks ct__dbg_hooks = {
 	.destroyed = ct__dbg_destroyed,
 	.waits_on = waits_on,
+	.waits_on_thread = waits_on_thread,
 	.park_begin = park_begin,
 	.park_end = park_end,
 	.acquiring = acquiring,

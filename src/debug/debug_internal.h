@@ -77,6 +77,14 @@ struct dthread {
 	const void *pending_obj; /* from waits_on, for the next park */
 	uint32_t pending_kind;
 	bool acquiring; /* the wait is an acquire's: the park does not end it */
+	/* While acquiring: the acquire's own wait, restored when it parks
+	 * again after a wait of another kind (its GIL's) came between. */
+	struct {
+		const void *obj;
+		uint32_t kind;
+		void *site;
+		int64_t since;
+	} acq;
 	/* Inside a park that began a wait: its start, which a release made
 	 * by the park before it sleeps (a condition's lock) takes as its
 	 * time instead of reading the clock again; else 0. */

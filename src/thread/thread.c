@@ -377,7 +377,7 @@ int ct__thread_wait_finished(struct ct__thread *rec, int64_t deadline, unsigned 
 		uint32_t s = atomic_load_explicit(&rec->state, memory_order_acquire);
 		if (s != CT__T_RUNNING)
 			return s == CT__T_FINISHED ? 0 : CT_ENOTSTARTED;
-		CT__DEBUG_HOOK(waits_on(rec->self, CT__OBJ_THREAD));
+		CT__DEBUG_HOOK(waits_on_thread(rec->self, atomic_load(&rec->ident)));
 		int rc = ct__park_wait(&rec->state, s, deadline, flags);
 		if (rc < 0) {
 			/* Acquire: as above. */
