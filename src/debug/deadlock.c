@@ -419,13 +419,10 @@ static void park_begin(const void *key, int64_t deadline)
 	unsigned kind = pending ? me->pending_kind : key ? CT__OBJ_UNKNOWN : CT__OBJ_SLEEP;
 	me->pending_obj = NULL;
 	me->resume_at = 0;
-	/* An acquire's wait goes on across its parks; its start and site stay,
-	 * also when a wait on another object (its GIL) came between. */
-	if (me->acquiring && obj == me->acq.obj) {
-		/* Relaxed: the thread's own record (debug_internal.h). */
-		if (atomic_load_explicit(&me->wait_obj, memory_order_relaxed) != obj)
-			set_wait_since(me, obj, me->acq.kind, me->acq.site, me->acq.since);
-	} else {
+	/* An acquire's wait goes on across its parks; its start stays. (A
+	 * park inside it on another object, its GIL's, is a wait of its own
+	 * until park_end() gives the acquire's back.) */
+	if (!(me->acquiring && obj == me->acq.obj)) {
 		set_wait(me, obj, kind, NULL);
 		/* Relaxed: the thread's own record (debug_internal.h). */
 		me->park_at = atomic_load_explicit(&me->wait_since, memory_order_relaxed);
@@ -468,6 +465,10 @@ static void park_end(int rc)
 		}
 		/* Relaxed: the thread's own record (debug_internal.h). */
 		atomic_store_explicit(&me->wait_obj, NULL, memory_order_relaxed);
+	} else if (me->acquiring && obj != me->acq.obj) {
+		/* A wait inside an acquire (for its GIL) is over: the acquire's
+		 * own goes on, with its site and start. */
+		set_wait_since(me, me->acq.obj, me->acq.kind, me->acq.site, me->acq.since);
 	}
 	ct__dbg_leave(me);
 }
@@ -531,15 +532,11 @@ static void acquired(const void *obj, unsigned kind, void *site, int rc, bool wa
 	me->resume_at = 0;
 	int64_t waited_ticks = 0;
 	if (me->acquiring) {
-		/* Relaxed: own record (debug_internal.h). */
-		waited_ticks = now - atomic_load_explicit(&me->wait_since, memory_order_relaxed);
+		/* From the acquire's start, whatever waits came inside it. */
+		waited_ticks = now - me->acq.since;
 		me->acquiring = false;
 		if (mode & DBG_TRACE)
-			/* Relaxed: own record. */
-			ct__dbg_trace_span(
-				me, DBG_SPAN_WAIT, obj, kind,
-				atomic_load_explicit(&me->wait_since, memory_order_relaxed), now,
-				rc);
+			ct__dbg_trace_span(me, DBG_SPAN_WAIT, obj, kind, me->acq.since, now, rc);
 		/* Relaxed: nothing is published by clearing it. */
 		atomic_store_explicit(&me->wait_obj, NULL, memory_order_relaxed);
 	}

@@ -72,13 +72,13 @@ struct dthread {
 	_Atomic uint32_t wait_kind;
 	_Atomic int64_t wait_since;
 	_Atomic(void *) wait_site;
-	_Atomic unsigned long wait_ident; /* a join: the joined thread's ident */
+	_Atomic unsigned long wait_ident; /* a wait for a thread: its ident */
 	/* Owner only. */
 	const void *pending_obj; /* from waits_on, for the next park */
 	uint32_t pending_kind;
 	bool acquiring; /* the wait is an acquire's: the park does not end it */
-	/* While acquiring: the acquire's own wait, restored when it parks
-	 * again after a wait of another kind (its GIL's) came between. */
+	/* While acquiring: the acquire's own wait, given back when a wait
+	 * inside it on another object (its GIL's) ends. */
 	struct {
 		const void *obj;
 		uint32_t kind;

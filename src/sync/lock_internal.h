@@ -19,7 +19,8 @@ int ct__lock_acquire_until(ct_lock_t *lock, int64_t deadline, unsigned flags);
 int ct__lock_acquire_as(ct_lock_t *lock, const void *object, unsigned kind, int64_t deadline,
 			unsigned flags, void *site);
 
-/* A Lock the library takes for itself (a queue's): acquired and released
+/* A Lock the library takes for itself (a queue's; an RLock's inner Lock
+ * while debugging is off): acquired and released
  * as ct_lock_acquire() and ct_lock_release() do, but the debugging hooks
  * never see it, so that it costs no clock reads while trace or profile is
  * on and shows in no report as the program's lock (a wait for it still

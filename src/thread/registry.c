@@ -102,10 +102,6 @@ struct ct__thread *ct__self_slow(struct ct__waiter *w)
 	atomic_init(&rec->state, CT__T_RUNNING);
 	atomic_init(&rec->daemon, true);
 	atomic_store(&rec->ident, (unsigned long)pthread_self());
-	/* GCOVR_EXCL_BR_START: the slow path of the lock's acquire (gcov puts it on the line
-	 * before): at load only this thread runs, so the lock is free; and debugging is on
-	 * here only if the constructor that reads CTHREADING ran first, which the library's
-	 * link order never makes it do */
 	atomic_store(&rec->native_id, (uint32_t)ct__native_id_now());
 	/* Without memory for a name, the thread is just nameless. */
 	char *name = ct__default_name("Dummy", NULL, NULL);
