@@ -320,6 +320,16 @@ static void give_rlock(void *obj)
 	CHECK_OK(ct_rlock_release(obj));
 }
 
+static void take_write(void *obj)
+{
+	ct_rwlock_write_acquire(obj);
+}
+
+static void give_write(void *obj)
+{
+	CHECK_OK(ct_rwlock_write_release(obj));
+}
+
 static const struct wanted want_a = {&lock_a, take_lock, give_lock};
 
 /* Takes B, says so, then waits for what the main thread holds. */
@@ -372,6 +382,16 @@ TEST(cycle_through_an_rlock_returns_edeadlk)
 	ct_object_set_name(&cycle_rlock, "R");
 	static const struct wanted want_r = {&cycle_rlock, take_rlock, give_rlock};
 	timed_acquire_closes_a_cycle_through(&want_r, "waits for rlock \"R\"");
+}
+
+static ct_rwlock_t cycle_rwlock = CT_RWLOCK_INIT;
+
+/* The same through an RWLock's write side. */
+TEST(cycle_through_an_rwlock_writer_returns_edeadlk)
+{
+	ct_object_set_name(&cycle_rwlock, "W");
+	static const struct wanted want_w = {&cycle_rwlock, take_write, give_write};
+	timed_acquire_closes_a_cycle_through(&want_w, "waits for rwlock \"W\"");
 }
 
 static ct_thread_t *joined;
