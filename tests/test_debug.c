@@ -3609,3 +3609,46 @@ TEST(exit_wait_is_not_judged_by_an_earlier_join)
 	sh_join(daemon);
 	ct_thread_release(stale_waited);
 }
+
+/* ---- holds across the settings turned off and on --------------------------- */
+
+static ct_lock_t off_lock = CT_LOCK_INIT;
+static ct_event_t off_held = CT_EVENT_INIT, off_release = CT_EVENT_INIT,
+		  off_released = CT_EVENT_INIT, off_again = CT_EVENT_INIT;
+
+static int hold_release_unseen_then_ask_again(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&off_lock); /* recorded: the hooks are on */
+	ct_event_set(&off_held);
+	CHECK_OK(ct_event_wait(&off_release, CT_FOREVER));
+	ct_lock_release(&off_lock); /* the hooks are off: not recorded */
+	ct_event_set(&off_released);
+	CHECK_OK(ct_event_wait(&off_again, CT_FOREVER));
+	ct_lock_acquire(&off_lock); /* the main thread holds it, and lets it go */
+	ct_lock_release(&off_lock);
+	return 0;
+}
+
+/* A lock taken while the hooks were on and released while they were off
+ * is not held any more once they are back on: asking for it again while
+ * another thread holds it is a wait, not a self-deadlock (which aborted). */
+TEST(hold_released_while_off_is_forgotten)
+{
+	char *log = configure_logged("deadlock", "off_on.log");
+	ct_object_set_name(&off_lock, "L");
+	ct_thread_t *t = sh_start(hold_release_unseen_then_ask_again, NULL);
+	CHECK_OK(ct_event_wait(&off_held, CT_FOREVER));
+	CHECK_OK(ct_debug_configure("off"));
+	ct_event_set(&off_release);
+	CHECK_OK(ct_event_wait(&off_released, CT_FOREVER));
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_lock_acquire(&off_lock);
+	ct_event_set(&off_again);
+	ht_wait_parked_on(t, &off_lock);
+	ct_lock_release(&off_lock);
+	sh_join(t);
+	char *text = logged(log);
+	CHECK_STR(text, "");
+	free(text);
+}

@@ -32,7 +32,7 @@ struct dheld *ct__dbg_held_slot(struct dthread *t, const void *obj)
 {
 	for (unsigned i = 0; i < DBG_HELD_MAX; i++)
 		/* Relaxed: a snapshot (debug_internal.h). */
-		if (atomic_load_explicit(&t->held[i].obj, memory_order_relaxed) == obj)
+		if (ct__dbg_held_obj(&t->held[i], memory_order_relaxed) == obj)
 			return &t->held[i];
 	return NULL;
 }
@@ -156,7 +156,7 @@ static void check_order(struct dthread *me, const void *obj, unsigned kind, void
 {
 	for (unsigned i = 0; i < DBG_HELD_MAX; i++) {
 		/* Relaxed: the thread's own record (debug_internal.h). */
-		const void *held = atomic_load_explicit(&me->held[i].obj, memory_order_relaxed);
+		const void *held = ct__dbg_held_obj(&me->held[i], memory_order_relaxed);
 		if (!held || held == obj)
 			continue;
 		struct inversion inv;
@@ -545,8 +545,9 @@ static void acquired(const void *obj, unsigned kind, void *site, int rc, bool wa
 			check_order(me, obj, kind, site);
 		for (unsigned i = 0; i < DBG_HELD_MAX; i++) {
 			struct dheld *h = &me->held[i];
-			/* Relaxed: own record. */
-			if (atomic_load_explicit(&h->obj, memory_order_relaxed))
+			/* Relaxed: own record. A hold from before the hooks were
+			 * last off is a free slot. */
+			if (ct__dbg_held_obj(h, memory_order_relaxed))
 				continue;
 			/* Relaxed: published by the object's release store below
 			 * (debug_internal.h). */
@@ -555,6 +556,11 @@ static void acquired(const void *obj, unsigned kind, void *site, int rc, bool wa
 			atomic_store_explicit(&h->site, site, memory_order_relaxed);
 			/* Relaxed: as above. */
 			atomic_store_explicit(&h->since, now, memory_order_relaxed);
+			/* Relaxed: as above. */
+			atomic_store_explicit(
+				&h->epoch,
+				atomic_load_explicit(&dbg.holds_epoch, memory_order_relaxed),
+				memory_order_relaxed);
 			/* Release: see above. */
 			atomic_store_explicit(&h->obj, obj, memory_order_release);
 			break;

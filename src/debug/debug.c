@@ -696,9 +696,14 @@ int ct_debug_configure(const char *settings)
 	atomic_fetch_add(&dbg.gen, 1);
 	if (mode & (DBG_TRACE | DBG_PROFILE))
 		pthread_once(&atexit_once, register_at_exit);
-	uint32_t flags = atomic_load(&ct__debug_flags) & CT__DEBUG_OBJECTS;
+	uint32_t was = atomic_load(&ct__debug_flags);
+	uint32_t flags = was & CT__DEBUG_OBJECTS;
 	if (mode & (DBG_DEADLOCK | DBG_TRACE | DBG_PROFILE | DBG_DUMP))
 		flags |= CT__DEBUG_LOCKS | CT__DEBUG_OBJECTS;
+	/* Releases made while the hooks were off went unseen: the holds
+	 * recorded before count no more. */
+	if ((flags & ~was) & CT__DEBUG_LOCKS)
+		atomic_fetch_add(&dbg.holds_epoch, 1);
 	if (mode & (DBG_TRACE | DBG_PROFILE))
 		flags |= CT__DEBUG_RECORD;
 	ct__debug_install(&ct__dbg_hooks, flags);

@@ -54,7 +54,8 @@ struct dheld {
 	_Atomic(const void *) obj; /* NULL: a free slot */
 	_Atomic uint32_t kind;
 	_Atomic(void *) site;
-	_Atomic int64_t since; /* when taken (profile and trace only) */
+	_Atomic int64_t since;	/* when taken (profile and trace only) */
+	_Atomic uint32_t epoch; /* dbg.holds_epoch when taken */
 };
 
 struct tbuf; /* a thread's trace events (record.c) */
@@ -107,6 +108,10 @@ struct dthread {
 struct dbg_state {
 	_Atomic uint32_t mode; /* DBG_* */
 	_Atomic uint32_t gen;  /* raised by every ct_debug_configure() */
+	/* Raised when the Lock's hooks come back on after being off: a hold
+	 * recorded before may have been released unseen, so it counts no
+	 * more (ct__dbg_held_obj()). */
+	_Atomic uint32_t holds_epoch;
 	struct ct__rawlock threads_lock;
 	struct dthread *_Atomic threads;
 	struct ct__rawlock report_lock; /* one report at a time */
@@ -210,6 +215,19 @@ void ct__dbg_forget_orders(const void *obj);
 struct dthread *ct__dbg_holder_locked(struct dthread *waiter, const void *obj, unsigned kind);
 bool ct__dbg_lock_like(unsigned kind);
 /* The held slot of @p obj in @p t, or NULL. */
+/* The object a hold slot records (loaded with @p order), or NULL for a
+ * free slot or one from before the hooks were last off. */
+static inline const void *ct__dbg_held_obj(const struct dheld *h, memory_order order)
+{
+	const void *obj = atomic_load_explicit(&h->obj, order);
+	/* Relaxed: published with obj (debug_internal.h); the epoch is a counter compared
+	 * only. */
+	return obj && atomic_load_explicit(&h->epoch, memory_order_relaxed) ==
+				       atomic_load_explicit(&dbg.holds_epoch, memory_order_relaxed)
+		       ? obj
+		       : NULL;
+}
+
 struct dheld *ct__dbg_held_slot(struct dthread *t, const void *obj);
 
 /* record.c: profile and trace. */

@@ -122,7 +122,7 @@ static void print_holds(FILE *out, const struct row *r)
 	for (unsigned i = 0; i < DBG_HELD_MAX; i++) {
 		const struct dheld *h = &r->d->held[i];
 		/* Acquire: pairs with the holder's release of the object (debug_internal.h). */
-		const void *obj = atomic_load_explicit(&h->obj, memory_order_acquire);
+		const void *obj = ct__dbg_held_obj(h, memory_order_acquire);
 		if (!obj)
 			continue;
 		/* Relaxed: published with obj (acquired above). */
