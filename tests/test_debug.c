@@ -162,6 +162,44 @@ TEST(abba_reported_though_no_deadlock)
 	free(log);
 }
 
+static ct_rwlock_t order_rw = CT_RWLOCK_INIT;
+
+static int take_w_then_a(void *arg)
+{
+	(void)arg;
+	ct_rwlock_write_acquire(&order_rw);
+	ct_lock_acquire(&lock_a);
+	ct_lock_release(&lock_a);
+	CHECK_OK(ct_rwlock_write_release(&order_rw));
+	return 0;
+}
+
+static int take_a_then_w(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&lock_a);
+	ct_rwlock_write_acquire(&order_rw);
+	CHECK_OK(ct_rwlock_write_release(&order_rw));
+	ct_lock_release(&lock_a);
+	return 0;
+}
+
+/* Two orders between objects of two kinds: the report names each with its
+ * own kind (it once gave each the other's). */
+TEST(abba_between_kinds_names_each_kind)
+{
+	char *log = configure_logged("deadlock", "kinds.log");
+	CHECK_OK(ct_object_set_name(&lock_a, "A"));
+	CHECK_OK(ct_object_set_name(&order_rw, "W"));
+	sh_join(sh_start(take_w_then_a, NULL));
+	sh_join(sh_start(take_a_then_w, NULL));
+	char *text = logged(log);
+	CHECK_HAS(text, "between rwlock \"W\" and lock \"A\"");
+	CHECK_HAS(text, " took rwlock \"W\"\n");
+	CHECK(!strstr(text, " lock \"W\"") && !strstr(text, "rwlock \"A\""));
+	free(text);
+}
+
 TEST(abba_silent_when_off)
 {
 	char *log = temp_path("off.log");

@@ -124,6 +124,7 @@ struct inversion {
 	struct edge first, second; /* copies, reported outside the lock */
 };
 
+/* @p kind_a: the kind of inv->first.from; @p kind_b: of inv->first.to. */
 static void report_inversion(const struct inversion *inv, unsigned kind_a, unsigned kind_b)
 {
 	char a[160], b[160], s1[160], s2[160], s3[160], s4[160];
@@ -196,8 +197,9 @@ static void check_order(struct dthread *me, const void *obj, unsigned kind, void
 				orders.used);
 		}
 		ct__rawlock_unlock(&orders.lock);
+		/* The first edge is the other thread's, from obj to held. */
 		if (report)
-			report_inversion(&inv, atomic_load(&me->held[i].kind), kind);
+			report_inversion(&inv, kind, atomic_load(&me->held[i].kind));
 	}
 }
 
