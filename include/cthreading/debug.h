@@ -70,7 +70,9 @@ extern "C" {
 
 /** Applies @p settings (the syntax of `CTHREADING` above) on top of the
  *  current ones. Returns 0, CT_EINVAL for NULL or when a setting was not
- *  understood (reported on stderr; the others still apply), CT_ENOMEM. */
+ *  understood (reported on stderr; the others still apply), CT_ENOMEM, or
+ *  the negated errno of a setting understood but not applied, such as a
+ *  `log=` file that cannot be opened (-ENOENT; reported on stderr too). */
 CT_API int ct_debug_configure(const char *settings);
 
 /** Names any cthreading object (lock, rlock, condition, semaphore, event,
