@@ -214,7 +214,6 @@ void ct__dbg_forget_orders(const void *obj);
  * noted, so that the handle is never read). Under dbg.threads_lock. */
 struct dthread *ct__dbg_holder_locked(struct dthread *waiter, const void *obj, unsigned kind);
 bool ct__dbg_lock_like(unsigned kind);
-/* The held slot of @p obj in @p t, or NULL. */
 /* The object a hold slot records (loaded with @p order), or NULL for a
  * free slot or one from before the hooks were last off. */
 static inline const void *ct__dbg_held_obj(const struct dheld *h, memory_order order)
@@ -228,6 +227,7 @@ static inline const void *ct__dbg_held_obj(const struct dheld *h, memory_order o
 		       : NULL;
 }
 
+/* The held slot of @p obj in @p t, or NULL. */
 struct dheld *ct__dbg_held_slot(struct dthread *t, const void *obj);
 
 /* record.c: profile and trace. */
