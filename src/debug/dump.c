@@ -119,8 +119,7 @@ static void print_holds(FILE *out, const struct row *r)
 	}
 	if (!r->d)
 		return;
-	for (unsigned i = 0; i < DBG_HELD_MAX; i++) {
-		const struct dheld *h = &r->d->held[i];
+	DBG_FOR_HELD (r->d, h) {
 		/* Acquire: pairs with the holder's release of the object (debug_internal.h). */
 		const void *obj = ct__dbg_held_obj(h, memory_order_acquire);
 		if (!obj)
