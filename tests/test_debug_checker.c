@@ -104,6 +104,68 @@ TEST(plain_acquire_closing_a_cycle_through_a_condition_aborts)
 	free(text);
 }
 
+/* Polls the file at @p path until it holds @p needle (another thread
+ * writes it: nothing to wait on but the file). */
+static void log_until(const char *path, const char *needle)
+{
+	for (;;) {
+		char *text = read_file(path);
+		bool found = strstr(text, needle) != NULL;
+		free(text);
+		if (found)
+			return;
+		CHECK_OK(ct_sleep(0.001));
+	}
+}
+
+static char *cond_log;
+
+/* Lets the notified waiter go on (any thread may release a Lock) once
+ * the main thread has reported the cycle and the dump shows it. */
+static int release_l_when_dumped(void *arg)
+{
+	(void)arg;
+	log_until(cond_log, "the thread keeps waiting (deadlock=report)");
+	dump_until("Deadlock: 2 threads waiting for each other:");
+	dump_until("\"W\" waits for lock \"L\", held by \"MainThread\"");
+	CHECK_OK(ct_lock_release(&cond_lock));
+	return 0;
+}
+
+/* The dump's deadlock section follows the same wait. Failed before: the
+ * dump found no deadlock (the case hung). */
+TEST(dump_shows_a_cycle_through_a_condition)
+{
+	cond_log = configure_logged("deadlock=report", "cond3.log");
+	ct_thread_t *w = notified_waiter_waits_for_l();
+	ct_thread_t *rescuer = sh_start(release_l_when_dumped, NULL);
+	ct_lock_acquire(&held_lock); /* reported; waits until W lets M go */
+	CHECK_OK(ct_lock_release(&held_lock));
+	sh_join(rescuer);
+	sh_join(w);
+	free(logged(cond_log));
+}
+
+/* A notified waiter whose lock was taken while the hooks were off: its
+ * holder is not known, and the walk stops there. */
+TEST(a_notified_waiter_whose_lock_holder_is_not_known)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_condition_init(&cond, &cond_lock);
+	CHECK_OK(ct_object_set_name(&cond, "C"));
+	ct_thread_t *w = start_named(hold_m_wait_on_c, NULL, "W");
+	dump_until("waiting on condition \"C\"");
+	CHECK_OK(ct_debug_configure("off"));
+	ct_lock_acquire(&cond_lock); /* not recorded */
+	CHECK_OK(ct_debug_configure("deadlock"));
+	CHECK_EQ(ct_condition_notify(&cond, 1), 1);
+	char *dump = ht_report_text(ct_dump);
+	CHECK_HAS(dump, "No deadlock found.");
+	free(dump);
+	CHECK_OK(ct_lock_release(&cond_lock));
+	sh_join(w);
+}
+
 /* A waiter not yet notified waits for a notify, not for the lock: no
  * cycle, and the timed acquire times out. */
 TEST(a_condition_waiter_not_notified_closes_no_cycle)
@@ -223,14 +285,7 @@ static ct_thread_t *backer;
 static int break_the_timed_wait(void *arg)
 {
 	(void)arg;
-	for (;;) {
-		char *text = read_file(backoff_log);
-		bool reported = strstr(text, "will break it") != NULL;
-		free(text);
-		if (reported)
-			break;
-		CHECK_OK(ct_sleep(0.001)); /* polls a file: nothing to wait on */
-	}
+	log_until(backoff_log, "will break it");
 	CHECK_OK(ct_thread_request_stop(backer));
 	return 0;
 }

@@ -261,6 +261,20 @@ static bool next_wait(struct dthread *t, struct cycle_step *s)
 	return s->obj && ct__dbg_lock_like(s->kind);
 }
 
+bool ct__dbg_followed_wait_locked(struct dthread *t, const void **obj, unsigned *kind)
+{
+	struct cycle_step s;
+	if (!next_wait(t, &s))
+		return false;
+	struct dheld *slot;
+	if (s.via && holder_slot_locked(t, s.obj, s.kind, &slot))
+		/* Relaxed: a snapshot (debug_internal.h). */
+		s.kind = atomic_load_explicit(&slot->kind, memory_order_relaxed);
+	*obj = s.obj;
+	*kind = s.kind;
+	return true;
+}
+
 /* Follows waits from @p me, which is about to wait for @p obj until
  * @p deadline. Returns the number of steps of the cycle back to @p me, or
  * 0. Under threads_lock. */

@@ -247,6 +247,11 @@ void ct__dbg_forget_orders(const void *obj);
  * noted, so that the handle is never read). Under dbg.threads_lock. */
 struct dthread *ct__dbg_holder_locked(struct dthread *waiter, const void *obj, unsigned kind);
 bool ct__dbg_lock_like(unsigned kind);
+/* What @p t waits for as the cycle check follows it, into *@p obj and
+ * *@p kind: a lock-like object, or the lock a thread notified on a
+ * condition waits to take back (of the kind its holder holds it as).
+ * False when it waits for nothing followed. Under dbg.threads_lock. */
+bool ct__dbg_followed_wait_locked(struct dthread *t, const void **obj, unsigned *kind);
 /* The object a hold slot records (loaded with @p order), or NULL for a
  * free slot or one from before the hooks were last off. */
 static inline const void *ct__dbg_held_obj(const struct dheld *h, memory_order order)
