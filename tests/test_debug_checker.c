@@ -166,6 +166,50 @@ TEST(a_notified_waiter_whose_lock_holder_is_not_known)
 	sh_join(w);
 }
 
+static ct_event_t woke, wait_again;
+
+/* Waits on C twice: between the two, says so, waits for the main
+ * thread's word and takes M (the hooks see that hold). */
+static int wait_on_c_twice(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&cond_lock);
+	CHECK_OK(ct_condition_wait(&cond, CT_FOREVER));
+	ct_event_set(&woke);
+	CHECK_OK(ct_event_wait(&wait_again, CT_FOREVER));
+	ct_lock_acquire(&held_lock);
+	CHECK_OK(ct_condition_wait(&cond, CT_FOREVER));
+	CHECK_OK(ct_lock_release(&cond_lock));
+	CHECK_OK(ct_lock_release(&held_lock));
+	return 0;
+}
+
+/* A notify seen by the hooks, whose wait then ended while they were off:
+ * the next wait, not notified, closes no cycle. Failed before: CT_EDEADLK
+ * (the first wait's notify was taken for the second's). */
+TEST(a_notify_of_an_earlier_wait_does_not_count)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_condition_init(&cond, &cond_lock);
+	ct_event_init(&woke);
+	ct_event_init(&wait_again);
+	ct_thread_t *w = start_named(wait_on_c_twice, NULL, "W");
+	ht_wait_parked_on(w, &cond);
+	ct_lock_acquire(&cond_lock);
+	CHECK_EQ(ct_condition_notify(&cond, 1), 1);
+	CHECK_OK(ct_debug_configure("off"));
+	CHECK_OK(ct_lock_release(&cond_lock));
+	CHECK_OK(ct_event_wait(&woke, CT_FOREVER));
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_event_set(&wait_again);
+	ht_wait_parked_on(w, &cond);
+	ct_lock_acquire(&cond_lock);
+	CHECK_RC(ct_lock_acquire_timeout(&held_lock, 0.05), CT_ETIMEDOUT);
+	CHECK_EQ(ct_condition_notify(&cond, 1), 1);
+	CHECK_OK(ct_lock_release(&cond_lock));
+	sh_join(w);
+}
+
 /* A waiter not yet notified waits for a notify, not for the lock: no
  * cycle, and the timed acquire times out. */
 TEST(a_condition_waiter_not_notified_closes_no_cycle)

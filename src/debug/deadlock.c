@@ -518,6 +518,10 @@ static void park_begin(const void *key, int64_t deadline)
 	 * notifier that holds the lock this wait lets go of later, which orders the two (the
 	 * requeued hook). */
 	atomic_store_explicit(&me->parker, &ct__tls_waiter->parker, memory_order_relaxed);
+	/* Relaxed: own record. A notify of this wait comes later (it needs the lock this park
+	 * lets go of after this hook); one from a wait whose end the hooks missed (off then)
+	 * must not count. */
+	atomic_store_explicit(&me->requeued_to, NULL, memory_order_relaxed);
 	static const char sleeping; /* what a sleep waits on */
 	/* A sleep (no key) is a sleep whatever was said before it. */
 	const void *pending = key ? me->pending_obj : NULL;
