@@ -76,10 +76,11 @@ static inline struct dheld_block *ct__dbg_held_more(struct dheld_block *b)
 
 /* Every hold slot of record @p t, as `struct dheld *h`:
  * `DBG_FOR_HELD(t, h) { ... }`. Two loops: leave with return, not break. */
-#define DBG_FOR_HELD(t, h)                                          \
-	for (struct dheld_block *h##_block = &(t)->held; h##_block; \
-	     h##_block = ct__dbg_held_more(h##_block))              \
-		for (struct dheld *h = h##_block->slot; h < h##_block->slot + DBG_HELD_BLOCK; h++)
+#define DBG_FOR_HELD(t, h)                                                                         \
+	for (struct dheld_block *h##_block = &(t)->held; h##_block;                                \
+	     h##_block = ct__dbg_held_more(h##_block))                                             \
+		for (struct dheld * (h) = h##_block->slot; (h) < h##_block->slot + DBG_HELD_BLOCK; \
+		     (h)++)
 
 struct tbuf; /* a thread's trace events (record.c) */
 
