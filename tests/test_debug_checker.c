@@ -210,6 +210,23 @@ TEST(a_notify_of_an_earlier_wait_does_not_count)
 	sh_join(w);
 }
 
+/* A waiter that began its wait while the hooks were off has no record
+ * the notify could mark: nothing is followed, nothing goes wrong. */
+TEST(a_waiter_parked_before_the_hooks_were_on)
+{
+	ct_condition_init(&cond, &cond_lock);
+	ct_thread_t *w = start_named(hold_m_wait_on_c, NULL, "W");
+	ht_wait_parked_on(w, &cond);
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_lock_acquire(&cond_lock);
+	CHECK_EQ(ct_condition_notify(&cond, 1), 1);
+	char *dump = ht_report_text(ct_dump);
+	CHECK_HAS(dump, "No deadlock found.");
+	free(dump);
+	CHECK_OK(ct_lock_release(&cond_lock));
+	sh_join(w);
+}
+
 /* A waiter not yet notified waits for a notify, not for the lock: no
  * cycle, and the timed acquire times out. */
 TEST(a_condition_waiter_not_notified_closes_no_cycle)
@@ -499,6 +516,13 @@ static int acquire_timing_out(void *arg)
 	return 0;
 }
 
+static int acquire_timing_out_on_b(void *arg)
+{
+	(void)arg;
+	CHECK_RC(ct_lock_acquire_timeout(&lock_b, 0.01), CT_ETIMEDOUT);
+	return 0;
+}
+
 static int acquire_stopped(void *arg)
 {
 	(void)arg;
@@ -547,24 +571,146 @@ TEST(profile_counts_waits_that_time_out_and_joins)
 	free(prof);
 }
 
+/* What the profile leaves out: a try that found the lock taken (no wait),
+ * a timed acquire and a join that closed a cycle (no wait either); a
+ * lock only ever waited for in vain has its waits. A join is shown by the
+ * name given to the handle, if any. */
+static int acquire_a(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&lock_a);
+	CHECK_OK(ct_lock_release(&lock_a));
+	return 0;
+}
+
+TEST(profile_leaves_out_what_did_not_wait)
+{
+	ct_lock_acquire(&lock_b); /* before the profile: never counted */
+	CHECK_OK(ct_debug_configure("deadlock,profile=/dev/null"));
+	CHECK_OK(ct_object_set_name(&lock_a, "A"));
+	CHECK_OK(ct_object_set_name(&lock_b, "B"));
+	ct_lock_acquire(&lock_a);
+	sh_join(start_named(acquire_timing_out_on_b, NULL, "U"));
+	CHECK(!ct_lock_try_acquire(&lock_a));
+	CHECK_RC(ct_lock_acquire_timeout(&lock_a, 30), CT_EDEADLK); /* held by this thread */
+	ct_thread_t *t = start_named(acquire_a, NULL, "T");
+	CHECK_OK(ct_object_set_name(t, "the handle"));
+	ht_wait_parked_on(t, &lock_a);
+	CHECK_RC(ct_thread_join(t, 30), CT_EDEADLK);
+	CHECK_OK(ct_lock_release(&lock_a));
+	CHECK_OK(ct_thread_join(t, CT_FOREVER));
+	char *prof = ht_report_text(ct_profile_report);
+	CHECK_HAS(prof, "lock \"A\": 2 acquisitions, 1 contended,");
+	CHECK_HAS(prof, "lock \"B\": 0 acquisitions, 1 contended, 1 timed out,");
+	CHECK_HAS(prof, "thread \"the handle\": 1 waits,");
+	free(prof);
+	ct_thread_release(t);
+	CHECK_OK(ct_lock_release(&lock_b));
+}
+
+/* Waits until @p t has ended (without joining it). */
+static void wait_ended(ct_thread_t *t)
+{
+	while (ct_thread_is_alive(t))
+		CHECK_OK(ct_sleep(0.001)); /* nothing to wait on but the flag */
+}
+
+/* A join without memory for a copy of its thread's name: shown by
+ * address. */
+TEST(profile_join_without_memory_for_the_name)
+{
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	ct_thread_t *t = start_named(do_nothing, NULL, "unnamed");
+	wait_ended(t);
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1); /* the name's copy */
+	CHECK_OK(ct_thread_join(t, CT_FOREVER));
+	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+	ct_thread_release(t);
+	char *prof = ht_report_text(ct_profile_report);
+	CHECK_HAS(prof, "\nthread 0x");
+	CHECK(!strstr(prof, "unnamed"));
+	free(prof);
+}
+
+#define PROFILED 3100 /* more than the 3072 objects profiled */
+
+/* A join once the profile's table is full: counted as lost, as the rest. */
+TEST(profile_join_with_the_table_full)
+{
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	ct_lock_t *locks = calloc(PROFILED, sizeof *locks);
+	CHECK(locks);
+	for (int i = 0; i < PROFILED; i++) {
+		ct_lock_init(&locks[i]);
+		ct_lock_acquire(&locks[i]);
+		CHECK_OK(ct_lock_release(&locks[i]));
+	}
+	sh_join(start_named(do_nothing, NULL, "late"));
+	char *prof = ht_report_text(ct_profile_report);
+	CHECK(!strstr(prof, "late"));
+	CHECK_HAS(prof, "updates for objects beyond the table's room not counted");
+	free(prof);
+	free(locks);
+}
+
+/* Destroyed without memory to keep its name: the profile keeps the entry
+ * as it was (by address), the trace names what it can. */
+TEST(names_of_destroyed_objects_without_memory)
+{
+	char *trace = temp_path("nomem.json");
+	char s[300];
+	snprintf(s, sizeof s, "profile=/dev/null,trace=%s", trace);
+	CHECK_OK(ct_debug_configure(s));
+	ct_lock_t l;
+	ct_lock_init(&l);
+	CHECK_OK(ct_object_set_name(&l, "x"));
+	ct_lock_acquire(&l);
+	CHECK_OK(ct_lock_release(&l));
+	ct__fault_set(CT__FAULT_ALLOC, 0, 1); /* the name's copy */
+	ct_lock_destroy(&l);
+	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+	ct_lock_init(&l);
+	CHECK_OK(ct_object_set_name(&l, "y"));
+	ct_lock_acquire(&l);
+	CHECK_OK(ct_lock_release(&l));
+	ct__fault_set(CT__FAULT_ALLOC, 1, 1); /* the trace's note, after the copy */
+	ct_lock_destroy(&l);
+	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+	char *prof = ht_report_text(ct_profile_report);
+	CHECK_HAS(prof, "lock \"y\": 2 acquisitions"); /* x's entry was not retired */
+	free(prof);
+	CHECK_OK(ct_trace_write(trace));
+	char *json = read_file(trace);
+	CHECK(!strstr(json, "lock \\\"x\\\"") && !strstr(json, "lock \\\"y\\\""));
+	free(json);
+	unlink(trace);
+	free(trace);
+}
+
 /* Two threads set up in turn in the same memory: two entries, each under
  * its own name. */
 TEST(profile_joins_of_two_threads_at_one_address)
 {
 	CHECK_OK(ct_debug_configure("profile=/dev/null"));
 	static ct_thread_t t;
-	const char *names[] = {"one", "two"};
-	for (int i = 0; i < 2; i++) {
+	const char *names[] = {"one", "two", "three"};
+	for (int i = 0; i < 3; i++) {
 		ct_thread_opts o = {0};
 		o.name = names[i];
 		CHECK_OK(ct_thread_init(&t, do_nothing, NULL, &o));
 		CHECK_OK(ct_thread_start(&t));
+		wait_ended(&t);
+		/* The third without memory for its name's copy: counted with the
+		 * entry it finds. */
+		ct__fault_set(CT__FAULT_ALLOC, 0, i == 2);
 		CHECK_OK(ct_thread_join(&t, CT_FOREVER));
+		ct__fault_set(CT__FAULT_ALLOC, 0, 0);
 		ct_thread_destroy(&t);
 	}
 	char *prof = ht_report_text(ct_profile_report);
 	CHECK_HAS(prof, "thread \"one\": 1 waits,");
-	CHECK_HAS(prof, "thread \"two\": 1 waits,");
+	CHECK_HAS(prof, "thread \"two\": 2 waits,");
+	CHECK(!strstr(prof, "three"));
 	free(prof);
 }
 
@@ -595,11 +741,42 @@ TEST(trace_and_profile_name_an_object_destroyed_before)
 	CHECK_EQ(ht_count(json, "\"hold lock \\\"my lock\\\"\""), 1);
 	CHECK_EQ(ht_count(json, "\"hold lock 0x"), 1);
 	free(json);
-	unlink(trace);
-	free(trace);
 	char *prof = ht_report_text(ct_profile_report);
 	CHECK_HAS(prof, "lock \"my lock\": 1 acquisitions");
 	CHECK_HAS(prof, "\nlock 0x");
 	free(prof);
+	/* The second lock named and destroyed too: each span by its own
+	 * lock's name, each lock its own entry. */
+	CHECK_OK(ct_object_set_name(&l, "second"));
 	ct_lock_destroy(&l);
+	CHECK_OK(ct_trace_write(trace));
+	json = read_file(trace);
+	CHECK_EQ(ht_count(json, "\"hold lock \\\"my lock\\\"\""), 1);
+	CHECK_EQ(ht_count(json, "\"hold lock \\\"second\\\"\""), 1);
+	free(json);
+	unlink(trace);
+	free(trace);
+	prof = ht_report_text(ct_profile_report);
+	CHECK_HAS(prof, "lock \"my lock\": 1 acquisitions");
+	CHECK_HAS(prof, "lock \"second\": 1 acquisitions");
+	free(prof);
+}
+
+/* A named object destroyed before the profile has a table, or without an
+ * entry in it: nothing to keep. */
+TEST(destroying_a_named_object_the_profile_never_saw)
+{
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	ct_lock_t l;
+	ct_lock_init(&l);
+	CHECK_OK(ct_object_set_name(&l, "unseen"));
+	ct_lock_destroy(&l); /* no table yet */
+	ct_lock_acquire(&lock_a);
+	CHECK_OK(ct_lock_release(&lock_a));
+	ct_lock_init(&l);
+	CHECK_OK(ct_object_set_name(&l, "unseen"));
+	ct_lock_destroy(&l); /* a table, no entry */
+	char *prof = ht_report_text(ct_profile_report);
+	CHECK(!strstr(prof, "unseen"));
+	free(prof);
 }

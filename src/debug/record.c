@@ -49,29 +49,36 @@ static struct {
 	uint64_t lost; /* updates for objects beyond the table's room */
 } prof = {.lock = CT__RAWLOCK_INIT};
 
+/* The slot of @p obj's live entry, or the empty slot that ends its
+ * search. At most 3/4 of the slots are used: an empty slot ends every
+ * search. A retired entry keeps its slot; the search goes on past it.
+ * Under prof.lock, with the table made. */
+static struct prof *prof_slot(const void *obj)
+{
+	uint64_t h = (uint64_t)(uintptr_t)obj * UINT64_C(0x9E3779B97F4A7C15);
+	for (unsigned i = (unsigned)(h >> (64 - PROF_LOG2));; i = (i + 1) & (PROF_SLOTS - 1)) {
+		struct prof *p = &prof.table[i];
+		if ((p->obj == obj && !p->retired) || !p->obj)
+			return p;
+	}
+}
+
 /* The entry of @p obj, made if needed; NULL when full. Under prof.lock. */
 static struct prof *prof_entry(const void *obj, unsigned kind)
 {
 	if (!prof.table && !(prof.table = ct__dbg_alloc(PROF_SLOTS * sizeof *prof.table)))
 		return NULL;
-	uint64_t h = (uint64_t)(uintptr_t)obj * UINT64_C(0x9E3779B97F4A7C15);
-	/* At most 3/4 of the slots are used: an empty slot ends every search.
-	 * A retired entry keeps its slot; the search goes on past it. */
-	for (unsigned i = (unsigned)(h >> (64 - PROF_LOG2));; i = (i + 1) & (PROF_SLOTS - 1)) {
-		struct prof *p = &prof.table[i];
-		if (p->obj == obj && !p->retired)
-			return p;
-		if (!p->obj) {
-			if (prof.used >= PROF_SLOTS * 3 / 4) {
-				prof.lost++;
-				return NULL;
-			}
-			prof.used++;
-			p->obj = obj;
-			p->kind = kind;
-			return p;
-		}
+	struct prof *p = prof_slot(obj);
+	if (p->obj)
+		return p;
+	if (prof.used >= PROF_SLOTS * 3 / 4) {
+		prof.lost++;
+		return NULL;
 	}
+	prof.used++;
+	p->obj = obj;
+	p->kind = kind;
+	return p;
 }
 
 static struct ct__rawlock interned_lock = CT__RAWLOCK_INIT, gone_lock = CT__RAWLOCK_INIT;
@@ -143,7 +150,8 @@ void ct__dbg_profile_joined(const void *handle, const char *thread, int64_t wait
 	ct__rawlock_lock(&prof.lock);
 	struct prof *p = prof_entry(handle, CT__OBJ_THREAD);
 	/* Another thread's handle at the address of one joined before: an
-	 * entry of its own. */
+	 * entry of its own. (Interned: one name, one pointer. Without memory
+	 * for the copy, the join counts where it finds itself.) */
 	if (p && p->name && kept && p->name != kept) {
 		p->retired = true;
 		p = prof_entry(handle, CT__OBJ_THREAD);
@@ -161,17 +169,10 @@ void ct__dbg_profile_joined(const void *handle, const char *thread, int64_t wait
 static void profile_retire(const void *obj, const char *name)
 {
 	ct__rawlock_lock(&prof.lock);
-	if (prof.table) {
-		uint64_t h = (uint64_t)(uintptr_t)obj * UINT64_C(0x9E3779B97F4A7C15);
-		for (unsigned i = (unsigned)(h >> (64 - PROF_LOG2)); prof.table[i].obj;
-		     i = (i + 1) & (PROF_SLOTS - 1)) {
-			struct prof *p = &prof.table[i];
-			if (p->obj == obj && !p->retired) {
-				p->name = name;
-				p->retired = true;
-				break;
-			}
-		}
+	struct prof *p = prof.table ? prof_slot(obj) : NULL;
+	if (p && p->obj) {
+		p->name = name;
+		p->retired = true;
 	}
 	ct__rawlock_unlock(&prof.lock);
 }
@@ -481,17 +482,15 @@ void ct__dbg_name_dropped(const void *obj, const char *name)
 	}
 }
 
-/* The name of @p obj, destroyed since @p when, at that time; or NULL. */
+/* The name of @p obj, destroyed since @p when, at that time; or NULL. The
+ * list is newest first: the last match is the first destroy since then. */
 static const char *name_then(const void *obj, int64_t when)
 {
 	const char *name = NULL;
-	int64_t first = INT64_MAX;
 	ct__rawlock_lock(&gone_lock);
 	for (struct gone *g = gone; g; g = g->next)
-		if (g->obj == obj && g->until >= when && g->until < first) {
-			first = g->until;
+		if (g->obj == obj && g->until >= when)
 			name = g->name;
-		}
 	ct__rawlock_unlock(&gone_lock);
 	return name;
 }
