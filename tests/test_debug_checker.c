@@ -33,6 +33,28 @@ static ct_thread_t *start_named(ct_target_fn fn, void *arg, const char *name)
 	return t;
 }
 
+/* Turns the profile and the trace (to a fresh file, whose path it
+ * returns) on. */
+static char *trace_and_profile(const char *name)
+{
+	char *trace = temp_path(name);
+	char s[300];
+	snprintf(s, sizeof s, "profile=/dev/null,trace=%s", trace);
+	CHECK_OK(ct_debug_configure(s));
+	return trace;
+}
+
+/* Makes @p l a lock named @p name and holds it long enough for a span
+ * (a ct_sleep of 1 ms: at least 10 µs). */
+static void named_lock_held(ct_lock_t *l, const char *name)
+{
+	ct_lock_init(l);
+	CHECK_OK(ct_object_set_name(l, name));
+	ct_lock_acquire(l);
+	CHECK_OK(ct_sleep(0.001));
+	CHECK_OK(ct_lock_release(l));
+}
+
 /* ---- a cycle through a condition's lock taken back ---------------------- */
 
 static ct_lock_t cond_lock = CT_LOCK_INIT, held_lock = CT_LOCK_INIT;
@@ -146,6 +168,30 @@ TEST(dump_shows_a_cycle_through_a_condition)
 	free(logged(cond_log));
 }
 
+/* With L held: notifies @p w, which waits on C; the dump finds no cycle;
+ * lets @p w end. */
+static void notify_and_find_no_cycle(ct_thread_t *w)
+{
+	CHECK_EQ(ct_condition_notify(&cond, 1), 1);
+	char *dump = ht_report_text(ct_dump);
+	CHECK_HAS(dump, "No deadlock found.");
+	free(dump);
+	CHECK_OK(ct_lock_release(&cond_lock));
+	sh_join(w);
+}
+
+/* Once @p w waits on C (not notified), takes L and asks for M, which @p w
+ * holds: no cycle, the wait times out. Then lets @p w end. */
+static void no_cycle_until_notified(ct_thread_t *w)
+{
+	ht_wait_parked_on(w, &cond);
+	ct_lock_acquire(&cond_lock);
+	CHECK_RC(ct_lock_acquire_timeout(&held_lock, 0.05), CT_ETIMEDOUT);
+	CHECK_EQ(ct_condition_notify(&cond, 1), 1);
+	CHECK_OK(ct_lock_release(&cond_lock));
+	sh_join(w);
+}
+
 /* A notified waiter whose lock was taken while the hooks were off: its
  * holder is not known, and the walk stops there. */
 TEST(a_notified_waiter_whose_lock_holder_is_not_known)
@@ -158,12 +204,7 @@ TEST(a_notified_waiter_whose_lock_holder_is_not_known)
 	CHECK_OK(ct_debug_configure("off"));
 	ct_lock_acquire(&cond_lock); /* not recorded */
 	CHECK_OK(ct_debug_configure("deadlock"));
-	CHECK_EQ(ct_condition_notify(&cond, 1), 1);
-	char *dump = ht_report_text(ct_dump);
-	CHECK_HAS(dump, "No deadlock found.");
-	free(dump);
-	CHECK_OK(ct_lock_release(&cond_lock));
-	sh_join(w);
+	notify_and_find_no_cycle(w);
 }
 
 static ct_event_t woke, wait_again;
@@ -202,12 +243,7 @@ TEST(a_notify_of_an_earlier_wait_does_not_count)
 	CHECK_OK(ct_event_wait(&woke, CT_FOREVER));
 	CHECK_OK(ct_debug_configure("deadlock"));
 	ct_event_set(&wait_again);
-	ht_wait_parked_on(w, &cond);
-	ct_lock_acquire(&cond_lock);
-	CHECK_RC(ct_lock_acquire_timeout(&held_lock, 0.05), CT_ETIMEDOUT);
-	CHECK_EQ(ct_condition_notify(&cond, 1), 1);
-	CHECK_OK(ct_lock_release(&cond_lock));
-	sh_join(w);
+	no_cycle_until_notified(w);
 }
 
 /* A waiter that began its wait while the hooks were off has no record
@@ -219,12 +255,7 @@ TEST(a_waiter_parked_before_the_hooks_were_on)
 	ht_wait_parked_on(w, &cond);
 	CHECK_OK(ct_debug_configure("deadlock"));
 	ct_lock_acquire(&cond_lock);
-	CHECK_EQ(ct_condition_notify(&cond, 1), 1);
-	char *dump = ht_report_text(ct_dump);
-	CHECK_HAS(dump, "No deadlock found.");
-	free(dump);
-	CHECK_OK(ct_lock_release(&cond_lock));
-	sh_join(w);
+	notify_and_find_no_cycle(w);
 }
 
 /* A waiter not yet notified waits for a notify, not for the lock: no
@@ -234,12 +265,7 @@ TEST(a_condition_waiter_not_notified_closes_no_cycle)
 	char *log = configure_logged("deadlock", "cond2.log");
 	ct_condition_init(&cond, &cond_lock);
 	ct_thread_t *w = start_named(hold_m_wait_on_c, NULL, "W");
-	ht_wait_parked_on(w, &cond);
-	ct_lock_acquire(&cond_lock);
-	CHECK_RC(ct_lock_acquire_timeout(&held_lock, 0.05), CT_ETIMEDOUT);
-	CHECK_EQ(ct_condition_notify(&cond, 1), 1);
-	CHECK_OK(ct_lock_release(&cond_lock));
-	sh_join(w);
+	no_cycle_until_notified(w);
 	char *text = logged(log);
 	CHECK(!strstr(text, "cycle"));
 	free(text);
@@ -477,10 +503,7 @@ static double number_after(const char *text, const char *line, const char *key)
  * ct_sleep of 1 ms, far less. */
 TEST(rwlock_writer_hold_begins_when_the_readers_are_gone)
 {
-	char *trace = temp_path("rw.json");
-	char s[300];
-	snprintf(s, sizeof s, "profile=/dev/null,trace=%s", trace);
-	CHECK_OK(ct_debug_configure(s));
+	char *trace = trace_and_profile("rw.json");
 	CHECK_OK(ct_object_set_name(&rw, "W"));
 	ct_event_init(&reader_in);
 	ct_thread_t *r = start_named(read_a_while, NULL, "R");
@@ -657,22 +680,13 @@ TEST(profile_join_with_the_table_full)
  * as it was (by address), the trace names what it can. */
 TEST(names_of_destroyed_objects_without_memory)
 {
-	char *trace = temp_path("nomem.json");
-	char s[300];
-	snprintf(s, sizeof s, "profile=/dev/null,trace=%s", trace);
-	CHECK_OK(ct_debug_configure(s));
+	char *trace = trace_and_profile("nomem.json");
 	ct_lock_t l;
-	ct_lock_init(&l);
-	CHECK_OK(ct_object_set_name(&l, "x"));
-	ct_lock_acquire(&l);
-	CHECK_OK(ct_lock_release(&l));
+	named_lock_held(&l, "x");
 	ct__fault_set(CT__FAULT_ALLOC, 0, 1); /* the name's copy */
 	ct_lock_destroy(&l);
 	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
-	ct_lock_init(&l);
-	CHECK_OK(ct_object_set_name(&l, "y"));
-	ct_lock_acquire(&l);
-	CHECK_OK(ct_lock_release(&l));
+	named_lock_held(&l, "y");
 	ct__fault_set(CT__FAULT_ALLOC, 1, 1); /* the trace's note, after the copy */
 	ct_lock_destroy(&l);
 	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
@@ -720,16 +734,9 @@ TEST(profile_joins_of_two_threads_at_one_address)
  * object at the same address is not given the old one's name. */
 TEST(trace_and_profile_name_an_object_destroyed_before)
 {
-	char *trace = temp_path("names.json");
-	char s[300];
-	snprintf(s, sizeof s, "profile=/dev/null,trace=%s", trace);
-	CHECK_OK(ct_debug_configure(s));
+	char *trace = trace_and_profile("names.json");
 	ct_lock_t l;
-	ct_lock_init(&l);
-	CHECK_OK(ct_object_set_name(&l, "my lock"));
-	ct_lock_acquire(&l);
-	CHECK_OK(ct_sleep(0.001)); /* a hold long enough to be a span */
-	CHECK_OK(ct_lock_release(&l));
+	named_lock_held(&l, "my lock");
 	ct_lock_destroy(&l);
 	CHECK_EQ(ct_object_get_name(&l, NULL, 0), 0); /* forgotten for lookups */
 	ct_lock_init(&l);			      /* another lock, same address */
