@@ -32,13 +32,14 @@ extern "C" {
  *   aborts the process; a thread acquiring a Lock it already holds is the
  *   cycle of one. A thread notified on a Condition waits to take its lock
  *   back, and a cycle may run through that wait. Every lock a thread holds
- *   is followed, however many. A cycle in which another thread's wait has
- *   a deadline (a timed acquire or join) is not a certain deadlock, since
- *   that wait will end: a plain acquire closing it reports it once, naming
- *   that wait, and keeps waiting; a timed one still returns CT_EDEADLK (a
- *   notified Condition's waiter takes its lock back whatever its timeout:
- *   that wait has no deadline). `deadlock=report` reports and keeps
- *   waiting instead.
+ *   is followed, however many (a hold with no memory left to record it is
+ *   not, and that is reported once). A cycle in which another thread's
+ *   wait has a deadline (a timed acquire or join) is not a certain
+ *   deadlock, since that wait will end: a plain acquire closing it reports
+ *   it once, naming that wait, and keeps waiting; a timed one still
+ *   returns CT_EDEADLK (a notified Condition's waiter takes its lock back
+ *   whatever its timeout: that wait has no deadline). `deadlock=report`
+ *   reports and keeps waiting instead.
  * - `dump=SIGQUIT` (any signal name, with or without `SIG`, or a number): a
  *   thread dump (ct_dump()) on that signal. The handler only wakes a
  *   dumper thread; the dump is written there. It turns on the recording

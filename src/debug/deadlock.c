@@ -324,9 +324,8 @@ static void report_outcome(FILE *out, const struct cycle_step *breaker, bool tim
 		ct__dbg_describe(breaker->obj, breaker->kind, what, sizeof what);
 		ct__dbg_thread_name(breaker->t, who);
 		fprintf(out,
-			"cthreading: not a certain deadlock: the timed wait of thread \"%s\" for "
-			"%s "
-			"will break it; the thread keeps waiting\n",
+			"cthreading: not a certain deadlock: the timed wait of thread \"%s\" "
+			"for %s will break it; the thread keeps waiting\n",
 			who, what);
 	} else if (abort_after) {
 		fprintf(out, "cthreading: aborting (CTHREADING=deadlock=report reports and keeps "
