@@ -15,25 +15,8 @@
 #include "cthreading/rlock.h"
 #include "cthreading/semaphore.h"
 #include "cthreading/thread.h"
+#include "debug_helpers.h"
 #include "sync_helpers.h"
-
-/* Polls ct_dump() until it shows @p needle (the thread gets to its wait
- * on its own time); fails after 30 s with the last dump. */
-static void dump_until(const char *needle)
-{
-	double limit = ht_now() + 30;
-	for (;;) {
-		char *buf = ht_report_text(ct_dump);
-		bool found = strstr(buf, needle) != NULL;
-		if (!found && ht_now() > limit)
-			ht_fail(__FILE__, __LINE__, "the dump never showed \"%s\":\n%s", needle,
-				buf);
-		free(buf);
-		if (found)
-			return;
-		CHECK_OK(ct_sleep(0));
-	}
-}
 
 static ct_latch_t latch;
 
