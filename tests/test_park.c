@@ -730,8 +730,6 @@ TEST(a_wait_ended_by_a_waker_that_slept_before_it_began_shrinks_the_spin_budget)
 	pk_join(relay);
 }
 
-/* ---- fork ------------------------------------------------------------------ */
-
 /* ---- how long wake-ups take (core/spin.c) -------------------------------- */
 
 static bool parker_asleep(pk_thread *t)
@@ -749,21 +747,11 @@ TEST(a_wake_from_sleep_is_timed)
 	key_waiter(&w, &key, NULL, NULL, CT__PARK_NO_SPIN);
 	while (!parker_asleep(w.t))
 		sched_yield();
-	atomic_store(&ct__wake_ns, 0);
+	atomic_store(&ct__wake.ns, 0);
 	CHECK_EQ(ct__unpark_n(&key, 1, CT__TOKEN_NORMAL), 1);
 	finish(&w);
 	CHECK_EQ(w.rc, CT__PARK_UNPARKED);
-	CHECK(atomic_load(&ct__wake_ns) > 0);
-}
-
-/* A sleep that ends by its deadline says nothing of wake-ups. */
-TEST(a_sleep_that_times_out_is_not_timed)
-{
-	atomic_store(&ct__wake_ns, 0);
-	int key;
-	uintptr_t token;
-	CHECK_EQ(ct__park(&key, &no_ops, NULL, in_ms(5), CT__PARK_NO_SPIN, &token), CT_ETIMEDOUT);
-	CHECK_EQ(atomic_load(&ct__wake_ns), 0);
+	CHECK(atomic_load(&ct__wake.ns) > 0);
 }
 
 /* The average moves an eighth of the way to each wake-up, a wake-up
@@ -771,20 +759,76 @@ TEST(a_sleep_that_times_out_is_not_timed)
  * the average, never less than the short one. */
 TEST(the_wake_up_average_and_the_long_spin)
 {
-	atomic_store(&ct__wake_ns, 0);
+	atomic_store(&ct__wake.ns, 0);
 	ct__wake_seen(8000);
-	CHECK_EQ(atomic_load(&ct__wake_ns), 1000);
+	CHECK_EQ(atomic_load(&ct__wake.ns), 1000);
 	ct__wake_seen(-5); /* a clock read on another CPU, a little behind */
-	CHECK_EQ(atomic_load(&ct__wake_ns), 1000);
+	CHECK_EQ(atomic_load(&ct__wake.ns), 1000);
 	CHECK_EQ(ct__spin_wake_rounds(), ct__spin_limit);
 	for (int i = 0; i < 200; i++)
 		ct__wake_seen(1000 * CT__SPIN_MAX_NS);
-	int64_t avg = atomic_load(&ct__wake_ns);
+	int64_t avg = atomic_load(&ct__wake.ns);
 	CHECK(avg <= CT__SPIN_MAX_NS && avg > CT__SPIN_MAX_NS - 8);
 	CHECK_EQ(ct__spin_wake_rounds(),
 		 (unsigned)((uint64_t)ct__spin_limit * (uint64_t)avg / CT__SPIN_NS));
-	atomic_store(&ct__wake_ns, 0);
+	atomic_store(&ct__wake.ns, 0);
 }
+
+/* Never done: a long spin that cannot pay. */
+static bool never(const void *ctx)
+{
+	(void)ctx;
+	return false;
+}
+
+static bool always(const void *ctx)
+{
+	(void)ctx;
+	return true;
+}
+
+/* The long spin's budget: up to a wake-up's worth while waits end within
+ * it, halved down to the short spin's limit by waits that outlast it, and
+ * grown back by a wait a full long spin would have caught. */
+TEST(the_long_spin_budget_learns_from_whole_waits)
+{
+	struct ct__waiter *w = ct__waiter_self();
+	int64_t began;
+	if (ct__spin_limit == 0) {
+		CHECK(!ct__spin_wake_until(never, NULL, &began));
+		CHECK_EQ(began, 0); /* one CPU: never spins */
+		return;
+	}
+	atomic_store(&ct__wake.ns, 4 * CT__SPIN_NS);
+	unsigned limit = ct__spin_wake_rounds();
+	CHECK_EQ(limit, 4 * ct__spin_limit);
+	CHECK(ct__spin_wake_until(always, NULL, &began));
+	CHECK_EQ(began, 0); /* done at once: no spin */
+	CHECK(!ct__spin_wake_until(never, NULL, &began));
+	CHECK(began != 0);
+	CHECK_EQ(w->long_spin, limit); /* the first long spin: a whole wake-up's worth */
+	/* Waits far longer than a wake-up: down to the short spin. */
+	for (int i = 0; i < 8; i++) {
+		CHECK(!ct__spin_wake_until(never, NULL, &began));
+		CHECK(began != 0);
+		ct__spin_wake_lesson(began - 1000 * (int64_t)CT__SPIN_MAX_NS);
+	}
+	CHECK_EQ(w->long_spin, ct__spin_limit);
+	/* A wait a full long spin would have caught (it began just now). */
+	ct__spin_wake_lesson(ct__now_ns());
+	CHECK_EQ(w->long_spin, 2 * ct__spin_limit);
+	ct__spin_wake_lesson(0); /* no spin: nothing to learn */
+	CHECK_EQ(w->long_spin, 2 * ct__spin_limit);
+	/* A thread that must not spin (it holds a GIL) does not. */
+	int held;
+	w->holds = &held;
+	CHECK(!ct__spin_wake_until(never, NULL, &began));
+	CHECK_EQ(began, 0);
+	w->holds = NULL;
+	atomic_store(&ct__wake.ns, 0);
+}
+
+/* ---- fork ------------------------------------------------------------------ */
 
 /* A thread parked with a note on its record when the process forks. */
 struct noted {

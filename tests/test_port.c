@@ -1,10 +1,13 @@
 /* What differs between the platforms the library runs on (docs/
  * architecture.md, "Platforms"): a 32-bit time_t and long, 64-bit values
- * that need two words, x87's double precision. Every case runs in every
+ * that need two words, x87's double precision, the CPUs a process may use
+ * (its affinity mask). Every case runs in every
  * build; on x86-64 they pin down what the 32-bit builds must also do. */
 #include <float.h>
 #include <limits.h>
 #include <math.h>
+#include <sched.h>
+#include <stdlib.h>
 
 #include "core/internal.h"
 #include "ht_internal.h"
@@ -198,4 +201,24 @@ TEST(gil_64bit_values)
 	CHECK(st.acquisitions >= 2000); /* a yield that hands over counts again */
 	CHECK(st.switches <= st.acquisitions);
 	CHECK(st.longest_wait_ns <= st.total_wait_ns);
+}
+
+/* A process held to one CPU (its affinity mask) never spins: the thread
+ * it waits for cannot run meanwhile. The library reads the mask when it
+ * is loaded: a program started held to one CPU says what it found. */
+TEST(a_process_held_to_one_cpu_never_spins)
+{
+	cpu_set_t all, one;
+	CHECK_EQ(sched_getaffinity(0, sizeof all, &all), 0);
+	CPU_ZERO(&one);
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &all)) {
+			CPU_SET(c, &one);
+			break;
+		}
+	CHECK_EQ(sched_setaffinity(0, sizeof one, &one), 0);
+	char *out = ht_run_program(CT_TEST_PROGRAMS, "spin_policy");
+	CHECK_EQ(sched_setaffinity(0, sizeof all, &all), 0);
+	CHECK_STR(out, "cpus 1, spin limit 0\n");
+	free(out);
 }

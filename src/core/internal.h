@@ -6,6 +6,7 @@
 #ifndef CT_INTERNAL_H
 #define CT_INTERNAL_H
 
+#include <stdalign.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -87,8 +88,9 @@ static inline void ct__cpu_relax(void)
 #endif
 }
 
-/* How many relax iterations a waiter may spin before it parks: 0 on a
- * single-CPU machine, where the thread it waits for cannot run meanwhile. */
+/* How many relax iterations a waiter may spin before it parks: 0 where
+ * the process may run on one CPU only, as the thread it waits for cannot
+ * run meanwhile. */
 extern unsigned ct__spin_limit;
 
 /* The time that limit is calibrated to at load: about as long as a futex
@@ -96,15 +98,22 @@ extern unsigned ct__spin_limit;
  * it costs no syscall on either side. */
 #define CT__SPIN_NS 5000
 
-/* The CPUs online when the library was loaded (1 where unknown). */
+/* The CPUs the process may run on (its affinity mask, else the CPUs
+ * online), as the library found them when it was loaded. */
 extern unsigned ct__cpus;
 
 /* The longest a wake-up counts for (core/spin.c): 50 us. */
 #define CT__SPIN_MAX_NS 50000
 
 /* The running average of how long a woken thread took to run again
- * (core/spin.c), fed by the parkers; 0 until one slept. */
-extern _Atomic int64_t ct__wake_ns;
+ * (core/spin.c), fed by the parkers; 0 until one slept. On a cache line
+ * of its own: every wake-up from a sleep may write it, and the globals
+ * beside it (the spin limit, fork's gate) are read on every wait. */
+struct ct__wake_avg {
+	alignas(64) _Atomic int64_t ns;
+	char pad[64 - sizeof(int64_t)];
+};
+extern struct ct__wake_avg ct__wake;
 void ct__wake_seen(int64_t ns);
 
 /* The rounds of a spin as long as a wake-up takes on this machine, at

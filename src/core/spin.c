@@ -11,34 +11,54 @@
  * ct__spin_budget).
  *
  * A second measure, taken while the program runs: how long a sleeping
- * thread takes to run again once woken (ct__wake_ns). On one 2-CPU VM it
+ * thread takes to run again once woken (ct__wake.ns). On one 2-CPU VM it
  * ranged from about 1 us to beyond 50 us from one run to the next,
  * depending on where the threads ran.
  * A thread with nothing else to do that waits for something it cannot
  * see coming (an idle worker of a pool waiting for the next task, a map's
- * caller waiting for its items) spins as long as a wake-up takes there,
- * and no longer (ct__spin_wake_rounds): if the wait ends within that,
- * sleeping would have cost more than the spin; if not, the spin cost at
- * most what the sleep did, so the wait costs at most twice the best
- * choice made knowing the future (the classic bound for spin-then-block).
+ * caller waiting for its items) may spin up to as long as a wake-up takes
+ * there (ct__spin_wake_rounds): if the wait ends within that, sleeping
+ * would have cost it more than the spin; if not, the spin cost at most
+ * what the sleep did (the classic bound for spin-then-block). That bound
+ * counts the waiter's time, not the CPU's: each thread's long spin is a
+ * budget that shrinks, down to the short spin, while its waits outlast
+ * it (park/waiter.h, ct__spin_wake_until), so a thread whose waits are
+ * long burns no more than it did with the short spin.
+ *
+ * "CPUs" are the ones the process may run on (its affinity mask, as
+ * taskset sets it), not the machine's: a process held to one CPU never
+ * spins, since the thread it waits for cannot run meanwhile.
  */
+#include <sched.h>
+#include <stdalign.h>
 #include <unistd.h>
 
 #include "core/internal.h"
 
 unsigned ct__spin_limit;
 unsigned ct__cpus = 1;
-_Atomic int64_t ct__wake_ns;
+struct ct__wake_avg ct__wake;
+
+/* The CPUs this process may run on: its affinity mask where the system
+ * has one, else the CPUs online. */
+static long usable_cpus(void)
+{
+#ifdef CPU_COUNT
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof set, &set) == 0)
+		return CPU_COUNT(&set);
+#endif
+	/* GCOVR_EXCL_START: a kernel that refuses sched_getaffinity() on the calling process */
+	return sysconf(_SC_NPROCESSORS_ONLN);
+	/* GCOVR_EXCL_STOP */
+}
 
 static unsigned calibrate_spin(void)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	long cpus = usable_cpus();
 	ct__cpus = cpus > 1 ? (unsigned)cpus : 1;
-	/* GCOVR_EXCL_BR_START: one CPU only: the spin policy of a single-CPU machine (the test
-	 * machines have two or more) */
-	if (cpus == 1)
+	if (cpus <= 1)
 		return 0;
-	/* GCOVR_EXCL_BR_STOP */
 	enum { PROBE = 256 };
 	int64_t t0 = ct__now_ns();
 	for (int i = 0; i < PROBE; i++)
@@ -73,15 +93,17 @@ void ct__wake_seen(int64_t ns)
 	/* Relaxed, and racy on purpose: a running average over 8 wake-ups;
 	 * two threads updating it at once lose one sample, which an
 	 * average can afford. */
-	int64_t avg = atomic_load_explicit(&ct__wake_ns, memory_order_relaxed);
-	/* Relaxed: as the load; the value is a hint nothing else depends on. */
-	atomic_store_explicit(&ct__wake_ns, avg + (ns - avg) / 8, memory_order_relaxed);
+	int64_t avg = atomic_load_explicit(&ct__wake.ns, memory_order_relaxed);
+	int64_t next = avg + (ns - avg) / 8;
+	if (next != avg)
+		/* Relaxed: as the load; the value is a hint nothing else depends on. */
+		atomic_store_explicit(&ct__wake.ns, next, memory_order_relaxed);
 }
 
 unsigned ct__spin_wake_rounds(void)
 {
 	/* Relaxed: a hint, read whole. */
-	int64_t ns = atomic_load_explicit(&ct__wake_ns, memory_order_relaxed);
+	int64_t ns = atomic_load_explicit(&ct__wake.ns, memory_order_relaxed);
 	if (ns <= CT__SPIN_NS)
 		return ct__spin_limit;
 	return (unsigned)((uint64_t)ct__spin_limit * (uint64_t)ns / CT__SPIN_NS);

@@ -499,20 +499,19 @@ static void idle_wait(struct worker *me)
 	/* The spin looks at the counts only: a look at the rings, whose
 	 * owners take from them with a compare-and-swap each, would pull
 	 * their lines; a ring's work is found at the park (may_sleep()
-	 * looks), within a spin. In a pool smaller than the machine, while
-	 * the busy workers leave a CPU free, it lasts as long as a wake-up:
-	 * work that comes within it would have waited that long for a
-	 * sleeper (one worker mapping over 1000 items, the caller on the
-	 * other CPU of a 2-CPU VM whose wake-ups took up to 50 us: 33 ns an
-	 * item, 90 with the short spin, medians of 9 runs). Elsewhere the
-	 * spin would take a CPU from a worker or from the thread that
-	 * submits (two workers on those 2 CPUs: 74 ns an item, 67 with the short
-	 * spin): the short spin then, which shrinks where it does not pay. */
-	/* Relaxed: a hint that only sets the spin's length. */
-	bool long_spin = ct__executor_smaller_than_machine(ex) &&
-			 atomic_load_explicit(&ex->busy, memory_order_relaxed) < ct__cpus;
-	if (me->spinning && (long_spin ? ct__spin_wake_until(work_or_closed, ex)
-				       : ct__spin_until(work_or_closed, ex)))
+	 * looks), within a spin. In a pool smaller than the machine, whose
+	 * busy workers leave a CPU free, it is the long spin, up to as long
+	 * as a wake-up: work that comes within it would have waited that long
+	 * for a sleeper (one worker mapping over 1000 items, the caller on
+	 * the other CPU of a 2-CPU VM whose wake-ups took up to 50 us: 33 ns
+	 * an item, 90 with the short spin, medians of 9 runs). In a larger
+	 * pool it would take a CPU from a worker or from the thread that
+	 * submits (two workers on those 2 CPUs: 74 ns an item, 67 with the
+	 * short spin): the short spin there. */
+	int64_t began = 0;
+	if (me->spinning &&
+	    (ct__executor_smaller_than_machine(ex) ? ct__spin_wake_until(work_or_closed, ex, &began)
+						   : ct__spin_until(work_or_closed, ex)))
 		return;
 	uintptr_t token;
 	/* Not interruptible: a stop request for a worker must not make it
@@ -521,6 +520,7 @@ static void idle_wait(struct worker *me)
 	if (ct__park(&ex->sleepers, &idle_ops, me, CT__NO_DEADLINE, CT__PARK_NO_SPIN, &token) ==
 	    CT__PARK_UNPARKED)
 		me->spinning = true;
+	ct__spin_wake_lesson(began);
 }
 
 /* More than one entry went into the worker's ring: if nobody is awake to

@@ -91,7 +91,6 @@ struct map_job {
 	ct_task_fn fn;
 	size_t n;
 	size_t stride; /* ITEM_SHARED or ITEM_ALONE */
-	uint32_t nhelpers;
 	struct map_helper *helpers;
 	alignas(64) unsigned char items[];
 };
@@ -245,7 +244,6 @@ static struct map_job *job_new(ct_task_fn fn, void *const *args, size_t n, uint3
 	if (!job)
 		return NULL;
 	job->stride = stride;
-	job->nhelpers = helpers;
 	atomic_init(&job->refs, 1 + helpers);
 	atomic_init(&job->settled, 0);
 	atomic_init(&job->failed, false);
@@ -305,26 +303,41 @@ static void give_up(struct map_job *job, size_t i, int why, void **results, int 
 	}
 }
 
+struct watch {
+	struct map_job *job;
+	struct ct__waiter *self;
+};
+
+/* The caller's long spin ends when the map does, an item fails, or a stop
+ * is requested. */
 static bool map_over(const void *ctx)
 {
-	const struct map_job *job = ctx;
-	/* Relaxed: only decide when to stop spinning; await_items() reads them again. */
-	return atomic_load_explicit(&job->settled, memory_order_relaxed) == job->n ||
-	       atomic_load_explicit(&job->failed, memory_order_relaxed);
+	const struct watch *w = ctx;
+	/* Relaxed: only decide when to stop spinning; await_items() and the park after it read
+	 * them again. */
+	return atomic_load_explicit(&w->job->settled, memory_order_relaxed) == w->job->n ||
+	       atomic_load_explicit(&w->job->failed, memory_order_relaxed) ||
+	       atomic_load_explicit(&w->self->stop, memory_order_relaxed);
 }
 
-/* Where the map's helpers leave a CPU free, the caller spins before it
- * sleeps, as long as a wake-up takes: the map often ends within it, and
- * then the last helper skips the wake-up's system call and the caller the
- * sleep's. With the idle worker's long spin (executor.c, idle_wait()),
- * one worker mapping over 1000 items on the other CPU of a 2-CPU VM whose
- * wake-ups took up to 50 us: 33 ns an item, 90 without either (medians
- * of 9 runs). Where the helpers take every CPU, the spin would take one
- * from them (two workers there: 94 ns an item, 67 without it). */
-static void watch_items(struct map_job *job, struct ct__executor *ex)
+/* In a pool smaller than the machine, whose helpers leave a CPU free, the
+ * caller spins before it sleeps (the long spin, ct__spin_wake_until): the
+ * map often ends within it, and then the last helper skips the wake-up's
+ * system call and the caller the sleep's. With the idle worker's long
+ * spin (executor.c, idle_wait()), one worker mapping over 1000 items on
+ * the other CPU of a 2-CPU VM whose wake-ups took up to 50 us: 33 ns an
+ * item, 90 without either (medians of 9 runs). In a larger pool the spin
+ * would take a CPU from the helpers (two workers there: 94 ns an item, 67
+ * without it). Not when the deadline is nearer than the longest spin,
+ * which must not delay a timeout. Returns when the spin began, for the
+ * lesson of ct__spin_wake_lesson() (0: none). */
+static int64_t watch_items(struct map_job *job, struct ct__executor *ex, int64_t deadline)
 {
-	if (job->nhelpers < ct__cpus && ct__executor_smaller_than_machine(ex))
-		ct__spin_wake_until(map_over, job);
+	int64_t began = 0;
+	if (ct__executor_smaller_than_machine(ex) &&
+	    (deadline == CT__NO_DEADLINE || deadline - ct__now_ns() > CT__SPIN_MAX_NS))
+		ct__spin_wake_until(map_over, &(struct watch){job, ct__waiter_self()}, &began);
+	return began;
 }
 
 /* Sleeps until every item is done or, unless all are wanted, one failed:
@@ -346,8 +359,9 @@ static int collect(struct map_job *job, struct ct__executor *ex, int64_t deadlin
 		   int *statuses)
 {
 	int first = 0;
-	watch_items(job, ex);
+	int64_t began = watch_items(job, ex, deadline);
 	await_items(job, deadline, statuses != NULL);
+	ct__spin_wake_lesson(began);
 	for (size_t i = 0; i < job->n; i++) {
 		int rc = ct__state_wait(&item_at(job, i)->state, deadline);
 		if (rc < 0) {

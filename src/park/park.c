@@ -206,6 +206,27 @@ static void spin_lesson(struct ct__waiter *self, unsigned spin, int64_t t0, bool
 		ct__spin_paid(self, (unparked && waker_woke_at > t0) || now - t0 < CT__SPIN_NS);
 }
 
+void ct__spin_wake_lesson(int64_t began)
+{
+	if (began == 0)
+		return;
+	struct ct__waiter *w = ct__waiter_self();
+	/* When the wait ended: when the waker stamped the thread's parker if
+	 * it woke the thread from its sleep (the thread's own wake-up came a
+	 * wake-up later, and counting that would make every spin that missed
+	 * look too short to have paid); else about now. Relaxed: the stamp
+	 * was published by the unpark the park acquired; an older one, from
+	 * a sleep before this spin, is earlier than it. */
+	int64_t end = atomic_load_explicit(&w->parker.woken_at, memory_order_relaxed);
+	if (end < began)
+		end = ct__now_ns();
+	/* Relaxed: a hint (core/spin.c). */
+	int64_t full = atomic_load_explicit(&ct__wake.ns, memory_order_relaxed);
+	bool would_have_paid = end - began < (full > CT__SPIN_NS ? full : CT__SPIN_NS);
+	w->long_spin = ct__spin_learn(w->long_spin, would_have_paid, ct__spin_wake_rounds(),
+				      ct__spin_limit);
+}
+
 void ct__park_set_sleep_hook(const struct ct__sleep_hook *hook)
 {
 	/* Release: pairs with sleep_begin()'s acquire, so the hook's table is seen fully built. */

@@ -110,7 +110,7 @@ static inline bool ct__parker_spin(struct ct__parker *p, bool interruptible, uns
 	return false;
 }
 
-/* How long wake-ups take on this machine (core/spin.c, ct__wake_ns): a
+/* How long wake-ups take on this machine (core/spin.c, ct__wake.ns): a
  * waker that finds the thread asleep stamps the time before it wakes it;
  * the thread, back from that sleep, reports how long it took to run
  * again. One clock read on each side, only where a system call is made

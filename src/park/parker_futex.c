@@ -78,15 +78,17 @@ enum ct__parker_result ct__parker_wait(struct ct__parker *p, int64_t deadline, b
 
 void ct__parker_unpark(struct ct__parker *p)
 {
+	/* A waiter found asleep cannot leave its park before this exchange:
+	 * one that a timeout or a stop request wakes first, dequeued already,
+	 * waits for its unpark (park.c). So the stamp is safe to write; it
+	 * times this wake-up, or a little more where the waiter woke by
+	 * itself first: noise in an average. Acquire: pairs with the waiter's
+	 * release of SLEEPING, after its unstamp. */
+	if (atomic_load_explicit(&p->state, memory_order_acquire) == CT__PK_SLEEPING)
+		ct__parker_stamp(p);
 	/* After this store the waiter may return and its thread end; the wake
 	 * below may then reach memory that is no longer a parker, which a
 	 * futex wake tolerates (at worst a spurious wake-up elsewhere). */
-	/* A waiter found asleep stays so until this exchange (a dequeued
-	 * waiter that times out waits for its unpark, park.c): the stamp is
-	 * safe to write, and the wake-up it times is this one. Acquire:
-	 * pairs with the waiter's release of SLEEPING, after its unstamp. */
-	if (atomic_load_explicit(&p->state, memory_order_acquire) == CT__PK_SLEEPING)
-		ct__parker_stamp(p);
 	/* Release: publishes the waker's writes to the waiter's acquire. It
 	 * need not acquire: the waker reads nothing the waiter wrote. */
 	if (atomic_exchange_explicit(&p->state, CT__PK_UNPARKED, memory_order_release) ==

@@ -44,6 +44,8 @@ struct ct__waiter {
 	/* This thread's spin budget, in rounds (ct__spin_budget); 0 until
 	 * first used. Only the thread itself touches it. */
 	unsigned spin;
+	/* Its budget for the long spin (ct__spin_wake_until), likewise. */
+	unsigned long_spin;
 	/* When this thread's last wait that did not end while spinning was
 	 * ended by another thread's wake-up (CLOCK_MONOTONIC ns; 0 for never):
 	 * the threads it wakes learn of their waker (park.c, spin_lesson).
@@ -132,15 +134,20 @@ static inline unsigned ct__spin_budget(struct ct__waiter *w)
 	return w->spin;
 }
 
+/* A spin budget after a wait that says spinning pays (@p paid: doubled,
+ * up to @p limit) or does not (halved, down to @p floor). */
+static inline unsigned ct__spin_learn(unsigned budget, bool paid, unsigned limit, unsigned floor)
+{
+	if (paid)
+		return budget > limit / 2 ? limit : budget * 2;
+	return budget / 2 > floor ? budget / 2 : floor;
+}
+
 /* What the thread's last wait says about spinning (see ct__spin_budget):
  * it was worth it (@p paid) or not. */
 static inline void ct__spin_paid(struct ct__waiter *w, bool paid)
 {
-	unsigned floor = ct__spin_limit / 64 + 1;
-	if (paid)
-		w->spin = w->spin > ct__spin_limit / 2 ? ct__spin_limit : w->spin * 2;
-	else
-		w->spin = w->spin / 2 > floor ? w->spin / 2 : floor;
+	w->spin = ct__spin_learn(w->spin, paid, ct__spin_limit, ct__spin_limit / 64 + 1);
 }
 
 /* The one spin loop of the library, for a waiter about to park: until
@@ -180,16 +187,39 @@ static inline bool ct__spin_until(bool (*done)(const void *ctx), const void *ctx
 }
 
 /* The spin of a thread with nothing else to do, waiting for what it
- * cannot see coming (an idle worker, a map's caller): as long as a
- * wake-up takes on this machine (ct__spin_wake_rounds), where spinning is
- * allowed at all. No budget of the thread's own: whether the wait ends
- * within it or not, the spin costs at most what the sleep would. */
-static inline bool ct__spin_wake_until(bool (*done)(const void *ctx), const void *ctx)
+ * cannot see coming (an idle worker, a map's caller), where spinning is
+ * allowed at all: up to as long as a wake-up takes on this machine
+ * (ct__spin_wake_rounds), within the thread's own budget for it, which
+ * doubles when a spin pays and, once the thread has parked, learns from
+ * the whole wait (ct__spin_wake_lesson). True if done(ctx); if not,
+ * *began is when the spin began (0: it did not spin), for the lesson. */
+static inline bool ct__spin_wake_until(bool (*done)(const void *ctx), const void *ctx,
+				       int64_t *began)
 {
+	*began = 0;
 	if (done(ctx))
 		return true;
-	return ct__spin_allowed() && ct__spin_rounds(done, ctx, ct__spin_wake_rounds());
+	if (!ct__spin_allowed())
+		return false;
+	struct ct__waiter *w = ct__waiter_self();
+	unsigned limit = ct__spin_wake_rounds();
+	if (w->long_spin == 0 || w->long_spin > limit)
+		w->long_spin = limit;
+	int64_t t0 = ct__now_ns();
+	if (ct__spin_rounds(done, ctx, w->long_spin)) {
+		w->long_spin = ct__spin_learn(w->long_spin, true, limit, ct__spin_limit);
+		return true;
+	}
+	*began = t0;
+	return false;
 }
+
+/* After the park that followed a long spin that did not pay (@p began,
+ * from ct__spin_wake_until; 0: nothing to learn): a wait short enough
+ * for a full long spin to have caught it grows the budget back; a longer
+ * one halves it, down to the short spin's limit, so that a thread whose
+ * waits are long burns no more than the short spin would. */
+void ct__spin_wake_lesson(int64_t began);
 
 /* ---- for fork's handlers (fork.c): the list of records ------------------ */
 
