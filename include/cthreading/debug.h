@@ -91,15 +91,20 @@ CT_API size_t ct_object_get_name(const void *object, char *buf, size_t size);
 /** Writes a thread dump to @p out: every thread known to cthreading, with
  *  its name, ident, native id ("not yet known" for a thread started a
  *  moment ago that has not stored it), daemon flag, state (running,
- *  waiting, sleeping), what it waits on and for how long, what it holds (Lock,
- *  RLock and its depth, RWLock's write side, the GIL), who holds what it
- *  waits for (an RWLock held for reading: how many readers, not which
- *  threads, as the read side's inline fast path is not followed); then a
- *  deadlock section for each cycle of waits. The state, and the object a
- *  waiting thread is parked on, are always known; what it waits for by
- *  kind and name, for how long, what each thread holds and the deadlock
- *  section, while `dump`, `deadlock`, `trace` or `profile` is on (a dump
- *  made while none is says so).
+ *  waiting, sleeping), what it waits on and for how long, what it holds
+ *  (Lock, RLock and its depth, RWLock's write side, the GIL), who holds
+ *  what it waits for (an RWLock held for reading: how many readers, not
+ *  which threads, as the read side's inline fast path is not followed);
+ *  then a deadlock section for each cycle of waits. The state, the object
+ *  a waiting thread is parked on and the GIL each thread holds are always
+ *  known; what it
+ *  waits for by kind and name, for how long, the rest of what each thread
+ *  holds and the deadlock section are recorded while `dump`, `deadlock`,
+ *  `trace` or `profile` is on. A dump made while none is says so and
+ *  shows nothing recorded: a wait or hold may have ended unseen since.
+ *  Once one is on again, only what began since is shown: a thread whose
+ *  wait began before shows where it is parked, and a lock taken before is
+ *  not shown as held (its waiters see "holder not known").
  *  Returns 0, CT_EINVAL (NULL) or CT_ENOMEM (no memory for the report's
  *  tables: nothing is written). */
 CT_API int ct_dump(FILE *out);

@@ -373,6 +373,10 @@ static void set_wait_since(struct dthread *me, const void *obj, unsigned kind, v
 	atomic_store_explicit(&me->wait_site, site, memory_order_relaxed); /* relaxed: as above */
 	/* Relaxed: as above. */
 	atomic_store_explicit(&me->wait_since, since, memory_order_relaxed);
+	/* Relaxed: as above; the epoch is a counter, compared only. */
+	atomic_store_explicit(&me->wait_epoch,
+			      atomic_load_explicit(&dbg.holds_epoch, memory_order_relaxed),
+			      memory_order_relaxed);
 	atomic_store_explicit(&me->wait_obj, obj, memory_order_release); /* release: see above */
 }
 
@@ -437,8 +441,9 @@ static void park_end(int rc)
 	struct dthread *me = ct__dbg_enter();
 	if (!me)
 		return;
-	/* Relaxed: the thread's own record (debug_internal.h). */
-	const void *obj = atomic_load_explicit(&me->wait_obj, memory_order_relaxed);
+	/* Relaxed: the thread's own record (debug_internal.h). A wait from
+	 * before the hooks were last off is no wait: this park began unseen. */
+	const void *obj = ct__dbg_wait_obj(me, memory_order_relaxed);
 	/* Relaxed: the thread's own record (debug_internal.h). */
 	unsigned kind = atomic_load_explicit(&me->wait_kind, memory_order_relaxed);
 	me->park_at = 0;

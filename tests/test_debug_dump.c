@@ -1,0 +1,169 @@
+/* Thread dumps and the dump settings (cthreading/debug.h): what a dump
+ * shows after the recording was switched off (and on again), the kinds,
+ * depths and call sites of what a thread holds, the holder of a GIL a
+ * thread waits for, a dump by signal in a fork child, and the `dump=`
+ * setting's signal names and the handler `off` gives back. Each case turns
+ * debugging on for its own process. */
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cthreading/condition.h"
+#include "cthreading/debug.h"
+#include "cthreading/gil.h"
+#include "cthreading/rlock.h"
+#include "cthreading/rwlock.h"
+#include "cthreading/thread.h"
+#include "fork_helpers.h"
+#include "sync_helpers.h"
+
+#define CHECK_HAS(text, needle)                                                                    \
+	do {                                                                                       \
+		if (!strstr((text), (needle)))                                                     \
+			ht_fail(__FILE__, __LINE__, "\"%s\" not found in:\n%s", (needle), (text)); \
+	} while (0)
+
+#define CHECK_HAS_NOT(text, needle)                                                            \
+	do {                                                                                   \
+		if (strstr((text), (needle)))                                                  \
+			ht_fail(__FILE__, __LINE__, "\"%s\" found in:\n%s", (needle), (text)); \
+	} while (0)
+
+/* Polls ct_dump() until it shows @p needle (a thread gets to its wait on
+ * its own time); fails after 30 s with the last dump. Yields rather than
+ * sleeps between dumps: a sleep would give up a GIL the caller holds. */
+static void dump_until(const char *needle)
+{
+	double limit = ht_now() + 30;
+	for (;;) {
+		char *buf = ht_report_text(ct_dump);
+		bool found = strstr(buf, needle) != NULL;
+		if (!found && ht_now() > limit)
+			ht_fail(__FILE__, __LINE__, "the dump never showed \"%s\":\n%s", needle,
+				buf);
+		free(buf);
+		if (found)
+			return;
+		sched_yield();
+	}
+}
+
+/* ---- the records after `off` ------------------------------------------- */
+
+static ct_lock_t held = CT_LOCK_INIT;
+static ct_event_t first, back;
+static atomic_bool go_on;
+
+/* Runs on, calling nothing of the library: no hook refreshes its record. */
+static void run_until_told(void)
+{
+	while (!atomic_load(&go_on))
+		sched_yield();
+}
+
+/* Takes `held` and waits on `first`, both recorded; lets both go while the
+ * recording is off, says so on `back`, then runs. */
+static int hold_then_wait(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&held);
+	CHECK_OK(ct_event_wait(&first, CT_FOREVER));
+	ct_lock_release(&held);
+	ct_event_set(&back);
+	run_until_told();
+	return 0;
+}
+
+static void init_events(void)
+{
+	ct_event_init(&first);
+	ct_event_init(&back);
+	CHECK_OK(ct_object_set_name(&first, "first"));
+	CHECK_OK(ct_object_set_name(&held, "held"));
+}
+
+/* Starts hold_then_wait() and lets it wait on `first` (recorded), then
+ * switches the recording off and lets the thread go on. */
+static ct_thread_t *waited_and_released_while_off(void)
+{
+	init_events();
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_thread_t *t = sh_start(hold_then_wait, NULL);
+	dump_until("waiting on event \"first\"");
+	CHECK_OK(ct_debug_configure("off"));
+	ct_event_set(&first);
+	CHECK_OK(ct_event_wait(&back, CT_FOREVER));
+	return t;
+}
+
+/* Neither the wait nor the hold is current after `off`: the thread let
+ * both go unseen. Failed before the fix: the dump said the thread waited
+ * on "first" and held "held". */
+TEST(dump_after_off_shows_no_stale_wait_or_hold)
+{
+	ct_thread_t *t = waited_and_released_while_off();
+	char *text = ht_report_text(ct_dump);
+	CHECK_HAS(text, "waits and holds are not recorded");
+	CHECK_HAS_NOT(text, "event \"first\"");
+	CHECK_HAS_NOT(text, "lock \"held\"");
+	free(text);
+	atomic_store(&go_on, true);
+	sh_join(t);
+}
+
+/* Nor once the recording is on again: the thread's wait on "first" ended
+ * while it was off. Failed before the fix: the dump said the thread still
+ * waited on "first". */
+TEST(dump_after_off_and_on_shows_no_stale_wait)
+{
+	ct_thread_t *t = waited_and_released_while_off();
+	CHECK_OK(ct_debug_configure("deadlock"));
+	char *text = ht_report_text(ct_dump);
+	CHECK_HAS_NOT(text, "waits and holds are not recorded");
+	CHECK_HAS_NOT(text, "event \"first\"");
+	CHECK_HAS_NOT(text, "lock \"held\"");
+	free(text);
+	atomic_store(&go_on, true);
+	sh_join(t);
+}
+
+static ct_event_t second;
+
+/* Waits on `first` (recorded), then, woken while the recording is off, on
+ * `second`: a wait the hooks did not see begin. */
+static int wait_twice(void *arg)
+{
+	(void)arg;
+	CHECK_OK(ct_event_wait(&first, CT_FOREVER));
+	CHECK_OK(ct_event_wait(&second, CT_FOREVER));
+	return 0;
+}
+
+/* A wait that began while nothing recorded shows where the thread is
+ * parked, even once the recording is on again, and never the wait before
+ * it. Failed before the fix: the dump said the thread waited on "first"
+ * (after 30 s of polling). */
+TEST(wait_begun_while_off_shows_where_it_is_parked)
+{
+	init_events();
+	ct_event_init(&second);
+	CHECK_OK(ct_object_set_name(&second, "second"));
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_thread_t *t = sh_start(wait_twice, NULL);
+	dump_until("waiting on event \"first\"");
+	CHECK_OK(ct_debug_configure("off"));
+	ct_event_set(&first);
+	dump_until("parked on object \"second\""); /* it parked while nothing recorded */
+	CHECK_OK(ct_debug_configure("deadlock"));
+	char *text = ht_report_text(ct_dump);
+	CHECK_HAS(text,
+		  "parked on object \"second\" (its wait began while waits were not recorded");
+	CHECK_HAS_NOT(text, "event \"first\"");
+	free(text);
+	ct_event_set(&second);
+	sh_join(t);
+}
