@@ -167,3 +167,95 @@ TEST(wait_begun_while_off_shows_where_it_is_parked)
 	ct_event_set(&second);
 	sh_join(t);
 }
+
+/* ---- kinds, depths and sites -------------------------------------------- */
+
+/* Not static, so that the dump can name them (ENABLE_EXPORTS), and not
+ * inlined, so that the call sites are theirs. */
+__attribute__((noinline)) void wait_on_rlock_condition(ct_condition_t *c);
+__attribute__((noinline)) void wait_on_lock_condition(ct_condition_t *c);
+__attribute__((noinline)) bool try_write_side(ct_rwlock_t *rw);
+
+void wait_on_rlock_condition(ct_condition_t *c)
+{
+	CHECK_RC(ct_condition_wait(c, 0.001), CT_ETIMEDOUT);
+}
+
+void wait_on_lock_condition(ct_condition_t *c)
+{
+	CHECK_RC(ct_condition_wait(c, 0.001), CT_ETIMEDOUT);
+}
+
+bool try_write_side(ct_rwlock_t *rw)
+{
+	bool ok = ct_rwlock_write_try_acquire(rw);
+	__asm__ volatile("" ::: "memory"); /* no tail call: the site is this function's */
+	return ok;
+}
+
+/* An RLock taken back by a Condition's wait is an RLock, with its depth,
+ * taken where the program called the wait. Failed before the fix: "holds
+ * lock "R", taken at" a place inside the library. */
+TEST(rlock_taken_back_by_a_condition_shows_kind_depth_and_site)
+{
+	static ct_rlock_t r;
+	static ct_condition_t c;
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_rlock_init(&r);
+	ct_condition_init_rlock(&c, &r);
+	CHECK_OK(ct_object_set_name(&r, "R"));
+	ct_rlock_acquire(&r);
+	ct_rlock_acquire(&r);
+	wait_on_rlock_condition(&c);
+	char *text = ht_report_text(ct_dump);
+	CHECK_HAS(text, "holds rlock \"R\", depth 2, taken\n        at wait_on_rlock_condition+");
+	CHECK_EQ(ht_count(text, "holds "), 1);
+	free(text);
+	CHECK_OK(ct_rlock_release(&r));
+	CHECK_OK(ct_rlock_release(&r));
+	text = ht_report_text(ct_dump);
+	CHECK_HAS_NOT(text, "holds ");
+	free(text);
+}
+
+/* A Lock taken back by a Condition's wait: where the program called the
+ * wait. Failed before the fix: a site inside the library. */
+TEST(lock_taken_back_by_a_condition_shows_the_callers_site)
+{
+	static ct_lock_t l = CT_LOCK_INIT;
+	static ct_condition_t c;
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_condition_init(&c, &l);
+	CHECK_OK(ct_object_set_name(&l, "L"));
+	ct_lock_acquire(&l);
+	wait_on_lock_condition(&c);
+	char *text = ht_report_text(ct_dump);
+	CHECK_HAS(text, "holds lock \"L\", taken\n        at wait_on_lock_condition+");
+	free(text);
+	ct_lock_release(&l);
+}
+
+/* A write side taken by a try is the RWLock's write side, taken where the
+ * program tried. Failed before the fix: "holds lock "W"", at a site
+ * inside the library. */
+TEST(rwlock_write_try_shows_the_write_side_and_site)
+{
+	static ct_rwlock_t w = CT_RWLOCK_INIT;
+	CHECK_OK(ct_debug_configure("deadlock"));
+	CHECK_OK(ct_object_set_name(&w, "W"));
+	CHECK(try_write_side(&w));
+	char *text = ht_report_text(ct_dump);
+	CHECK_HAS(text, "holds rwlock \"W\", write side, taken\n        at try_write_side+");
+	free(text);
+	CHECK_OK(ct_rwlock_write_release(&w));
+	text = ht_report_text(ct_dump);
+	CHECK_HAS_NOT(text, "holds ");
+	free(text);
+	/* A try that fails (a reader inside) leaves nothing held either. */
+	CHECK(ct_rwlock_read_try_acquire(&w));
+	CHECK(!try_write_side(&w));
+	text = ht_report_text(ct_dump);
+	CHECK_HAS_NOT(text, "holds ");
+	free(text);
+	CHECK_OK(ct_rwlock_read_release(&w));
+}

@@ -92,12 +92,13 @@ CT_API size_t ct_object_get_name(const void *object, char *buf, size_t size);
  *  its name, ident, native id ("not yet known" for a thread started a
  *  moment ago that has not stored it), daemon flag, state (running,
  *  waiting, sleeping), what it waits on and for how long, what it holds
- *  (Lock, RLock and its depth, RWLock's write side, the GIL), who holds
- *  what it waits for (an RWLock held for reading: how many readers, not
- *  which threads, as the read side's inline fast path is not followed);
- *  then a deadlock section for each cycle of waits. The state, the object
- *  a waiting thread is parked on and the GIL each thread holds are always
- *  known; what it
+ *  (Lock, RLock and its depth, RWLock's write side, each with where the
+ *  program took it: its call of the acquire, the try, or the Condition
+ *  wait that took it back; the GIL), who holds what it waits for (an
+ *  RWLock held for reading: how many readers, not which threads, as the
+ *  read side's inline fast path is not followed); then a deadlock section
+ *  for each cycle of waits. The state, the object a waiting thread is
+ *  parked on and the GIL each thread holds are always known; what it
  *  waits for by kind and name, for how long, the rest of what each thread
  *  holds and the deadlock section are recorded while `dump`, `deadlock`,
  *  `trace` or `profile` is on. A dump made while none is says so and
