@@ -259,3 +259,38 @@ TEST(rwlock_write_try_shows_the_write_side_and_site)
 	free(text);
 	CHECK_OK(ct_rwlock_read_release(&w));
 }
+
+/* ---- a GIL's holder ------------------------------------------------------ */
+
+static ct_gil_t gil;
+
+static int nothing(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+/* A thread waiting for a GIL is shown who holds it. Failed before the
+ * fix: "waiting on GIL "G" for 0.000 s" and nothing more. */
+TEST(gil_wait_shows_its_holder)
+{
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_gil_init(&gil);
+	CHECK_OK(ct_object_set_name(&gil, "G"));
+	CHECK_OK(ct_gil_acquire(&gil));
+	ct_thread_opts o = {.name = "T", .gil = &gil};
+	ct_thread_t *t;
+	CHECK_OK(ct_thread_new(&t, nothing, NULL, &o));
+	CHECK_OK(ct_thread_start(t));
+	dump_until("waiting on GIL \"G\"");
+	char *text = ht_report_text(ct_dump);
+	char *line = strstr(text, "waiting on GIL \"G\"");
+	CHECK(line);
+	char *end = strchr(line, '\n');
+	if (end)
+		*end = 0;
+	CHECK_HAS(line, ", held by \"MainThread\" (ident ");
+	free(text);
+	CHECK_OK(ct_gil_release(&gil));
+	sh_join(t);
+}

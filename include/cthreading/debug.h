@@ -94,7 +94,8 @@ CT_API size_t ct_object_get_name(const void *object, char *buf, size_t size);
  *  waiting, sleeping), what it waits on and for how long, what it holds
  *  (Lock, RLock and its depth, RWLock's write side, each with where the
  *  program took it: its call of the acquire, the try, or the Condition
- *  wait that took it back; the GIL), who holds what it waits for (an
+ *  wait that took it back; the GIL), who holds what it waits for (a
+ *  Lock's, RLock's, RWLock writer's or GIL's holder, the thread joined; an
  *  RWLock held for reading: how many readers, not which threads, as the
  *  read side's inline fast path is not followed); then a deadlock section
  *  for each cycle of waits. The state, the object a waiting thread is

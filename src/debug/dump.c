@@ -145,6 +145,19 @@ static void print_holds(FILE *out, const struct row *r)
 	}
 }
 
+/* The row of the thread holding GIL @p gil, or NULL: the parking core
+ * knows each thread's GIL, recorded or not. */
+static struct row *gil_holder(struct rows *rows, const void *gil)
+{
+	/* GCOVR_EXCL_BR_START: no row holds it only while the GIL passes from one holder to the
+	 * next (the waiter is woken as the new holder takes it): a race no test can aim at */
+	for (size_t i = 0; i < rows->n; i++)
+		if (rows->v[i].gil == gil)
+			return &rows->v[i];
+	/* GCOVR_EXCL_BR_STOP */
+	return NULL;
+}
+
 static void print_wait(FILE *out, struct rows *rows, const struct row *r, int64_t now, double scale,
 		       bool recording)
 {
@@ -166,7 +179,7 @@ static void print_wait(FILE *out, struct rows *rows, const struct row *r, int64_
 	ct__rawlock_lock(&dbg.threads_lock);
 	struct dthread *h = ct__dbg_holder_locked(r->d, obj, kind);
 	ct__rawlock_unlock(&dbg.threads_lock);
-	struct row *hr = h ? row_of(rows, h) : NULL;
+	struct row *hr = kind == CT__OBJ_GIL ? gil_holder(rows, obj) : h ? row_of(rows, h) : NULL;
 	if (kind == CT__OBJ_THREAD) { /* the handle may be gone: the name from its row */
 		/* GCOVR_EXCL_BR_START: a joined thread with no row: it left the registry as it
 		 * ended, before its joiner woke; a race no test can aim at (some runs hit it) */
