@@ -294,3 +294,269 @@ TEST(gil_wait_shows_its_holder)
 	CHECK_OK(ct_gil_release(&gil));
 	sh_join(t);
 }
+
+/* ---- a dump by signal in a fork child ------------------------------------ */
+
+static char *read_all(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return strdup("");
+	char *s = NULL;
+	size_t n = 0;
+	FILE *m = open_memstream(&s, &n);
+	CHECK(m);
+	int c;
+	while ((c = fgetc(f)) != EOF)
+		fputc(c, m);
+	fclose(f);
+	fclose(m);
+	return s;
+}
+
+/* The fork tests' log and parent. */
+static char fork_log[64];
+static pid_t fork_parent;
+
+/* In the child: the first dump in the log is its own (0), its parent's
+ * (1), or none came within 30 s (2). */
+static int whose_dump(void)
+{
+	char own[64], theirs[64];
+	snprintf(own, sizeof own, "dump (pid %ld,", (long)getpid());
+	snprintf(theirs, sizeof theirs, "dump (pid %ld,", (long)fork_parent);
+	double limit = ht_now() + 30;
+	while (ht_now() < limit) {
+		char *text = read_all(fork_log);
+		int who = strstr(text, own) ? 0 : strstr(text, theirs) ? 1 : -1;
+		free(text);
+		if (who >= 0)
+			return who;
+		(void)ct_sleep(0.001); /* another process writes it: nothing to wait on */
+	}
+	return 2;
+}
+
+static void fork_setup(void)
+{
+	ht_need_threads_after_fork();
+	snprintf(fork_log, sizeof fork_log, "/tmp/ct_debug_dump_%ld.log", (long)getpid());
+	unlink(fork_log);
+	fork_parent = getpid();
+}
+
+/* Fails the case unless the child passed and the parent did not dump. */
+static void fork_check(int status)
+{
+	char *text = read_all(fork_log);
+	char theirs[64];
+	snprintf(theirs, sizeof theirs, "dump (pid %ld,", (long)fork_parent);
+	if (status != 0 || strstr(text, theirs))
+		ht_fail(__FILE__, __LINE__, "child status %d, log:\n%s", status, text);
+	free(text);
+	unlink(fork_log);
+}
+
+static int child_signals_itself(void *arg)
+{
+	(void)arg;
+	return raise(SIGUSR1) == 0 ? whose_dump() : 3;
+}
+
+/* A signal to a fork child dumps the child, never its parent. Failed
+ * before the fix: the child's signal woke the parent's dumper through the
+ * pipe they shared, and the parent dumped itself (status 1). */
+TEST(signal_in_a_fork_child_dumps_the_child)
+{
+	fork_setup();
+	char settings[128];
+	snprintf(settings, sizeof settings, "dump=USR1,log=%s", fork_log);
+	CHECK_OK(ct_debug_configure(settings));
+	int status = fh_in_child(child_signals_itself, NULL);
+	CHECK_OK(ct_debug_configure("log=-"));
+	fork_check(status);
+}
+
+static int child_sets_dump(void *arg)
+{
+	(void)arg;
+	char settings[128];
+	snprintf(settings, sizeof settings, "dump=USR1,log=%s", fork_log);
+	if (ct_debug_configure(settings) != 0)
+		return 4;
+	return child_signals_itself(NULL);
+}
+
+/* A fork child whose parent had the signal dumps and turned them off
+ * starts its own dumper at its own dump=. Failed before the fix: the
+ * child took the parent's pipe for its own, and its signal made the
+ * parent dump (to the parent's stderr; the child found no dump, status 2
+ * after 30 s). */
+TEST(dump_set_in_a_fork_child_after_off_dumps_the_child)
+{
+	fork_setup();
+	CHECK_OK(ct_debug_configure("dump=USR1"));
+	CHECK_OK(ct_debug_configure("off"));
+	fork_check(fh_in_child(child_sets_dump, NULL));
+}
+
+/* ---- dump=: signal names, and the handler off gives back ----------------- */
+
+/* False for a signal no program may handle here: an emulator (qemu-user)
+ * keeps some real-time signals for itself. */
+static bool catchable(int sig)
+{
+	struct sigaction sa;
+	return sigaction(sig, NULL, &sa) == 0;
+}
+
+static void (*handler_of(int sig))(int)
+{
+	struct sigaction sa;
+	CHECK(sigaction(sig, NULL, &sa) == 0);
+	return sa.sa_handler;
+}
+
+/* Every signal name the system knows, with or without SIG, and the
+ * real-time ones by RTMIN+n and RTMAX-n: dump= takes it and catches the
+ * signal; off gives it back its default. Failed before the fix: ALRM,
+ * TSTP and RTMIN were refused (CT_EINVAL). */
+TEST(dump_takes_every_signal_name)
+{
+	static const struct {
+		const char *name;
+		int sig;
+	} forms[] = {
+		{"SIGALRM", SIGALRM}, {"TSTP", SIGTSTP},      {"SIGCHLD", SIGCHLD},
+		{"CONT", SIGCONT},    {"SIGTTIN", SIGTTIN},   {"TTOU", SIGTTOU},
+		{"SIGURG", SIGURG},   {"XCPU", SIGXCPU},      {"VTALRM", SIGVTALRM},
+		{"SIGPROF", SIGPROF}, {"SYS", SIGSYS},	      {"SIGPIPE", SIGPIPE},
+		{"HUP", SIGHUP},      {"SIGWINCH", SIGWINCH},
+	};
+	for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+		char s[64];
+		snprintf(s, sizeof s, "dump=%s", forms[i].name);
+		if (!catchable(forms[i].sig))
+			continue;
+		CHECK_OK(ct_debug_configure(s));
+		CHECK(handler_of(forms[i].sig) != SIG_DFL);
+		CHECK_OK(ct_debug_configure("off"));
+		CHECK(handler_of(forms[i].sig) == SIG_DFL);
+	}
+	static const struct {
+		const char *name;
+		int offset; /* from SIGRTMIN (>= 0) or SIGRTMAX (< 0) */
+	} rt[] = {{"SIGRTMIN", 0}, {"RTMIN+2", 2},  {"SIGRTMIN+0", 0},
+		  {"RTMAX", -1},   {"RTMAX-1", -2}, {"SIGRTMAX-3", -4}};
+	for (size_t i = 0; i < sizeof rt / sizeof rt[0]; i++) {
+		char s[64];
+		snprintf(s, sizeof s, "dump=%s", rt[i].name);
+		int sig = rt[i].offset >= 0 ? SIGRTMIN + rt[i].offset : SIGRTMAX + 1 + rt[i].offset;
+		if (!catchable(sig))
+			continue;
+		CHECK_OK(ct_debug_configure(s));
+		CHECK(handler_of(sig) != SIG_DFL);
+		CHECK_OK(ct_debug_configure("off"));
+		CHECK(handler_of(sig) == SIG_DFL);
+	}
+	static const char *const wrong[] = {
+		"RTMIN+",   "RTMIN+x", "RTMIN+1x", "RTMIN-1", "RTMAX+1", "RTMIN+99",
+		"RTMAX-99", "SIG",     "NOPE",	   "0",	      "-1",
+	};
+	for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+		char s[64];
+		snprintf(s, sizeof s, "dump=%s", wrong[i]);
+		CHECK_RC(ct_debug_configure(s), CT_EINVAL);
+	}
+}
+
+static char *stderr_of_configure(const char *settings, int *rc)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/tmp/ct_debug_dump_%ld.err", (long)getpid());
+	fflush(stderr);
+	int saved = dup(2);
+	FILE *f = fopen(path, "w");
+	CHECK(saved >= 0 && f);
+	CHECK(dup2(fileno(f), 2) == 2);
+	fclose(f);
+	*rc = ct_debug_configure(settings);
+	fflush(stderr);
+	CHECK(dup2(saved, 2) == 2);
+	close(saved);
+	char *text = read_all(path);
+	unlink(path);
+	return text;
+}
+
+/* SIGKILL and SIGSTOP cannot be caught: refused, with that reason. Failed
+ * before the fix: "not understood" or an errno's text, not the reason. */
+TEST(dump_refuses_kill_and_stop_saying_why)
+{
+	static const char *const settings[] = {"dump=SIGKILL", "dump=STOP", "dump=9"};
+	for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+		int rc;
+		char *text = stderr_of_configure(settings[i], &rc);
+		CHECK_RC(rc, CT_EINVAL);
+		CHECK_HAS(text, "SIGKILL and SIGSTOP cannot be caught");
+		free(text);
+	}
+}
+
+/* A signal the C library keeps for itself (glibc's and musl's 32, below
+ * SIGRTMIN): refused, saying why. */
+TEST(dump_on_a_signal_the_c_library_keeps_fails)
+{
+	int rc;
+	char *text = stderr_of_configure("dump=32", &rc);
+	CHECK_RC(rc, CT_EINVAL);
+	CHECK_HAS(text, "setting \"dump=32\" refused (the system does not let it be caught)");
+	free(text);
+}
+
+static void mine(int sig)
+{
+	(void)sig;
+}
+
+static void catch_with_mine(int sig)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = mine;
+	sigemptyset(&sa.sa_mask);
+	CHECK(sigaction(sig, &sa, NULL) == 0);
+}
+
+/* off gives the signal back the handler it had before dump=, and so does
+ * moving the dump to another signal. Failed before the fix: the dump's
+ * handler stayed. */
+TEST(off_restores_the_previous_handler)
+{
+	catch_with_mine(SIGUSR1);
+	catch_with_mine(SIGUSR2);
+	CHECK_OK(ct_debug_configure("dump=USR2"));
+	CHECK(handler_of(SIGUSR2) != mine);
+	CHECK_OK(ct_debug_configure("dump=USR2")); /* again: the first handler is still kept */
+	CHECK_OK(ct_debug_configure("off"));
+	CHECK(handler_of(SIGUSR2) == mine);
+	/* Moved: the first signal gets its own back at once. */
+	CHECK_OK(ct_debug_configure("dump=USR1"));
+	CHECK(handler_of(SIGUSR1) != mine);
+	CHECK_OK(ct_debug_configure("dump=USR2"));
+	CHECK(handler_of(SIGUSR1) == mine);
+	CHECK(handler_of(SIGUSR2) != mine);
+	/* In one string, in order. */
+	CHECK_OK(ct_debug_configure("dump=USR1,off"));
+	CHECK(handler_of(SIGUSR1) == mine);
+	CHECK(handler_of(SIGUSR2) == mine);
+}
+
+/* A handler the program put in place after dump= is its own to keep. */
+TEST(off_keeps_a_handler_set_after_dump)
+{
+	CHECK_OK(ct_debug_configure("dump=USR2"));
+	catch_with_mine(SIGUSR2);
+	CHECK_OK(ct_debug_configure("off"));
+	CHECK(handler_of(SIGUSR2) == mine);
+}

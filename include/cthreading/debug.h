@@ -31,10 +31,16 @@ extern "C" {
  *   the whole cycle: a timed call then returns CT_EDEADLK, a plain one
  *   aborts the process; a thread acquiring a Lock it already holds is the
  *   cycle of one. `deadlock=report` reports and keeps waiting instead.
- * - `dump=SIGQUIT` (any signal name, with or without `SIG`, or a number): a
- *   thread dump (ct_dump()) on that signal. The handler only wakes a
- *   dumper thread; the dump is written there. It turns on the recording
- *   of waits and holds (at `deadlock`'s cost on the lock fast paths).
+ * - `dump=SIGQUIT` (any signal name of POSIX and Linux, with or without
+ *   `SIG`; `RTMIN`, `RTMIN+n`, `RTMAX`, `RTMAX-n`; or a number; SIGKILL and
+ *   SIGSTOP are refused, as they cannot be caught): a thread dump
+ *   (ct_dump()) on that signal. The handler only wakes a dumper thread;
+ *   the dump is written there. A fork child dumps itself on the signal,
+ *   with a dumper thread of its own, never its parent. `off`, or `dump=`
+ *   on another signal, gives the signal back the handler it had before
+ *   (unless the program has set one of its own since). It turns on the
+ *   recording of waits and holds (at `deadlock`'s cost on the lock fast
+ *   paths).
  * - `trace=FILE`: a timeline in Chrome's Trace Event Format (chrome://tracing,
  *   https://ui.perfetto.dev): one track per thread with its name, a span for
  *   every wait (object, outcome), for every lock held 10 µs or more, for
@@ -57,7 +63,7 @@ extern "C" {
  *   Sorted by total wait. Written at exit and by ct_profile_report().
  * - `log=FILE`: where reports and signal dumps go: a file (appended to),
  *   `stdout`, or `-` for stderr (the default).
- * - `off`: everything off again.
+ * - `off`: everything off again (the dump signal's handler too).
  *
  * An unknown setting is reported once on stderr, never ignored silently.
  * While everything is off, each fast path pays one load and a branch not
@@ -70,7 +76,8 @@ extern "C" {
 
 /** Applies @p settings (the syntax of `CTHREADING` above) on top of the
  *  current ones. Returns 0, CT_EINVAL for NULL or when a setting was not
- *  understood (reported on stderr; the others still apply), CT_ENOMEM, or
+ *  understood or was refused (`dump=SIGKILL`; reported on stderr, with
+ *  the reason; the others still apply), CT_ENOMEM, or
  *  the negated errno of a setting understood but not applied, such as a
  *  `log=` file that cannot be opened (-ENOENT; reported on stderr too). */
 CT_API int ct_debug_configure(const char *settings);
