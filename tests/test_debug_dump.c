@@ -18,6 +18,7 @@
 #include "cthreading/rlock.h"
 #include "cthreading/rwlock.h"
 #include "cthreading/thread.h"
+#include "debug_helpers.h"
 #include "fork_helpers.h"
 #include "sync_helpers.h"
 
@@ -32,25 +33,6 @@
 		if (strstr((text), (needle)))                                                  \
 			ht_fail(__FILE__, __LINE__, "\"%s\" found in:\n%s", (needle), (text)); \
 	} while (0)
-
-/* Polls ct_dump() until it shows @p needle (a thread gets to its wait on
- * its own time); fails after 30 s with the last dump. Yields rather than
- * sleeps between dumps: a sleep would give up a GIL the caller holds. */
-static void dump_until(const char *needle)
-{
-	double limit = ht_now() + 30;
-	for (;;) {
-		char *buf = ht_report_text(ct_dump);
-		bool found = strstr(buf, needle) != NULL;
-		if (!found && ht_now() > limit)
-			ht_fail(__FILE__, __LINE__, "the dump never showed \"%s\":\n%s", needle,
-				buf);
-		free(buf);
-		if (found)
-			return;
-		sched_yield();
-	}
-}
 
 /* ---- the records after `off` ------------------------------------------- */
 
@@ -93,7 +75,7 @@ static ct_thread_t *waited_and_released_while_off(void)
 	init_events();
 	CHECK_OK(ct_debug_configure("deadlock"));
 	ct_thread_t *t = sh_start(hold_then_wait, NULL);
-	dump_until("waiting on event \"first\"");
+	dh_dump_until("waiting on event \"first\"");
 	CHECK_OK(ct_debug_configure("off"));
 	ct_event_set(&first);
 	CHECK_OK(ct_event_wait(&back, CT_FOREVER));
@@ -154,10 +136,10 @@ TEST(wait_begun_while_off_shows_where_it_is_parked)
 	CHECK_OK(ct_object_set_name(&second, "second"));
 	CHECK_OK(ct_debug_configure("deadlock"));
 	ct_thread_t *t = sh_start(wait_twice, NULL);
-	dump_until("waiting on event \"first\"");
+	dh_dump_until("waiting on event \"first\"");
 	CHECK_OK(ct_debug_configure("off"));
 	ct_event_set(&first);
-	dump_until("parked on object \"second\""); /* it parked while nothing recorded */
+	dh_dump_until("parked on object \"second\""); /* it parked while nothing recorded */
 	CHECK_OK(ct_debug_configure("deadlock"));
 	char *text = ht_report_text(ct_dump);
 	CHECK_HAS(text,
@@ -282,7 +264,7 @@ TEST(gil_wait_shows_its_holder)
 	ct_thread_t *t;
 	CHECK_OK(ct_thread_new(&t, nothing, NULL, &o));
 	CHECK_OK(ct_thread_start(t));
-	dump_until("waiting on GIL \"G\"");
+	dh_dump_until("waiting on GIL \"G\"");
 	char *text = ht_report_text(ct_dump);
 	char *line = strstr(text, "waiting on GIL \"G\"");
 	CHECK(line);
