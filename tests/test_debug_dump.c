@@ -226,8 +226,10 @@ TEST(rwlock_write_try_shows_the_write_side_and_site)
 	CHECK_OK(ct_debug_configure("deadlock"));
 	CHECK_OK(ct_object_set_name(&w, "W"));
 	CHECK(try_write_side(&w));
+	CHECK(!try_write_side(&w)); /* held: a second try fails, and adds no hold */
 	char *text = ht_report_text(ct_dump);
 	CHECK_HAS(text, "holds rwlock \"W\", write side, taken\n        at try_write_side+");
+	CHECK_EQ(ht_count(text, "holds "), 1);
 	free(text);
 	CHECK_OK(ct_rwlock_write_release(&w));
 	text = ht_report_text(ct_dump);
