@@ -22,12 +22,6 @@
 #include "fork_helpers.h"
 #include "sync_helpers.h"
 
-#define CHECK_HAS(text, needle)                                                                    \
-	do {                                                                                       \
-		if (!strstr((text), (needle)))                                                     \
-			ht_fail(__FILE__, __LINE__, "\"%s\" not found in:\n%s", (needle), (text)); \
-	} while (0)
-
 #define CHECK_HAS_NOT(text, needle)                                                            \
 	do {                                                                                   \
 		if (strstr((text), (needle)))                                                  \
@@ -75,7 +69,7 @@ static ct_thread_t *waited_and_released_while_off(void)
 	init_events();
 	CHECK_OK(ct_debug_configure("deadlock"));
 	ct_thread_t *t = sh_start(hold_then_wait, NULL);
-	dh_dump_until("waiting on event \"first\"");
+	dump_until("waiting on event \"first\"");
 	CHECK_OK(ct_debug_configure("off"));
 	ct_event_set(&first);
 	CHECK_OK(ct_event_wait(&back, CT_FOREVER));
@@ -136,10 +130,10 @@ TEST(wait_begun_while_off_shows_where_it_is_parked)
 	CHECK_OK(ct_object_set_name(&second, "second"));
 	CHECK_OK(ct_debug_configure("deadlock"));
 	ct_thread_t *t = sh_start(wait_twice, NULL);
-	dh_dump_until("waiting on event \"first\"");
+	dump_until("waiting on event \"first\"");
 	CHECK_OK(ct_debug_configure("off"));
 	ct_event_set(&first);
-	dh_dump_until("parked on object \"second\""); /* it parked while nothing recorded */
+	dump_until("parked on object \"second\""); /* it parked while nothing recorded */
 	CHECK_OK(ct_debug_configure("deadlock"));
 	char *text = ht_report_text(ct_dump);
 	CHECK_HAS(text,
@@ -266,7 +260,7 @@ TEST(gil_wait_shows_its_holder)
 	ct_thread_t *t;
 	CHECK_OK(ct_thread_new(&t, nothing, NULL, &o));
 	CHECK_OK(ct_thread_start(t));
-	dh_dump_until("waiting on GIL \"G\"");
+	dump_until("waiting on GIL \"G\"");
 	char *text = ht_report_text(ct_dump);
 	char *line = strstr(text, "waiting on GIL \"G\"");
 	CHECK(line);
@@ -281,23 +275,6 @@ TEST(gil_wait_shows_its_holder)
 
 /* ---- a dump by signal in a fork child ------------------------------------ */
 
-static char *read_all(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return strdup("");
-	char *s = NULL;
-	size_t n = 0;
-	FILE *m = open_memstream(&s, &n);
-	CHECK(m);
-	int c;
-	while ((c = fgetc(f)) != EOF)
-		fputc(c, m);
-	fclose(f);
-	fclose(m);
-	return s;
-}
-
 /* The fork tests' log and parent. */
 static char fork_log[64];
 static pid_t fork_parent;
@@ -311,7 +288,7 @@ static int whose_dump(void)
 	snprintf(theirs, sizeof theirs, "dump (pid %ld,", (long)fork_parent);
 	double limit = ht_now() + 30;
 	while (ht_now() < limit) {
-		char *text = read_all(fork_log);
+		char *text = read_file(fork_log);
 		int who = strstr(text, own) ? 0 : strstr(text, theirs) ? 1 : -1;
 		free(text);
 		if (who >= 0)
@@ -336,7 +313,7 @@ static void dumps_on_and_started(void)
 	CHECK(raise(SIGUSR1) == 0);
 	double limit = ht_now() + 30;
 	for (;;) {
-		char *text = read_all(warm);
+		char *text = read_file(warm);
 		bool dumped = strstr(text, "No deadlock found.") != NULL; /* the dump's end */
 		free(text);
 		if (dumped)
@@ -360,7 +337,7 @@ static void fork_setup(void)
 /* Fails the case unless the child passed and the parent did not dump. */
 static void fork_check(int status)
 {
-	char *text = read_all(fork_log);
+	char *text = read_file(fork_log);
 	char theirs[64];
 	snprintf(theirs, sizeof theirs, "dump (pid %ld,", (long)fork_parent);
 	if (status != 0 || strstr(text, theirs))
@@ -495,7 +472,7 @@ static char *stderr_of_configure(const char *settings, int *rc)
 	fflush(stderr);
 	CHECK(dup2(saved, 2) == 2);
 	close(saved);
-	char *text = read_all(path);
+	char *text = read_file(path);
 	unlink(path);
 	return text;
 }

@@ -33,7 +33,7 @@ TEST(latch_wait_shows_in_dump)
 	CHECK_OK(ct_latch_init(&latch, 1));
 	CHECK_OK(ct_object_set_name(&latch, "the latch"));
 	ct_thread_t *t = sh_start(wait_latch, NULL);
-	dh_dump_until("waiting on latch \"the latch\"");
+	dump_until("waiting on latch \"the latch\"");
 	CHECK_OK(ct_latch_count_down(&latch, 1));
 	sh_join(t);
 }
@@ -52,7 +52,7 @@ TEST(barrier_wait_shows_in_dump)
 	CHECK_OK(ct_debug_configure("deadlock"));
 	CHECK_OK(ct_object_set_name(&barrier, "the barrier"));
 	ct_thread_t *t = sh_start(wait_barrier, NULL);
-	dh_dump_until("waiting on barrier \"the barrier\"");
+	dump_until("waiting on barrier \"the barrier\"");
 	CHECK_EQ(ct_barrier_wait(&barrier, CT_FOREVER), 1);
 	sh_join(t);
 }
@@ -72,7 +72,7 @@ TEST(semaphore_wait_shows_in_dump)
 	CHECK_OK(ct_semaphore_init(&sem, 0));
 	CHECK_OK(ct_object_set_name(&sem, "the semaphore"));
 	ct_thread_t *t = sh_start(wait_semaphore, NULL);
-	dh_dump_until("waiting on semaphore \"the semaphore\"");
+	dump_until("waiting on semaphore \"the semaphore\"");
 	CHECK_OK(ct_semaphore_release(&sem, 1));
 	sh_join(t);
 	CHECK(!ct_semaphore_try_acquire(&sem));
@@ -106,7 +106,7 @@ TEST(once_wait_shows_in_dump)
 	ct_thread_t *runner = sh_start(run_once, NULL);
 	CHECK_OK(ct_event_wait(&once_running, CT_FOREVER));
 	ct_thread_t *waiter = sh_start(run_once, NULL);
-	dh_dump_until("waiting on once \"the once\"");
+	dump_until("waiting on once \"the once\"");
 	ct_event_set(&once_may_end);
 	sh_join(runner);
 	sh_join(waiter);
@@ -130,7 +130,7 @@ TEST(condition_wait_shows_in_dump)
 	CHECK_OK(ct_debug_configure("deadlock"));
 	CHECK_OK(ct_object_set_name(&cond, "the condition"));
 	ct_thread_t *t = sh_start(wait_condition, NULL);
-	dh_dump_until("waiting on condition \"the condition\"");
+	dump_until("waiting on condition \"the condition\"");
 	ct_condition_acquire(&cond);
 	atomic_store(&notified, 1);
 	CHECK_EQ(ct_condition_notify(&cond, 1), 1);
@@ -275,7 +275,7 @@ TEST(rlock_holder_shows_in_dump)
 	CHECK_OK(ct_object_set_name(&r, "the rlock"));
 	ct_rlock_acquire(&r);
 	CHECK(ct_rlock_try_acquire(&r));
-	dh_dump_until("holds rlock \"the rlock\"");
+	dump_until("holds rlock \"the rlock\"");
 	CHECK_OK(ct_rlock_release(&r));
 	CHECK_OK(ct_rlock_release(&r));
 	ct_rlock_destroy(&r);

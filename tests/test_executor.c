@@ -551,14 +551,14 @@ TEST(stop_request_interrupts_shutdown_wait)
 
 /* ---- map ------------------------------------------------------------------ */
 
-TEST(map_results_in_input_order)
+static void check_map_results_in_order(uint32_t workers)
 {
 	enum { N = 5000 };
 	static void *args[N], *results[N];
 	for (intptr_t i = 0; i < N; i++)
 		args[i] = (void *)i;
 	ct_executor_t ex;
-	CHECK_OK(ct_executor_init(&ex, NULL));
+	CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = workers}));
 	CHECK_OK(ct_executor_map(&ex, square, args, N, CT_FOREVER, results, NULL));
 	for (intptr_t i = 0; i < N; i++)
 		CHECK_EQ((intptr_t)results[i], i * i);
@@ -572,6 +572,14 @@ TEST(map_results_in_input_order)
 	}
 	CHECK_OK(ct_executor_map(&ex, square, args, 0, CT_FOREVER, NULL, NULL));
 	ct_executor_destroy(&ex);
+}
+
+/* With the default pool (a cache line an item) and with one worker (items
+ * packed). */
+TEST(map_results_in_input_order)
+{
+	for (uint32_t workers = 0; workers <= 1; workers++)
+		check_map_results_in_order(workers);
 }
 
 struct step {

@@ -732,6 +732,60 @@ TEST(a_wait_ended_by_a_waker_that_slept_before_it_began_shrinks_the_spin_budget)
 
 /* ---- fork ------------------------------------------------------------------ */
 
+/* ---- how long wake-ups take (core/spin.c) -------------------------------- */
+
+static bool parker_asleep(pk_thread *t)
+{
+	struct ct__waiter *w = atomic_load(&t->w);
+	return w && atomic_load(&w->parker.state) == CT__PK_SLEEPING;
+}
+
+/* A thread woken from its sleep reports how long the wake-up took: the
+ * average, reset to 0, is no longer 0. */
+TEST(a_wake_from_sleep_is_timed)
+{
+	int key;
+	struct waiter w;
+	key_waiter(&w, &key, NULL, NULL, CT__PARK_NO_SPIN);
+	while (!parker_asleep(w.t))
+		sched_yield();
+	atomic_store(&ct__wake_ns, 0);
+	CHECK_EQ(ct__unpark_n(&key, 1, CT__TOKEN_NORMAL), 1);
+	finish(&w);
+	CHECK_EQ(w.rc, CT__PARK_UNPARKED);
+	CHECK(atomic_load(&ct__wake_ns) > 0);
+}
+
+/* A sleep that ends by its deadline says nothing of wake-ups. */
+TEST(a_sleep_that_times_out_is_not_timed)
+{
+	atomic_store(&ct__wake_ns, 0);
+	int key;
+	uintptr_t token;
+	CHECK_EQ(ct__park(&key, &no_ops, NULL, in_ms(5), CT__PARK_NO_SPIN, &token), CT_ETIMEDOUT);
+	CHECK_EQ(atomic_load(&ct__wake_ns), 0);
+}
+
+/* The average moves an eighth of the way to each wake-up, a wake-up
+ * counts for CT__SPIN_MAX_NS at most, and the long spin lasts as long as
+ * the average, never less than the short one. */
+TEST(the_wake_up_average_and_the_long_spin)
+{
+	atomic_store(&ct__wake_ns, 0);
+	ct__wake_seen(8000);
+	CHECK_EQ(atomic_load(&ct__wake_ns), 1000);
+	ct__wake_seen(-5); /* a clock read on another CPU, a little behind */
+	CHECK_EQ(atomic_load(&ct__wake_ns), 1000);
+	CHECK_EQ(ct__spin_wake_rounds(), ct__spin_limit);
+	for (int i = 0; i < 200; i++)
+		ct__wake_seen(1000 * CT__SPIN_MAX_NS);
+	int64_t avg = atomic_load(&ct__wake_ns);
+	CHECK(avg <= CT__SPIN_MAX_NS && avg > CT__SPIN_MAX_NS - 8);
+	CHECK_EQ(ct__spin_wake_rounds(),
+		 (unsigned)((uint64_t)ct__spin_limit * (uint64_t)avg / CT__SPIN_NS));
+	atomic_store(&ct__wake_ns, 0);
+}
+
 /* A thread parked with a note on its record when the process forks. */
 struct noted {
 	struct ct__fork_note note;

@@ -30,7 +30,16 @@ extern "C" {
  *   or a join, that would close a cycle of waits is reported at once with
  *   the whole cycle: a timed call then returns CT_EDEADLK, a plain one
  *   aborts the process; a thread acquiring a Lock it already holds is the
- *   cycle of one. `deadlock=report` reports and keeps waiting instead.
+ *   cycle of one. A thread notified on a Condition waits to take its lock
+ *   back, and a cycle may run through that wait. Every lock a thread holds
+ *   is followed, however many (a hold with no memory left to record it is
+ *   not, and that is reported once). A cycle in which another thread's
+ *   wait has a deadline (a timed acquire or join) is not a certain
+ *   deadlock, since that wait will end: a plain acquire closing it reports
+ *   it once, naming that wait, and keeps waiting; a timed one still
+ *   returns CT_EDEADLK (a notified Condition's waiter takes its lock back
+ *   whatever its timeout: that wait has no deadline). `deadlock=report`
+ *   reports and keeps waiting instead.
  * - `dump=SIGQUIT` (any signal name of POSIX and Linux, with or without
  *   `SIG`; `RTMIN`, `RTMIN+n`, `RTMAX`, `RTMAX-n`; or a number; SIGKILL and
  *   SIGSTOP are refused, as they cannot be caught): a thread dump
@@ -52,15 +61,22 @@ extern "C" {
  *   reentrant, records it only on a thread that has a trace buffer
  *   already, as it may not allocate one). Written at exit and by
  *   ct_trace_write(); tools/timeline.py draws it as a picture. A future's
- *   name counts if it was given before its task ended.
+ *   name counts if it was given before its task ended; an object destroyed
+ *   before the trace is written is named by the name it had then.
  * - `profile=FILE` (`profile` alone: stderr): per object, acquisitions,
- *   contended acquisitions, total and longest wait, total hold time, and
- *   waits on every other object (conditions, events...): a queue's split
- *   into gets waiting on empty and puts waiting on full, an RWLock's into
- *   readers' waits and a writer's waits for readers to leave, the GIL's
- *   with its hold time; per executor, its tasks' count, run time (total,
+ *   contended acquisitions (every wait for the lock, with its time, also
+ *   one that gave up: how many timed out and how many were stopped), total
+ *   and longest wait, total hold time (an RWLock writer's from when its
+ *   readers are gone), and waits on every other object (conditions,
+ *   events...): a queue's split into gets waiting on empty and puts
+ *   waiting on full, an RWLock's into readers' waits and a writer's waits
+ *   for readers to leave, the GIL's with its hold time, a join's under the
+ *   joined thread's name; per executor, its tasks' count, run time (total,
  *   longest) and queueing delay from submit to start (total, longest).
- *   Sorted by total wait. Written at exit and by ct_profile_report().
+ *   Sorted by total wait. Written at exit and by ct_profile_report(). An
+ *   object destroyed before then is named by the name it had; a named
+ *   object's counts end with it (an object at its address later has an
+ *   entry of its own).
  * - `log=FILE`: where reports and signal dumps go: a file (appended to),
  *   `stdout`, or `-` for stderr (the default).
  * - `off`: everything off again (the dump signal's handler too).
@@ -86,7 +102,8 @@ CT_API int ct_debug_configure(const char *settings);
  *  barrier, latch, rwlock, queue, executor, GIL, thread handle...) for every
  *  report, dump and trace, without making it bigger: the name is copied
  *  into a side table keyed by the address and dropped when the object is
- *  destroyed. NULL @p name forgets it. Errors: CT_EINVAL (NULL object),
+ *  destroyed (a trace or profile written later keeps a copy for what it
+ *  recorded of the object). NULL @p name forgets it. Errors: CT_EINVAL (NULL object),
  *  CT_ENOMEM. */
 CT_API int ct_object_set_name(const void *object, const char *name);
 

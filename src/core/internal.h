@@ -96,6 +96,23 @@ extern unsigned ct__spin_limit;
  * it costs no syscall on either side. */
 #define CT__SPIN_NS 5000
 
+/* The CPUs online when the library was loaded (1 where unknown). */
+extern unsigned ct__cpus;
+
+/* The longest a wake-up counts for (core/spin.c): 50 us. */
+#define CT__SPIN_MAX_NS 50000
+
+/* The running average of how long a woken thread took to run again
+ * (core/spin.c), fed by the parkers; 0 until one slept. */
+extern _Atomic int64_t ct__wake_ns;
+void ct__wake_seen(int64_t ns);
+
+/* The rounds of a spin as long as a wake-up takes on this machine, at
+ * least ct__spin_limit and at most CT__SPIN_MAX_NS worth (0 on one CPU):
+ * for a thread with nothing else to do, waiting for what it cannot see
+ * coming (core/spin.c). */
+unsigned ct__spin_wake_rounds(void);
+
 /* Allocation. Every allocation of the library goes through these, so that
  * tests can make the n-th one fail (see fault.h). */
 void *ct__malloc(size_t size);

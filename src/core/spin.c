@@ -9,16 +9,31 @@
  * on rather than the one it was tuned on. Under it, each thread's own
  * budget adapts to how long its waits last (park/waiter.h,
  * ct__spin_budget).
+ *
+ * A second measure, taken while the program runs: how long a sleeping
+ * thread takes to run again once woken (ct__wake_ns). On one 2-CPU VM it
+ * ranged from about 1 us to beyond 50 us from one run to the next,
+ * depending on where the threads ran.
+ * A thread with nothing else to do that waits for something it cannot
+ * see coming (an idle worker of a pool waiting for the next task, a map's
+ * caller waiting for its items) spins as long as a wake-up takes there,
+ * and no longer (ct__spin_wake_rounds): if the wait ends within that,
+ * sleeping would have cost more than the spin; if not, the spin cost at
+ * most what the sleep did, so the wait costs at most twice the best
+ * choice made knowing the future (the classic bound for spin-then-block).
  */
 #include <unistd.h>
 
 #include "core/internal.h"
 
 unsigned ct__spin_limit;
+unsigned ct__cpus = 1;
+_Atomic int64_t ct__wake_ns;
 
 static unsigned calibrate_spin(void)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	ct__cpus = cpus > 1 ? (unsigned)cpus : 1;
 	/* GCOVR_EXCL_BR_START: one CPU only: the spin policy of a single-CPU machine (the test
 	 * machines have two or more) */
 	if (cpus == 1)
@@ -44,4 +59,30 @@ static unsigned calibrate_spin(void)
 __attribute__((constructor)) static void spin_load(void)
 {
 	ct__spin_limit = calibrate_spin();
+}
+
+void ct__wake_seen(int64_t ns)
+{
+	/* A thread that waited for a CPU after its wake-up (more threads
+	 * than CPUs) reports that wait too: capped, it moves the average
+	 * only so far, and the spins it sets are capped the same way. */
+	if (ns < 0)
+		return;
+	if (ns > CT__SPIN_MAX_NS)
+		ns = CT__SPIN_MAX_NS;
+	/* Relaxed, and racy on purpose: a running average over 8 wake-ups;
+	 * two threads updating it at once lose one sample, which an
+	 * average can afford. */
+	int64_t avg = atomic_load_explicit(&ct__wake_ns, memory_order_relaxed);
+	/* Relaxed: as the load; the value is a hint nothing else depends on. */
+	atomic_store_explicit(&ct__wake_ns, avg + (ns - avg) / 8, memory_order_relaxed);
+}
+
+unsigned ct__spin_wake_rounds(void)
+{
+	/* Relaxed: a hint, read whole. */
+	int64_t ns = atomic_load_explicit(&ct__wake_ns, memory_order_relaxed);
+	if (ns <= CT__SPIN_NS)
+		return ct__spin_limit;
+	return (unsigned)((uint64_t)ct__spin_limit * (uint64_t)ns / CT__SPIN_NS);
 }

@@ -20,6 +20,7 @@
 #include "cthreading/rlock.h"
 #include "debug/debug_internal.h"
 #include "park/park.h"
+#include "park/waiter.h"
 #include "thread/thread_internal.h"
 
 bool ct__dbg_lock_like(unsigned kind)
@@ -30,15 +31,19 @@ bool ct__dbg_lock_like(unsigned kind)
 
 struct dheld *ct__dbg_held_slot(struct dthread *t, const void *obj)
 {
-	for (unsigned i = 0; i < DBG_HELD_MAX; i++)
+	DBG_FOR_HELD (t, h)
 		/* Relaxed: a snapshot (debug_internal.h). */
-		if (ct__dbg_held_obj(&t->held[i], memory_order_relaxed) == obj)
-			return &t->held[i];
+		if (ct__dbg_held_obj(h, memory_order_relaxed) == obj)
+			return h;
 	return NULL;
 }
 
-struct dthread *ct__dbg_holder_locked(struct dthread *waiter, const void *obj, unsigned kind)
+/* ct__dbg_holder_locked(), and the holder's slot of @p obj in *@p slot
+ * (NULL for a join). */
+static struct dthread *holder_slot_locked(struct dthread *waiter, const void *obj, unsigned kind,
+					  struct dheld **slot)
 {
+	*slot = NULL;
 	if (!ct__dbg_lock_like(kind)) /* obj is never NULL: every caller looked */
 		return NULL;
 	unsigned long ident = 0;
@@ -53,10 +58,16 @@ struct dthread *ct__dbg_holder_locked(struct dthread *waiter, const void *obj, u
 			continue;
 		if (kind == CT__OBJ_THREAD /* relaxed: a snapshot */
 			    ? atomic_load_explicit(&t->ident, memory_order_relaxed) == ident
-			    : ct__dbg_held_slot(t, obj) != NULL)
+			    : (*slot = ct__dbg_held_slot(t, obj)) != NULL)
 			return t;
 	}
 	return NULL;
+}
+
+struct dthread *ct__dbg_holder_locked(struct dthread *waiter, const void *obj, unsigned kind)
+{
+	struct dheld *slot;
+	return holder_slot_locked(waiter, obj, kind, &slot);
 }
 
 /* ---- lock order ---------------------------------------------------------- */
@@ -155,9 +166,9 @@ static void report_inversion(const struct inversion *inv, unsigned kind_a, unsig
  * holds. */
 static void check_order(struct dthread *me, const void *obj, unsigned kind, void *site)
 {
-	for (unsigned i = 0; i < DBG_HELD_MAX; i++) {
+	DBG_FOR_HELD (me, h) {
 		/* Relaxed: the thread's own record (debug_internal.h). */
-		const void *held = ct__dbg_held_obj(&me->held[i], memory_order_relaxed);
+		const void *held = ct__dbg_held_obj(h, memory_order_relaxed);
 		if (!held || held == obj)
 			continue;
 		struct inversion inv;
@@ -178,7 +189,7 @@ static void check_order(struct dthread *me, const void *obj, unsigned kind, void
 			e->from = held;
 			e->to = obj;
 			e->site_from = /* relaxed: own record */
-				atomic_load_explicit(&me->held[i].site, memory_order_relaxed);
+				atomic_load_explicit(&h->site, memory_order_relaxed);
 			e->site_to = site;
 			ct__dbg_thread_name(me, e->thread);
 			bool back_found;
@@ -199,7 +210,7 @@ static void check_order(struct dthread *me, const void *obj, unsigned kind, void
 		ct__rawlock_unlock(&orders.lock);
 		/* The first edge is the other thread's, from obj to held. */
 		if (report)
-			report_inversion(&inv, kind, atomic_load(&me->held[i].kind));
+			report_inversion(&inv, kind, atomic_load(&h->kind));
 	}
 }
 
@@ -212,34 +223,80 @@ struct cycle_step {
 	const void *obj;
 	unsigned kind;
 	int64_t since;
+	/* The wait's deadline: CT__NO_DEADLINE for none, or for a wait that
+	 * does not give up when it passes. */
+	int64_t deadline;
+	/* The condition t was notified on: it waits for obj, that
+	 * condition's lock, to take it back (NULL: a wait of its own). */
+	const void *via;
 	struct dthread *holder; /* ... held by holder (the next step's t) */
 };
 
-/* Follows waits from @p me, which is about to wait for @p obj. Returns the
- * number of steps of the cycle back to @p me, or 0. Under threads_lock. */
-static unsigned find_cycle_locked(struct dthread *me, const void *obj, unsigned kind,
-				  struct cycle_step *steps)
+/* What @p t waits for, into @p s, if the walk follows it: a lock-like
+ * object, or the lock a notified condition's waiter takes back. Relaxed
+ * loads: a snapshot, confirmed by the second look (debug_internal.h). */
+static bool next_wait(struct dthread *t, struct cycle_step *s)
 {
-	struct dthread *t = me;
+	s->t = t;
+	/* Relaxed: a snapshot (above), and below. */
+	s->obj = atomic_load_explicit(&t->wait_obj, memory_order_relaxed);
+	s->kind = atomic_load_explicit(&t->wait_kind, memory_order_relaxed);   /* relaxed: above */
+	s->since = atomic_load_explicit(&t->wait_since, memory_order_relaxed); /* relaxed: above */
+	/* Relaxed: as above. */
+	s->deadline = atomic_load_explicit(&t->wait_deadline, memory_order_relaxed);
+	s->via = NULL;
+	if (s->obj && s->kind == CT__OBJ_CONDITION) {
+		/* Relaxed: as above. */
+		const void *lock = atomic_load_explicit(&t->requeued_to, memory_order_relaxed);
+		if (!lock)
+			return false; /* not notified: it waits for a notify */
+		/* Notified: it takes the lock back with a plain acquire, whatever
+		 * its wait's timeout. Its kind is the holder's (find_cycle_locked). */
+		s->via = s->obj;
+		s->obj = lock;
+		s->kind = CT__OBJ_LOCK;
+		s->deadline = CT__NO_DEADLINE;
+		return true;
+	}
+	return s->obj && ct__dbg_lock_like(s->kind);
+}
+
+bool ct__dbg_followed_wait_locked(struct dthread *t, const void **obj, unsigned *kind)
+{
+	struct cycle_step s;
+	if (!next_wait(t, &s))
+		return false;
+	struct dheld *slot;
+	if (s.via && holder_slot_locked(t, s.obj, s.kind, &slot))
+		/* Relaxed: a snapshot (debug_internal.h). */
+		s.kind = atomic_load_explicit(&slot->kind, memory_order_relaxed);
+	*obj = s.obj;
+	*kind = s.kind;
+	return true;
+}
+
+/* Follows waits from @p me, which is about to wait for @p obj until
+ * @p deadline. Returns the number of steps of the cycle back to @p me, or
+ * 0. Under threads_lock. */
+static unsigned find_cycle_locked(struct dthread *me, const void *obj, unsigned kind,
+				  int64_t deadline, struct cycle_step *steps)
+{
+	struct cycle_step s = {me, obj, kind, 0, deadline, NULL, NULL};
 	for (unsigned n = 0; n < CYCLE_MAX; n++) {
-		struct dthread *h = ct__dbg_holder_locked(t, obj, kind);
-		if (!h)
+		struct dheld *slot;
+		s.holder = holder_slot_locked(s.t, s.obj, s.kind, &slot);
+		if (!s.holder)
 			return 0;
-		/* Relaxed: a snapshot, confirmed by the second look (debug_internal.h). */
-		int64_t since =
-			t == me ? 0 : atomic_load_explicit(&t->wait_since, memory_order_relaxed);
-		steps[n] = (struct cycle_step){t, obj, kind, since, h};
-		if (h == me)
+		if (s.via) /* the lock as its holder holds it: a Lock or an RLock */
+			/* Relaxed: a snapshot (debug_internal.h). */
+			s.kind = atomic_load_explicit(&slot->kind, memory_order_relaxed);
+		steps[n] = s;
+		if (s.holder == me)
 			return n + 1;
 		for (unsigned i = 0; i < n; i++)
-			if (steps[i].t == h)
+			if (steps[i].t == s.holder)
 				return 0; /* a cycle that does not go through me */
-		t = h;
-		/* Relaxed: a snapshot. */
-		obj = atomic_load_explicit(&t->wait_obj, memory_order_relaxed);
-		/* Relaxed: a snapshot. */
-		kind = atomic_load_explicit(&t->wait_kind, memory_order_relaxed);
-		if (!obj || !ct__dbg_lock_like(kind))
+		if (!next_wait(s.holder, &s))
 			return 0;
 	}
 	return 0;
@@ -256,8 +313,44 @@ static bool same_cycle(const struct cycle_step *a, const struct cycle_step *b, u
 	return true;
 }
 
+/* How a cycle's report ends: what the thread that closed it does now. */
+static void report_outcome(FILE *out, const struct cycle_step *breaker, bool timed,
+			   bool abort_after)
+{
+	char what[160], who[DBG_NAME_MAX];
+	if (timed) {
+		fprintf(out, "cthreading: the timed call returns CT_EDEADLK\n");
+	} else if (breaker) {
+		ct__dbg_describe(breaker->obj, breaker->kind, what, sizeof what);
+		ct__dbg_thread_name(breaker->t, who);
+		fprintf(out,
+			"cthreading: not a certain deadlock: the timed wait of thread \"%s\" "
+			"for %s will break it; the thread keeps waiting\n",
+			who, what);
+	} else if (abort_after) {
+		fprintf(out, "cthreading: aborting (CTHREADING=deadlock=report reports and keeps "
+			     "waiting instead)\n");
+	} else {
+		fprintf(out, "cthreading: the thread keeps waiting (deadlock=report)\n");
+	}
+}
+
+/* "  thread \"W\" waits for lock \"L\"" and, for a notified condition's
+ * waiter, why. */
+static void print_step_wait(FILE *out, const struct cycle_step *s, const char *who)
+{
+	char what[160], cond[160];
+	ct__dbg_describe(s->obj, s->kind, what, sizeof what);
+	fprintf(out, "  thread \"%s\" waits for %s", who, what);
+	if (s->via) {
+		ct__dbg_describe(s->via, CT__OBJ_CONDITION, cond, sizeof cond);
+		fprintf(out, " (to take it back after its wait on %s)", cond);
+	}
+	fputc('\n', out);
+}
+
 static void report_cycle(const struct cycle_step *steps, unsigned n, void *site, bool timed,
-			 bool abort_after)
+			 const struct cycle_step *breaker, bool abort_after)
 {
 	char what[160], who[DBG_NAME_MAX], whom[DBG_NAME_MAX], where[160], taken[160];
 	ct__rawlock_lock(&dbg.report_lock);
@@ -281,7 +374,6 @@ static void report_cycle(const struct cycle_step *steps, unsigned n, void *site,
 		fprintf(out, "cthreading: deadlock: a cycle of %u threads waiting for each other\n",
 			n);
 		for (unsigned i = 0; i < n; i++) {
-			ct__dbg_describe(steps[i].obj, steps[i].kind, what, sizeof what);
 			ct__dbg_thread_name(steps[i].t, who);
 			ct__dbg_thread_name(steps[i].holder, whom);
 			void *at = i == 0 ? site : atomic_load(&steps[i].t->wait_site);
@@ -297,21 +389,15 @@ static void report_cycle(const struct cycle_step *steps, unsigned n, void *site,
 			 * race no test can aim at */
 			ct__dbg_site(h ? atomic_load(&h->site) : NULL, taken, sizeof taken);
 			/* GCOVR_EXCL_BR_STOP */
+			print_step_wait(out, &steps[i], who);
 			fprintf(out,
-				"  thread \"%s\" waits for %s\n"
 				"      at %s\n"
 				"    held by thread \"%s\", taken\n"
 				"      at %s\n",
-				who, what, where, whom, taken);
+				where, whom, taken);
 		}
 	}
-	if (timed)
-		fprintf(out, "cthreading: the timed call returns CT_EDEADLK\n");
-	else if (abort_after)
-		fprintf(out, "cthreading: aborting (CTHREADING=deadlock=report reports and keeps "
-			     "waiting instead)\n");
-	else
-		fprintf(out, "cthreading: the thread keeps waiting (deadlock=report)\n");
+	report_outcome(out, breaker, timed, abort_after);
 	fflush(out);
 	ct__rawlock_unlock(&dbg.report_lock);
 }
@@ -329,13 +415,23 @@ static _Noreturn void report_abort(void)
 	abort();
 }
 
+/* A wait of the cycle's other threads that has a deadline: when it passes,
+ * that thread gives up and may let go of what it holds. NULL if none. */
+static const struct cycle_step *timed_wait_of(const struct cycle_step *steps, unsigned n)
+{
+	for (unsigned i = 1; i < n; i++)
+		if (steps[i].deadline != CT__NO_DEADLINE)
+			return &steps[i];
+	return NULL;
+}
+
 /* 0, or CT_EDEADLK when the wait @p me is about to begin closes a cycle. */
 static int check_cycle(struct dthread *me, const void *obj, unsigned kind, int64_t deadline,
 		       void *site)
 {
 	struct cycle_step steps[CYCLE_MAX], again[CYCLE_MAX];
 	ct__rawlock_lock(&dbg.threads_lock);
-	unsigned n = find_cycle_locked(me, obj, kind, steps);
+	unsigned n = find_cycle_locked(me, obj, kind, deadline, steps);
 	ct__rawlock_unlock(&dbg.threads_lock);
 	if (n == 0)
 		return 0;
@@ -343,7 +439,7 @@ static int check_cycle(struct dthread *me, const void *obj, unsigned kind, int64
 		/* Make sure: the others must still wait where they waited. */
 		(void)ct__park_sleep(ct__now_ns() + 20000000, CT__PARK_KEEP_GIL);
 		ct__rawlock_lock(&dbg.threads_lock);
-		unsigned m = find_cycle_locked(me, obj, kind, again);
+		unsigned m = find_cycle_locked(me, obj, kind, deadline, again);
 		ct__rawlock_unlock(&dbg.threads_lock);
 		/* GCOVR_EXCL_BR_START: as in same_cycle(): the cycle changed between the two looks,
 		 * a race no test can aim at */
@@ -352,9 +448,13 @@ static int check_cycle(struct dthread *me, const void *obj, unsigned kind, int64
 		/* GCOVR_EXCL_BR_STOP */
 	}
 	bool timed = deadline != CT__NO_DEADLINE;
+	/* A plain acquire waits on when another wait of the cycle will end:
+	 * no certain deadlock. (A timed call gives up: it is a cycle now.) */
+	const struct cycle_step *breaker = timed ? NULL : timed_wait_of(steps, n);
 	/* Relaxed: a switch (debug_internal.h). */
-	bool keep = atomic_load_explicit(&dbg.mode, memory_order_relaxed) & DBG_KEEP_WAITING;
-	report_cycle(steps, n, site, timed, !keep);
+	bool keep = (atomic_load_explicit(&dbg.mode, memory_order_relaxed) & DBG_KEEP_WAITING) ||
+		    breaker;
+	report_cycle(steps, n, site, timed, breaker, !keep);
 	if (timed)
 		return CT_EDEADLK;
 	if (!keep)
@@ -414,10 +514,17 @@ static void waits_on_thread(const void *handle, unsigned long ident)
 
 static void park_begin(const void *key, int64_t deadline)
 {
-	(void)deadline;
 	struct dthread *me = ct__dbg_enter();
 	if (!me)
 		return;
+	/* The thread is in a park: its waiter record is set. Relaxed: compared only, by a
+	 * notifier that holds the lock this wait lets go of later, which orders the two (the
+	 * requeued hook). */
+	atomic_store_explicit(&me->parker, &ct__tls_waiter->parker, memory_order_relaxed);
+	/* Relaxed: own record. A notify of this wait comes later (it needs the lock this park
+	 * lets go of after this hook); one from a wait whose end the hooks missed (off then)
+	 * must not count. */
+	atomic_store_explicit(&me->requeued_to, NULL, memory_order_relaxed);
 	static const char sleeping; /* what a sleep waits on */
 	/* A sleep (no key) is a sleep whatever was said before it. */
 	const void *pending = key ? me->pending_obj : NULL;
@@ -429,11 +536,26 @@ static void park_begin(const void *key, int64_t deadline)
 	 * park inside it on another object, its GIL's, is a wait of its own
 	 * until park_end() gives the acquire's back.) */
 	if (!(me->acquiring && obj == me->acq.obj)) {
+		/* Relaxed: published with the object by set_wait() (debug_internal.h). */
+		atomic_store_explicit(&me->wait_deadline, deadline, memory_order_relaxed);
 		set_wait(me, obj, kind, NULL);
 		/* Relaxed: the thread's own record (debug_internal.h). */
 		me->park_at = atomic_load_explicit(&me->wait_since, memory_order_relaxed);
 	}
 	ct__dbg_leave(me);
+}
+
+/* The hold of @p obj (an RWLock's write side) begins @p now: its writer
+ * had taken the writers' lock, then waited for the readers to leave. */
+static void restart_hold(struct dthread *me, const void *obj, int64_t now)
+{
+	struct dheld *h = ct__dbg_held_slot(me, obj);
+	/* GCOVR_EXCL_BR_START: a writer past the writers' lock has its hold recorded, unless it
+	 * took that lock while the hooks were off or had no memory for a slot */
+	if (h)
+		/* GCOVR_EXCL_BR_STOP */
+		/* Relaxed: own record; read by a report as a snapshot (debug_internal.h). */
+		atomic_store_explicit(&h->since, now, memory_order_relaxed);
 }
 
 static void park_end(int rc)
@@ -447,6 +569,9 @@ static void park_end(int rc)
 	/* Relaxed: the thread's own record (debug_internal.h). */
 	unsigned kind = atomic_load_explicit(&me->wait_kind, memory_order_relaxed);
 	me->park_at = 0;
+	/* Relaxed: the notifier's store came before our wake-up (it moved us under the queue's
+	 * lock), and nobody sets it again before our next park. */
+	atomic_store_explicit(&me->requeued_to, NULL, memory_order_relaxed);
 	/* Relaxed: a switch (debug_internal.h). */
 	uint32_t mode = atomic_load_explicit(&dbg.mode, memory_order_relaxed);
 	/* A wait for the GIL is recorded whole by the GIL's own hooks. */
@@ -461,6 +586,9 @@ static void park_end(int rc)
 				ct__dbg_profile_waited(obj, kind, now - since);
 			if (mode & DBG_TRACE)
 				ct__dbg_trace_span(me, DBG_SPAN_WAIT, obj, kind, since, now, rc);
+			/* A writer holds an RWLock once its readers are gone. */
+			if (kind == CT__OBJ_RWLOCK_READERS)
+				restart_hold(me, obj, now);
 			/* A condition's wait takes its lock back at once (the
 			 * next acquired): its hold begins now. */
 			if (kind == CT__OBJ_CONDITION) {
@@ -474,7 +602,9 @@ static void park_end(int rc)
 		atomic_store_explicit(&me->wait_obj, NULL, memory_order_relaxed);
 	} else if (me->acquiring && obj != me->acq.obj) {
 		/* A wait inside an acquire (for its GIL) is over: the acquire's
-		 * own goes on, with its site and start. */
+		 * own goes on, with its site, start and deadline. */
+		/* Relaxed: published with the object by set_wait_since() (debug_internal.h). */
+		atomic_store_explicit(&me->wait_deadline, me->acq.deadline, memory_order_relaxed);
 		set_wait_since(me, me->acq.obj, me->acq.kind, me->acq.site, me->acq.since);
 	}
 	ct__dbg_leave(me);
@@ -494,8 +624,11 @@ static int acquiring(const void *obj, unsigned kind, int64_t deadline, void *sit
 		atomic_store_explicit(&me->wait_ident, running ? atomic_load(&rec->ident) : 0,
 				      memory_order_relaxed);
 	}
+	/* Relaxed: published with the object by set_wait() (debug_internal.h). */
+	atomic_store_explicit(&me->wait_deadline, deadline, memory_order_relaxed);
 	set_wait(me, obj, kind, site);
 	me->acquiring = true;
+	me->acq.deadline = deadline;
 	/* Relaxed: the thread's own record (debug_internal.h). */
 	me->acq.since = atomic_load_explicit(&me->wait_since, memory_order_relaxed);
 	me->acq.obj = obj;
@@ -526,6 +659,50 @@ static bool resumes(const struct dthread *me)
 	/* GCOVR_EXCL_BR_STOP */
 }
 
+static bool gave_up(int rc)
+{
+	return rc == CT_ETIMEDOUT || rc == CT_ESTOPPED;
+}
+
+/* An acquire's or a join's end, into the profile: an acquisition, a wait
+ * that gave up (a try that found the lock taken waited for nothing), a
+ * join's wait under its thread's name. */
+static void profile_acquire(const void *obj, unsigned kind, void *site, int rc, bool waited,
+			    int64_t ticks)
+{
+	if (kind == CT__OBJ_THREAD) {
+		if (rc == 0 || gave_up(rc)) /* the joiner's handle is alive */
+			ct__dbg_profile_joined(obj, ct_thread_name(obj), ticks);
+	} else if (rc == 0 || (waited && gave_up(rc))) {
+		ct__dbg_profile_acquired(obj, kind, site, ticks, waited, rc);
+	}
+}
+
+/* A free hold slot of @p me, in a block added if all are taken; NULL (said
+ * once) when there is no memory for one. */
+static struct dheld *free_slot(struct dthread *me)
+{
+	struct dheld_block *last = &me->held;
+	DBG_FOR_HELD (me, h) {
+		/* Relaxed: own record. A hold from before the hooks were last off is a free
+		 * slot. */
+		if (!ct__dbg_held_obj(h, memory_order_relaxed))
+			return h;
+		last = h_block;
+	}
+	struct dheld_block *more = ct__dbg_alloc(sizeof *more);
+	if (!more) {
+		static atomic_flag said = ATOMIC_FLAG_INIT;
+		if (!atomic_flag_test_and_set(&said))
+			fprintf(ct__dbg_log(), "cthreading: deadlock: no memory to record a hold; "
+					       "cycles through it are not found\n");
+		return NULL;
+	}
+	/* Release: the new block's cleared slots before a reader finds it. */
+	atomic_store_explicit(&last->next, more, memory_order_release);
+	return &more->slot[0];
+}
+
 static void acquired(const void *obj, unsigned kind, void *site, int rc, bool waited, bool blocking)
 {
 	struct dthread *me = ct__dbg_enter();
@@ -550,12 +727,8 @@ static void acquired(const void *obj, unsigned kind, void *site, int rc, bool wa
 	if (rc == 0 && kind != CT__OBJ_THREAD) {
 		if (blocking && !waited && (mode & DBG_DEADLOCK))
 			check_order(me, obj, kind, site);
-		for (unsigned i = 0; i < DBG_HELD_MAX; i++) {
-			struct dheld *h = &me->held[i];
-			/* Relaxed: own record. A hold from before the hooks were
-			 * last off is a free slot. */
-			if (ct__dbg_held_obj(h, memory_order_relaxed))
-				continue;
+		struct dheld *h = free_slot(me);
+		if (h) {
 			/* Relaxed: published by the object's release store below
 			 * (debug_internal.h). */
 			atomic_store_explicit(&h->kind, kind, memory_order_relaxed);
@@ -570,11 +743,10 @@ static void acquired(const void *obj, unsigned kind, void *site, int rc, bool wa
 				memory_order_relaxed);
 			/* Release: see above. */
 			atomic_store_explicit(&h->obj, obj, memory_order_release);
-			break;
 		}
-		if (mode & DBG_PROFILE)
-			ct__dbg_profile_acquired(obj, kind, site, waited_ticks, waited);
 	}
+	if (mode & DBG_PROFILE)
+		profile_acquire(obj, kind, site, rc, waited, waited_ticks);
 	ct__dbg_leave(me);
 }
 
@@ -629,12 +801,28 @@ static void released(const void *obj)
 	ct__dbg_leave(me);
 }
 
+/* A condition's notify moved the thread parked with @p parker onto @p to,
+ * the lock's word: it now waits to take the lock back (next_wait()). */
+static void requeued(const void *parker, const void *to)
+{
+	/* Acquire: the list of records (debug_internal.h). No lock: the records only grow. */
+	for (struct dthread *t = atomic_load_explicit(&dbg.threads, memory_order_acquire); t;
+	     t = t->next)
+		/* Relaxed: see park_begin(); a record that ended has no parker. */
+		if (atomic_load_explicit(&t->parker, memory_order_relaxed) == parker) {
+			/* Relaxed: read as a snapshot by the cycle check (debug_internal.h). */
+			atomic_store_explicit(&t->requeued_to, to, memory_order_relaxed);
+			return;
+		}
+}
+
 const struct ct__debug_hooks ct__dbg_hooks = {
 	.destroyed = ct__dbg_destroyed,
 	.waits_on = waits_on,
 	.waits_on_thread = waits_on_thread,
 	.park_begin = park_begin,
 	.park_end = park_end,
+	.requeued = requeued,
 	.acquiring = acquiring,
 	.acquired = acquired,
 	.released = released,

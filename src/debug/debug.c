@@ -96,10 +96,12 @@ static void record_ends(struct dthread *t)
 {
 	/* Relaxed: clearing publishes nothing; the release of live below orders it for a reader
 	 * that acquires live. */
-	for (unsigned i = 0; i < DBG_HELD_MAX; i++)
-		atomic_store_explicit(&t->held[i].obj, NULL, memory_order_relaxed);
+	DBG_FOR_HELD (t, h)
+		atomic_store_explicit(&h->obj, NULL, memory_order_relaxed);
 	atomic_store_explicit(&t->wait_obj, NULL, memory_order_relaxed); /* relaxed: as above */
-	atomic_store_explicit(&t->live, false, memory_order_release);	 /* release: see above */
+	/* Relaxed: as above; the requeued hook never takes this record for a later thread's. */
+	atomic_store_explicit(&t->parker, NULL, memory_order_relaxed);
+	atomic_store_explicit(&t->live, false, memory_order_release); /* release: see above */
 }
 
 /* At the thread's end (its key's destructor). */
@@ -398,6 +400,8 @@ static void forget_object(const void *obj)
 		ct__rawlock_lock(&names.lock);
 		struct name_entry *e = name_unlink_locked(obj);
 		ct__rawlock_unlock(&names.lock);
+		if (e)
+			ct__dbg_name_dropped(obj, e->name);
 		free(e);
 	}
 	ct__dbg_forget_orders(obj);

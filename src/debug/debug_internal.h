@@ -47,7 +47,7 @@ enum {
 	DBG_DUMP = 1u << 4,	    /* dump=SIGNAL: record waits and holds for its dumps */
 };
 
-#define DBG_HELD_MAX 16
+#define DBG_HELD_BLOCK 16 /* hold slots in a record, and in each block added */
 #define DBG_NAME_MAX 64
 
 struct dheld {
@@ -58,6 +58,30 @@ struct dheld {
 	_Atomic uint32_t epoch; /* dbg.holds_epoch when taken */
 };
 
+/* A thread's hold slots: a block in its record, then as many more as it
+ * needs, each added by the owner (published with release) when the ones
+ * before are full and kept as long as the record: a reader may walk them
+ * at any time, and every hold is recorded. */
+struct dheld_block {
+	struct dheld slot[DBG_HELD_BLOCK];
+	struct dheld_block *_Atomic next;
+};
+
+/* The block after @p b, or NULL. */
+static inline struct dheld_block *ct__dbg_held_more(struct dheld_block *b)
+{
+	/* Acquire: pairs with the owner's release of a new block: its slots are seen cleared. */
+	return atomic_load_explicit(&b->next, memory_order_acquire);
+}
+
+/* Every hold slot of record @p t, as `struct dheld *h`:
+ * `DBG_FOR_HELD(t, h) { ... }`. Two loops: leave with return, not break. */
+#define DBG_FOR_HELD(t, h)                                                                         \
+	for (struct dheld_block *h##_block = &(t)->held; h##_block;                                \
+	     h##_block = ct__dbg_held_more(h##_block))                                             \
+		for (struct dheld * (h) = h##_block->slot; (h) < h##_block->slot + DBG_HELD_BLOCK; \
+		     (h)++)
+
 struct tbuf; /* a thread's trace events (record.c) */
 
 struct dthread {
@@ -67,7 +91,7 @@ struct dthread {
 	_Atomic long native_id;	     /* gettid() */
 	_Atomic(uint32_t) name_seq;  /* odd while the name below is written */
 	char name[DBG_NAME_MAX];     /* the thread's name when last seen */
-	struct dheld held[DBG_HELD_MAX];
+	struct dheld_block held;
 	/* What the thread waits for now (wait_obj NULL: nothing). */
 	_Atomic(const void *) wait_obj;
 	_Atomic uint32_t wait_kind;
@@ -75,6 +99,16 @@ struct dthread {
 	_Atomic(void *) wait_site;
 	_Atomic unsigned long wait_ident; /* a wait for a thread: its ident */
 	_Atomic uint32_t wait_epoch;	  /* dbg.holds_epoch when the wait began */
+	/* An acquire's or join's deadline (CT__NO_DEADLINE: none): a wait
+	 * that will end by itself. */
+	_Atomic int64_t wait_deadline;
+	/* Inside a condition's wait: the lock word it was moved onto by a
+	 * notify (it waits to take the lock back), else NULL. Set by the
+	 * notifier (the requeued hook), cleared by the owner at park_end. */
+	_Atomic(const void *) requeued_to;
+	/* The thread's parker while it parks (how the requeued hook finds
+	 * the record): set by the owner, compared only. */
+	_Atomic(const void *) parker;
 	/* Owner only. */
 	const void *pending_obj; /* from waits_on, for the next park */
 	uint32_t pending_kind;
@@ -85,7 +119,7 @@ struct dthread {
 		const void *obj;
 		uint32_t kind;
 		void *site;
-		int64_t since;
+		int64_t since, deadline;
 	} acq;
 	/* Inside a park that began a wait: its start, which a release made
 	 * by the park before it sleeps (a condition's lock) takes as its
@@ -216,6 +250,11 @@ void ct__dbg_forget_orders(const void *obj);
  * noted, so that the handle is never read). Under dbg.threads_lock. */
 struct dthread *ct__dbg_holder_locked(struct dthread *waiter, const void *obj, unsigned kind);
 bool ct__dbg_lock_like(unsigned kind);
+/* What @p t waits for as the cycle check follows it, into *@p obj and
+ * *@p kind: a lock-like object, or the lock a thread notified on a
+ * condition waits to take back (of the kind its holder holds it as).
+ * False when it waits for nothing followed. Under dbg.threads_lock. */
+bool ct__dbg_followed_wait_locked(struct dthread *t, const void **obj, unsigned *kind);
 /* The object a hold slot records (loaded with @p order), or NULL for a
  * free slot or one from before the hooks were last off. */
 static inline const void *ct__dbg_held_obj(const struct dheld *h, memory_order order)
@@ -246,8 +285,15 @@ static inline const void *ct__dbg_wait_obj(struct dthread *t, memory_order order
 struct dheld *ct__dbg_held_slot(struct dthread *t, const void *obj);
 
 /* record.c: profile and trace. */
+/* An acquire ended in @p rc: 0 (an acquisition), CT_ETIMEDOUT or
+ * CT_ESTOPPED (a wait that gave up: @p contended). */
 void ct__dbg_profile_acquired(const void *obj, unsigned kind, void *site, int64_t waited_ns,
-			      bool contended);
+			      bool contended, int rc);
+/* A join of the thread @p handle, named @p thread then, waited that long. */
+void ct__dbg_profile_joined(const void *handle, const char *thread, int64_t waited_ns);
+/* @p obj, named @p name, is destroyed: the profile and the trace keep the
+ * name for what they recorded of it. */
+void ct__dbg_name_dropped(const void *obj, const char *name);
 void ct__dbg_profile_released(const void *obj, unsigned kind, int64_t held_ns);
 void ct__dbg_profile_waited(const void *obj, unsigned kind, int64_t waited_ns);
 void ct__dbg_trace_span(struct dthread *me, int type, const void *obj, unsigned kind, int64_t begin,

@@ -121,8 +121,7 @@ static void print_holds(FILE *out, const struct row *r)
 	}
 	if (!r->d)
 		return;
-	for (unsigned i = 0; i < DBG_HELD_MAX; i++) {
-		const struct dheld *h = &r->d->held[i];
+	DBG_FOR_HELD (r->d, h) {
 		/* Acquire: pairs with the holder's release of the object (debug_internal.h). */
 		const void *obj = ct__dbg_held_obj(h, memory_order_acquire);
 		if (!obj)
@@ -222,18 +221,19 @@ static unsigned print_cycles(FILE *out, struct rows *rows)
 		struct dthread *t = rows->v[i].d;
 		bool cycle = false;
 		while (t && n < 32) {
-			/* Relaxed: a snapshot (debug_internal.h). */
-			const void *obj = ct__dbg_wait_obj(t, memory_order_relaxed);
-			/* Relaxed: a snapshot. */
-			unsigned kind = atomic_load_explicit(&t->wait_kind, memory_order_relaxed);
-			if (!obj || !ct__dbg_lock_like(kind))
+			const void *obj;
+			unsigned kind;
+			ct__rawlock_lock(&dbg.threads_lock);
+			bool follows = ct__dbg_followed_wait_locked(t, &obj, &kind);
+			struct dthread *holder =
+				follows ? ct__dbg_holder_locked(t, obj, kind) : NULL;
+			ct__rawlock_unlock(&dbg.threads_lock);
+			if (!follows)
 				break;
 			path[n] = t;
 			objs[n] = obj;
 			kinds[n++] = kind;
-			ct__rawlock_lock(&dbg.threads_lock);
-			t = ct__dbg_holder_locked(t, obj, kind);
-			ct__rawlock_unlock(&dbg.threads_lock);
+			t = holder;
 			if (t == rows->v[i].d) {
 				cycle = true;
 				break;

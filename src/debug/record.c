@@ -24,8 +24,14 @@
 struct prof {
 	const void *obj; /* NULL: empty */
 	unsigned kind;
+	/* A copy of the name (interned), for when the name table has none:
+	 * the object was destroyed (the entry is then retired: a later object
+	 * at its address gets an entry of its own), or a join's thread. */
+	const char *name;
+	bool retired;
 	void *site; /* first taken at */
 	uint64_t acquisitions, contended, waits;
+	uint64_t timed_out, stopped; /* contended waits that gave up */
 	int64_t wait_total, wait_max, hold_total;
 	/* Which waits (of `waits`): a queue's gets on empty and puts on full;
 	 * an RWLock's readers, and its writer waiting for readers to leave. */
@@ -43,33 +49,45 @@ static struct {
 	uint64_t lost; /* updates for objects beyond the table's room */
 } prof = {.lock = CT__RAWLOCK_INIT};
 
+/* The slot of @p obj's live entry, or the empty slot that ends its
+ * search. At most 3/4 of the slots are used: an empty slot ends every
+ * search. A retired entry keeps its slot; the search goes on past it.
+ * Under prof.lock, with the table made. */
+static struct prof *prof_slot(const void *obj)
+{
+	uint64_t h = (uint64_t)(uintptr_t)obj * UINT64_C(0x9E3779B97F4A7C15);
+	for (unsigned i = (unsigned)(h >> (64 - PROF_LOG2));; i = (i + 1) & (PROF_SLOTS - 1)) {
+		struct prof *p = &prof.table[i];
+		if ((p->obj == obj && !p->retired) || !p->obj)
+			return p;
+	}
+}
+
 /* The entry of @p obj, made if needed; NULL when full. Under prof.lock. */
 static struct prof *prof_entry(const void *obj, unsigned kind)
 {
 	if (!prof.table && !(prof.table = ct__dbg_alloc(PROF_SLOTS * sizeof *prof.table)))
 		return NULL;
-	uint64_t h = (uint64_t)(uintptr_t)obj * UINT64_C(0x9E3779B97F4A7C15);
-	/* At most 3/4 of the slots are used: an empty slot ends every search. */
-	for (unsigned i = (unsigned)(h >> (64 - PROF_LOG2));; i = (i + 1) & (PROF_SLOTS - 1)) {
-		struct prof *p = &prof.table[i];
-		if (p->obj == obj)
-			return p;
-		if (!p->obj) {
-			if (prof.used >= PROF_SLOTS * 3 / 4) {
-				prof.lost++;
-				return NULL;
-			}
-			prof.used++;
-			p->obj = obj;
-			p->kind = kind;
-			return p;
-		}
+	struct prof *p = prof_slot(obj);
+	if (p->obj)
+		return p;
+	if (prof.used >= PROF_SLOTS * 3 / 4) {
+		prof.lost++;
+		return NULL;
 	}
+	prof.used++;
+	p->obj = obj;
+	p->kind = kind;
+	return p;
 }
+
+static struct ct__rawlock interned_lock = CT__RAWLOCK_INIT, gone_lock = CT__RAWLOCK_INIT;
 
 void ct__dbg_profile_fork(int phase)
 {
 	ct__dbg_fork_lock(&prof.lock, phase);
+	ct__dbg_fork_lock(&interned_lock, phase);
+	ct__dbg_fork_lock(&gone_lock, phase);
 }
 
 static void add_wait(struct prof *p, int64_t waited_ns)
@@ -80,14 +98,16 @@ static void add_wait(struct prof *p, int64_t waited_ns)
 }
 
 void ct__dbg_profile_acquired(const void *obj, unsigned kind, void *site, int64_t waited_ns,
-			      bool contended)
+			      bool contended, int rc)
 {
 	ct__rawlock_lock(&prof.lock);
 	struct prof *p = prof_entry(obj, kind);
 	if (p) {
 		if (!p->site)
 			p->site = site;
-		p->acquisitions++;
+		p->acquisitions += rc == 0;
+		p->timed_out += rc == CT_ETIMEDOUT;
+		p->stopped += rc == CT_ESTOPPED;
 		if (contended) {
 			p->contended++;
 			add_wait(p, waited_ns);
@@ -122,6 +142,41 @@ void ct__dbg_profile_waited(const void *obj, unsigned kind, int64_t waited_ns)
 	ct__rawlock_unlock(&prof.lock);
 }
 
+static const char *intern(const char *name);
+
+void ct__dbg_profile_joined(const void *handle, const char *thread, int64_t waited_ns)
+{
+	const char *kept = intern(thread);
+	ct__rawlock_lock(&prof.lock);
+	struct prof *p = prof_entry(handle, CT__OBJ_THREAD);
+	/* Another thread's handle at the address of one joined before: an
+	 * entry of its own. (Interned: one name, one pointer. Without memory
+	 * for the copy, the join counts where it finds itself.) */
+	if (p && p->name && kept && p->name != kept) {
+		p->retired = true;
+		p = prof_entry(handle, CT__OBJ_THREAD);
+	}
+	if (p) {
+		if (kept)
+			p->name = kept;
+		p->waits++;
+		add_wait(p, waited_ns);
+	}
+	ct__rawlock_unlock(&prof.lock);
+}
+
+/* The live entry of @p obj keeps @p name (interned) and is retired. */
+static void profile_retire(const void *obj, const char *name)
+{
+	ct__rawlock_lock(&prof.lock);
+	struct prof *p = prof.table ? prof_slot(obj) : NULL;
+	if (p && p->obj) {
+		p->name = name;
+		p->retired = true;
+	}
+	ct__rawlock_unlock(&prof.lock);
+}
+
 /* A task of @p executor waited @p delay from its submit to its start, then
  * ran for @p run (ticks). */
 static void profile_task(const void *executor, int64_t delay, int64_t run)
@@ -147,6 +202,27 @@ static void print_waits(FILE *out, const struct prof *p)
 	if (p->read_waits || p->drain_waits)
 		fprintf(out, " (%llu by readers, %llu by a writer for readers to leave)",
 			(unsigned long long)p->read_waits, (unsigned long long)p->drain_waits);
+}
+
+/* " N acquisitions, M contended," and how many of those waits gave up. */
+static void print_acquisitions(FILE *out, const struct prof *p)
+{
+	fprintf(out, " %llu acquisitions, %llu contended", (unsigned long long)p->acquisitions,
+		(unsigned long long)p->contended);
+	if (p->timed_out)
+		fprintf(out, ", %llu timed out", (unsigned long long)p->timed_out);
+	if (p->stopped)
+		fprintf(out, ", %llu stopped", (unsigned long long)p->stopped);
+	fputc(',', out);
+}
+
+/* "lock \"name\"" from a copy of the name. */
+static void named(unsigned kind, const char *name, char *buf, size_t size)
+{
+	char copy[DBG_NAME_MAX];
+	snprintf(copy, sizeof copy, "%s", name);
+	ct__dbg_printable(copy);
+	snprintf(buf, size, "%s \"%s\"", ct__dbg_kind_name(kind), copy);
 }
 
 static int by_total_wait(const void *a, const void *b)
@@ -179,12 +255,14 @@ int ct_profile_report(FILE *out)
 		n == 1 ? "" : "s");
 	for (unsigned i = 0; i < n; i++) {
 		struct prof *p = &copy[i];
-		ct__dbg_describe(p->obj, p->kind, what, sizeof what);
+		/* A retired entry's object is gone: its name is the copy. */
+		if (p->name && (p->retired || !ct_object_get_name(p->obj, NULL, 0)))
+			named(p->kind, p->name, what, sizeof what);
+		else
+			ct__dbg_describe(p->obj, p->kind, what, sizeof what);
 		fprintf(out, "%s:", what);
-		if (p->acquisitions)
-			fprintf(out, " %llu acquisitions, %llu contended,",
-				(unsigned long long)p->acquisitions,
-				(unsigned long long)p->contended);
+		if (p->acquisitions || p->contended)
+			print_acquisitions(out, p);
 		if (p->waits) {
 			fprintf(out, " %llu waits", (unsigned long long)p->waits);
 			print_waits(out, p);
@@ -348,30 +426,73 @@ void ct__dbg_task_begin(const void *executor, int64_t queued)
 	ct__dbg_leave(me);
 }
 
-/* Names given to futures, copied when their task ends (the future may be
- * gone when the trace is written); kept to the end, each once. */
-static struct {
-	struct ct__rawlock lock;
-	struct interned {
-		struct interned *next;
-		char name[];
-	} * list;
-} interned = {.lock = CT__RAWLOCK_INIT};
+/* Names copied for the trace and the profile, written when their objects
+ * may be gone: futures' (when their task ends), and destroyed objects';
+ * kept to the end, each once. Under interned_lock. */
+static struct interned {
+	struct interned *next;
+	char name[];
+} * interned;
 
 static const char *intern(const char *name)
 {
-	ct__rawlock_lock(&interned.lock);
-	struct interned *i = interned.list;
+	ct__rawlock_lock(&interned_lock);
+	struct interned *i = interned;
 	while (i && strcmp(i->name, name) != 0)
 		i = i->next;
 	size_t len = strlen(name);
 	if (!i && (i = ct__dbg_alloc(sizeof *i + len + 1))) {
 		memcpy(i->name, name, len + 1);
-		i->next = interned.list;
-		interned.list = i;
+		i->next = interned;
+		interned = i;
 	}
-	ct__rawlock_unlock(&interned.lock);
+	ct__rawlock_unlock(&interned_lock);
 	return i ? i->name : NULL;
+}
+
+/* Names of objects destroyed while the trace was on, and until when they
+ * held: the trace names each event's object by the name it had then (the
+ * name table forgot it, and a later object may have its address). Under
+ * gone_lock. */
+static struct gone {
+	struct gone *next;
+	const void *obj;
+	int64_t until;
+	const char *name; /* interned */
+} * gone;
+
+void ct__dbg_name_dropped(const void *obj, const char *name)
+{
+	/* Relaxed: a switch (debug_internal.h). */
+	uint32_t mode = atomic_load_explicit(&dbg.mode, memory_order_relaxed);
+	const char *kept = mode & (DBG_PROFILE | DBG_TRACE) ? intern(name) : NULL;
+	if (!kept)
+		return;
+	if (mode & DBG_PROFILE)
+		profile_retire(obj, kept);
+	struct gone *g = mode & DBG_TRACE ? ct__dbg_alloc(sizeof *g) : NULL;
+	if (g) {
+		g->obj = obj;
+		g->until = ct__dbg_now();
+		g->name = kept;
+		ct__rawlock_lock(&gone_lock);
+		g->next = gone;
+		gone = g;
+		ct__rawlock_unlock(&gone_lock);
+	}
+}
+
+/* The name of @p obj, destroyed since @p when, at that time; or NULL. The
+ * list is newest first: the last match is the first destroy since then. */
+static const char *name_then(const void *obj, int64_t when)
+{
+	const char *name = NULL;
+	ct__rawlock_lock(&gone_lock);
+	for (struct gone *g = gone; g; g = g->next)
+		if (g->obj == obj && g->until >= when)
+			name = g->name;
+	ct__rawlock_unlock(&gone_lock);
+	return name;
 }
 
 void ct__dbg_task_end(const void *executor, const void *future, void (*fn)(void))
@@ -516,11 +637,15 @@ static const char *outcome(int rc)
 	/* GCOVR_EXCL_BR_STOP */
 }
 
-/* The span's label: "lock \"name\"", "lock 0x..." or "sleep". */
-static void label(const void *obj, unsigned kind, char *buf, size_t size)
+/* The label of an event at @p when: "lock \"name\"" (the name the object
+ * had then, if it was destroyed since), "lock 0x..." or "sleep". */
+static void label(const void *obj, unsigned kind, int64_t when, char *buf, size_t size)
 {
+	const char *then = kind == CT__OBJ_SLEEP ? NULL : name_then(obj, when);
 	if (kind == CT__OBJ_SLEEP)
 		snprintf(buf, size, "sleep");
+	else if (then)
+		named(kind, then, buf, size);
 	else
 		ct__dbg_describe(obj, kind, buf, size);
 }
@@ -560,7 +685,7 @@ static void write_event(FILE *f, long pid, long tid, double scale, const struct 
 	char what[200], name[240], address[32];
 	double ts = (double)ct__dbg_to_ns(begin, scale) / 1e3;
 	if (type == DBG_COUNTER) {
-		label(obj, kind, what, sizeof what);
+		label(obj, kind, begin, what, sizeof what);
 		snprintf(name, sizeof name, "%s depth", what);
 		fprintf(f,
 			"\"ph\":\"C\",\"cat\":\"depth\",\"pid\":%ld,\"tid\":%ld,\"ts\":%.3f,"
@@ -582,14 +707,14 @@ static void write_event(FILE *f, long pid, long tid, double scale, const struct 
 		fprintf(f, "\"name\":");
 		json_string(f, name);
 		/* Relaxed: after the count's acquire in write_trace(). */
-		label(atomic_load_explicit(&e->obj2, memory_order_relaxed), CT__OBJ_EXECUTOR, what,
-		      sizeof what);
+		label(atomic_load_explicit(&e->obj2, memory_order_relaxed), CT__OBJ_EXECUTOR, begin,
+		      what, sizeof what);
 		fprintf(f, ",\"args\":{\"kind\":\"task\",\"executor\":");
 		json_string(f, what);
 		fprintf(f, ",\"queued_us\":%.3f}}", (double)aux * scale / 1e3);
 		return;
 	}
-	label(obj, kind, what, sizeof what);
+	label(obj, kind, begin, what, sizeof what);
 	snprintf(name, sizeof name, "%s %s", type == DBG_SPAN_HOLD ? "hold" : "wait", what);
 	fprintf(f, "\"name\":");
 	json_string(f, name);

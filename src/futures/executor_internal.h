@@ -14,6 +14,10 @@ struct ct__executor *ct__executor_of(const ct_executor_t *ex);
 
 uint32_t ct__executor_max_workers(const struct ct__executor *ex);
 
+/* Whether the pool has fewer workers than the machine has CPUs: then one
+ * of them and a map's caller may spin longer (see idle_wait()). */
+bool ct__executor_smaller_than_machine(const struct ct__executor *ex);
+
 /* Queues the @p count entries first..last (already linked through their
  * `next`), starting workers as needed. 0, or CT_ESHUTDOWN, CT_EBROKEN,
  * CT_ENOMEM, CT_EAGAIN, CT_EEXITING with nothing queued. */

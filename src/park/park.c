@@ -437,6 +437,8 @@ struct ct__unpark_result ct__unpark_requeue(const void *from, const void *to,
 		atomic_store_explicit(&n->key, to, memory_order_relaxed);
 		n->queued = true;
 		append(bt, n);
+		/* Debugging: the thread now waits for what @p to stands for. */
+		CT__DEBUG_HOOK(requeued(n->parker, to));
 	}
 	/* GCOVR_EXCL_BR_START: every caller (Condition, RWLock) passes a done callback */
 	uintptr_t token = done ? done(ctx, r) : CT__TOKEN_NORMAL;

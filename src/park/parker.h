@@ -13,13 +13,14 @@
  *
  *   IDLE         not waiting
  *   PARKED       queued (or sleeping without a queue), may be spinning
- *   SLEEPING     in the kernel (futex backend only): a waker must make the
- *                wake syscall; without this state we could not skip it
+ *   SLEEPING     in the kernel: a waker must make the wake syscall
+ *                (futex backend; without this state we could not skip it),
+ *                and times how long the wake-up takes (both backends)
  *   UNPARKED     a waker dequeued us and published a token: stop waiting
  *   INTERRUPTED  a stop request for this thread arrived while waiting
  *
  *   prepare:      any      -> PARKED       (the waiter, under its bucket lock)
- *   wait:         PARKED   -> SLEEPING     (the waiter, before the syscall)
+ *   wait:         PARKED   -> SLEEPING     (the waiter, before it sleeps)
  *   unpark:       any      -> UNPARKED     (a waker; wakes only if SLEEPING)
  *   interrupt:    PARKED|SLEEPING -> INTERRUPTED  (ct_thread_request_stop)
  *
@@ -57,6 +58,9 @@ enum ct__parker_result {
 
 struct ct__parker {
 	_Atomic uint32_t state;
+	/* When a waker found the thread asleep and woke it (0: not since the
+	 * thread last went to sleep): how long wake-ups take (ct__parker_learn). */
+	_Atomic int64_t woken_at;
 #ifdef CT_PARK_FALLBACK
 	pthread_mutex_t mutex;
 	pthread_cond_t cond;
@@ -104,6 +108,34 @@ static inline bool ct__parker_spin(struct ct__parker *p, bool interruptible, uns
 		ct__cpu_relax();
 	}
 	return false;
+}
+
+/* How long wake-ups take on this machine (core/spin.c, ct__wake_ns): a
+ * waker that finds the thread asleep stamps the time before it wakes it;
+ * the thread, back from that sleep, reports how long it took to run
+ * again. One clock read on each side, only where a system call is made
+ * anyway. */
+static inline void ct__parker_stamp(struct ct__parker *p)
+{
+	/* Relaxed: a measure, not a synchronisation; the unpark that follows publishes it. */
+	atomic_store_explicit(&p->woken_at, ct__now_ns(), memory_order_relaxed);
+}
+
+/* Before the thread sleeps: no stamp left from an earlier wake-up. */
+static inline void ct__parker_unstamp(struct ct__parker *p)
+{
+	/* Relaxed: ordered before any waker's stamp by what publishes the sleep (the futex
+	 * parker's release of SLEEPING, the fallback's mutex). */
+	atomic_store_explicit(&p->woken_at, 0, memory_order_relaxed);
+}
+
+/* Back from a sleep a waker ended: reports how long the wake-up took. */
+static inline void ct__parker_learn(struct ct__parker *p)
+{
+	/* Relaxed: the unpark's release, which the wait acquired, orders the stamp before this. */
+	int64_t t = atomic_load_explicit(&p->woken_at, memory_order_relaxed);
+	if (t != 0)
+		ct__wake_seen(ct__now_ns() - t);
 }
 
 /* Waits until unparked, until @p deadline (absolute CLOCK_MONOTONIC ns) or,

@@ -27,6 +27,7 @@ static void futex_wake(_Atomic uint32_t *word, int n)
 void ct__parker_init(struct ct__parker *p)
 {
 	atomic_init(&p->state, CT__PK_IDLE);
+	atomic_init(&p->woken_at, 0);
 }
 
 void ct__parker_destroy(struct ct__parker *p)
@@ -43,25 +44,34 @@ enum ct__parker_result ct__parker_wait(struct ct__parker *p, int64_t deadline, b
 		*paid = done;
 	if (done)
 		return r;
+	bool slept = false;
 	for (;;) {
 		/* Acquire: pairs with unpark's release exchange, so what the
 		 * waker wrote before unparking (a handed-over lock, a token,
 		 * a queue item) is visible once we return. */
 		uint32_t s = atomic_load_explicit(&p->state, memory_order_acquire);
-		if (ct__parker_settled(s, interruptible, &r))
+		if (ct__parker_settled(s, interruptible, &r)) {
+			if (slept && r == CT__PKR_UNPARKED)
+				ct__parker_learn(p);
 			return r;
+		}
 		/* Announce the syscall so the waker knows it must wake us; an
-		 * ignored INTERRUPTED becomes SLEEPING too. */
-		/* Acquire on both sides for the same reason as the load: a
-		 * failed CAS may have read UNPARKED, and we return on it. The
-		 * kernel orders the word's futex check against the waker's
-		 * exchange (both are atomic on the word), so no wake is lost. */
-		if (s != CT__PK_SLEEPING && !atomic_compare_exchange_weak_explicit(
-						    &p->state, &s, CT__PK_SLEEPING,
-						    memory_order_acquire, memory_order_acquire))
-			continue;
+		 * ignored INTERRUPTED becomes SLEEPING too. The kernel orders
+		 * the word's futex check against the waker's exchange (both
+		 * are atomic on the word), so no wake is lost. */
+		if (s != CT__PK_SLEEPING) {
+			ct__parker_unstamp(p);
+			/* Acquire on both sides for the same reason as the load: a failed CAS may
+			 * have read UNPARKED, and we return on it; and release, so that a waker
+			 * that sees SLEEPING stamps after the unstamp. */
+			if (!atomic_compare_exchange_weak_explicit(&p->state, &s, CT__PK_SLEEPING,
+								   memory_order_acq_rel,
+								   memory_order_acquire))
+				continue;
+		}
 		if (ct__expired(deadline))
 			return CT__PKR_TIMEDOUT;
+		slept = true;
 		futex_wait(&p->state, CT__PK_SLEEPING, deadline);
 	}
 }
@@ -71,6 +81,12 @@ void ct__parker_unpark(struct ct__parker *p)
 	/* After this store the waiter may return and its thread end; the wake
 	 * below may then reach memory that is no longer a parker, which a
 	 * futex wake tolerates (at worst a spurious wake-up elsewhere). */
+	/* A waiter found asleep stays so until this exchange (a dequeued
+	 * waiter that times out waits for its unpark, park.c): the stamp is
+	 * safe to write, and the wake-up it times is this one. Acquire:
+	 * pairs with the waiter's release of SLEEPING, after its unstamp. */
+	if (atomic_load_explicit(&p->state, memory_order_acquire) == CT__PK_SLEEPING)
+		ct__parker_stamp(p);
 	/* Release: publishes the waker's writes to the waiter's acquire. It
 	 * need not acquire: the waker reads nothing the waiter wrote. */
 	if (atomic_exchange_explicit(&p->state, CT__PK_UNPARKED, memory_order_release) ==

@@ -11,6 +11,7 @@
 void ct__parker_init(struct ct__parker *p)
 {
 	atomic_init(&p->state, CT__PK_IDLE);
+	atomic_init(&p->woken_at, 0);
 	pthread_mutex_init(&p->mutex, NULL);
 	pthread_condattr_t attr;
 	pthread_condattr_init(&attr);
@@ -43,12 +44,21 @@ enum ct__parker_result ct__parker_wait(struct ct__parker *p, int64_t deadline, b
 	}
 	struct timespec ts;
 	bool timed = ct__deadline_timespec(deadline, &ts);
+	bool slept = false;
 	pthread_mutex_lock(&p->mutex);
 	for (;;) {
 		/* Acquire: pairs with the unparker's release, so the waker's writes are visible. */
 		if (ct__parker_settled(atomic_load_explicit(&p->state, memory_order_acquire),
 				       interruptible, &r))
 			break;
+		if (!slept) {
+			/* As the futex parker does: a waker that finds the
+			 * thread asleep times its wake-up (see unpark). */
+			ct__parker_unstamp(p);
+			if (atomic_load(&p->state) == CT__PK_PARKED)
+				atomic_store(&p->state, CT__PK_SLEEPING);
+			slept = true;
+		}
 		if (!timed) {
 			pthread_cond_wait(&p->cond, &p->mutex);
 		} else if (ct__expired(deadline)) {
@@ -59,6 +69,8 @@ enum ct__parker_result ct__parker_wait(struct ct__parker *p, int64_t deadline, b
 		}
 	}
 	pthread_mutex_unlock(&p->mutex);
+	if (slept && r == CT__PKR_UNPARKED)
+		ct__parker_learn(p);
 	return r;
 }
 
@@ -68,6 +80,8 @@ void ct__parker_unpark(struct ct__parker *p)
 	 * the mutex too means the signal cannot fall between its check and its
 	 * wait. The waiter cannot return before we unlock. */
 	pthread_mutex_lock(&p->mutex);
+	if (atomic_load(&p->state) == CT__PK_SLEEPING)
+		ct__parker_stamp(p);
 	/* Release: pairs with the waiter's acquire load (the mutex orders it too). */
 	atomic_store_explicit(&p->state, CT__PK_UNPARKED, memory_order_release);
 	pthread_cond_signal(&p->cond);

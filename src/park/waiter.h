@@ -144,32 +144,51 @@ static inline void ct__spin_paid(struct ct__waiter *w, bool paid)
 }
 
 /* The one spin loop of the library, for a waiter about to park: until
- * done(ctx) or the thread's spin budget is spent, looking less and less
- * often, because each look at a cache line the other side is writing pulls
- * the line back to us (a consumer that waits on the slot a producer is
- * filling would otherwise cost it a line transfer per item). True if done. */
-static inline bool ct__spin_until(bool (*done)(const void *ctx), const void *ctx)
+ * done(ctx) or @p budget rounds are spent, looking less and less often,
+ * because each look at a cache line the other side is writing pulls the
+ * line back to us (a consumer that waits on the slot a producer is
+ * filling would otherwise cost it a line transfer per item). True if
+ * done. */
+static inline bool ct__spin_rounds(bool (*done)(const void *ctx), const void *ctx, unsigned budget)
 {
-	struct ct__waiter *w = ct__waiter_self();
-	unsigned budget = ct__spin_budget(w);
-	if (done(ctx))
-		return true;
-	if (budget == 0)
-		return false;
 	unsigned step = 1;
 	for (unsigned i = 0; i < budget; i += step) {
 		for (unsigned j = 0; j < step; j++)
 			ct__cpu_relax();
 		if (step < 32)
 			step *= 2;
-		if (done(ctx)) {
-			ct__spin_paid(w, true);
+		if (done(ctx))
 			return true;
-		}
 	}
-	/* Not a verdict yet: the caller parks next, and the parking core
-	 * learns from how long that wait lasts. */
 	return false;
+}
+
+/* A waiter's spin before it parks, within its thread's budget (see
+ * ct__spin_budget), which a spin that pays grows. */
+static inline bool ct__spin_until(bool (*done)(const void *ctx), const void *ctx)
+{
+	struct ct__waiter *w = ct__waiter_self();
+	unsigned budget = ct__spin_budget(w);
+	if (done(ctx))
+		return true;
+	if (budget == 0 || !ct__spin_rounds(done, ctx, budget))
+		/* Not a verdict yet: the caller parks next, and the parking
+		 * core learns from how long that wait lasts. */
+		return false;
+	ct__spin_paid(w, true);
+	return true;
+}
+
+/* The spin of a thread with nothing else to do, waiting for what it
+ * cannot see coming (an idle worker, a map's caller): as long as a
+ * wake-up takes on this machine (ct__spin_wake_rounds), where spinning is
+ * allowed at all. No budget of the thread's own: whether the wait ends
+ * within it or not, the spin costs at most what the sleep would. */
+static inline bool ct__spin_wake_until(bool (*done)(const void *ctx), const void *ctx)
+{
+	if (done(ctx))
+		return true;
+	return ct__spin_allowed() && ct__spin_rounds(done, ctx, ct__spin_wake_rounds());
 }
 
 /* ---- for fork's handlers (fork.c): the list of records ------------------ */
