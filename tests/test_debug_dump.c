@@ -144,6 +144,62 @@ TEST(wait_begun_while_off_shows_where_it_is_parked)
 	sh_join(t);
 }
 
+static ct_lock_t lock_a = CT_LOCK_INIT, cond_lock = CT_LOCK_INIT;
+static ct_condition_t cond;
+static ct_event_t holding;
+static atomic_bool let_go;
+
+/* Waits on `cond` (recorded), is notified and takes `cond_lock` back
+ * while the recording is off, then, once it is on again, takes `lock_a`
+ * without waiting: no hook has ended its condition wait. */
+static int notified_while_off(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&cond_lock);
+	CHECK_OK(ct_condition_wait(&cond, CT_FOREVER));
+	ct_lock_release(&cond_lock);
+	ct_event_set(&back);
+	run_until_told();
+	ct_lock_acquire(&lock_a);
+	ct_event_set(&holding);
+	while (!atomic_load(&let_go)) /* running: a wait would be recorded afresh */
+		sched_yield();
+	ct_lock_release(&lock_a);
+	return 0;
+}
+
+/* A condition's wait that ended while the recording was off is not
+ * followed to the lock it took back: no cycle through it. Failed before
+ * the fix: the main thread, holding `cond_lock` and asking for `lock_a`
+ * (held by the thread), got CT_EDEADLK for a cycle through the thread's
+ * ended wait. */
+TEST(condition_wait_ended_while_off_closes_no_cycle)
+{
+	init_events();
+	ct_event_init(&holding);
+	ct_condition_init(&cond, &cond_lock);
+	CHECK_OK(ct_object_set_name(&cond, "C"));
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_thread_t *t = sh_start(notified_while_off, NULL);
+	dump_until("waiting on condition \"C\"");
+	ct_lock_acquire(&cond_lock);
+	CHECK_EQ(ct_condition_notify(&cond, 1), 1); /* recorded: moved onto cond_lock */
+	CHECK_OK(ct_debug_configure("off"));
+	ct_lock_release(&cond_lock);
+	CHECK_OK(ct_event_wait(&back, CT_FOREVER));
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_lock_acquire(&cond_lock);
+	atomic_store(&go_on, true);
+	CHECK_OK(ct_event_wait(&holding, CT_FOREVER));
+	CHECK_RC(ct_lock_acquire_timeout(&lock_a, 0.05), CT_ETIMEDOUT);
+	char *text = ht_report_text(ct_dump);
+	CHECK_HAS(text, "No deadlock found.");
+	free(text);
+	ct_lock_release(&cond_lock);
+	atomic_store(&let_go, true);
+	sh_join(t);
+}
+
 /* ---- kinds, depths and sites -------------------------------------------- */
 
 /* Not static, so that the dump can name them (ENABLE_EXPORTS), and not

@@ -38,8 +38,10 @@ extern "C" {
  *   deadlock, since that wait will end: a plain acquire closing it reports
  *   it once, naming that wait, and keeps waiting; a timed one still
  *   returns CT_EDEADLK (a notified Condition's waiter takes its lock back
- *   whatever its timeout: that wait has no deadline). `deadlock=report`
- *   reports and keeps waiting instead.
+ *   whatever its timeout: that wait has no deadline). A wait or hold
+ *   recorded before the recording was last switched off is not followed
+ *   (it may have ended unseen). `deadlock=report` reports and keeps
+ *   waiting instead.
  * - `dump=SIGQUIT` (any signal name of POSIX and Linux, with or without
  *   `SIG`; `RTMIN`, `RTMIN+n`, `RTMAX`, `RTMAX-n`; or a number; SIGKILL and
  *   SIGSTOP are refused, as they cannot be caught): a thread dump

@@ -238,8 +238,9 @@ struct cycle_step {
 static bool next_wait(struct dthread *t, struct cycle_step *s)
 {
 	s->t = t;
-	/* Relaxed: a snapshot (above), and below. */
-	s->obj = atomic_load_explicit(&t->wait_obj, memory_order_relaxed);
+	/* Relaxed: a snapshot (above), and below. A wait from before the hooks
+	 * were last off may have ended unseen: not followed. */
+	s->obj = ct__dbg_wait_obj(t, memory_order_relaxed);
 	s->kind = atomic_load_explicit(&t->wait_kind, memory_order_relaxed);   /* relaxed: above */
 	s->since = atomic_load_explicit(&t->wait_since, memory_order_relaxed); /* relaxed: above */
 	/* Relaxed: as above. */
