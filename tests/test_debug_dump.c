@@ -18,6 +18,7 @@
 #include "cthreading/rlock.h"
 #include "cthreading/rwlock.h"
 #include "cthreading/thread.h"
+#include "debug/debug_internal.h"
 #include "debug_helpers.h"
 #include "fork_helpers.h"
 #include "sync_helpers.h"
@@ -198,6 +199,58 @@ TEST(condition_wait_ended_while_off_closes_no_cycle)
 	ct_lock_release(&cond_lock);
 	atomic_store(&let_go, true);
 	sh_join(t);
+}
+
+static int wait_on_cond(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&cond_lock);
+	CHECK_OK(ct_condition_wait(&cond, CT_FOREVER));
+	ct_lock_release(&cond_lock);
+	return 0;
+}
+
+static int take_cond_lock_and_end(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&cond_lock); /* a Lock may end held; any thread may release it */
+	return 0;
+}
+
+/* True while a live record holds `cond_lock`: a thread's record ends
+ * after its join returns (its key's destructor). */
+static bool cond_lock_hold_recorded(void)
+{
+	bool found = false;
+	ct__rawlock_lock(&dbg.threads_lock);
+	/* Acquire: the list of records (debug_internal.h). */
+	for (struct dthread *d = atomic_load_explicit(&dbg.threads, memory_order_acquire); d;
+	     d = d->next)
+		/* Relaxed: a snapshot (debug_internal.h). */
+		found |= atomic_load_explicit(&d->live, memory_order_relaxed) &&
+			 ct__dbg_held_slot(d, &cond_lock) != NULL;
+	ct__rawlock_unlock(&dbg.threads_lock);
+	return found;
+}
+
+/* A notified waiter, its wait recorded, whose lock's holder is not known
+ * (it ended holding it): the walk stops there, no cycle. */
+TEST(a_notified_waiter_whose_lock_holder_ended)
+{
+	ct_condition_init(&cond, &cond_lock);
+	CHECK_OK(ct_object_set_name(&cond, "C"));
+	CHECK_OK(ct_debug_configure("deadlock"));
+	ct_thread_t *w = sh_start(wait_on_cond, NULL);
+	dump_until("waiting on condition \"C\"");
+	sh_join(sh_start(take_cond_lock_and_end, NULL));
+	while (cond_lock_hold_recorded())
+		sched_yield(); /* its record ends on its own time */
+	CHECK_EQ(ct_condition_notify(&cond, 1), 1);
+	char *text = ht_report_text(ct_dump);
+	CHECK_HAS(text, "No deadlock found.");
+	free(text);
+	ct_lock_release(&cond_lock);
+	sh_join(w);
 }
 
 /* ---- kinds, depths and sites -------------------------------------------- */
