@@ -193,7 +193,9 @@ static void no_cycle_until_notified(ct_thread_t *w)
 }
 
 /* A notified waiter whose lock was taken while the hooks were off: its
- * holder is not known, and the walk stops there. */
+ * wait began before they were last off, so the walk does not follow it
+ * (a notified waiter whose lock's holder is not known, its wait recorded:
+ * test_debug_dump.c's a_notified_waiter_whose_lock_holder_ended). */
 TEST(a_notified_waiter_whose_lock_holder_is_not_known)
 {
 	CHECK_OK(ct_debug_configure("deadlock"));

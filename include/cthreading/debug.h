@@ -38,12 +38,20 @@ extern "C" {
  *   deadlock, since that wait will end: a plain acquire closing it reports
  *   it once, naming that wait, and keeps waiting; a timed one still
  *   returns CT_EDEADLK (a notified Condition's waiter takes its lock back
- *   whatever its timeout: that wait has no deadline). `deadlock=report`
- *   reports and keeps waiting instead.
- * - `dump=SIGQUIT` (any signal name, with or without `SIG`, or a number): a
- *   thread dump (ct_dump()) on that signal. The handler only wakes a
- *   dumper thread; the dump is written there. It turns on the recording
- *   of waits and holds (at `deadlock`'s cost on the lock fast paths).
+ *   whatever its timeout: that wait has no deadline). A wait or hold
+ *   recorded before the recording was last switched off is not followed
+ *   (it may have ended unseen). `deadlock=report` reports and keeps
+ *   waiting instead.
+ * - `dump=SIGQUIT` (any signal name of POSIX and Linux, with or without
+ *   `SIG`; `RTMIN`, `RTMIN+n`, `RTMAX`, `RTMAX-n`; or a number; SIGKILL and
+ *   SIGSTOP are refused, as they cannot be caught): a thread dump
+ *   (ct_dump()) on that signal. The handler only wakes a dumper thread;
+ *   the dump is written there. A fork child dumps itself on the signal,
+ *   with a dumper thread of its own, never its parent. `off`, or `dump=`
+ *   on another signal, gives the signal back the handler it had before
+ *   (unless the program has set one of its own since). It turns on the
+ *   recording of waits and holds (at `deadlock`'s cost on the lock fast
+ *   paths).
  * - `trace=FILE`: a timeline in Chrome's Trace Event Format (chrome://tracing,
  *   https://ui.perfetto.dev): one track per thread with its name, a span for
  *   every wait (object, outcome), for every lock held 10 µs or more, for
@@ -73,7 +81,7 @@ extern "C" {
  *   entry of its own).
  * - `log=FILE`: where reports and signal dumps go: a file (appended to),
  *   `stdout`, or `-` for stderr (the default).
- * - `off`: everything off again.
+ * - `off`: everything off again (the dump signal's handler too).
  *
  * An unknown setting is reported once on stderr, never ignored silently.
  * While everything is off, each fast path pays one load and a branch not
@@ -86,7 +94,8 @@ extern "C" {
 
 /** Applies @p settings (the syntax of `CTHREADING` above) on top of the
  *  current ones. Returns 0, CT_EINVAL for NULL or when a setting was not
- *  understood (reported on stderr; the others still apply), CT_ENOMEM, or
+ *  understood or was refused (`dump=SIGKILL`; reported on stderr, with
+ *  the reason; the others still apply), CT_ENOMEM, or
  *  the negated errno of a setting understood but not applied, such as a
  *  `log=` file that cannot be opened (-ENOENT; reported on stderr too). */
 CT_API int ct_debug_configure(const char *settings);
@@ -108,15 +117,22 @@ CT_API size_t ct_object_get_name(const void *object, char *buf, size_t size);
 /** Writes a thread dump to @p out: every thread known to cthreading, with
  *  its name, ident, native id ("not yet known" for a thread started a
  *  moment ago that has not stored it), daemon flag, state (running,
- *  waiting, sleeping), what it waits on and for how long, what it holds (Lock,
- *  RLock and its depth, RWLock's write side, the GIL), who holds what it
- *  waits for (an RWLock held for reading: how many readers, not which
- *  threads, as the read side's inline fast path is not followed); then a
- *  deadlock section for each cycle of waits. The state, and the object a
- *  waiting thread is parked on, are always known; what it waits for by
- *  kind and name, for how long, what each thread holds and the deadlock
- *  section, while `dump`, `deadlock`, `trace` or `profile` is on (a dump
- *  made while none is says so).
+ *  waiting, sleeping), what it waits on and for how long, what it holds
+ *  (Lock, RLock and its depth, RWLock's write side, each with where the
+ *  program took it: its call of the acquire, the try, or the Condition
+ *  wait that took it back; the GIL), who holds what it waits for (a
+ *  Lock's, RLock's, RWLock writer's or GIL's holder, the thread joined; an
+ *  RWLock held for reading: how many readers, not which threads, as the
+ *  read side's inline fast path is not followed); then a deadlock section
+ *  for each cycle of waits. The state, the object a waiting thread is
+ *  parked on and the GIL each thread holds are always known; what it
+ *  waits for by kind and name, for how long, the rest of what each thread
+ *  holds and the deadlock section are recorded while `dump`, `deadlock`,
+ *  `trace` or `profile` is on. A dump made while none is says so and
+ *  shows nothing recorded: a wait or hold may have ended unseen since.
+ *  Once one is on again, only what began since is shown: a thread whose
+ *  wait began before shows where it is parked, and a lock taken before is
+ *  not shown as held (its waiters see "holder not known").
  *  Returns 0, CT_EINVAL (NULL) or CT_ENOMEM (no memory for the report's
  *  tables: nothing is written). */
 CT_API int ct_dump(FILE *out);

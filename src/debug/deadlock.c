@@ -238,8 +238,9 @@ struct cycle_step {
 static bool next_wait(struct dthread *t, struct cycle_step *s)
 {
 	s->t = t;
-	/* Relaxed: a snapshot (above), and below. */
-	s->obj = atomic_load_explicit(&t->wait_obj, memory_order_relaxed);
+	/* Relaxed: a snapshot (above), and below. A wait from before the hooks
+	 * were last off may have ended unseen: not followed. */
+	s->obj = ct__dbg_wait_obj(t, memory_order_relaxed);
 	s->kind = atomic_load_explicit(&t->wait_kind, memory_order_relaxed);   /* relaxed: above */
 	s->since = atomic_load_explicit(&t->wait_since, memory_order_relaxed); /* relaxed: above */
 	/* Relaxed: as above. */
@@ -473,6 +474,10 @@ static void set_wait_since(struct dthread *me, const void *obj, unsigned kind, v
 	atomic_store_explicit(&me->wait_site, site, memory_order_relaxed); /* relaxed: as above */
 	/* Relaxed: as above. */
 	atomic_store_explicit(&me->wait_since, since, memory_order_relaxed);
+	/* Relaxed: as above; the epoch is a counter, compared only. */
+	atomic_store_explicit(&me->wait_epoch,
+			      atomic_load_explicit(&dbg.holds_epoch, memory_order_relaxed),
+			      memory_order_relaxed);
 	atomic_store_explicit(&me->wait_obj, obj, memory_order_release); /* release: see above */
 }
 
@@ -559,8 +564,9 @@ static void park_end(int rc)
 	struct dthread *me = ct__dbg_enter();
 	if (!me)
 		return;
-	/* Relaxed: the thread's own record (debug_internal.h). */
-	const void *obj = atomic_load_explicit(&me->wait_obj, memory_order_relaxed);
+	/* Relaxed: the thread's own record (debug_internal.h). A wait from
+	 * before the hooks were last off is no wait: this park began unseen. */
+	const void *obj = ct__dbg_wait_obj(me, memory_order_relaxed);
 	/* Relaxed: the thread's own record (debug_internal.h). */
 	unsigned kind = atomic_load_explicit(&me->wait_kind, memory_order_relaxed);
 	me->park_at = 0;

@@ -409,16 +409,37 @@ static void forget_object(const void *obj)
 
 /* ---- the signal dumper -------------------------------------------------- */
 
+/* The pipe and the dumper thread reading it, made once per process (a fork
+ * child makes its own: dumper_after_fork_child()); under config_lock, or
+ * in a one-thread fork child. The handler writes to dump_wfd only in the
+ * process that made it (dump_owner): a fork child's signal never wakes its
+ * parent's dumper, even before the child has its own. Seq_cst (the
+ * default) for these two: the handler may interrupt the very thread that
+ * changes them, and must see the new descriptor before the new owner. */
 static int dump_pipe[2] = {-1, -1};
+static _Atomic int dump_wfd = -1;
+static _Atomic pid_t dump_owner;
 static _Atomic unsigned long dumper_ident;
+
+/* The signal dumps are on: their signal, and what it did before (given
+ * back by `off` or a dump= on another signal). Under config_lock. */
+static int dump_sig;
+static struct sigaction dump_prev;
 
 static void on_dump_signal(int sig)
 {
 	(void)sig;
 	int saved = errno;
-	char c = 1;
-	ssize_t n = write(dump_pipe[1], &c, 1); /* async-signal-safe; a full pipe drops it */
-	(void)n;
+	/* getpid() and write() are async-signal-safe; a full pipe drops the byte. */
+	/* GCOVR_EXCL_BR_START: another process's pipe only in a fork child between the fork and
+	 * its handler making the child's own (or after that failed): a window no test can aim at
+	 */
+	if (getpid() == atomic_load(&dump_owner)) {
+		/* GCOVR_EXCL_BR_STOP */
+		char c = 1;
+		ssize_t n = write(atomic_load(&dump_wfd), &c, 1);
+		(void)n;
+	}
 	errno = saved;
 }
 
@@ -450,9 +471,10 @@ static void dump_to_log(void)
 	free(text);
 }
 
+/* Reads the pipe's end @p arg. */
 static void *dumper(void *arg)
 {
-	(void)arg;
+	int fd = (int)(intptr_t)arg;
 	atomic_store(&dumper_ident, (unsigned long)pthread_self());
 	for (;;) {
 		char c;
@@ -460,7 +482,7 @@ static void *dumper(void *arg)
 		 * interrupt the read (EINTR): read again. Anything else (the
 		 * program closed our descriptor, as a daemon closing every
 		 * descriptor does) ends the dumps rather than spinning. */
-		ssize_t got = read(dump_pipe[0], &c, 1);
+		ssize_t got = read(fd, &c, 1);
 		/* Only a failed read sets errno: a read that found the pipe
 		 * closed (0) with a stale EINTR in errno must end the dumps, not
 		 * spin. */
@@ -487,12 +509,66 @@ bool ct__dbg_is_dumper(unsigned long ident)
 	       atomic_load(&dumper_ident) == ident;
 }
 
+/* Every signal name of POSIX and Linux (the C library has no portable
+ * table: sigabbrev_np() is glibc's); the real-time ones are RTMIN+n and
+ * RTMAX-n (signal_number()). */
 static const struct {
 	const char *name;
 	int sig;
-} signals[] = {{"QUIT", SIGQUIT}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"HUP", SIGHUP},
-	       {"INT", SIGINT},	  {"TERM", SIGTERM}, {"PWR", SIGPWR},	{"WINCH", SIGWINCH}};
+} signals[] = {
+	{"HUP", SIGHUP},       {"INT", SIGINT},	  {"QUIT", SIGQUIT}, {"ILL", SIGILL},
+	{"TRAP", SIGTRAP},     {"ABRT", SIGABRT}, {"BUS", SIGBUS},   {"FPE", SIGFPE},
+	{"KILL", SIGKILL},     {"USR1", SIGUSR1}, {"SEGV", SIGSEGV}, {"USR2", SIGUSR2},
+	{"PIPE", SIGPIPE},     {"ALRM", SIGALRM}, {"TERM", SIGTERM}, {"CHLD", SIGCHLD},
+	{"CONT", SIGCONT},     {"STOP", SIGSTOP}, {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},
+	{"TTOU", SIGTTOU},     {"URG", SIGURG},	  {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},
+	{"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"SYS", SIGSYS},
+#ifdef SIGIOT
+	{"IOT", SIGIOT},
+#endif
+#ifdef SIGSTKFLT
+	{"STKFLT", SIGSTKFLT},
+#endif
+#ifdef SIGCLD
+	{"CLD", SIGCLD},
+#endif
+#ifdef SIGWINCH
+	{"WINCH", SIGWINCH},
+#endif
+#ifdef SIGIO
+	{"IO", SIGIO},
+#endif
+#ifdef SIGPOLL
+	{"POLL", SIGPOLL},
+#endif
+#ifdef SIGPWR
+	{"PWR", SIGPWR},
+#endif
+};
 
+/* The n of "+n" or "-n" at @p s (@p sign), at most @p most; -1 if @p s is
+ * not that. */
+static int offset_of(const char *s, char sign, int most)
+{
+	if (*s != sign || s[1] < '0' || s[1] > '9')
+		return -1;
+	char *end;
+	long n = strtol(s + 1, &end, 10);
+	return !*end && n <= most ? (int)n : -1;
+}
+
+/* RTMIN, RTMIN+n, RTMAX, RTMAX-n: the signal, or 0. */
+static int realtime_signal(const char *s)
+{
+	int span = SIGRTMAX - SIGRTMIN, n;
+	if (strncmp(s, "RTMIN", 5) == 0)
+		return !s[5] ? SIGRTMIN : (n = offset_of(s + 5, '+', span)) < 0 ? 0 : SIGRTMIN + n;
+	if (strncmp(s, "RTMAX", 5) == 0)
+		return !s[5] ? SIGRTMAX : (n = offset_of(s + 5, '-', span)) < 0 ? 0 : SIGRTMAX - n;
+	return 0;
+}
+
+/* The signal @p s names (with or without SIG, or its number), or 0. */
 static int signal_number(const char *s)
 {
 	if (strncmp(s, "SIG", 3) == 0)
@@ -500,46 +576,100 @@ static int signal_number(const char *s)
 	for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
 		if (strcmp(s, signals[i].name) == 0)
 			return signals[i].sig;
+	int rt = realtime_signal(s);
+	if (rt)
+		return rt;
 	char *end;
 	long n = strtol(s, &end, 10);
-	return *s && !*end && n > 0 && n < NSIG ? (int)n : 0;
+	return *s >= '0' && *s <= '9' && !*end && n > 0 && n < NSIG ? (int)n : 0;
 }
 
+/* Makes the pipe and starts the dumper reading it. Under config_lock, or
+ * in a one-thread fork child. 0 or -errno. */
+static int open_dumper(void)
+{
+	if (pipe2(dump_pipe, O_CLOEXEC) != 0)
+		return -errno;
+	(void)fcntl(dump_pipe[1], F_SETFL, O_NONBLOCK);
+	pthread_t th;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	int err = ct__fault_hit(CT__FAULT_THREAD_CREATE)
+			  ? EAGAIN
+			  : pthread_create(&th, &attr, dumper, (void *)(intptr_t)dump_pipe[0]);
+	pthread_attr_destroy(&attr);
+	if (err) {
+		close(dump_pipe[0]);
+		close(dump_pipe[1]);
+		dump_pipe[0] = dump_pipe[1] = -1;
+		return -err;
+	}
+	/* The descriptor before the owner: see dump_owner. */
+	atomic_store(&dump_wfd, dump_pipe[1]);
+	atomic_store(&dump_owner, getpid());
+	return 0;
+}
+
+/* In a fork child: the parent's pipe is the parent's (its dumper reads
+ * it), and the child has no dumper thread. While the signal dumps are on,
+ * the child gets a pipe and a dumper of its own; else a later dump= makes
+ * them. Registered when the first dumper starts, after the library's own
+ * handlers: the child's are run in that order, so the library is whole
+ * again before the dumper can dump. */
+static void dumper_after_fork_child(void)
+{
+	close(dump_pipe[0]);
+	close(dump_pipe[1]);
+	dump_pipe[0] = dump_pipe[1] = -1;
+	atomic_store(&dumper_ident, 0);
+	if (dump_sig)
+		(void)open_dumper(); /* failing, the child's signal dumps nothing */
+}
+
+static void register_dumper_fork(void)
+{
+	pthread_atfork(NULL, NULL, dumper_after_fork_child);
+}
+
+/* The signal goes back to what it did before dump= (unless the program
+ * has put a handler of its own since). Under config_lock. */
+static void release_signal(void)
+{
+	if (!dump_sig)
+		return;
+	struct sigaction now = {0};
+	(void)sigaction(dump_sig, NULL, &now); /* cannot fail: it was set */
+	if (now.sa_handler == on_dump_signal)
+		(void)sigaction(dump_sig, &dump_prev, NULL);
+	dump_sig = 0;
+}
+
+/* Dumps on @p sig: the dumper started if need be, then the handler, which
+ * keeps what the signal did before (the first time only: again, it would
+ * find our own handler). Under config_lock. */
 static int start_dumper(int sig)
 {
-	static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
-	int rc = 0;
-	pthread_mutex_lock(&start_lock);
+	static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 	if (dump_pipe[0] < 0) {
-		pthread_t th;
-		pthread_attr_t attr;
-		if (pipe2(dump_pipe, O_CLOEXEC) != 0) {
-			rc = -errno;
-		} else {
-			(void)fcntl(dump_pipe[1], F_SETFL, O_NONBLOCK);
-			pthread_attr_init(&attr);
-			pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-			int err = ct__fault_hit(CT__FAULT_THREAD_CREATE)
-					  ? EAGAIN
-					  : pthread_create(&th, &attr, dumper, NULL);
-			pthread_attr_destroy(&attr);
-			if (err) {
-				close(dump_pipe[0]);
-				close(dump_pipe[1]);
-				dump_pipe[0] = dump_pipe[1] = -1;
-				rc = -err;
-			}
-		}
+		int rc = open_dumper();
+		if (rc < 0)
+			return rc;
+		pthread_once(&fork_once, register_dumper_fork);
 	}
-	pthread_mutex_unlock(&start_lock);
-	if (rc < 0)
-		return rc;
-	struct sigaction sa;
+	struct sigaction sa, prev;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_dump_signal;
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	return sigaction(sig, &sa, NULL) == 0 ? 0 : -errno;
+	if (sigaction(sig, &sa, &prev) != 0)
+		return -errno;
+	if (sig != dump_sig) {
+		release_signal();
+		dump_sig = sig;
+		dump_prev = prev;
+	}
+	return 0;
 }
 
 /* ---- settings ----------------------------------------------------------- */
@@ -558,10 +688,13 @@ static int replace_path(char **slot, const char *value)
 	return 0;
 }
 
-static int apply(const char *key, const char *value, uint32_t *mode)
+/* Applies one setting to *@p mode; 0, or CT_EINVAL (not understood, or
+ * refused: *@p why then says why), CT_ENOMEM or -errno (not applied). */
+static int apply(const char *key, const char *value, uint32_t *mode, const char **why)
 {
 	if (strcmp(key, "off") == 0 && !value) {
 		*mode = 0;
+		release_signal();
 		return 0;
 	}
 	if (strcmp(key, "deadlock") == 0) {
@@ -579,7 +712,13 @@ static int apply(const char *key, const char *value, uint32_t *mode)
 		int sig = value ? signal_number(value) : SIGQUIT;
 		if (!sig)
 			return CT_EINVAL;
+		if (sig == SIGKILL || sig == SIGSTOP) {
+			*why = "SIGKILL and SIGSTOP cannot be caught";
+			return CT_EINVAL;
+		}
 		int rc = start_dumper(sig);
+		if (rc == CT_EINVAL) /* sigaction()'s: a signal the C library keeps */
+			*why = "the system does not let it be caught";
 		if (rc == 0)
 			*mode |= DBG_DUMP; /* a dump without the waits would say little */
 		return rc;
@@ -645,14 +784,19 @@ static const char *errno_text(int err, char *buf, size_t size)
 }
 
 /* A setting that was not applied, on stderr: not understood (CT_EINVAL),
- * or understood and failed (a log file that cannot be opened...). */
-static void report_setting(const char *key, const char *value, int rc)
+ * refused (CT_EINVAL, @p refusal says why), or understood and failed (a
+ * log file that cannot be opened...). */
+static void report_setting(const char *key, const char *value, int rc, const char *refusal)
 {
-	const char *why = rc == CT_EINVAL ? "not understood" : "could not be applied";
+	const char *why = refusal	    ? "refused"
+			  : rc == CT_EINVAL ? "not understood"
+					    : "could not be applied";
 	/* The others are errno values (a file's error), which may have no
 	 * cthreading message: apply() returns no other code. */
 	char buf[128];
-	const char *detail = rc == CT_EINVAL ? ct_strerror(rc) : errno_text(-rc, buf, sizeof buf);
+	const char *detail = refusal	       ? refusal
+			     : rc == CT_EINVAL ? ct_strerror(rc)
+					       : errno_text(-rc, buf, sizeof buf);
 	fprintf(stderr, "cthreading: CTHREADING: setting \"%s%s%s\" %s (%s)\n", key,
 		value ? "=" : "", value ? value : "", why, detail);
 }
@@ -689,9 +833,10 @@ int ct_debug_configure(const char *settings)
 		item = trim(item);
 		if (!*item && !value)
 			continue;
-		int rc = apply(item, value, &mode);
+		const char *refusal = NULL;
+		int rc = apply(item, value, &mode, &refusal);
 		if (rc < 0) {
-			report_setting(item, value, rc);
+			report_setting(item, value, rc, refusal);
 			result = rc == CT_EINVAL || result == 0 ? rc : result;
 		}
 	}

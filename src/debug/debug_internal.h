@@ -98,6 +98,7 @@ struct dthread {
 	_Atomic int64_t wait_since;
 	_Atomic(void *) wait_site;
 	_Atomic unsigned long wait_ident; /* a wait for a thread: its ident */
+	_Atomic uint32_t wait_epoch;	  /* dbg.holds_epoch when the wait began */
 	/* An acquire's or join's deadline (CT__NO_DEADLINE: none): a wait
 	 * that will end by itself. */
 	_Atomic int64_t wait_deadline;
@@ -143,8 +144,9 @@ struct dbg_state {
 	_Atomic uint32_t mode; /* DBG_* */
 	_Atomic uint32_t gen;  /* raised by every ct_debug_configure() */
 	/* Raised when the Lock's hooks come back on after being off: a hold
-	 * recorded before may have been released unseen, so it counts no
-	 * more (ct__dbg_held_obj()). */
+	 * recorded before may have been released unseen, and a wait may have
+	 * ended unseen, so they count no more (ct__dbg_held_obj(),
+	 * ct__dbg_wait_obj()). */
 	_Atomic uint32_t holds_epoch;
 	struct ct__rawlock threads_lock;
 	struct dthread *_Atomic threads;
@@ -261,6 +263,19 @@ static inline const void *ct__dbg_held_obj(const struct dheld *h, memory_order o
 	/* Relaxed: published with obj (debug_internal.h); the epoch is a counter compared
 	 * only. */
 	return obj && atomic_load_explicit(&h->epoch, memory_order_relaxed) ==
+				       atomic_load_explicit(&dbg.holds_epoch, memory_order_relaxed)
+		       ? obj
+		       : NULL;
+}
+
+/* What @p t waits for (loaded with @p order), or NULL for no wait or one
+ * that began before the hooks were last off (it may have ended unseen). */
+static inline const void *ct__dbg_wait_obj(struct dthread *t, memory_order order)
+{
+	const void *obj = atomic_load_explicit(&t->wait_obj, order);
+	/* Relaxed: published with obj (debug_internal.h); the epoch is a counter compared
+	 * only. */
+	return obj && atomic_load_explicit(&t->wait_epoch, memory_order_relaxed) ==
 				       atomic_load_explicit(&dbg.holds_epoch, memory_order_relaxed)
 		       ? obj
 		       : NULL;

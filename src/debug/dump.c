@@ -57,14 +57,15 @@ static const char *state_name(const struct row *r)
 	 * thread enters it once started and leaves before it is marked
 	 * finished (a fork child takes out the threads it lost). */
 	/* Relaxed: a snapshot (debug_internal.h). */
-	const void *obj = r->d ? atomic_load_explicit(&r->d->wait_obj, memory_order_relaxed) : NULL;
+	const void *obj = r->d ? ct__dbg_wait_obj(r->d, memory_order_relaxed) : NULL;
 	if (obj)
 		/* Relaxed: a snapshot. */
 		return atomic_load_explicit(&r->d->wait_kind, memory_order_relaxed) == CT__OBJ_SLEEP
 			       ? "sleeping"
 			       : "waiting";
-	/* The hooks are off (or the thread has no record here yet): the
-	 * parking core still knows whether it is parked. */
+	/* The hooks are off (or the thread has no record here yet, or its
+	 * wait began while they were off): the parking core still knows
+	 * whether it is parked. */
 	if (!r->parked_on)
 		return "running";
 	return r->parked_on == &ct__sleep_key ? "sleeping" : "waiting";
@@ -89,17 +90,18 @@ static void print_ids(FILE *out, const struct row *r)
 		fprintf(out, "native id not yet known");
 }
 
-/* A parked thread the hooks did not follow: where it is parked. */
-static void print_parked(FILE *out, const struct row *r)
+/* A parked thread the hooks did not follow: where it is parked. While
+ * they record (@p recording), its wait began before they were last on. */
+static void print_parked(FILE *out, const struct row *r, bool recording)
 {
 	if (!r->parked_on || r->parked_on == &ct__sleep_key)
 		return;
 	char what[160];
 	ct__dbg_describe(r->parked_on, CT__OBJ_UNKNOWN, what, sizeof what);
-	fprintf(out,
-		"    parked on %s (with dump, deadlock, trace or profile on: what it waits for, "
-		"how long, and who holds it)\n",
-		what);
+	fprintf(out, "    parked on %s (%s)\n", what,
+		recording ? "its wait began while waits were not recorded"
+			  : "with dump, deadlock, trace or profile on: what it waits for, "
+			    "how long, and who holds it");
 }
 
 static struct row *row_of(struct rows *rows, struct dthread *d)
@@ -142,12 +144,26 @@ static void print_holds(FILE *out, const struct row *r)
 	}
 }
 
-static void print_wait(FILE *out, struct rows *rows, const struct row *r, int64_t now, double scale)
+/* The row of the thread holding GIL @p gil, or NULL: the parking core
+ * knows each thread's GIL, recorded or not. */
+static struct row *gil_holder(struct rows *rows, const void *gil)
+{
+	/* GCOVR_EXCL_BR_START: no row holds it only while the GIL passes from one holder to the
+	 * next (the waiter is woken as the new holder takes it): a race no test can aim at */
+	for (size_t i = 0; i < rows->n; i++)
+		if (rows->v[i].gil == gil)
+			return &rows->v[i];
+	/* GCOVR_EXCL_BR_STOP */
+	return NULL;
+}
+
+static void print_wait(FILE *out, struct rows *rows, const struct row *r, int64_t now, double scale,
+		       bool recording)
 {
 	/* Acquire: pairs with the waiter's release of the object (debug_internal.h). */
-	const void *obj = r->d ? atomic_load_explicit(&r->d->wait_obj, memory_order_acquire) : NULL;
+	const void *obj = r->d ? ct__dbg_wait_obj(r->d, memory_order_acquire) : NULL;
 	if (!obj) {
-		print_parked(out, r);
+		print_parked(out, r, recording);
 		return;
 	}
 	/* Relaxed: published with obj. */
@@ -162,7 +178,7 @@ static void print_wait(FILE *out, struct rows *rows, const struct row *r, int64_
 	ct__rawlock_lock(&dbg.threads_lock);
 	struct dthread *h = ct__dbg_holder_locked(r->d, obj, kind);
 	ct__rawlock_unlock(&dbg.threads_lock);
-	struct row *hr = h ? row_of(rows, h) : NULL;
+	struct row *hr = kind == CT__OBJ_GIL ? gil_holder(rows, obj) : h ? row_of(rows, h) : NULL;
 	if (kind == CT__OBJ_THREAD) { /* the handle may be gone: the name from its row */
 		/* GCOVR_EXCL_BR_START: a joined thread with no row: it left the registry as it
 		 * ended, before its joiner woke; a race no test can aim at (some runs hit it) */
@@ -262,6 +278,24 @@ static unsigned print_cycles(FILE *out, struct rows *rows)
 	return found;
 }
 
+/* Gives each row its thread's record. */
+static void attach_records(struct rows *rows)
+{
+	ct__rawlock_lock(&dbg.threads_lock);
+	/* Acquire: the list of records (debug_internal.h). */
+	for (struct dthread *d = atomic_load_explicit(&dbg.threads, memory_order_acquire); d;
+	     d = d->next) {
+		if (!atomic_load_explicit(&d->live, memory_order_relaxed)) /* relaxed: a snapshot */
+			continue;
+		/* Relaxed: a snapshot. */
+		unsigned long ident = atomic_load_explicit(&d->ident, memory_order_relaxed);
+		for (size_t i = 0; i < rows->n; i++)
+			if (rows->v[i].ident == ident) /* no two live threads share one */
+				rows->v[i].d = d;
+	}
+	ct__rawlock_unlock(&dbg.threads_lock);
+}
+
 int ct_dump(FILE *out)
 {
 	if (!out)
@@ -277,19 +311,13 @@ int ct_dump(FILE *out)
 		return CT_ENOMEM;
 	}
 	size_t total = ct_enumerate(collect, &rows);
-	ct__rawlock_lock(&dbg.threads_lock);
-	/* Acquire: the list of records (debug_internal.h). */
-	for (struct dthread *d = atomic_load_explicit(&dbg.threads, memory_order_acquire); d;
-	     d = d->next) {
-		if (!atomic_load_explicit(&d->live, memory_order_relaxed)) /* relaxed: a snapshot */
-			continue;
-		/* Relaxed: a snapshot. */
-		unsigned long ident = atomic_load_explicit(&d->ident, memory_order_relaxed);
-		for (size_t i = 0; i < rows.n; i++)
-			if (rows.v[i].ident == ident) /* no two live threads share one */
-				rows.v[i].d = d;
-	}
-	ct__rawlock_unlock(&dbg.threads_lock);
+	/* Relaxed: a switch, read once for this dump. */
+	bool recording =
+		atomic_load_explicit(&ct__debug_flags, memory_order_relaxed) & CT__DEBUG_LOCKS;
+	/* Off, the records are not kept up to date (a wait or hold may have
+	 * ended unseen): none is shown, only what the parking core knows. */
+	if (recording)
+		attach_records(&rows);
 
 	int64_t now = ct__dbg_now();
 	double scale = ct__dbg_scale();
@@ -300,9 +328,6 @@ int ct_dump(FILE *out)
 	if (total > rows.n + 1)
 		fprintf(out, "(%zu more not shown)\n", total - rows.n);
 	/* GCOVR_EXCL_BR_STOP */
-	/* Relaxed: a switch, read once for this dump. */
-	bool recording =
-		atomic_load_explicit(&ct__debug_flags, memory_order_relaxed) & CT__DEBUG_LOCKS;
 	if (!recording)
 		fprintf(out, "(waits and holds are not recorded: CTHREADING=dump=..., deadlock, "
 			     "trace or profile records them; a parked thread shows where)\n");
@@ -311,7 +336,7 @@ int ct_dump(FILE *out)
 		fprintf(out, "\n\"%s\" ", r->name);
 		print_ids(out, r);
 		fprintf(out, ", %s, %s\n", r->daemon ? "daemon" : "not daemon", state_name(r));
-		print_wait(out, &rows, r, now, scale);
+		print_wait(out, &rows, r, now, scale, recording);
 		print_holds(out, r);
 	}
 	if (!print_cycles(out, &rows))

@@ -176,7 +176,25 @@ static void forget_waiters(struct ct__fork_note *note)
 	atomic_store_explicit(&cond->ct__waiters, 0, memory_order_relaxed);
 }
 
-static int wait_until(ct_condition_t *cond, int64_t deadline)
+/* Takes the condition's lock back after a wait (@p handed_off: the lock's
+ * fair release gave it to us already). The hooks see the lock the program
+ * gave (an RLock is an RLock, its depth restored next), taken at @p site,
+ * the program's call of the wait. */
+static void take_back(ct_condition_t *cond, bool handed_off, void *site)
+{
+	ct_rlock_t *r = rlock_of(cond);
+	const void *object = r ? (const void *)r : (const void *)cond->ct__lock;
+	unsigned kind = r ? CT__OBJ_RLOCK : CT__OBJ_LOCK;
+	if (handed_off) /* debugging: a hand-off is an acquire too */
+		CT__DEBUG_HOOK(acquired(object, kind, site, 0, false, true));
+	else if (CT__DEBUG_ON(CT__DEBUG_LOCKS)) /* debugging: the hooks see the object */
+		(void)ct__lock_acquire_as(inner_lock(cond), object, kind, CT__NO_DEADLINE, 0, site);
+	else /* debugging off, as the check above found: nothing for the hooks to see */
+		ct__lock_acquire_quiet(inner_lock(cond));
+}
+
+/* @p site: the program's call, for the debugging hooks. */
+static int wait_until(ct_condition_t *cond, int64_t deadline, void *site)
 {
 	struct waiter w = {.cond = cond};
 	uintptr_t token = CT__TOKEN_NORMAL;
@@ -187,11 +205,7 @@ static int wait_until(ct_condition_t *cond, int64_t deadline)
 	int rc = ct__park(cond, &wait_ops, &w, deadline, CT__PARK_INTERRUPTIBLE, &token);
 	ct__note_pop(self, &n.note);
 	/* A hand-off from the lock's fair release means we hold it already. */
-	if (token != CT__TOKEN_HANDOFF)
-		ct__lock_acquire_nonnull(inner_lock(cond));
-	else /* debugging: a hand-off is an acquire too */
-		CT__DEBUG_HOOK(
-			acquired(inner_lock(cond), CT__OBJ_LOCK, CT__CALLER(), 0, false, true));
+	take_back(cond, token == CT__TOKEN_HANDOFF, site);
 	ct_rlock_t *r = rlock_of(cond);
 	if (r)
 		ct__rlock_restore(r, w.depth);
@@ -206,7 +220,7 @@ int ct_condition_wait(ct_condition_t *cond, double timeout)
 		return rc;
 	if (!owned(cond))
 		return CT_EWAITUNOWNED;
-	return wait_until(cond, deadline);
+	return wait_until(cond, deadline, CT__CALLER());
 }
 
 int ct_condition_wait_for(ct_condition_t *cond, bool (*predicate)(void *arg), void *arg,
@@ -226,7 +240,7 @@ int ct_condition_wait_for(ct_condition_t *cond, bool (*predicate)(void *arg), vo
 	for (bool first = true; !result; first = false) {
 		if (!first && ct__expired(deadline))
 			break;
-		rc = wait_until(cond, deadline);
+		rc = wait_until(cond, deadline, CT__CALLER());
 		if (rc == CT_ESTOPPED)
 			return rc;
 		result = predicate(arg);

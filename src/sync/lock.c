@@ -147,22 +147,6 @@ int ct__lock_acquire_until(ct_lock_t *lock, int64_t deadline, unsigned flags)
 	}
 }
 
-/* ct_lock_try_acquire() without the debugging hooks. */
-static bool try_plain(ct_lock_t *lock)
-{
-	/* Relaxed: a guess for the CAS, which acquires. */
-	uint32_t s = atomic_load_explicit(&lock->ct__state, memory_order_relaxed);
-	while (!(s & CT__LOCK_LOCKED)) {
-		/* Acquire: pairs with the release that freed the word; a failed CAS takes
-		 * nothing. */
-		if (atomic_compare_exchange_weak_explicit(&lock->ct__state, &s, s | CT__LOCK_LOCKED,
-							  memory_order_acquire,
-							  memory_order_relaxed))
-			return true;
-	}
-	return false;
-}
-
 int ct__lock_acquire_as(ct_lock_t *lock, const void *object, unsigned kind, int64_t deadline,
 			unsigned flags, void *site)
 {
@@ -171,7 +155,7 @@ int ct__lock_acquire_as(ct_lock_t *lock, const void *object, unsigned kind, int6
 	 * debugging, one test for both. */
 	const struct ct__debug_hooks *h = CT__DEBUG_ON(CT__DEBUG_LOCKS) ? ct__debug() : NULL;
 	if (!h) {
-		if (try_plain(lock))
+		if (ct__lock_try_acquire_quiet(lock))
 			return 0;
 		return deadline == 0 ? CT_ETIMEDOUT : ct__lock_acquire_until(lock, deadline, flags);
 	}
@@ -179,7 +163,7 @@ int ct__lock_acquire_as(ct_lock_t *lock, const void *object, unsigned kind, int6
 	 * serves), where it was asked for, and any wait before it is held. */
 	int rc = 0;
 	bool waited = false;
-	if (!try_plain(lock)) {
+	if (!ct__lock_try_acquire_quiet(lock)) {
 		rc = deadline == 0 ? CT_ETIMEDOUT : h->acquiring(object, kind, deadline, site);
 		waited = deadline != 0;
 		if (rc == 0)
@@ -205,7 +189,7 @@ bool ct__lock_try_acquire_slow(ct_lock_t *lock)
 {
 	if (CT__UNLIKELY(!lock))
 		return false;
-	bool held = try_plain(lock);
+	bool held = ct__lock_try_acquire_quiet(lock);
 	int rc = held ? 0 : CT_ETIMEDOUT;
 	/* GCOVR_EXCL_BR_START: only the inline try's debugging branch calls this: debugging
 	 * turned off in between is a race with ct_debug_configure() */

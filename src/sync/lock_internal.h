@@ -34,6 +34,23 @@ static inline void ct__lock_acquire_quiet(ct_lock_t *lock)
 		(void)ct__lock_acquire_until(lock, CT__NO_DEADLINE, 0);
 }
 
+/* ct_lock_try_acquire() without the hooks, as ct__lock_acquire_quiet(),
+ * also for a caller that found debugging off already. */
+static inline bool ct__lock_try_acquire_quiet(ct_lock_t *lock)
+{
+	/* Relaxed: a guess for the CAS, which acquires. */
+	uint32_t s = atomic_load_explicit(&lock->ct__state, memory_order_relaxed);
+	while (!(s & CT__LOCK_LOCKED)) {
+		/* Acquire: pairs with the release that freed the word; a failed CAS takes
+		 * nothing. */
+		if (atomic_compare_exchange_weak_explicit(&lock->ct__state, &s, s | CT__LOCK_LOCKED,
+							  memory_order_acquire,
+							  memory_order_relaxed))
+			return true;
+	}
+	return false;
+}
+
 int ct__lock_release_quiet(ct_lock_t *lock);
 
 /* Release when PARKED is set; @p force_fair hands the lock over. */

@@ -295,11 +295,17 @@ int ct_rwlock_write_acquire_timeout(ct_rwlock_t *rw, double timeout)
 	return rc;
 }
 
-static bool try_write(ct_rwlock_t *rw)
+/* @p site: the program's call, for the debugging hooks. */
+static bool try_write(ct_rwlock_t *rw, void *site)
 {
 	if (CT__UNLIKELY(!rw))
 		return false;
-	bool first = ct__lock_try_acquire_nonnull(&rw->ct__writers);
+	/* Debugging: the hooks see the RWLock's write side, not its Lock; off,
+	 * as the check found, nothing for them to see. */
+	bool first =
+		CT__DEBUG_ON(CT__DEBUG_LOCKS)
+			? ct__lock_acquire_as(&rw->ct__writers, rw, CT__OBJ_RWLOCK, 0, 0, site) == 0
+			: ct__lock_try_acquire_quiet(&rw->ct__writers);
 	if (!first)
 		return false;
 	uint32_t s = state(rw);
@@ -322,7 +328,7 @@ bool ct_rwlock_write_try_acquire(ct_rwlock_t *rw)
 {
 	struct writer_note n;
 	writer_in(&n, rw);
-	bool ok = try_write(rw);
+	bool ok = try_write(rw, CT__CALLER());
 	writer_out(&n);
 	return ok;
 }
