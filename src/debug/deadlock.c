@@ -688,9 +688,14 @@ static struct dheld *free_slot(struct dthread *me)
 	struct dheld_block *more = ct__dbg_alloc(sizeof *more);
 	if (!more) {
 		static atomic_flag said = ATOMIC_FLAG_INIT;
-		if (!atomic_flag_test_and_set(&said))
+		if (!atomic_flag_test_and_set(&said)) {
+			/* One report at a time: not inside another's lines. */
+			ct__rawlock_lock(&dbg.report_lock);
 			fprintf(ct__dbg_log(), "cthreading: deadlock: no memory to record a hold; "
 					       "cycles through it are not found\n");
+			fflush(ct__dbg_log());
+			ct__rawlock_unlock(&dbg.report_lock);
+		}
 		return NULL;
 	}
 	/* Release: the new block's cleared slots before a reader finds it. */
