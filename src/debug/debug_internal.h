@@ -103,11 +103,11 @@ struct dthread {
 	_Atomic int64_t wait_deadline;
 	/* Inside a condition's wait: the lock word it was moved onto by a
 	 * notify (it waits to take the lock back), else NULL. Set by the
-	 * notifier (the requeued hook), cleared by the owner at park_end. */
+	 * notifier (the requeued hook, which finds the record through the
+	 * thread's waiter record, park/waiter.h), cleared by the owner when
+	 * it says what it will wait on (before the wait is queued, so that
+	 * a notify coming before park_begin stays) and at park_end. */
 	_Atomic(const void *) requeued_to;
-	/* The thread's parker while it parks (how the requeued hook finds
-	 * the record): set by the owner, compared only. */
-	_Atomic(const void *) parker;
 	/* Owner only. */
 	const void *pending_obj; /* from waits_on, for the next park */
 	uint32_t pending_kind;
