@@ -676,8 +676,15 @@ static void profile_acquire(const void *obj, unsigned kind, void *site, int rc, 
 			    int64_t ticks)
 {
 	if (kind == CT__OBJ_THREAD) {
-		if (rc == 0 || gave_up(rc)) /* the joiner's handle is alive */
-			ct__dbg_profile_joined(obj, ct_thread_name(obj), ticks);
+		if (rc == 0 || gave_up(rc)) { /* the joiner's handle is alive */
+			/* A copy made under the renames' lock: a thread still running
+			 * (a join timed out) may rename itself, and free the old name,
+			 * meanwhile. */
+			char name[DBG_NAME_MAX];
+			ct__thread_name_copy(obj, name, sizeof name);
+			ct__dbg_profile_joined(obj, ((const ct_thread_t *)obj)->ct__impl, name,
+					       rc == 0, ticks);
+		}
 	} else if (rc == 0 || (waited && gave_up(rc))) {
 		ct__dbg_profile_acquired(obj, kind, site, ticks, waited, rc);
 	}

@@ -274,8 +274,10 @@ struct dheld *ct__dbg_held_slot(struct dthread *t, const void *obj);
  * CT_ESTOPPED (a wait that gave up: @p contended). */
 void ct__dbg_profile_acquired(const void *obj, unsigned kind, void *site, int64_t waited_ns,
 			      bool contended, int rc);
-/* A join of the thread @p handle, named @p thread then, waited that long. */
-void ct__dbg_profile_joined(const void *handle, const char *thread, int64_t waited_ns);
+/* A join of the thread @p handle waited that long: @p thread its record
+ * (compared only), @p name its name then, @p ended whether it had ended. */
+void ct__dbg_profile_joined(const void *handle, const void *thread, const char *name, bool ended,
+			    int64_t waited_ns);
 /* @p obj, named @p name, is destroyed: the profile and the trace keep the
  * name for what they recorded of it. */
 void ct__dbg_name_dropped(const void *obj, const char *name);
