@@ -20,6 +20,7 @@
 #include "cthreading/condition.h"
 #include "cthreading/debug.h"
 #include "cthreading/event.h"
+#include "cthreading/rlock.h"
 #include "cthreading/rwlock.h"
 #include "cthreading/thread.h"
 #include "debug_helpers.h"
@@ -885,4 +886,99 @@ TEST(profile_counts_a_live_object_after_many_destroyed)
 	CHECK_HAS(prof, "\nlock \"pooled\" (2 destroyed): 2 acquisitions,");
 	CHECK(!strstr(prof, "not counted"));
 	free(prof);
+}
+
+/* ---- promises of debug.h no case had tried ---------------------------------- */
+
+static ct_thread_t *blocked_on_b;
+static atomic_int join_rc;
+
+static int acquire_b(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&lock_b);
+	CHECK_OK(ct_lock_release(&lock_b));
+	return 0;
+}
+
+/* Holds A and joins a thread that waits for B, with a timeout. */
+static int hold_a_join_timed(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&lock_a);
+	atomic_store(&join_rc, ct_thread_join(blocked_on_b, 600));
+	CHECK_OK(ct_lock_release(&lock_a));
+	return 0;
+}
+
+/* A plain acquire closing a cycle whose other wait is a timed join:
+ * main -> A (held by T) -> T joins U (timed) -> U waits for B (held by
+ * main). Reported once, naming the join, and the main thread keeps
+ * waiting until the join ends (stopped here, as its timeout would). */
+TEST(plain_acquire_closing_a_cycle_a_timed_join_breaks_keeps_waiting)
+{
+	backoff_log = configure_logged("deadlock", "join.log");
+	CHECK_OK(ct_object_set_name(&lock_a, "A"));
+	CHECK_OK(ct_object_set_name(&lock_b, "B"));
+	ct_lock_acquire(&lock_b);
+	blocked_on_b = start_named(acquire_b, NULL, "U");
+	ht_wait_parked_on(blocked_on_b, &lock_b);
+	backer = start_named(hold_a_join_timed, NULL, "T");
+	dump_until("joining thread \"U\"");
+	ct_thread_t *rescuer = sh_start(break_the_timed_wait, NULL);
+	ct_lock_acquire(&lock_a); /* T lets A go when its join ends */
+	CHECK_RC(atomic_load(&join_rc), CT_ESTOPPED);
+	CHECK_OK(ct_lock_release(&lock_a));
+	CHECK_OK(ct_lock_release(&lock_b));
+	sh_join(rescuer);
+	sh_join(backer);
+	sh_join(blocked_on_b);
+	char *text = read_file(backoff_log);
+	CHECK_EQ(ht_count(text, "a cycle of 3 threads"), 1);
+	CHECK_HAS(text, "thread \"T\" joins thread \"U\"");
+	CHECK_HAS(text, "not a certain deadlock: the timed wait of thread \"T\" for thread ");
+	CHECK(!strstr(text, "aborting"));
+	free(text);
+	unlink(backoff_log);
+	free(backoff_log);
+}
+
+static ct_rlock_t cond_rlock;
+
+/* As hold_m_wait_on_c(), on a condition over an RLock. */
+static int hold_m_wait_on_rlock_c(void *arg)
+{
+	(void)arg;
+	ct_lock_acquire(&held_lock);
+	ct_rlock_acquire(&cond_rlock);
+	CHECK_OK(ct_condition_wait(&cond, CT_FOREVER));
+	CHECK_OK(ct_rlock_release(&cond_rlock));
+	CHECK_OK(ct_lock_release(&held_lock));
+	return 0;
+}
+
+/* A cycle through a Condition over an RLock: the notified waiter is moved
+ * onto the RLock's inner Lock, which the walk follows as the RLock its
+ * holder holds. */
+TEST(timed_acquire_closing_a_cycle_through_an_rlock_condition_returns_edeadlk)
+{
+	char *log = configure_logged("deadlock", "rcond.log");
+	ct_rlock_init(&cond_rlock);
+	ct_condition_init_rlock(&cond, &cond_rlock);
+	CHECK_OK(ct_object_set_name(&cond_rlock, "R"));
+	CHECK_OK(ct_object_set_name(&held_lock, "M"));
+	CHECK_OK(ct_object_set_name(&cond, "C"));
+	ct_thread_t *w = start_named(hold_m_wait_on_rlock_c, NULL, "W");
+	dump_until("waiting on condition \"C\"");
+	ct_rlock_acquire(&cond_rlock);
+	CHECK_EQ(ct_condition_notify(&cond, 1), 1);
+	CHECK_RC(ct_lock_acquire_timeout(&held_lock, 30), CT_EDEADLK);
+	CHECK_OK(ct_rlock_release(&cond_rlock));
+	sh_join(w);
+	char *text = logged(log);
+	CHECK_HAS(text, "a cycle of 2 threads");
+	CHECK_HAS(text, "thread \"W\" waits for rlock \"R\"");
+	CHECK_HAS(text, "(to take it back after its wait on condition \"C\")");
+	CHECK_HAS(text, "returns CT_EDEADLK");
+	free(text);
 }
