@@ -73,12 +73,15 @@ extern "C" {
  *   events...): a queue's split into gets waiting on empty and puts
  *   waiting on full, an RWLock's into readers' waits and a writer's waits
  *   for readers to leave, the GIL's with its hold time, a join's under the
- *   joined thread's name; per executor, its tasks' count, run time (total,
+ *   joined thread's name at its last join (a thread that renames itself
+ *   keeps one entry); per executor, its tasks' count, run time (total,
  *   longest) and queueing delay from submit to start (total, longest).
  *   Sorted by total wait. Written at exit and by ct_profile_report(). An
  *   object destroyed before then is named by the name it had; a named
  *   object's counts end with it (an object at its address later has an
- *   entry of its own).
+ *   entry of its own) and are added to those of the destroyed objects of
+ *   its kind and name, one line for them all ("(N destroyed)" after the
+ *   name when more than one); they never take a live object's room.
  * - `log=FILE`: where reports and signal dumps go: a file (appended to),
  *   `stdout`, or `-` for stderr (the default).
  * - `off`: everything off again (the dump signal's handler too).

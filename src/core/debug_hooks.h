@@ -56,10 +56,11 @@ struct ct__debug_hooks {
 	/* Around every sleep of the parking core (@p key NULL: ct_sleep). */
 	void (*park_begin)(const void *key, int64_t deadline);
 	void (*park_end)(int rc);
-	/* A parked thread, known by its @p parker (only compared), was moved
-	 * onto @p to by a requeue (a condition's notify: it now waits for the
-	 * lock). Called by the mover, under both queues' locks: it takes no
-	 * lock of the parking core and does not park. */
+	/* A parked thread, known by its @p parker (the first member of its
+	 * waiter record, park/waiter.h), was moved onto @p to by a requeue (a
+	 * condition's notify: it now waits for the lock). Called by the
+	 * mover, under both queues' locks: it takes no lock of the parking
+	 * core and does not park. */
 	void (*requeued)(const void *parker, const void *to);
 	/* A lock-like object (Lock, RLock, RWLock writer, a join) is about to
 	 * be waited for: checks the lock order and whether the wait closes a

@@ -14,6 +14,7 @@
  * waits for the same object since the same time).
  */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -486,6 +487,17 @@ static void set_wait(struct dthread *me, const void *obj, unsigned kind, void *s
 	set_wait_since(me, obj, kind, site, ct__dbg_now());
 }
 
+/* Makes @p me the record the requeued hook finds from the calling
+ * thread's waiter record, if it has one (every park has: park_begin()). */
+static void publish_record(struct dthread *me)
+{
+	struct ct__waiter *w = ct__tls_waiter;
+	/* Relaxed: the thread's own field, stored before it queues a wait, which the mover of
+	 * that wait reads under the queue's lock (requeued()). */
+	if (w && atomic_load_explicit(&w->debug, memory_order_relaxed) != me)
+		atomic_store_explicit(&w->debug, me, memory_order_relaxed); /* relaxed: as above */
+}
+
 /* What the next park waits on: @p obj of @p kind, and for a thread to
  * finish, that thread's @p ident. */
 static void note_wait(const void *obj, unsigned kind, unsigned long ident)
@@ -493,6 +505,11 @@ static void note_wait(const void *obj, unsigned kind, unsigned long ident)
 	struct dthread *me = ct__dbg_enter();
 	if (!me)
 		return;
+	publish_record(me);
+	/* Relaxed: own record. Cleared before the wait is queued: a notify may move it as soon as
+	 * it is, before its park_begin(). A notify of an earlier wait whose end the hooks missed
+	 * (off then) must not count. */
+	atomic_store_explicit(&me->requeued_to, NULL, memory_order_relaxed);
 	me->pending_obj = obj;
 	me->pending_kind = kind;
 	/* Relaxed: own record (debug_internal.h). Set for every wait for a
@@ -518,14 +535,7 @@ static void park_begin(const void *key, int64_t deadline)
 	struct dthread *me = ct__dbg_enter();
 	if (!me)
 		return;
-	/* The thread is in a park: its waiter record is set. Relaxed: compared only, by a
-	 * notifier that holds the lock this wait lets go of later, which orders the two (the
-	 * requeued hook). */
-	atomic_store_explicit(&me->parker, &ct__tls_waiter->parker, memory_order_relaxed);
-	/* Relaxed: own record. A notify of this wait comes later (it needs the lock this park
-	 * lets go of after this hook); one from a wait whose end the hooks missed (off then)
-	 * must not count. */
-	atomic_store_explicit(&me->requeued_to, NULL, memory_order_relaxed);
+	publish_record(me);	    /* for a wait no waits_on() announced */
 	static const char sleeping; /* what a sleep waits on */
 	/* A sleep (no key) is a sleep whatever was said before it. */
 	const void *pending = key ? me->pending_obj : NULL;
@@ -672,8 +682,15 @@ static void profile_acquire(const void *obj, unsigned kind, void *site, int rc, 
 			    int64_t ticks)
 {
 	if (kind == CT__OBJ_THREAD) {
-		if (rc == 0 || gave_up(rc)) /* the joiner's handle is alive */
-			ct__dbg_profile_joined(obj, ct_thread_name(obj), ticks);
+		if (rc == 0 || gave_up(rc)) { /* the joiner's handle is alive */
+			/* A copy made under the renames' lock: a thread still running
+			 * (a join timed out) may rename itself, and free the old name,
+			 * meanwhile. */
+			char name[DBG_NAME_MAX];
+			ct__thread_name_copy(obj, name, sizeof name);
+			ct__dbg_profile_joined(obj, ((const ct_thread_t *)obj)->ct__impl, name,
+					       rc == 0, ticks);
+		}
 	} else if (rc == 0 || (waited && gave_up(rc))) {
 		ct__dbg_profile_acquired(obj, kind, site, ticks, waited, rc);
 	}
@@ -694,9 +711,14 @@ static struct dheld *free_slot(struct dthread *me)
 	struct dheld_block *more = ct__dbg_alloc(sizeof *more);
 	if (!more) {
 		static atomic_flag said = ATOMIC_FLAG_INIT;
-		if (!atomic_flag_test_and_set(&said))
+		if (!atomic_flag_test_and_set(&said)) {
+			/* One report at a time: not inside another's lines. */
+			ct__rawlock_lock(&dbg.report_lock);
 			fprintf(ct__dbg_log(), "cthreading: deadlock: no memory to record a hold; "
 					       "cycles through it are not found\n");
+			fflush(ct__dbg_log());
+			ct__rawlock_unlock(&dbg.report_lock);
+		}
 		return NULL;
 	}
 	/* Release: the new block's cleared slots before a reader finds it. */
@@ -803,19 +825,22 @@ static void released(const void *obj)
 }
 
 /* A condition's notify moved the thread parked with @p parker onto @p to,
- * the lock's word: it now waits to take the lock back (next_wait()). */
+ * the lock's word: it now waits to take the lock back (next_wait()). The
+ * parker is the first member of the thread's waiter record, alive while
+ * the thread is queued; its record was published there before the
+ * thread queued this wait (note_wait()). */
 static void requeued(const void *parker, const void *to)
 {
-	/* Acquire: the list of records (debug_internal.h). No lock: the records only grow. */
-	for (struct dthread *t = atomic_load_explicit(&dbg.threads, memory_order_acquire); t;
-	     t = t->next)
-		/* Relaxed: see park_begin(); a record that ended has no parker. */
-		if (atomic_load_explicit(&t->parker, memory_order_relaxed) == parker) {
-			/* Relaxed: read as a snapshot by the cycle check (debug_internal.h). */
-			atomic_store_explicit(&t->requeued_to, to, memory_order_relaxed);
-			return;
-		}
+	struct ct__waiter *w = (struct ct__waiter *)(uintptr_t)parker;
+	/* Relaxed: stored by the parked thread before it queued itself under the bucket lock
+	 * the mover holds now, which orders the two. */
+	struct dthread *t = atomic_load_explicit(&w->debug, memory_order_relaxed);
+	if (t) /* NULL: a thread that has passed no hook (parked before they were on) */
+		/* Relaxed: read as a snapshot by the cycle check (debug_internal.h). */
+		atomic_store_explicit(&t->requeued_to, to, memory_order_relaxed);
 }
+_Static_assert(offsetof(struct ct__waiter, parker) == 0,
+	       "requeued() finds the waiter record from its parker");
 
 const struct ct__debug_hooks ct__dbg_hooks = {
 	.destroyed = ct__dbg_destroyed,

@@ -99,9 +99,7 @@ static void record_ends(struct dthread *t)
 	DBG_FOR_HELD (t, h)
 		atomic_store_explicit(&h->obj, NULL, memory_order_relaxed);
 	atomic_store_explicit(&t->wait_obj, NULL, memory_order_relaxed); /* relaxed: as above */
-	/* Relaxed: as above; the requeued hook never takes this record for a later thread's. */
-	atomic_store_explicit(&t->parker, NULL, memory_order_relaxed);
-	atomic_store_explicit(&t->live, false, memory_order_release); /* release: see above */
+	atomic_store_explicit(&t->live, false, memory_order_release);	 /* release: see above */
 }
 
 /* At the thread's end (its key's destructor). */

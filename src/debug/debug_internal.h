@@ -104,11 +104,11 @@ struct dthread {
 	_Atomic int64_t wait_deadline;
 	/* Inside a condition's wait: the lock word it was moved onto by a
 	 * notify (it waits to take the lock back), else NULL. Set by the
-	 * notifier (the requeued hook), cleared by the owner at park_end. */
+	 * notifier (the requeued hook, which finds the record through the
+	 * thread's waiter record, park/waiter.h), cleared by the owner when
+	 * it says what it will wait on (before the wait is queued, so that
+	 * a notify coming before park_begin stays) and at park_end. */
 	_Atomic(const void *) requeued_to;
-	/* The thread's parker while it parks (how the requeued hook finds
-	 * the record): set by the owner, compared only. */
-	_Atomic(const void *) parker;
 	/* Owner only. */
 	const void *pending_obj; /* from waits_on, for the next park */
 	uint32_t pending_kind;
@@ -289,8 +289,10 @@ struct dheld *ct__dbg_held_slot(struct dthread *t, const void *obj);
  * CT_ESTOPPED (a wait that gave up: @p contended). */
 void ct__dbg_profile_acquired(const void *obj, unsigned kind, void *site, int64_t waited_ns,
 			      bool contended, int rc);
-/* A join of the thread @p handle, named @p thread then, waited that long. */
-void ct__dbg_profile_joined(const void *handle, const char *thread, int64_t waited_ns);
+/* A join of the thread @p handle waited that long: @p thread its record
+ * (compared only), @p name its name then, @p ended whether it had ended. */
+void ct__dbg_profile_joined(const void *handle, const void *thread, const char *name, bool ended,
+			    int64_t waited_ns);
 /* @p obj, named @p name, is destroyed: the profile and the trace keep the
  * name for what they recorded of it. */
 void ct__dbg_name_dropped(const void *obj, const char *name);

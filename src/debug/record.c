@@ -1,7 +1,9 @@
 /* The contention profile and the timeline trace.
  *
  * Profile: a table keyed by object address, under one raw lock, updated on
- * each acquire, release and wait while `profile` is on.
+ * each acquire, release and wait while `profile` is on; a named object's
+ * entry moves, when it is destroyed, to a table of the destroyed objects
+ * keyed by kind and name.
  *
  * Trace: each thread writes its own ring of events without any lock (its
  * record's buffer; when full, the oldest events are overwritten and
@@ -16,20 +18,25 @@
 
 #include "debug/debug_internal.h"
 
+static struct ct__rawlock interned_lock = CT__RAWLOCK_INIT, gone_lock = CT__RAWLOCK_INIT;
+
 /* ---- profile ------------------------------------------------------------- */
 
 #define PROF_LOG2 12
 #define PROF_SLOTS (1u << PROF_LOG2)
+#define GONE_MIN_LOG2 8
 
 struct prof {
-	const void *obj; /* NULL: empty */
+	const void *obj; /* NULL: empty (in the table of the destroyed: its first object) */
 	unsigned kind;
-	/* A copy of the name (interned), for when the name table has none:
-	 * the object was destroyed (the entry is then retired: a later object
-	 * at its address gets an entry of its own), or a join's thread. */
-	const char *name;
-	bool retired;
-	void *site; /* first taken at */
+	/* A join's: the joined thread's name at the last join, the thread's
+	 * record (compared only) and whether that join saw it end. The
+	 * destroyed objects' table: their name (its key, with the kind). */
+	char name[DBG_NAME_MAX];
+	const void *thread;
+	bool ended;
+	uint64_t objects; /* the destroyed objects' table: how many */
+	void *site;	  /* first taken at */
 	uint64_t acquisitions, contended, waits;
 	uint64_t timed_out, stopped; /* contended waits that gave up */
 	int64_t wait_total, wait_max, hold_total;
@@ -42,25 +49,53 @@ struct prof {
 	int64_t run_total, run_max;
 };
 
+/* Two tables under one raw lock: the live objects' by address (fixed:
+ * beyond its room, updates are counted as lost), and the destroyed named
+ * objects' by kind and name, which a destroy moves an entry into (merged
+ * with those of the same kind and name) and which grows as needed: a
+ * live object's slot is never taken by dead ones. */
 static struct {
 	struct ct__rawlock lock;
 	struct prof *table;
 	unsigned used;
 	uint64_t lost; /* updates for objects beyond the table's room */
+	struct prof *gone;
+	unsigned gone_log2, gone_used;
 } prof = {.lock = CT__RAWLOCK_INIT};
 
-/* The slot of @p obj's live entry, or the empty slot that ends its
- * search. At most 3/4 of the slots are used: an empty slot ends every
- * search. A retired entry keeps its slot; the search goes on past it.
- * Under prof.lock, with the table made. */
+static unsigned hash_ptr(const void *p, unsigned log2)
+{
+	return (unsigned)(((uint64_t)(uintptr_t)p * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - log2));
+}
+
+/* The slot of @p obj's entry, or the empty slot that ends its search. At
+ * most 3/4 of the slots are used: an empty slot ends every search. Under
+ * prof.lock, with the table made. */
 static struct prof *prof_slot(const void *obj)
 {
-	uint64_t h = (uint64_t)(uintptr_t)obj * UINT64_C(0x9E3779B97F4A7C15);
-	for (unsigned i = (unsigned)(h >> (64 - PROF_LOG2));; i = (i + 1) & (PROF_SLOTS - 1)) {
+	for (unsigned i = hash_ptr(obj, PROF_LOG2);; i = (i + 1) & (PROF_SLOTS - 1)) {
 		struct prof *p = &prof.table[i];
-		if ((p->obj == obj && !p->retired) || !p->obj)
+		if (p->obj == obj || !p->obj)
 			return p;
 	}
+}
+
+/* Empties @p p's slot; the entries after it in its run move back where
+ * their search finds them (linear probing's deletion). */
+static void prof_remove(struct prof *p)
+{
+	unsigned i = (unsigned)(p - prof.table);
+	for (unsigned j = (i + 1) & (PROF_SLOTS - 1); prof.table[j].obj;
+	     j = (j + 1) & (PROF_SLOTS - 1)) {
+		unsigned home = hash_ptr(prof.table[j].obj, PROF_LOG2);
+		/* Stays if its home lies in (i, j], cyclically. */
+		if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
+			continue;
+		prof.table[i] = prof.table[j];
+		i = j;
+	}
+	memset(&prof.table[i], 0, sizeof prof.table[i]);
+	prof.used--;
 }
 
 /* The entry of @p obj, made if needed; NULL when full. Under prof.lock. */
@@ -81,13 +116,42 @@ static struct prof *prof_entry(const void *obj, unsigned kind)
 	return p;
 }
 
-static struct ct__rawlock interned_lock = CT__RAWLOCK_INIT, gone_lock = CT__RAWLOCK_INIT;
-
-void ct__dbg_profile_fork(int phase)
+static unsigned hash_name(const char *name, unsigned kind, unsigned log2)
 {
-	ct__dbg_fork_lock(&prof.lock, phase);
-	ct__dbg_fork_lock(&interned_lock, phase);
-	ct__dbg_fork_lock(&gone_lock, phase);
+	uint64_t h = UINT64_C(14695981039346656037) ^ kind; /* FNV-1a */
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * UINT64_C(1099511628211);
+	return (unsigned)((h * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - log2));
+}
+
+/* The destroyed objects' slot of @p name and @p kind in @p table, or the
+ * empty slot that ends its search. */
+static struct prof *gone_slot(struct prof *table, unsigned log2, const char *name, unsigned kind)
+{
+	unsigned mask = (1u << log2) - 1;
+	for (unsigned i = hash_name(name, kind, log2);; i = (i + 1) & mask) {
+		struct prof *p = &table[i];
+		if (!p->obj || (p->kind == kind && strcmp(p->name, name) == 0))
+			return p;
+	}
+}
+
+/* Doubles the destroyed objects' table (or makes it); false without
+ * memory. */
+static bool gone_grow(void)
+{
+	unsigned log2 = prof.gone ? prof.gone_log2 + 1 : GONE_MIN_LOG2;
+	struct prof *table = ct__dbg_alloc(((size_t)1 << log2) * sizeof *table);
+	if (!table)
+		return false;
+	for (unsigned i = 0; prof.gone && i < 1u << prof.gone_log2; i++)
+		if (prof.gone[i].obj)
+			*gone_slot(table, log2, prof.gone[i].name, prof.gone[i].kind) =
+				prof.gone[i];
+	free(prof.gone);
+	prof.gone = table;
+	prof.gone_log2 = log2;
+	return true;
 }
 
 static void add_wait(struct prof *p, int64_t waited_ns)
@@ -95,6 +159,56 @@ static void add_wait(struct prof *p, int64_t waited_ns)
 	p->wait_total += waited_ns;
 	if (waited_ns > p->wait_max)
 		p->wait_max = waited_ns;
+}
+
+/* @p from's figures added to @p to's. */
+static void merge(struct prof *to, const struct prof *from)
+{
+	if (!to->site)
+		to->site = from->site;
+	to->acquisitions += from->acquisitions;
+	to->contended += from->contended;
+	to->waits += from->waits;
+	to->timed_out += from->timed_out;
+	to->stopped += from->stopped;
+	to->wait_total += from->wait_total;
+	to->wait_max = from->wait_max > to->wait_max ? from->wait_max : to->wait_max;
+	to->hold_total += from->hold_total;
+	to->waits_empty += from->waits_empty;
+	to->waits_full += from->waits_full;
+	to->read_waits += from->read_waits;
+	to->drain_waits += from->drain_waits;
+	to->tasks += from->tasks;
+	to->run_total += from->run_total;
+	to->run_max = from->run_max > to->run_max ? from->run_max : to->run_max;
+}
+
+/* The live entry @p p, of an object now gone that was named @p name,
+ * moves to the destroyed objects' table: its slot is free for others.
+ * Without memory for that table, it stays as it was. Under prof.lock. */
+static void prof_retire(struct prof *p, const char *name)
+{
+	char key[DBG_NAME_MAX];
+	snprintf(key, sizeof key, "%s", name); /* cut as a join's name is */
+	if (prof.gone_used >= (prof.gone ? 3u << prof.gone_log2 >> 2 : 0) && !gone_grow())
+		return;
+	struct prof *g = gone_slot(prof.gone, prof.gone_log2, key, p->kind);
+	if (!g->obj) {
+		prof.gone_used++;
+		g->obj = p->obj;
+		g->kind = p->kind;
+		memcpy(g->name, key, sizeof key);
+	}
+	g->objects++;
+	merge(g, p);
+	prof_remove(p);
+}
+
+void ct__dbg_profile_fork(int phase)
+{
+	ct__dbg_fork_lock(&prof.lock, phase);
+	ct__dbg_fork_lock(&interned_lock, phase);
+	ct__dbg_fork_lock(&gone_lock, phase);
 }
 
 void ct__dbg_profile_acquired(const void *obj, unsigned kind, void *site, int64_t waited_ns,
@@ -142,38 +256,46 @@ void ct__dbg_profile_waited(const void *obj, unsigned kind, int64_t waited_ns)
 	ct__rawlock_unlock(&prof.lock);
 }
 
-static const char *intern(const char *name);
-
-void ct__dbg_profile_joined(const void *handle, const char *thread, int64_t waited_ns)
+/* Whether the entry @p p of a join's handle counted another thread than
+ * @p thread, named @p name: another record, or the same address for a new
+ * record (the one it counted ended) under another name. A thread that
+ * renames itself while it runs keeps its entry. */
+static bool another_thread(const struct prof *p, const void *thread, const char *name)
 {
-	const char *kept = intern(thread);
+	return p->name[0] &&
+	       (p->thread != thread || (p->ended && strncmp(p->name, name, DBG_NAME_MAX - 1) != 0));
+}
+
+void ct__dbg_profile_joined(const void *handle, const void *thread, const char *name, bool ended,
+			    int64_t waited_ns)
+{
 	ct__rawlock_lock(&prof.lock);
 	struct prof *p = prof_entry(handle, CT__OBJ_THREAD);
 	/* Another thread's handle at the address of one joined before: an
-	 * entry of its own. (Interned: one name, one pointer. Without memory
-	 * for the copy, the join counts where it finds itself.) */
-	if (p && p->name && kept && p->name != kept) {
-		p->retired = true;
+	 * entry of its own (the old one goes with the destroyed objects). */
+	if (p && another_thread(p, thread, name)) {
+		char old[DBG_NAME_MAX];
+		memcpy(old, p->name, sizeof old);
+		prof_retire(p, old);
 		p = prof_entry(handle, CT__OBJ_THREAD);
 	}
 	if (p) {
-		if (kept)
-			p->name = kept;
+		snprintf(p->name, sizeof p->name, "%s", name);
+		p->thread = thread;
+		p->ended = ended;
 		p->waits++;
 		add_wait(p, waited_ns);
 	}
 	ct__rawlock_unlock(&prof.lock);
 }
 
-/* The live entry of @p obj keeps @p name (interned) and is retired. */
+/* @p obj, named @p name, is destroyed: its live entry, if any, retires. */
 static void profile_retire(const void *obj, const char *name)
 {
 	ct__rawlock_lock(&prof.lock);
 	struct prof *p = prof.table ? prof_slot(obj) : NULL;
-	if (p && p->obj) {
-		p->name = name;
-		p->retired = true;
-	}
+	if (p && p->obj)
+		prof_retire(p, name);
 	ct__rawlock_unlock(&prof.lock);
 }
 
@@ -231,61 +353,96 @@ static int by_total_wait(const void *a, const void *b)
 	return (x->wait_total < y->wait_total) - (x->wait_total > y->wait_total);
 }
 
+/* Copies of every entry (the live ones, then the destroyed objects', which
+ * alone have a count of objects), in *@p copy (to free), *@p n of them;
+ * NULL for none, or without memory (false). Under prof.lock. */
+static bool prof_copy_locked(struct prof **copy, unsigned *n)
+{
+	unsigned gone_slots = prof.gone ? 1u << prof.gone_log2 : 0;
+	*n = 0;
+	*copy = NULL;
+	if (!prof.used && !prof.gone_used)
+		return true;
+	*copy = ct__dbg_alloc((prof.used + prof.gone_used) * sizeof **copy);
+	if (!*copy)
+		return false;
+	for (unsigned i = 0; prof.table && i < PROF_SLOTS; i++)
+		if (prof.table[i].obj)
+			(*copy)[(*n)++] = prof.table[i];
+	for (unsigned i = 0; i < gone_slots; i++)
+		if (prof.gone[i].obj)
+			(*copy)[(*n)++] = prof.gone[i];
+	return true;
+}
+
+/* What the report calls @p p: a live object by its name now (a join by
+ * its handle's name, else its thread's), a destroyed one by the name it
+ * had, with how many there were of that kind and name. */
+static void prof_label(const struct prof *p, bool gone, char *buf, size_t size)
+{
+	char what[160];
+	if (gone || (p->name[0] && !ct_object_get_name(p->obj, NULL, 0)))
+		named(p->kind, p->name, what, sizeof what);
+	else
+		ct__dbg_describe(p->obj, p->kind, what, sizeof what);
+	if (gone && p->objects > 1)
+		snprintf(buf, size, "%s (%llu destroyed)", what, (unsigned long long)p->objects);
+	else
+		snprintf(buf, size, "%s", what);
+}
+
+/* One entry's line. */
+static void print_entry(FILE *out, const struct prof *p, bool gone, double ms)
+{
+	char what[200], site[160];
+	prof_label(p, gone, what, sizeof what);
+	fprintf(out, "%s:", what);
+	if (p->acquisitions || p->contended)
+		print_acquisitions(out, p);
+	if (p->waits) {
+		fprintf(out, " %llu waits", (unsigned long long)p->waits);
+		print_waits(out, p);
+		fputc(',', out);
+	}
+	if (p->tasks)
+		fprintf(out,
+			" %llu tasks, run time %.3f ms, longest %.3f ms, queueing delay"
+			" (submit to start) %.3f ms, longest %.3f ms",
+			(unsigned long long)p->tasks, (double)p->run_total * ms,
+			(double)p->run_max * ms, (double)p->wait_total * ms,
+			(double)p->wait_max * ms);
+	else
+		fprintf(out, " total wait %.3f ms, longest %.3f ms", (double)p->wait_total * ms,
+			(double)p->wait_max * ms);
+	if (p->acquisitions || p->hold_total)
+		fprintf(out, ", held %.3f ms", (double)p->hold_total * ms);
+	if (p->site) {
+		ct__dbg_site(p->site, site, sizeof site);
+		fprintf(out, "; first taken at %s", site);
+	}
+	fputc('\n', out);
+}
+
 int ct_profile_report(FILE *out)
 {
 	if (!out)
 		return CT_EINVAL;
+	struct prof *copy;
+	unsigned n;
 	ct__rawlock_lock(&prof.lock);
-	unsigned n = 0;
-	struct prof *copy = prof.used ? ct__dbg_alloc(prof.used * sizeof *copy) : NULL;
-	if (copy)
-		for (unsigned i = 0; i < PROF_SLOTS; i++)
-			if (prof.table[i].obj)
-				copy[n++] = prof.table[i];
+	bool ok = prof_copy_locked(&copy, &n);
 	uint64_t lost = prof.lost;
 	ct__rawlock_unlock(&prof.lock);
-	if (prof.used && !copy)
+	if (!ok)
 		return CT_ENOMEM;
 	if (n > 0)
 		qsort(copy, n, sizeof *copy, by_total_wait);
 	double ms = ct__dbg_scale() / 1e6; /* per tick */
-	char what[160], site[160];
 	flockfile(out);
 	fprintf(out, "cthreading contention profile: %u object%s, by total wait\n", n,
 		n == 1 ? "" : "s");
-	for (unsigned i = 0; i < n; i++) {
-		struct prof *p = &copy[i];
-		/* A retired entry's object is gone: its name is the copy. */
-		if (p->name && (p->retired || !ct_object_get_name(p->obj, NULL, 0)))
-			named(p->kind, p->name, what, sizeof what);
-		else
-			ct__dbg_describe(p->obj, p->kind, what, sizeof what);
-		fprintf(out, "%s:", what);
-		if (p->acquisitions || p->contended)
-			print_acquisitions(out, p);
-		if (p->waits) {
-			fprintf(out, " %llu waits", (unsigned long long)p->waits);
-			print_waits(out, p);
-			fputc(',', out);
-		}
-		if (p->tasks)
-			fprintf(out,
-				" %llu tasks, run time %.3f ms, longest %.3f ms, queueing delay"
-				" (submit to start) %.3f ms, longest %.3f ms",
-				(unsigned long long)p->tasks, (double)p->run_total * ms,
-				(double)p->run_max * ms, (double)p->wait_total * ms,
-				(double)p->wait_max * ms);
-		else
-			fprintf(out, " total wait %.3f ms, longest %.3f ms",
-				(double)p->wait_total * ms, (double)p->wait_max * ms);
-		if (p->acquisitions || p->hold_total)
-			fprintf(out, ", held %.3f ms", (double)p->hold_total * ms);
-		if (p->site) {
-			ct__dbg_site(p->site, site, sizeof site);
-			fprintf(out, "; first taken at %s", site);
-		}
-		fputc('\n', out);
-	}
+	for (unsigned i = 0; i < n; i++)
+		print_entry(out, &copy[i], copy[i].objects > 0, ms);
 	if (lost)
 		fprintf(out, "(%llu updates for objects beyond the table's room not counted)\n",
 			(unsigned long long)lost);
@@ -426,71 +583,188 @@ void ct__dbg_task_begin(const void *executor, int64_t queued)
 	ct__dbg_leave(me);
 }
 
-/* Names copied for the trace and the profile, written when their objects
- * may be gone: futures' (when their task ends), and destroyed objects';
- * kept to the end, each once. Under interned_lock. */
-static struct interned {
-	struct interned *next;
+/* A chained hash table whose buckets double as it fills: the interned
+ * names and the notes of destroyed objects, both kept to the end. */
+struct hnode {
+	struct hnode *next;
+	uint64_t hash; /* well mixed: its high bits pick the bucket */
+};
+struct htab {
+	struct hnode **bucket;
+	unsigned log2;
+	size_t n;
+};
+
+static uint64_t mix(uint64_t h)
+{
+	return h * UINT64_C(0x9E3779B97F4A7C15);
+}
+
+/* The chain @p hash is in (NULL: empty, or no table yet). */
+static struct hnode *htab_chain(const struct htab *t, uint64_t hash)
+{
+	return t->bucket ? t->bucket[hash >> (64 - t->log2)] : NULL;
+}
+
+/* Twice the buckets (256 to begin with); false without memory. */
+static bool htab_grow(struct htab *t)
+{
+	unsigned log2 = t->bucket ? t->log2 + 1 : 8;
+	struct hnode **bucket = ct__dbg_alloc(sizeof *bucket << log2);
+	if (!bucket)
+		return false;
+	for (size_t i = 0; t->bucket && i < (size_t)1 << t->log2; i++)
+		for (struct hnode *n = t->bucket[i], *next; n; n = next) {
+			next = n->next;
+			n->next = bucket[n->hash >> (64 - log2)];
+			bucket[n->hash >> (64 - log2)] = n;
+		}
+	free(t->bucket);
+	t->bucket = bucket;
+	t->log2 = log2;
+	return true;
+}
+
+/* Adds @p node (its hash set); false without memory for a first table (a
+ * table that cannot grow keeps its buckets, with longer chains). */
+static bool htab_add(struct htab *t, struct hnode *node)
+{
+	if ((!t->bucket || t->n >= (size_t)1 << t->log2) && !htab_grow(t) && !t->bucket)
+		return false;
+	struct hnode **head = &t->bucket[node->hash >> (64 - t->log2)];
+	node->next = *head;
+	*head = node;
+	t->n++;
+	return true;
+}
+
+/* Names copied for the trace, written when their objects may be gone:
+ * futures' (when their task ends), and destroyed objects'; kept to the
+ * end, each once. Under interned_lock. */
+struct interned {
+	struct hnode node;
 	char name[];
-} * interned;
+};
+static struct htab interned;
+
+static uint64_t hash_string(const char *s)
+{
+	uint64_t h = UINT64_C(14695981039346656037); /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
+	return mix(h);
+}
 
 static const char *intern(const char *name)
 {
+	uint64_t hash = hash_string(name);
 	ct__rawlock_lock(&interned_lock);
-	struct interned *i = interned;
-	while (i && strcmp(i->name, name) != 0)
-		i = i->next;
+	struct interned *i = NULL;
+	for (struct hnode *n = htab_chain(&interned, hash); n && !i; n = n->next)
+		if (n->hash == hash && strcmp(((struct interned *)n)->name, name) == 0)
+			i = (struct interned *)n;
 	size_t len = strlen(name);
 	if (!i && (i = ct__dbg_alloc(sizeof *i + len + 1))) {
 		memcpy(i->name, name, len + 1);
-		i->next = interned;
-		interned = i;
+		i->node.hash = hash;
+		if (!htab_add(&interned, &i->node)) {
+			free(i);
+			i = NULL;
+		}
 	}
 	ct__rawlock_unlock(&interned_lock);
 	return i ? i->name : NULL;
 }
 
-/* Names of objects destroyed while the trace was on, and until when they
- * held: the trace names each event's object by the name it had then (the
- * name table forgot it, and a later object may have its address). Under
- * gone_lock. */
-static struct gone {
-	struct gone *next;
-	const void *obj;
+/* The names objects destroyed while the trace was on had, and until when:
+ * the trace names each event's object by the name it had then (the name
+ * table forgot it, and a later object may have its address). One entry
+ * per address, its notes in the order of the destroys. Under gone_lock. */
+struct gone_note {
 	int64_t until;
 	const char *name; /* interned */
-} * gone;
+};
+struct gone {
+	struct hnode node;
+	const void *obj;
+	unsigned n, room;
+	struct gone_note *notes;
+};
+static struct htab gone;
+
+/* The entry of @p obj, made if @p make; NULL if none or no memory. */
+static struct gone *gone_of(const void *obj, bool make)
+{
+	uint64_t hash = mix((uint64_t)(uintptr_t)obj);
+	for (struct hnode *n = htab_chain(&gone, hash); n; n = n->next)
+		if (((struct gone *)n)->obj == obj)
+			return (struct gone *)n;
+	struct gone *g = make ? ct__dbg_alloc(sizeof *g) : NULL;
+	if (g) {
+		g->obj = obj;
+		g->node.hash = hash;
+		if (!htab_add(&gone, &g->node)) {
+			free(g);
+			g = NULL;
+		}
+	}
+	return g;
+}
+
+/* Notes that @p obj was named @p name (interned) until @p until. */
+static void gone_note(const void *obj, const char *name, int64_t until)
+{
+	ct__rawlock_lock(&gone_lock);
+	struct gone *g = gone_of(obj, true);
+	if (g && g->n == g->room) {
+		unsigned room = g->room ? 2 * g->room : 1;
+		struct gone_note *notes = ct__dbg_alloc(room * sizeof *notes);
+		if (notes) {
+			if (g->n)
+				memcpy(notes, g->notes, g->n * sizeof *notes);
+			free(g->notes);
+			g->notes = notes;
+			g->room = room;
+		}
+	}
+	if (g && g->n < g->room) {
+		/* In order even if another CPU's clock read a little behind. */
+		if (g->n && until < g->notes[g->n - 1].until)
+			until = g->notes[g->n - 1].until;
+		g->notes[g->n++] = (struct gone_note){until, name};
+	}
+	ct__rawlock_unlock(&gone_lock);
+}
 
 void ct__dbg_name_dropped(const void *obj, const char *name)
 {
 	/* Relaxed: a switch (debug_internal.h). */
 	uint32_t mode = atomic_load_explicit(&dbg.mode, memory_order_relaxed);
-	const char *kept = mode & (DBG_PROFILE | DBG_TRACE) ? intern(name) : NULL;
-	if (!kept)
-		return;
 	if (mode & DBG_PROFILE)
-		profile_retire(obj, kept);
-	struct gone *g = mode & DBG_TRACE ? ct__dbg_alloc(sizeof *g) : NULL;
-	if (g) {
-		g->obj = obj;
-		g->until = ct__dbg_now();
-		g->name = kept;
-		ct__rawlock_lock(&gone_lock);
-		g->next = gone;
-		gone = g;
-		ct__rawlock_unlock(&gone_lock);
-	}
+		profile_retire(obj, name);
+	const char *kept = mode & DBG_TRACE ? intern(name) : NULL;
+	if (kept)
+		gone_note(obj, kept, ct__dbg_now());
 }
 
-/* The name of @p obj, destroyed since @p when, at that time; or NULL. The
- * list is newest first: the last match is the first destroy since then. */
+/* The name of @p obj, destroyed since @p when, at that time; or NULL: the
+ * first destroy of that address since then (a binary search). */
 static const char *name_then(const void *obj, int64_t when)
 {
 	const char *name = NULL;
 	ct__rawlock_lock(&gone_lock);
-	for (struct gone *g = gone; g; g = g->next)
-		if (g->obj == obj && g->until >= when)
-			name = g->name;
+	struct gone *g = gone_of(obj, false);
+	if (g) {
+		unsigned lo = 0, hi = g->n; /* the first note with until >= when is in [lo, hi] */
+		while (lo < hi) {
+			unsigned mid = lo + (hi - lo) / 2;
+			if (g->notes[mid].until < when)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		name = lo < g->n ? g->notes[lo].name : NULL;
+	}
 	ct__rawlock_unlock(&gone_lock);
 	return name;
 }

@@ -51,6 +51,7 @@ void ct__waiter_init(struct ct__waiter *w, void *owner)
 	atomic_init(&w->notes, NULL);
 	w->holds = NULL;
 	w->owner = owner;
+	atomic_init(&w->debug, NULL);
 	w->prev = w->next = NULL;
 	w->ready = true;
 }

@@ -58,6 +58,11 @@ struct ct__waiter {
 	const void *_Atomic parked_on;
 	/* The record of the layer above (the thread record), if it made one. */
 	void *owner;
+	/* The debugging layer's record of the thread, set by that layer (from
+	 * the thread itself, before it queues a wait it may be moved from) so
+	 * that a requeue's hook finds it at once; the parking core never reads
+	 * it. */
+	void *_Atomic debug;
 	/* The list of attached records, under the parking core's lock. */
 	struct ct__waiter *prev, *next;
 	bool ready; /* initialised (a TLS record is set up once) */

@@ -93,6 +93,13 @@ const char *ct_thread_name(const ct_thread_t *t)
 	return name ? name : "";
 }
 
+void ct__thread_name_copy(const ct_thread_t *t, char *buf, size_t size)
+{
+	ct__lock_acquire_nonnull(&names_lock);
+	snprintf(buf, size, "%s", ct_thread_name(t));
+	ct_lock_release(&names_lock);
+}
+
 int ct_thread_set_name(ct_thread_t *t, const char *name)
 {
 	struct ct__thread *rec = ct__rec_of(t);

@@ -118,6 +118,11 @@ int ct__before_exit_wait(void (*fn)(void));
  * caller that waits for several threads against one deadline. */
 int ct__thread_join_until(ct_thread_t *t, int64_t deadline, unsigned flags);
 
+/* Copies @p t's name into @p buf (@p size bytes, terminated) under the
+ * lock renames take: safe while the thread renames itself, which
+ * ct_thread_name()'s pointer is not (the debugging layer's joins). */
+void ct__thread_name_copy(const ct_thread_t *t, char *buf, size_t size);
+
 /* What the GIL layer, above this one, does at points of a thread's life;
  * it sets them once at load (thread.c calls them, it does not know the
  * GIL). begin runs in a new thread started with opts.gil before its run,
