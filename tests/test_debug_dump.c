@@ -657,3 +657,33 @@ TEST(off_keeps_a_handler_set_after_dump)
 	CHECK_OK(ct_debug_configure("off"));
 	CHECK(handler_of(SIGUSR2) == mine);
 }
+
+static atomic_bool renaming_done;
+
+static int rename_itself(void *arg)
+{
+	(void)arg;
+	ct_thread_t *me = ct_current_thread();
+	for (int i = 0; !atomic_load(&renaming_done); i++)
+		CHECK_OK(ct_thread_set_name(me, i % 2 ? "renamer-odd" : "renamer-even"));
+	return 0;
+}
+
+/* A dump reads the name of a thread that renames itself all along, which
+ * frees its old name each time: ThreadSanitizer reports a read of a name
+ * not ordered with its free (it did, every run, before the dump took the
+ * names' lock); AddressSanitizer, one that lands after the free. Each
+ * dump shows the thread's name whole. */
+TEST(dump_while_a_thread_renames_itself)
+{
+	atomic_init(&renaming_done, false);
+	ct_thread_t *t = sh_start(rename_itself, NULL);
+	for (int i = 0; i < 1000; i++) {
+		char *buf = ht_report_text(ct_dump);
+		CHECK(strstr(buf, "renamer-odd") || strstr(buf, "renamer-even") ||
+		      strstr(buf, "Thread-"));
+		free(buf);
+	}
+	atomic_store(&renaming_done, true);
+	sh_join(t);
+}

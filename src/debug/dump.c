@@ -39,7 +39,9 @@ static void collect(ct_thread_t *t, void *arg)
 	if (ct__dbg_is_dumper(ident))
 		return;
 	struct row *r = &rows->v[rows->n++];
-	snprintf(r->name, sizeof r->name, "%s", ct_thread_name(t));
+	/* Under the lock renames take: a thread renaming itself frees its
+	 * old name. */
+	ct__thread_name_copy(t, r->name, sizeof r->name);
 	ct__dbg_printable(r->name);
 	r->ident = ident;
 	r->native_id = (long)atomic_load(&rec->native_id);
