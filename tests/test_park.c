@@ -819,6 +819,10 @@ TEST(the_long_spin_budget_learns_from_whole_waits)
 	CHECK_EQ(w->long_spin, 2 * ct__spin_limit);
 	ct__spin_wake_lesson(0); /* no spin: nothing to learn */
 	CHECK_EQ(w->long_spin, 2 * ct__spin_limit);
+	/* Wake-ups got faster: the budget is cut to the new limit. */
+	atomic_store(&ct__wake.ns, 0);
+	CHECK(!ct__spin_wake_until(never, NULL, &began));
+	CHECK_EQ(w->long_spin, ct__spin_limit);
 	/* A thread that must not spin (it holds a GIL) does not. */
 	int held;
 	w->holds = &held;

@@ -45,10 +45,13 @@ static long usable_cpus(void)
 {
 #ifdef CPU_COUNT
 	cpu_set_t set;
+	/* GCOVR_EXCL_BR_START: a kernel that refuses sched_getaffinity() on the calling process, or
+	 * a machine with more CPUs than a cpu_set_t holds */
 	if (sched_getaffinity(0, sizeof set, &set) == 0)
+		/* GCOVR_EXCL_BR_STOP */
 		return CPU_COUNT(&set);
 #endif
-	/* GCOVR_EXCL_START: a kernel that refuses sched_getaffinity() on the calling process */
+	/* GCOVR_EXCL_START: as above */
 	return sysconf(_SC_NPROCESSORS_ONLN);
 	/* GCOVR_EXCL_STOP */
 }
