@@ -10,12 +10,14 @@
  * log. */
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/debug_hooks.h"
 #include "core/fault.h"
 #include "cthreading/condition.h"
 #include "cthreading/debug.h"
@@ -36,15 +38,33 @@ static ct_thread_t *start_named(ct_target_fn fn, void *arg, const char *name)
 	return t;
 }
 
+/* Turns the trace (to a fresh file, whose path it returns) on, after
+ * @p settings ("" or ending in a comma). */
+static char *traced(const char *settings, const char *name)
+{
+	char *trace = temp_path(name);
+	char s[300];
+	snprintf(s, sizeof s, "%strace=%s", settings, trace);
+	CHECK_OK(ct_debug_configure(s));
+	return trace;
+}
+
 /* Turns the profile and the trace (to a fresh file, whose path it
  * returns) on. */
 static char *trace_and_profile(const char *name)
 {
-	char *trace = temp_path(name);
-	char s[300];
-	snprintf(s, sizeof s, "profile=/dev/null,trace=%s", trace);
-	CHECK_OK(ct_debug_configure(s));
-	return trace;
+	return traced("profile=/dev/null,", name);
+}
+
+/* Writes the trace to @p trace and returns what it holds (to free); the
+ * file is gone and @p trace freed. */
+static char *trace_written(char *trace)
+{
+	CHECK_OK(ct_trace_write(trace));
+	char *json = read_file(trace);
+	unlink(trace);
+	free(trace);
+	return json;
 }
 
 /* Makes @p l a lock named @p name and holds it long enough for a span
@@ -888,6 +908,231 @@ TEST(profile_counts_a_live_object_after_many_destroyed)
 	CHECK_HAS(prof, "\nlock \"pooled\" (2 destroyed): 2 acquisitions,");
 	CHECK(!strstr(prof, "not counted"));
 	free(prof);
+}
+
+/* ---- the profile's slots freed by destroys, and its table of the destroyed - */
+
+#define CANDIDATES (1 << 17) /* locks to pick from: about 32 for each slot */
+#define PROF_SLOTS_SEEN 4096 /* the profile's slots (record.c) */
+
+static ct_lock_t *candidates;
+
+/* The slot the profile's search for @p obj begins at (record.c's
+ * hash_ptr). */
+static unsigned home_of(const void *obj)
+{
+	return (unsigned)(((uint64_t)(uintptr_t)obj * UINT64_C(0x9E3779B97F4A7C15)) >> 52);
+}
+
+/* A lock not taken before whose entry's search begins at slot @p home,
+ * named @p name and taken once. */
+static ct_lock_t *touched_at(unsigned home, const char *name)
+{
+	for (int i = 0; i < CANDIDATES; i++) {
+		ct_lock_t *l = &candidates[i];
+		if (home_of(l) != home || ct_object_get_name(l, NULL, 0))
+			continue;
+		ct_lock_init(l);
+		CHECK_OK(ct_object_set_name(l, name));
+		ct_lock_acquire(l);
+		CHECK_OK(ct_lock_release(l));
+		return l;
+	}
+	ht_fail(__FILE__, __LINE__, "no candidate lock for slot %u", home);
+	return NULL;
+}
+
+static void take(ct_lock_t *l)
+{
+	ct_lock_acquire(l);
+	CHECK_OK(ct_lock_release(l));
+}
+
+/* A destroy empties its object's slot; the entries after it in its run
+ * move back when their search would no longer find them, and stay when it
+ * still would (within the table and across its end). Each live lock taken
+ * again is still counted on one line: an entry lost to a wrong move would
+ * start anew (one line of 1 acquisitions and another of the rest). */
+TEST(profile_destroys_keep_the_entries_after_theirs_found)
+{
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	candidates = calloc(CANDIDATES, sizeof *candidates);
+	CHECK(candidates);
+	/* b1 after a1, from a1's slot: it moves back. */
+	ct_lock_t *a1 = touched_at(100, "a1"), *b1 = touched_at(100, "b1");
+	ct_lock_destroy(a1);
+	take(b1);
+	/* b2 in its own slot after a2's: it stays. */
+	ct_lock_t *a2 = touched_at(200, "a2"), *b2 = touched_at(201, "b2");
+	ct_lock_destroy(a2);
+	take(b2);
+	/* y3, from the last slot, past w3 in the first: it moves back into w3's,
+	 * then across the end into z3's. */
+	ct_lock_t *z3 = touched_at(PROF_SLOTS_SEEN - 1, "z3"), *w3 = touched_at(0, "w3");
+	ct_lock_t *y3 = touched_at(PROF_SLOTS_SEEN - 1, "y3");
+	ct_lock_destroy(w3);
+	take(y3);
+	ct_lock_destroy(z3);
+	take(y3);
+	/* v4 in its own slot, the first, after y3's in the last: it stays. */
+	ct_lock_t *v4 = touched_at(0, "v4");
+	ct_lock_destroy(y3);
+	take(v4);
+	/* s5 and r5 from the last slot after t5's, r5 past the end (after v4):
+	 * both stay. */
+	ct_lock_t *t5 = touched_at(PROF_SLOTS_SEEN - 2, "t5"),
+		  *s5 = touched_at(PROF_SLOTS_SEEN - 1, "s5");
+	ct_lock_t *r5 = touched_at(PROF_SLOTS_SEEN - 1, "r5");
+	ct_lock_destroy(t5);
+	take(r5);
+	take(s5);
+	char *prof = ht_report_text(ct_profile_report);
+	CHECK_HAS(prof, "\nlock \"b1\": 2 acquisitions,");
+	CHECK_HAS(prof, "\nlock \"b2\": 2 acquisitions,");
+	CHECK_HAS(prof, "\nlock \"y3\": 3 acquisitions,");
+	CHECK_HAS(prof, "\nlock \"v4\": 2 acquisitions,");
+	CHECK_HAS(prof, "\nlock \"r5\": 2 acquisitions,");
+	CHECK_HAS(prof, "\nlock \"s5\": 2 acquisitions,");
+	CHECK_HAS(prof, "\nlock \"t5\": 1 acquisitions,");
+	CHECK_EQ(ht_count(prof, " 1 acquisitions,"), 5); /* a1, a2, z3, w3, t5 */
+	free(prof);
+	ct_lock_t *live[] = {b1, b2, v4, r5, s5};
+	for (size_t i = 0; i < sizeof live / sizeof *live; i++)
+		ct_lock_destroy(live[i]);
+	free(candidates);
+}
+
+/* The slot of the table of the destroyed (256 slots at first) the search
+ * for @p name of @p kind begins at (record.c's hash_name). */
+static unsigned gone_home(const char *name, unsigned kind)
+{
+	uint64_t h = UINT64_C(14695981039346656037) ^ kind;
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * UINT64_C(1099511628211);
+	return (unsigned)((h * UINT64_C(0x9E3779B97F4A7C15)) >> 56);
+}
+
+/* A lock and an rlock of one name whose searches in the table of the
+ * destroyed begin at the same slot: two lines, each its own kind's. */
+TEST(profile_keeps_destroyed_objects_of_one_name_and_two_kinds_apart)
+{
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	char name[32];
+	int i = 0;
+	do
+		snprintf(name, sizeof name, "c-%d", i++);
+	while (gone_home(name, CT__OBJ_LOCK) != gone_home(name, CT__OBJ_RLOCK));
+	ct_lock_t l;
+	ct_lock_init(&l);
+	CHECK_OK(ct_object_set_name(&l, name));
+	take(&l);
+	ct_lock_destroy(&l);
+	ct_rlock_t r;
+	ct_rlock_init(&r);
+	CHECK_OK(ct_object_set_name(&r, name));
+	for (int k = 0; k < 2; k++) {
+		ct_rlock_acquire(&r);
+		CHECK_OK(ct_rlock_release(&r));
+	}
+	ct_rlock_destroy(&r);
+	char *prof = ht_report_text(ct_profile_report);
+	char line[64];
+	snprintf(line, sizeof line, "\nlock \"%s\": 1 acquisitions,", name);
+	CHECK_HAS(prof, line);
+	snprintf(line, sizeof line, "\nrlock \"%s\": 2 acquisitions,", name);
+	CHECK_HAS(prof, line);
+	CHECK(!strstr(prof, "destroyed)"));
+	free(prof);
+}
+
+/* ---- the trace's names of destroyed objects --------------------------------- */
+
+#define TRACE_NAMED 300 /* more names and destroyed objects than 256 */
+
+/* Hundreds of named objects destroyed, then their names given in turn to
+ * one more lock, destroyed each time: the tables of names and of destroyed
+ * objects grow (once without memory for more buckets: longer chains), and
+ * each span keeps its lock's name. */
+TEST(trace_names_hundreds_of_destroyed_objects)
+{
+	char *trace = traced("", "many.json");
+	ct_lock_t *locks = calloc(TRACE_NAMED, sizeof *locks);
+	CHECK(locks);
+	char name[32];
+	for (int i = 0; i < TRACE_NAMED; i++) {
+		snprintf(name, sizeof name, "many-%d", i);
+		named_lock_held(&locks[i], name);
+		if (i == 256) /* the names' 257th: its table's buckets, after the copy */
+			ct__fault_set(CT__FAULT_ALLOC, 1, 1);
+		ct_lock_destroy(&locks[i]);
+		ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+	}
+	ct_lock_t other; /* the names found again, at another address */
+	for (int i = 0; i < TRACE_NAMED; i++) {
+		snprintf(name, sizeof name, "many-%d", i);
+		ct_lock_init(&other);
+		CHECK_OK(ct_object_set_name(&other, name));
+		ct_lock_destroy(&other);
+	}
+	char *json = trace_written(trace);
+	CHECK_EQ(ht_count(json, "\"hold lock \\\"many-"), TRACE_NAMED);
+	CHECK_EQ(ht_count(json, "\"hold lock \\\"many-0\\\"\""), 1);
+	CHECK_EQ(ht_count(json, "\"hold lock \\\"many-256\\\"\""), 1);
+	CHECK_EQ(ht_count(json, "\"hold lock \\\"many-299\\\"\""), 1);
+	CHECK(!strstr(json, "\"hold lock 0x"));
+	free(json);
+	free(locks);
+}
+
+/* Five locks in turn at one address, named and destroyed: each span by its
+ * own lock's name, but the fifth's, destroyed without memory for one more
+ * note, by its address. */
+TEST(trace_names_objects_destroyed_in_turn_at_one_address)
+{
+	char *trace = traced("", "turns.json");
+	ct_lock_t l;
+	char name[32];
+	for (int i = 0; i < 5; i++) {
+		snprintf(name, sizeof name, "turn-%d", i);
+		named_lock_held(&l, name);
+		if (i == 4) /* the notes' room, after the name's copy */
+			ct__fault_set(CT__FAULT_ALLOC, 1, 1);
+		ct_lock_destroy(&l);
+		ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+	}
+	char *json = trace_written(trace);
+	for (int i = 0; i < 4; i++) {
+		snprintf(name, sizeof name, "\"hold lock \\\"turn-%d\\\"\"", i);
+		CHECK_EQ(ht_count(json, name), 1);
+	}
+	CHECK(!strstr(json, "turn-4"));
+	CHECK_EQ(ht_count(json, "\"hold lock 0x"), 1);
+	free(json);
+}
+
+/* Without memory for the first buckets of the names' table, then of the
+ * destroyed objects': those two locks' spans go by their addresses; a
+ * third, once there is memory, by its name. */
+TEST(trace_without_memory_for_its_first_tables)
+{
+	char *trace = traced("", "tables.json");
+	ct_lock_t l[3];
+	named_lock_held(&l[0], "first");
+	ct__fault_set(CT__FAULT_ALLOC, 1, 1); /* the names' buckets, after the copy */
+	ct_lock_destroy(&l[0]);
+	named_lock_held(&l[1], "second");
+	/* the destroyed objects' buckets, after the name's copy and buckets and
+	 * the entry */
+	ct__fault_set(CT__FAULT_ALLOC, 3, 1);
+	ct_lock_destroy(&l[1]);
+	ct__fault_set(CT__FAULT_ALLOC, 0, 0);
+	named_lock_held(&l[2], "third");
+	ct_lock_destroy(&l[2]);
+	char *json = trace_written(trace);
+	CHECK(!strstr(json, "first") && !strstr(json, "second"));
+	CHECK_EQ(ht_count(json, "\"hold lock \\\"third\\\"\""), 1);
+	CHECK_EQ(ht_count(json, "\"hold lock 0x"), 2);
+	free(json);
 }
 
 /* ---- promises of debug.h no case had tried ---------------------------------- */
