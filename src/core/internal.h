@@ -121,6 +121,8 @@ void ct__wake_seen(int64_t ns);
  * for a thread with nothing else to do, waiting for what it cannot see
  * coming (core/spin.c). */
 unsigned ct__spin_wake_rounds(void);
+/* The same spin in nanoseconds: the average, at least CT__SPIN_NS. */
+int64_t ct__spin_wake_ns(void);
 
 /* Allocation. Every allocation of the library goes through these, so that
  * tests can make the n-th one fail (see fault.h). */

@@ -103,11 +103,14 @@ void ct__wake_seen(int64_t ns)
 		atomic_store_explicit(&ct__wake.ns, next, memory_order_relaxed);
 }
 
-unsigned ct__spin_wake_rounds(void)
+int64_t ct__spin_wake_ns(void)
 {
 	/* Relaxed: a hint, read whole. */
 	int64_t ns = atomic_load_explicit(&ct__wake.ns, memory_order_relaxed);
-	if (ns <= CT__SPIN_NS)
-		return ct__spin_limit;
-	return (unsigned)((uint64_t)ct__spin_limit * (uint64_t)ns / CT__SPIN_NS);
+	return ns > CT__SPIN_NS ? ns : CT__SPIN_NS;
+}
+
+unsigned ct__spin_wake_rounds(void)
+{
+	return (unsigned)((uint64_t)ct__spin_limit * (uint64_t)ct__spin_wake_ns() / CT__SPIN_NS);
 }

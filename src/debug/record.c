@@ -63,9 +63,27 @@ static struct {
 	unsigned gone_log2, gone_used;
 } prof = {.lock = CT__RAWLOCK_INIT};
 
+/* The hashes of this file: a string's FNV-1a from @p basis, and a
+ * Fibonacci multiply that spreads any 64-bit value over the top bits (a
+ * bijection: distinct values stay distinct). */
+static uint64_t fnv1a(const char *s, uint64_t basis)
+{
+	uint64_t h = basis;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
+	return h;
+}
+
+static uint64_t mix(uint64_t h)
+{
+	return h * UINT64_C(0x9E3779B97F4A7C15);
+}
+
+#define FNV_BASIS UINT64_C(14695981039346656037)
+
 static unsigned hash_ptr(const void *p, unsigned log2)
 {
-	return (unsigned)(((uint64_t)(uintptr_t)p * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - log2));
+	return (unsigned)(mix((uint64_t)(uintptr_t)p) >> (64 - log2));
 }
 
 /* The slot of @p obj's entry, or the empty slot that ends its search. At
@@ -118,10 +136,7 @@ static struct prof *prof_entry(const void *obj, unsigned kind)
 
 static unsigned hash_name(const char *name, unsigned kind, unsigned log2)
 {
-	uint64_t h = UINT64_C(14695981039346656037) ^ kind; /* FNV-1a */
-	for (; *name; name++)
-		h = (h ^ (unsigned char)*name) * UINT64_C(1099511628211);
-	return (unsigned)((h * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - log2));
+	return (unsigned)(mix(fnv1a(name, FNV_BASIS ^ kind)) >> (64 - log2));
 }
 
 /* The destroyed objects' slot of @p name and @p kind in @p table, or the
@@ -598,11 +613,6 @@ struct htab {
 	size_t n;
 };
 
-static uint64_t mix(uint64_t h)
-{
-	return h * UINT64_C(0x9E3779B97F4A7C15);
-}
-
 /* The chain @p hash is in (NULL: empty, or no table yet). */
 static struct hnode *htab_chain(const struct htab *t, uint64_t hash)
 {
@@ -652,10 +662,7 @@ static struct htab interned;
 
 static uint64_t hash_string(const char *s)
 {
-	uint64_t h = UINT64_C(14695981039346656037); /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
-	return mix(h);
+	return mix(fnv1a(s, FNV_BASIS));
 }
 
 static const char *intern(const char *name)

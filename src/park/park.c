@@ -220,9 +220,7 @@ void ct__spin_wake_lesson(int64_t began)
 	int64_t end = atomic_load_explicit(&w->parker.woken_at, memory_order_relaxed);
 	if (end < began)
 		end = ct__now_ns();
-	/* Relaxed: a hint (core/spin.c). */
-	int64_t full = atomic_load_explicit(&ct__wake.ns, memory_order_relaxed);
-	bool would_have_paid = end - began < (full > CT__SPIN_NS ? full : CT__SPIN_NS);
+	bool would_have_paid = end - began < ct__spin_wake_ns();
 	w->long_spin = ct__spin_learn(w->long_spin, would_have_paid, ct__spin_wake_rounds(),
 				      ct__spin_limit);
 }

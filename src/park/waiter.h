@@ -204,9 +204,13 @@ static inline bool ct__spin_wake_until(bool (*done)(const void *ctx), const void
 	*began = 0;
 	if (done(ctx))
 		return true;
-	if (!ct__spin_allowed())
-		return false;
 	struct ct__waiter *w = ct__waiter_self();
+	/* As ct__spin_allowed(), with the record read once. */
+	/* GCOVR_EXCL_BR_START: as in ct__spin_allowed(): a single CPU */
+	if (ct__spin_limit == 0 ||
+	    /* GCOVR_EXCL_BR_STOP */
+	    w->holds != NULL)
+		return false;
 	unsigned limit = ct__spin_wake_rounds();
 	if (w->long_spin == 0 || w->long_spin > limit)
 		w->long_spin = limit;
