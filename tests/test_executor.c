@@ -651,6 +651,163 @@ TEST(map_item_waiting_for_a_later_item_finishes)
 	ct_executor_destroy(&ex);
 }
 
+/* Items that each wait at a barrier for as many others as the pool has
+ * workers: Python's pool runs them all at once, so this map ends only if
+ * every worker gets to its items, however trivial the map looked when it
+ * began (it starts with one helper, see executor_map.c). */
+static ct_barrier_t meeting;
+
+static int meet_barrier(void *arg, void **result)
+{
+	(void)arg;
+	int index = ct_barrier_wait(&meeting, CT_FOREVER);
+	*result = (void *)(intptr_t)index;
+	return index < 0 ? index : 0;
+}
+
+static void map_items_meeting(unsigned workers, size_t n)
+{
+	ct_executor_t ex;
+	CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = workers}));
+	CHECK_OK(ct_barrier_init(&meeting, workers, NULL, NULL, CT_FOREVER));
+	void *args[64] = {0}, *results[64];
+	CHECK_OK(ct_executor_map(&ex, meet_barrier, args, n, CT_FOREVER, results, NULL));
+	CHECK_EQ(ct_executor_workers(&ex), (int)workers);
+	ct_barrier_destroy(&meeting);
+	ct_executor_destroy(&ex);
+}
+
+TEST(map_items_meeting_at_a_barrier_all_run_at_once)
+{
+	map_items_meeting(8, 8);
+}
+
+TEST(map_items_meeting_at_a_barrier_generation_after_generation)
+{
+	map_items_meeting(4, 64);
+}
+
+/* The same, with the pool shut down (without waiting) once the first item
+ * runs: the helpers the map held back are still queued, and the closed
+ * pool's workers stay for them, as Python's would run the queued items. */
+static ct_event_t first_met, closed;
+
+static int meet_after_close(void *arg, void **result)
+{
+	ct_event_set(&first_met);
+	CHECK_OK(ct_event_wait(&closed, CT_FOREVER));
+	return meet_barrier(arg, result);
+}
+
+static ct_executor_t *closing_pool;
+
+static int map_meeting_after_close(void *arg)
+{
+	void *args[4] = {0}, *results[4];
+	(void)arg;
+	return ct_executor_map(closing_pool, meet_after_close, args, 4, CT_FOREVER, results, NULL);
+}
+
+TEST(map_helpers_held_back_run_after_a_shutdown)
+{
+	ct_executor_t ex;
+	CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 4}));
+	CHECK_OK(ct_barrier_init(&meeting, 4, NULL, NULL, CT_FOREVER));
+	ct_event_init(&first_met);
+	ct_event_init(&closed);
+	closing_pool = &ex;
+	struct blocker b;
+	blocker_start(&b, map_meeting_after_close, NULL);
+	CHECK_OK(ct_event_wait(&first_met, CT_FOREVER));
+	CHECK_OK(ct_executor_shutdown(&ex, false, false));
+	ct_event_set(&closed);
+	CHECK_OK(blocker_join(&b));
+	CHECK_OK(ct_executor_shutdown(&ex, true, false));
+	ct_event_destroy(&closed);
+	ct_event_destroy(&first_met);
+	ct_barrier_destroy(&meeting);
+	ct_executor_destroy(&ex);
+}
+
+/* A task submitted once a map's first item runs starts after every item
+ * of the map has started, as Python's queue of futures would have it,
+ * though the map began with one helper and held the other back (which
+ * then kept the second worker idle: the task would have started first). */
+static atomic_int starts;
+static ct_event_t item_started, task_submitted;
+
+static int count_start(void *arg, void **result)
+{
+	int began = atomic_fetch_add(&starts, 1);
+	if (arg) { /* item 0 */
+		ct_event_set(&item_started);
+		CHECK_OK(ct_event_wait(&task_submitted, CT_FOREVER));
+	}
+	*result = (void *)(intptr_t)began;
+	return 0;
+}
+
+static ct_executor_t *fifo_pool;
+
+static int submit_after_first_item(void *arg)
+{
+	ct_future_t **f = arg;
+	CHECK_OK(ct_event_wait(&item_started, CT_FOREVER));
+	CHECK_OK(ct_executor_submit(fifo_pool, count_start, NULL, f));
+	ct_event_set(&task_submitted);
+	return 0;
+}
+
+TEST(task_submitted_during_a_map_starts_after_its_items)
+{
+	enum { N = 200 };
+	ct_executor_t ex;
+	CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 2}));
+	atomic_store(&starts, 0);
+	ct_event_init(&item_started);
+	ct_event_init(&task_submitted);
+	fifo_pool = &ex;
+	ct_future_t *task;
+	struct blocker b;
+	blocker_start(&b, submit_after_first_item, &task);
+	static void *args[N], *results[N];
+	args[0] = &ex; /* marks item 0 */
+	CHECK_OK(ct_executor_map(&ex, count_start, args, N, CT_FOREVER, results, NULL));
+	CHECK_OK(blocker_join(&b));
+	void *task_began;
+	CHECK_OK(ct_future_result(task, CT_FOREVER, &task_began));
+	/* The other worker may have claimed the last item and not yet run its
+	 * first line when the task starts: in Python too, a worker that took
+	 * an item off the queue may run it after the next worker's. */
+	CHECK((int)(intptr_t)task_began >= N - 1);
+	ct_future_release(task);
+	ct_event_destroy(&task_submitted);
+	ct_event_destroy(&item_started);
+	ct_executor_destroy(&ex);
+}
+
+/* Items 0 and 2 to 8 meet at a barrier, item 1 fails at once: the map
+ * reports item 1's failure once item 0 is done, which needs all eight
+ * workers, though the caller, woken by the failure when only a few
+ * helpers have come, then waits for item 0 alone. */
+static int meet_or_fail(void *arg, void **result)
+{
+	return arg ? 7 : meet_barrier(arg, result);
+}
+
+TEST(map_failure_before_items_that_need_every_worker)
+{
+	enum { WORKERS = 8 };
+	ct_executor_t ex;
+	CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = WORKERS}));
+	CHECK_OK(ct_barrier_init(&meeting, WORKERS, NULL, NULL, CT_FOREVER));
+	void *args[WORKERS + 1] = {[1] = &ex}, *results[WORKERS + 1];
+	CHECK_RC(ct_executor_map(&ex, meet_or_fail, args, WORKERS + 1, CT_FOREVER, results, NULL),
+		 7);
+	ct_barrier_destroy(&meeting);
+	ct_executor_destroy(&ex);
+}
+
 /* A map with one worker whose item 0 holds it until the test lets it go. */
 struct held_map {
 	ct_executor_t ex;

@@ -755,8 +755,8 @@ TEST(a_wake_from_sleep_is_timed)
 }
 
 /* The average moves an eighth of the way to each wake-up, a wake-up
- * counts for CT__SPIN_MAX_NS at most, and the long spin lasts as long as
- * the average, never less than the short one. */
+ * counts for CT__SPIN_MAX_NS at most, and the long spin lasts twice the
+ * average, never less than the short one nor more than CT__SPIN_MAX_NS. */
 TEST(the_wake_up_average_and_the_long_spin)
 {
 	atomic_store(&ct__wake.ns, 0);
@@ -764,13 +764,18 @@ TEST(the_wake_up_average_and_the_long_spin)
 	CHECK_EQ(atomic_load(&ct__wake.ns), 1000);
 	ct__wake_seen(-5); /* a clock read on another CPU, a little behind */
 	CHECK_EQ(atomic_load(&ct__wake.ns), 1000);
+	CHECK_EQ(ct__spin_wake_ns(), CT__SPIN_NS); /* 2000: the short spin's length */
 	CHECK_EQ(ct__spin_wake_rounds(), ct__spin_limit);
+	atomic_store(&ct__wake.ns, 4000);
+	CHECK_EQ(ct__spin_wake_ns(), 8000);
+	CHECK_EQ(ct__spin_wake_rounds(), (unsigned)((uint64_t)ct__spin_limit * 8000 / CT__SPIN_NS));
 	for (int i = 0; i < 200; i++)
 		ct__wake_seen(1000 * CT__SPIN_MAX_NS);
 	int64_t avg = atomic_load(&ct__wake.ns);
 	CHECK(avg <= CT__SPIN_MAX_NS && avg > CT__SPIN_MAX_NS - 8);
+	CHECK_EQ(ct__spin_wake_ns(), CT__SPIN_MAX_NS);
 	CHECK_EQ(ct__spin_wake_rounds(),
-		 (unsigned)((uint64_t)ct__spin_limit * (uint64_t)avg / CT__SPIN_NS));
+		 (unsigned)((uint64_t)ct__spin_limit * CT__SPIN_MAX_NS / CT__SPIN_NS));
 	atomic_store(&ct__wake.ns, 0);
 }
 
@@ -799,7 +804,7 @@ TEST(the_long_spin_budget_learns_from_whole_waits)
 		CHECK_EQ(began, 0); /* one CPU: never spins */
 		return;
 	}
-	atomic_store(&ct__wake.ns, 4 * CT__SPIN_NS);
+	atomic_store(&ct__wake.ns, 2 * CT__SPIN_NS); /* a long spin of 4 short ones */
 	unsigned limit = ct__spin_wake_rounds();
 	CHECK_EQ(limit, 4 * ct__spin_limit);
 	CHECK(ct__spin_wake_until(always, NULL, &began));

@@ -102,7 +102,8 @@ extern unsigned ct__spin_limit;
  * online), as the library found them when it was loaded. */
 extern unsigned ct__cpus;
 
-/* The longest a wake-up counts for (core/spin.c): 50 us. */
+/* The longest a wake-up counts for, and the longest long spin
+ * (core/spin.c): 50 us. */
 #define CT__SPIN_MAX_NS 50000
 
 /* The running average of how long a woken thread took to run again
@@ -116,12 +117,13 @@ struct ct__wake_avg {
 extern struct ct__wake_avg ct__wake;
 void ct__wake_seen(int64_t ns);
 
-/* The rounds of a spin as long as a wake-up takes on this machine, at
+/* The rounds of a spin as long as two wake-ups take on this machine, at
  * least ct__spin_limit and at most CT__SPIN_MAX_NS worth (0 on one CPU):
  * for a thread with nothing else to do, waiting for what it cannot see
- * coming (core/spin.c). */
+ * coming (core/spin.c says why two). */
 unsigned ct__spin_wake_rounds(void);
-/* The same spin in nanoseconds: the average, at least CT__SPIN_NS. */
+/* The same spin in nanoseconds: twice the average, within CT__SPIN_NS and
+ * CT__SPIN_MAX_NS. */
 int64_t ct__spin_wake_ns(void);
 
 /* Allocation. Every allocation of the library goes through these, so that

@@ -134,11 +134,15 @@ struct ct__executor {
 	    2 * sizeof(void *) + sizeof(struct ct__work) + sizeof(uint64_t) + sizeof(uint32_t));
 	_Atomic uint32_t spinning; /* idle workers awake (or woken, on their way) */
 	_Atomic uint32_t sleepers; /* idle workers parked on &sleepers */
-	PAD(pad2, 2 * sizeof(uint32_t));
+	atomic_bool long_spinner;  /* an idle worker is in the long spin */
+	PAD(pad2, 2 * sizeof(uint32_t) + sizeof(atomic_bool));
 	/* Entries on their way into a ring (see "Moves" above). */
 	_Atomic uint64_t moves_begun, moves_done;
 	PAD(pad3, 2 * sizeof(uint64_t));
-	_Atomic int abandon;   /* see ct__executor_abandoned() */
+	_Atomic int abandon; /* see ct__executor_abandoned() */
+	/* Helpers that maps under way hold back (executor_map.c): a closed
+	 * pool's workers stay for them. */
+	_Atomic uint32_t reserved;
 	_Atomic uint32_t refs; /* the handle's, and one per started worker */
 	_Atomic uint32_t live; /* workers whose loop has not ended */
 	_Atomic uint32_t nworkers;
@@ -156,6 +160,11 @@ struct ct__executor {
 	ct_lock_t lock;
 	ct_thread_t **threads;
 	size_t nthreads, cap;
+	/* The maps that hold helpers back (counted in `reserved`), oldest
+	 * first, under held_lock: a submit queues their helpers before its
+	 * own entry. */
+	ct_lock_t held_lock;
+	struct ct__held held;
 	/* On the registry of pools (for the exit hook), under its lock. */
 	struct pool_link {
 		struct pool_link *prev, *next;
@@ -191,6 +200,14 @@ static uint64_t pending(struct ct__executor *ex, uint64_t *flags)
 	if (flags)
 		*flags = sub & ~COUNT_MASK;
 	return (sub & COUNT_MASK) - taken;
+}
+
+/* Whether a worker may leave once nothing is pending: the pool is closed
+ * and no map under way holds helpers back (it queues them later, and
+ * Python's pool would have run them). */
+static bool closed_for_good(struct ct__executor *ex, uint64_t flags)
+{
+	return (flags & CLOSED) && atomic_load(&ex->reserved) == 0;
 }
 
 /* A short pause for a wait that ends within a few instructions of another
@@ -466,7 +483,7 @@ static bool may_sleep(void *ctx)
 	uint64_t flags;
 	/* GCOVR_EXCL_BR_START: a race no test can aim at: work or a shutdown comes between the idle
 	 * worker's spin and its park */
-	if (!work_waits(ex, &flags) && !(flags & CLOSED)) {
+	if (!work_waits(ex, &flags) && !closed_for_good(ex, flags)) {
 		me->spinning = false;
 		return true;
 	}
@@ -482,11 +499,41 @@ static const struct ct__park_ops idle_ops = {.validate = may_sleep};
 /* What an idle worker spins for: work to take, or the pool closing. */
 static bool work_or_closed(const void *ctx)
 {
+	struct ct__executor *ex = (struct ct__executor *)ctx;
 	uint64_t flags;
 	/* GCOVR_EXCL_BR_START: a race no test can aim at: the pool closes while an idle worker
 	 * spins */
-	return pending((struct ct__executor *)ctx, &flags) > 0 || (flags & CLOSED);
+	return pending(ex, &flags) > 0 || closed_for_good(ex, flags);
 	/* GCOVR_EXCL_BR_STOP */
+}
+
+/* Whether the busy workers, one idle worker and the thread that submits
+ * all have a CPU: then that idle worker may spin long (see idle_wait()).
+ * In a pool smaller than the machine they always have; in a larger one,
+ * while a map runs on fewer helpers than the CPUs (executor_map.c). */
+static bool room_to_spin(const struct ct__executor *ex)
+{
+	/* Relaxed: a hint, read again while spinning. */
+	return atomic_load_explicit(&((struct ct__executor *)ex)->busy, memory_order_relaxed) + 2 <=
+	       ct__cpus;
+}
+
+/* What the long spin spins for: work, the pool closing, or a CPU it
+ * would take from a worker that became busy meanwhile. */
+static bool work_closed_or_crowded(const void *ctx)
+{
+	return work_or_closed(ctx) || !room_to_spin(ctx);
+}
+
+/* The long spin, for one idle worker at a time and while there is room:
+ * true if work came (or the pool closed). */
+static bool spin_long(struct ct__executor *ex, int64_t *began)
+{
+	if (!room_to_spin(ex) || atomic_exchange(&ex->long_spinner, true))
+		return ct__spin_until(work_or_closed, ex);
+	bool done = ct__spin_wake_until(work_closed_or_crowded, ex, began);
+	atomic_store(&ex->long_spinner, false);
+	return done && work_or_closed(ex);
 }
 
 static void idle_wait(struct worker *me)
@@ -499,19 +546,18 @@ static void idle_wait(struct worker *me)
 	/* The spin looks at the counts only: a look at the rings, whose
 	 * owners take from them with a compare-and-swap each, would pull
 	 * their lines; a ring's work is found at the park (may_sleep()
-	 * looks), within a spin. In a pool smaller than the machine, whose
-	 * busy workers leave a CPU free, it is the long spin, up to as long
-	 * as a wake-up: work that comes within it would have waited that long
-	 * for a sleeper (one worker mapping over 1000 items, the caller on
-	 * the other CPU of a 2-CPU VM whose wake-ups took up to 50 us: 33 ns
-	 * an item, 90 with the short spin, medians of 9 runs). In a larger
-	 * pool it would take a CPU from a worker or from the thread that
-	 * submits (two workers on those 2 CPUs: 74 ns an item, 67 with the
-	 * short spin): the short spin there. */
+	 * looks), within a spin. While the busy workers leave a CPU free for
+	 * it and one for the thread that submits, it is the long spin (one
+	 * worker at a time), up to about two wake-ups: work that comes within
+	 * it would have waited for a sleeper's wake-up (one worker mapping
+	 * over 1000 items, the caller on the other CPU of a 2-CPU VM whose
+	 * wake-ups took up to 50 us: 33 ns an item, 90 with the short spin,
+	 * medians of 9 runs). It stops when a worker gets busy meanwhile: it
+	 * would take that worker's CPU (two workers busy on those 2 CPUs: 74
+	 * ns an item with an idle third spinning, 67 without). Else the
+	 * short spin. */
 	int64_t began = 0;
-	if (me->spinning &&
-	    (ct__executor_smaller_than_machine(ex) ? ct__spin_wake_until(work_or_closed, ex, &began)
-						   : ct__spin_until(work_or_closed, ex)))
+	if (me->spinning && spin_long(ex, &began))
 		return;
 	uintptr_t token;
 	/* Not interruptible: a stop request for a worker must not make it
@@ -623,7 +669,7 @@ static struct ct__work *next_work(struct worker *me)
 		uint64_t flags, left = pending(ex, &flags);
 		if (left == 0 && rings_hold_work(ex))
 			continue; /* raced with a thief or a drain */
-		if (left == 0 && (flags & CLOSED)) {
+		if (left == 0 && closed_for_good(ex, flags)) {
 			/* GCOVR_EXCL_BR_START: a race no test can aim at: a move lands, or a thief
 			 * takes the entry, as the last worker looks */
 			if (!rings_settled_empty(ex)) {
@@ -799,33 +845,114 @@ static int start_workers(struct ct__executor *ex, uint64_t need)
 	return none ? rc : 0;
 }
 
-int ct__executor_enqueue(struct ct__executor *ex, struct ct__work *first, struct ct__work *last,
-			 uint32_t count)
+/* Queues every helper that maps hold back: what is queued next came after
+ * them. */
+static void release_held(struct ct__executor *ex)
 {
+	ct__lock_acquire_nonnull(&ex->held_lock);
+	for (struct ct__held *h; (h = ex->held.next) != &ex->held;) {
+		ex->held.next = h->next;
+		h->next->prev = &ex->held;
+		h->next = h->prev = NULL;
+		ct__map_release_held(h);
+	}
+	ct_lock_release(&ex->held_lock);
+}
+
+static void list_held(struct ct__executor *ex, struct ct__held *node)
+{
+	ct__lock_acquire_nonnull(&ex->held_lock);
+	node->next = &ex->held;
+	node->prev = ex->held.prev;
+	ex->held.prev->next = node;
+	ex->held.prev = node;
+	ct_lock_release(&ex->held_lock);
+}
+
+void ct__executor_unlist(struct ct__executor *ex, struct ct__held *node)
+{
+	ct__lock_acquire_nonnull(&ex->held_lock);
+	if (node->next) {
+		node->prev->next = node->next;
+		node->next->prev = node->prev;
+		node->next = node->prev = NULL;
+	}
+	ct_lock_release(&ex->held_lock);
+}
+
+int ct__executor_enqueue(struct ct__executor *ex, struct ct__work *first, struct ct__work *last,
+			 uint32_t count, uint32_t held, struct ct__held *node)
+{
+	/* FIFO: helpers maps hold back came first. One load when none does. */
+	if (atomic_load(&ex->reserved))
+		release_held(ex);
+	/* Held back before the pool may close: a worker that sees it closed
+	 * and nothing pending must see these too, or it would leave them. */
+	if (held)
+		atomic_fetch_add(&ex->reserved, held);
 	uint64_t old = atomic_fetch_add(&ex->submitted, count);
 	if (old & (CLOSED | BROKEN)) {
 		atomic_fetch_sub(&ex->submitted, count);
+		ct__executor_unreserve(ex, held);
 		return (old & BROKEN) ? CT_EBROKEN : CT_ESHUTDOWN;
 	}
 	/* Once all workers are there (the usual case), a submit reads nothing
 	 * the workers write but the idle counts. Relaxed: a hint, as in
-	 * take_batch(); starting workers is decided again under ex->lock. */
+	 * take_batch(); starting workers is decided again under ex->lock.
+	 * Helpers held back count as entries: Python's pool starts a worker
+	 * for each of a map's items that finds none idle. */
 	uint32_t n = atomic_load_explicit(&ex->nworkers, memory_order_relaxed);
 	if (n < ex->max_workers) {
 		uint64_t sub = (old & COUNT_MASK) + count, taken = atomic_load(&ex->taken);
 		/* GCOVR_EXCL_BR_START: taken never passes sub: nothing is taken before it is
 		 * counted, and this entry is not linked yet */
-		uint64_t need = (sub > taken ? sub - taken : 0) + atomic_load(&ex->busy);
+		uint64_t need = (sub > taken ? sub - taken : 0) + atomic_load(&ex->busy) + held;
 		/* GCOVR_EXCL_BR_STOP */
 		int rc = need > n ? start_workers(ex, need) : 0;
 		if (rc < 0) {
 			atomic_fetch_sub(&ex->submitted, count);
+			ct__executor_unreserve(ex, held);
 			return rc;
 		}
 	}
+	/* Listed once accepted (a failure above frees what it holds back),
+	 * before its first entry may start: whatever comes after that start
+	 * queues these first. */
+	if (node)
+		list_held(ex, node);
 	queue_push(ex, first, last);
 	wake_if_nobody_looks(ex);
 	return 0;
+}
+
+int ct__executor_release(struct ct__executor *ex, struct ct__work *w)
+{
+	/* Counted pending before it stops being held: a closed pool's worker
+	 * never sees neither. */
+	uint64_t old = atomic_fetch_add(&ex->submitted, 1);
+	int rc = 0;
+	if (old & BROKEN) {
+		atomic_fetch_sub(&ex->submitted, 1);
+		rc = CT_EBROKEN;
+	} else {
+		queue_push(ex, w, w);
+		wake_if_nobody_looks(ex);
+	}
+	ct__executor_unreserve(ex, 1);
+	return rc;
+}
+
+void ct__executor_unreserve(struct ct__executor *ex, uint32_t count)
+{
+	if (count == 0)
+		return;
+	uint32_t old = atomic_load(&ex->reserved), left;
+	do
+		left = old > count ? old - count : 0;
+	while (!atomic_compare_exchange_weak(&ex->reserved, &old, left));
+	/* The closed pool's idle workers may leave now. */
+	if (left == 0 && (atomic_load(&ex->submitted) & CLOSED))
+		wake_all(ex);
 }
 
 /* ---- the pool's life ---------------------------------------------------- */
@@ -918,6 +1045,8 @@ static void after_fork_child(void)
 		struct ct__executor *ex = POOL_OF(l);
 		ct_lock_init(&ex->lock);
 		ct_lock_init(&ex->consumer_lock);
+		ct_lock_init(&ex->held_lock);
+		ex->held.prev = ex->held.next = &ex->held;
 		requeue_rings(ex);
 		uint64_t sub = atomic_load(&ex->submitted) & COUNT_MASK;
 		atomic_store(&ex->taken, sub - linked_entries(ex));
@@ -928,6 +1057,11 @@ static void after_fork_child(void)
 		atomic_store(&ex->busy, 0);
 		atomic_store(&ex->spinning, 0);
 		atomic_store(&ex->sleepers, 0);
+		atomic_store(&ex->long_spinner, false);
+		/* The maps under way were the gone threads' (a worker that forked
+		 * inside an item ends its helper: ct__executor_unreserve() stops
+		 * at 0). */
+		atomic_store(&ex->reserved, 0);
 		/* A task's submit cut by the fork between its two counts. */
 		atomic_store(&ex->moves_done, atomic_load(&ex->moves_begun));
 	}
@@ -1017,6 +1151,8 @@ int ct_executor_init(ct_executor_t *handle, const ct_executor_opts *opts)
 	ex->handle = handle;
 	ct_lock_init(&ex->lock);
 	ct_lock_init(&ex->consumer_lock);
+	ct_lock_init(&ex->held_lock);
+	ex->held.prev = ex->held.next = &ex->held;
 	atomic_init(&ex->stub.next, NULL);
 	ex->head = &ex->stub;
 	atomic_init(&ex->tail, &ex->stub);
@@ -1078,7 +1214,7 @@ int ct_executor_submit(ct_executor_t *handle, ct_task_fn fn, void *arg, ct_futur
 		f->queued = ct__debug()->now();
 	int rc = submit_local(ex, &f->work);
 	if (rc == 0)
-		rc = ct__executor_enqueue(ex, &f->work, &f->work, 1);
+		rc = ct__executor_enqueue(ex, &f->work, &f->work, 1, 0, NULL);
 	if (rc < 0) {
 		ct__future_free(f);
 		return rc;
@@ -1187,11 +1323,6 @@ void ct_executor_destroy(ct_executor_t *handle)
 struct ct__executor *ct__executor_of(const ct_executor_t *handle)
 {
 	return handle ? handle->ct__impl : NULL;
-}
-
-bool ct__executor_smaller_than_machine(const struct ct__executor *ex)
-{
-	return ex->max_workers < ct__cpus;
 }
 
 uint32_t ct__executor_max_workers(const struct ct__executor *ex)

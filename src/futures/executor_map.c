@@ -1,12 +1,11 @@
 /* Executor.map: n calls of one function, results in input order.
  *
  * Python submits one future per item. Here a map is one job: an array of
- * items (each with its own state word, as a future's) and a claim counter.
- * The job goes on the pool's queue as K = min(n, max_workers) helper
- * entries; a worker that takes a helper claims items one at a time, in
- * input order, until none is left. So K workers can run the items at once,
- * as with n futures, but a map costs one allocation and one push however
- * long it is.
+ * items (each with its own state word, as a future's), a claim counter
+ * and K = min(n, max_workers) helper entries; a worker that takes a
+ * helper claims items one at a time, in input order, until none is left.
+ * So K workers can run the items at once, as with n futures, but a map
+ * costs one allocation however long it is.
  *
  * Why one at a time: the items start in input order, as Python's
  * futures leave its queue, and a helper never holds items it has not
@@ -14,6 +13,27 @@
  * on another worker, would wait forever if that later item sat in the
  * same helper's claim; and a slow item would hold the rest of its claim
  * back while other workers idle.
+ *
+ * Helpers join as they pay. A map queues one helper and holds the other
+ * K - 1 back (the pool counts them, see ct__executor_enqueue()). Items of
+ * a trivial function run fastest on one worker: two helpers pass the
+ * claim counter's line and the items' lines between their CPUs at every
+ * item (a trivial function over 1000 items on a 2-CPU Intel VM: 60-70 ns
+ * an item with every helper queued, 33-40 with one, medians of 5). More
+ * are queued, each time as many as are queued already:
+ *   - by a helper whose items are slow: ITEM_WORTH_A_HELPER_NS or more
+ *     each, and what is left worth more than two wake-ups
+ *     (look_at_pace());
+ *   - by the caller, when no item was claimed for MAP_STALL_NS (the
+ *     watch, await_items()): the items running wait, or take long, and
+ *     Python's pool would have run the next ones on its other workers;
+ *   - all at once by the caller when it waits item by item (after a
+ *     failure), which it does without the watch;
+ *   - all at once by the pool when anything else is queued after the map
+ *     (release_held() in executor.c): work starts in the order it came,
+ *     as with Python's one queue.
+ * So nothing waits for a held helper for long where Python's pool would
+ * have run it: at most MAP_STALL_NS per doubling while items wait.
  *
  * A claimed item has started: nothing can cancel it any more. A cancel
  * stops the claims (stop_claims(): the claim counter becomes n, and the
@@ -27,22 +47,18 @@
  * timeout (Python's iterator does it when it is dropped); the pool does on
  * shutdown with cancel_futures and when it breaks.
  *
- * Where two or more helpers run a map, each item has a cache line of its
- * own: the workers take neighbouring items, and items sharing a line made
- * every state update a transfer of that line between their CPUs (two
- * workers mapping a trivial function on a 2-CPU VM: 116 ns an item with
- * 24-byte items, 80 with a line each; and 60 with the start without an
- * atomic update). Where one helper runs them all (a pool of one worker,
- * or a map of one item), nobody shares a line with it: the items are
- * packed, 32 bytes each, and the line transfers from the caller, who
- * fills them, to the worker and back are halved (one worker, a trivial
- * function, both threads spinning, on a 2-CPU Intel VM: 45-58 ns an item
- * with a line each, 28-29 packed). The claim counter, written at every
- * claim, is kept off the line of what every item's run reads (fn, n,
- * items).
+ * The items are packed, 32 bytes each: the map mostly runs on one helper,
+ * and packed items halve the line transfers from the caller, who fills
+ * them, to the worker and back (one worker, a trivial function, both
+ * threads spinning, on a 2-CPU Intel VM: 45-58 ns an item with a line
+ * each, 28-29 packed). Helpers that share a map of slow items share
+ * lines too, which costs little next to the items. The claim counter,
+ * written at every claim, is kept off the line of what every item's run
+ * reads (fn, n, items).
  */
 #include <sched.h>
 #include <stdalign.h>
+#include <stddef.h>
 
 #include "cthreading/executor.h"
 
@@ -60,23 +76,31 @@ struct map_item {
 
 /* The bytes between two items: a cache line each where helpers share
  * the map, packed where one runs it all (see above). */
-#define ITEM_SHARED 64u
-#define ITEM_ALONE 32u
-_Static_assert(sizeof(struct map_item) <= ITEM_ALONE, "an item fits its packed place");
+#define ITEM_SIZE 32u
+_Static_assert(sizeof(struct map_item) <= ITEM_SIZE, "an item fits its place");
 
 struct map_helper {
 	struct ct__work work; /* first */
 	struct map_job *job;
 };
 
+/* How helpers join (see "Helpers join as they pay"). */
+#define ITEM_WORTH_A_HELPER_NS 150
+#define PACE_EVERY 32
+#define FIRST_ITEM_NS 2000
+#define MAP_STALL_NS 100000
+
 /* The caller's wake-up word: WAITING while it sleeps (or is about to). */
 #define WAITING 1u
 
 struct map_job {
-	_Atomic uint32_t refs;	 /* the caller's and one per helper */
-	_Atomic size_t settled;	 /* items finished or cancelled */
-	atomic_bool failed;	 /* an item finished with a non-zero status */
-	_Atomic uint32_t wake;	 /* see WAITING */
+	_Atomic uint32_t refs;	/* the caller's and one per helper */
+	_Atomic size_t settled; /* items finished or cancelled */
+	atomic_bool failed;	/* an item finished with a non-zero status */
+	_Atomic uint32_t wake;	/* see WAITING */
+	/* Helpers queued so far (see "Helpers join as they pay"); `helpers`
+	 * once no more will be. */
+	_Atomic uint32_t released;
 	_Atomic int cancel_code; /* what cancelled items report */
 	atomic_bool swept_by_pool;
 	_Atomic size_t next; /* the next item to claim */
@@ -90,14 +114,16 @@ struct map_job {
 	int64_t queued;
 	ct_task_fn fn;
 	size_t n;
-	size_t stride; /* ITEM_SHARED or ITEM_ALONE */
+	struct ct__executor *ex;
+	struct ct__held held; /* on the pool's list while it holds helpers */
 	struct map_helper *helpers;
+	uint32_t nhelpers; /* K = min(n, max_workers) */
 	alignas(64) unsigned char items[];
 };
 
 static struct map_item *item_at(struct map_job *job, size_t i)
 {
-	return (struct map_item *)(job->items + i * job->stride);
+	return (struct map_item *)(job->items + i * ITEM_SIZE);
 }
 
 /* @p count more items are done: wakes the caller if they were the last,
@@ -115,6 +141,57 @@ static void job_unref(struct map_job *job)
 {
 	if (atomic_fetch_sub(&job->refs, 1) == 1)
 		ct__free(job);
+}
+
+/* Queues helpers first..last-1, which the map held back. */
+static void queue_helpers(struct map_job *job, uint32_t first, uint32_t last)
+{
+	for (uint32_t i = first; i < last; i++) {
+		struct ct__work *w = &job->helpers[i].work;
+		if (ct__executor_release(job->ex, w) < 0)
+			ct__map_abandon(w, CT_EBROKEN); /* the pool broke meanwhile */
+	}
+}
+
+/* Queues more helpers, if any is held back: as many as are queued
+ * already (or all the rest, if fewer), so that a map of slow items has
+ * all its helpers after a few looks. */
+static void release_helpers(struct map_job *job)
+{
+	/* Relaxed: the compare-and-swap decides; the queue publishes the helper. */
+	uint32_t r = atomic_load_explicit(&job->released, memory_order_relaxed), more;
+	do {
+		if (r >= job->nhelpers)
+			return;
+		more = r < job->nhelpers - r ? r : job->nhelpers - r;
+	} while (!atomic_compare_exchange_weak(&job->released, &r, r + more));
+	queue_helpers(job, r, r + more);
+}
+
+/* Queues every helper still held back. */
+static void release_rest(struct map_job *job)
+{
+	uint32_t r = atomic_exchange(&job->released, job->nhelpers);
+	if (r < job->nhelpers)
+		queue_helpers(job, r, job->nhelpers);
+}
+
+void ct__map_release_held(struct ct__held *node)
+{
+	release_rest((struct map_job *)((char *)node - offsetof(struct map_job, held)));
+}
+
+/* No helper will be queued any more (no item is left to claim, or the map
+ * is over): the pool stops holding the rest back, and their references
+ * go. Any number of calls. */
+static void retire_helpers(struct map_job *job)
+{
+	uint32_t r = atomic_exchange(&job->released, job->nhelpers);
+	if (r >= job->nhelpers)
+		return;
+	ct__executor_unreserve(job->ex, job->nhelpers - r);
+	/* The caller's reference outlives this call. */
+	atomic_fetch_sub(&job->refs, job->nhelpers - r);
 }
 
 #define NOT_STOPPED SIZE_MAX
@@ -203,10 +280,63 @@ static bool pool_gave_up(struct map_job *job, struct ct__executor *ex)
 	return code != 0;
 }
 
+/* Whether the map still holds helpers back. */
+static bool helpers_held(struct map_job *job)
+{
+	/* Relaxed: a hint; release_helpers() decides. */
+	return atomic_load_explicit(&job->released, memory_order_relaxed) < job->nhelpers;
+}
+
+/* A helper's look at its pace, after its item number @p ran. The map
+ * queues more helpers when two looks in a row found the items since the
+ * look before slow (ITEM_WORTH_A_HELPER_NS or more each; the first item
+ * alone is allowed FIRST_ITEM_NS: it meets the lines the caller filled,
+ * cold), and the items left would take longer at that pace than two
+ * wake-ups (ct__spin_wake_ns()): the helper's, and the caller's, who
+ * stops spinning once the helpers fill the CPUs. Else the helper would
+ * come when the map is nearly over, and cost more than it saves. Two
+ * looks, because one stretch of trivial items is now and then slow for a
+ * reason of the machine's (an interrupt, the VM's host): a trivial map on
+ * a 2-CPU VM took a second helper at about one map in five with one.
+ * The looks come after items 1, 2, 4, 8, 16 and every PACE_EVERY items:
+ * a clock read costs a trivial item's time. */
+struct pace {
+	int64_t since;
+	size_t since_ran, next_look;
+	bool slow; /* the last look found the items slow */
+};
+
+static bool items_slow(struct pace *p, size_t ran, int64_t took)
+{
+	size_t items = ran - p->since_ran;
+	return took >= (ran == 1 ? FIRST_ITEM_NS : (int64_t)items * ITEM_WORTH_A_HELPER_NS);
+}
+
+static void look_at_pace(struct map_job *job, struct pace *p, size_t ran)
+{
+	p->next_look = ran < PACE_EVERY ? 2 * ran : ran + PACE_EVERY;
+	if (!helpers_held(job))
+		return;
+	int64_t now = ct__now_ns(), took = now - p->since;
+	bool was_slow = p->slow;
+	p->slow = items_slow(p, ran, took);
+	size_t items = ran - p->since_ran;
+	p->since = now;
+	p->since_ran = ran;
+	if (!p->slow || !was_slow)
+		return;
+	/* Relaxed: hints; a claim past n means none is left. */
+	size_t claimed = atomic_load_explicit(&job->next, memory_order_relaxed);
+	if (claimed < job->n &&
+	    (double)(job->n - claimed) * (double)took / (double)items >= (double)ct__spin_wake_ns())
+		release_helpers(job);
+}
+
 void ct__map_run(struct ct__work *w, struct ct__executor *ex)
 {
 	struct map_job *job = ((struct map_helper *)w)->job;
-	size_t done = 0, i;
+	size_t done = 0, ran = 0, i;
+	struct pace pace = {.since = helpers_held(job) ? ct__now_ns() : 0, .next_look = 1};
 	bool recording = false; /* debugging: a span over the items this helper claims */
 	while (!pool_gave_up(job, ex) && claim(job, &i)) {
 		if (!recording && (recording = CT__DEBUG_ON(CT__DEBUG_RECORD))) /* debugging */
@@ -217,8 +347,11 @@ void ct__map_run(struct ct__work *w, struct ct__executor *ex)
 		} else {
 			done++;
 		}
+		if (++ran == pace.next_look)
+			look_at_pace(job, &pace, ran);
 	}
-	if (recording) /* debugging: the span's end */
+	retire_helpers(job); /* no item is left to claim */
+	if (recording)	     /* debugging: the span's end */
 		ct__debug()->task_end(job->handle, NULL, (void (*)(void))job->fn);
 	if (done)
 		items_settled(job, done, false);
@@ -230,30 +363,33 @@ void ct__map_abandon(struct ct__work *w, int code)
 	struct map_job *job = ((struct map_helper *)w)->job;
 	if (!atomic_exchange(&job->swept_by_pool, true))
 		sweep(job, code);
+	retire_helpers(job);
 	job_unref(job);
 }
 
 static struct map_job *job_new(ct_task_fn fn, void *const *args, size_t n, uint32_t helpers)
 {
 	size_t head = sizeof(struct map_job);
-	size_t stride = helpers > 1 ? ITEM_SHARED : ITEM_ALONE;
-	if (n > (SIZE_MAX - head - helpers * sizeof(struct map_helper)) / stride)
+	if (n > (SIZE_MAX - head - helpers * sizeof(struct map_helper)) / ITEM_SIZE)
 		return NULL;
-	struct map_job *job = ct__aligned_alloc(
-		alignof(struct map_job), head + n * stride + helpers * sizeof(struct map_helper));
+	struct map_job *job =
+		ct__aligned_alloc(alignof(struct map_job),
+				  head + n * ITEM_SIZE + helpers * sizeof(struct map_helper));
 	if (!job)
 		return NULL;
-	job->stride = stride;
 	atomic_init(&job->refs, 1 + helpers);
 	atomic_init(&job->settled, 0);
 	atomic_init(&job->failed, false);
 	atomic_init(&job->wake, 0);
+	atomic_init(&job->released, 1);
+	job->held.next = job->held.prev = NULL;
 	atomic_init(&job->cancel_code, 0);
 	atomic_init(&job->swept_by_pool, false);
 	atomic_init(&job->next, 0);
 	atomic_init(&job->unclaimed, NOT_STOPPED);
 	job->fn = fn;
 	job->n = n;
+	job->nhelpers = helpers;
 	for (size_t i = 0; i < n; i++) {
 		struct map_item *it = item_at(job, i);
 		atomic_init(&it->state, CT__F_PENDING);
@@ -261,12 +397,12 @@ static struct map_job *job_new(ct_task_fn fn, void *const *args, size_t n, uint3
 		it->arg = args[i];
 		it->result = NULL;
 	}
-	job->helpers = (struct map_helper *)(job->items + n * stride);
+	job->helpers = (struct map_helper *)(job->items + n * ITEM_SIZE);
 	for (uint32_t i = 0; i < helpers; i++) {
 		struct map_helper *h = &job->helpers[i];
 		h->work.kind = CT__WORK_MAP;
 		h->job = job;
-		atomic_init(&h->work.next, i + 1 < helpers ? &job->helpers[i + 1].work : NULL);
+		atomic_init(&h->work.next, NULL); /* each is queued alone */
 	}
 	return job;
 }
@@ -308,36 +444,38 @@ struct watch {
 	struct ct__waiter *self;
 };
 
-/* The caller's long spin ends when the map does, an item fails, or a stop
- * is requested. */
+/* The caller's long spin ends when the map does, an item fails, a stop
+ * is requested, or the helpers queued fill the CPUs. */
 static bool map_over(const void *ctx)
 {
 	const struct watch *w = ctx;
 	/* Relaxed: only decide when to stop spinning; await_items() and the park after it read
 	 * them again. */
-	/* GCOVR_EXCL_BR_START: a race no test can aim at: which of the three ends a spin of a few
+	/* GCOVR_EXCL_BR_START: a race no test can aim at: which of the four ends a spin of a few
 	 * microseconds (a failure or a stop that comes after it ends the park instead) */
 	return atomic_load_explicit(&w->job->settled, memory_order_relaxed) == w->job->n ||
 	       atomic_load_explicit(&w->job->failed, memory_order_relaxed) ||
-	       atomic_load_explicit(&w->self->stop, memory_order_relaxed);
+	       atomic_load_explicit(&w->self->stop, memory_order_relaxed) ||
+	       atomic_load_explicit(&w->job->released, memory_order_relaxed) >= ct__cpus;
 	/* GCOVR_EXCL_BR_STOP */
 }
 
-/* In a pool smaller than the machine, whose helpers leave a CPU free, the
- * caller spins before it sleeps (the long spin, ct__spin_wake_until): the
- * map often ends within it, and then the last helper skips the wake-up's
- * system call and the caller the sleep's. With the idle worker's long
- * spin (executor.c, idle_wait()), one worker mapping over 1000 items on
- * the other CPU of a 2-CPU VM whose wake-ups took up to 50 us: 33 ns an
- * item, 90 without either (medians of 9 runs). In a larger pool the spin
- * would take a CPU from the helpers (two workers there: 94 ns an item, 67
- * without it). Not when the deadline is nearer than the longest spin,
- * which must not delay a timeout. Returns when the spin began, for the
- * lesson of ct__spin_wake_lesson() (0: none). */
-static int64_t watch_items(struct map_job *job, struct ct__executor *ex, int64_t deadline)
+/* While the helpers queued leave a CPU free, the caller spins before it
+ * sleeps (the long spin, ct__spin_wake_until): the map often ends within
+ * it, and then the last helper skips the wake-up's system call and the
+ * caller the sleep's. With the idle worker's long spin (executor.c,
+ * idle_wait()), one worker mapping over 1000 items on the other CPU of a
+ * 2-CPU VM whose wake-ups took up to 50 us: 33 ns an item, 90 without
+ * either (medians of 9 runs). Once the helpers fill the CPUs, the spin
+ * would take a CPU from one of them (two helpers there: 94 ns an item, 67
+ * without it): it stops. Not when the deadline is nearer than the longest
+ * spin, which must not delay a timeout. Returns when the spin began, for
+ * the lesson of ct__spin_wake_lesson() (0: none). */
+static int64_t watch_items(struct map_job *job, int64_t deadline)
 {
 	int64_t began = 0;
-	if (ct__executor_smaller_than_machine(ex) &&
+	/* Relaxed: a hint; the spin reads it again (map_over()). */
+	if (atomic_load_explicit(&job->released, memory_order_relaxed) < ct__cpus &&
 	    (deadline == CT__NO_DEADLINE || deadline - ct__now_ns() > CT__SPIN_MAX_NS))
 		ct__spin_wake_until(map_over, &(struct watch){job, ct__waiter_self()}, &began);
 	return began;
@@ -348,23 +486,42 @@ static int64_t watch_items(struct map_job *job, struct ct__executor *ex, int64_t
  * item by item collection that follows sees them again. */
 static void await_items(struct map_job *job, int64_t deadline, bool all)
 {
+	size_t claims = atomic_load(&job->next);
 	for (;;) {
 		atomic_store(&job->wake, WAITING);
 		if (atomic_load(&job->settled) == job->n || (!all && atomic_load(&job->failed)))
 			break;
-		if (ct__park_wait(&job->wake, WAITING, deadline, CT__PARK_INTERRUPTIBLE) < 0)
+		int64_t until = deadline;
+		if (helpers_held(job)) {
+			int64_t look = ct__now_ns() + MAP_STALL_NS;
+			until = look < deadline ? look : deadline;
+		}
+		int rc = ct__park_wait(&job->wake, WAITING, until, CT__PARK_INTERRUPTIBLE);
+		if (rc == CT_ETIMEDOUT && until != deadline) {
+			/* The watch: no item started since the last look, and a
+			 * helper is held back. */
+			size_t now = atomic_load(&job->next);
+			if (now == claims)
+				release_helpers(job);
+			claims = now;
+		} else if (rc < 0) {
 			break;
+		}
 	}
 	atomic_store(&job->wake, 0);
 }
 
-static int collect(struct map_job *job, struct ct__executor *ex, int64_t deadline, void **results,
-		   int *statuses)
+static int collect(struct map_job *job, int64_t deadline, void **results, int *statuses)
 {
 	int first = 0;
-	int64_t began = watch_items(job, ex, deadline);
+	int64_t began = watch_items(job, deadline);
 	await_items(job, deadline, statuses != NULL);
 	ct__spin_wake_lesson(began);
+	/* Items before a failure may wait for later ones, which Python's
+	 * workers would run: from here on the caller waits item by item, with
+	 * no watch, so every helper comes. */
+	if (atomic_load(&job->settled) != job->n)
+		release_rest(job);
 	for (size_t i = 0; i < job->n; i++) {
 		int rc = ct__state_wait(&item_at(job, i)->state, deadline);
 		if (rc < 0) {
@@ -407,13 +564,17 @@ int ct_executor_map(ct_executor_t *handle, ct_task_fn fn, void *const *args, siz
 		return CT_ENOMEM;
 	job->handle = handle; /* debugging: the span's key and its queueing delay's start */
 	job->queued = CT__DEBUG_ON(CT__DEBUG_RECORD) ? ct__debug()->now() : 0;
-	rc = ct__executor_enqueue(ex, &job->helpers[0].work, &job->helpers[helpers - 1].work,
-				  helpers);
+	job->ex = ex;
+	rc = ct__executor_enqueue(ex, &job->helpers[0].work, &job->helpers[0].work, 1, helpers - 1,
+				  helpers > 1 ? &job->held : NULL);
 	if (rc < 0) {
 		ct__free(job);
 		return rc;
 	}
-	rc = collect(job, ex, deadline, results, statuses);
+	rc = collect(job, deadline, results, statuses);
+	retire_helpers(job); /* none is needed any more */
+	if (helpers > 1)
+		ct__executor_unlist(ex, &job->held);
 	job_unref(job);
 	return rc;
 }

@@ -193,7 +193,7 @@ static inline bool ct__spin_until(bool (*done)(const void *ctx), const void *ctx
 
 /* The spin of a thread with nothing else to do, waiting for what it
  * cannot see coming (an idle worker, a map's caller), where spinning is
- * allowed at all: up to as long as a wake-up takes on this machine
+ * allowed at all: up to as long as two wake-ups take on this machine
  * (ct__spin_wake_rounds), within the thread's own budget for it, which
  * doubles when a spin pays and, once the thread has parked, learns from
  * the whole wait (ct__spin_wake_lesson). True if done(ctx); if not,
