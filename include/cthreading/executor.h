@@ -81,7 +81,9 @@ typedef int (*ct_initializer_fn)(void *initarg);
 
 /** Options of ct_executor_init(); all zero means Python's defaults. */
 typedef struct ct_executor_opts {
-	/** Most workers at once; 0 gives Python's `min(32, CPUs + 4)`.
+	/** Most workers at once; 0 gives Python's `min(32, CPUs + 4)`, CPUs
+	 *  being those the process may run on (its affinity mask, as
+	 *  `taskset` sets it: Python 3.13's `os.process_cpu_count()`).
 	 *  Negative is CT_EINVAL (Python: "max_workers must be greater than
 	 *  0"). */
 	int max_workers;

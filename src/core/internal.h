@@ -101,6 +101,9 @@ extern unsigned ct__spin_limit;
 /* The CPUs the process may run on (its affinity mask, else the CPUs
  * online), as the library found them when it was loaded. */
 extern unsigned ct__cpus;
+/* The same, now (Python 3.13's os.process_cpu_count()); 0 or less if the
+ * system cannot tell. */
+long ct__usable_cpus(void);
 
 /* The longest a wake-up counts for, and the longest long spin
  * (core/spin.c): 50 us. */

@@ -44,9 +44,7 @@ unsigned ct__spin_limit;
 unsigned ct__cpus = 1;
 struct ct__wake_avg ct__wake;
 
-/* The CPUs this process may run on: its affinity mask where the system
- * has one, else the CPUs online. */
-static long usable_cpus(void)
+long ct__usable_cpus(void)
 {
 #ifdef CPU_COUNT
 	cpu_set_t set;
@@ -63,7 +61,7 @@ static long usable_cpus(void)
 
 static unsigned calibrate_spin(void)
 {
-	long cpus = usable_cpus();
+	long cpus = ct__usable_cpus();
 	ct__cpus = cpus > 1 ? (unsigned)cpus : 1;
 	if (cpus <= 1)
 		return 0;

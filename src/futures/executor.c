@@ -1101,11 +1101,13 @@ static void executor_unref(struct ct__executor *ex)
 	executor_free(ex);
 }
 
+/* Python's min(32, (os.process_cpu_count() or 1) + 4): the CPUs the
+ * process may run on, as `taskset` sets them, not the machine's. */
 static unsigned default_max_workers(void)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	/* GCOVR_EXCL_BR_START: sysconf(_SC_NPROCESSORS_ONLN) fails only where the count is unknown
-	 */
+	long cpus = ct__usable_cpus();
+	/* GCOVR_EXCL_BR_START: the count is unknown only where sched_getaffinity() fails and
+	 * sysconf(_SC_NPROCESSORS_ONLN) too */
 	if (cpus < 1)
 		/* GCOVR_EXCL_BR_STOP */
 		cpus = 1;

@@ -1,6 +1,7 @@
 /* Prints the spin policy the library chose when it was loaded: the CPUs
  * it counted (the process's affinity mask) and its spin limit in rounds
- * (0: it never spins). Usage: spin_policy (start it held to some CPUs). */
+ * (0: it never spins); then the default pool's size, from the same mask.
+ * Usage: spin_policy (start it held to some CPUs). */
 #include <stdio.h>
 
 #include <cthreading.h>
@@ -11,6 +12,11 @@ extern unsigned ct__cpus, ct__spin_limit;
 
 int main(void)
 {
-	printf("cpus %u, spin limit %u\n", ct__cpus, ct__spin_limit);
+	ct_executor_t ex;
+	if (ct_executor_init(&ex, NULL) != 0)
+		return 1;
+	printf("cpus %u, spin limit %u, default pool %d\n", ct__cpus, ct__spin_limit,
+	       ct_executor_max_workers(&ex));
+	ct_executor_destroy(&ex);
 	return 0;
 }
