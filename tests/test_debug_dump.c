@@ -687,3 +687,35 @@ TEST(dump_while_a_thread_renames_itself)
 	atomic_store(&renaming_done, true);
 	sh_join(t);
 }
+
+/* ---- a fork while another thread configures ------------------------------ */
+
+/* ct_debug_configure() takes a lock of its own: a fork while another
+ * thread held it left it held in the child, whose first configure then
+ * waited forever. */
+static atomic_bool configuring_done;
+
+static int configure_in_a_loop(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&configuring_done))
+		CHECK_OK(ct_debug_configure(""));
+	return 0;
+}
+
+static int configure_in_the_child(void *arg)
+{
+	(void)arg;
+	CK(ct_debug_configure("") == 0);
+	return 0;
+}
+
+TEST(fork_while_another_thread_configures)
+{
+	atomic_init(&configuring_done, false);
+	ct_thread_t *t = sh_start(configure_in_a_loop, NULL);
+	for (int i = 0; i < 100; i++)
+		FH_CHECK_CHILD(configure_in_the_child, NULL);
+	atomic_store(&configuring_done, true);
+	sh_join(t);
+}

@@ -405,6 +405,11 @@ static void forget_object(const void *obj)
 	ct__dbg_forget_orders(obj);
 }
 
+/* Serialises ct_debug_configure() (and what runs under it, below). A fork
+ * child makes it anew (after_fork_child()): a thread of the parent that
+ * held it does not exist there. */
+static pthread_mutex_t config_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* ---- the signal dumper -------------------------------------------------- */
 
 /* The pipe and the dumper thread reading it, made once per process (a fork
@@ -810,7 +815,6 @@ int ct_debug_configure(const char *settings)
 {
 	if (!settings)
 		return CT_EINVAL;
-	static pthread_mutex_t config_lock = PTHREAD_MUTEX_INITIALIZER;
 	pthread_mutex_lock(&config_lock);
 	(void)ct__dbg_scale(); /* calibrates the clock, once */
 	uint32_t mode = atomic_load(&dbg.mode);
@@ -907,9 +911,11 @@ static void after_fork_parent(void)
 }
 
 /* In the child only the forking thread exists: the others' records hold
- * and wait for nothing. */
+ * and wait for nothing, and a configure another thread was making is cut
+ * where it stood (the child configures again as it needs). */
 static void after_fork_child(void)
 {
+	pthread_mutex_init(&config_lock, NULL);
 	fork_all(CT__DBG_FORK_CHILD);
 	struct dthread *me = ct__dbg_tls;
 	/* Relaxed: in the one-thread fork child. */
