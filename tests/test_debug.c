@@ -2719,6 +2719,53 @@ TEST(profile_turned_on_during_a_task_leaves_that_task_out)
 	ct_executor_destroy(&ex);
 }
 
+/* A GIL wait or hold that the profile saw begin and not end (it was off
+ * then) counts for nothing once the profile is on again: the next take
+ * or release it sees would count it from its start, across the time the
+ * GIL was free or held by others. */
+static ct_event_t gil_taken_once = CT_EVENT_INIT, gil_again = CT_EVENT_INIT;
+
+static int take_the_gil_twice(void *arg)
+{
+	take_the_gil(arg); /* waits: the test holds it */
+	ct_event_set(&gil_taken_once);
+	CHECK_OK(ct_event_wait(&gil_again, CT_FOREVER));
+	return take_the_gil(arg); /* uncontended: no wait */
+}
+
+TEST(profile_off_during_a_gil_wait_forgets_that_wait)
+{
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	ct_object_set_name(&traced_gil, "W");
+	CHECK_OK(ct_gil_acquire(&traced_gil));
+	ct_thread_t *t = start_named(take_the_gil_twice, "gil-taker");
+	ht_wait_parked(t); /* waits for the GIL, seen */
+	CHECK_OK(ct_debug_configure("off"));
+	CHECK_OK(ct_gil_release(&traced_gil));
+	CHECK_OK(ct_event_wait(&gil_taken_once, CT_FOREVER)); /* its wait ended unseen */
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	ct_event_set(&gil_again);
+	sh_join(t);
+	char *text = ht_report_text(ct_profile_report);
+	CHECK(!strstr(text, "GIL \"W\": 1 waits"));
+	free(text);
+}
+
+TEST(profile_off_during_a_gil_hold_forgets_that_hold)
+{
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	ct_object_set_name(&traced_gil, "H");
+	CHECK_OK(ct_gil_acquire(&traced_gil)); /* a hold begins, seen */
+	CHECK_OK(ct_debug_configure("off"));
+	CHECK_OK(ct_gil_release(&traced_gil)); /* it ends unseen */
+	CHECK_OK(ct_gil_acquire(&traced_gil)); /* another begins unseen */
+	CHECK_OK(ct_debug_configure("profile=/dev/null"));
+	CHECK_OK(ct_gil_release(&traced_gil)); /* no hold seen whole */
+	char *text = ht_report_text(ct_profile_report);
+	CHECK(!strstr(text, "GIL \"H\""));
+	free(text);
+}
+
 static int release_the_lock(void *arg)
 {
 	CHECK_OK(ct_lock_release(arg));

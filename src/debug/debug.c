@@ -857,6 +857,8 @@ int ct_debug_configure(const char *settings)
 		atomic_fetch_add(&dbg.holds_epoch, 1);
 	if (mode & (DBG_TRACE | DBG_PROFILE))
 		flags |= CT__DEBUG_RECORD;
+	if ((flags & ~was) & CT__DEBUG_RECORD)
+		atomic_fetch_add(&dbg.record_epoch, 1);
 	ct__debug_install(&ct__dbg_hooks, flags);
 	pthread_mutex_unlock(&config_lock);
 	return result;

@@ -134,9 +134,10 @@ struct dthread {
 	unsigned busy; /* inside the debugging layer: hooks do nothing */
 	struct tbuf *trace;
 	/* Recording (record.c): since when the thread waits for / holds the
-	 * GIL (0: it does not), runs an executor's task, and when that task
-	 * was submitted. */
+	 * GIL (0: it does not), in which dbg.record_epoch, runs an executor's
+	 * task, and when that task was submitted. */
 	int64_t gil_wait_since, gil_hold_since;
+	uint32_t gil_wait_epoch, gil_hold_epoch;
 	int64_t task_since, task_queued;
 };
 
@@ -148,6 +149,10 @@ struct dbg_state {
 	 * ended unseen, so they count no more (ct__dbg_held_obj(),
 	 * ct__dbg_wait_obj()). */
 	_Atomic uint32_t holds_epoch;
+	/* Raised when recording (trace, profile) comes back on after being
+	 * off: a GIL wait or hold seen to begin before may have ended unseen
+	 * (record.c). */
+	_Atomic uint32_t record_epoch;
 	struct ct__rawlock threads_lock;
 	struct dthread *_Atomic threads;
 	struct ct__rawlock report_lock; /* one report at a time */

@@ -543,6 +543,13 @@ void ct__dbg_trace_span(struct dthread *me, int type, const void *obj, unsigned 
 
 /* ---- the recording hooks ------------------------------------------------- */
 
+/* The recording's epoch: a span begun in another ended unseen. */
+static uint32_t record_epoch(void)
+{
+	/* Relaxed: compared only, as the settings' generation (debug_internal.h). */
+	return atomic_load_explicit(&dbg.record_epoch, memory_order_relaxed);
+}
+
 void ct__dbg_gil_wait(const void *gil)
 {
 	(void)gil;
@@ -550,22 +557,29 @@ void ct__dbg_gil_wait(const void *gil)
 	if (!me)
 		return;
 	me->gil_wait_since = ct__dbg_now();
+	me->gil_wait_epoch = record_epoch();
 	ct__dbg_leave(me);
 }
 
-/* A wait for or hold of @p gil from *@p since to @p now, into the profile
- * and the trace; *@p since is then 0 (nothing under way). */
-static void gil_span(struct dthread *me, int type, const void *gil, int64_t *since, int64_t now)
+/* A wait for or hold of @p gil from *@p since (begun in recording epoch
+ * @p epoch) to @p now, into the profile and the trace, unless it began
+ * before recording was last off; *@p since is then 0 (nothing under
+ * way). */
+static void gil_span(struct dthread *me, int type, const void *gil, int64_t *since, uint32_t epoch,
+		     int64_t now)
 {
+	int64_t begun = *since;
+	*since = 0;
+	if (!begun || epoch != record_epoch())
+		return;
 	/* Relaxed: a switch (debug_internal.h). */
 	uint32_t mode = atomic_load_explicit(&dbg.mode, memory_order_relaxed);
 	if ((mode & DBG_PROFILE) && type == DBG_SPAN_WAIT)
-		ct__dbg_profile_waited(gil, CT__OBJ_GIL, now - *since);
+		ct__dbg_profile_waited(gil, CT__OBJ_GIL, now - begun);
 	else if (mode & DBG_PROFILE)
-		ct__dbg_profile_released(gil, CT__OBJ_GIL, now - *since);
+		ct__dbg_profile_released(gil, CT__OBJ_GIL, now - begun);
 	if (mode & DBG_TRACE)
-		ct__dbg_trace_span(me, type, gil, CT__OBJ_GIL, *since, now, 0);
-	*since = 0;
+		ct__dbg_trace_span(me, type, gil, CT__OBJ_GIL, begun, now, 0);
 }
 
 void ct__dbg_gil_taken(const void *gil)
@@ -574,9 +588,9 @@ void ct__dbg_gil_taken(const void *gil)
 	if (!me)
 		return;
 	int64_t now = ct__dbg_now();
-	if (me->gil_wait_since)
-		gil_span(me, DBG_SPAN_WAIT, gil, &me->gil_wait_since, now);
+	gil_span(me, DBG_SPAN_WAIT, gil, &me->gil_wait_since, me->gil_wait_epoch, now);
 	me->gil_hold_since = now;
+	me->gil_hold_epoch = record_epoch();
 	ct__dbg_leave(me);
 }
 
@@ -586,7 +600,8 @@ void ct__dbg_gil_given(const void *gil)
 	if (!me)
 		return;
 	if (me->gil_hold_since)
-		gil_span(me, DBG_SPAN_HOLD, gil, &me->gil_hold_since, ct__dbg_now());
+		gil_span(me, DBG_SPAN_HOLD, gil, &me->gil_hold_since, me->gil_hold_epoch,
+			 ct__dbg_now());
 	ct__dbg_leave(me);
 }
 
