@@ -808,6 +808,54 @@ TEST(map_failure_before_items_that_need_every_worker)
 	ct_executor_destroy(&ex);
 }
 
+/* A task that an item submits to its own pool, once every worker is
+ * there, would go to its worker's own queue, where an idle worker steals
+ * it at once: ahead of the map's helper held back, whose item the task
+ * and the submitting item both wait for, and with no worker left for it.
+ * Python queued the map's items first; so does the pool while a map holds
+ * helpers back. */
+static ct_executor_t *nesting_pool;
+static ct_event_t second_item_ran;
+
+static int wait_for_the_second_item(void *arg, void **result)
+{
+	(void)arg;
+	*result = NULL;
+	return ct_event_wait(&second_item_ran, CT_FOREVER);
+}
+
+static int submit_then_wait(void *arg, void **result)
+{
+	*result = NULL;
+	if (!arg) { /* item 1 */
+		ct_event_set(&second_item_ran);
+		return 0;
+	}
+	ct_future_t *f;
+	CHECK_OK(ct_executor_submit(nesting_pool, wait_for_the_second_item, NULL, &f));
+	int rc = ct_event_wait(&second_item_ran, CT_FOREVER);
+	ct_future_release(f);
+	return rc;
+}
+
+TEST(task_an_item_submits_goes_behind_the_helpers_held_back)
+{
+	ct_executor_t ex;
+	CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 2}));
+	CHECK_OK(ct_barrier_init(&meeting, 2, NULL, NULL, CT_FOREVER));
+	void *none[2] = {0};
+	CHECK_OK(ct_executor_map(&ex, meet_barrier, none, 2, CT_FOREVER, NULL, NULL));
+	CHECK_EQ(ct_executor_workers(&ex), 2); /* a worker's submit would go to its queue */
+	ct_event_init(&second_item_ran);
+	nesting_pool = &ex;
+	void *args[2] = {&ex, NULL};
+	CHECK_OK(ct_executor_map(&ex, submit_then_wait, args, 2, CT_FOREVER, NULL, NULL));
+	ct_executor_shutdown(&ex, true, false);
+	ct_event_destroy(&second_item_ran);
+	ct_barrier_destroy(&meeting);
+	ct_executor_destroy(&ex);
+}
+
 /* A map with one worker whose item 0 holds it until the test lets it go. */
 struct held_map {
 	ct_executor_t ex;

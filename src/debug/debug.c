@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +27,17 @@ struct dbg_state dbg = {.threads_lock = CT__RAWLOCK_INIT, .report_lock = CT__RAW
  * nanoseconds only in output, through a scale measured over 2 ms when
  * debugging is first switched on and refined over the whole run since. */
 
+/* The calibration's state: not made, being made (by one thread, for 2
+ * ms), made. Not a pthread_once_t: a fork child whose parent was making
+ * it must make it again, which glibc's pthread_once() does but not every
+ * C library's, nor ThreadSanitizer's (its child waited forever). */
+enum { CLK_NONE, CLK_MAKING, CLK_MADE };
+
 static struct {
 	int64_t ticks0, ns0;
 	double scale; /* ns per tick, from the first 2 ms */
-	pthread_once_t once;
-} clk = {.once = PTHREAD_ONCE_INIT, .scale = 1.0};
+	_Atomic int state;
+} clk = {.scale = 1.0};
 
 int64_t ct__dbg_hold_span_ticks = DBG_HOLD_SPAN_NS;
 
@@ -58,9 +65,27 @@ static void calibrate(void)
 }
 #endif
 
+/* Makes the calibration once; a second caller waits for the first. */
+static void calibrate_once(void)
+{
+	int none = CLK_NONE;
+	if (atomic_load(&clk.state) == CLK_MADE)
+		return;
+	if (atomic_compare_exchange_strong(&clk.state, &none, CLK_MAKING)) {
+		calibrate();
+		atomic_store(&clk.state, CLK_MADE);
+		return;
+	}
+	/* GCOVR_EXCL_BR_START: a race no test can aim at: two threads switch debugging on for the
+	 * first time at once */
+	while (atomic_load(&clk.state) != CLK_MADE)
+		sched_yield();
+	/* GCOVR_EXCL_BR_STOP */
+}
+
 double ct__dbg_scale(void)
 {
-	pthread_once(&clk.once, calibrate);
+	calibrate_once();
 	int64_t ticks = ct__dbg_now(), ns = ct__now_ns();
 	/* More than 100 ms after the calibration: the rate over that whole span, finer than the
 	 * first 2 ms gave (the ticks advanced with the nanoseconds). */
@@ -918,6 +943,8 @@ static void after_fork_parent(void)
 static void after_fork_child(void)
 {
 	pthread_mutex_init(&config_lock, NULL);
+	int making = CLK_MAKING; /* by a thread the child has not: made again */
+	atomic_compare_exchange_strong(&clk.state, &making, CLK_NONE);
 	fork_all(CT__DBG_FORK_CHILD);
 	struct dthread *me = ct__dbg_tls;
 	/* Relaxed: in the one-thread fork child. */

@@ -207,7 +207,11 @@ static uint64_t pending(struct ct__executor *ex, uint64_t *flags)
  * Python's pool would have run them). */
 static bool closed_for_good(struct ct__executor *ex, uint64_t flags)
 {
-	return (flags & CLOSED) && atomic_load(&ex->reserved) == 0;
+	/* Held back read first, pending again after: a release counts its
+	 * entry pending before it stops holding it back, so a worker that
+	 * read @p flags before a release and `reserved` after it still sees
+	 * the entry. */
+	return (flags & CLOSED) && atomic_load(&ex->reserved) == 0 && pending(ex, NULL) == 0;
 }
 
 /* A short pause for a wait that ends within a few instructions of another
@@ -845,39 +849,54 @@ static int start_workers(struct ct__executor *ex, uint64_t need)
 	return none ? rc : 0;
 }
 
+/* The list of maps holding helpers back changes inside fork's gate
+ * (park/fork.h), so that a fork child finds it whole: its handler walks it
+ * (after_fork_child()). */
+static void lock_held(struct ct__executor *ex)
+{
+	ct__gate_enter();
+	ct__lock_acquire_nonnull(&ex->held_lock);
+}
+
+static void unlock_held(struct ct__executor *ex)
+{
+	ct_lock_release(&ex->held_lock);
+	ct__gate_exit();
+}
+
 /* Queues every helper that maps hold back: what is queued next came after
  * them. */
 static void release_held(struct ct__executor *ex)
 {
-	ct__lock_acquire_nonnull(&ex->held_lock);
+	lock_held(ex);
 	for (struct ct__held *h; (h = ex->held.next) != &ex->held;) {
 		ex->held.next = h->next;
 		h->next->prev = &ex->held;
 		h->next = h->prev = NULL;
 		ct__map_release_held(h);
 	}
-	ct_lock_release(&ex->held_lock);
+	unlock_held(ex);
 }
 
 static void list_held(struct ct__executor *ex, struct ct__held *node)
 {
-	ct__lock_acquire_nonnull(&ex->held_lock);
+	lock_held(ex);
 	node->next = &ex->held;
 	node->prev = ex->held.prev;
 	ex->held.prev->next = node;
 	ex->held.prev = node;
-	ct_lock_release(&ex->held_lock);
+	unlock_held(ex);
 }
 
 void ct__executor_unlist(struct ct__executor *ex, struct ct__held *node)
 {
-	ct__lock_acquire_nonnull(&ex->held_lock);
+	lock_held(ex);
 	if (node->next) {
 		node->prev->next = node->next;
 		node->next->prev = node->prev;
 		node->next = node->prev = NULL;
 	}
-	ct_lock_release(&ex->held_lock);
+	unlock_held(ex);
 }
 
 int ct__executor_enqueue(struct ct__executor *ex, struct ct__work *first, struct ct__work *last,
@@ -1046,6 +1065,12 @@ static void after_fork_child(void)
 		ct_lock_init(&ex->lock);
 		ct_lock_init(&ex->consumer_lock);
 		ct_lock_init(&ex->held_lock);
+		/* The maps under way were the gone threads': they hold nothing
+		 * back any more (a helper of theirs that runs in the child, as
+		 * a worker that forked inside an item goes on with its own,
+		 * must not give up what the child's own maps hold). */
+		for (struct ct__held *h = ex->held.next; h != &ex->held; h = h->next)
+			ct__map_forget_held(h);
 		ex->held.prev = ex->held.next = &ex->held;
 		requeue_rings(ex);
 		uint64_t sub = atomic_load(&ex->submitted) & COUNT_MASK;
@@ -1058,9 +1083,6 @@ static void after_fork_child(void)
 		atomic_store(&ex->spinning, 0);
 		atomic_store(&ex->sleepers, 0);
 		atomic_store(&ex->long_spinner, false);
-		/* The maps under way were the gone threads' (a worker that forked
-		 * inside an item ends its helper: ct__executor_unreserve() stops
-		 * at 0). */
 		atomic_store(&ex->reserved, 0);
 		/* A task's submit cut by the fork between its two counts. */
 		atomic_store(&ex->moves_done, atomic_load(&ex->moves_begun));
@@ -1185,6 +1207,10 @@ static int submit_local(struct ct__executor *ex, struct ct__work *w)
 	 * queue. */
 	if (!me || me->ex != ex ||
 	    atomic_load_explicit(&ex->nworkers, memory_order_relaxed) < ex->max_workers)
+		return 0;
+	/* A map holds helpers back: they came first, and only the pool's
+	 * queue puts them ahead (ct__executor_enqueue()). */
+	if (atomic_load(&ex->reserved))
 		return 0;
 	struct deque *d = &me->dq;
 	/* Relaxed: only this worker writes its bottom. */

@@ -42,6 +42,10 @@ void ct__executor_unlist(struct ct__executor *ex, struct ct__held *node);
  * (executor_map.c); called with the pool's list locked. */
 void ct__map_release_held(struct ct__held *node);
 
+/* In a fork child: the map of @p node (a gone thread's) holds nothing back
+ * any more, and will neither queue nor give up a held helper. */
+void ct__map_forget_held(struct ct__held *node);
+
 /* Queues one entry held back by ct__executor_enqueue(), even in a pool
  * shut down since. 0, or CT_EBROKEN with nothing queued (the pool broke:
  * the caller abandons the entry). */

@@ -98,8 +98,8 @@ struct map_job {
 	_Atomic size_t settled; /* items finished or cancelled */
 	atomic_bool failed;	/* an item finished with a non-zero status */
 	_Atomic uint32_t wake;	/* see WAITING */
-	/* Helpers queued so far (see "Helpers join as they pay"); `helpers`
-	 * once no more will be. */
+	/* Helpers queued so far (see "Helpers join as they pay" above);
+	 * `nhelpers` once no more will be. */
 	_Atomic uint32_t released;
 	_Atomic int cancel_code; /* what cancelled items report */
 	atomic_bool swept_by_pool;
@@ -176,9 +176,21 @@ static void release_rest(struct map_job *job)
 		queue_helpers(job, r, job->nhelpers);
 }
 
+static struct map_job *job_of(struct ct__held *node)
+{
+	return (struct map_job *)((char *)node - offsetof(struct map_job, held));
+}
+
 void ct__map_release_held(struct ct__held *node)
 {
-	release_rest((struct map_job *)((char *)node - offsetof(struct map_job, held)));
+	release_rest(job_of(node));
+}
+
+void ct__map_forget_held(struct ct__held *node)
+{
+	/* Its held helpers' references stay: the job outlives the child's
+	 * use of it, as a future a gone thread waited on does. */
+	atomic_store(&job_of(node)->released, job_of(node)->nhelpers);
 }
 
 /* No helper will be queued any more (no item is left to claim, or the map
@@ -190,7 +202,8 @@ static void retire_helpers(struct map_job *job)
 	if (r >= job->nhelpers)
 		return;
 	ct__executor_unreserve(job->ex, job->nhelpers - r);
-	/* The caller's reference outlives this call. */
+	/* Never the last reference: the caller of this function holds one
+	 * (the map's caller its own, a helper its own). */
 	atomic_fetch_sub(&job->refs, job->nhelpers - r);
 }
 
