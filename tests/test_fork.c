@@ -457,6 +457,59 @@ TEST(executor_used_in_child_while_a_task_runs)
 	ct_future_release(p.running);
 }
 
+/* A fork by a map's item at its start, while the map holds helpers back
+ * (it starts on one: executor_map.c): in the child, the pool, whose maps
+ * of the parent hold nothing back any more, runs new work. */
+static ct_executor_t *forking_pool;
+
+static int child_after_a_forking_item(void *arg)
+{
+	(void)arg;
+	ct_future_t *f;
+	void *v;
+	CK(ct_executor_submit(forking_pool, plus_one, P(6), &f) == 0);
+	CK(ct_future_result(f, 10.0, &v) == 0 && U(v) == 7);
+	ct_future_release(f);
+	return 0; /* (a worker of the pool: it cannot wait for the pool's end) */
+}
+
+static int fork_in_the_first_item(void *arg, void **result)
+{
+	if (arg)
+		FH_CHECK_CHILD(child_after_a_forking_item, NULL);
+	*result = P(1);
+	return 0;
+}
+
+TEST(executor_map_item_forks_while_helpers_are_held_back)
+{
+	ht_need_threads_after_fork();
+	ct_executor_t ex;
+	CHECK_OK(ct_executor_init(&ex, &(ct_executor_opts){.max_workers = 4}));
+	/* Every worker started and idle first: a thread starting (or any
+	 * thread inside malloc) when the process forks leaves
+	 * AddressSanitizer's allocator locked in the child (fork_helpers.h). */
+	struct gate_task g[4];
+	ct_future_t *started[4];
+	for (int i = 0; i < 4; i++) {
+		g[i] = (struct gate_task){CT_EVENT_INIT, CT_EVENT_INIT};
+		CHECK_OK(ct_executor_submit(&ex, gated, &g[i], &started[i]));
+		CHECK_OK(ct_event_wait(&g[i].started, CT_FOREVER));
+	}
+	for (int i = 0; i < 4; i++) {
+		void *v;
+		ct_event_set(&g[i].release);
+		CHECK_OK(ct_future_result(started[i], CT_FOREVER, &v));
+		ct_future_release(started[i]);
+	}
+	forking_pool = &ex;
+	void *args[16] = {&ex}, *results[16];
+	CHECK_OK(ct_executor_map(&ex, fork_in_the_first_item, args, 16, CT_FOREVER, results, NULL));
+	for (int i = 0; i < 16; i++)
+		CHECK_EQ(U(results[i]), 1);
+	ct_executor_destroy(&ex);
+}
+
 /* Tasks a task submitted to its own (full) pool wait in its worker's own
  * queue; a child of fork() finds them queued and runs them. */
 struct ring_probe {
