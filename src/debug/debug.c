@@ -71,13 +71,13 @@ static void calibrate_once(void)
 	int none = CLK_NONE;
 	if (atomic_load(&clk.state) == CLK_MADE)
 		return;
+	/* GCOVR_EXCL_BR_START: a race no test can aim at: two threads switch debugging on for the
+	 * first time at once */
 	if (atomic_compare_exchange_strong(&clk.state, &none, CLK_MAKING)) {
 		calibrate();
 		atomic_store(&clk.state, CLK_MADE);
 		return;
 	}
-	/* GCOVR_EXCL_BR_START: a race no test can aim at: two threads switch debugging on for the
-	 * first time at once */
 	while (atomic_load(&clk.state) != CLK_MADE)
 		sched_yield();
 	/* GCOVR_EXCL_BR_STOP */
