@@ -130,8 +130,12 @@ struct ct__executor {
 	struct ct__work stub;
 	_Atomic uint64_t taken;
 	_Atomic uint32_t busy;
+	/* Odd while a worker that was idle takes entries (it becomes busy,
+	 * then they leave the pending count): see workers_needed(). Under
+	 * consumer_lock. */
+	_Atomic uint32_t take_seq;
 	PAD(pad1,
-	    2 * sizeof(void *) + sizeof(struct ct__work) + sizeof(uint64_t) + sizeof(uint32_t));
+	    2 * sizeof(void *) + sizeof(struct ct__work) + sizeof(uint64_t) + 2 * sizeof(uint32_t));
 	_Atomic uint32_t spinning; /* idle workers awake (or woken, on their way) */
 	_Atomic uint32_t sleepers; /* idle workers parked on &sleepers */
 	atomic_bool long_spinner;  /* an idle worker is in the long spin */
@@ -628,17 +632,22 @@ static struct ct__work *take_batch(struct worker *me)
 		else
 			deque_push(&me->dq, w);
 	}
-	ct__gate_exit();
-	ct_lock_release(&ex->consumer_lock);
 	if (k) {
 		/* Busy before the entries leave the pending count: a submit
-		 * reads taken, then busy, and must not miss both (it would see
-		 * one worker fewer needed and start none: a task waiting for
-		 * another would then wait for a worker that never comes). */
+		 * must not miss both (it would see one worker fewer needed and
+		 * start none: a task waiting for another would then wait for a
+		 * worker that never comes). Nor count both: it would start a
+		 * worker too many, where Python's pool starts one per task that
+		 * finds none idle. take_seq tells it (workers_needed()). */
+		atomic_fetch_add(&ex->take_seq, 1);
 		set_busy(me, true);
 		atomic_fetch_add(&ex->taken, k);
-		ring_filled(me, k - 1);
+		atomic_fetch_add(&ex->take_seq, 1);
 	}
+	ct__gate_exit();
+	ct_lock_release(&ex->consumer_lock);
+	if (k)
+		ring_filled(me, k - 1);
 	return first;
 }
 
@@ -910,6 +919,29 @@ void ct__executor_unlist(struct ct__executor *ex, struct ct__held *node)
 	unlock_held(ex);
 }
 
+/* The workers that @p sub accepted entries need: those pending, and the
+ * busy ones (Python's "no idle thread"). Read as a whole: not while a
+ * worker that was idle moves its entries from pending to busy (take_seq
+ * odd, or changed meanwhile), which would count them twice and start a
+ * worker too many. That move is a few instructions under consumer_lock,
+ * with nothing that waits: the read waits for it (backoff(), in case its
+ * worker lost its CPU there). */
+static uint64_t workers_needed(struct ct__executor *ex, uint64_t sub)
+{
+	for (unsigned tries = 0;;) {
+		uint32_t seq = atomic_load(&ex->take_seq);
+		uint64_t taken = atomic_load(&ex->taken);
+		uint64_t busy = atomic_load(&ex->busy);
+		/* GCOVR_EXCL_BR_START: a race no test can aim at: a submit reads the counts while a
+		 * worker takes entries; taken never passes sub: nothing is taken before it is
+		 * counted, and this entry is not linked yet */
+		if (!(seq & 1) && atomic_load(&ex->take_seq) == seq)
+			return (sub > taken ? sub - taken : 0) + busy;
+		/* GCOVR_EXCL_BR_STOP */
+		backoff(&tries);
+	}
+}
+
 int ct__executor_enqueue(struct ct__executor *ex, struct ct__work *first, struct ct__work *last,
 			 uint32_t count, uint32_t held, struct ct__held *node)
 {
@@ -933,11 +965,7 @@ int ct__executor_enqueue(struct ct__executor *ex, struct ct__work *first, struct
 	 * for each of a map's items that finds none idle. */
 	uint32_t n = atomic_load_explicit(&ex->nworkers, memory_order_relaxed);
 	if (n < ex->max_workers) {
-		uint64_t sub = (old & COUNT_MASK) + count, taken = atomic_load(&ex->taken);
-		/* GCOVR_EXCL_BR_START: taken never passes sub: nothing is taken before it is
-		 * counted, and this entry is not linked yet */
-		uint64_t need = (sub > taken ? sub - taken : 0) + atomic_load(&ex->busy) + held;
-		/* GCOVR_EXCL_BR_STOP */
+		uint64_t need = workers_needed(ex, (old & COUNT_MASK) + count) + held;
 		int rc = need > n ? start_workers(ex, need) : 0;
 		if (rc < 0) {
 			atomic_fetch_sub(&ex->submitted, count);
