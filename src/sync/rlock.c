@@ -26,12 +26,28 @@ static bool owned_by(const ct_rlock_t *rlock, uintptr_t self)
 	return atomic_load_explicit(&rlock->ct__owner, memory_order_relaxed) == self;
 }
 
+/* The depth: written by the owner only, read by the owner and by a thread
+ * dump (debug/dump.c), which shows it as a snapshot. Relaxed atomics (the
+ * public struct keeps a plain field; these compile to plain moves), so
+ * that the dump's read is no data race. */
+static uint32_t depth_of(const ct_rlock_t *rlock)
+{
+	/* Relaxed: the owner reads its own stores. */
+	return __atomic_load_n(&rlock->ct__depth, __ATOMIC_RELAXED);
+}
+
+static void set_depth(ct_rlock_t *rlock, uint32_t depth)
+{
+	/* Relaxed: a snapshot for the dump; the inner lock orders the data. */
+	__atomic_store_n(&rlock->ct__depth, depth, __ATOMIC_RELAXED);
+}
+
 static void take(ct_rlock_t *rlock, uintptr_t self, uint32_t depth)
 {
 	/* Relaxed: read only to compare with the reader's own id (see top); the inner lock
 	 * orders the data. */
 	atomic_store_explicit(&rlock->ct__owner, self, memory_order_relaxed);
-	rlock->ct__depth = depth;
+	set_depth(rlock, depth);
 }
 
 void ct_rlock_init(ct_rlock_t *rlock)
@@ -39,7 +55,7 @@ void ct_rlock_init(ct_rlock_t *rlock)
 	if (CT__UNLIKELY(!rlock))
 		return;
 	ct_lock_init(&rlock->ct__lock);
-	rlock->ct__depth = 0;
+	set_depth(rlock, 0);
 	atomic_init(&rlock->ct__owner, 0);
 }
 
@@ -56,7 +72,7 @@ void ct_rlock_acquire(ct_rlock_t *rlock)
 		return;
 	uintptr_t self = me();
 	if (owned_by(rlock, self)) {
-		rlock->ct__depth++;
+		set_depth(rlock, depth_of(rlock) + 1);
 		return;
 	}
 	if (CT__DEBUG_ON(CT__DEBUG_LOCKS)) /* debugging: the hooks see the RLock */
@@ -73,7 +89,7 @@ bool ct_rlock_try_acquire(ct_rlock_t *rlock)
 		return false;
 	uintptr_t self = me();
 	if (owned_by(rlock, self)) {
-		rlock->ct__depth++;
+		set_depth(rlock, depth_of(rlock) + 1);
 		return true;
 	}
 	if (ct__lock_acquire_as(&rlock->ct__lock, rlock, CT__OBJ_RLOCK, 0, 0, CT__CALLER()) < 0)
@@ -92,7 +108,7 @@ int ct_rlock_acquire_timeout(ct_rlock_t *rlock, double timeout)
 		int rc = ct__deadline(timeout, &deadline); /* still validate it */
 		if (rc < 0)
 			return rc;
-		rlock->ct__depth++;
+		set_depth(rlock, depth_of(rlock) + 1);
 		return 0;
 	}
 	int64_t deadline;
@@ -111,7 +127,9 @@ int ct_rlock_release(ct_rlock_t *rlock)
 		return CT_EINVAL;
 	if (!owned_by(rlock, me()))
 		return CT_ENOTOWNER;
-	if (--rlock->ct__depth == 0) {
+	uint32_t depth = depth_of(rlock) - 1;
+	set_depth(rlock, depth);
+	if (depth == 0) {
 		/* Relaxed: as in take(). */
 		atomic_store_explicit(&rlock->ct__owner, 0, memory_order_relaxed);
 		ct_lock_release(&rlock->ct__lock);
@@ -128,8 +146,8 @@ bool ct_rlock_is_owned(const ct_rlock_t *rlock)
 
 uint32_t ct__rlock_release_save(ct_rlock_t *rlock)
 {
-	uint32_t depth = rlock->ct__depth;
-	rlock->ct__depth = 0;
+	uint32_t depth = depth_of(rlock);
+	set_depth(rlock, 0);
 	/* Relaxed: as in take(). */
 	atomic_store_explicit(&rlock->ct__owner, 0, memory_order_relaxed);
 	ct_lock_release(&rlock->ct__lock);
