@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 
 #include "core/fault.h"
 #include "core/internal.h"
+#include "cthreading/once.h"
 #include "cthreading/thread.h"
 
 struct dbg_state dbg = {.threads_lock = CT__RAWLOCK_INIT, .report_lock = CT__RAWLOCK_INIT};
@@ -27,17 +27,15 @@ struct dbg_state dbg = {.threads_lock = CT__RAWLOCK_INIT, .report_lock = CT__RAW
  * nanoseconds only in output, through a scale measured over 2 ms when
  * debugging is first switched on and refined over the whole run since. */
 
-/* The calibration's state: not made, being made (by one thread, for 2
- * ms), made. Not a pthread_once_t: a fork child whose parent was making
- * it must make it again, which glibc's pthread_once() does but not every
- * C library's, nor ThreadSanitizer's (its child waited forever). */
-enum { CLK_NONE, CLK_MAKING, CLK_MADE };
-
+/* The calibration is made once, by a ct_once_t rather than a
+ * pthread_once_t: a fork child whose parent was making it makes it again,
+ * which ct_once() does (and glibc's pthread_once(), but not every C
+ * library's, nor ThreadSanitizer's: its child waited forever). */
 static struct {
 	int64_t ticks0, ns0;
 	double scale; /* ns per tick, from the first 2 ms */
-	_Atomic int state;
-} clk = {.scale = 1.0};
+	ct_once_t once;
+} clk = {.scale = 1.0, .once = CT_ONCE_INIT};
 
 int64_t ct__dbg_hold_span_ticks = DBG_HOLD_SPAN_NS;
 
@@ -47,8 +45,9 @@ int64_t ct__dbg_clock(void)
 }
 
 #if defined(__x86_64__)
-static void calibrate(void)
+static int calibrate(void *arg)
 {
+	(void)arg;
 	clk.ticks0 = ct__dbg_now();
 	clk.ns0 = ct__now_ns();
 	int64_t ns;
@@ -57,35 +56,20 @@ static void calibrate(void)
 	/* The TSC runs at a constant rate: it advanced over those 2 ms. */
 	clk.scale = (double)(ns - clk.ns0) / (double)(ct__dbg_now() - clk.ticks0);
 	ct__dbg_hold_span_ticks = (int64_t)(DBG_HOLD_SPAN_NS / clk.scale);
+	return 0;
 }
 #else
-static void calibrate(void)
+static int calibrate(void *arg)
 {
+	(void)arg;
 	clk.ticks0 = clk.ns0 = ct__now_ns();
+	return 0;
 }
 #endif
 
-/* Makes the calibration once; a second caller waits for the first. */
-static void calibrate_once(void)
-{
-	int none = CLK_NONE;
-	if (atomic_load(&clk.state) == CLK_MADE)
-		return;
-	/* GCOVR_EXCL_BR_START: a race no test can aim at: two threads switch debugging on for the
-	 * first time at once */
-	if (atomic_compare_exchange_strong(&clk.state, &none, CLK_MAKING)) {
-		calibrate();
-		atomic_store(&clk.state, CLK_MADE);
-		return;
-	}
-	while (atomic_load(&clk.state) != CLK_MADE)
-		sched_yield();
-	/* GCOVR_EXCL_BR_STOP */
-}
-
 double ct__dbg_scale(void)
 {
-	calibrate_once();
+	(void)ct_once(&clk.once, calibrate, NULL); /* never fails: calibrate() returns 0 */
 	int64_t ticks = ct__dbg_now(), ns = ct__now_ns();
 	/* More than 100 ms after the calibration: the rate over that whole span, finer than the
 	 * first 2 ms gave (the ticks advanced with the nanoseconds). */
@@ -943,8 +927,6 @@ static void after_fork_parent(void)
 static void after_fork_child(void)
 {
 	pthread_mutex_init(&config_lock, NULL);
-	int making = CLK_MAKING; /* by a thread the child has not: made again */
-	atomic_compare_exchange_strong(&clk.state, &making, CLK_NONE);
 	fork_all(CT__DBG_FORK_CHILD);
 	struct dthread *me = ct__dbg_tls;
 	/* Relaxed: in the one-thread fork child. */

@@ -193,9 +193,10 @@ void ct__map_release_held(struct ct__held *node)
 
 void ct__map_forget_held(struct ct__held *node)
 {
+	struct map_job *job = job_of(node);
 	/* Its held helpers' references stay: the job outlives the child's
 	 * use of it, as a future a gone thread waited on does. */
-	atomic_store(&job_of(node)->released, job_of(node)->nhelpers);
+	atomic_store(&job->released, job->nhelpers);
 }
 
 /* No helper will be queued any more (no item is left to claim, or the map
@@ -324,9 +325,8 @@ struct pace {
 	bool slow; /* the last look found the items slow */
 };
 
-static bool items_slow(struct pace *p, size_t ran, int64_t took)
+static bool items_slow(size_t ran, size_t items, int64_t took)
 {
-	size_t items = ran - p->since_ran;
 	return took >= (ran == 1 ? FIRST_ITEM_NS : (int64_t)items * ITEM_WORTH_A_HELPER_NS);
 }
 
@@ -336,9 +336,9 @@ static void look_at_pace(struct map_job *job, struct pace *p, size_t ran)
 	if (!helpers_held(job))
 		return;
 	int64_t now = ct__now_ns(), took = now - p->since;
-	bool was_slow = p->slow;
-	p->slow = items_slow(p, ran, took);
 	size_t items = ran - p->since_ran;
+	bool was_slow = p->slow;
+	p->slow = items_slow(ran, items, took);
 	p->since = now;
 	p->since_ran = ran;
 	if (!p->slow || !was_slow)
