@@ -351,9 +351,17 @@ TEST(rwlock_write_try_shows_the_write_side_and_site)
 
 static ct_gil_t gil;
 
-static int nothing(void *arg)
+/* Runs under the GIL until the test has seen it wait for it. The test's
+ * dumps may give the GIL up (a dump that parks on a lock releases it, as
+ * every sleep does), and this thread may then run: it yields the GIL back
+ * until then, and so waits for it again. Done with only `nothing`, that
+ * thread could end before any dump saw it wait (once in a TSan run). */
+static atomic_bool gil_wait_seen;
+
+static int yield_until_seen(void *arg)
 {
-	(void)arg;
+	while (!atomic_load(&gil_wait_seen))
+		CHECK(ct_gil_yield(arg) >= 0);
 	return 0;
 }
 
@@ -367,7 +375,8 @@ TEST(gil_wait_shows_its_holder)
 	CHECK_OK(ct_gil_acquire(&gil));
 	ct_thread_opts o = {.name = "T", .gil = &gil};
 	ct_thread_t *t;
-	CHECK_OK(ct_thread_new(&t, nothing, NULL, &o));
+	atomic_store(&gil_wait_seen, false);
+	CHECK_OK(ct_thread_new(&t, yield_until_seen, &gil, &o));
 	CHECK_OK(ct_thread_start(t));
 	dump_until("waiting on GIL \"G\"");
 	char *text = ht_report_text(ct_dump);
@@ -378,6 +387,7 @@ TEST(gil_wait_shows_its_holder)
 		*end = 0;
 	CHECK_HAS(line, ", held by \"MainThread\" (ident ");
 	free(text);
+	atomic_store(&gil_wait_seen, true);
 	CHECK_OK(ct_gil_release(&gil));
 	sh_join(t);
 }
